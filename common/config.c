@@ -1,0 +1,434 @@
+/* config.c - parsing and lookup of xapiary.conf.
+ *
+ * The whole file is parsed into one talloc tree (struct xconfig) and
+ * checked as a whole: cross-references (a search partition naming an
+ * unknown partition, a default tier with no search partition) are errors
+ * reported at the line that makes them. */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/config.h"
+#include "common/util.h"
+#include "common/xlog.h"
+
+struct partition {
+    char *name;
+    char *path;
+    int line;
+};
+
+struct searchpartition {
+    char *tier;
+    char *partition;
+    char *path;
+    int line;
+};
+
+enum { K_CONFIGDIR, K_DEFTIER, K_BATCH, K_TIMEOUT, K_SYSLOG, K_NKEYS };
+
+struct xconfig {
+    char *path;
+    char *configdirectory;
+    char *defaultsearchtier;
+    int defaultsearchtier_line;
+    unsigned search_batchsize;
+    unsigned namelock_timeout;
+    int syslog;
+    struct partition *partitions;       /* talloc array */
+    struct searchpartition *searchparts; /* talloc array */
+    /* Lines where each fixed key was seen, to reject repeats. */
+    int seen[K_NKEYS];
+};
+
+static const char *const fixed_keys[K_NKEYS] = {
+    "configdirectory", "defaultsearchtier", "search_batchsize",
+    "namelock_timeout", "syslog",
+};
+
+static struct xconfig *current;
+
+struct parser {
+    void *ctx;
+    const char *name;
+    int line;
+    char **err_r;
+};
+
+static int fail(struct parser *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *p, int line, const char *fmt, ...)
+{
+    va_list ap;
+    char *body;
+
+    if (!p->err_r)
+        return IMAP_CONFIG;
+    va_start(ap, fmt);
+    body = talloc_vasprintf(NULL, fmt, ap);
+    va_end(ap);
+    *p->err_r = talloc_asprintf(p->ctx, "%s:%d: %s", p->name, line, body);
+    talloc_free(body);
+    return IMAP_CONFIG;
+}
+
+/* Names of partitions and tiers: lower-case letters, digits, '_' and '-'
+ * (tiers: letters and digits only, as TIER is glued to "searchpartition"). */
+static int valid_ident(const char *s, size_t len, int allow_punct)
+{
+    if (len == 0 || len > 64)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (islower(c) || isdigit(c))
+            continue;
+        if (allow_punct && (c == '_' || c == '-'))
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_uint(const char *v, unsigned long min, unsigned long max,
+                      unsigned *out)
+{
+    char *end;
+    unsigned long n;
+
+    if (!isdigit((unsigned char)*v))
+        return 0;
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (errno || *end || n < min || n > max)
+        return 0;
+    *out = (unsigned)n;
+    return 1;
+}
+
+static int check_path(struct parser *p, const char *key, const char *v)
+{
+    if (v[0] != '/')
+        return fail(p, p->line, "%s: '%s' is not an absolute path", key, v);
+    if (strlen(v) > PATH_MAX / 2)
+        return fail(p, p->line, "%s: path is too long", key);
+    return 0;
+}
+
+static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
+                     const char *v)
+{
+    if (cfg->seen[k])
+        return fail(p, p->line, "%s repeated (first set at line %d)",
+                    fixed_keys[k], cfg->seen[k]);
+    cfg->seen[k] = p->line;
+
+    switch (k) {
+    case K_CONFIGDIR:
+        if (check_path(p, fixed_keys[k], v))
+            return IMAP_CONFIG;
+        cfg->configdirectory = talloc_strdup(cfg, v);
+        return 0;
+    case K_DEFTIER:
+        if (!valid_ident(v, strlen(v), 0))
+            return fail(p, p->line, "defaultsearchtier: '%s' is not a tier name "
+                        "(lower-case letters and digits)", v);
+        cfg->defaultsearchtier = talloc_strdup(cfg, v);
+        cfg->defaultsearchtier_line = p->line;
+        return 0;
+    case K_BATCH:
+        if (!parse_uint(v, 1, 1000000, &cfg->search_batchsize))
+            return fail(p, p->line, "search_batchsize: '%s' is not a number "
+                        "from 1 to 1000000", v);
+        return 0;
+    case K_TIMEOUT:
+        if (!parse_uint(v, 0, 86400, &cfg->namelock_timeout))
+            return fail(p, p->line, "namelock_timeout: '%s' is not a number "
+                        "of seconds from 0 to 86400", v);
+        return 0;
+    case K_SYSLOG:
+        if (!strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1"))
+            cfg->syslog = 1;
+        else if (!strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
+            cfg->syslog = 0;
+        else
+            return fail(p, p->line, "syslog: '%s' is not yes or no", v);
+        return 0;
+    }
+    return IMAP_INTERNAL;
+}
+
+static int parse_line(struct parser *p, struct xconfig *cfg, char *key,
+                      char *v)
+{
+    static const char sp[] = "searchpartition-";
+    char *s;
+
+    for (int k = 0; k < K_NKEYS; k++)
+        if (!strcmp(key, fixed_keys[k]))
+            return set_fixed(p, cfg, k, v);
+
+    if (!strncmp(key, "partition-", 10)) {
+        const char *name = key + 10;
+        if (!valid_ident(name, strlen(name), 1))
+            return fail(p, p->line, "%s: '%s' is not a partition name", key, name);
+        if (check_path(p, key, v))
+            return IMAP_CONFIG;
+        for (size_t i = 0; i < talloc_array_length(cfg->partitions); i++)
+            if (!strcmp(cfg->partitions[i].name, name))
+                return fail(p, p->line, "%s repeated (first set at line %d)",
+                            key, cfg->partitions[i].line);
+        size_t n = talloc_array_length(cfg->partitions);
+        cfg->partitions = talloc_realloc(cfg, cfg->partitions, struct partition, n + 1);
+        cfg->partitions[n] = (struct partition){
+            talloc_strdup(cfg, name), talloc_strdup(cfg, v), p->line };
+        return 0;
+    }
+
+    if ((s = strstr(key, sp)) && s != key) {
+        size_t tierlen = (size_t)(s - key);
+        const char *part = s + sizeof sp - 1;
+        if (!valid_ident(key, tierlen, 0))
+            return fail(p, p->line, "%s: '%.*s' is not a tier name "
+                        "(lower-case letters and digits)", key, (int)tierlen, key);
+        if (!valid_ident(part, strlen(part), 1))
+            return fail(p, p->line, "%s: '%s' is not a partition name", key, part);
+        if (check_path(p, key, v))
+            return IMAP_CONFIG;
+        size_t n = talloc_array_length(cfg->searchparts);
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(cfg->searchparts[i].partition, part) &&
+                strlen(cfg->searchparts[i].tier) == tierlen &&
+                !strncmp(cfg->searchparts[i].tier, key, tierlen))
+                return fail(p, p->line, "%s repeated (first set at line %d)",
+                            key, cfg->searchparts[i].line);
+        cfg->searchparts = talloc_realloc(cfg, cfg->searchparts,
+                                          struct searchpartition, n + 1);
+        cfg->searchparts[n] = (struct searchpartition){
+            talloc_strndup(cfg, key, tierlen), talloc_strdup(cfg, part),
+            talloc_strdup(cfg, v), p->line };
+        return 0;
+    }
+
+    xlog(LOG_WARNING, "%s:%d: unknown key '%s' ignored", p->name, p->line, key);
+    return 0;
+}
+
+/* Whole-file checks, after every line has been read. */
+static int check_config(struct parser *p, struct xconfig *cfg)
+{
+    size_t nsp = talloc_array_length(cfg->searchparts);
+
+    if (!cfg->configdirectory)
+        return fail(p, p->line, "configdirectory is not set");
+    for (size_t i = 0; i < nsp; i++)
+        if (!config_partitiondir(cfg, cfg->searchparts[i].partition))
+            return fail(p, cfg->searchparts[i].line,
+                        "%ssearchpartition-%s: no partition-%s is configured",
+                        cfg->searchparts[i].tier, cfg->searchparts[i].partition,
+                        cfg->searchparts[i].partition);
+    if (cfg->defaultsearchtier) {
+        if (!config_tier_exists(cfg, cfg->defaultsearchtier))
+            return fail(p, cfg->defaultsearchtier_line,
+                        "defaultsearchtier: tier '%s' has no searchpartition",
+                        cfg->defaultsearchtier);
+    } else if (nsp) {
+        /* With exactly one tier the choice is obvious; with several it is
+         * the operator's to make. */
+        for (size_t i = 1; i < nsp; i++)
+            if (strcmp(cfg->searchparts[i].tier, cfg->searchparts[0].tier))
+                return fail(p, p->line, "defaultsearchtier is not set and "
+                            "several tiers are configured");
+        cfg->defaultsearchtier = talloc_strdup(cfg, cfg->searchparts[0].tier);
+    }
+    return 0;
+}
+
+int config_parse(void *ctx, const char *name, const char *buf, size_t len,
+                 struct xconfig **cfg_r, char **err_r)
+{
+    struct parser p = { ctx, name, 0, err_r };
+    struct xconfig *cfg = talloc_zero(ctx, struct xconfig);
+    size_t off = 0;
+    int r = 0;
+
+    cfg->path = talloc_strdup(cfg, name);
+    cfg->search_batchsize = 1000;
+    cfg->partitions = talloc_array(cfg, struct partition, 0);
+    cfg->searchparts = talloc_array(cfg, struct searchpartition, 0);
+
+    while (off < len && !r) {
+        const char *nl = memchr(buf + off, '\n', len - off);
+        size_t linelen = nl ? (size_t)(nl - (buf + off)) : len - off;
+        char *line = talloc_strndup(cfg, buf + off, linelen);
+        char *key, *colon, *v;
+
+        off += linelen + (nl ? 1 : 0);
+        p.line++;
+        if (strlen(line) != linelen) {
+            r = fail(&p, p.line, "NUL byte in line");
+            break;
+        }
+        key = trim(line);
+        if (*key == '\0' || *key == '#')
+            continue;
+        colon = strchr(key, ':');
+        if (!colon) {
+            r = fail(&p, p.line, "expected 'key: value'");
+            break;
+        }
+        *colon = '\0';
+        key = trim(key);
+        v = trim(colon + 1);
+        if (*key == '\0') {
+            r = fail(&p, p.line, "empty key");
+            break;
+        }
+        if (*v == '\0') {
+            r = fail(&p, p.line, "%s: empty value", key);
+            break;
+        }
+        for (char *c = v; *c; c++)
+            if (iscntrl((unsigned char)*c) && *c != '\t') {
+                r = fail(&p, p.line, "%s: control character in value", key);
+                break;
+            }
+        if (!r)
+            r = parse_line(&p, cfg, key, v);
+        talloc_free(line);
+    }
+    if (!r)
+        r = check_config(&p, cfg);
+    if (r) {
+        talloc_free(cfg);
+        return r;
+    }
+    *cfg_r = cfg;
+    return 0;
+}
+
+int config_load(const char *path)
+{
+    void *tmp = talloc_new(NULL);
+    char *buf, *err = NULL;
+    size_t len;
+    struct xconfig *cfg;
+    int r;
+
+    r = read_file(tmp, path, &buf, &len);
+    if (r) {
+        xlog(LOG_ERR, "cannot read configuration %s: %s", path, strerror(errno));
+        talloc_free(tmp);
+        return IMAP_CONFIG;
+    }
+    r = config_parse(NULL, path, buf, len, &cfg, &err);
+    if (r) {
+        xlog(LOG_ERR, "%s", err);
+        talloc_free(err);
+        talloc_free(tmp);
+        return r;
+    }
+    talloc_free(tmp);
+    config_unload();
+    current = cfg;
+    return 0;
+}
+
+void config_unload(void)
+{
+    TALLOC_FREE(current);
+}
+
+const struct xconfig *config_current(void)
+{
+    return current;
+}
+
+#define CFG(c) ((c) ? (c) : current)
+
+const char *config_path_of(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->path : NULL;
+}
+
+const char *config_configdirectory(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->configdirectory : NULL;
+}
+
+const char *config_partitiondir(const struct xconfig *cfg, const char *partition)
+{
+    cfg = CFG(cfg);
+    if (!cfg || !partition)
+        return NULL;
+    for (size_t i = 0; i < talloc_array_length(cfg->partitions); i++)
+        if (!strcmp(cfg->partitions[i].name, partition))
+            return cfg->partitions[i].path;
+    return NULL;
+}
+
+const char *config_searchpartition(const struct xconfig *cfg, const char *tier,
+                                   const char *partition)
+{
+    cfg = CFG(cfg);
+    if (!cfg || !tier || !partition)
+        return NULL;
+    for (size_t i = 0; i < talloc_array_length(cfg->searchparts); i++)
+        if (!strcmp(cfg->searchparts[i].tier, tier) &&
+            !strcmp(cfg->searchparts[i].partition, partition))
+            return cfg->searchparts[i].path;
+    return NULL;
+}
+
+int config_tier_exists(const struct xconfig *cfg, const char *tier)
+{
+    cfg = CFG(cfg);
+    if (!cfg || !tier)
+        return 0;
+    for (size_t i = 0; i < talloc_array_length(cfg->searchparts); i++)
+        if (!strcmp(cfg->searchparts[i].tier, tier))
+            return 1;
+    return 0;
+}
+
+const char *config_defaultsearchtier(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->defaultsearchtier : NULL;
+}
+
+unsigned config_search_batchsize(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->search_batchsize : 1000;
+}
+
+unsigned config_namelock_timeout(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->namelock_timeout : 0;
+}
+
+int config_syslog(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->syslog : 0;
+}
+
+size_t config_npartitions(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? talloc_array_length(CFG(cfg)->partitions) : 0;
+}
+
+const char *config_partition_name(const struct xconfig *cfg, size_t i)
+{
+    cfg = CFG(cfg);
+    if (!cfg || i >= talloc_array_length(cfg->partitions))
+        return NULL;
+    return cfg->partitions[i].name;
+}

@@ -1,0 +1,64 @@
+/* config.h - the configuration file (spec section 2).
+ *
+ * Lines "key: value"; a line whose first non-blank character is '#' is a
+ * comment; blank lines are ignored.  Keys:
+ *
+ *   configdirectory                absolute path (required)
+ *   partition-NAME                 absolute path of a mail spool
+ *   TIERsearchpartition-PARTITION  absolute path of TIER's databases for
+ *                                  users on PARTITION (which must exist)
+ *   defaultsearchtier              the tier new writable databases go to;
+ *                                  may be left out when one tier exists
+ *   search_batchsize               messages per Xapian commit (1..1000000,
+ *                                  default 1000)
+ *   namelock_timeout               seconds to wait for a namelock, 0 =
+ *                                  forever (default)
+ *   syslog                         yes|no: also log to syslog (default no)
+ *
+ * Unknown keys are warned about and ignored; a bad value, a repeated key or
+ * a malformed line is an error naming FILE:LINE.
+ */
+#ifndef XAPIARY_CONFIG_H
+#define XAPIARY_CONFIG_H
+
+#include <stddef.h>
+
+struct xconfig;
+
+/* Parses LEN bytes of BUF (NAME is the file name used in messages) into a
+ * new config allocated under CTX.  Returns 0 and *CFG_R, or IMAP_CONFIG
+ * and, when ERR_R is not NULL, a message "NAME:LINE: cause" under CTX.
+ * Warnings (unknown keys) are logged. */
+int config_parse(void *ctx, const char *name, const char *buf, size_t len,
+                 struct xconfig **cfg_r, char **err_r);
+
+/* Reads and parses PATH, installing it as the process's configuration.
+ * Errors are logged. */
+int config_load(const char *path);
+void config_unload(void);
+
+/* The process's configuration; NULL before config_load(). */
+const struct xconfig *config_current(void);
+
+/* Accessors.  CFG NULL means the process's configuration.  Strings are
+ * owned by the configuration. */
+const char *config_path_of(const struct xconfig *cfg);
+const char *config_configdirectory(const struct xconfig *cfg);
+/* NULL when PARTITION is not configured. */
+const char *config_partitiondir(const struct xconfig *cfg, const char *partition);
+/* NULL when TIER has no search partition for PARTITION. */
+const char *config_searchpartition(const struct xconfig *cfg, const char *tier,
+                                   const char *partition);
+/* Whether TIER has a search partition for any partition. */
+int config_tier_exists(const struct xconfig *cfg, const char *tier);
+/* NULL when no tier is configured. */
+const char *config_defaultsearchtier(const struct xconfig *cfg);
+unsigned config_search_batchsize(const struct xconfig *cfg);
+unsigned config_namelock_timeout(const struct xconfig *cfg);
+int config_syslog(const struct xconfig *cfg);
+
+/* Number of partitions and the name of the Ith, in file order. */
+size_t config_npartitions(const struct xconfig *cfg);
+const char *config_partition_name(const struct xconfig *cfg, size_t i);
+
+#endif

@@ -1,0 +1,35 @@
+/* mboxname.h - internal mailbox names (spec section 3).
+ *
+ * Names use '.' between components: user.alice, user.alice.Sent,
+ * shared.lists.  A component is non-empty UTF-8 with no '/', NUL or
+ * control character and is not "." or ".."; a name is at most
+ * MBOXNAME_MAX bytes.  A name may not begin with '$': that prefix is
+ * reserved for lock names such as "$XAPIAN$alice".  A userid (the
+ * component after "user.") additionally may not begin with '-' (it would
+ * read as an option to tools) nor contain the IMAP wildcards '%' and '*'.
+ * Everything else is IMAP_MAILBOX_BADNAME, decided before any path is
+ * built from the name. */
+#ifndef XAPIARY_MBOXNAME_H
+#define XAPIARY_MBOXNAME_H
+
+#include <stddef.h>
+
+#define MBOXNAME_MAX 490
+#define MBOXNAME_SEP '.'
+#define XAPIAN_LOCK_PREFIX "$XAPIAN$"
+
+/* Returns 0 or IMAP_MAILBOX_BADNAME. */
+int mboxname_validate(const char *name);
+/* The same for LEN bytes that may contain NUL (which is always bad). */
+int mboxname_validate_len(const char *name, size_t len);
+int mboxname_userid_validate(const char *userid);
+
+/* When NAME is user.ID or below, copies ID under CTX into *USERID_R and
+ * returns 0; otherwise returns IMAP_NOTFOUND (a shared mailbox).  NAME
+ * must be valid. */
+int mboxname_to_userid(void *ctx, const char *name, char **userid_r);
+
+/* Whether NAME is a reserved lock name ($XAPIAN$USERID with a valid ID). */
+int mboxname_is_xapian_lockname(const char *name);
+
+#endif

@@ -1,0 +1,119 @@
+/* util.c - small helpers shared by every layer. */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/util.h"
+#include "common/xlog.h"
+
+char *trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    char *buf;
+    size_t len = 0;
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    buf = talloc_array(ctx, char, (size_t)st.st_size + 1);
+    /* The size can change while we read; read to EOF and grow if need be. */
+    for (;;) {
+        ssize_t n;
+        if (len + 1 >= talloc_array_length(buf))
+            buf = talloc_realloc(ctx, buf, char, talloc_array_length(buf) * 2 + 4096);
+        n = read(fd, buf + len, talloc_array_length(buf) - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            close(fd);
+            talloc_free(buf);
+            errno = saved;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    *buf_r = buf;
+    *len_r = len;
+    return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+    char *copy = talloc_strdup(NULL, path);
+    int r = 0;
+
+    /* Walk the components; an existing directory at any level is fine. */
+    for (char *p = copy + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+                xlog_syserr("mkdir", copy);
+                r = IMAP_IOERROR;
+                break;
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    if (!r) {
+        /* The last component may exist as something else than a directory. */
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            xlog_syserr("stat", path);
+            r = IMAP_IOERROR;
+        } else if (!S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            xlog_syserr("mkdir", path);
+            r = IMAP_IOERROR;
+        }
+    }
+    talloc_free(copy);
+    return r;
+}
+
+int mkdir_parents(const char *path, mode_t mode)
+{
+    char *dir = talloc_strdup(NULL, path);
+    char *slash = strrchr(dir, '/');
+    int r = 0;
+
+    if (slash && slash != dir) {
+        *slash = '\0';
+        r = mkdir_p(dir, mode);
+    }
+    talloc_free(dir);
+    return r;
+}

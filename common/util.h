@@ -1,0 +1,22 @@
+/* util.h - small helpers shared by every layer. */
+#ifndef XAPIARY_UTIL_H
+#define XAPIARY_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Strips leading and trailing white space in place; returns the start. */
+char *trim(char *s);
+
+/* Reads all of PATH into a NUL-terminated buffer under CTX.  Returns 0, or
+ * -1 with errno set (nothing logged: the caller knows what the file is). */
+int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r);
+
+/* Creates every missing directory of PATH with MODE.  Returns 0, or
+ * IMAP_IOERROR after logging the directory that could not be made. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Creates the parent directories of the file PATH. */
+int mkdir_parents(const char *path, mode_t mode);
+
+#endif

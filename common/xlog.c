@@ -1,0 +1,75 @@
+/* xlog.c - stderr (and optionally syslog) logging. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/xlog.h"
+
+static int log_to_syslog;
+static int stderr_level = LOG_NOTICE;
+
+void xlog_open(int use_syslog)
+{
+    log_to_syslog = use_syslog;
+    if (use_syslog)
+        openlog(program_invocation_short_name, LOG_PID, LOG_MAIL);
+}
+
+void xlog_close(void)
+{
+    if (log_to_syslog)
+        closelog();
+    log_to_syslog = 0;
+}
+
+void xlog_set_level(int prio)
+{
+    stderr_level = prio;
+}
+
+int xlog_level(void)
+{
+    return stderr_level;
+}
+
+static void vlog(int prio, const char *fmt, va_list ap)
+{
+    if (log_to_syslog) {
+        va_list ap2;
+        va_copy(ap2, ap);
+        vsyslog(prio, fmt, ap2);
+        va_end(ap2);
+    }
+    if (prio <= stderr_level) {
+        /* One write per line so that lines of concurrent processes do not
+         * interleave mid-line. */
+        char line[2048];
+        int n = snprintf(line, sizeof line, "%s: ", program_invocation_short_name);
+        if (n < 0 || (size_t)n >= sizeof line)
+            n = 0;
+        vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+        fprintf(stderr, "%s\n", line);
+    }
+}
+
+void xlog(int prio, const char *fmt, ...)
+{
+    int saved = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(prio, fmt, ap);
+    va_end(ap);
+    errno = saved;
+}
+
+void xlog_syserr_at(const char *file, int line, const char *syscall,
+                    const char *path)
+{
+    int saved = errno;
+    xlog(LOG_ERR, "%s %s: %s (%s:%d)", syscall, path ? path : "",
+         strerror(saved), file, line);
+    errno = saved;
+}

@@ -1,0 +1,317 @@
+/* namelock.c - server-wide locks on mailbox names (seeds/000, spec 4).
+ *
+ * Mechanism
+ *   One zero-byte file per name, CONFIGDIRECTORY/lock/HH/SHA1HEX, where
+ *   SHA1HEX is the SHA-1 of the name and HH its first two digits.  Hashing
+ *   the whole name keeps every name (up to 490 bytes of any UTF-8) within
+ *   NAME_MAX, with no escaping, and spreads the files over 256 directories.
+ *   The file is locked with flock(2): the lock belongs to the open file
+ *   description, so the kernel drops it when the holder exits or is killed,
+ *   and it is not the POSIX fcntl lock that any close() of the same file
+ *   anywhere in the process would silently drop.
+ *
+ *   flock locks of one process on two descriptors of one file conflict
+ *   with each other, so a process keeps one descriptor per name and counts
+ *   references (see namelock.h for the rules).
+ *
+ * States of a struct mboxlock
+ *   held       refcount >= 1, fd open and flocked, on the `held` list.
+ *   (freed)    after the last release; the caller's pointer is NULL.
+ *
+ * Waiting with a timeout
+ *   flock has no timeout.  A blocking flock is interrupted by a repeating
+ *   SIGALRM timer (installed without SA_RESTART for the wait only, and the
+ *   previous handler and timer put back); each interruption checks the
+ *   deadline.  The timer repeats, so a signal that lands just before the
+ *   flock call starts cannot make the wait unbounded.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/namelock.h"
+#include "common/config.h"
+#include "common/init.h"
+#include "common/lockorder.h"
+#include "common/mboxname.h"
+#include "common/util.h"
+#include "common/xlog.h"
+
+struct mboxlock {
+    struct mboxlock *next;
+    char *name;
+    int fd;
+    int type;                 /* LOCK_SHARED or LOCK_EXCLUSIVE */
+    int refcount;
+    enum lock_level level;
+};
+
+static struct mboxlock *held;
+static int registered;
+
+static void forget_all_in_child(void);
+static void release_all(void);
+
+static void register_once(void)
+{
+    if (registered)
+        return;
+    registered = 1;
+    /* A forked child shares the parent's flocks; it must never unlock
+     * them, only drop its copies of the descriptors. */
+    pthread_atfork(NULL, NULL, forget_all_in_child);
+    xapiary_atdone(release_all);
+}
+
+/* CONFIGDIRECTORY/lock/HH/SHA1HEX under CTX, or NULL without a config. */
+static char *lock_path(void *ctx, const char *name)
+{
+    const char *confdir = config_configdirectory(NULL);
+    char *hex, *path;
+
+    if (!confdir)
+        return NULL;
+    hex = g_compute_checksum_for_string(G_CHECKSUM_SHA1, name, -1);
+    path = talloc_asprintf(ctx, "%s/lock/%.2s/%s", confdir, hex, hex);
+    g_free(hex);
+    return path;
+}
+
+static int open_lockfile(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd < 0 && errno == ENOENT) {
+        if (mkdir_parents(path, 0700))
+            return -1;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    }
+    if (fd < 0)
+        xlog_syserr("open", path);
+    return fd;
+}
+
+static volatile sig_atomic_t alarm_count;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarm_count++;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Blocks until OP (LOCK_SH or LOCK_EX) is granted on FD or TIMEOUT
+ * seconds have passed (0 = forever).  Returns 0, or -1 with errno
+ * EWOULDBLOCK on timeout, or another errno. */
+static int flock_wait(int fd, int op, unsigned timeout)
+{
+    struct sigaction sa, old_sa;
+    struct itimerval it, old_it;
+    double deadline;
+    int r;
+
+    if (timeout == 0) {
+        while ((r = flock(fd, op)) < 0 && errno == EINTR)
+            ;
+        return r;
+    }
+    if (flock(fd, op | LOCK_NB) == 0)
+        return 0;
+    if (errno != EWOULDBLOCK)
+        return -1;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;          /* no SA_RESTART: flock must return EINTR */
+    sigaction(SIGALRM, &sa, &old_sa);
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_usec = 100000;
+    it.it_interval.tv_usec = 100000;
+    setitimer(ITIMER_REAL, &it, &old_it);
+
+    deadline = now_seconds() + timeout;
+    for (;;) {
+        r = flock(fd, op);
+        if (r == 0 || errno != EINTR)
+            break;
+        if (now_seconds() >= deadline) {
+            errno = EWOULDBLOCK;
+            break;
+        }
+    }
+
+    int saved = errno;
+    setitimer(ITIMER_REAL, &old_it, NULL);
+    sigaction(SIGALRM, &old_sa, NULL);
+    errno = saved;
+    return r;
+}
+
+static struct mboxlock *find_held(const char *name)
+{
+    for (struct mboxlock *l = held; l; l = l->next)
+        if (!strcmp(l->name, name))
+            return l;
+    return NULL;
+}
+
+int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype)
+{
+    struct mboxlock *lock;
+    int want, op, r;
+    char *path;
+
+    *lockp = NULL;
+    if (locktype != LOCK_SHARED && locktype != LOCK_EXCLUSIVE &&
+        locktype != LOCK_NONBLOCKING)
+        return IMAP_INVALID_ARGUMENT;
+    if (mboxname_validate(name) && !mboxname_is_xapian_lockname(name))
+        return IMAP_MAILBOX_BADNAME;
+    register_once();
+
+    want = locktype == LOCK_SHARED ? LOCK_SHARED : LOCK_EXCLUSIVE;
+    lock = find_held(name);
+    if (lock) {
+        if (lock->type != want)
+            return IMAP_MAILBOX_LOCKED;
+        lock->refcount++;
+        *lockp = lock;
+        return 0;
+    }
+
+    path = lock_path(NULL, name);
+    if (!path) {
+        xlog(LOG_ERR, "namelock %s: no configuration loaded", name);
+        return IMAP_CONFIG;
+    }
+    lock = talloc_zero(NULL, struct mboxlock);
+    lock->name = talloc_strdup(lock, name);
+    lock->type = want;
+    lock->refcount = 1;
+    lock->level = mboxname_is_xapian_lockname(name) ? LOCKLEVEL_XAPIAN_NAMELOCK
+                                                    : LOCKLEVEL_MBOX_NAMELOCK;
+    lock->fd = open_lockfile(path);
+    if (lock->fd < 0) {
+        r = IMAP_IOERROR;
+        goto fail;
+    }
+
+    lockorder_check(lock->level, name,
+                    locktype == LOCK_NONBLOCKING ? LOCKORDER_TRY : 0);
+    op = want == LOCK_SHARED ? LOCK_SH : LOCK_EX;
+    if (locktype == LOCK_NONBLOCKING) {
+        while ((r = flock(lock->fd, op | LOCK_NB)) < 0 && errno == EINTR)
+            ;
+    } else {
+        r = flock_wait(lock->fd, op, config_namelock_timeout(NULL));
+    }
+    if (r < 0) {
+        if (errno == EWOULDBLOCK) {
+            r = IMAP_MAILBOX_LOCKED;
+        } else {
+            xlog_syserr("flock", path);
+            r = IMAP_IOERROR;
+        }
+        close(lock->fd);
+        goto fail;
+    }
+
+    lockorder_acquired(lock->level, name);
+    lock->next = held;
+    held = lock;
+    talloc_free(path);
+    *lockp = lock;
+    return 0;
+
+fail:
+    talloc_free(lock);
+    talloc_free(path);
+    return r;
+}
+
+void mboxname_release(struct mboxlock **lockp)
+{
+    struct mboxlock *lock = lockp ? *lockp : NULL;
+
+    if (!lock)
+        return;
+    *lockp = NULL;
+    if (--lock->refcount > 0)
+        return;
+
+    for (struct mboxlock **pp = &held; *pp; pp = &(*pp)->next) {
+        if (*pp == lock) {
+            *pp = lock->next;
+            break;
+        }
+    }
+    /* Unlock explicitly rather than rely on close(): a child spawned
+     * without fork handlers may still share the descriptor until exec. */
+    flock(lock->fd, LOCK_UN);
+    close(lock->fd);
+    lockorder_released(lock->level, lock->name);
+    talloc_free(lock);
+}
+
+const char *mboxlock_name(const struct mboxlock *lock)
+{
+    return lock ? lock->name : NULL;
+}
+
+int mboxname_islocked(const char *name)
+{
+    struct mboxlock *lock = find_held(name);
+    return lock ? lock->type : 0;
+}
+
+int mboxname_xapian_lockname(const char *userid, char *buf, unsigned long size)
+{
+    int n;
+
+    if (mboxname_userid_validate(userid))
+        return IMAP_MAILBOX_BADNAME;
+    n = snprintf(buf, size, "%s%s", XAPIAN_LOCK_PREFIX, userid);
+    if (n < 0 || (unsigned long)n >= size)
+        return IMAP_MAILBOX_BADNAME;
+    return 0;
+}
+
+static void release_all(void)
+{
+    while (held) {
+        struct mboxlock *lock = held;
+        lock->refcount = 1;
+        mboxname_release(&lock);
+    }
+}
+
+static void forget_all_in_child(void)
+{
+    while (held) {
+        struct mboxlock *lock = held;
+        held = lock->next;
+        close(lock->fd);
+        talloc_free(lock);
+    }
+    lockorder_reset();
+}

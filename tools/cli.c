@@ -1,0 +1,85 @@
+/* cli.c - helpers shared by the command-line tools. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "xapiary/xapiary.h"
+#include "common/xlog.h"
+#include "tools/cli.h"
+
+int cli_exit_code(int r)
+{
+    switch (r) {
+    case 0:
+        return EX_OK;
+    case IMAP_MAILBOX_LOCKED:
+    case IMAP_AGAIN:
+        return EX_TEMPFAIL;
+    case IMAP_CONFIG:
+    case IMAP_PARTITION_UNKNOWN:
+    case IMAP_SEARCH_TIER_UNKNOWN:
+        return EX_CONFIG;
+    case IMAP_INVALID_ARGUMENT:
+    case IMAP_MAILBOX_BADNAME:
+    case IMAP_SEARCH_SYNTAX:
+        return EX_USAGE;
+    case IMAP_MAILBOX_NONEXISTENT:
+    case IMAP_NOTFOUND:
+        return EX_NOINPUT;
+    case IMAP_MAILBOX_EXISTS:
+        return EX_CANTCREAT;
+    case IMAP_PERMISSION_DENIED:
+        return EX_NOPERM;
+    case IMAP_MAILBOX_CHECKSUM:
+    case IMAP_MAILBOX_BADFORMAT:
+    case IMAP_SEARCH_CORRUPT:
+    case IMAP_MESSAGE_BADHEADER:
+        return EX_DATAERR;
+    case IMAP_IOERROR:
+        return EX_IOERR;
+    default:
+        return EX_SOFTWARE;
+    }
+}
+
+void cli_init(const char *config)
+{
+    int r = xapiary_init(config);
+    if (r) {
+        /* The configuration code has logged file:line and the cause. */
+        fprintf(stderr, "%s: cannot start: %s\n",
+                program_invocation_short_name, error_message(r));
+        exit(EX_CONFIG);
+    }
+}
+
+int cli_error(const char *object, int r, const char *detail)
+{
+    fprintf(stderr, "%s: %s: %s%s%s\n", program_invocation_short_name,
+            object, error_message(r), detail ? ": " : "", detail ? detail : "");
+    return cli_exit_code(r);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", program_invocation_short_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n",
+            program_invocation_short_name);
+    exit(EX_USAGE);
+}
+
+void cli_set_verbose(int verbose)
+{
+    if (verbose >= 2)
+        xlog_set_level(LOG_DEBUG);
+    else if (verbose == 1)
+        xlog_set_level(LOG_INFO);
+}

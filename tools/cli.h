@@ -1,0 +1,26 @@
+/* cli.h - what every command-line tool shares: start-up with -C, the
+ * mapping of IMAP_* codes to sysexits exit codes, and error reporting that
+ * names the object and the cause. */
+#ifndef XAPIARY_CLI_H
+#define XAPIARY_CLI_H
+
+#include <sysexits.h>
+
+/* The sysexits code for an IMAP_* code (0 for 0). */
+int cli_exit_code(int r);
+
+/* xapiary_init(CONFIG) for a tool; on failure prints why and exits with
+ * EX_CONFIG. */
+void cli_init(const char *config);
+
+/* Prints "PROGRAM: OBJECT: message for R" (and DETAIL when not NULL) on
+ * stderr and returns cli_exit_code(R). */
+int cli_error(const char *object, int r, const char *detail);
+
+/* Prints "PROGRAM: MSG" and a hint to use --help, then exits EX_USAGE. */
+void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Raises logging to include progress and debug lines for each -v. */
+void cli_set_verbose(int verbose);
+
+#endif

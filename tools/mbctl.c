@@ -1,0 +1,72 @@
+/* mbctl - mailbox administration.
+ *
+ * `mbctl [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS`; each command lives in
+ * its own tools/mbctl-COMMAND.c and parses its own options. */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xapiary/xapiary.h"
+#include "tools/cli.h"
+#include "tools/mbctl.h"
+
+static const struct mbctl_command commands[] = {
+    { "lock", mbctl_lock, "hold a namelock while a command runs" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: mbctl [-C CONFIG] [-v] COMMAND [ARGS]\n"
+        "Administer xapiary mailboxes.\n\n"
+        "Global options:\n"
+        "  -C, --config FILE   configuration file (default $XAPIARY_CONFIG,\n"
+        "                      else /etc/xapiary.conf)\n"
+        "  -v, --verbose       more progress output (repeat for debug)\n"
+        "  -h, --help          show this help\n\n"
+        "Commands (mbctl COMMAND --help for each):\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nExit status: 0 on success, else a sysexits(3) code "
+               "(75 when a lock is busy).\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'C' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct mbctl_ctx ctx = { NULL, 0 };
+    int c;
+
+    /* '+': stop at the command name; the rest belongs to the command. */
+    while ((c = getopt_long(argc, argv, "+C:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'C': ctx.config = optarg; break;
+        case 'v': ctx.verbose++; break;
+        case 'h': usage(stdout); return EX_OK;
+        default: cli_usage_error("bad global option");
+        }
+    }
+    if (optind >= argc)
+        cli_usage_error("no command given");
+
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (!strcmp(argv[optind], commands[i].name)) {
+            int r;
+            argc -= optind;
+            argv += optind;
+            optind = 0;   /* restart getopt for the command's own options */
+            r = commands[i].run(&ctx, argc, argv);
+            xapiary_done();
+            return r;
+        }
+    }
+    cli_usage_error("unknown command '%s'", argv[optind]);
+}

@@ -1,0 +1,23 @@
+/* mbctl.h - the commands of mbctl, one file each. */
+#ifndef XAPIARY_MBCTL_H
+#define XAPIARY_MBCTL_H
+
+struct mbctl_ctx {
+    const char *config;   /* -C, or NULL */
+    int verbose;          /* count of -v */
+};
+
+/* A command gets argv with argv[0] = its own name and returns the exit
+ * code.  It calls cli_init(ctx->config) itself once its options parse, so
+ * that --help works without a configuration. */
+typedef int mbctl_fn(const struct mbctl_ctx *ctx, int argc, char **argv);
+
+struct mbctl_command {
+    const char *name;
+    mbctl_fn *run;
+    const char *summary;
+};
+
+mbctl_fn mbctl_lock;
+
+#endif
