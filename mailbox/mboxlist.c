@@ -1,0 +1,1 @@
+/* mboxlist.c - placeholder; written by its issue. */

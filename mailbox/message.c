@@ -1,0 +1,1 @@
+/* message.c - placeholder; written by its issue. */
