@@ -20,6 +20,8 @@ enum lock_level {
     LOCKLEVEL_GUIDDB = 30,          /* per-user GUID db */
     LOCKLEVEL_XAPIAN_NAMELOCK = 40, /* $XAPIAN$USERID namelock */
     LOCKLEVEL_XAPIANACTIVE = 50,    /* lock on the xapianactive file */
+    LOCKLEVEL_STATUSCACHE = 60,     /* statuscache.db write (leaf) */
+    LOCKLEVEL_SYNCLOG = 65,         /* a sync log file while appending (leaf) */
 };
 
 /* Flags for lockorder_acquire(). */

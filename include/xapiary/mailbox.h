@@ -1,0 +1,234 @@
+/* mailbox.h - a mailbox: its header, index and cache files and its
+ * message files (seeds/002, spec section 6).
+ *
+ * Calling sequence
+ *     struct mailbox *mailbox = NULL;
+ *     int r = mailbox_open_iwl("user.alice", &mailbox);
+ *     if (r) return r;
+ *     ... read, rewrite or append records ...
+ *     r = mailbox_commit(mailbox);
+ *     mailbox_close(&mailbox);          (sets mailbox to NULL)
+ *
+ * Locks taken by the opens (namelock, then index lock):
+ *
+ *     mailbox_open_iwl        SHARED namelock   EXCLUSIVE index lock
+ *     mailbox_open_irl        SHARED namelock   SHARED index lock
+ *     mailbox_open_exclusive  EXCLUSIVE         EXCLUSIVE
+ *
+ * Opening a mailbox this process already has open returns the same
+ * mailbox and counts a reference; it must be unlocked at that moment, else
+ * IMAP_MAILBOX_LOCKED.  Only the last mailbox_close() does the delayed
+ * actions.
+ *
+ * Holding the mailbox open keeps the namelock: record numbers will not
+ * change and message files will not be deleted.  mailbox_unlock_index()
+ * lets other processes change the mailbox meanwhile; mailbox_lock_index()
+ * re-reads the index header under the lock (never trusting mtimes, as
+ * seeds/004 teaches), so a reader that polls misses no committed append.
+ *
+ * Writing
+ *   rewrite and append need the EXCLUSIVE index lock; read needs either.
+ *   Changes are checked (UIDs only grow, an expunged record is never
+ *   unexpunged, a UID never changes) and counted (exists, deleted,
+ *   answered, flagged, unseen, quota) as they are made, and become durable
+ *   at mailbox_commit(), which fsyncs.  Unlocking or closing with
+ *   uncommitted changes is a fatal error (the process aborts): it would
+ *   leave the mailbox inconsistent.
+ *
+ * Delayed actions
+ *   At unlock after changes: the update notifier, the sync log (channel
+ *   "squatter", read by `squatter -R`) and the statuscache.  At the last
+ *   close: scheduled unlinks of expunged message files, then, if the
+ *   mailbox needs a repack or was deleted, a NONBLOCKING exclusive namelock
+ *   and the repack or delete cleanup (left to the next closer when
+ *   another process has the mailbox open).
+ *
+ * Error handling
+ *   Functions return 0 or an IMAP_* code.  A CRC mismatch is
+ *   IMAP_MAILBOX_CHECKSUM, logged with the file and record.
+ */
+#ifndef XAPIARY_MAILBOX_H
+#define XAPIARY_MAILBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mailbox;
+struct mailbox_iter;
+
+/* System flags (IMAP). */
+#define FLAG_ANSWERED   (1u << 0)
+#define FLAG_FLAGGED    (1u << 1)
+#define FLAG_DELETED    (1u << 2)
+#define FLAG_DRAFT      (1u << 3)
+#define FLAG_SEEN       (1u << 4)
+
+/* Internal flags. */
+#define FLAG_INTERNAL_EXPUNGED  (1u << 0)  /* gone for IMAP; record kept */
+#define FLAG_INTERNAL_UNLINKED  (1u << 1)  /* message file removed */
+
+#define MAX_USER_FLAGS 128
+#define MESSAGE_GUID_SIZE 20
+
+/* The ten cache fields, in their order in a cache record. */
+enum {
+    CACHE_ENVELOPE = 0,
+    CACHE_BODYSTRUCTURE,
+    CACHE_BODY,
+    CACHE_SECTION,
+    CACHE_HEADERS,
+    CACHE_FROM,
+    CACHE_TO,
+    CACHE_CC,
+    CACHE_BCC,
+    CACHE_SUBJECT,
+    NUM_CACHE_FIELDS
+};
+
+/* A cache record once loaded by mailbox_cacherecord(): pointers into a
+ * buffer owned by the mailbox, valid until the index is unlocked. */
+struct cacherecord {
+    const char *base;       /* NULL until loaded */
+    size_t len;
+    struct {
+        size_t offset;
+        size_t size;
+    } item[NUM_CACHE_FIELDS];
+};
+
+struct index_record {
+    uint32_t recno;               /* 1-based; set by read/append */
+    uint32_t uid;
+    int64_t internaldate;
+    int64_t sentdate;
+    uint32_t size;
+    uint32_t header_size;
+    uint32_t system_flags;
+    uint32_t internal_flags;
+    uint32_t user_flags[MAX_USER_FLAGS / 32];
+    uint64_t cache_offset;
+    uint8_t guid[MESSAGE_GUID_SIZE];
+    uint64_t modseq;
+    int64_t last_updated;
+    uint32_t cache_crc;
+    int silent;                   /* set: do not bump modseq/last_updated */
+    struct cacherecord crec;      /* see mailbox_cacherecord() */
+};
+
+/* What STATUS reports; also the statuscache value. */
+struct statusdata {
+    uint32_t messages;
+    uint32_t uidnext;
+    uint32_t uidvalidity;
+    uint32_t unseen;
+    uint64_t highestmodseq;
+    uint64_t size;                /* quota used by this mailbox, bytes */
+};
+
+/* Lock types for mailbox_lock_index(): LOCK_SHARED / LOCK_EXCLUSIVE of
+ * <xapiary/namelock.h>. */
+
+int mailbox_open_iwl(const char *name, struct mailbox **mailboxp);
+int mailbox_open_irl(const char *name, struct mailbox **mailboxp);
+int mailbox_open_exclusive(const char *name, struct mailbox **mailboxp);
+/* Unlocks the index if needed (fatal if uncommitted changes), drops one
+ * reference, and at the last one runs the delayed actions and releases the
+ * namelock.  Sets *mailboxp to NULL; NULL is a no-op. */
+void mailbox_close(struct mailbox **mailboxp);
+
+int mailbox_lock_index(struct mailbox *mailbox, int locktype);
+/* SDATA: a fresh status to store in the statuscache, or NULL to just
+ * invalidate it when the mailbox changed. */
+int mailbox_unlock_index(struct mailbox *mailbox, const struct statusdata *sdata);
+
+/* Creates NAME on PARTITION (NULL: "default") with UNIQUEID (NULL: a new
+ * one) and UIDVALIDITY (0: chosen so it is never reused for the name).
+ * Writes the files and the mailboxes.db record.  Returns the mailbox
+ * open with an EXCLUSIVE namelock and index lock. */
+int mailbox_create(const char *name, const char *partition,
+                   const char *uniqueid, uint32_t uidvalidity,
+                   struct mailbox **mailboxp);
+
+/* Marks the mailbox deleted, turns its mailboxes.db record into a DELETED
+ * tombstone and closes it; the files go at the last close (delete
+ * cleanup).  Needs the EXCLUSIVE index lock. */
+int mailbox_delete(struct mailbox **mailboxp);
+
+/* Copies OLDMAILBOX (EXCLUSIVE index lock) to NEWNAME on NEWPARTITION
+ * (NULL: the same): header, index, cache and message files; the copy gets
+ * the same uniqueid and uidvalidity.  Returns the new mailbox with
+ * EXCLUSIVE locks.  It does not touch mailboxes.db: the caller (rename)
+ * owns the records. */
+int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
+                        const char *newpartition,
+                        struct mailbox **newmailboxp);
+
+int mailbox_read_index_record(struct mailbox *mailbox, uint32_t recno,
+                              struct index_record *record);
+int mailbox_rewrite_index_record(struct mailbox *mailbox,
+                                 struct index_record *record);
+/* The message file (mailbox_message_path(mailbox, record->uid)) must be
+ * in place; record->uid must be above every existing UID. */
+int mailbox_append_index_record(struct mailbox *mailbox,
+                                struct index_record *record);
+int mailbox_commit(struct mailbox *mailbox);
+
+/* Loads RECORD's cache record (checking its CRC). */
+int mailbox_cacherecord(struct mailbox *mailbox, struct index_record *record);
+const char *cacheitem_base(const struct index_record *record, int field);
+unsigned cacheitem_size(const struct index_record *record, int field);
+
+/* Iteration over records, in recno order. */
+#define ITER_SKIP_EXPUNGED 1
+struct mailbox_iter *mailbox_iter_init(struct mailbox *mailbox,
+                                       uint64_t changedsince, unsigned flags);
+/* The next record, or NULL at the end or on error (see
+ * mailbox_iter_error). */
+const struct index_record *mailbox_iter_step(struct mailbox_iter *iter);
+int mailbox_iter_error(const struct mailbox_iter *iter);
+void mailbox_iter_done(struct mailbox_iter **iterp);
+
+/* Accessors (valid while the mailbox is open; counts are as of the last
+ * header read under the index lock). */
+const char *mailbox_name(const struct mailbox *mailbox);
+const char *mailbox_uniqueid(const struct mailbox *mailbox);
+const char *mailbox_partition(const struct mailbox *mailbox);
+uint32_t mailbox_uidvalidity(const struct mailbox *mailbox);
+uint32_t mailbox_last_uid(const struct mailbox *mailbox);
+uint32_t mailbox_num_records(const struct mailbox *mailbox);
+uint32_t mailbox_exists(const struct mailbox *mailbox);
+uint64_t mailbox_highestmodseq(const struct mailbox *mailbox);
+void mailbox_status(const struct mailbox *mailbox, struct statusdata *sdata);
+
+/* The path of message UID's file, under CTX. */
+char *mailbox_message_path(void *ctx, const struct mailbox *mailbox, uint32_t uid);
+
+/* High-level append: stores LEN bytes of MSG as the next UID, parses it,
+ * appends the record (needs the EXCLUSIVE index lock; commit after).
+ * INTERNALDATE 0 = now.  Returns the UID in *uid_r. */
+int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
+                           int64_t internaldate, uint32_t system_flags,
+                           uint32_t *uid_r);
+
+/* Marks UID expunged (EXPUNGED|UNLINKED) and schedules its file's unlink
+ * for the last close.  IMAP_NOTFOUND if there is no such live UID. */
+int mailbox_expunge_uid(struct mailbox *mailbox, uint32_t uid);
+
+/* Reads the record of UID (expunged or not).  IMAP_NOTFOUND if none. */
+int mailbox_find_uid(struct mailbox *mailbox, uint32_t uid,
+                     struct index_record *record);
+
+/* Called at unlock after changes with the mailbox name (IDLE and the
+ * like).  NULL to remove. */
+typedef void mailbox_notify_fn(const char *name);
+void mailbox_set_updatenotifier(mailbox_notify_fn *fn);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

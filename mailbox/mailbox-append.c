@@ -1,0 +1,162 @@
+/* mailbox-append.c - storing a new message and expunging one.
+ *
+ * Append writes the message file "UID." and fsyncs it before the record
+ * exists anywhere, so no committed record can name a missing file.  If
+ * the process dies before commit, the file is debris with a UID above the
+ * committed last UID; the next append finds it and clears all such files
+ * before reusing those UIDs. */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/namelock.h"
+#include "common/atomicfile.h"
+#include "common/fault.h"
+#include "common/xlog.h"
+#include "mailbox/mailbox-private.h"
+#include "mailbox/message.h"
+
+/* Removes message files with UIDs above the committed last UID. */
+static int remove_uncommitted_files(struct mailbox *mailbox)
+{
+    DIR *d = opendir(mailbox->path);
+    struct dirent *de;
+    int r = 0;
+
+    if (!d) {
+        xlog_syserr("opendir", mailbox->path);
+        return IMAP_IOERROR;
+    }
+    while ((de = readdir(d))) {
+        char *end;
+        unsigned long uid = strtoul(de->d_name, &end, 10);
+        if (end == de->d_name || strcmp(end, ".") || uid <= mailbox->committed.last_uid)
+            continue;
+        char *path = talloc_asprintf(NULL, "%s/%s", mailbox->path, de->d_name);
+        xlog(LOG_NOTICE, "mailbox %s: removing %s left by an interrupted append",
+             mailbox->name, path);
+        if (unlink(path) < 0 && errno != ENOENT) {
+            xlog_syserr("unlink", path);
+            r = IMAP_IOERROR;
+        }
+        talloc_free(path);
+    }
+    closedir(d);
+    return r;
+}
+
+int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
+                           int64_t internaldate, uint32_t system_flags,
+                           uint32_t *uid_r)
+{
+    struct message_parsed *parsed = NULL;
+    struct index_record record;
+    const char *fields[NUM_CACHE_FIELDS];
+    size_t off;
+    char *path;
+    int r;
+
+    if (mailbox->index_locktype != LOCK_EXCLUSIVE) {
+        xlog(LOG_ERR, "mailbox %s: append without the exclusive index lock", mailbox->name);
+        return IMAP_INTERNAL;
+    }
+    if (len > UINT32_MAX) {
+        xlog(LOG_ERR, "mailbox %s: message of %zu bytes is too large", mailbox->name, len);
+        return IMAP_MESSAGE_BADHEADER;
+    }
+    memset(&record, 0, sizeof record);
+    record.uid = mailbox->i.last_uid + 1;
+    path = mailbox_message_path(NULL, mailbox, record.uid);
+
+    if (mailbox->i.last_uid == mailbox->committed.last_uid && access(path, F_OK) == 0 &&
+        (r = remove_uncommitted_files(mailbox)))
+        goto done;
+    if ((r = file_write_sync(path, msg, len, 1)))
+        goto done;
+    fault_point("mailbox.append.1");
+
+    if ((r = message_parse(path, msg, len, &parsed)))
+        goto done;
+    for (int f = 0; f < NUM_CACHE_FIELDS; f++)
+        fields[f] = parsed->cache[f];
+    if (!mailbox->cache_pending)
+        mailbox->cache_pending = talloc_array(mailbox, char, 0);
+    off = cache_record_build(&mailbox->cache_pending, fields, &record.cache_crc);
+
+    record.internaldate = internaldate ? internaldate : (int64_t)time(NULL);
+    record.sentdate = parsed->sentdate;
+    record.size = (uint32_t)len;
+    record.header_size = (uint32_t)parsed->header_size;
+    record.system_flags = system_flags;
+    record.cache_offset = mailbox->cache_end + off;
+    memcpy(record.guid, parsed->guid, MESSAGE_GUID_SIZE);
+    r = mailbox_append_index_record(mailbox, &record);
+    if (r) {
+        /* Drop the cache bytes we just added; the file is debris that the
+         * next append clears. */
+        mailbox->cache_pending = talloc_realloc(mailbox, mailbox->cache_pending, char, off);
+        goto done;
+    }
+    if (uid_r)
+        *uid_r = record.uid;
+done:
+    talloc_free(path);
+    return r;
+}
+
+/* The record with UID, by binary search (UIDs grow with recno). */
+static int find_uid(struct mailbox *mailbox, uint32_t uid, struct index_record *record)
+{
+    uint32_t lo = 1, hi = mailbox->i.num_records;
+    int r;
+
+    while (lo <= hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((r = mailbox_read_index_record(mailbox, mid, record)))
+            return r;
+        if (record->uid == uid)
+            return 0;
+        if (record->uid < uid)
+            lo = mid + 1;
+        else if (mid == 1)
+            break;
+        else
+            hi = mid - 1;
+    }
+    return IMAP_NOTFOUND;
+}
+
+int mailbox_find_uid(struct mailbox *mailbox, uint32_t uid, struct index_record *record)
+{
+    return find_uid(mailbox, uid, record);
+}
+
+int mailbox_expunge_uid(struct mailbox *mailbox, uint32_t uid)
+{
+    struct index_record record;
+    size_t n;
+    int r;
+
+    if ((r = find_uid(mailbox, uid, &record)))
+        return r;
+    if (record.internal_flags & FLAG_INTERNAL_EXPUNGED)
+        return IMAP_NOTFOUND;
+    record.internal_flags |= FLAG_INTERNAL_EXPUNGED | FLAG_INTERNAL_UNLINKED;
+    if ((r = mailbox_rewrite_index_record(mailbox, &record)))
+        return r;
+    /* The file goes at close, after the commit that marks it unlinked;
+     * the record goes at the next repack. */
+    n = talloc_array_length(mailbox->unlinks);
+    mailbox->unlinks = talloc_realloc(mailbox, mailbox->unlinks, uint32_t, n + 1);
+    mailbox->unlinks[n] = uid;
+    mailbox->i.options |= OPT_MAILBOX_NEEDS_REPACK;
+    return 0;
+}

@@ -1,0 +1,294 @@
+/* mailbox-create.c - creating, deleting and copying mailboxes.
+ *
+ * Create writes the files first and the mailboxes.db record last, all
+ * under the EXCLUSIVE namelock: until the record exists nobody can open
+ * the mailbox, and files without a record are debris that the next create
+ * of the name removes.  Delete turns the record into a DELETED tombstone
+ * first (the name vanishes at once, atomically), then marks the index
+ * deleted; the files go at the last close. */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
+#include "xapiary/namelock.h"
+#include "common/atomicfile.h"
+#include "common/config.h"
+#include "common/fault.h"
+#include "common/mboxname.h"
+#include "common/util.h"
+#include "common/xlog.h"
+#include "mailbox/mailbox-private.h"
+
+/* Whether FNAME is one of a mailbox's own files (not a child's directory):
+ * every such name contains a '.', which no name component can. */
+static int is_mailbox_file(const char *fname)
+{
+    return fname[0] != '.' && strchr(fname, '.') != NULL;
+}
+
+int mailbox_remove_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int r = 0;
+
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        xlog_syserr("opendir", dir);
+        return IMAP_IOERROR;
+    }
+    while ((de = readdir(d))) {
+        if (!is_mailbox_file(de->d_name))
+            continue;
+        char *path = talloc_asprintf(NULL, "%s/%s", dir, de->d_name);
+        if (unlink(path) < 0 && errno != ENOENT) {
+            xlog_syserr("unlink", path);
+            r = IMAP_IOERROR;
+        }
+        talloc_free(path);
+    }
+    closedir(d);
+    if (!r)
+        r = fsync_dir(dir);
+    return r;
+}
+
+int mailbox_init_files(struct mailbox *mailbox)
+{
+    unsigned char ibuf[INDEX_HEADER_SIZE], cbuf[CACHE_HEADER_SIZE];
+    char *ipath = mailbox_file(NULL, mailbox, FNAME_INDEX);
+    char *cpath = mailbox_cache_file(ipath, mailbox, mailbox->i.generation);
+    int r;
+
+    index_header_encode(&mailbox->i, ibuf);
+    cache_header_encode(mailbox->i.generation, cbuf);
+    r = mailbox_write_header(mailbox);
+    if (!r)
+        r = file_write_sync(cpath, cbuf, sizeof cbuf, 1);
+    if (!r)
+        r = file_write_sync(ipath, ibuf, sizeof ibuf, 1);
+    if (!r)
+        r = fsync_dir(mailbox->path);
+    talloc_free(ipath);
+    return r;
+}
+
+int mailbox_create(const char *name, const char *partition,
+                   const char *uniqueid, uint32_t uidvalidity,
+                   struct mailbox **mailboxp)
+{
+    struct mboxlist_entry *entry = NULL;
+    struct mboxlist_entry newentry;
+    struct mailbox *mailbox;
+    int r;
+
+    *mailboxp = NULL;
+    if (mboxname_validate(name))
+        return IMAP_MAILBOX_BADNAME;
+    if (!partition)
+        partition = "default";
+    if (!config_partitiondir(NULL, partition))
+        return IMAP_PARTITION_UNKNOWN;
+
+    mailbox = mailbox_new(name, partition);
+    if (!mailbox)
+        return IMAP_PARTITION_UNKNOWN;
+    r = mboxname_lock(name, &mailbox->namelock, LOCK_EXCLUSIVE);
+    if (r)
+        goto fail;
+    r = mboxlist_lookup(NULL, name, &entry);
+    talloc_free(entry);
+    if (r == 0) {
+        r = IMAP_MAILBOX_EXISTS;
+        goto fail;
+    }
+    if (r != IMAP_MAILBOX_NONEXISTENT)
+        goto fail;
+    if (!uidvalidity && (r = mboxlist_next_uidvalidity(name, &uidvalidity)))
+        goto fail;
+
+    mailbox->uniqueid = uniqueid ? talloc_strdup(mailbox, uniqueid)
+                                 : mailbox_make_uniqueid(mailbox);
+    mailbox->i.generation = 1;
+    mailbox->i.uidvalidity = uidvalidity;
+    mailbox->i.highestmodseq = 1;
+
+    /* Files first: anything already here has no record and is debris. */
+    if ((r = mkdir_p(mailbox->path, 0700)) ||
+        (r = mailbox_remove_files(mailbox->path)) ||
+        (r = mailbox_init_files(mailbox)))
+        goto fail;
+    fault_point("mailbox.create.1");
+
+    memset(&newentry, 0, sizeof newentry);
+    newentry.name = mailbox->name;
+    newentry.partition = mailbox->partition;
+    newentry.uniqueid = mailbox->uniqueid;
+    newentry.uidvalidity = uidvalidity;
+    newentry.type = MBTYPE_NORMAL;
+    if ((r = mboxlist_create_exclusive(NULL, &newentry)))
+        goto fail;
+    fault_point("mailbox.create.2");
+
+    if ((r = mailbox_open_index_file(mailbox)) ||
+        (r = mailbox_lock_index(mailbox, LOCK_EXCLUSIVE)))
+        goto fail;
+    mailbox_register_open(mailbox);
+    *mailboxp = mailbox;
+    return 0;
+
+fail:
+    mboxname_release(&mailbox->namelock);
+    talloc_free(mailbox);
+    return r;
+}
+
+int mailbox_delete(struct mailbox **mailboxp)
+{
+    struct mailbox *mailbox = *mailboxp;
+    int r;
+
+    if (mailbox->index_locktype != LOCK_EXCLUSIVE) {
+        xlog(LOG_ERR, "mailbox %s: delete without the exclusive index lock", mailbox->name);
+        return IMAP_INTERNAL;
+    }
+    if ((r = mboxlist_delete(NULL, mailbox->name)))
+        return r;
+    fault_point("mailbox.delete.1");
+    mailbox->i.options |= OPT_MAILBOX_DELETED;
+    mailbox->dirty = 1;
+    mailbox->has_changed = 1;
+    if ((r = mailbox_commit(mailbox)))
+        return r;
+    fault_point("mailbox.delete.2");
+    mailbox_close(mailboxp);
+    return 0;
+}
+
+int mailbox_delete_cleanup(struct mailbox *mailbox)
+{
+    int r = mailbox_remove_files(mailbox->path);
+
+    /* The directory goes too unless a child mailbox lives in it. */
+    if (!r && rmdir(mailbox->path) < 0 && errno != ENOTEMPTY && errno != EEXIST &&
+        errno != ENOENT)
+        xlog_syserr("rmdir", mailbox->path);
+    return r;
+}
+
+static int copy_file(const char *src, const char *dst)
+{
+    char *buf;
+    size_t len;
+    int r;
+
+    if (read_file(NULL, src, &buf, &len) < 0) {
+        xlog_syserr("read", src);
+        return IMAP_IOERROR;
+    }
+    r = file_write_sync(dst, buf, len, 1);
+    talloc_free(buf);
+    return r;
+}
+
+/* Hard-links SRC to DST, or copies it when they are on different file
+ * systems (or links are refused). */
+static int link_or_copy(const char *src, const char *dst)
+{
+    if (link(src, dst) == 0)
+        return 0;
+    if (errno == EEXIST && unlink(dst) == 0 && link(src, dst) == 0)
+        return 0;
+    return copy_file(src, dst);
+}
+
+int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
+                        const char *newpartition, struct mailbox **newmailboxp)
+{
+    struct mailbox *mailbox;
+    struct mailbox_iter *iter;
+    const struct index_record *rec;
+    char *src, *dst;
+    int r;
+
+    *newmailboxp = NULL;
+    if (mboxname_validate(newname))
+        return IMAP_MAILBOX_BADNAME;
+    if (oldmailbox->index_locktype != LOCK_EXCLUSIVE || oldmailbox->dirty) {
+        xlog(LOG_ERR, "mailbox %s: rename copy needs a clean exclusive index lock",
+             oldmailbox->name);
+        return IMAP_INTERNAL;
+    }
+    mailbox = mailbox_new(newname, newpartition ? newpartition : oldmailbox->partition);
+    if (!mailbox)
+        return IMAP_PARTITION_UNKNOWN;
+    if ((r = mboxname_lock(newname, &mailbox->namelock, LOCK_EXCLUSIVE)))
+        goto fail;
+    mailbox->uniqueid = talloc_strdup(mailbox, oldmailbox->uniqueid);
+    mailbox->user_flags = talloc_array(mailbox, char *,
+                                       talloc_array_length(oldmailbox->user_flags));
+    for (size_t i = 0; i < talloc_array_length(oldmailbox->user_flags); i++)
+        mailbox->user_flags[i] = talloc_strdup(mailbox->user_flags,
+                                               oldmailbox->user_flags[i]);
+    mailbox->i = oldmailbox->i;
+    if ((r = mkdir_p(mailbox->path, 0700)) ||
+        (r = mailbox_remove_files(mailbox->path)))
+        goto fail;
+
+    iter = mailbox_iter_init(oldmailbox, 0, 0);
+    while ((rec = mailbox_iter_step(iter))) {
+        if (rec->internal_flags & FLAG_INTERNAL_UNLINKED)
+            continue;
+        src = mailbox_message_path(NULL, oldmailbox, rec->uid);
+        dst = mailbox_message_path(src, mailbox, rec->uid);
+        r = link_or_copy(src, dst);
+        talloc_free(src);
+        if (r)
+            break;
+    }
+    if (!r)
+        r = mailbox_iter_error(iter);
+    mailbox_iter_done(&iter);
+    if (r)
+        goto fail;
+
+    /* Message files never change once written, so they can be shared;
+     * the index and cache are written in place and must be copies. */
+    src = mailbox_file(NULL, oldmailbox, FNAME_INDEX);
+    dst = mailbox_file(src, mailbox, FNAME_INDEX);
+    r = copy_file(src, dst);
+    talloc_free(src);
+    if (!r) {
+        src = mailbox_cache_file(NULL, oldmailbox, oldmailbox->i.generation);
+        dst = mailbox_cache_file(src, mailbox, mailbox->i.generation);
+        r = copy_file(src, dst);
+        talloc_free(src);
+    }
+    if (!r)
+        r = mailbox_write_header(mailbox);
+    if (!r)
+        r = fsync_dir(mailbox->path);
+    if (r || (r = mailbox_open_index_file(mailbox)) ||
+        (r = mailbox_lock_index(mailbox, LOCK_EXCLUSIVE)))
+        goto fail;
+    mailbox_register_open(mailbox);
+    *newmailboxp = mailbox;
+    return 0;
+
+fail:
+    mboxname_release(&mailbox->namelock);
+    talloc_free(mailbox);
+    return r;
+}

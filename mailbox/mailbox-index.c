@@ -1,0 +1,625 @@
+/* mailbox-index.c - reading and writing index records and cache records,
+ * and the commit that makes them durable.
+ *
+ * A transaction keeps every change in memory (struct pending, and the new
+ * cache bytes) until mailbox_commit(), which writes in this order:
+ *
+ *   1. new cache records at the end of the cache file, fsync; the mailbox
+ *      directory, fsync (new message files are then durable by name);
+ *      the header file if user flags changed.              mailbox.commit.1
+ *   2. appended records after the last committed one (invisible: the
+ *      committed header does not count them).
+ *   3. if records are rewritten in place: the committed header with
+ *      OPT_MAILBOX_DIRTY, fsync.                           mailbox.commit.2
+ *   4. rewritten records in place; fsync.                  mailbox.commit.3
+ *   5. the new header (counts, num_records, last_uid), fsync.
+ *                                                          mailbox.commit.4
+ *
+ * A crash before 5 leaves the old header: appended records and cache
+ * bytes are invisible garbage past the committed end, overwritten by the
+ * next commit.  A crash between 3 and 5 leaves DIRTY set; the next
+ * EXCLUSIVE locker recomputes the counts from the records (each record
+ * carries its own CRC, so a torn record is detected, not believed). */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/namelock.h"
+#include "common/atomicfile.h"
+#include "common/fault.h"
+#include "common/xlog.h"
+#include "mailbox/mailbox-private.h"
+
+static off_t record_offset(uint32_t recno)
+{
+    return INDEX_HEADER_SIZE + (off_t)(recno - 1) * INDEX_RECORD_SIZE;
+}
+
+void mailbox_count_record(struct index_header *h, const struct index_record *r,
+                          int sign)
+{
+    if (r->internal_flags & FLAG_INTERNAL_EXPUNGED)
+        return;
+    h->exists += (uint32_t)sign;
+    h->quota_used += (uint64_t)(int64_t)sign * r->size;
+    if (r->system_flags & FLAG_DELETED)
+        h->deleted += (uint32_t)sign;
+    if (r->system_flags & FLAG_ANSWERED)
+        h->answered += (uint32_t)sign;
+    if (r->system_flags & FLAG_FLAGGED)
+        h->flagged += (uint32_t)sign;
+    if (!(r->system_flags & FLAG_SEEN))
+        h->unseen += (uint32_t)sign;
+}
+
+int mailbox_open_cache(struct mailbox *mailbox)
+{
+    char *path = mailbox_cache_file(NULL, mailbox, mailbox->i.generation);
+    unsigned char hdr[CACHE_HEADER_SIZE];
+    uint32_t gen;
+    struct stat st;
+    int fd, r = 0;
+
+    fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        xlog_syserr("open", path);
+        r = errno == ENOENT ? IMAP_MAILBOX_BADFORMAT : IMAP_IOERROR;
+        goto done;
+    }
+    if (pread_all(fd, hdr, sizeof hdr, 0) < 0 || fstat(fd, &st) < 0) {
+        xlog(LOG_ERR, "mailbox %s: cannot read cache file %s", mailbox->name, path);
+        r = IMAP_MAILBOX_BADFORMAT;
+        goto done;
+    }
+    r = cache_header_decode(hdr, sizeof hdr, &gen);
+    if (!r && gen != mailbox->i.generation)
+        r = IMAP_MAILBOX_BADFORMAT;
+    if (r) {
+        xlog(LOG_ERR, "mailbox %s: %s: bad cache file header (%s)", mailbox->name,
+             path, error_message(r));
+        goto done;
+    }
+    if (mailbox->cache_fd >= 0)
+        close(mailbox->cache_fd);
+    mailbox->cache_fd = fd;
+    fd = -1;
+    mailbox->cache_generation = gen;
+    mailbox->cache_end = (uint64_t)st.st_size;
+done:
+    if (fd >= 0)
+        close(fd);
+    talloc_free(path);
+    return r;
+}
+
+int mailbox_read_header_locked(struct mailbox *mailbox)
+{
+    unsigned char buf[INDEX_HEADER_SIZE];
+    struct index_header h;
+    int r;
+
+    if (pread_all(mailbox->index_fd, buf, sizeof buf, 0) < 0) {
+        char *path = mailbox_file(NULL, mailbox, FNAME_INDEX);
+        if (errno)
+            xlog_syserr("read", path);
+        else
+            xlog(LOG_ERR, "mailbox %s: %s: truncated header", mailbox->name, path);
+        talloc_free(path);
+        return errno ? IMAP_IOERROR : IMAP_MAILBOX_BADFORMAT;
+    }
+    r = index_header_decode(buf, sizeof buf, &h);
+    if (r) {
+        xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": header: %s", mailbox->name,
+             mailbox->path, error_message(r));
+        return r;
+    }
+    mailbox->i = h;
+    mailbox->committed = h;
+    if (mailbox->cache_fd < 0 || mailbox->cache_generation != h.generation) {
+        r = mailbox_open_cache(mailbox);
+        if (r)
+            return r;
+    } else {
+        /* Another process may have appended cache records. */
+        struct stat st;
+        if (fstat(mailbox->cache_fd, &st) == 0)
+            mailbox->cache_end = (uint64_t)st.st_size;
+    }
+    if ((h.options & OPT_MAILBOX_DIRTY) && mailbox->index_locktype == LOCK_EXCLUSIVE) {
+        /* A commit died between rewriting records and the header. */
+        xlog(LOG_WARNING, "mailbox %s: interrupted commit found: recounting",
+             mailbox->name);
+        r = mailbox_recount(mailbox, &mailbox->i);
+        if (r)
+            return r;
+        mailbox->i.options &= ~OPT_MAILBOX_DIRTY;
+        index_header_encode(&mailbox->i, buf);
+        if (pwrite_all(mailbox->index_fd, buf, sizeof buf, 0) < 0 ||
+            fsync(mailbox->index_fd) < 0) {
+            xlog_syserr("write", mailbox->path);
+            return IMAP_IOERROR;
+        }
+        mailbox->committed = mailbox->i;
+    }
+    return 0;
+}
+
+static struct pending *find_pending(struct mailbox *mailbox, uint32_t recno)
+{
+    size_t n = talloc_array_length(mailbox->pending);
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (mailbox->pending[mid].record.recno < recno)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && mailbox->pending[lo].record.recno == recno
+           ? &mailbox->pending[lo] : NULL;
+}
+
+static int check_locked(const struct mailbox *mailbox, int want_exclusive,
+                        const char *what)
+{
+    if (!mailbox->index_locktype ||
+        (want_exclusive && mailbox->index_locktype != LOCK_EXCLUSIVE)) {
+        xlog(LOG_ERR, "mailbox %s: %s without the %s index lock", mailbox->name,
+             what, want_exclusive ? "exclusive" : "");
+        return IMAP_INTERNAL;
+    }
+    return 0;
+}
+
+/* Decodes the record at RECNO from BUF; logs a checksum failure. */
+static int decode_record(struct mailbox *mailbox, const unsigned char *buf,
+                         uint32_t recno, struct index_record *record)
+{
+    int r = index_record_decode(buf, record);
+
+    if (r) {
+        xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX " record %u: %s",
+             mailbox->name, mailbox->path, recno, error_message(r));
+        return r;
+    }
+    record->recno = recno;
+    return 0;
+}
+
+int mailbox_read_index_record(struct mailbox *mailbox, uint32_t recno,
+                              struct index_record *record)
+{
+    unsigned char buf[INDEX_RECORD_SIZE];
+    struct pending *p;
+    int r;
+
+    if ((r = check_locked(mailbox, 0, "read record")))
+        return r;
+    if (recno < 1 || recno > mailbox->i.num_records)
+        return IMAP_NOTFOUND;
+    if ((p = find_pending(mailbox, recno))) {
+        *record = p->record;
+        memset(&record->crec, 0, sizeof record->crec);
+        return 0;
+    }
+    if (pread_all(mailbox->index_fd, buf, sizeof buf, record_offset(recno)) < 0) {
+        xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX " record %u: %s", mailbox->name,
+             mailbox->path, recno, errno ? strerror(errno) : "file truncated");
+        return errno ? IMAP_IOERROR : IMAP_MAILBOX_BADFORMAT;
+    }
+    return decode_record(mailbox, buf, recno, record);
+}
+
+/* Inserts or replaces the pending copy of RECORD. */
+static void set_pending(struct mailbox *mailbox, const struct index_record *record,
+                        int is_append)
+{
+    struct pending *p = find_pending(mailbox, record->recno);
+    size_t n;
+
+    if (p) {
+        p->record = *record;
+        return;
+    }
+    /* Appends come last and rewrites in any order: keep the array sorted. */
+    n = talloc_array_length(mailbox->pending);
+    mailbox->pending = talloc_realloc(mailbox, mailbox->pending, struct pending, n + 1);
+    size_t at = n;
+    while (at > 0 && mailbox->pending[at - 1].record.recno > record->recno)
+        at--;
+    memmove(&mailbox->pending[at + 1], &mailbox->pending[at],
+            (n - at) * sizeof *mailbox->pending);
+    mailbox->pending[at].record = *record;
+    mailbox->pending[at].is_append = is_append;
+    memset(&mailbox->pending[at].record.crec, 0, sizeof(struct cacherecord));
+}
+
+static void stamp(struct mailbox *mailbox, struct index_record *record)
+{
+    if (record->silent)
+        return;
+    record->modseq = ++mailbox->i.highestmodseq;
+    record->last_updated = (int64_t)time(NULL);
+}
+
+int mailbox_rewrite_index_record(struct mailbox *mailbox,
+                                 struct index_record *record)
+{
+    struct index_record old;
+    int r;
+
+    if ((r = check_locked(mailbox, 1, "rewrite record")))
+        return r;
+    if ((r = mailbox_read_index_record(mailbox, record->recno, &old)))
+        return r;
+    if (old.uid != record->uid) {
+        xlog(LOG_ERR, "mailbox %s: record %u: UID may not change (%u -> %u)",
+             mailbox->name, record->recno, old.uid, record->uid);
+        return IMAP_INTERNAL;
+    }
+    if ((old.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
+        !(record->internal_flags & FLAG_INTERNAL_EXPUNGED)) {
+        xlog(LOG_ERR, "mailbox %s: UID %u: an expunged message cannot be unexpunged",
+             mailbox->name, record->uid);
+        return IMAP_INTERNAL;
+    }
+    if ((old.internal_flags & FLAG_INTERNAL_UNLINKED) &&
+        !(record->internal_flags & FLAG_INTERNAL_UNLINKED)) {
+        xlog(LOG_ERR, "mailbox %s: UID %u: an unlinked message cannot come back",
+             mailbox->name, record->uid);
+        return IMAP_INTERNAL;
+    }
+    if (memcmp(old.guid, record->guid, MESSAGE_GUID_SIZE) || old.size != record->size ||
+        old.cache_offset != record->cache_offset) {
+        xlog(LOG_ERR, "mailbox %s: UID %u: message data may not change in a rewrite",
+             mailbox->name, record->uid);
+        return IMAP_INTERNAL;
+    }
+    mailbox_count_record(&mailbox->i, &old, -1);
+    stamp(mailbox, record);
+    mailbox_count_record(&mailbox->i, record, +1);
+    set_pending(mailbox, record, 0);
+    mailbox->dirty = 1;
+    mailbox->has_changed = 1;
+    return 0;
+}
+
+int mailbox_append_index_record(struct mailbox *mailbox,
+                                struct index_record *record)
+{
+    int r;
+
+    if ((r = check_locked(mailbox, 1, "append record")))
+        return r;
+    if (record->uid <= mailbox->i.last_uid) {
+        xlog(LOG_ERR, "mailbox %s: append of UID %u: UIDs must grow (last %u)",
+             mailbox->name, record->uid, mailbox->i.last_uid);
+        return IMAP_INTERNAL;
+    }
+    if (record->internal_flags & (FLAG_INTERNAL_EXPUNGED | FLAG_INTERNAL_UNLINKED)) {
+        xlog(LOG_ERR, "mailbox %s: append of UID %u: already expunged",
+             mailbox->name, record->uid);
+        return IMAP_INTERNAL;
+    }
+    record->recno = mailbox->i.num_records + 1;
+    stamp(mailbox, record);
+    mailbox->i.num_records++;
+    mailbox->i.last_uid = record->uid;
+    mailbox->i.last_appenddate = (int64_t)time(NULL);
+    mailbox_count_record(&mailbox->i, record, +1);
+    set_pending(mailbox, record, 1);
+    mailbox->dirty = 1;
+    mailbox->has_changed = 1;
+    return 0;
+}
+
+static int write_header(struct mailbox *mailbox, const struct index_header *h)
+{
+    unsigned char buf[INDEX_HEADER_SIZE];
+
+    index_header_encode(h, buf);
+    if (pwrite_all(mailbox->index_fd, buf, sizeof buf, 0) < 0 ||
+        fsync(mailbox->index_fd) < 0) {
+        xlog_syserr("write", mailbox->path);
+        return IMAP_IOERROR;
+    }
+    return 0;
+}
+
+/* Writes the pending records that are (APPENDS) or are not appends. */
+static int write_pending(struct mailbox *mailbox, int appends)
+{
+    size_t n = talloc_array_length(mailbox->pending);
+    unsigned char buf[INDEX_RECORD_SIZE];
+
+    for (size_t i = 0; i < n; i++) {
+        const struct pending *p = &mailbox->pending[i];
+        if (p->is_append != appends)
+            continue;
+        index_record_encode(&p->record, buf);
+        if (pwrite_all(mailbox->index_fd, buf, sizeof buf,
+                       record_offset(p->record.recno)) < 0) {
+            xlog_syserr("write", mailbox->path);
+            return IMAP_IOERROR;
+        }
+    }
+    return 0;
+}
+
+int mailbox_commit(struct mailbox *mailbox)
+{
+    size_t ncache = talloc_array_length(mailbox->cache_pending);
+    size_t n = talloc_array_length(mailbox->pending);
+    int rewrites = 0, appends = 0, r;
+
+    if (!mailbox->dirty)
+        return 0;
+    if ((r = check_locked(mailbox, 1, "commit")))
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        if (mailbox->pending[i].is_append)
+            appends = 1;
+        else
+            rewrites = 1;
+    }
+
+    /* 1 */
+    if (ncache) {
+        if (pwrite_all(mailbox->cache_fd, mailbox->cache_pending, ncache,
+                       (off_t)mailbox->cache_end) < 0 ||
+            fsync(mailbox->cache_fd) < 0) {
+            xlog_syserr("write", mailbox->path);
+            return IMAP_IOERROR;
+        }
+    }
+    if (appends && (r = fsync_dir(mailbox->path)))
+        return r;
+    if (mailbox->header_changed && (r = mailbox_write_header(mailbox)))
+        return r;
+    fault_point("mailbox.commit.1");
+
+    /* 2 */
+    if ((r = write_pending(mailbox, 1)))
+        return r;
+    /* 3 */
+    if (rewrites) {
+        struct index_header dirty = mailbox->committed;
+        dirty.options |= OPT_MAILBOX_DIRTY;
+        if ((r = write_header(mailbox, &dirty)))
+            return r;
+        fault_point("mailbox.commit.2");
+    }
+    /* 4 */
+    if ((r = write_pending(mailbox, 0)))
+        return r;
+    if (fsync(mailbox->index_fd) < 0) {
+        xlog_syserr("fsync", mailbox->path);
+        return IMAP_IOERROR;
+    }
+    fault_point("mailbox.commit.3");
+    /* 5 */
+    mailbox->i.options &= ~OPT_MAILBOX_DIRTY;
+    if ((r = write_header(mailbox, &mailbox->i)))
+        return r;
+    fault_point("mailbox.commit.4");
+
+    mailbox->cache_end += ncache;
+    mailbox->committed = mailbox->i;
+    TALLOC_FREE(mailbox->pending);
+    TALLOC_FREE(mailbox->cache_pending);
+    mailbox->header_changed = 0;
+    mailbox->dirty = 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------ cache */
+
+/* Maps the committed cache file when OFFSET..OFFSET+4 is not yet mapped;
+ * earlier maps stay valid until unlock. */
+static const struct cachemap *cache_map_for(struct mailbox *mailbox, uint64_t offset)
+{
+    struct cachemap *m = mailbox->maps;
+    void *base;
+
+    if (m && offset + 4 <= m->len)
+        return m;
+    if (mailbox->cache_end <= offset)
+        return NULL;
+    base = mmap(NULL, (size_t)mailbox->cache_end, PROT_READ, MAP_SHARED,
+                mailbox->cache_fd, 0);
+    if (base == MAP_FAILED) {
+        xlog_syserr("mmap", mailbox->path);
+        return NULL;
+    }
+    m = talloc_zero(mailbox, struct cachemap);
+    m->base = base;
+    m->len = (size_t)mailbox->cache_end;
+    m->next = mailbox->maps;
+    mailbox->maps = m;
+    return m;
+}
+
+int mailbox_cacherecord(struct mailbox *mailbox, struct index_record *record)
+{
+    int r;
+
+    if ((r = check_locked(mailbox, 0, "read cache")))
+        return r;
+    if (record->crec.base)
+        return 0;
+    if (record->cache_offset < CACHE_HEADER_SIZE) {
+        xlog(LOG_ERR, "mailbox %s: UID %u has no cache record", mailbox->name, record->uid);
+        return IMAP_MAILBOX_BADFORMAT;
+    }
+    if (record->cache_offset >= mailbox->cache_end) {
+        /* Appended in this transaction: copy out of the pending buffer,
+         * which may move before unlock. */
+        size_t off = (size_t)(record->cache_offset - mailbox->cache_end);
+        size_t avail = talloc_array_length(mailbox->cache_pending);
+        if (off >= avail)
+            goto bad;
+        if (!mailbox->lock_ctx)
+            mailbox->lock_ctx = talloc_new(mailbox);
+        char *copy = talloc_memdup(mailbox->lock_ctx, mailbox->cache_pending + off,
+                                   avail - off);
+        r = cache_record_parse(copy, avail - off, record->cache_crc, &record->crec);
+    } else {
+        const struct cachemap *m = cache_map_for(mailbox, record->cache_offset);
+        if (!m)
+            goto bad;
+        r = cache_record_parse(m->base + record->cache_offset,
+                               m->len - (size_t)record->cache_offset,
+                               record->cache_crc, &record->crec);
+    }
+    if (r) {
+        xlog(LOG_ERR, "mailbox %s: cache record of UID %u at %llu: %s", mailbox->name,
+             record->uid, (unsigned long long)record->cache_offset, error_message(r));
+        memset(&record->crec, 0, sizeof record->crec);
+    }
+    return r;
+bad:
+    xlog(LOG_ERR, "mailbox %s: cache record of UID %u at %llu is past the end of %s/"
+         FNAME_CACHE_PREFIX "%u", mailbox->name, record->uid,
+         (unsigned long long)record->cache_offset, mailbox->path, mailbox->i.generation);
+    return IMAP_MAILBOX_BADFORMAT;
+}
+
+const char *cacheitem_base(const struct index_record *record, int field)
+{
+    if (!record->crec.base || field < 0 || field >= NUM_CACHE_FIELDS)
+        return NULL;
+    return record->crec.base + record->crec.item[field].offset;
+}
+
+unsigned cacheitem_size(const struct index_record *record, int field)
+{
+    if (!record->crec.base || field < 0 || field >= NUM_CACHE_FIELDS)
+        return 0;
+    return (unsigned)record->crec.item[field].size;
+}
+
+void mailbox_release_lock_state(struct mailbox *mailbox)
+{
+    while (mailbox->maps) {
+        struct cachemap *m = mailbox->maps;
+        mailbox->maps = m->next;
+        munmap((void *)m->base, m->len);
+        talloc_free(m);
+    }
+    TALLOC_FREE(mailbox->lock_ctx);
+}
+
+/* ------------------------------------------------------------ iteration */
+
+#define ITER_CHUNK 256
+
+struct mailbox_iter {
+    struct mailbox *mailbox;
+    uint64_t changedsince;
+    unsigned flags;
+    uint32_t recno;             /* last returned */
+    uint32_t chunk_first;       /* recno of buf[0], 0 = empty */
+    uint32_t chunk_n;
+    unsigned char buf[ITER_CHUNK * INDEX_RECORD_SIZE];
+    struct index_record record;
+    int error;
+};
+
+struct mailbox_iter *mailbox_iter_init(struct mailbox *mailbox,
+                                       uint64_t changedsince, unsigned flags)
+{
+    struct mailbox_iter *iter = talloc_zero(mailbox, struct mailbox_iter);
+
+    iter->mailbox = mailbox;
+    iter->changedsince = changedsince;
+    iter->flags = flags;
+    iter->error = check_locked(mailbox, 0, "iterate");
+    return iter;
+}
+
+/* Reads RECNO through the chunk buffer (committed records only). */
+static int iter_read(struct mailbox_iter *iter, uint32_t recno)
+{
+    struct mailbox *mailbox = iter->mailbox;
+    struct pending *p = find_pending(mailbox, recno);
+
+    if (p) {
+        iter->record = p->record;
+        memset(&iter->record.crec, 0, sizeof iter->record.crec);
+        return 0;
+    }
+    if (!iter->chunk_first || recno < iter->chunk_first ||
+        recno >= iter->chunk_first + iter->chunk_n) {
+        uint32_t last = mailbox->committed.num_records;
+        uint32_t n = last >= recno ? last - recno + 1 : 0;
+        if (n > ITER_CHUNK)
+            n = ITER_CHUNK;
+        if (n == 0)
+            return mailbox_read_index_record(mailbox, recno, &iter->record);
+        if (pread_all(mailbox->index_fd, iter->buf, (size_t)n * INDEX_RECORD_SIZE,
+                      record_offset(recno)) < 0) {
+            xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": cannot read records from %u",
+                 mailbox->name, mailbox->path, recno);
+            return errno ? IMAP_IOERROR : IMAP_MAILBOX_BADFORMAT;
+        }
+        iter->chunk_first = recno;
+        iter->chunk_n = n;
+    }
+    return decode_record(mailbox,
+                         iter->buf + (size_t)(recno - iter->chunk_first) * INDEX_RECORD_SIZE,
+                         recno, &iter->record);
+}
+
+const struct index_record *mailbox_iter_step(struct mailbox_iter *iter)
+{
+    while (!iter->error && iter->recno < iter->mailbox->i.num_records) {
+        iter->recno++;
+        if ((iter->error = iter_read(iter, iter->recno)))
+            return NULL;
+        if ((iter->flags & ITER_SKIP_EXPUNGED) &&
+            (iter->record.internal_flags & FLAG_INTERNAL_EXPUNGED))
+            continue;
+        if (iter->record.modseq <= iter->changedsince)
+            continue;
+        return &iter->record;
+    }
+    return NULL;
+}
+
+int mailbox_iter_error(const struct mailbox_iter *iter)
+{
+    return iter->error;
+}
+
+void mailbox_iter_done(struct mailbox_iter **iterp)
+{
+    TALLOC_FREE(*iterp);
+}
+
+int mailbox_recount(struct mailbox *mailbox, struct index_header *h)
+{
+    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, 0);
+    const struct index_record *rec;
+    int r;
+
+    h->exists = h->deleted = h->answered = h->flagged = h->unseen = 0;
+    h->quota_used = 0;
+    while ((rec = mailbox_iter_step(iter))) {
+        mailbox_count_record(h, rec, +1);
+        if (rec->modseq > h->highestmodseq)
+            h->highestmodseq = rec->modseq;
+    }
+    r = mailbox_iter_error(iter);
+    mailbox_iter_done(&iter);
+    return r;
+}

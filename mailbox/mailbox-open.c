@@ -1,0 +1,352 @@
+/* mailbox-open.c - opening, locking, unlocking and closing mailboxes, and
+ * the delayed actions of unlock and close (seeds/002).
+ *
+ * Open is namelock first, then the mailboxes.db record, then the index
+ * lock (docs/LOCKING.md).  The process keeps one struct mailbox per name
+ * and counts references. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
+#include "xapiary/namelock.h"
+#include "common/init.h"
+#include "common/lockorder.h"
+#include "common/mboxname.h"
+#include "common/xlog.h"
+#include "mailbox/mailbox-private.h"
+#include "mailbox/statuscache.h"
+#include "mailbox/synclog.h"
+
+static struct mailbox *open_mailboxes;
+static mailbox_notify_fn *updatenotifier;
+static int registered;
+
+void mailbox_set_updatenotifier(mailbox_notify_fn *fn)
+{
+    updatenotifier = fn;
+}
+
+static int destroy_mailbox(struct mailbox *mailbox)
+{
+    mailbox_release_lock_state(mailbox);
+    if (mailbox->index_fd >= 0)
+        close(mailbox->index_fd);
+    if (mailbox->cache_fd >= 0)
+        close(mailbox->cache_fd);
+    return 0;
+}
+
+static void close_all(void)
+{
+    /* At xapiary_done(): a tool that exits with mailboxes open. */
+    while (open_mailboxes) {
+        struct mailbox *m = open_mailboxes;
+        if (m->dirty) {
+            xlog(LOG_CRIT, "mailbox %s: closed at exit with uncommitted changes",
+                 m->name);
+            abort();
+        }
+        m->refcount = 1;
+        mailbox_close(&m);
+    }
+}
+
+struct mailbox *mailbox_new(const char *name, const char *partition)
+{
+    struct mailbox *mailbox = talloc_zero(NULL, struct mailbox);
+
+    if (!registered) {
+        registered = 1;
+        xapiary_atdone(close_all);
+    }
+    talloc_set_destructor(mailbox, destroy_mailbox);
+    mailbox->name = talloc_strdup(mailbox, name);
+    mailbox->partition = talloc_strdup(mailbox, partition ? partition : "default");
+    mailbox->index_fd = -1;
+    mailbox->cache_fd = -1;
+    mailbox->index_lockname = talloc_asprintf(mailbox, "index of %s", name);
+    mailbox->user_flags = talloc_array(mailbox, char *, 0);
+    mailbox->path = mailbox_dir(mailbox, mailbox->partition, name);
+    if (!mailbox->path) {
+        talloc_free(mailbox);
+        return NULL;
+    }
+    return mailbox;
+}
+
+void mailbox_register_open(struct mailbox *mailbox)
+{
+    mailbox->refcount = 1;
+    mailbox->next = open_mailboxes;
+    open_mailboxes = mailbox;
+}
+
+static struct mailbox *find_open(const char *name)
+{
+    for (struct mailbox *m = open_mailboxes; m; m = m->next)
+        if (!strcmp(m->name, name))
+            return m;
+    return NULL;
+}
+
+static void unregister(struct mailbox *mailbox)
+{
+    for (struct mailbox **pp = &open_mailboxes; *pp; pp = &(*pp)->next) {
+        if (*pp == mailbox) {
+            *pp = mailbox->next;
+            return;
+        }
+    }
+}
+
+int mailbox_open_index_file(struct mailbox *mailbox)
+{
+    char *path = mailbox_file(NULL, mailbox, FNAME_INDEX);
+    int r = 0;
+
+    if (mailbox->index_fd >= 0)
+        close(mailbox->index_fd);
+    mailbox->index_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (mailbox->index_fd < 0) {
+        xlog_syserr("open", path);
+        r = errno == ENOENT ? IMAP_MAILBOX_BADFORMAT : IMAP_IOERROR;
+    }
+    talloc_free(path);
+    return r;
+}
+
+int mailbox_lock_index(struct mailbox *mailbox, int locktype)
+{
+    int op = locktype == LOCK_SHARED ? LOCK_SH : LOCK_EX;
+    int r;
+
+    if (mailbox->index_locktype) {
+        xlog(LOG_ERR, "mailbox %s: index is already locked", mailbox->name);
+        return IMAP_MAILBOX_LOCKED;
+    }
+    lockorder_check(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname, 0);
+    for (;;) {
+        struct stat fst, pst;
+        char *path;
+
+        while ((r = flock(mailbox->index_fd, op)) < 0 && errno == EINTR)
+            ;
+        if (r < 0) {
+            xlog_syserr("flock", mailbox->path);
+            return IMAP_IOERROR;
+        }
+        /* A repack replaces the index file by rename while holding the
+         * EXCLUSIVE namelock, so an open mailbox never sees it happen; but
+         * make sure the lock is on the file the path names. */
+        path = mailbox_file(NULL, mailbox, FNAME_INDEX);
+        r = stat(path, &pst);
+        talloc_free(path);
+        if (r == 0 && fstat(mailbox->index_fd, &fst) == 0 &&
+            fst.st_ino == pst.st_ino && fst.st_dev == pst.st_dev)
+            break;
+        flock(mailbox->index_fd, LOCK_UN);
+        if ((r = mailbox_open_index_file(mailbox)))
+            return r;
+    }
+    lockorder_acquired(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname);
+    mailbox->index_locktype = locktype == LOCK_SHARED ? LOCK_SHARED : LOCK_EXCLUSIVE;
+    r = mailbox_read_header_locked(mailbox);
+    if (r) {
+        flock(mailbox->index_fd, LOCK_UN);
+        lockorder_released(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname);
+        mailbox->index_locktype = 0;
+    }
+    return r;
+}
+
+int mailbox_unlock_index(struct mailbox *mailbox, const struct statusdata *sdata)
+{
+    if (!mailbox->index_locktype)
+        return 0;
+    if (mailbox->dirty) {
+        /* Committing for the caller would hide a bug; leaving the changes
+         * half applied would corrupt the mailbox. */
+        xlog(LOG_CRIT, "mailbox %s: unlocked with uncommitted changes", mailbox->name);
+        abort();
+    }
+    if (mailbox->has_changed) {
+        if (updatenotifier)
+            updatenotifier(mailbox->name);
+        synclog_append(SYNCLOG_CHANNEL_SQUATTER, mailbox->name);
+        if (sdata)
+            statuscache_store(mailbox->name, sdata);
+        else
+            statuscache_invalidate(mailbox->name);
+        mailbox->has_changed = 0;
+    }
+    mailbox_release_lock_state(mailbox);
+    flock(mailbox->index_fd, LOCK_UN);
+    lockorder_released(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname);
+    mailbox->index_locktype = 0;
+    return 0;
+}
+
+static int open_locked(const char *name, int namelocktype, int indexlocktype,
+                       struct mailbox **mailboxp)
+{
+    struct mboxlist_entry *entry = NULL;
+    struct mailbox *mailbox;
+    int r;
+
+    *mailboxp = NULL;
+    if (mboxname_validate(name))
+        return IMAP_MAILBOX_BADNAME;
+
+    mailbox = find_open(name);
+    if (mailbox) {
+        if (mailbox->index_locktype)
+            return IMAP_MAILBOX_LOCKED;
+        if (namelocktype == LOCK_EXCLUSIVE && mboxname_islocked(name) != LOCK_EXCLUSIVE)
+            return IMAP_MAILBOX_LOCKED;
+        if ((r = mailbox_lock_index(mailbox, indexlocktype)))
+            return r;
+        mailbox->refcount++;
+        *mailboxp = mailbox;
+        return 0;
+    }
+
+    r = mboxlist_lookup(NULL, name, &entry);
+    if (r)
+        return r;
+    mailbox = mailbox_new(name, entry->partition);
+    if (!mailbox) {
+        talloc_free(entry);
+        return IMAP_PARTITION_UNKNOWN;
+    }
+    mailbox->uniqueid = talloc_steal(mailbox, entry->uniqueid);
+    talloc_free(entry);
+
+    r = mboxname_lock(name, &mailbox->namelock, namelocktype);
+    if (r)
+        goto fail;
+    /* The record may have changed while we waited for the namelock
+     * (deleted, renamed, recreated): read it again under the lock. */
+    r = mboxlist_lookup(NULL, name, &entry);
+    if (r)
+        goto fail;
+    if (strcmp(entry->uniqueid, mailbox->uniqueid) ||
+        strcmp(entry->partition, mailbox->partition)) {
+        talloc_free(entry);
+        mboxname_release(&mailbox->namelock);
+        talloc_free(mailbox);
+        return open_locked(name, namelocktype, indexlocktype, mailboxp);
+    }
+    talloc_free(entry);
+
+    if ((r = mailbox_read_header(mailbox)))
+        goto fail;
+    if ((r = mailbox_open_index_file(mailbox)))
+        goto fail;
+    if ((r = mailbox_lock_index(mailbox, indexlocktype)))
+        goto fail;
+    mailbox_register_open(mailbox);
+    *mailboxp = mailbox;
+    return 0;
+
+fail:
+    mboxname_release(&mailbox->namelock);
+    talloc_free(mailbox);
+    return r;
+}
+
+int mailbox_open_iwl(const char *name, struct mailbox **mailboxp)
+{
+    return open_locked(name, LOCK_SHARED, LOCK_EXCLUSIVE, mailboxp);
+}
+
+int mailbox_open_irl(const char *name, struct mailbox **mailboxp)
+{
+    return open_locked(name, LOCK_SHARED, LOCK_SHARED, mailboxp);
+}
+
+int mailbox_open_exclusive(const char *name, struct mailbox **mailboxp)
+{
+    return open_locked(name, LOCK_EXCLUSIVE, LOCK_EXCLUSIVE, mailboxp);
+}
+
+static void run_unlinks(struct mailbox *mailbox)
+{
+    for (size_t i = 0; i < talloc_array_length(mailbox->unlinks); i++) {
+        char *path = mailbox_message_path(NULL, mailbox, mailbox->unlinks[i]);
+        if (unlink(path) < 0 && errno != ENOENT)
+            xlog_syserr("unlink", path);
+        talloc_free(path);
+    }
+    TALLOC_FREE(mailbox->unlinks);
+}
+
+/* Repack or delete cleanup, when no other process has the mailbox open:
+ * trade our SHARED namelock for a NONBLOCKING EXCLUSIVE one; if someone
+ * else holds it, the last of them does the work at their close. */
+static void cleanup_if_alone(struct mailbox *mailbox)
+{
+    if (mboxname_islocked(mailbox->name) != LOCK_EXCLUSIVE) {
+        mboxname_release(&mailbox->namelock);
+        if (mboxname_lock(mailbox->name, &mailbox->namelock, LOCK_NONBLOCKING))
+            return;
+    }
+    if (mailbox_lock_index(mailbox, LOCK_EXCLUSIVE))
+        return;
+    if (mailbox->i.options & OPT_MAILBOX_DELETED) {
+        mailbox_unlock_index(mailbox, NULL);
+        mailbox_delete_cleanup(mailbox);
+        return;
+    }
+    if (mailbox->i.options & OPT_MAILBOX_NEEDS_REPACK)
+        mailbox_index_repack(mailbox);
+    mailbox_unlock_index(mailbox, NULL);
+}
+
+void mailbox_close(struct mailbox **mailboxp)
+{
+    struct mailbox *mailbox = mailboxp ? *mailboxp : NULL;
+
+    if (!mailbox)
+        return;
+    *mailboxp = NULL;
+    mailbox_unlock_index(mailbox, NULL);
+    if (--mailbox->refcount > 0)
+        return;
+    unregister(mailbox);
+    run_unlinks(mailbox);
+    if (mailbox->i.options & (OPT_MAILBOX_DELETED | OPT_MAILBOX_NEEDS_REPACK))
+        cleanup_if_alone(mailbox);
+    mboxname_release(&mailbox->namelock);
+    talloc_free(mailbox);
+}
+
+/* ------------------------------------------------------------ accessors */
+
+const char *mailbox_name(const struct mailbox *m) { return m->name; }
+const char *mailbox_uniqueid(const struct mailbox *m) { return m->uniqueid; }
+const char *mailbox_partition(const struct mailbox *m) { return m->partition; }
+uint32_t mailbox_uidvalidity(const struct mailbox *m) { return m->i.uidvalidity; }
+uint32_t mailbox_last_uid(const struct mailbox *m) { return m->i.last_uid; }
+uint32_t mailbox_num_records(const struct mailbox *m) { return m->i.num_records; }
+uint32_t mailbox_exists(const struct mailbox *m) { return m->i.exists; }
+uint64_t mailbox_highestmodseq(const struct mailbox *m) { return m->i.highestmodseq; }
+
+void mailbox_status(const struct mailbox *m, struct statusdata *s)
+{
+    s->messages = m->i.exists;
+    s->uidnext = m->i.last_uid + 1;
+    s->uidvalidity = m->i.uidvalidity;
+    s->unseen = m->i.unseen;
+    s->highestmodseq = m->i.highestmodseq;
+    s->size = m->i.quota_used;
+}

@@ -1,0 +1,101 @@
+/* mailbox-path.c - where a mailbox's files live.
+ *
+ *   PARTITIONDIR/HH/COMP1/COMP2/.../
+ *
+ * HH is the first two hex digits of the SHA-1 of the mailbox's root
+ * (user.ID for a user's mailboxes, else the first component), so a user's
+ * whole tree sits in one hash directory.  Each name component is a
+ * directory; a child mailbox lives inside its parent's directory.  Our own
+ * files (xapiary.header, xapiary.index, xapiary.cache.G, and message files
+ * "UID.") all contain a '.', which no component can: they never collide
+ * with a child.  A component longer than 200 bytes (NAME_MAX is 255) or
+ * starting with '=' is stored as "=" and its SHA-1 in hex, which keeps the
+ * mapping one-to-one. */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <glib.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/config.h"
+#include "common/xlog.h"
+#include "mailbox/mailbox-private.h"
+
+#define MAX_PLAIN_COMPONENT 200
+
+static char *sha1_hex(const char *s, size_t len)
+{
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)s, len);
+}
+
+char *mailbox_dir(void *ctx, const char *partition, const char *name)
+{
+    const char *partdir = config_partitiondir(NULL, partition);
+    size_t rootlen;
+    const char *dot;
+    char *hex, *path;
+
+    if (!partdir) {
+        xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", name, partition);
+        return NULL;
+    }
+    /* The root: user.ID, or the first component. */
+    dot = strchr(name, '.');
+    if (!strncmp(name, "user.", 5) && name[5])
+        dot = strchr(name + 5, '.');
+    rootlen = dot ? (size_t)(dot - name) : strlen(name);
+    hex = sha1_hex(name, rootlen);
+    path = talloc_asprintf(ctx, "%s/%.2s", partdir, hex);
+    g_free(hex);
+
+    for (const char *p = name; ; ) {
+        const char *end = strchr(p, '.');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > MAX_PLAIN_COMPONENT || p[0] == '=') {
+            char *h = sha1_hex(p, len);
+            path = talloc_asprintf_append_buffer(path, "/=%s", h);
+            g_free(h);
+        } else {
+            path = talloc_asprintf_append_buffer(path, "/%.*s", (int)len, p);
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return path;
+}
+
+char *mailbox_file(void *ctx, const struct mailbox *mailbox, const char *fname)
+{
+    return talloc_asprintf(ctx, "%s/%s", mailbox->path, fname);
+}
+
+char *mailbox_cache_file(void *ctx, const struct mailbox *mailbox, uint32_t generation)
+{
+    return talloc_asprintf(ctx, "%s/" FNAME_CACHE_PREFIX "%u", mailbox->path, generation);
+}
+
+char *mailbox_message_path(void *ctx, const struct mailbox *mailbox, uint32_t uid)
+{
+    return talloc_asprintf(ctx, "%s/%u.", mailbox->path, uid);
+}
+
+char *mailbox_make_uniqueid(void *ctx)
+{
+    unsigned char r[16];
+    char hex[33];
+
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        /* getrandom only fails before the pool is seeded or on EINTR;
+         * fall back on GLib's generator rather than fail a create. */
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (unsigned char)g_random_int();
+    }
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    return talloc_strdup(ctx, hex);
+}

@@ -1,0 +1,161 @@
+/* mailbox-private.h - what the mailbox-*.c files share and nothing else
+ * may see: struct mailbox, the on-disk header, and the internal helpers.
+ *
+ * States of a struct mailbox
+ *   open, unlocked   namelock held (SHARED or EXCLUSIVE), index fd open,
+ *                    header as of the last lock.  Records may be read only
+ *                    after locking again.
+ *   locked           index flocked (SHARED or EXCLUSIVE), header fresh.
+ *   dirty            EXCLUSIVE, with changes not yet committed (pending
+ *                    records and cache bytes in memory, header in memory).
+ *                    Unlock or close in this state aborts the process.
+ *   (freed)          after the last close.
+ */
+#ifndef XAPIARY_MAILBOX_PRIVATE_H
+#define XAPIARY_MAILBOX_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xapiary/mailbox.h"
+#include "xapiary/namelock.h"
+
+#define INDEX_MAGIC "\x89XPYIDX\n"
+#define INDEX_VERSION 1
+#define INDEX_HEADER_SIZE 128
+#define INDEX_RECORD_SIZE 104
+#define CACHE_MAGIC "\x89XPYCCH\n"
+#define CACHE_HEADER_SIZE 16
+
+#define FNAME_HEADER "xapiary.header"
+#define FNAME_INDEX "xapiary.index"
+#define FNAME_CACHE_PREFIX "xapiary.cache."
+
+/* Options in the index header. */
+#define OPT_MAILBOX_DELETED   (1u << 0)
+#define OPT_MAILBOX_NEEDS_REPACK (1u << 1)
+/* Set on disk before records are rewritten in place and cleared by the
+ * header write that ends the commit: a reader that finds it knows a
+ * commit died half way and the counts must be recomputed. */
+#define OPT_MAILBOX_DIRTY     (1u << 2)
+
+struct index_header {
+    uint32_t version;
+    uint32_t generation;       /* names the cache file */
+    uint32_t num_records;
+    uint32_t exists;
+    uint32_t uidvalidity;
+    uint32_t last_uid;
+    uint64_t highestmodseq;
+    int64_t last_appenddate;
+    uint32_t options;
+    uint32_t deleted;
+    uint32_t answered;
+    uint32_t flagged;
+    uint32_t unseen;
+    uint64_t quota_used;
+};
+
+/* A record changed or appended in the current transaction. */
+struct pending {
+    struct index_record record;
+    int is_append;
+};
+
+struct mailbox {
+    struct mailbox *next;          /* the process's open mailboxes */
+    int refcount;
+    char *name;
+    char *partition;
+    char *uniqueid;
+    char *path;                    /* the mailbox directory */
+    char **user_flags;             /* talloc array of names */
+    struct mboxlock *namelock;
+    int index_fd;
+    int index_locktype;            /* 0, LOCK_SHARED or LOCK_EXCLUSIVE */
+    char *index_lockname;          /* for the lock-order registry */
+    struct index_header i;         /* as of now, with pending changes */
+    struct index_header committed; /* as on disk */
+    int cache_fd;
+    uint32_t cache_generation;     /* generation cache_fd belongs to */
+    uint64_t cache_end;            /* where the next cache record goes */
+    struct cachemap *maps;         /* mmaps of the cache, freed at unlock */
+    void *lock_ctx;                /* freed at unlock: loaded cache copies */
+    /* The current transaction. */
+    int dirty;
+    int has_changed;               /* since the last unlock: delayed actions */
+    struct pending *pending;       /* talloc array, ascending recno */
+    char *cache_pending;           /* talloc array of cache bytes */
+    int header_changed;            /* user flags: rewrite the header file */
+    uint32_t *unlinks;             /* talloc array of UIDs to unlink at close */
+};
+
+struct cachemap {
+    struct cachemap *next;
+    const char *base;
+    size_t len;
+};
+
+/* mailbox-format.c: on-disk encodings, all big-endian, each with a CRC32. */
+void index_header_encode(const struct index_header *h, unsigned char *buf);
+/* Returns 0, IMAP_MAILBOX_BADFORMAT or IMAP_MAILBOX_CHECKSUM. */
+int index_header_decode(const unsigned char *buf, size_t len, struct index_header *h);
+void index_record_encode(const struct index_record *r, unsigned char *buf);
+int index_record_decode(const unsigned char *buf, struct index_record *r);
+/* Appends a cache record for the ten FIELDS (NULL = empty) to *BUF (a
+ * talloc char array); returns its offset within *BUF and its CRC. */
+size_t cache_record_build(char **buf, const char *const fields[NUM_CACHE_FIELDS],
+                          uint32_t *crc_r);
+/* Splits the record at BASE of at most AVAIL bytes into CREC; checks CRC.
+ * Returns 0, IMAP_MAILBOX_BADFORMAT or IMAP_MAILBOX_CHECKSUM. */
+int cache_record_parse(const char *base, size_t avail, uint32_t crc,
+                       struct cacherecord *crec);
+void cache_header_encode(uint32_t generation, unsigned char *buf);
+int cache_header_decode(const unsigned char *buf, size_t len, uint32_t *generation_r);
+
+/* mailbox-path.c */
+/* The directory of NAME on PARTITION under CTX; NULL (logged) when the
+ * partition is not configured. */
+char *mailbox_dir(void *ctx, const char *partition, const char *name);
+char *mailbox_file(void *ctx, const struct mailbox *mailbox, const char *fname);
+char *mailbox_cache_file(void *ctx, const struct mailbox *mailbox, uint32_t generation);
+/* A new uniqueid (32 hex digits of randomness). */
+char *mailbox_make_uniqueid(void *ctx);
+
+/* mailbox-header.c: the header file (name, uniqueid, user flags). */
+int mailbox_write_header(struct mailbox *mailbox);
+int mailbox_read_header(struct mailbox *mailbox);
+
+/* mailbox-index.c */
+int mailbox_read_header_locked(struct mailbox *mailbox);
+int mailbox_open_cache(struct mailbox *mailbox);
+/* Writes the initial empty index and cache files for a new mailbox. */
+int mailbox_init_files(struct mailbox *mailbox);
+/* Recomputes the counts of the header from the records. */
+int mailbox_recount(struct mailbox *mailbox, struct index_header *h);
+/* Drops the cache maps and per-lock allocations (at unlock). */
+void mailbox_release_lock_state(struct mailbox *mailbox);
+/* Adds or removes R's contribution to the counts of H. */
+void mailbox_count_record(struct index_header *h, const struct index_record *r,
+                          int sign);
+
+/* mailbox-open.c */
+/* A new, unregistered struct mailbox for NAME on PARTITION (no files
+ * touched); NULL when the partition is unknown (logged). */
+struct mailbox *mailbox_new(const char *name, const char *partition);
+/* Adds a new mailbox to the process's open list with one reference. */
+void mailbox_register_open(struct mailbox *mailbox);
+int mailbox_open_index_file(struct mailbox *mailbox);
+
+/* mailbox-create.c: removes a mailbox's own files in DIR (not child
+ * mailboxes' directories). */
+int mailbox_remove_files(const char *dir);
+
+/* mailbox-repack.c */
+int mailbox_index_repack(struct mailbox *mailbox);
+int mailbox_delete_cleanup(struct mailbox *mailbox);
+/* Removes files of a crashed run: stale .NEW files and cache generations
+ * the index does not name.  Needs the EXCLUSIVE namelock. */
+int mailbox_remove_debris(struct mailbox *mailbox);
+
+#endif

@@ -1,0 +1,166 @@
+/* mailbox-repack.c - dropping unlinked records from the index and their
+ * bytes from the cache, and removing what crashed runs left behind.
+ *
+ * Needs the EXCLUSIVE namelock (nobody else has the files open) and the
+ * EXCLUSIVE index lock.  The cache file is named by a generation that the
+ * index header records, so the switch is one rename:
+ *
+ *   1. write xapiary.cache.G+1 with the kept cache records, fsync
+ *                                                      mailbox.repack.1
+ *   2. write xapiary.index.NEW naming generation G+1, fsync, rename over
+ *      xapiary.index, fsync the directory              mailbox.repack.2
+ *   3. unlink xapiary.cache.G                          mailbox.repack.3
+ *
+ * A crash before 2 leaves the old index, which names the old cache: the
+ * new cache is debris.  After 2 the new index names the new cache and the
+ * old cache is debris.  mailbox_remove_debris() clears either. */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/namelock.h"
+#include "common/atomicfile.h"
+#include "common/fault.h"
+#include "common/xlog.h"
+#include "mailbox/mailbox-private.h"
+
+int mailbox_remove_debris(struct mailbox *mailbox)
+{
+    DIR *d = opendir(mailbox->path);
+    struct dirent *de;
+    size_t plen = strlen(FNAME_CACHE_PREFIX);
+    int r = 0;
+
+    if (!d) {
+        xlog_syserr("opendir", mailbox->path);
+        return IMAP_IOERROR;
+    }
+    while ((de = readdir(d))) {
+        const char *n = de->d_name;
+        int debris = 0;
+        size_t len = strlen(n);
+        if (len > 4 && !strcmp(n + len - 4, ".NEW") && !strncmp(n, "xapiary.", 8))
+            debris = 1;
+        else if (!strncmp(n, FNAME_CACHE_PREFIX, plen) &&
+                 strtoul(n + plen, NULL, 10) != mailbox->i.generation)
+            debris = 1;
+        if (!debris)
+            continue;
+        char *path = talloc_asprintf(NULL, "%s/%s", mailbox->path, n);
+        if (unlink(path) < 0 && errno != ENOENT) {
+            xlog_syserr("unlink", path);
+            r = IMAP_IOERROR;
+        }
+        talloc_free(path);
+    }
+    closedir(d);
+    return r;
+}
+
+int mailbox_index_repack(struct mailbox *mailbox)
+{
+    void *tmp = talloc_new(NULL);
+    struct mailbox_iter *iter;
+    const struct index_record *rec;
+    struct index_header h = mailbox->i;
+    unsigned char *index = talloc_array(tmp, unsigned char, INDEX_HEADER_SIZE);
+    char *cache = talloc_array(tmp, char, CACHE_HEADER_SIZE);
+    uint32_t oldgen = mailbox->i.generation;
+    char *path;
+    int r;
+
+    if (mailbox->index_locktype != LOCK_EXCLUSIVE ||
+        mboxname_islocked(mailbox->name) != LOCK_EXCLUSIVE || mailbox->dirty) {
+        xlog(LOG_ERR, "mailbox %s: repack needs both exclusive locks and no changes",
+             mailbox->name);
+        talloc_free(tmp);
+        return IMAP_INTERNAL;
+    }
+    if ((r = mailbox_remove_debris(mailbox)))
+        goto done;
+
+    h.generation = oldgen + 1;
+    h.num_records = 0;
+    h.options &= ~(OPT_MAILBOX_NEEDS_REPACK | OPT_MAILBOX_DIRTY);
+    h.exists = h.deleted = h.answered = h.flagged = h.unseen = 0;
+    h.quota_used = 0;
+    cache_header_encode(h.generation, (unsigned char *)cache);
+
+    iter = mailbox_iter_init(mailbox, 0, 0);
+    while ((rec = mailbox_iter_step(iter))) {
+        struct index_record copy = *rec;
+        const char *fields[NUM_CACHE_FIELDS];
+        size_t off;
+
+        if (copy.internal_flags & FLAG_INTERNAL_UNLINKED) {
+            /* The close that scheduled it may have died before unlinking. */
+            char *mpath = mailbox_message_path(tmp, mailbox, copy.uid);
+            if (unlink(mpath) < 0 && errno != ENOENT)
+                xlog_syserr("unlink", mpath);
+            continue;
+        }
+        if ((r = mailbox_cacherecord(mailbox, &copy)))
+            break;
+        for (int f = 0; f < NUM_CACHE_FIELDS; f++)
+            fields[f] = talloc_strndup(tmp, cacheitem_base(&copy, f),
+                                       cacheitem_size(&copy, f));
+        off = cache_record_build(&cache, fields, &copy.cache_crc);
+        copy.cache_offset = off;
+        copy.recno = ++h.num_records;
+        index = talloc_realloc(tmp, index, unsigned char,
+                               INDEX_HEADER_SIZE + (size_t)h.num_records * INDEX_RECORD_SIZE);
+        index_record_encode(&copy, index + INDEX_HEADER_SIZE +
+                            (size_t)(h.num_records - 1) * INDEX_RECORD_SIZE);
+        mailbox_count_record(&h, &copy, +1);
+    }
+    if (!r)
+        r = mailbox_iter_error(iter);
+    mailbox_iter_done(&iter);
+    if (r)
+        goto done;
+    index_header_encode(&h, index);
+
+    path = mailbox_cache_file(tmp, mailbox, h.generation);
+    if ((r = file_write_sync(path, cache, talloc_array_length(cache), 1)))
+        goto done;
+    fault_point("mailbox.repack.1");
+    path = mailbox_file(tmp, mailbox, FNAME_INDEX);
+    if ((r = file_replace(path, index, talloc_array_length(index), NULL)))
+        goto done;
+    fault_point("mailbox.repack.2");
+
+    /* Our descriptor is on the old file: move the lock to the new one.
+     * Nobody else can have it open (we hold the EXCLUSIVE namelock), so
+     * there is no moment where another process could get in. */
+    flock(mailbox->index_fd, LOCK_UN);
+    if ((r = mailbox_open_index_file(mailbox)))
+        goto done;
+    while (flock(mailbox->index_fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            xlog_syserr("flock", path);
+            r = IMAP_IOERROR;
+            goto done;
+        }
+    }
+    mailbox_release_lock_state(mailbox);
+    if ((r = mailbox_read_header_locked(mailbox)))
+        goto done;
+    path = mailbox_cache_file(tmp, mailbox, oldgen);
+    if (unlink(path) < 0 && errno != ENOENT)
+        xlog_syserr("unlink", path);
+    fault_point("mailbox.repack.3");
+done:
+    if (r)
+        xlog(LOG_ERR, "mailbox %s: repack failed: %s", mailbox->name, error_message(r));
+    talloc_free(tmp);
+    return r;
+}

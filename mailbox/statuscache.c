@@ -1,0 +1,135 @@
+/* statuscache.c - see statuscache.h.  Failures only cost speed (a status
+ * then opens the mailbox), so writes log and carry on. */
+#include <config.h>
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/config.h"
+#include "common/init.h"
+#include "common/lockorder.h"
+#include "common/xlog.h"
+#include "mailbox/statuscache.h"
+
+static sqlite3 *db;
+
+static void close_db(void)
+{
+    if (db)
+        sqlite3_close(db);
+    db = NULL;
+}
+
+static int open_db(void)
+{
+    const char *confdir = config_configdirectory(NULL);
+    char *path;
+    int rc;
+
+    if (db)
+        return 0;
+    if (!confdir)
+        return IMAP_CONFIG;
+    path = talloc_asprintf(NULL, "%s/statuscache.db", confdir);
+    /* SQLite would create it with the umask's mode; the WAL and shm files
+     * take the main file's. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0)
+        close(fd);
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 60000);
+        rc = sqlite3_exec(db,
+            "PRAGMA journal_mode=WAL;"
+            "CREATE TABLE IF NOT EXISTS status (name TEXT PRIMARY KEY,"
+            " messages INTEGER, uidnext INTEGER, uidvalidity INTEGER,"
+            " unseen INTEGER, highestmodseq INTEGER, size INTEGER);",
+            NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        xlog(LOG_ERR, "statuscache %s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        close_db();
+        talloc_free(path);
+        return IMAP_IOERROR;
+    }
+    xapiary_atdone(close_db);
+    talloc_free(path);
+    return 0;
+}
+
+static void exec_write(const char *sql, const char *name, const struct statusdata *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (open_db())
+        return;
+    lockorder_check(LOCKLEVEL_STATUSCACHE, "statuscache.db", 0);
+    lockorder_acquired(LOCKLEVEL_STATUSCACHE, "statuscache.db");
+    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if (s) {
+            sqlite3_bind_int64(st, 2, s->messages);
+            sqlite3_bind_int64(st, 3, s->uidnext);
+            sqlite3_bind_int64(st, 4, s->uidvalidity);
+            sqlite3_bind_int64(st, 5, s->unseen);
+            sqlite3_bind_int64(st, 6, (sqlite3_int64)s->highestmodseq);
+            sqlite3_bind_int64(st, 7, (sqlite3_int64)s->size);
+        }
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE)
+        xlog(LOG_WARNING, "statuscache: %s: %s", name, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    lockorder_released(LOCKLEVEL_STATUSCACHE, "statuscache.db");
+}
+
+void statuscache_store(const char *name, const struct statusdata *sdata)
+{
+    exec_write("INSERT OR REPLACE INTO status VALUES (?1,?2,?3,?4,?5,?6,?7)",
+               name, sdata);
+}
+
+void statuscache_invalidate(const char *name)
+{
+    exec_write("DELETE FROM status WHERE name = ?1", name, NULL);
+}
+
+int statuscache_lookup(const char *name, struct statusdata *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, r = IMAP_NOTFOUND;
+
+    if (open_db())
+        return IMAP_IOERROR;
+    rc = sqlite3_prepare_v2(db, "SELECT messages, uidnext, uidvalidity, unseen,"
+                            " highestmodseq, size FROM status WHERE name = ?1",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            s->messages = (uint32_t)sqlite3_column_int64(st, 0);
+            s->uidnext = (uint32_t)sqlite3_column_int64(st, 1);
+            s->uidvalidity = (uint32_t)sqlite3_column_int64(st, 2);
+            s->unseen = (uint32_t)sqlite3_column_int64(st, 3);
+            s->highestmodseq = (uint64_t)sqlite3_column_int64(st, 4);
+            s->size = (uint64_t)sqlite3_column_int64(st, 5);
+            r = 0;
+        } else if (rc != SQLITE_DONE) {
+            r = IMAP_IOERROR;
+        }
+    } else {
+        r = IMAP_IOERROR;
+    }
+    if (r == IMAP_IOERROR)
+        xlog(LOG_ERR, "statuscache: %s: %s", name, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return r;
+}

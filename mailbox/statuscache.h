@@ -1,0 +1,15 @@
+/* statuscache.h - answers STATUS without opening a mailbox.  One row per
+ * mailbox in CONFIGDIRECTORY/statuscache.db (SQLite, WAL), written at
+ * unlock after changes (replaced with a fresh value, or invalidated) and
+ * read by status requests; a missing row just means "open the mailbox". */
+#ifndef XAPIARY_STATUSCACHE_H
+#define XAPIARY_STATUSCACHE_H
+
+#include "xapiary/mailbox.h"
+
+void statuscache_store(const char *name, const struct statusdata *sdata);
+void statuscache_invalidate(const char *name);
+/* 0 and *SDATA, IMAP_NOTFOUND when nothing is cached, or IMAP_IOERROR. */
+int statuscache_lookup(const char *name, struct statusdata *sdata);
+
+#endif
