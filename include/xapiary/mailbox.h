@@ -223,6 +223,21 @@ int mailbox_expunge_uid(struct mailbox *mailbox, uint32_t uid);
 int mailbox_find_uid(struct mailbox *mailbox, uint32_t uid,
                      struct index_record *record);
 
+/* Audits NAME read-only: every CRC, every message file (present, size,
+ * GUID), the counts, stray files.  Calls CB once per problem found and
+ * sets *PROBLEMS_R to their number.  Returns 0 when the audit ran (even
+ * with problems), else why it could not (e.g. IMAP_MAILBOX_CHECKSUM for a
+ * header that cannot be trusted). */
+typedef void mailbox_verify_fn(void *rock, const char *name, const char *problem);
+int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock,
+                   int *problems_r);
+
+/* Rebuilds NAME's index, cache and header files from its message files,
+ * keeping the flags and dates of records that still check out.  Works on
+ * a mailbox whose index or cache is truncated or corrupt.  Sets
+ * *MESSAGES_R to the number of messages in the rebuilt index. */
+int mailbox_reconstruct(const char *name, uint32_t *messages_r);
+
 /* Called at unlock after changes with the mailbox name (IDLE and the
  * like).  NULL to remove. */
 typedef void mailbox_notify_fn(const char *name);

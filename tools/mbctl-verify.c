@@ -1,0 +1,120 @@
+/* mbctl verify | reconstruct - finding and repairing damage. */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mailbox.h"
+#include "xapiary/mboxlist.h"
+#include "tools/cli.h"
+#include "tools/mbctl.h"
+
+static int only_help(int argc, char **argv, const char *usage)
+{
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            exit(EX_OK);
+        }
+        cli_usage_error("%s: bad option", argv[0]);
+    }
+    return optind;
+}
+
+static void report(void *rock, const char *name, const char *problem)
+{
+    (void)rock;
+    fprintf(stderr, "mbctl: %s: %s\n", name, problem);
+}
+
+struct names {
+    char **v;
+};
+
+static int collect(const struct mboxlist_entry *e, void *rock)
+{
+    struct names *n = rock;
+    size_t len = talloc_array_length(n->v);
+
+    if (e->type != MBTYPE_NORMAL)
+        return 0;
+    n->v = talloc_realloc(NULL, n->v, char *, len + 1);
+    n->v[len] = talloc_strdup(n->v, e->name);
+    return 0;
+}
+
+int mbctl_verify(const struct mbctl_ctx *ctx, int argc, char **argv)
+{
+    static const char usage[] =
+        "Usage: mbctl verify [MAILBOX...]\n"
+        "Check every CRC, every message file (present, size, SHA-1 GUID),\n"
+        "the counts and stray files, of the named mailboxes or of all.\n"
+        "Each problem is one line on stderr; exit status 65 (EX_DATAERR)\n"
+        "if any was found.\n";
+    int first = only_help(argc, argv, usage), ret = EX_OK, total = 0;
+    struct names names = { talloc_array(NULL, char *, 0) };
+
+    cli_init(ctx->config);
+    if (first < argc) {
+        for (int i = first; i < argc; i++) {
+            struct mboxlist_entry *e = talloc_zero(NULL, struct mboxlist_entry);
+            e->name = argv[i];
+            e->type = MBTYPE_NORMAL;
+            collect(e, &names);
+            talloc_free(e);
+        }
+    } else {
+        int r = mboxlist_foreach("", 0, collect, &names);
+        if (r)
+            return cli_error("mailboxes.db", r, NULL);
+    }
+    for (size_t i = 0; i < talloc_array_length(names.v); i++) {
+        int problems = 0;
+        int r = mailbox_verify(names.v[i], report, NULL, &problems);
+        if (r) {
+            ret = cli_error(names.v[i], r, "cannot be verified; try mbctl reconstruct");
+            total++;
+            continue;
+        }
+        total += problems;
+        if (ctx->verbose)
+            fprintf(stderr, "mbctl: %s: %d problem(s)\n", names.v[i], problems);
+    }
+    talloc_free(names.v);
+    if (total && ret == EX_OK)
+        ret = EX_DATAERR;
+    return ret;
+}
+
+int mbctl_reconstruct(const struct mbctl_ctx *ctx, int argc, char **argv)
+{
+    static const char usage[] =
+        "Usage: mbctl reconstruct MAILBOX...\n"
+        "Rebuild the index, cache and header files of each MAILBOX from its\n"
+        "message files, keeping the flags of records that still check out.\n";
+    int first = only_help(argc, argv, usage), ret = EX_OK;
+
+    if (first >= argc)
+        cli_usage_error("reconstruct: no mailbox named");
+    cli_init(ctx->config);
+    for (int i = first; i < argc; i++) {
+        uint32_t n;
+        int r = mailbox_reconstruct(argv[i], &n);
+        if (r)
+            ret = cli_error(argv[i], r, NULL);
+        else
+            printf("%s: %u messages\n", argv[i], n);
+    }
+    return ret;
+}
