@@ -14,16 +14,6 @@
 #include "tools/mbctl.h"
 
 static const struct mbctl_command commands[] = {
-    { "create", mbctl_create, "create mailboxes" },
-    { "delete", mbctl_delete, "delete mailboxes" },
-    { "list", mbctl_list, "list mailboxes" },
-    { "append", mbctl_append, "append messages from files or stdin" },
-    { "import", mbctl_import, "import a Maildir, Maildir++ tree or mbox" },
-    { "expunge", mbctl_expunge, "expunge messages by UID" },
-    { "status", mbctl_status, "show a mailbox's counts" },
-    { "verify", mbctl_verify, "check every CRC and message file" },
-    { "reconstruct", mbctl_reconstruct, "rebuild index and cache from the messages" },
-    { "watch", mbctl_watch, "print each new UID as it arrives" },
     { "lock", mbctl_lock, "hold a namelock while a command runs" },
 };
 

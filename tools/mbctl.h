@@ -19,15 +19,5 @@ struct mbctl_command {
 };
 
 mbctl_fn mbctl_lock;
-mbctl_fn mbctl_create;
-mbctl_fn mbctl_delete;
-mbctl_fn mbctl_list;
-mbctl_fn mbctl_status;
-mbctl_fn mbctl_expunge;
-mbctl_fn mbctl_append;
-mbctl_fn mbctl_import;
-mbctl_fn mbctl_verify;
-mbctl_fn mbctl_reconstruct;
-mbctl_fn mbctl_watch;
 
 #endif
