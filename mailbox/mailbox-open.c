@@ -309,6 +309,8 @@ static void cleanup_if_alone(struct mailbox *mailbox)
     }
     if (mailbox->i.options & OPT_MAILBOX_NEEDS_REPACK)
         mailbox_index_repack(mailbox);
+    else if (mailbox->i.options & OPT_MAILBOX_NEEDS_CLEANUP)
+        mailbox_finish_cleanup(mailbox);
     mailbox_unlock_index(mailbox, NULL);
 }
 
@@ -324,7 +326,8 @@ void mailbox_close(struct mailbox **mailboxp)
         return;
     unregister(mailbox);
     run_unlinks(mailbox);
-    if (mailbox->i.options & (OPT_MAILBOX_DELETED | OPT_MAILBOX_NEEDS_REPACK))
+    if (mailbox->i.options & (OPT_MAILBOX_DELETED | OPT_MAILBOX_NEEDS_REPACK |
+                              OPT_MAILBOX_NEEDS_CLEANUP))
         cleanup_if_alone(mailbox);
     mboxname_release(&mailbox->namelock);
     talloc_free(mailbox);

@@ -38,6 +38,10 @@
  * header write that ends the commit: a reader that finds it knows a
  * commit died half way and the counts must be recomputed. */
 #define OPT_MAILBOX_DIRTY     (1u << 2)
+/* Set by the index a repack switches in, cleared once the old cache file
+ * is gone: a crash in between leaves the flag, and the next last close
+ * removes the debris. */
+#define OPT_MAILBOX_NEEDS_CLEANUP (1u << 3)
 
 struct index_header {
     uint32_t version;
@@ -157,5 +161,7 @@ int mailbox_delete_cleanup(struct mailbox *mailbox);
 /* Removes files of a crashed run: stale .NEW files and cache generations
  * the index does not name.  Needs the EXCLUSIVE namelock. */
 int mailbox_remove_debris(struct mailbox *mailbox);
+/* Removes debris and clears OPT_MAILBOX_NEEDS_CLEANUP (committed). */
+int mailbox_finish_cleanup(struct mailbox *mailbox);
 
 #endif

@@ -10,10 +10,12 @@
  *   2. write xapiary.index.NEW naming generation G+1, fsync, rename over
  *      xapiary.index, fsync the directory              mailbox.repack.2
  *   3. unlink xapiary.cache.G                          mailbox.repack.3
+ *   4. clear OPT_MAILBOX_NEEDS_CLEANUP in the header
  *
- * A crash before 2 leaves the old index, which names the old cache: the
- * new cache is debris.  After 2 the new index names the new cache and the
- * old cache is debris.  mailbox_remove_debris() clears either. */
+ * A crash before 2 leaves the old index, which names the old cache and
+ * still says NEEDS_REPACK: the new cache is debris and the next repack
+ * removes it.  The index switched in at 2 says NEEDS_CLEANUP until 4, so
+ * after a crash there the next last close removes the old cache. */
 #include <config.h>
 
 #include <dirent.h>
@@ -66,6 +68,17 @@ int mailbox_remove_debris(struct mailbox *mailbox)
     return r;
 }
 
+int mailbox_finish_cleanup(struct mailbox *mailbox)
+{
+    int r = mailbox_remove_debris(mailbox);
+
+    if (r)
+        return r;
+    mailbox->i.options &= ~OPT_MAILBOX_NEEDS_CLEANUP;
+    mailbox->dirty = 1;
+    return mailbox_commit(mailbox);
+}
+
 int mailbox_index_repack(struct mailbox *mailbox)
 {
     void *tmp = talloc_new(NULL);
@@ -91,6 +104,7 @@ int mailbox_index_repack(struct mailbox *mailbox)
     h.generation = oldgen + 1;
     h.num_records = 0;
     h.options &= ~(OPT_MAILBOX_NEEDS_REPACK | OPT_MAILBOX_DIRTY);
+    h.options |= OPT_MAILBOX_NEEDS_CLEANUP;
     h.exists = h.deleted = h.answered = h.flagged = h.unseen = 0;
     h.quota_used = 0;
     cache_header_encode(h.generation, (unsigned char *)cache);
@@ -158,6 +172,7 @@ int mailbox_index_repack(struct mailbox *mailbox)
     if (unlink(path) < 0 && errno != ENOENT)
         xlog_syserr("unlink", path);
     fault_point("mailbox.repack.3");
+    r = mailbox_finish_cleanup(mailbox);
 done:
     if (r)
         xlog(LOG_ERR, "mailbox %s: repack failed: %s", mailbox->name, error_message(r));
