@@ -101,3 +101,40 @@ int mboxname_is_xapian_lockname(const char *name)
     return name && !strncmp(name, XAPIAN_LOCK_PREFIX, plen) &&
            mboxname_userid_validate(name + plen) == 0;
 }
+
+#define MAX_PLAIN_COMPONENT 200
+
+static char *sha1_hex(const char *s, size_t len)
+{
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)s, len);
+}
+
+char *mboxname_hashed_path(void *ctx, const char *base, const char *name)
+{
+    const char *dot = strchr(name, MBOXNAME_SEP);
+    size_t rootlen;
+    char *hex, *path;
+
+    if (!strncmp(name, "user.", 5) && name[5])
+        dot = strchr(name + 5, MBOXNAME_SEP);
+    rootlen = dot ? (size_t)(dot - name) : strlen(name);
+    hex = sha1_hex(name, rootlen);
+    path = talloc_asprintf(ctx, "%s/%.2s", base, hex);
+    g_free(hex);
+
+    for (const char *p = name; ; ) {
+        const char *end = strchr(p, MBOXNAME_SEP);
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > MAX_PLAIN_COMPONENT || p[0] == '=') {
+            char *h = sha1_hex(p, len);
+            path = talloc_asprintf_append_buffer(path, "/=%s", h);
+            g_free(h);
+        } else {
+            path = talloc_asprintf_append_buffer(path, "/%.*s", (int)len, p);
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return path;
+}

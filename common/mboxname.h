@@ -29,6 +29,14 @@ int mboxname_userid_validate(const char *userid);
  * must be valid. */
 int mboxname_to_userid(void *ctx, const char *name, char **userid_r);
 
+/* BASE/HH/COMP1/.../COMPn for the valid name NAME, under CTX.  HH is the
+ * first two hex digits of the SHA-1 of the name's root (user.ID for a
+ * user's mailboxes, else the first component), so a user's whole tree
+ * shares one hash directory.  A component longer than 200 bytes (NAME_MAX
+ * is 255) or starting with '=' becomes "=" and its hex SHA-1, which keeps
+ * the mapping one-to-one.  Used for mail spools and search partitions. */
+char *mboxname_hashed_path(void *ctx, const char *base, const char *name);
+
 /* Whether NAME is a reserved lock name ($XAPIAN$USERID with a valid ID). */
 int mboxname_is_xapian_lockname(const char *name);
 

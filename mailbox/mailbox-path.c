@@ -22,51 +22,19 @@
 
 #include "xapiary/xapiary.h"
 #include "common/config.h"
+#include "common/mboxname.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
-
-#define MAX_PLAIN_COMPONENT 200
-
-static char *sha1_hex(const char *s, size_t len)
-{
-    return g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)s, len);
-}
 
 char *mailbox_dir(void *ctx, const char *partition, const char *name)
 {
     const char *partdir = config_partitiondir(NULL, partition);
-    size_t rootlen;
-    const char *dot;
-    char *hex, *path;
 
     if (!partdir) {
         xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", name, partition);
         return NULL;
     }
-    /* The root: user.ID, or the first component. */
-    dot = strchr(name, '.');
-    if (!strncmp(name, "user.", 5) && name[5])
-        dot = strchr(name + 5, '.');
-    rootlen = dot ? (size_t)(dot - name) : strlen(name);
-    hex = sha1_hex(name, rootlen);
-    path = talloc_asprintf(ctx, "%s/%.2s", partdir, hex);
-    g_free(hex);
-
-    for (const char *p = name; ; ) {
-        const char *end = strchr(p, '.');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > MAX_PLAIN_COMPONENT || p[0] == '=') {
-            char *h = sha1_hex(p, len);
-            path = talloc_asprintf_append_buffer(path, "/=%s", h);
-            g_free(h);
-        } else {
-            path = talloc_asprintf_append_buffer(path, "/%.*s", (int)len, p);
-        }
-        if (!end)
-            break;
-        p = end + 1;
-    }
-    return path;
+    return mboxname_hashed_path(ctx, partdir, name);
 }
 
 char *mailbox_file(void *ctx, const struct mailbox *mailbox, const char *fname)
