@@ -14,6 +14,7 @@
  *   4. rewritten records in place; fsync.                  mailbox.commit.3
  *   5. the new header (counts, num_records, last_uid), fsync.
  *                                                          mailbox.commit.4
+ *   6. the owner's GUID db (guiddb.h), one SQLite commit.   mailbox.commit.5
  *
  * A crash before 5 leaves the old header: appended records and cache
  * bytes are invisible garbage past the committed end, overwritten by the
@@ -37,6 +38,7 @@
 #include "common/atomicfile.h"
 #include "common/fault.h"
 #include "common/xlog.h"
+#include "mailbox/guiddb.h"
 #include "mailbox/mailbox-private.h"
 
 static off_t record_offset(uint32_t recno)
@@ -412,6 +414,13 @@ int mailbox_commit(struct mailbox *mailbox)
     if ((r = write_header(mailbox, &mailbox->i)))
         return r;
     fault_point("mailbox.commit.4");
+    /* 6: the owner's GUID db.  The mailbox is committed whatever happens
+     * here; a failure leaves the db's sync mark behind, and the next
+     * commit or squatter run catches up. */
+    if (guiddb_sync_mailbox(mailbox, 0))
+        xlog(LOG_ERR, "mailbox %s: GUID db not updated; search results will "
+             "lack these changes until the next commit or squatter run", mailbox->name);
+    fault_point("mailbox.commit.5");
 
     mailbox->cache_end += ncache;
     mailbox->committed = mailbox->i;

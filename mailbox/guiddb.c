@@ -1,0 +1,252 @@
+/* guiddb.c - see guiddb.h. */
+#include <config.h>
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/config.h"
+#include "common/lockorder.h"
+#include "common/mboxname.h"
+#include "common/util.h"
+#include "common/xlog.h"
+#include "mailbox/guiddb.h"
+
+enum { ST_ADD, ST_REMOVE, ST_REMOVE_MAILBOX, ST_GET_SYNCED, ST_SET_SYNCED,
+       ST_LOOKUP, ST_COUNT };
+
+static const char *const sql[ST_COUNT] = {
+    "INSERT OR REPLACE INTO locations (guid, uniqueid, uid) VALUES (?1, ?2, ?3)",
+    "DELETE FROM locations WHERE uniqueid = ?1 AND uid = ?2",
+    "DELETE FROM locations WHERE uniqueid = ?1",
+    "SELECT modseq FROM synced WHERE uniqueid = ?1",
+    "INSERT OR REPLACE INTO synced (uniqueid, modseq) VALUES (?1, ?2)",
+    "SELECT uniqueid, uid FROM locations WHERE guid = ?1 ORDER BY uniqueid, uid",
+};
+
+struct guiddb {
+    sqlite3 *db;
+    char *path;
+    char *lockname;
+    sqlite3_stmt *st[ST_COUNT];
+    int in_txn;          /* 0, 1 read, 2 write */
+};
+
+char *user_config_dir(void *ctx, const char *userid)
+{
+    const char *confdir = config_configdirectory(NULL);
+    char *base, *name, *path;
+
+    if (!confdir || mboxname_userid_validate(userid))
+        return NULL;
+    base = talloc_asprintf(NULL, "%s/user", confdir);
+    name = talloc_asprintf(base, "user.%s", userid);
+    path = mboxname_hashed_path(ctx, base, name);
+    talloc_free(base);
+    return path;
+}
+
+static int fail(struct guiddb *db, const char *what)
+{
+    xlog(LOG_ERR, "GUID db %s: %s: %s", db->path, what, sqlite3_errmsg(db->db));
+    return IMAP_IOERROR;
+}
+
+static int destroy(struct guiddb *db)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(db->st[i]);
+    if (db->in_txn == 2)
+        lockorder_released(LOCKLEVEL_GUIDDB, db->lockname);
+    sqlite3_close(db->db);
+    return 0;
+}
+
+int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
+{
+    struct guiddb *db;
+    char *dir = user_config_dir(NULL, userid);
+    int rc, fd;
+
+    *db_r = NULL;
+    if (!dir)
+        return IMAP_MAILBOX_BADNAME;
+    db = talloc_zero(ctx, struct guiddb);
+    db->path = talloc_asprintf(db, "%s/guid.db", dir);
+    db->lockname = talloc_asprintf(db, "GUID db of %s", userid);
+    talloc_free(dir);
+    if (!create && access(db->path, F_OK) < 0) {
+        talloc_free(db);
+        return IMAP_NOTFOUND;
+    }
+    if (create) {
+        if (mkdir_parents(db->path, 0700)) {
+            talloc_free(db);
+            return IMAP_IOERROR;
+        }
+        /* Created 0600 here: SQLite would use the umask. */
+        fd = open(db->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
+    rc = sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE, NULL);
+    talloc_set_destructor(db, destroy);
+    if (rc != SQLITE_OK) {
+        int r = fail(db, "open");
+        talloc_free(db);
+        return r;
+    }
+    /* Writers are short (one commit's records); waiting is better than
+     * failing a mailbox commit's bookkeeping. */
+    sqlite3_busy_timeout(db->db, 600000);
+    rc = sqlite3_exec(db->db,
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "CREATE TABLE IF NOT EXISTS locations (guid BLOB NOT NULL,"
+        " uniqueid TEXT NOT NULL, uid INTEGER NOT NULL,"
+        " PRIMARY KEY (uniqueid, uid)) WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS locations_guid ON locations (guid);"
+        "CREATE TABLE IF NOT EXISTS synced (uniqueid TEXT PRIMARY KEY,"
+        " modseq INTEGER NOT NULL) WITHOUT ROWID;",
+        NULL, NULL, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
+        rc = sqlite3_prepare_v2(db->db, sql[i], -1, &db->st[i], NULL);
+    if (rc != SQLITE_OK) {
+        int r = fail(db, "not a GUID db");
+        talloc_free(db);
+        return r == IMAP_IOERROR ? IMAP_MAILBOX_BADFORMAT : r;
+    }
+    *db_r = db;
+    return 0;
+}
+
+void guiddb_close(struct guiddb **dbp)
+{
+    if (*dbp && (*dbp)->in_txn)
+        guiddb_abort(*dbp);
+    TALLOC_FREE(*dbp);
+}
+
+int guiddb_begin(struct guiddb *db, int write)
+{
+    if (write)
+        lockorder_check(LOCKLEVEL_GUIDDB, db->lockname, 0);
+    if (sqlite3_exec(db->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL)
+        != SQLITE_OK)
+        return fail(db, "begin");
+    db->in_txn = write ? 2 : 1;
+    if (write)
+        lockorder_acquired(LOCKLEVEL_GUIDDB, db->lockname);
+    else
+        /* A read snapshot starts at the first read, not at BEGIN: take it
+         * now, before the caller takes the Xapian locks. */
+        sqlite3_exec(db->db, "SELECT count(*) FROM synced", NULL, NULL, NULL);
+    return 0;
+}
+
+static void end_txn(struct guiddb *db)
+{
+    if (db->in_txn == 2)
+        lockorder_released(LOCKLEVEL_GUIDDB, db->lockname);
+    db->in_txn = 0;
+}
+
+int guiddb_commit(struct guiddb *db)
+{
+    int rc = sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK) {
+        int r = fail(db, "commit");
+        guiddb_abort(db);
+        return r;
+    }
+    end_txn(db);
+    return 0;
+}
+
+void guiddb_abort(struct guiddb *db)
+{
+    if (!db->in_txn)
+        return;
+    sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    end_txn(db);
+}
+
+/* Runs statement I to completion (no rows expected). */
+static int run(struct guiddb *db, int i)
+{
+    int rc = sqlite3_step(db->st[i]);
+
+    sqlite3_reset(db->st[i]);
+    sqlite3_clear_bindings(db->st[i]);
+    return rc == SQLITE_DONE ? 0 : fail(db, sql[i]);
+}
+
+int guiddb_add(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
+               const char *uniqueid, uint32_t uid)
+{
+    sqlite3_bind_blob(db->st[ST_ADD], 1, guid, MESSAGE_GUID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_text(db->st[ST_ADD], 2, uniqueid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(db->st[ST_ADD], 3, uid);
+    return run(db, ST_ADD);
+}
+
+int guiddb_remove(struct guiddb *db, const char *uniqueid, uint32_t uid)
+{
+    sqlite3_bind_text(db->st[ST_REMOVE], 1, uniqueid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(db->st[ST_REMOVE], 2, uid);
+    return run(db, ST_REMOVE);
+}
+
+int guiddb_remove_mailbox(struct guiddb *db, const char *uniqueid)
+{
+    sqlite3_bind_text(db->st[ST_REMOVE_MAILBOX], 1, uniqueid, -1, SQLITE_STATIC);
+    return run(db, ST_REMOVE_MAILBOX);
+}
+
+int guiddb_get_synced(struct guiddb *db, const char *uniqueid, uint64_t *modseq_r)
+{
+    sqlite3_stmt *st = db->st[ST_GET_SYNCED];
+    int rc, r = 0;
+
+    *modseq_r = 0;
+    sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *modseq_r = (uint64_t)sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        r = fail(db, "get synced");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+int guiddb_set_synced(struct guiddb *db, const char *uniqueid, uint64_t modseq)
+{
+    sqlite3_bind_text(db->st[ST_SET_SYNCED], 1, uniqueid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(db->st[ST_SET_SYNCED], 2, (sqlite3_int64)modseq);
+    return run(db, ST_SET_SYNCED);
+}
+
+int guiddb_lookup(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
+                  guiddb_location_fn *cb, void *rock)
+{
+    sqlite3_stmt *st = db->st[ST_LOOKUP];
+    int rc, r = 0;
+
+    sqlite3_bind_blob(st, 1, guid, MESSAGE_GUID_SIZE, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = cb(rock, (const char *)sqlite3_column_text(st, 0),
+               (uint32_t)sqlite3_column_int64(st, 1));
+        if (r)
+            break;
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = fail(db, "lookup");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}

@@ -1,0 +1,56 @@
+/* guiddb.h - the per-user GUID db: for every live copy of a message in a
+ * user's mailboxes, GUID -> (mailbox uniqueid, UID).
+ *
+ * It is how a search hit (a GUID) becomes live locations without opening
+ * any mailbox: expunged copies are gone from it at the expunge's commit,
+ * and renamed mailboxes keep their uniqueid, so their new name comes from
+ * mailboxes.db.  The mailbox layer keeps it in step at every commit of a
+ * user's mailbox (guiddb_sync_mailbox); each mailbox's row in `synced`
+ * records the highest modseq applied, so a commit that died between the
+ * mailbox and this db is repaired by the next commit or squatter run.
+ *
+ * File: CONFIGDIRECTORY/user/HH/user/ID/guid.db, SQLite in WAL mode.
+ * Lock level LOCKLEVEL_GUIDDB (docs/LOCKING.md): after the mailbox locks,
+ * before the Xapian locks; a search opens its read transaction first. */
+#ifndef XAPIARY_GUIDDB_H
+#define XAPIARY_GUIDDB_H
+
+#include <stdint.h>
+
+#include "xapiary/mailbox.h"
+
+struct guiddb;
+
+/* The per-user directory CONFIGDIRECTORY/user/HH/user/ID under CTX (for
+ * guid.db and xapianactive); NULL for a bad userid or no config. */
+char *user_config_dir(void *ctx, const char *userid);
+
+/* Opens USERID's GUID db (creating it when CREATE).  IMAP_NOTFOUND when
+ * it does not exist and CREATE is 0. */
+int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r);
+void guiddb_close(struct guiddb **dbp);
+
+/* Transactions: a read snapshot or the single writer. */
+int guiddb_begin(struct guiddb *db, int write);
+int guiddb_commit(struct guiddb *db);
+void guiddb_abort(struct guiddb *db);
+
+int guiddb_add(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
+               const char *uniqueid, uint32_t uid);
+int guiddb_remove(struct guiddb *db, const char *uniqueid, uint32_t uid);
+int guiddb_remove_mailbox(struct guiddb *db, const char *uniqueid);
+int guiddb_get_synced(struct guiddb *db, const char *uniqueid, uint64_t *modseq_r);
+int guiddb_set_synced(struct guiddb *db, const char *uniqueid, uint64_t modseq);
+
+/* Calls CB for each live location of GUID; stops early when it returns
+ * non-zero (and returns that). */
+typedef int guiddb_location_fn(void *rock, const char *uniqueid, uint32_t uid);
+int guiddb_lookup(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
+                  guiddb_location_fn *cb, void *rock);
+
+/* Brings USERID's GUID db in step with MAILBOX (locked): applies every
+ * record changed since the last sync, or all records when FULL.  Called
+ * by mailbox_commit for users' mailboxes and by squatter. */
+int guiddb_sync_mailbox(struct mailbox *mailbox, int full);
+
+#endif

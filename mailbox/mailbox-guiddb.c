@@ -1,0 +1,113 @@
+/* mailbox-guiddb.c - keeping the owner's GUID db in step with a mailbox
+ * (see guiddb.h).  The process keeps one open GUID db per user it has
+ * written, closed at xapiary_done(). */
+#include <config.h>
+
+#include <string.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/init.h"
+#include "common/mboxname.h"
+#include "common/xlog.h"
+#include "mailbox/guiddb.h"
+#include "mailbox/mailbox-private.h"
+
+struct cached {
+    struct cached *next;
+    char *userid;
+    struct guiddb *db;
+};
+
+static void *cache_ctx;       /* owns every entry */
+static struct cached *cache;
+
+static void close_cache(void)
+{
+    TALLOC_FREE(cache_ctx);
+    cache = NULL;
+}
+
+static int cached_open(const char *userid, struct guiddb **db_r)
+{
+    struct cached *c;
+    int r;
+
+    for (c = cache; c; c = c->next) {
+        if (!strcmp(c->userid, userid)) {
+            *db_r = c->db;
+            return 0;
+        }
+    }
+    if (!cache_ctx) {
+        cache_ctx = talloc_new(NULL);
+        xapiary_atdone(close_cache);
+    }
+    c = talloc_zero(cache_ctx, struct cached);
+    if ((r = guiddb_open(c, userid, 1, &c->db))) {
+        talloc_free(c);
+        return r;
+    }
+    c->userid = talloc_strdup(c, userid);
+    c->next = cache;
+    cache = c;
+    *db_r = c->db;
+    return 0;
+}
+
+static int apply(struct guiddb *db, const char *uniqueid, const struct index_record *rec)
+{
+    if (rec->internal_flags & FLAG_INTERNAL_EXPUNGED)
+        return guiddb_remove(db, uniqueid, rec->uid);
+    return guiddb_add(db, rec->guid, uniqueid, rec->uid);
+}
+
+int guiddb_sync_mailbox(struct mailbox *mailbox, int full)
+{
+    struct guiddb *db;
+    char *userid = NULL;
+    uint64_t synced;
+    int r;
+
+    if (mboxname_to_userid(NULL, mailbox->name, &userid))
+        return 0;       /* not a user's mailbox: nobody searches it */
+    r = cached_open(userid, &db);
+    talloc_free(userid);
+    if (r)
+        return r;
+    if ((r = guiddb_begin(db, 1)))
+        return r;
+    if ((r = guiddb_get_synced(db, mailbox->uniqueid, &synced)))
+        goto fail;
+    if (synced > mailbox->i.highestmodseq)
+        full = 1;       /* the mailbox was reconstructed behind our back */
+
+    if (!full && synced == mailbox->committed.highestmodseq &&
+        talloc_array_length(mailbox->pending)) {
+        /* In step until this commit: its records are all that changed. */
+        for (size_t i = 0; i < talloc_array_length(mailbox->pending) && !r; i++)
+            r = apply(db, mailbox->uniqueid, &mailbox->pending[i].record);
+    } else if (full || synced < mailbox->i.highestmodseq) {
+        struct mailbox_iter *iter;
+        const struct index_record *rec;
+        if (full && (r = guiddb_remove_mailbox(db, mailbox->uniqueid)))
+            goto fail;
+        iter = mailbox_iter_init(mailbox, full ? 0 : synced, 0);
+        while (!r && (rec = mailbox_iter_step(iter)))
+            r = apply(db, mailbox->uniqueid, rec);
+        if (!r)
+            r = mailbox_iter_error(iter);
+        mailbox_iter_done(&iter);
+    }
+    if (!r && mailbox->i.options & OPT_MAILBOX_DELETED)
+        r = guiddb_remove_mailbox(db, mailbox->uniqueid);
+    if (!r)
+        r = guiddb_set_synced(db, mailbox->uniqueid, mailbox->i.highestmodseq);
+    if (r)
+        goto fail;
+    return guiddb_commit(db);
+fail:
+    guiddb_abort(db);
+    return r;
+}
