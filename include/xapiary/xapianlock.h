@@ -1,0 +1,71 @@
+/* xapianlock.h - a user's search tiers and the two locks that guard them
+ * (seeds/003, spec section 8, docs/LOCKING.md).
+ *
+ * A user's search index is a list of Xapian databases (xapianactive): the
+ * first may be written, all are read together.  Two locks:
+ *
+ *   the Xapian namelock "$XAPIAN$USERID"
+ *     SHARED     xapianactive will not change, and no listed directory
+ *                will be deleted, while you hold it
+ *     EXCLUSIVE  you may change xapianactive and delete directories
+ *   the lock on the xapianactive file
+ *     READ       every listed database can be read consistently
+ *     WRITE      you may write the first listed database
+ *
+ * taken in that order and released in reverse.
+ *
+ * Calling sequence (search)
+ *     struct xapianlock *xl = NULL;
+ *     r = xapianlock_begin_search(ctx, "alice", &xl);
+ *     ... open xapianlock_paths(xl) read-only and search ...
+ *     xapianlock_end(&xl);
+ *
+ * Calling sequence (indexing)
+ *     r = xapianlock_begin_mailbox_update(ctx, "alice", &xl);
+ *     ... open xapianlock_write_path(xl) for writing, add, commit ...
+ *     xapianlock_end(&xl);
+ *
+ * Errors: IMAP_MAILBOX_NONEXISTENT (no user.ID), IMAP_MAILBOX_BADNAME (bad
+ * userid), IMAP_SEARCH_TIER_UNKNOWN (xapianactive names a tier the config
+ * lacks for the user's partition), IMAP_MAILBOX_BADFORMAT (corrupt
+ * xapianactive), IMAP_SEARCH_CORRUPT (a listed directory exists but cannot
+ * be read), IMAP_MAILBOX_LOCKED (namelock_timeout expired), IMAP_IOERROR.
+ * Every one is logged with the user and the path.
+ */
+#ifndef XAPIARY_XAPIANLOCK_H
+#define XAPIARY_XAPIANLOCK_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xapianlock;
+
+int xapianlock_begin_search(void *ctx, const char *userid, struct xapianlock **xl_r);
+int xapianlock_begin_mailbox_update(void *ctx, const char *userid,
+                                    struct xapianlock **xl_r);
+/* Releases the xapianactive lock, then the namelock; sets *XLP to NULL. */
+void xapianlock_end(struct xapianlock **xlp);
+
+/* For a search: the database directories to open, in xapianactive order,
+ * missing ones (a compaction target before its rename) left out.  A
+ * NULL-terminated array owned by XL. */
+const char *const *xapianlock_paths(const struct xapianlock *xl);
+/* For an update: the directory of the first (writable) database, created
+ * if missing.  Owned by XL. */
+const char *xapianlock_write_path(const struct xapianlock *xl);
+/* The user's partition. */
+const char *xapianlock_partition(const struct xapianlock *xl);
+
+/* Every file of the user's active databases, one absolute path per
+ * element, NULL-terminated, under CTX (SHARED namelock only). */
+int xapianlock_list_files(void *ctx, const char *userid, char ***files_r);
+
+/* Removes the user's xapianactive and every search directory of the user
+ * in every tier (EXCLUSIVE namelock + WRITE lock). */
+int xapianlock_delete_user(const char *userid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,321 @@
+/* activefile.c - see activefile.h. */
+#include <config.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/atomicfile.h"
+#include "common/config.h"
+#include "common/lockorder.h"
+#include "common/mboxname.h"
+#include "common/util.h"
+#include "common/xlog.h"
+#include "mailbox/guiddb.h"
+#include "xapianlock/activefile.h"
+
+#define MAX_ITEMS 1000
+
+int activefile_parse(void *ctx, const char *name, const char *buf, size_t len,
+                     struct activeitem **items_r)
+{
+    struct activeitem *items = talloc_array(ctx, struct activeitem, 0);
+    size_t i = 0;
+
+    *items_r = NULL;
+    while (i < len) {
+        size_t start, colon = 0;
+        unsigned long gen;
+        char *end;
+
+        while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t'))
+            i++;
+        if (i == len)
+            break;
+        start = i;
+        while (i < len && buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t') {
+            if (buf[i] == ':' && !colon)
+                colon = i;
+            i++;
+        }
+        char *tok = talloc_strndup(items, buf + start, i - start);
+        if (strlen(tok) != i - start || !colon || colon == start || colon + 1 == i)
+            goto bad;
+        for (size_t k = start; k < colon; k++)
+            if (!islower((unsigned char)buf[k]) && !isdigit((unsigned char)buf[k]))
+                goto bad;
+        if (!isdigit((unsigned char)buf[colon + 1]))
+            goto bad;
+        errno = 0;
+        gen = strtoul(tok + (colon - start) + 1, &end, 10);
+        if (errno || *end || gen > 1000000000UL)
+            goto bad;
+        size_t n = talloc_array_length(items);
+        if (n == MAX_ITEMS)
+            goto bad;
+        items = talloc_realloc(ctx, items, struct activeitem, n + 1);
+        items[n].tier = talloc_strndup(items, buf + start, colon - start);
+        items[n].gen = (unsigned)gen;
+        talloc_free(tok);
+    }
+    if (talloc_array_length(items) == 0)
+        goto bad;
+    *items_r = items;
+    return 0;
+bad:
+    xlog(LOG_ERR, "%s: not a list of TIER:N items", name);
+    talloc_free(items);
+    return IMAP_MAILBOX_BADFORMAT;
+}
+
+char *activefile_format(void *ctx, const struct activeitem *items)
+{
+    char *s = talloc_strdup(ctx, "");
+
+    for (size_t i = 0; i < talloc_array_length(items); i++)
+        s = talloc_asprintf_append_buffer(s, "%s%s:%u", i ? " " : "",
+                                          items[i].tier, items[i].gen);
+    return talloc_asprintf_append_buffer(s, "\n");
+}
+
+int activefile_check_tiers(const char *userid, const char *partition,
+                           const struct activeitem *items)
+{
+    for (size_t i = 0; i < talloc_array_length(items); i++) {
+        if (!config_searchpartition(NULL, items[i].tier, partition)) {
+            xlog(LOG_ERR, "user %s: xapianactive names tier '%s', which has no "
+                 "%ssearchpartition-%s in the configuration", userid, items[i].tier,
+                 items[i].tier, partition);
+            return IMAP_SEARCH_TIER_UNKNOWN;
+        }
+    }
+    return 0;
+}
+
+char *activefile_path(void *ctx, const char *userid)
+{
+    char *dir = user_config_dir(NULL, userid);
+    char *path = dir ? talloc_asprintf(ctx, "%s/xapianactive", dir) : NULL;
+
+    talloc_free(dir);
+    return path;
+}
+
+char *activefile_tier_dir(void *ctx, const char *userid, const char *partition,
+                          const char *tier)
+{
+    const char *base = config_searchpartition(NULL, tier, partition);
+    char *name, *path;
+
+    if (!base)
+        return NULL;
+    name = talloc_asprintf(NULL, "user.%s", userid);
+    path = mboxname_hashed_path(ctx, base, name);
+    talloc_free(name);
+    return path;
+}
+
+char *activefile_item_dir(void *ctx, const char *userid, const char *partition,
+                          const struct activeitem *item)
+{
+    char *dir = activefile_tier_dir(ctx, userid, partition, item->tier);
+    char *path;
+
+    if (!dir)
+        return NULL;
+    path = talloc_asprintf(ctx, "%s/xapian.%u", dir, item->gen);
+    if (item->gen == 0 && access(path, F_OK) < 0) {
+        /* Cyrus's name for generation 0. */
+        char *cyrus = talloc_asprintf(ctx, "%s/xapian", dir);
+        if (access(cyrus, F_OK) == 0)
+            path = cyrus;
+    }
+    talloc_free(dir);
+    return path;
+}
+
+static int lock_fd(int fd, int write, const char *path)
+{
+    int r;
+
+    while ((r = flock(fd, write ? LOCK_EX : LOCK_SH)) < 0 && errno == EINTR)
+        ;
+    if (r < 0) {
+        xlog_syserr("flock", path);
+        return IMAP_IOERROR;
+    }
+    return 0;
+}
+
+static int destroy_activefile(struct activefile *af)
+{
+    if (af->fd >= 0) {
+        flock(af->fd, LOCK_UN);
+        close(af->fd);
+        lockorder_released(LOCKLEVEL_XAPIANACTIVE, af->path);
+    }
+    return 0;
+}
+
+int activefile_lock(void *ctx, const char *userid, int write, struct activefile **af_r)
+{
+    struct activefile *af = talloc_zero(ctx, struct activefile);
+    char *buf;
+    size_t len;
+    int r;
+
+    *af_r = NULL;
+    af->fd = -1;
+    af->write = write;
+    af->userid = talloc_strdup(af, userid);
+    af->path = activefile_path(af, userid);
+    if (!af->path) {
+        talloc_free(af);
+        return IMAP_MAILBOX_BADNAME;
+    }
+    lockorder_check(LOCKLEVEL_XAPIANACTIVE, af->path, 0);
+    for (;;) {
+        struct stat fst, pst;
+        int fd = open(af->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            r = errno == ENOENT ? IMAP_NOTFOUND : IMAP_IOERROR;
+            if (r == IMAP_IOERROR)
+                xlog_syserr("open", af->path);
+            talloc_free(af);
+            return r;
+        }
+        if ((r = lock_fd(fd, write, af->path))) {
+            close(fd);
+            talloc_free(af);
+            return r;
+        }
+        /* Replaced by rename while we waited?  Then lock the new one. */
+        if (fstat(fd, &fst) == 0 && stat(af->path, &pst) == 0 &&
+            fst.st_ino == pst.st_ino && fst.st_dev == pst.st_dev) {
+            af->fd = fd;
+            break;
+        }
+        close(fd);
+    }
+    lockorder_acquired(LOCKLEVEL_XAPIANACTIVE, af->path);
+    talloc_set_destructor(af, destroy_activefile);
+    if (read_file(af, af->path, &buf, &len) < 0) {
+        xlog_syserr("read", af->path);
+        talloc_free(af);
+        return IMAP_IOERROR;
+    }
+    if ((r = activefile_parse(af, af->path, buf, len, &af->items))) {
+        talloc_free(af);
+        return r;
+    }
+    *af_r = af;
+    return 0;
+}
+
+void activefile_unlock(struct activefile **afp)
+{
+    TALLOC_FREE(*afp);
+}
+
+int activefile_read(void *ctx, const char *userid, struct activeitem **items_r)
+{
+    char *path = activefile_path(NULL, userid);
+    char *buf;
+    size_t len;
+    int r;
+
+    *items_r = NULL;
+    if (!path)
+        return IMAP_MAILBOX_BADNAME;
+    if (read_file(path, path, &buf, &len) < 0) {
+        r = errno == ENOENT ? IMAP_NOTFOUND : IMAP_IOERROR;
+        if (r == IMAP_IOERROR)
+            xlog_syserr("read", path);
+    } else {
+        r = activefile_parse(ctx, path, buf, len, items_r);
+    }
+    talloc_free(path);
+    return r;
+}
+
+int activefile_write(const char *userid, const struct activeitem *items,
+                     const char *fault)
+{
+    char *path = activefile_path(NULL, userid);
+    char *text;
+    int r;
+
+    if (!path)
+        return IMAP_MAILBOX_BADNAME;
+    if ((r = mkdir_parents(path, 0700)))
+        goto done;
+    text = activefile_format(path, items);
+    r = file_replace(path, text, strlen(text), fault);
+done:
+    talloc_free(path);
+    return r;
+}
+
+/* Highest N of xapian.N / xapian.N.NEW / xapian (N=0) in DIR. */
+static unsigned max_gen_in_dir(const char *dir, int *found)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    unsigned max = 0;
+
+    if (!d)
+        return 0;
+    while ((de = readdir(d))) {
+        char *end;
+        unsigned long n;
+        if (!strcmp(de->d_name, "xapian")) {
+            *found = 1;
+            continue;
+        }
+        if (strncmp(de->d_name, "xapian.", 7) || !isdigit((unsigned char)de->d_name[7]))
+            continue;
+        n = strtoul(de->d_name + 7, &end, 10);
+        if ((*end && strcmp(end, ".NEW")) || n > 1000000000UL)
+            continue;
+        *found = 1;
+        if (n > max)
+            max = (unsigned)n;
+    }
+    closedir(d);
+    return max;
+}
+
+unsigned activefile_next_gen(const char *userid, const char *partition,
+                             const struct activeitem *items)
+{
+    unsigned max = 0;
+    int found = 0;
+
+    for (size_t i = 0; i < talloc_array_length(items); i++) {
+        found = 1;
+        if (items[i].gen > max)
+            max = items[i].gen;
+    }
+    /* Every configured tier, listed or not: a directory left behind by a
+     * crash or an earlier list still holds its name. */
+    const char *const *tiers = config_tiers(NULL);
+    for (size_t t = 0; tiers && tiers[t]; t++) {
+        char *dir = activefile_tier_dir(NULL, userid, partition, tiers[t]);
+        if (dir) {
+            unsigned m = max_gen_in_dir(dir, &found);
+            if (m > max)
+                max = m;
+        }
+        talloc_free(dir);
+    }
+    return found ? max + 1 : 1;
+}

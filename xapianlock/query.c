@@ -1,0 +1,432 @@
+/* query.c - a recursive-descent parser for the query language (query.h).
+ * Linear in the input; nesting is bounded so that no query can exhaust
+ * the stack. */
+#include <config.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapianlock/query.h"
+
+#define MAX_DEPTH 100
+#define MAX_QUERY 65536
+
+static const char *const field_names[QF_COUNT] = {
+    "", "from", "to", "cc", "bcc", "subject", "body", "attachment", "id", "date",
+    "mailbox",
+};
+
+const char *query_field_name(enum query_field field)
+{
+    return field < QF_COUNT ? field_names[field] : "?";
+}
+
+struct parser {
+    void *ctx;
+    const char *s;
+    size_t pos;
+    int depth;
+    char *err;
+};
+
+static int syntax(struct parser *p, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int syntax(struct parser *p, size_t pos, const char *fmt, ...)
+{
+    va_list ap;
+    char *what;
+
+    if (p->err)
+        return IMAP_SEARCH_SYNTAX;
+    va_start(ap, fmt);
+    what = talloc_vasprintf(NULL, fmt, ap);
+    va_end(ap);
+    p->err = talloc_asprintf(p->ctx, "position %zu: %s", pos + 1, what);
+    talloc_free(what);
+    return IMAP_SEARCH_SYNTAX;
+}
+
+static void skip_space(struct parser *p)
+{
+    while (p->s[p->pos] && isspace((unsigned char)p->s[p->pos]))
+        p->pos++;
+}
+
+/* A word ends at white space, a parenthesis or a quote. */
+static size_t word_len(const char *s)
+{
+    size_t n = 0;
+    while (s[n] && !isspace((unsigned char)s[n]) && s[n] != '(' && s[n] != ')' &&
+           s[n] != '"')
+        n++;
+    return n;
+}
+
+static int is_keyword(struct parser *p, const char *kw)
+{
+    size_t n = strlen(kw);
+    return !strncmp(p->s + p->pos, kw, n) && word_len(p->s + p->pos) == n;
+}
+
+static struct query *node(void *ctx, enum query_op op)
+{
+    struct query *q = talloc_zero(ctx, struct query);
+    q->op = op;
+    q->from = q->to = -1;
+    return q;
+}
+
+struct query *query_new_match(void *ctx, enum query_field field, const char *text,
+                              int phrase, int prefix)
+{
+    struct query *q = node(ctx, QOP_MATCH);
+    q->field = field;
+    q->text = talloc_strdup(q, text);
+    q->phrase = phrase;
+    q->prefix = prefix;
+    return q;
+}
+
+struct query *query_new_bool(void *ctx, enum query_op op, struct query **subs, unsigned n)
+{
+    struct query *q = node(ctx, op);
+    q->sub = talloc_array(q, struct query *, n);
+    for (unsigned i = 0; i < n; i++)
+        q->sub[i] = talloc_steal(q, subs[i]);
+    return q;
+}
+
+struct query *query_new_date(void *ctx, int64_t from, int64_t to)
+{
+    struct query *q = node(ctx, QOP_DATE);
+    q->from = from;
+    q->to = to;
+    return q;
+}
+
+struct query *query_new_mailbox(void *ctx, const char *mailbox)
+{
+    struct query *q = node(ctx, QOP_MAILBOX);
+    q->mailbox = talloc_strdup(q, mailbox);
+    return q;
+}
+
+static void add_sub(struct query *q, struct query *sub)
+{
+    size_t n = talloc_array_length(q->sub);
+    q->sub = talloc_realloc(q, q->sub, struct query *, n + 1);
+    q->sub[n] = talloc_steal(q, sub);
+}
+
+/* YYYY-MM-DD at LEN bytes of S -> midnight UTC; -1 if not a date. */
+static int64_t parse_day(const char *s, size_t len)
+{
+    struct tm tm;
+    char buf[16], *end;
+
+    if (len != 10)
+        return -1;
+    memcpy(buf, s, 10);
+    buf[10] = '\0';
+    memset(&tm, 0, sizeof tm);
+    end = strptime(buf, "%Y-%m-%d", &tm);
+    if (!end || *end)
+        return -1;
+    return (int64_t)timegm(&tm);
+}
+
+static int parse_date(struct parser *p, const char *v, size_t len, size_t at,
+                      struct query **q_r)
+{
+    const char *dots = NULL;
+    int64_t from = -1, to = -1;
+
+    for (size_t i = 0; i + 1 < len; i++)
+        if (v[i] == '.' && v[i + 1] == '.') {
+            dots = v + i;
+            break;
+        }
+    if (!dots) {
+        from = parse_day(v, len);
+        if (from < 0)
+            return syntax(p, at, "date: expects YYYY-MM-DD or A..B");
+        to = from + 86400;
+    } else {
+        size_t alen = (size_t)(dots - v), blen = len - alen - 2;
+        if (alen && (from = parse_day(v, alen)) < 0)
+            return syntax(p, at, "date: '%.*s' is not YYYY-MM-DD", (int)alen, v);
+        if (blen && (to = parse_day(dots + 2, blen)) < 0)
+            return syntax(p, at + alen + 2, "date: '%.*s' is not YYYY-MM-DD",
+                          (int)blen, dots + 2);
+        if (to >= 0)
+            to += 86400;       /* B is inclusive */
+        if (!alen && !blen)
+            return syntax(p, at, "date: needs at least one end of the range");
+        if (from >= 0 && to >= 0 && from >= to)
+            return syntax(p, at, "date: the range is empty");
+    }
+    *q_r = query_new_date(p->ctx, from, to);
+    return 0;
+}
+
+static int parse_or(struct parser *p, struct query **q_r);
+
+/* A quoted string starting at p->pos ('"'); backslash escapes " and \. */
+static int parse_quoted(struct parser *p, char **text_r)
+{
+    size_t start = p->pos++;
+    char *text = talloc_strdup(p->ctx, "");
+
+    while (p->s[p->pos] && p->s[p->pos] != '"') {
+        if (p->s[p->pos] == '\\' && (p->s[p->pos + 1] == '"' || p->s[p->pos + 1] == '\\'))
+            p->pos++;
+        text = talloc_strndup_append_buffer(text, p->s + p->pos, 1);
+        p->pos++;
+    }
+    if (!p->s[p->pos]) {
+        talloc_free(text);
+        return syntax(p, start, "unterminated quoted string");
+    }
+    p->pos++;
+    *text_r = text;
+    return 0;
+}
+
+static int parse_primary(struct parser *p, struct query **q_r)
+{
+    enum query_field field = QF_ALL;
+    size_t at, n;
+    char *text = NULL;
+    int r = 0;
+
+    skip_space(p);
+    at = p->pos;
+    if (!p->s[at])
+        return syntax(p, at, "a search term is missing at the end");
+    if (p->s[at] == '(') {
+        p->pos++;
+        if (++p->depth > MAX_DEPTH)
+            return syntax(p, at, "query nested too deeply");
+        if ((r = parse_or(p, q_r)))
+            return r;
+        p->depth--;
+        skip_space(p);
+        if (p->s[p->pos] != ')')
+            return syntax(p, p->pos, "')' expected to close the '(' at position %zu",
+                          at + 1);
+        p->pos++;
+        return 0;
+    }
+    if (p->s[at] == ')')
+        return syntax(p, at, "unexpected ')'");
+
+    /* FIELD: */
+    n = word_len(p->s + at);
+    const char *colon = memchr(p->s + at, ':', n);
+    if (colon) {
+        size_t flen = (size_t)(colon - (p->s + at));
+        int f;
+        for (f = 1; f < QF_COUNT; f++)
+            if (strlen(field_names[f]) == flen && !strncmp(p->s + at, field_names[f], flen))
+                break;
+        if (f == QF_COUNT)
+            return syntax(p, at, "unknown field '%.*s:'", (int)flen, p->s + at);
+        field = (enum query_field)f;
+        p->pos = at + flen + 1;
+        if (!p->s[p->pos] || isspace((unsigned char)p->s[p->pos]) || p->s[p->pos] == ')')
+            return syntax(p, p->pos, "%s: needs a value", field_names[f]);
+    }
+
+    size_t vat = p->pos;
+    if (p->s[vat] == '"') {
+        if ((r = parse_quoted(p, &text)))
+            return r;
+        if (field == QF_DATE)
+            r = parse_date(p, text, strlen(text), vat, q_r);
+        else if (field == QF_MAILBOX)
+            *q_r = query_new_mailbox(p->ctx, text);
+        else if (!*text)
+            return syntax(p, vat, "empty quoted string");
+        else
+            *q_r = query_new_match(p->ctx, field, text, 1, 0);
+        talloc_free(text);
+        return r;
+    }
+    n = word_len(p->s + vat);
+    if (n == 0)
+        return syntax(p, vat, "a search term is missing");
+    p->pos = vat + n;
+    if (field == QF_DATE)
+        return parse_date(p, p->s + vat, n, vat, q_r);
+    text = talloc_strndup(p->ctx, p->s + vat, n);
+    if (field == QF_MAILBOX) {
+        *q_r = query_new_mailbox(p->ctx, text);
+    } else {
+        int prefix = text[n - 1] == '*';
+        if (prefix)
+            text[n - 1] = '\0';
+        if (strchr(text, '*'))
+            return syntax(p, vat, "'*' only goes at the end of a word");
+        if (!*text)
+            return syntax(p, vat, "'*' needs a word before it");
+        *q_r = query_new_match(p->ctx, field, text, 0, prefix);
+    }
+    talloc_free(text);
+    return 0;
+}
+
+static int parse_unary(struct parser *p, struct query **q_r)
+{
+    struct query *sub;
+    int r;
+
+    skip_space(p);
+    if (is_keyword(p, "NOT") || (p->s[p->pos] == '-' && p->s[p->pos + 1] &&
+                                 !isspace((unsigned char)p->s[p->pos + 1]))) {
+        p->pos += p->s[p->pos] == '-' ? 1 : 3;
+        if (++p->depth > MAX_DEPTH)
+            return syntax(p, p->pos, "query nested too deeply");
+        r = parse_unary(p, &sub);
+        p->depth--;
+        if (r)
+            return r;
+        *q_r = query_new_bool(p->ctx, QOP_NOT, &sub, 1);
+        return 0;
+    }
+    return parse_primary(p, q_r);
+}
+
+static int at_and_end(struct parser *p)
+{
+    skip_space(p);
+    return !p->s[p->pos] || p->s[p->pos] == ')' || is_keyword(p, "OR");
+}
+
+static int parse_and(struct parser *p, struct query **q_r)
+{
+    struct query *first, *next, *and = NULL;
+    int r;
+
+    if ((r = parse_unary(p, &first)))
+        return r;
+    while (!at_and_end(p)) {
+        if (is_keyword(p, "AND")) {
+            p->pos += 3;
+            if (at_and_end(p))
+                return syntax(p, p->pos, "AND needs a term after it");
+        }
+        if ((r = parse_unary(p, &next)))
+            return r;
+        if (!and) {
+            and = node(p->ctx, QOP_AND);
+            add_sub(and, first);
+        }
+        add_sub(and, next);
+    }
+    *q_r = and ? and : first;
+    return 0;
+}
+
+static int parse_or(struct parser *p, struct query **q_r)
+{
+    struct query *first, *next, *or = NULL;
+    int r;
+
+    skip_space(p);
+    if (is_keyword(p, "OR") || is_keyword(p, "AND"))
+        return syntax(p, p->pos, "%.*s needs a term before it", is_keyword(p, "OR") ? 2 : 3,
+                      p->s + p->pos);
+    if ((r = parse_and(p, &first)))
+        return r;
+    skip_space(p);
+    while (is_keyword(p, "OR")) {
+        p->pos += 2;
+        skip_space(p);
+        if (!p->s[p->pos] || p->s[p->pos] == ')')
+            return syntax(p, p->pos, "OR needs a term after it");
+        if ((r = parse_and(p, &next)))
+            return r;
+        if (!or) {
+            or = node(p->ctx, QOP_OR);
+            add_sub(or, first);
+        }
+        add_sub(or, next);
+        skip_space(p);
+    }
+    *q_r = or ? or : first;
+    return 0;
+}
+
+int query_parse(void *ctx, const char *str, struct query **q_r, char **err_r)
+{
+    struct parser p = { NULL, str, 0, 0, NULL };
+    struct query *q = NULL;
+    int r;
+
+    *q_r = NULL;
+    if (err_r)
+        *err_r = NULL;
+    p.ctx = talloc_new(ctx);
+    if (strlen(str) > MAX_QUERY)
+        r = syntax(&p, MAX_QUERY, "query longer than %d bytes", MAX_QUERY);
+    else {
+        skip_space(&p);
+        r = p.s[p.pos] ? parse_or(&p, &q) : syntax(&p, 0, "empty query");
+    }
+    if (!r) {
+        skip_space(&p);
+        if (p.s[p.pos])
+            r = syntax(&p, p.pos, "unexpected '%c'", p.s[p.pos]);
+    }
+    if (r) {
+        if (err_r && p.err)
+            *err_r = talloc_steal(ctx, p.err);
+        talloc_free(p.ctx);
+        return IMAP_SEARCH_SYNTAX;
+    }
+    *q_r = talloc_steal(ctx, q);
+    talloc_free(p.ctx);
+    return 0;
+}
+
+char *query_to_string(void *ctx, const struct query *q)
+{
+    char *s;
+
+    switch (q->op) {
+    case QOP_AND:
+    case QOP_OR:
+        s = talloc_strdup(ctx, q->op == QOP_AND ? "(AND" : "(OR");
+        for (size_t i = 0; i < talloc_array_length(q->sub); i++) {
+            char *sub = query_to_string(s, q->sub[i]);
+            s = talloc_asprintf_append_buffer(s, " %s", sub);
+        }
+        return talloc_asprintf_append_buffer(s, ")");
+    case QOP_NOT:
+        s = query_to_string(NULL, q->sub[0]);
+        {
+            char *r = talloc_asprintf(ctx, "(NOT %s)", s);
+            talloc_free(s);
+            return r;
+        }
+    case QOP_MATCH:
+        return talloc_asprintf(ctx, "%s%s%s%s%s%s", field_names[q->field],
+                               q->field ? ":" : "", q->phrase ? "\"" : "", q->text,
+                               q->phrase ? "\"" : "", q->prefix ? "*" : "");
+    case QOP_DATE:
+        return talloc_asprintf(ctx, "date:%lld..%lld", (long long)q->from,
+                               (long long)q->to);
+    case QOP_MAILBOX:
+        return talloc_asprintf(ctx, "mailbox:%s", q->mailbox);
+    case QOP_ALL:
+        return talloc_strdup(ctx, "ALL");
+    }
+    return talloc_strdup(ctx, "?");
+}

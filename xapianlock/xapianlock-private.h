@@ -1,0 +1,26 @@
+/* xapianlock-private.h - what the xapianlock/ files share. */
+#ifndef XAPIARY_XAPIANLOCK_PRIVATE_H
+#define XAPIARY_XAPIANLOCK_PRIVATE_H
+
+#include "xapiary/namelock.h"
+#include "xapiary/xapianlock.h"
+#include "xapianlock/activefile.h"
+
+struct xapianlock {
+    char *userid;
+    char *partition;
+    struct mboxlock *namelock;
+    struct activefile *af;          /* NULL: the user has no xapianactive */
+    const char **paths;             /* search: NULL-terminated */
+    char *write_path;               /* update */
+};
+
+/* The partition of user.USERID under CTX. */
+int xapianlock_user_partition(void *ctx, const char *userid, char **partition_r);
+/* The Xapian namelock of USERID. */
+int xapianlock_namelock(const char *userid, int type, struct mboxlock **lock_r);
+const char *xapianlock_userid(const struct xapianlock *xl);
+/* rm -rf DIR (logged). */
+int xapianlock_remove_tree(const char *dir);
+
+#endif
