@@ -1,0 +1,212 @@
+/* squatter-index.c - the default mode (index), -A (audit) and -Z
+ * (re-check): choose the users and mailboxes, drive the indexer, report
+ * progress. */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
+#include "common/mboxname.h"
+#include "common/xlog.h"
+#include "squatter/squatter.h"
+#include "tools/cli.h"
+#include "xapianlock/index.h"
+
+/* The users to visit, each with the mailboxes to index (NULL: all). */
+struct target {
+    char *userid;
+    char **mailboxes;          /* talloc array, or NULL for all */
+};
+
+struct progress {
+    int verbose;
+    double start;
+    unsigned long total, done, mailboxes_done, mailboxes_total;
+    double last_print;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_progress(struct progress *p, const char *userid, int final)
+{
+    double t = now(), rate;
+
+    if (!p->verbose || (!final && t - p->last_print < 1.0))
+        return;
+    p->last_print = t;
+    rate = p->done / (t - p->start + 1e-9);
+    if (p->total > p->done && rate > 0) {
+        unsigned long eta = (unsigned long)((p->total - p->done) / rate);
+        fprintf(stderr, "squatter: %s: %lu/%lu mailboxes, %lu/%lu messages, "
+                "%.0f msgs/s, ETA %lu:%02lu\n", userid, p->mailboxes_done,
+                p->mailboxes_total, p->done, p->total, rate, eta / 60, eta % 60);
+    } else {
+        fprintf(stderr, "squatter: %s: %lu/%lu mailboxes, %lu messages, %.0f msgs/s%s\n",
+                userid, p->mailboxes_done, p->mailboxes_total, p->done, rate,
+                final ? ", done" : "");
+    }
+}
+
+static int collect_name(const struct mboxlist_entry *e, void *rock)
+{
+    char ***names = rock;
+    size_t n = talloc_array_length(*names);
+
+    if (e->type != MBTYPE_NORMAL)
+        return 0;
+    *names = talloc_realloc(NULL, *names, char *, n + 1);
+    (*names)[n] = talloc_strdup(*names, e->name);
+    return 0;
+}
+
+/* All users: each user.ID record (a user's INBOX), in name order. */
+static int collect_user(const struct mboxlist_entry *e, void *rock)
+{
+    char ***users = rock;
+    char *userid;
+    size_t n = talloc_array_length(*users);
+
+    if (e->type != MBTYPE_NORMAL || strchr(e->name + 5, MBOXNAME_SEP) ||
+        mboxname_to_userid(NULL, e->name, &userid))
+        return 0;
+    *users = talloc_realloc(NULL, *users, char *, n + 1);
+    (*users)[n] = talloc_steal(*users, userid);
+    return 0;
+}
+
+static void audit_print(void *rock, const char *mailbox, const uint32_t *uids,
+                        unsigned long n)
+{
+    (void)rock;
+    printf("Unindexed message(s) in %s:", mailbox);
+    for (unsigned long i = 0; i < n; i++)
+        printf(" %u", uids[i]);
+    printf("\n");
+}
+
+static int index_user(const struct squatter_opts *o, const char *userid,
+                      char **mailboxes)
+{
+    void *tmp = talloc_new(NULL);
+    struct indexer *ix = NULL;
+    struct progress p = { o->verbose, now(), 0, 0, 0, 0, 0 };
+    char **names = mailboxes;
+    int ret = 0, r;
+
+    if (!names) {
+        char *root = talloc_asprintf(tmp, "user.%s", userid);
+        names = talloc_array(tmp, char *, 0);
+        if ((r = mboxlist_foreach(root, MBOXLIST_TREE, collect_name, &names))) {
+            talloc_free(tmp);
+            return cli_error(userid, r, "cannot list the user's mailboxes");
+        }
+        talloc_steal(tmp, names);
+    }
+    r = indexer_begin(tmp, userid, o->mode == SQ_RECHECK ? INDEXER_RECHECK :
+                      o->mode == SQ_AUDIT ? INDEXER_AUDIT : 0, &ix);
+    if (r) {
+        talloc_free(tmp);
+        return cli_error(userid, r, "cannot read the search index");
+    }
+    if (o->mode == SQ_AUDIT)
+        indexer_set_audit(ix, audit_print, NULL);
+    p.mailboxes_total = talloc_array_length(names);
+    if (o->verbose && o->mode != SQ_AUDIT) {
+        for (size_t i = 0; i < talloc_array_length(names); i++) {
+            unsigned long n = 0;
+            if (!indexer_count_pending(ix, names[i], &n))
+                p.total += n;
+        }
+    }
+    for (size_t i = 0; i < talloc_array_length(names) && !squatter_stopping(); i++) {
+        r = indexer_mailbox(ix, names[i]);
+        if (r) {
+            ret = cli_error(names[i], r, "not indexed");
+        }
+        p.mailboxes_done++;
+        p.done = indexer_stats(ix)->indexed + indexer_stats(ix)->copies;
+        print_progress(&p, userid, 0);
+    }
+    r = indexer_end(&ix);
+    if (r && !ret)
+        ret = cli_error(userid, r, "the last batch was not indexed");
+    print_progress(&p, userid, 1);
+    talloc_free(tmp);
+    return ret;
+}
+
+int squatter_index(const struct squatter_opts *o)
+{
+    void *tmp = talloc_new(NULL);
+    struct target *targets = talloc_array(tmp, struct target, 0);
+    int ret = EX_OK;
+
+    if (o->nargs == 0) {
+        char **users = talloc_array(tmp, char *, 0);
+        int r = mboxlist_foreach("user.", 0, collect_user, &users);
+        if (r) {
+            talloc_free(tmp);
+            return cli_error("mailboxes.db", r, NULL);
+        }
+        talloc_steal(tmp, users);
+        for (size_t i = 0; i < talloc_array_length(users); i++) {
+            size_t n = talloc_array_length(targets);
+            targets = talloc_realloc(tmp, targets, struct target, n + 1);
+            targets[n].userid = users[i];
+            targets[n].mailboxes = NULL;
+        }
+    } else if (o->users) {
+        for (int i = 0; i < o->nargs; i++) {
+            size_t n = talloc_array_length(targets);
+            targets = talloc_realloc(tmp, targets, struct target, n + 1);
+            targets[n].userid = talloc_strdup(targets, o->args[i]);
+            targets[n].mailboxes = NULL;
+        }
+    } else {
+        /* Mailboxes, grouped by owner in the order given. */
+        for (int i = 0; i < o->nargs; i++) {
+            char *userid;
+            size_t n = talloc_array_length(targets), t;
+            if (mboxname_to_userid(tmp, o->args[i], &userid)) {
+                fprintf(stderr, "squatter: %s: not a user's mailbox: only users' "
+                        "mailboxes have search tiers\n", o->args[i]);
+                ret = EX_USAGE;
+                continue;
+            }
+            for (t = 0; t < n && strcmp(targets[t].userid, userid); t++)
+                ;
+            if (t == n) {
+                targets = talloc_realloc(tmp, targets, struct target, n + 1);
+                targets[n].userid = userid;
+                targets[n].mailboxes = talloc_array(targets, char *, 0);
+            }
+            if (o->recursive) {
+                if (mboxlist_foreach(o->args[i], MBOXLIST_TREE, collect_name,
+                                     &targets[t].mailboxes))
+                    ret = EX_SOFTWARE;
+            } else {
+                size_t m = talloc_array_length(targets[t].mailboxes);
+                targets[t].mailboxes = talloc_realloc(targets, targets[t].mailboxes,
+                                                      char *, m + 1);
+                targets[t].mailboxes[m] = talloc_strdup(targets, o->args[i]);
+            }
+        }
+    }
+    for (size_t i = 0; i < talloc_array_length(targets) && !squatter_stopping(); i++) {
+        int r = index_user(o, targets[i].userid, targets[i].mailboxes);
+        if (r && (ret == EX_OK || r == EX_TEMPFAIL))
+            ret = r;
+    }
+    talloc_free(tmp);
+    return ret;
+}

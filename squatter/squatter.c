@@ -1,0 +1,181 @@
+/* squatter - index mailboxes into their owners' search tiers, audit,
+ * list and compact them (spec section 10).
+ *
+ *   squatter [-C conf] [-v] [-i] [-u USER...] [MAILBOX...]   index
+ *   squatter -R [-d] [-n CHANNEL]                            rolling
+ *   squatter -A [-u USER...] [MAILBOX...]                    audit
+ *   squatter -Z [-u USER...] [MAILBOX...]                    re-check
+ *   squatter -l -u USER...                                   list files
+ *   squatter -z TIER -t TIER[,TIER] [-F|-X|-T ITEMS] [-o] [-B] [-u USER...]
+ */
+#include <config.h>
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
+#include "xapiary/xapianlock.h"
+#include "common/mboxname.h"
+#include "common/xlog.h"
+#include "squatter/squatter.h"
+#include "tools/cli.h"
+
+static void usage(FILE *f)
+{
+    fputs(
+"Usage: squatter [OPTIONS] [MAILBOX...]\n"
+"Index mailboxes into their owners' search tiers.\n\n"
+"Modes (default: index, incrementally):\n"
+"  -i, --incremental     index only what is not indexed yet (the default;\n"
+"                        accepted for Cyrus compatibility)\n"
+"  -R, --rolling         index the mailboxes named by the sync log channel\n"
+"                        as they change (with -d: stay in the foreground)\n"
+"  -A, --audit           print `Unindexed message(s) in MAILBOX: UID...`\n"
+"  -Z, --recheck         check every message against Xapian itself and\n"
+"                        index what is missing\n"
+"  -l, --list            list the files of the users' active databases\n"
+"  -z, --compact TIER    compact into TIER (with -t)\n\n"
+"Selection:\n"
+"  -u, --user            the arguments are userids: all their mailboxes\n"
+"                        (default with no argument: every user)\n"
+"  -r, --recursive       MAILBOX and the mailboxes below it\n\n"
+"Rolling mode:\n"
+"  -d, --foreground      do not detach; stop cleanly on SIGTERM/SIGINT\n"
+"  -n, --channel NAME    the sync log channel (default squatter)\n\n"
+"Compaction:\n"
+"  -t, --tiers T[,T]     the source tiers\n"
+"  -F, --filter          drop documents of expunged mail and duplicates\n"
+"  -X, --reindex         reindex the sources from the mail instead\n"
+"  -T, --reindex-items I reindex only these TIER or TIER:N items\n"
+"  -o, --copy            with one source: copy instead of compacting\n"
+"  -B, --skip-busy       skip a user whose search lock is busy\n\n"
+"Common:\n"
+"  -C, --config FILE     configuration file\n"
+"  -v, --verbose         progress (mailboxes done, messages/s, ETA)\n"
+"  -h, --help            show this help\n\n"
+"Exit status: 0 only when every mailbox and user succeeded; 75 when\n"
+"something was locked or busy; another sysexits(3) code otherwise.\n", f);
+}
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+int squatter_stopping(void)
+{
+    return stopping;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'C' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "incremental", no_argument, NULL, 'i' },
+        { "rolling", no_argument, NULL, 'R' },
+        { "foreground", no_argument, NULL, 'd' },
+        { "channel", required_argument, NULL, 'n' },
+        { "audit", no_argument, NULL, 'A' },
+        { "recheck", no_argument, NULL, 'Z' },
+        { "list", no_argument, NULL, 'l' },
+        { "user", no_argument, NULL, 'u' },
+        { "recursive", no_argument, NULL, 'r' },
+        { "compact", required_argument, NULL, 'z' },
+        { "tiers", required_argument, NULL, 't' },
+        { "filter", no_argument, NULL, 'F' },
+        { "reindex", no_argument, NULL, 'X' },
+        { "reindex-items", required_argument, NULL, 'T' },
+        { "copy", no_argument, NULL, 'o' },
+        { "skip-busy", no_argument, NULL, 'B' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct squatter_opts o;
+    const char *config = NULL;
+    int c, modes = 0, r;
+
+    memset(&o, 0, sizeof o);
+    o.channel = "squatter";
+    while ((c = getopt_long(argc, argv, "C:viRdn:AZlurz:t:FXT:oBh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'C': config = optarg; break;
+        case 'v': o.verbose++; break;
+        case 'i': break;
+        case 'R': o.mode = SQ_ROLLING; modes++; break;
+        case 'd': o.foreground = 1; break;
+        case 'n': o.channel = optarg; break;
+        case 'A': o.mode = SQ_AUDIT; modes++; break;
+        case 'Z': o.mode = SQ_RECHECK; modes++; break;
+        case 'l': o.mode = SQ_LIST; modes++; break;
+        case 'u': o.users = 1; break;
+        case 'r': o.recursive = 1; break;
+        case 'z': o.mode = SQ_COMPACT; modes++; o.desttier = optarg; break;
+        case 't': o.srctiers = optarg; break;
+        case 'F': o.filter = 1; break;
+        case 'X': o.reindex = 1; break;
+        case 'T': o.reindex_items = optarg; break;
+        case 'o': o.copy = 1; break;
+        case 'B': o.skip_busy = 1; break;
+        case 'h': usage(stdout); return EX_OK;
+        default: cli_usage_error("bad option");
+        }
+    }
+    if (modes > 1)
+        cli_usage_error("-R, -A, -Z, -l and -z are exclusive");
+    if (o.mode == SQ_COMPACT && !o.srctiers)
+        cli_usage_error("-z needs -t SOURCE-TIERS");
+    if (o.mode != SQ_COMPACT && (o.srctiers || o.filter || o.reindex || o.reindex_items ||
+                                 o.copy))
+        cli_usage_error("-t, -F, -X, -T and -o go with -z");
+    if (o.mode == SQ_LIST && !o.users)
+        cli_usage_error("-l needs -u USER...");
+    if (o.mode == SQ_ROLLING && optind < argc)
+        cli_usage_error("-R takes no mailboxes");
+    o.args = (const char *const *)argv + optind;
+    o.nargs = argc - optind;
+    /* Names are checked before anything is opened or built from them. */
+    for (int i = 0; i < o.nargs; i++) {
+        r = o.users ? mboxname_userid_validate(o.args[i]) : mboxname_validate(o.args[i]);
+        if (r)
+            return cli_error(o.args[i], r, o.users ? "not a valid userid" : NULL);
+    }
+
+    cli_init(config);
+    cli_set_verbose(o.verbose);
+    signal(SIGTERM, on_stop);
+    signal(SIGINT, on_stop);
+    signal(SIGPIPE, SIG_IGN);
+
+    switch (o.mode) {
+    case SQ_INDEX:
+    case SQ_AUDIT:
+    case SQ_RECHECK:
+        r = squatter_index(&o);
+        break;
+    case SQ_ROLLING:
+        r = squatter_rolling(&o);
+        break;
+    case SQ_LIST:
+        r = squatter_list(&o);
+        break;
+    case SQ_COMPACT:
+        r = squatter_compact(&o);
+        break;
+    default:
+        r = EX_SOFTWARE;
+    }
+    xapiary_done();
+    return r;
+}

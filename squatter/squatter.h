@@ -1,0 +1,31 @@
+/* squatter.h - what the squatter-*.c files share. */
+#ifndef XAPIARY_SQUATTER_H
+#define XAPIARY_SQUATTER_H
+
+enum squatter_mode { SQ_INDEX = 0, SQ_ROLLING, SQ_AUDIT, SQ_RECHECK, SQ_LIST, SQ_COMPACT };
+
+struct squatter_opts {
+    enum squatter_mode mode;
+    int verbose;
+    int users;                    /* -u: args are userids */
+    int recursive;                /* -r */
+    int foreground;               /* -d */
+    const char *channel;          /* -n */
+    const char *desttier;         /* -z */
+    const char *srctiers;         /* -t */
+    int filter, reindex, copy, skip_busy;
+    const char *reindex_items;    /* -T */
+    const char *const *args;
+    int nargs;
+};
+
+/* Each returns a sysexits code: 0 only when everything succeeded. */
+int squatter_index(const struct squatter_opts *o);
+int squatter_rolling(const struct squatter_opts *o);
+int squatter_list(const struct squatter_opts *o);
+int squatter_compact(const struct squatter_opts *o);
+
+/* Set by SIGTERM/SIGINT: finish the current batch and stop. */
+int squatter_stopping(void);
+
+#endif

@@ -1,0 +1,54 @@
+/* index.h - indexing a user's mailboxes into the user's first search
+ * database (docs/FORMAT.md "Xapian document schema").
+ *
+ * Calling sequence
+ *     indexer_begin(ctx, "alice", flags, &ix);     reads the indexed state
+ *     indexer_mailbox(ix, "user.alice");           collects, indexes in batches
+ *     indexer_mailbox(ix, "user.alice.Sent");
+ *     indexer_end(&ix);                            flushes the last batch
+ *
+ * Locking (docs/LOCKING.md): records are collected under the mailbox's
+ * SHARED index lock, which is released before the Xapian locks are taken
+ * for a batch (begin/end_mailbox_update); no mailbox lock is held while
+ * the Xapian locks are.  A batch is search_batchsize messages, possibly
+ * from several mailboxes, and is one Xapian commit together with the
+ * indexed-state metadata of every mailbox it touched.
+ *
+ * A message whose file vanished between collecting and indexing (an
+ * expunge's close unlinked it) is skipped and not marked indexed. */
+#ifndef XAPIARY_INDEX_H
+#define XAPIARY_INDEX_H
+
+#include <stdint.h>
+
+#define INDEXER_RECHECK  1   /* -Z: ask Xapian about each message */
+#define INDEXER_AUDIT    2   /* -A: report, index nothing */
+
+struct indexer;
+
+struct indexer_stats {
+    unsigned long mailboxes;
+    unsigned long indexed;        /* documents written */
+    unsigned long copies;         /* already indexed by GUID: only marked */
+    unsigned long skipped;        /* vanished before indexing */
+    unsigned long failed;         /* unparseable beyond repair, logged */
+    unsigned long long bytes;
+    unsigned long batches;
+};
+
+/* Called by -A for each mailbox with unindexed messages. */
+typedef void indexer_audit_fn(void *rock, const char *mailbox,
+                              const uint32_t *uids, unsigned long n);
+
+int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r);
+void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock);
+/* How many of MAILBOX's messages are not indexed (no file read). */
+int indexer_count_pending(struct indexer *ix, const char *mailbox, unsigned long *n_r);
+int indexer_mailbox(struct indexer *ix, const char *mailbox);
+/* Indexes what is collected (a commit). */
+int indexer_flush(struct indexer *ix);
+const struct indexer_stats *indexer_stats(const struct indexer *ix);
+/* Flushes and frees; returns the flush's result. */
+int indexer_end(struct indexer **ixp);
+
+#endif
