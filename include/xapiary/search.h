@@ -1,0 +1,106 @@
+/* search.h - searching a user's mail.
+ *
+ * A search reads every database of the user's search tiers at once, under
+ * the user's two Xapian locks (SHARED namelock, READ lock on xapianactive),
+ * and turns each hit (a message GUID) into its live locations through the
+ * user's GUID db and mailboxes.db: expunged copies never appear, renamed
+ * mailboxes appear under their new names, and no mailbox is opened.
+ *
+ * Calling sequence
+ *     struct search_session *ss = NULL;
+ *     struct search_result *res = NULL;
+ *     char *err = NULL;
+ *     r = search_open(ctx, "alice", &ss);
+ *     r = search_run(ss, "from:bob subject:\"lunch\"", NULL, &res, &err);
+ *     for (size_t i = 0; i < res->nhits; i++)
+ *         printf("%s %u\n", res->hits[i].mailbox, res->hits[i].uid);
+ *     search_close(&ss);          (frees every result of the session)
+ *
+ * The query language (spec section 10): bare words search all text;
+ * from: to: cc: bcc: subject: body: attachment: id: date:A..B mailbox:;
+ * "quoted phrases"; AND OR NOT (or -word) and parentheses; word* for a
+ * prefix.  English stemming on body and subject; CJK text searchable.
+ *
+ * Ownership: results and their strings belong to the session and are
+ * valid until search_close() (or until freed with talloc_free()).
+ *
+ * Errors: 0; IMAP_SEARCH_SYNTAX with *ERR_R naming the position;
+ * IMAP_MAILBOX_NONEXISTENT for a user without mail; IMAP_SEARCH_CORRUPT or
+ * IMAP_IOERROR when a tier cannot be read (never an empty result);
+ * IMAP_MAILBOX_LOCKED when namelock_timeout expired.
+ */
+#ifndef XAPIARY_SEARCH_H
+#define XAPIARY_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct search_session;
+struct search_query;
+
+enum search_sort {
+    SEARCH_SORT_DATE_DESC = 0,    /* newest first (default) */
+    SEARCH_SORT_DATE_ASC,
+    SEARCH_SORT_RELEVANCE
+};
+
+struct search_options {
+    enum search_sort sort;
+    size_t offset;                /* skip this many hits */
+    size_t limit;                 /* at most this many (0: all) */
+};
+
+struct search_hit {
+    const char *mailbox;          /* live location: mailbox name */
+    uint32_t uid;                 /* and UID */
+    const char *guid;             /* 40 hex digits */
+    int64_t date;                 /* seconds since the epoch */
+    const char *from;             /* decoded From: */
+    const char *subject;          /* decoded Subject: */
+};
+
+struct search_result {
+    size_t total;                 /* every live location that matched */
+    size_t nhits;                 /* those in HITS, after offset/limit */
+    struct search_hit *hits;
+};
+
+int search_open(void *ctx, const char *userid, struct search_session **ss_r);
+void search_close(struct search_session **ssp);
+
+/* Runs QUERY (the query language); OPTS may be NULL for the defaults. */
+int search_run(struct search_session *ss, const char *query,
+               const struct search_options *opts, struct search_result **res_r,
+               char **err_r);
+/* Runs a built query. */
+int search_run_query(struct search_session *ss, const struct search_query *q,
+                     const struct search_options *opts, struct search_result **res_r);
+
+/* Building queries without a string.  Queries are talloc objects under
+ * CTX; a compound query takes ownership of its parts. */
+enum search_field {
+    SEARCH_FIELD_ALL = 0, SEARCH_FIELD_FROM, SEARCH_FIELD_TO, SEARCH_FIELD_CC,
+    SEARCH_FIELD_BCC, SEARCH_FIELD_SUBJECT, SEARCH_FIELD_BODY,
+    SEARCH_FIELD_ATTACHMENT, SEARCH_FIELD_ID
+};
+int search_query_parse(void *ctx, const char *query, struct search_query **q_r,
+                       char **err_r);
+struct search_query *search_query_words(void *ctx, enum search_field field,
+                                        const char *text);
+struct search_query *search_query_phrase(void *ctx, enum search_field field,
+                                         const char *text);
+struct search_query *search_query_and(void *ctx, struct search_query **qs, unsigned n);
+struct search_query *search_query_or(void *ctx, struct search_query **qs, unsigned n);
+struct search_query *search_query_not(void *ctx, struct search_query *q);
+/* [FROM, TO) in seconds since the epoch; -1 for an open end. */
+struct search_query *search_query_date(void *ctx, int64_t from, int64_t to);
+struct search_query *search_query_mailbox(void *ctx, const char *mailbox);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,165 @@
+/* xsearch - search a user's mail from the shell.
+ *
+ *   xsearch -u USER [--limit N] [--offset N] [--sort ORDER] [--count|--json] QUERY...
+ *
+ * Prints one line per live location: mailbox, UID, GUID, date, from,
+ * subject, tab-separated; --count prints only the number of live
+ * locations; --json prints an array of objects. */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/search.h"
+#include "common/mboxname.h"
+#include "tools/cli.h"
+
+static void usage(FILE *f)
+{
+    fputs(
+"Usage: xsearch -u USER [OPTIONS] QUERY...\n"
+"Search USER's mail.  QUERY words are joined with spaces.\n\n"
+"  -u, --user USER      whose mail (required)\n"
+"  -n, --limit N        at most N results\n"
+"      --offset N       skip the first N results\n"
+"  -s, --sort ORDER     newest (default), oldest or relevance\n"
+"  -c, --count          print only the number of results\n"
+"  -j, --json           print a JSON array of objects (mailbox, uid, guid,\n"
+"                       date, from, subject)\n"
+"  -C, --config FILE    configuration file\n"
+"  -v, --verbose        more logging\n"
+"  -h, --help           show this help\n\n"
+"Query language: words; from: to: cc: bcc: subject: body: attachment: id:\n"
+"date:YYYY-MM-DD..YYYY-MM-DD mailbox:NAME; \"phrases\"; AND OR NOT -word;\n"
+"( ); word*.\n"
+"Exit status: 0 (even with no results), 64 for a query syntax error,\n"
+"75 when the index is locked, another sysexits(3) code on failure.\n", f);
+}
+
+static char *iso_date(void *ctx, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char buf[32];
+
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return talloc_strdup(ctx, "");
+    return talloc_strdup(ctx, buf);
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_OFFSET = 256 };
+    static const struct option opts[] = {
+        { "user", required_argument, NULL, 'u' },
+        { "limit", required_argument, NULL, 'n' },
+        { "offset", required_argument, NULL, OPT_OFFSET },
+        { "sort", required_argument, NULL, 's' },
+        { "count", no_argument, NULL, 'c' },
+        { "json", no_argument, NULL, 'j' },
+        { "config", required_argument, NULL, 'C' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct search_options so = { SEARCH_SORT_DATE_DESC, 0, 0 };
+    struct search_session *ss = NULL;
+    struct search_result *res = NULL;
+    const char *user = NULL, *config = NULL;
+    int count = 0, json = 0, verbose = 0, c, r;
+    char *query, *err = NULL, *end;
+    void *tmp;
+
+    while ((c = getopt_long(argc, argv, "u:n:s:cjC:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u': user = optarg; break;
+        case 'n':
+            so.limit = strtoul(optarg, &end, 10);
+            if (*end || !*optarg)
+                cli_usage_error("--limit: '%s' is not a number", optarg);
+            break;
+        case OPT_OFFSET:
+            so.offset = strtoul(optarg, &end, 10);
+            if (*end || !*optarg)
+                cli_usage_error("--offset: '%s' is not a number", optarg);
+            break;
+        case 's':
+            if (!strcmp(optarg, "newest")) so.sort = SEARCH_SORT_DATE_DESC;
+            else if (!strcmp(optarg, "oldest")) so.sort = SEARCH_SORT_DATE_ASC;
+            else if (!strcmp(optarg, "relevance")) so.sort = SEARCH_SORT_RELEVANCE;
+            else cli_usage_error("--sort: '%s' is not newest, oldest or relevance", optarg);
+            break;
+        case 'c': count = 1; break;
+        case 'j': json = 1; break;
+        case 'C': config = optarg; break;
+        case 'v': verbose++; break;
+        case 'h': usage(stdout); return EX_OK;
+        default: cli_usage_error("bad option");
+        }
+    }
+    if (!user)
+        cli_usage_error("-u USER is required");
+    if (optind >= argc)
+        cli_usage_error("no query given");
+    if (count && json)
+        cli_usage_error("--count and --json are exclusive");
+    if (mboxname_userid_validate(user))
+        return cli_error(user, IMAP_MAILBOX_BADNAME, "not a valid userid");
+
+    tmp = talloc_new(NULL);
+    query = talloc_strdup(tmp, argv[optind]);
+    for (int i = optind + 1; i < argc; i++)
+        query = talloc_asprintf_append_buffer(query, " %s", argv[i]);
+
+    cli_init(config);
+    cli_set_verbose(verbose);
+    if ((r = search_open(tmp, user, &ss)))
+        goto fail;
+    if ((r = search_run(ss, query, &so, &res, &err)))
+        goto fail;
+
+    if (count) {
+        printf("%zu\n", res->total);
+    } else if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < res->nhits; i++) {
+            const struct search_hit *h = &res->hits[i];
+            json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}",
+                "mailbox", h->mailbox, "uid", (json_int_t)h->uid, "guid", h->guid,
+                "date", iso_date(tmp, h->date), "from", h->from ? h->from : "",
+                "subject", h->subject ? h->subject : ""));
+        }
+        char *text = json_dumps(arr, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        printf("%s\n", text);
+        free(text);
+        json_decref(arr);
+    } else {
+        for (size_t i = 0; i < res->nhits; i++) {
+            const struct search_hit *h = &res->hits[i];
+            printf("%s\t%u\t%s\t%s\t%s\t%s\n", h->mailbox, h->uid, h->guid,
+                   iso_date(tmp, h->date), h->from ? h->from : "",
+                   h->subject ? h->subject : "");
+        }
+    }
+    search_close(&ss);
+    talloc_free(tmp);
+    xapiary_done();
+    return EX_OK;
+
+fail:
+    {
+        char *what = talloc_asprintf(tmp, "user %s", user);
+        int code = cli_error(r == IMAP_SEARCH_SYNTAX ? query : what, r, err);
+        search_close(&ss);
+        talloc_free(tmp);
+        xapiary_done();
+        return code;
+    }
+}
