@@ -1,1 +1,866 @@
-/* mboxlist.c - placeholder; written by its issue. */
+/* mboxlist.c - mailboxes.db (spec section 5, seeds/001); the contract is
+ * in <xapiary/mboxlist.h>, the file format in docs/FORMAT.md.
+ *
+ * Storage
+ *   SQLite in WAL mode, one table `mailboxes`, one row per name.  The
+ *   fields code selects on are columns; the rest (mtime, and whatever a
+ *   later version adds) live in the JSON object of the `extra` column, so
+ *   a new field needs no schema change and survives an older version's
+ *   update (see `extra` in mboxlist.h).  PRAGMA user_version is the format
+ *   version: a newer one is refused, an empty file gets the schema.
+ *
+ *   WAL: readers never wait for the writer and the writer never waits for
+ *   readers; a transaction is one append to the WAL, so a writer killed
+ *   half-way leaves frames no reader will use (recovery drops them).
+ *
+ *   synchronous=FULL: every commit fsyncs the WAL.  With NORMAL a WAL
+ *   commit is only in the page cache until the next checkpoint, and a
+ *   power failure could lose a create whose mailbox files were already
+ *   made, or a delete whose files were already removed.  Writes to the
+ *   list are rare (create, delete, rename) so the fsync costs nothing that
+ *   matters.
+ *
+ * Waiting
+ *   One writer at a time: a transaction is BEGIN IMMEDIATE, which takes
+ *   SQLite's write lock at once, so a transaction never has to upgrade a
+ *   read snapshot (that upgrade can fail with a BUSY that no wait cures).
+ *   busy_wait() is SQLite's busy handler and our retry rule both: it
+ *   sleeps and says "try again" until namelock_timeout expires (never,
+ *   when it is 0).  SQLITE_BUSY is thus never an error a caller sees;
+ *   only a timeout is, as IMAP_MAILBOX_LOCKED.
+ *
+ * States of the process's connection
+ *   closed    db == NULL.  The next call opens it (open_db).
+ *   open      db != NULL, txn == NULL: reads are autocommit snapshots.
+ *   writing   db != NULL, txn != NULL: BEGIN IMMEDIATE done and the lock
+ *             registered at LOCKLEVEL_MBOXLIST; ends at commit or abort.
+ *   forsaken  a child forked while its parent was writing: the connection
+ *             and the SQLite locks are the parent's.  Every call fails.
+ *   Before a fork an open connection is closed (before_fork): SQLite's
+ *   POSIX locks are per process, and a child using an inherited connection
+ *   (or SQLite's inherited in-process lock table) could believe it holds
+ *   locks it does not, and let a checkpoint delete the WAL under it.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
+#include "common/config.h"
+#include "common/init.h"
+#include "common/lockorder.h"
+#include "common/mboxname.h"
+#include "common/xlog.h"
+
+#define DBNAME "mailboxes.db"
+#define MBOXLIST_VERSION 1
+/* Rows a foreach reads per statement.  No statement stays open while a
+ * callback runs, so callbacks may write. */
+#define FOREACH_BATCH 256
+
+#define COLUMNS "name, partition, uniqueid, uidvalidity, type, namelock, extra"
+
+static const char *const schema =
+    "CREATE TABLE mailboxes ("
+    " name TEXT NOT NULL PRIMARY KEY,"
+    " partition TEXT NOT NULL,"
+    " uniqueid TEXT NOT NULL,"
+    " uidvalidity INTEGER NOT NULL,"
+    " type TEXT NOT NULL DEFAULT '',"
+    " namelock TEXT,"
+    " extra TEXT NOT NULL DEFAULT '{}'"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX mailboxes_uniqueid ON mailboxes (uniqueid);"
+    "PRAGMA user_version = 1;";
+
+struct mboxlist_txn {
+    int unused;   /* there is only ever one; the struct is its identity */
+};
+
+static sqlite3 *db;
+static char *db_path;
+static pid_t db_pid;
+static struct mboxlist_txn *cur_txn;
+static int forsaken;
+static int fork_handlers;
+static double deadline;   /* of the current wait; 0 = none */
+
+static const char *const type_names[] = {
+    [MBTYPE_NORMAL] = "",
+    [MBTYPE_DELETED] = "DELETED",
+    [MBTYPE_RENAMELOCKED] = "RENAMELOCKED",
+    [MBTYPE_RENAMETEMP] = "RENAMETEMP",
+};
+#define NTYPES ((int)(sizeof type_names / sizeof type_names[0]))
+
+const char *mboxlist_type_name(int type)
+{
+    return type >= 0 && type < NTYPES ? type_names[type] : "?";
+}
+
+static int type_parse(const char *s)
+{
+    for (int i = 0; i < NTYPES; i++)
+        if (!strcmp(s, type_names[i]))
+            return i;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- waiting */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Each public call starts its own wait budget. */
+static void start_op(void)
+{
+    unsigned timeout = config_namelock_timeout(NULL);
+    deadline = timeout ? now_seconds() + timeout : 0;
+}
+
+/* SQLite's busy handler: 1 = sleep done, try again; 0 = give up. */
+static int busy_wait(void *unused, int count)
+{
+    static const int ms[] = { 1, 2, 5, 10, 20, 50, 100 };
+    int n = (int)(sizeof ms / sizeof ms[0]);
+    struct timespec ts;
+
+    (void)unused;
+    if (deadline && now_seconds() >= deadline)
+        return 0;
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long)ms[count < n ? count : n - 1] * 1000000L;
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+static int is_busy(int rc)
+{
+    return (rc & 0xff) == SQLITE_BUSY;
+}
+
+/* Logs a failed SQLite call WHAT and maps RC to our code. */
+static int db_error(const char *what, int rc)
+{
+    const char *path = db_path ? db_path : DBNAME;
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    int sys = db ? sqlite3_system_errno(db) : 0;
+
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+        xlog(LOG_ERR, "%s: %s: still locked by another process after "
+             "namelock_timeout", path, what);
+        return IMAP_MAILBOX_LOCKED;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_SCHEMA:
+        xlog(LOG_ERR, "%s: not a valid mailboxes.db (%s: %s)", path, what, msg);
+        return IMAP_MAILBOX_BADFORMAT;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        if (sys) {
+            xlog(LOG_ERR, "%s: %s: %s: %s", path, what, msg, strerror(sys));
+            return IMAP_IOERROR;
+        }
+        break;
+    }
+    xlog(LOG_ERR, "%s: %s: %s", path, what, msg);
+    return IMAP_IOERROR;
+}
+
+/* Steps ST; a BUSY before the first row (the snapshot or the lock was not
+ * to be had) restarts it until the wait is over. */
+static int step(sqlite3_stmt *st)
+{
+    int rc, count = 0;
+
+    while (is_busy(rc = sqlite3_step(st)) && busy_wait(NULL, count++))
+        sqlite3_reset(st);
+    return rc;
+}
+
+/* Runs a statement that returns no rows. */
+static int exec(const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+    if (rc == SQLITE_OK) {
+        rc = step(st);
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Reads the integer a one-row PRAGMA or query returns. */
+static int query_int(const char *sql, int64_t *v_r)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+    if (rc == SQLITE_OK && (rc = step(st)) == SQLITE_ROW) {
+        *v_r = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static void end_txn(void)
+{
+    lockorder_released(LOCKLEVEL_MBOXLIST, DBNAME);
+    TALLOC_FREE(cur_txn);
+}
+
+static void close_db(void)
+{
+    if (forsaken) {
+        /* The parent's: neither close nor roll back (nor unregister: the
+         * lock registry may have been reset in the child already). */
+        db = NULL;
+        TALLOC_FREE(cur_txn);
+    }
+    if (cur_txn) {
+        exec("ROLLBACK");
+        end_txn();
+    }
+    if (db)
+        sqlite3_close_v2(db);
+    db = NULL;
+    TALLOC_FREE(db_path);
+}
+
+static void before_fork(void)
+{
+    if (db && !cur_txn && db_pid == getpid())
+        close_db();
+}
+
+static void in_child(void)
+{
+    if (db) {
+        xlog(LOG_DEBUG, "%s: forked during a transaction: not usable in the child",
+             db_path);
+        forsaken = 1;
+    }
+}
+
+/* Called with the connection open, inside nothing.  Creates the schema
+ * in an empty database, refuses a newer one and anything that is not
+ * ours. */
+static int check_schema(void)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t version = 0, objects = 0;
+    int rc;
+
+    if ((rc = query_int("PRAGMA user_version", &version)))
+        return db_error("read the format version", rc);
+    if (version == 0) {
+        /* First use.  The write lock makes concurrent first users agree;
+         * it is not registered with the lock-order checker: no process
+         * can hold a transaction on a database without a schema, so this
+         * wait cannot be part of a deadlock. */
+        if ((rc = exec("BEGIN IMMEDIATE")))
+            return db_error("begin", rc);
+        rc = query_int("PRAGMA user_version", &version);
+        if (!rc && version == 0) {
+            rc = query_int("SELECT count(*) FROM sqlite_master", &objects);
+            if (!rc && objects) {
+                exec("ROLLBACK");
+                xlog(LOG_ERR, "%s: not a valid mailboxes.db (a different "
+                     "SQLite database)", db_path);
+                return IMAP_MAILBOX_BADFORMAT;
+            }
+            if (!rc)
+                rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+        }
+        if (!rc)
+            rc = exec("COMMIT");
+        if (rc) {
+            int r = db_error("create the schema", rc);
+            exec("ROLLBACK");
+            return r;
+        }
+    }
+    if (version > MBOXLIST_VERSION) {
+        xlog(LOG_ERR, "%s: format version %lld is newer than this program's (%d)",
+             db_path, (long long)version, MBOXLIST_VERSION);
+        return IMAP_MAILBOX_NOTSUPPORTED;
+    }
+    rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes", -1, &st, NULL);
+    sqlite3_finalize(st);
+    if (rc) {
+        xlog(LOG_ERR, "%s: not a valid mailboxes.db (%s)", db_path, sqlite3_errmsg(db));
+        return IMAP_MAILBOX_BADFORMAT;
+    }
+    return 0;
+}
+
+/* Opens the connection unless it is open: see the states above. */
+static int open_db(void)
+{
+    const char *confdir;
+    sqlite3_stmt *st = NULL;
+    int fd, rc, r;
+
+    if (forsaken) {
+        xlog(LOG_ERR, "mailboxes.db: used in a process forked during a transaction");
+        return IMAP_INTERNAL;
+    }
+    if (db && db_pid == getpid())
+        return 0;
+    /* Forked by something that skipped the fork handlers (a raw clone):
+     * the parent's connection is not ours to close. */
+    db = NULL;
+    cur_txn = NULL;
+
+    if (!(confdir = config_configdirectory(NULL))) {
+        xlog(LOG_ERR, "mailboxes.db: no configuration (xapiary_init)");
+        return IMAP_CONFIG;
+    }
+    if (!fork_handlers) {
+        pthread_atfork(before_fork, NULL, in_child);
+        fork_handlers = 1;
+    }
+    TALLOC_FREE(db_path);
+    db_path = talloc_asprintf(NULL, "%s/" DBNAME, confdir);
+
+    /* SQLite would create the file with the umask's mode; its -wal and
+     * -shm files take the main file's. */
+    fd = open(db_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        xlog_syserr("open", db_path);
+        TALLOC_FREE(db_path);
+        return IMAP_IOERROR;
+    }
+    close(fd);
+
+    rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
+    db_pid = getpid();
+    xapiary_atdone(close_db);
+    if (rc) {
+        r = db_error("open", rc);
+        close_db();
+        return r;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_handler(db, busy_wait, NULL);
+
+    /* The first statement reads the header: garbage shows here. */
+    rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = step(st)) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(st, 0);
+        if (!mode || strcmp(mode, "wal")) {
+            xlog(LOG_ERR, "%s: cannot switch to WAL mode (journal mode %s)",
+                 db_path, mode ? mode : "unknown");
+            sqlite3_finalize(st);
+            close_db();
+            return IMAP_IOERROR;
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = exec("PRAGMA synchronous=FULL");
+    if (rc) {
+        r = db_error("open", rc);
+        close_db();
+        return r;
+    }
+    if ((r = check_schema())) {
+        close_db();
+        return r;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* Fills a new entry under CTX from the current row of ST (COLUMNS). */
+static int row_to_entry(void *ctx, sqlite3_stmt *st, struct mboxlist_entry **entry_r)
+{
+    struct mboxlist_entry *e = talloc_zero(ctx, struct mboxlist_entry);
+    const char *type = (const char *)sqlite3_column_text(st, 4);
+    const char *extra = (const char *)sqlite3_column_text(st, 6);
+    const char *namelock = (const char *)sqlite3_column_text(st, 5);
+    json_t *obj, *mtime;
+    json_error_t jerr;
+
+    e->name = talloc_strdup(e, (const char *)sqlite3_column_text(st, 0));
+    e->partition = talloc_strdup(e, (const char *)sqlite3_column_text(st, 1));
+    e->uniqueid = talloc_strdup(e, (const char *)sqlite3_column_text(st, 2));
+    e->uidvalidity = (uint32_t)sqlite3_column_int64(st, 3);
+    e->namelock = namelock ? talloc_strdup(e, namelock) : NULL;
+    e->type = type_parse(type ? type : "");
+    if (e->type < 0) {
+        xlog(LOG_ERR, "%s: record %s: unknown type '%s'", db_path, e->name, type);
+        talloc_free(e);
+        return IMAP_MAILBOX_BADFORMAT;
+    }
+    obj = json_loads(extra ? extra : "{}", JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(obj)) {
+        xlog(LOG_ERR, "%s: record %s: extra is not a JSON object (%s)",
+             db_path, e->name, obj ? "another JSON value" : jerr.text);
+        json_decref(obj);
+        talloc_free(e);
+        return IMAP_MAILBOX_BADFORMAT;
+    }
+    mtime = json_object_get(obj, "mtime");
+    if (json_is_integer(mtime))
+        e->mtime = json_integer_value(mtime);
+    json_object_del(obj, "mtime");
+    if (json_object_size(obj)) {
+        char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+        e->extra = talloc_strdup(e, s);
+        free(s);
+    }
+    json_decref(obj);
+    *entry_r = e;
+    return 0;
+}
+
+/* The record of NAME of any type: 0 and *ENTRY_R under CTX, or
+ * IMAP_MAILBOX_NONEXISTENT. */
+static int get_row(void *ctx, const char *name, struct mboxlist_entry **entry_r)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, r;
+
+    *entry_r = NULL;
+    rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        rc = step(st);
+    }
+    if (rc == SQLITE_ROW)
+        r = row_to_entry(ctx, st, entry_r);
+    else if (rc == SQLITE_DONE)
+        r = IMAP_MAILBOX_NONEXISTENT;
+    else
+        r = db_error("read a record", rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* The text of the extra column for E, written at MTIME. */
+static char *make_extra(void *ctx, const struct mboxlist_entry *e, int64_t mtime)
+{
+    json_t *obj = e->extra ? json_loads(e->extra, JSON_REJECT_DUPLICATES, NULL)
+                           : json_object();
+    char *s, *text;
+
+    json_object_set_new(obj, "mtime", json_integer(mtime));
+    s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+    text = talloc_strdup(ctx, s);
+    free(s);
+    json_decref(obj);
+    return text;
+}
+
+/* Writes E (already checked) over whatever NAME has. */
+static int put_row(const struct mboxlist_entry *e)
+{
+    sqlite3_stmt *st = NULL;
+    char *extra = make_extra(NULL, e, (int64_t)time(NULL));
+    int rc;
+
+    rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO mailboxes (" COLUMNS ")"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, e->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, e->partition, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, e->uniqueid, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, e->uidvalidity);
+        sqlite3_bind_text(st, 5, type_names[e->type], -1, SQLITE_STATIC);
+        if (e->namelock)
+            sqlite3_bind_text(st, 6, e->namelock, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, extra, -1, SQLITE_STATIC);
+        rc = step(st);
+    }
+    sqlite3_finalize(st);
+    talloc_free(extra);
+    return rc == SQLITE_DONE ? 0 : db_error("write a record", rc);
+}
+
+/* The checks of mboxlist_create_exclusive(), before the database. */
+static int check_entry(const struct mboxlist_entry *e)
+{
+    json_t *obj;
+    int ok;
+
+    if (!e || !e->name || mboxname_validate(e->name))
+        return IMAP_MAILBOX_BADNAME;
+    if (e->namelock && mboxname_validate(e->namelock))
+        return IMAP_MAILBOX_BADNAME;
+    if (!e->partition || !config_partitiondir(NULL, e->partition)) {
+        xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", e->name,
+             e->partition ? e->partition : "(none)");
+        return IMAP_PARTITION_UNKNOWN;
+    }
+    if (!e->uniqueid || !*e->uniqueid || e->type < 0 || e->type >= NTYPES)
+        return IMAP_INVALID_ARGUMENT;
+    if (!e->extra)
+        return 0;
+    obj = json_loads(e->extra, JSON_REJECT_DUPLICATES, NULL);
+    ok = json_is_object(obj);
+    json_decref(obj);
+    return ok ? 0 : IMAP_INVALID_ARGUMENT;
+}
+
+/* ---------------------------------------------------------------- reads */
+
+static int lookup(void *ctx, const char *name, int any,
+                  struct mboxlist_entry **entry_r)
+{
+    int r;
+
+    *entry_r = NULL;
+    if (!name || mboxname_validate(name))
+        return IMAP_MAILBOX_BADNAME;
+    start_op();
+    if ((r = open_db()) || (r = get_row(ctx, name, entry_r)))
+        return r;
+    if (!any && (*entry_r)->type == MBTYPE_DELETED) {
+        TALLOC_FREE(*entry_r);
+        return IMAP_MAILBOX_NONEXISTENT;
+    }
+    return 0;
+}
+
+int mboxlist_lookup(void *ctx, const char *name, struct mboxlist_entry **entry_r)
+{
+    return lookup(ctx, name, 0, entry_r);
+}
+
+int mboxlist_lookup_any(void *ctx, const char *name, struct mboxlist_entry **entry_r)
+{
+    return lookup(ctx, name, 1, entry_r);
+}
+
+int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
+                                struct mboxlist_entry **entry_r)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, r;
+
+    *entry_r = NULL;
+    if (!uniqueid || !*uniqueid)
+        return IMAP_INVALID_ARGUMENT;
+    start_op();
+    if ((r = open_db()))
+        return r;
+    rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes"
+                            " WHERE uniqueid = ?1 AND type != 'DELETED'"
+                            " ORDER BY CASE type WHEN '' THEN 0"
+                            " WHEN 'RENAMELOCKED' THEN 1 ELSE 2 END, name LIMIT 1",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
+        rc = step(st);
+    }
+    if (rc == SQLITE_ROW)
+        r = row_to_entry(ctx, st, entry_r);
+    else if (rc == SQLITE_DONE)
+        r = IMAP_MAILBOX_NONEXISTENT;
+    else
+        r = db_error("look up a uniqueid", rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r)
+{
+    struct mboxlist_entry *e = NULL;
+    uint32_t uv = (uint32_t)time(NULL);
+    int r;
+
+    *uv_r = 0;
+    if ((r = lookup(NULL, name, 1, &e)) && r != IMAP_MAILBOX_NONEXISTENT)
+        return r;
+    if (e && e->uidvalidity >= uv) {
+        if (e->uidvalidity == UINT32_MAX) {
+            xlog(LOG_ERR, "mailbox %s: no uidvalidity left above %u", name,
+                 e->uidvalidity);
+            talloc_free(e);
+            return IMAP_INTERNAL;
+        }
+        uv = e->uidvalidity + 1;
+    }
+    talloc_free(e);
+    *uv_r = uv;
+    return 0;
+}
+
+/* One batch of foreach: up to FOREACH_BATCH entries after AFTER (NULL:
+ * from the start), under CTX. */
+static int foreach_batch(void *ctx, const char *prefix, int flags,
+                         const char *after, struct mboxlist_entry ***v_r)
+{
+    /* Names are valid UTF-8, which never has the byte 0xff, so
+     * [P, P "\xff") is exactly the names that start with P in SQLite's
+     * memcmp order. */
+    const char *sql = (flags & MBOXLIST_TREE)
+        ? "SELECT " COLUMNS " FROM mailboxes WHERE (name = ?1 OR"
+          " (name >= ?2 AND name < ?3)) AND (?4 IS NULL OR name > ?4)"
+          " AND (?5 OR type IN ('', 'RENAMELOCKED')) ORDER BY name LIMIT ?6"
+        : "SELECT " COLUMNS " FROM mailboxes WHERE name >= ?2 AND name < ?3"
+          " AND (?4 IS NULL OR name > ?4)"
+          " AND (?5 OR type IN ('', 'RENAMELOCKED')) ORDER BY name LIMIT ?6";
+    const char *start = (flags & MBOXLIST_TREE)
+        ? talloc_asprintf(ctx, "%s%c", prefix, MBOXNAME_SEP) : prefix;
+    char *end = talloc_asprintf(ctx, "%s\xff", start);
+    struct mboxlist_entry **v = talloc_array(ctx, struct mboxlist_entry *, 0);
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    int rc, r = 0;
+
+    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, start, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, end, -1, SQLITE_STATIC);
+        if (after)
+            sqlite3_bind_text(st, 4, after, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, !!(flags & MBOXLIST_ALL));
+        sqlite3_bind_int(st, 6, FOREACH_BATCH);
+        rc = step(st);
+        while (rc == SQLITE_ROW) {
+            v = talloc_realloc(ctx, v, struct mboxlist_entry *, n + 1);
+            if ((r = row_to_entry(v, st, &v[n])))
+                break;
+            n++;
+            rc = sqlite3_step(st);
+        }
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = db_error("list records", rc);
+    sqlite3_finalize(st);
+    *v_r = talloc_realloc(ctx, v, struct mboxlist_entry *, n);
+    return r;
+}
+
+int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
+                     void *rock)
+{
+    char *after = NULL;
+    int r = 0;
+
+    if (!prefix)
+        prefix = "";
+    if (!*prefix)
+        flags &= ~MBOXLIST_TREE;
+    for (;;) {
+        void *tmp = talloc_new(NULL);
+        struct mboxlist_entry **v;
+        size_t n;
+
+        start_op();
+        if ((r = open_db()) ||
+            (r = foreach_batch(tmp, prefix, flags, after, &v))) {
+            talloc_free(tmp);
+            break;
+        }
+        n = talloc_array_length(v);
+        for (size_t i = 0; i < n && !r; i++)
+            r = cb(v[i], rock);
+        if (r || n < FOREACH_BATCH) {
+            talloc_free(tmp);
+            break;
+        }
+        talloc_free(after);
+        after = talloc_strdup(NULL, v[n - 1]->name);
+        talloc_free(tmp);
+    }
+    talloc_free(after);
+    return r;
+}
+
+/* ---------------------------------------------------------------- writes */
+
+int mboxlist_begin(struct mboxlist_txn **txn_r)
+{
+    int rc, r;
+
+    *txn_r = NULL;
+    start_op();
+    if ((r = open_db()))
+        return r;
+    lockorder_check(LOCKLEVEL_MBOXLIST, DBNAME, 0);
+    if (cur_txn) {
+        xlog(LOG_ERR, "%s: a second transaction in one process", db_path);
+        return IMAP_INTERNAL;
+    }
+    if ((rc = exec("BEGIN IMMEDIATE")))
+        return db_error("begin", rc);
+    lockorder_acquired(LOCKLEVEL_MBOXLIST, DBNAME);
+    cur_txn = talloc_zero(NULL, struct mboxlist_txn);
+    *txn_r = cur_txn;
+    return 0;
+}
+
+/* TXN must be the process's transaction (a freed or forsaken one is a
+ * bug). */
+static int txn_ok(const struct mboxlist_txn *txn)
+{
+    if (!forsaken && txn && txn == cur_txn && db)
+        return 1;
+    xlog(LOG_ERR, "mailboxes.db: write with a transaction that is not open");
+    return 0;
+}
+
+int mboxlist_commit(struct mboxlist_txn **txnp)
+{
+    int rc, r = 0;
+
+    if (!*txnp)
+        return 0;
+    if (!txn_ok(*txnp)) {
+        *txnp = NULL;
+        return IMAP_INTERNAL;
+    }
+    start_op();
+    if ((rc = exec("COMMIT"))) {
+        r = db_error("commit", rc);
+        if (!sqlite3_get_autocommit(db))
+            exec("ROLLBACK");
+    }
+    end_txn();
+    *txnp = NULL;
+    return r;
+}
+
+void mboxlist_abort(struct mboxlist_txn **txnp)
+{
+    if (!*txnp)
+        return;
+    if (txn_ok(*txnp)) {
+        int rc = exec("ROLLBACK");
+        if (rc)
+            db_error("roll back", rc);
+        end_txn();
+    }
+    *txnp = NULL;
+}
+
+/* Runs the body of a write in TXN, or in a transaction of its own when
+ * TXN is NULL: write_start() then write_end(&own, r). */
+static int write_start(struct mboxlist_txn *txn, struct mboxlist_txn **own_r)
+{
+    *own_r = NULL;
+    if (txn) {
+        start_op();
+        return txn_ok(txn) ? 0 : IMAP_INTERNAL;
+    }
+    return mboxlist_begin(own_r);
+}
+
+static int write_end(struct mboxlist_txn **own, int r)
+{
+    if (!*own)
+        return r;
+    if (r) {
+        mboxlist_abort(own);
+        return r;
+    }
+    return mboxlist_commit(own);
+}
+
+int mboxlist_create_exclusive(struct mboxlist_txn *txn,
+                              const struct mboxlist_entry *entry)
+{
+    struct mboxlist_txn *own;
+    struct mboxlist_entry *old = NULL;
+    int r;
+
+    if ((r = check_entry(entry)) || (r = write_start(txn, &own)))
+        return r;
+    r = get_row(NULL, entry->name, &old);
+    if (r == 0 && old->type != MBTYPE_DELETED)
+        r = IMAP_MAILBOX_EXISTS;
+    else if (r == 0 || r == IMAP_MAILBOX_NONEXISTENT)
+        r = put_row(entry);
+    talloc_free(old);
+    return write_end(&own, r);
+}
+
+int mboxlist_update(struct mboxlist_txn *txn, const struct mboxlist_entry *entry)
+{
+    struct mboxlist_txn *own;
+    struct mboxlist_entry *old = NULL;
+    int r;
+
+    if ((r = check_entry(entry)) || (r = write_start(txn, &own)))
+        return r;
+    if (!(r = get_row(NULL, entry->name, &old)))
+        r = put_row(entry);
+    talloc_free(old);
+    return write_end(&own, r);
+}
+
+int mboxlist_delete(struct mboxlist_txn *txn, const char *name)
+{
+    struct mboxlist_txn *own;
+    struct mboxlist_entry *e = NULL;
+    int r;
+
+    if (!name || mboxname_validate(name))
+        return IMAP_MAILBOX_BADNAME;
+    if ((r = write_start(txn, &own)))
+        return r;
+    r = get_row(NULL, name, &e);
+    if (r == 0 && e->type == MBTYPE_DELETED)
+        r = IMAP_MAILBOX_NONEXISTENT;
+    if (r == 0) {
+        e->type = MBTYPE_DELETED;
+        TALLOC_FREE(e->namelock);
+        r = put_row(e);
+    }
+    talloc_free(e);
+    return write_end(&own, r);
+}
+
+int mboxlist_remove(struct mboxlist_txn *txn, const char *name)
+{
+    struct mboxlist_txn *own;
+    sqlite3_stmt *st = NULL;
+    int rc, r;
+
+    if (!name || mboxname_validate(name))
+        return IMAP_MAILBOX_BADNAME;
+    if ((r = write_start(txn, &own)))
+        return r;
+    rc = sqlite3_prepare_v2(db, "DELETE FROM mailboxes WHERE name = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        rc = step(st);
+    }
+    if (rc != SQLITE_DONE)
+        r = db_error("remove a record", rc);
+    else if (sqlite3_changes(db) == 0)
+        r = IMAP_MAILBOX_NONEXISTENT;
+    sqlite3_finalize(st);
+    return write_end(&own, r);
+}

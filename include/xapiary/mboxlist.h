@@ -1,4 +1,208 @@
-/* mboxlist.h - placeholder; written by the mailbox-layer issue. */
+/* mboxlist.h - mailboxes.db, the server's list of mailboxes (spec section
+ * 5, seeds/001).
+ *
+ * One record per name: which partition holds the mailbox, its uniqueid and
+ * uidvalidity, its type and, during a rename, the NAMELOCK field.  The
+ * list is the authority on whether a mailbox exists: a mailbox's files
+ * without a record are debris.  The file is CONFIGDIRECTORY/mailboxes.db;
+ * docs/FORMAT.md describes it.
+ *
+ * Record types
+ *   MBTYPE_NORMAL        a mailbox.
+ *   MBTYPE_DELETED       a tombstone: the mailbox was deleted.  It keeps the
+ *                        uidvalidity (so that a new mailbox of that name
+ *                        gets a larger one, never the same) and the
+ *                        uniqueid.  mboxlist_create_exclusive() replaces it.
+ *   MBTYPE_RENAMELOCKED  a mailbox that a rename is moving away: it still
+ *                        exists; openers wait for the namelock named by
+ *                        the NAMELOCK field, then look again.
+ *   MBTYPE_RENAMETEMP    a name a rename is moving to (or, after the
+ *                        rename's commit, the old name whose files are
+ *                        being removed): not a mailbox yet / any more;
+ *                        openers wait on NAMELOCK and clean up a dead
+ *                        rename.
+ *
+ * Calling sequence
+ *   xapiary_init() first.  Every function opens the database on first use
+ *   (once per process) and xapiary_done() closes it.  Reads need no
+ *   transaction.  Writes are grouped with
+ *
+ *       struct mboxlist_txn *txn = NULL;
+ *       r = mboxlist_begin(&txn);
+ *       if (!r) r = mboxlist_update(txn, &e1);
+ *       if (!r) r = mboxlist_update(txn, &e2);
+ *       if (r) mboxlist_abort(&txn); else r = mboxlist_commit(&txn);
+ *
+ *   and other processes see all of the transaction's writes or none, even
+ *   if the writer is killed.  Every write function takes TXN NULL to mean
+ *   "a transaction of its own, committed before returning".  Reads in the
+ *   process that holds a transaction see its uncommitted writes.
+ *
+ * Locking
+ *   A transaction is the one write lock on the list (docs/LOCKING.md,
+ *   level 25): one writer at a time server-wide; readers never wait.  It
+ *   may be taken while holding mailbox namelocks and index locks, never
+ *   after a higher lock (statuscache, Xapian locks), and a process holds
+ *   at most one.  A writer waits for another process's transaction as
+ *   long as `namelock_timeout` says (0, the default: for ever), then gets
+ *   IMAP_MAILBOX_LOCKED.  The death of the holder ends the wait.
+ *
+ * Processes
+ *   A connection to the database must not cross fork().  The library
+ *   closes its connection before a fork (both sides reopen it on next use)
+ *   unless a transaction is open; a child forked with a transaction open
+ *   gets IMAP_INTERNAL from every function here.
+ *
+ * Error handling
+ *   Every function returns 0 or an IMAP_* code; the detail has been
+ *   logged.  Codes any function may return besides those listed:
+ *   IMAP_CONFIG (no configuration), IMAP_IOERROR, IMAP_MAILBOX_BADFORMAT
+ *   (mailboxes.db is not a mailboxes.db: garbage, another database, a
+ *   broken record), IMAP_MAILBOX_NOTSUPPORTED (written by a newer
+ *   version), IMAP_MAILBOX_LOCKED (writes only: the wait timed out).
+ *   Names are checked with the rules of spec section 3 before the database
+ *   is touched: a bad one is IMAP_MAILBOX_BADNAME and nothing is written.
+ *
+ * Memory
+ *   Entries returned are talloc objects under the CTX passed in (NULL: a
+ *   new talloc root); their strings are children of the entry.  The caller
+ *   owns them and frees the entry with talloc_free().
+ */
 #ifndef XAPIARY_MBOXLIST_H
 #define XAPIARY_MBOXLIST_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Record types (stored as "", "DELETED", "RENAMELOCKED", "RENAMETEMP"). */
+enum {
+    MBTYPE_NORMAL = 0,
+    MBTYPE_DELETED,
+    MBTYPE_RENAMELOCKED,
+    MBTYPE_RENAMETEMP
+};
+
+struct mboxlist_entry {
+    char *name;           /* the internal name, e.g. user.alice.Sent */
+    char *partition;      /* a configured partition-NAME */
+    char *uniqueid;       /* never empty */
+    uint32_t uidvalidity;
+    int type;             /* MBTYPE_* */
+    char *namelock;       /* NAMELOCK: the name whose namelock a rename
+                           * holds (its source root), NULL when none */
+    int64_t mtime;        /* when the record was last written (seconds
+                           * since the epoch); set by every write, the
+                           * value passed in is ignored */
+    char *extra;          /* fields this version has no member for: the
+                           * text of a JSON object, or NULL when none.
+                           * Kept as read, so pass a looked-up entry's
+                           * value back to update() to keep fields a newer
+                           * version wrote.  Keys this version names
+                           * ("mtime") are overwritten. */
+};
+
+/* A write transaction; opaque. */
+struct mboxlist_txn;
+
+/* Flags for mboxlist_foreach(). */
+#define MBOXLIST_TREE 1   /* PREFIX is a name: visit PREFIX and PREFIX.*
+                           * only (user.alice: user.alice, user.alice.Sent,
+                           * not user.alicex) */
+#define MBOXLIST_ALL  2   /* every record: tombstones (DELETED) and
+                           * RENAMETEMP records too */
+
+/* "" for MBTYPE_NORMAL, "DELETED", ...; "?" for anything else.  Static. */
+const char *mboxlist_type_name(int type);
+
+/* ------------------------------------------------------------ reads */
+
+/* The record of mailbox NAME, if it is not a tombstone.
+ * Returns 0 and *ENTRY_R (a new entry under CTX, owned by the caller);
+ * IMAP_MAILBOX_NONEXISTENT when NAME has no record or a DELETED one;
+ * IMAP_MAILBOX_BADNAME.  *ENTRY_R is NULL on failure.  RENAMELOCKED and
+ * RENAMETEMP records are returned: the caller must look at the type. */
+int mboxlist_lookup(void *ctx, const char *name,
+                    struct mboxlist_entry **entry_r);
+
+/* The same, tombstones included. */
+int mboxlist_lookup_any(void *ctx, const char *name,
+                        struct mboxlist_entry **entry_r);
+
+/* The record that is not a tombstone with UNIQUEID.  A rename gives two
+ * records one uniqueid for a while; the mailbox (NORMAL, else
+ * RENAMELOCKED, else RENAMETEMP) is returned.  Returns 0 and *ENTRY_R
+ * (under CTX, owned by the caller); IMAP_MAILBOX_NONEXISTENT;
+ * IMAP_INVALID_ARGUMENT for a NULL or empty UNIQUEID. */
+int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
+                                struct mboxlist_entry **entry_r);
+
+/* A uidvalidity for a new mailbox NAME: at least the current time and
+ * larger than the uidvalidity of any record NAME has (a tombstone's), so
+ * that a recreated mailbox never repeats one.  Returns 0 and *UV_R;
+ * IMAP_MAILBOX_BADNAME.  Call it under the name's EXCLUSIVE namelock, or
+ * the record may change before it is used. */
+int mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r);
+
+/* Calls CB(entry, ROCK) for each record whose name starts with PREFIX (""
+ * or NULL: all), in name order (byte order of the UTF-8 names), skipping
+ * tombstones and RENAMETEMP records unless FLAGS has MBOXLIST_ALL; with
+ * MBOXLIST_TREE, only PREFIX itself and the names below it.  ENTRY is
+ * owned by foreach and valid during the call only.  CB may read and write
+ * the list (expire removes what it visits); the walk is not a snapshot:
+ * each record is visited at most once, in order, and records written
+ * during the walk may or may not be seen.  Returns 0, the first non-zero
+ * value CB returned (the walk stops there), or an error. */
+typedef int mboxlist_foreach_cb(const struct mboxlist_entry *entry, void *rock);
+int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
+                     void *rock);
+
+/* ------------------------------------------------------------ writes */
+
+/* Starts a write transaction: waits until no other process has one (see
+ * Locking).  Returns 0 and *TXN_R (owned by the library until
+ * mboxlist_commit() or mboxlist_abort()); IMAP_MAILBOX_LOCKED when the
+ * wait timed out; IMAP_INTERNAL if this process already has one (the
+ * debug build aborts instead: a lock order violation). */
+int mboxlist_begin(struct mboxlist_txn **txn_r);
+
+/* Makes the transaction's writes durable (on disk, fsynced) and visible,
+ * and ends it.  Returns 0, or IMAP_IOERROR after rolling back.  Either
+ * way *TXNP is set to NULL; NULL is a no-op returning 0. */
+int mboxlist_commit(struct mboxlist_txn **txnp);
+
+/* Drops the transaction's writes and ends it; sets *TXNP to NULL.  NULL is
+ * a no-op. */
+void mboxlist_abort(struct mboxlist_txn **txnp);
+
+/* Writes ENTRY as a new record.  The entry is checked first: NAME and
+ * NAMELOCK (when set) valid names, else IMAP_MAILBOX_BADNAME; PARTITION
+ * configured, else IMAP_PARTITION_UNKNOWN; UNIQUEID not empty, TYPE an
+ * MBTYPE_* and EXTRA NULL or a JSON object, else IMAP_INVALID_ARGUMENT.
+ * Returns 0; IMAP_MAILBOX_EXISTS when NAME has a record that is not a
+ * tombstone (a tombstone is replaced: take the uidvalidity from
+ * mboxlist_next_uidvalidity() first).  ENTRY is not kept. */
+int mboxlist_create_exclusive(struct mboxlist_txn *txn,
+                              const struct mboxlist_entry *entry);
+
+/* Replaces the record of ENTRY->name, of any type, with ENTRY (checked as
+ * by create).  Returns 0; IMAP_MAILBOX_NONEXISTENT when there is no
+ * record. */
+int mboxlist_update(struct mboxlist_txn *txn, const struct mboxlist_entry *entry);
+
+/* Turns the record of NAME into a DELETED tombstone that keeps the
+ * partition, uniqueid, uidvalidity and extra fields and drops NAMELOCK.
+ * Returns 0; IMAP_MAILBOX_NONEXISTENT when there is no record or it is a
+ * tombstone already. */
+int mboxlist_delete(struct mboxlist_txn *txn, const char *name);
+
+/* Removes the record of NAME, of any type, for good (expire, rename
+ * cleanup).  Returns 0; IMAP_MAILBOX_NONEXISTENT when there is none. */
+int mboxlist_remove(struct mboxlist_txn *txn, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 #endif
