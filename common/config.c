@@ -46,6 +46,7 @@ struct xconfig {
     int syslog;
     struct partition *partitions;       /* talloc array */
     struct searchpartition *searchparts; /* talloc array */
+    const char **tiers;                 /* distinct, NULL-terminated */
     /* Lines where each fixed key was seen, to reject repeats. */
     int seen[K_NKEYS];
 };
@@ -226,7 +227,16 @@ static int parse_line(struct parser *p, struct xconfig *cfg, char *key,
 /* Whole-file checks, after every line has been read. */
 static int check_config(struct parser *p, struct xconfig *cfg)
 {
-    size_t nsp = talloc_array_length(cfg->searchparts);
+    size_t nsp = talloc_array_length(cfg->searchparts), ntiers = 0;
+
+    cfg->tiers = talloc_zero_array(cfg, const char *, nsp + 1);
+    for (size_t i = 0; i < nsp; i++) {
+        size_t t;
+        for (t = 0; t < ntiers && strcmp(cfg->tiers[t], cfg->searchparts[i].tier); t++)
+            ;
+        if (t == ntiers)
+            cfg->tiers[ntiers++] = cfg->searchparts[i].tier;
+    }
 
     if (!cfg->configdirectory)
         return fail(p, p->line, "configdirectory is not set");
@@ -398,6 +408,11 @@ int config_tier_exists(const struct xconfig *cfg, const char *tier)
         if (!strcmp(cfg->searchparts[i].tier, tier))
             return 1;
     return 0;
+}
+
+const char *const *config_tiers(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->tiers : NULL;
 }
 
 const char *config_defaultsearchtier(const struct xconfig *cfg)

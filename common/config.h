@@ -51,6 +51,8 @@ const char *config_searchpartition(const struct xconfig *cfg, const char *tier,
                                    const char *partition);
 /* Whether TIER has a search partition for any partition. */
 int config_tier_exists(const struct xconfig *cfg, const char *tier);
+/* The distinct tier names, in file order, NULL-terminated. */
+const char *const *config_tiers(const struct xconfig *cfg);
 /* NULL when no tier is configured. */
 const char *config_defaultsearchtier(const struct xconfig *cfg);
 unsigned config_search_batchsize(const struct xconfig *cfg);

@@ -231,6 +231,13 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
              oldmailbox->name);
         return IMAP_INTERNAL;
     }
+    /* Namelocks come before index locks (docs/LOCKING.md), so the new
+     * name's must already be held; taking it here would be out of order. */
+    if (mboxname_islocked(newname) != LOCK_EXCLUSIVE) {
+        xlog(LOG_ERR, "mailbox %s: rename copy to %s without its exclusive namelock",
+             oldmailbox->name, newname);
+        return IMAP_INTERNAL;
+    }
     mailbox = mailbox_new(newname, newpartition ? newpartition : oldmailbox->partition);
     if (!mailbox)
         return IMAP_PARTITION_UNKNOWN;

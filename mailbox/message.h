@@ -1,1 +1,69 @@
-/* message.h - placeholder */
+/* message.h - parsing one RFC 5322 message with GMime 3: its GUID, the
+ * sizes and date that go in its index record, the ten cache fields, and
+ * (for the indexer) its text.
+ *
+ * Nothing here fails on malformed mail: whatever GMime can make of the
+ * bytes is used, missing parts are empty strings, and text is always valid
+ * UTF-8 (encoded words and charsets decoded, undecodable bytes replaced).
+ * The only errors are IMAP_IOERROR-class ones (out of memory).
+ *
+ * Cache field contents: docs/FORMAT.md "Cache fields". */
+#ifndef XAPIARY_MESSAGE_H
+#define XAPIARY_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <xapiary/mailbox.h>
+
+/* Nesting deeper than this (multiparts within message/rfc822 within ...)
+ * is not descended into; the rest of the message still counts. */
+#define MESSAGE_MAX_DEPTH 32
+/* No more than this many leaf parts are described or yield text. */
+#define MESSAGE_MAX_PARTS 1000
+
+struct message_parsed {
+    unsigned char guid[MESSAGE_GUID_SIZE]; /* SHA-1 of the bytes */
+    size_t header_size;                    /* bytes up to and including the blank line */
+    int64_t sentdate;                      /* Date: as seconds since the epoch, 0 if none/bad */
+    const char *cache[NUM_CACHE_FIELDS];   /* NUL-terminated UTF-8, never NULL */
+};
+
+/* Must be called once before any other function (g_mime_init); idempotent.
+ * xapiary_init() does not call it so that tools that never parse mail do
+ * not pay for it; message_parse() calls it. */
+void message_init(void);
+
+/* Parses BUF (LEN bytes).  *PARSED_R is allocated under CTX. */
+int message_parse(void *ctx, const char *buf, size_t len,
+                  struct message_parsed **parsed_r);
+
+/* SHA-1 of BUF: the message GUID. */
+void message_guid(const char *buf, size_t len, unsigned char guid[MESSAGE_GUID_SIZE]);
+/* 40 lowercase hex digits and a NUL. */
+void message_guid_hex(const unsigned char guid[MESSAGE_GUID_SIZE], char hex[41]);
+
+/* What a piece of indexable text is. */
+enum message_text_kind {
+    MESSAGE_TEXT_FROM,
+    MESSAGE_TEXT_TO,
+    MESSAGE_TEXT_CC,
+    MESSAGE_TEXT_BCC,
+    MESSAGE_TEXT_SUBJECT,
+    MESSAGE_TEXT_MSGID,      /* Message-ID without the angle brackets */
+    MESSAGE_TEXT_HEADER,     /* other headers worth searching: "Name: value" */
+    MESSAGE_TEXT_BODY,       /* a text part, decoded to UTF-8; HTML without markup */
+    MESSAGE_TEXT_ATTACHMENT, /* an attachment's file name */
+};
+
+/* TEXT is UTF-8, LEN bytes, not NUL-terminated; valid only during the call.
+ * A non-zero return stops the walk and is returned by message_foreach_text. */
+typedef int message_text_fn(void *rock, enum message_text_kind kind,
+                            const char *text, size_t len);
+
+/* Calls FN for every piece of searchable text of BUF, headers first, then
+ * the leaf parts in order (into attached messages too, up to
+ * MESSAGE_MAX_DEPTH).  Also sets *SENTDATE_R (may be NULL). */
+int message_foreach_text(const char *buf, size_t len, int64_t *sentdate_r,
+                         message_text_fn *fn, void *rock);
+
+#endif

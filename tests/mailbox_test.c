@@ -370,9 +370,15 @@ END_TEST
 START_TEST(rename_copy_makes_an_independent_copy)
 {
     struct mailbox *old = NULL, *copy = NULL;
+    struct mboxlock *newlock = NULL;
     struct index_record rec;
 
     make_mailbox("user.ivy.Old", 3);
+    ck_assert_int_eq(mailbox_open_iwl("user.ivy.Old", &old), 0);
+    /* without the new name's namelock: refused */
+    ck_assert_int_eq(mailbox_rename_copy(old, "user.ivy.New", NULL, &copy), IMAP_INTERNAL);
+    mailbox_close(&old);
+    ck_assert_int_eq(mboxname_lock("user.ivy.New", &newlock, LOCK_EXCLUSIVE), 0);
     ck_assert_int_eq(mailbox_open_iwl("user.ivy.Old", &old), 0);
     ck_assert_int_eq(mailbox_rename_copy(old, "user.ivy.New", NULL, &copy), 0);
     ck_assert_str_eq(mailbox_uniqueid(copy), mailbox_uniqueid(old));
@@ -388,6 +394,7 @@ START_TEST(rename_copy_makes_an_independent_copy)
     ck_assert_uint_eq(rec.system_flags & FLAG_FLAGGED, 0);
     mailbox_close(&copy);
     mailbox_close(&old);
+    mboxname_release(&newlock);
 }
 END_TEST
 

@@ -153,36 +153,94 @@ static char **list_files(void *ctx, const char *dir)
     return names;
 }
 
+/* Whether BUF starts like a header ("Name:" with no space in the name),
+ * which is how a loose file in a mail directory is told from a README. */
+static int looks_like_message(const char *buf, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && buf[i] > 32 && buf[i] < 127 && buf[i] != ':')
+        i++;
+    return i > 0 && i < len && buf[i] == ':';
+}
+
+static int is_mbox_file(const char *path)
+{
+    char head[5];
+    FILE *f = fopen(path, "rb");
+    int yes = f && fread(head, 1, 5, f) == 5 && !memcmp(head, "From ", 5);
+
+    if (f)
+        fclose(f);
+    return yes;
+}
+
+/* Appends the message files of DIR; LOOSE: DIR is a plain directory of
+ * files, where only those that look like mail count (a Maildir's cur/ and
+ * new/ hold nothing else, so there every file is a message). */
+static int import_files(struct importer *im, void *tmp, const char *dir, int loose)
+{
+    char **files = list_files(tmp, dir);
+    int r = 0;
+
+    for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
+        char *path = talloc_asprintf(tmp, "%s/%s", dir, files[i]);
+        struct stat st;
+        char *buf;
+        size_t len;
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (read_file(tmp, path, &buf, &len) < 0) {
+            fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
+            im->failed++;
+            continue;
+        }
+        if (loose && (!looks_like_message(buf, len) || !strncmp(buf, "From ", 5))) {
+            if (im->verbose)
+                fprintf(stderr, "mbctl: %s: not a message file: skipped\n", path);
+            talloc_free(buf);
+            continue;
+        }
+        r = importer_add(im, buf, len, (int64_t)st.st_mtime,
+                         maildir_flags(files[i]), path);
+        if (r == IMAP_MESSAGE_BADHEADER)
+            r = 0;     /* counted and reported; go on with the rest */
+        talloc_free(buf);
+    }
+    return r;
+}
+
 static int import_maildir(struct importer *im, const char *dir)
 {
     static const char *const subs[] = { "cur", "new" };
     void *tmp = talloc_new(NULL);
     int r = 0;
 
-    for (int s = 0; s < 2 && !r; s++) {
-        char *sub = talloc_asprintf(tmp, "%s/%s", dir, subs[s]);
-        char **files = list_files(tmp, sub);
-        for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
-            char *path = talloc_asprintf(tmp, "%s/%s", sub, files[i]);
-            struct stat st;
-            char *buf;
-            size_t len;
-            if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-                continue;
-            if (read_file(tmp, path, &buf, &len) < 0) {
-                fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
-                im->failed++;
-                continue;
-            }
-            r = importer_add(im, buf, len, (int64_t)st.st_mtime,
-                             maildir_flags(files[i]), path);
-            if (r == IMAP_MESSAGE_BADHEADER)
-                r = 0;     /* counted and reported; go on with the rest */
-            talloc_free(buf);
-        }
-    }
+    for (int s = 0; s < 2 && !r; s++)
+        r = import_files(im, tmp, talloc_asprintf(tmp, "%s/%s", dir, subs[s]), 0);
     talloc_free(tmp);
     return r;
+}
+
+/* Whether DIR directly holds at least one file that looks like mail. */
+static int has_loose_messages(void *ctx, const char *dir)
+{
+    char **files = list_files(ctx, dir);
+
+    for (size_t i = 0; i < talloc_array_length(files); i++) {
+        char *path = talloc_asprintf(ctx, "%s/%s", dir, files[i]);
+        char head[256];
+        struct stat st;
+        FILE *f;
+        size_t n;
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb")))
+            continue;
+        n = fread(head, 1, sizeof head, f);
+        fclose(f);
+        if (looks_like_message(head, n) && strncmp(head, "From ", 5))
+            return 1;
+    }
+    return 0;
 }
 
 /* Splits an mbox at "From " lines, undoing ">From " quoting. */
@@ -250,11 +308,16 @@ static int import_mbox(struct importer *im, const char *path)
 
 static int is_maildir(const char *dir)
 {
-    char cur[4096];
+    static const char *const subs[] = { "cur", "new" };
+    char sub[4096];
     struct stat st;
 
-    snprintf(cur, sizeof cur, "%s/cur", dir);
-    return stat(cur, &st) == 0 && S_ISDIR(st.st_mode);
+    for (int s = 0; s < 2; s++) {
+        snprintf(sub, sizeof sub, "%s/%s", dir, subs[s]);
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            return 1;
+    }
+    return 0;
 }
 
 static int import_one(const char *name, const char *path, int verbose,
@@ -271,12 +334,17 @@ static int import_one(const char *name, const char *path, int verbose,
     if ((r = importer_open(&im)))
         return r;
     if (S_ISDIR(st.st_mode)) {
-        if (!is_maildir(path)) {
-            fprintf(stderr, "mbctl: %s: not a Maildir (no cur/); use -r for a tree\n", path);
-            r = IMAP_MAILBOX_BADFORMAT;
-        } else {
+        void *tmp = talloc_new(NULL);
+        if (is_maildir(path))
             r = import_maildir(&im, path);
+        else if (has_loose_messages(tmp, path))
+            r = import_files(&im, tmp, path, 1);
+        else {
+            fprintf(stderr, "mbctl: %s: neither a Maildir (no cur/ or new/) nor a "
+                    "directory of message files; use -r for a tree\n", path);
+            r = IMAP_MAILBOX_BADFORMAT;
         }
+        talloc_free(tmp);
     } else {
         r = import_mbox(&im, path);
     }
@@ -291,14 +359,15 @@ static int import_one(const char *name, const char *path, int verbose,
 }
 
 /* -r: PATH is a Maildir++ tree (".A.B" folders) or a directory of
- * Maildirs (or of mbox files); each folder becomes NAME.FOLDER. */
+ * Maildirs, mbox files and directories of message files; each folder
+ * becomes NAME.FOLDER, and loose message files in PATH itself go to NAME. */
 static int import_tree(void *ctx, const char *name, const char *path, int verbose,
                        struct importer *total)
 {
     char **entries = list_files(ctx, path);
     int r = 0, ret = 0;
 
-    if (is_maildir(path))
+    if (is_maildir(path) || has_loose_messages(ctx, path))
         ret = import_one(name, path, verbose, total);
     for (size_t i = 0; i < talloc_array_length(entries); i++) {
         const char *e = entries[i];
@@ -309,6 +378,9 @@ static int import_tree(void *ctx, const char *name, const char *path, int verbos
             continue;
         if (stat(sub, &st) < 0)
             continue;
+        /* Loose message files were imported into NAME above. */
+        if (S_ISREG(st.st_mode) && !is_mbox_file(sub))
+            continue;
         child = talloc_asprintf(ctx, "%s.%s", name, e);
         if (mboxname_validate(child)) {
             fprintf(stderr, "mbctl: %s: folder name '%s' is not a valid mailbox name: skipped\n",
@@ -317,8 +389,7 @@ static int import_tree(void *ctx, const char *name, const char *path, int verbos
             continue;
         }
         if (S_ISDIR(st.st_mode))
-            r = is_maildir(sub) ? import_one(child, sub, verbose, total)
-                                : import_tree(ctx, child, sub, verbose, total);
+            r = import_tree(ctx, child, sub, verbose, total);
         else if (S_ISREG(st.st_mode))
             r = import_one(child, sub, verbose, total);
         if (r)
@@ -363,11 +434,12 @@ static int import_maildirpp(void *ctx, const char *name, const char *path,
 int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
-        "Usage: mbctl import [-r] MAILBOX PATH\n"
-        "Import a Maildir folder or an mbox file into MAILBOX (created if\n"
-        "missing).\n\n"
+        "Usage: mbctl import [-v] [-r] MAILBOX PATH\n"
+        "Import a Maildir folder, a directory of message files or an mbox\n"
+        "file into MAILBOX (created if missing).\n\n"
         "  -r, --recursive   PATH is a Maildir++ tree or a directory of\n"
-        "                    Maildirs/mbox files: folders become children\n"
+        "                    Maildirs, mbox files and message directories:\n"
+        "                    folders become child mailboxes\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
         "\\Deleted \\Draft; the file time becomes the internal date.\n";

@@ -14,6 +14,16 @@
 #include "tools/mbctl.h"
 
 static const struct mbctl_command commands[] = {
+    { "create", mbctl_create, "create a mailbox" },
+    { "delete", mbctl_delete, "delete a mailbox (leaves a tombstone)" },
+    { "list", mbctl_list, "list mailboxes matching a pattern" },
+    { "status", mbctl_status, "show a mailbox's counters" },
+    { "append", mbctl_append, "append messages from files or stdin" },
+    { "import", mbctl_import, "import a Maildir, an mbox or a tree of them" },
+    { "expunge", mbctl_expunge, "expunge messages by UID" },
+    { "verify", mbctl_verify, "check CRCs and message files" },
+    { "reconstruct", mbctl_reconstruct, "rebuild index and cache from the message files" },
+    { "watch", mbctl_watch, "print each new message's UID as it arrives" },
     { "lock", mbctl_lock, "hold a namelock while a command runs" },
 };
 
@@ -29,7 +39,7 @@ static void usage(FILE *f)
         "  -h, --help          show this help\n\n"
         "Commands (mbctl COMMAND --help for each):\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nExit status: 0 on success, else a sysexits(3) code "
                "(75 when a lock is busy).\n");
 }

@@ -18,6 +18,10 @@ struct mbctl_command {
     const char *summary;
 };
 
+mbctl_fn mbctl_create, mbctl_delete, mbctl_list, mbctl_status, mbctl_expunge;
+mbctl_fn mbctl_append, mbctl_import;
+mbctl_fn mbctl_verify, mbctl_reconstruct;
+mbctl_fn mbctl_watch;
 mbctl_fn mbctl_lock;
 
 #endif

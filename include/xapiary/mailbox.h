@@ -163,7 +163,8 @@ int mailbox_delete(struct mailbox **mailboxp);
  * (NULL: the same): header, index, cache and message files; the copy gets
  * the same uniqueid and uidvalidity.  Returns the new mailbox with
  * EXCLUSIVE locks.  It does not touch mailboxes.db: the caller (rename)
- * owns the records. */
+ * owns the records.  The caller must hold NEWNAME's exclusive namelock,
+ * taken before OLDMAILBOX was opened (namelocks before index locks). */
 int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
                         const char *newpartition,
                         struct mailbox **newmailboxp);
