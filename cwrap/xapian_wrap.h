@@ -1,4 +1,121 @@
-/* xapian_wrap.h - placeholder */
+/* xapian_wrap.h - the plain C face of Xapian.  cwrap/ is the only C++ in
+ * the project and the only place that sees <xapian.h>; everything above it
+ * speaks this API.
+ *
+ * Every function catches every exception: Xapian::DatabaseLockError is
+ * IMAP_MAILBOX_LOCKED, Xapian::DatabaseCorruptError and
+ * DatabaseVersionError are IMAP_SEARCH_CORRUPT, Xapian::QueryParserError is
+ * IMAP_SEARCH_SYNTAX, anything else IMAP_IOERROR; the exception's message is
+ * logged with xlog naming the database path.  Nothing throws into C.
+ *
+ * Objects are talloc-allocated under the CTX given and release their Xapian
+ * state in a talloc destructor, so freeing a parent frees them.
+ *
+ * Terms follow docs/FORMAT.md "Xapian document schema": the caller passes
+ * the field prefix ("F", "S", "B", ...); the wrapper owns stemming (English,
+ * for S and B only, stems as "Z"+prefix), positions and CJK n-grams, so
+ * that indexing and querying cannot disagree. */
 #ifndef XAPIARY_XAPIAN_WRAP_H
 #define XAPIARY_XAPIAN_WRAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xw_dbw;     /* one writable database */
+struct xw_dbr;     /* several databases read as one */
+struct xw_doc;     /* a document being built */
+struct xw_query;   /* a query tree */
+
+#define XW_SLOT_DATE 0
+#define XW_SLOT_SIZE 1
+
+/* ---------------------------------------------------------------- write */
+
+/* Opens PATH for writing, creating it (glass backend) if CREATE. */
+int xw_dbw_open(void *ctx, const char *path, int create, struct xw_dbw **dbw_r);
+/* Commits (if anything pending) and closes; *DBW_P becomes NULL. */
+int xw_dbw_close(struct xw_dbw **dbw_p);
+/* A transaction: documents and metadata become visible together. */
+int xw_dbw_begin(struct xw_dbw *dbw);
+int xw_dbw_commit(struct xw_dbw *dbw);
+int xw_dbw_cancel(struct xw_dbw *dbw);
+/* *VAL_R is "" when KEY is not set. */
+int xw_dbw_get_metadata(struct xw_dbw *dbw, void *ctx, const char *key, char **val_r);
+int xw_dbw_set_metadata(struct xw_dbw *dbw, const char *key, const char *val);
+/* Whether a document for GUIDHEX (40 hex digits) exists. */
+int xw_dbw_has_guid(struct xw_dbw *dbw, const char *guidhex, int *yes_r);
+/* Adds or replaces the document of GUIDHEX (unique term "Q"+GUIDHEX). */
+int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc);
+int xw_dbw_delete_guid(struct xw_dbw *dbw, const char *guidhex);
+unsigned long xw_dbw_doccount(struct xw_dbw *dbw);
+
+/* Compacts the databases SRCS (N of them) into DEST (which must not
+ * exist), merging their metadata: for a key present in several sources
+ * MERGE is called (may be NULL: the first source's value wins) and returns
+ * the merged value allocated under CTX. */
+typedef char *xw_merge_fn(void *ctx, const char *key, const char *const *vals,
+                          unsigned nvals);
+int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge);
+
+/* ---------------------------------------------------------------- documents */
+
+struct xw_doc *xw_doc_new(void *ctx);
+/* Free text: words of TEXT (UTF-8, LEN bytes) with positions under
+ * PREFIX, stemmed for "S" and "B", CJK as n-grams. */
+int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, size_t len);
+/* One boolean term, PREFIX + TERM, as is (truncated to Xapian's limit). */
+int xw_doc_add_term(struct xw_doc *doc, const char *prefix, const char *term);
+/* Value slot SLOT as sortable_serialise(NUM). */
+int xw_doc_set_number(struct xw_doc *doc, unsigned slot, double num);
+int xw_doc_set_data(struct xw_doc *doc, const char *data, size_t len);
+
+/* ---------------------------------------------------------------- read */
+
+/* Opens the N databases PATHS as one.  A missing one is an error here: the
+ * caller decides what may be skipped. */
+int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr **dbr_r);
+/* Metadata KEY of database I (0-based, in PATHS order); "" when unset. */
+int xw_dbr_get_metadata(struct xw_dbr *dbr, unsigned i, void *ctx, const char *key,
+                        char **val_r);
+unsigned long xw_dbr_doccount(struct xw_dbr *dbr);
+
+/* Query trees; each node is allocated under CTX. */
+#define XW_PHRASE   1   /* TEXT is a phrase: words in order */
+#define XW_WILDCARD 2   /* the last word is a prefix (word*) */
+/* TEXT parsed the way xw_doc_add_text indexes it, under each of the
+ * NPREFIXES PREFIXES (OR of the fields); words are ANDed, or a phrase. */
+struct xw_query *xw_query_text(void *ctx, const char *const *prefixes, unsigned nprefixes,
+                               const char *text, int flags);
+/* An exact boolean term PREFIX+TERM. */
+struct xw_query *xw_query_term(void *ctx, const char *prefix, const char *term);
+/* Documents whose value SLOT (a number) is in [LO, HI]; NAN = open end. */
+struct xw_query *xw_query_range(void *ctx, unsigned slot, double lo, double hi);
+#define XW_AND 0
+#define XW_OR  1
+#define XW_AND_NOT 2   /* the first and none of the rest */
+struct xw_query *xw_query_combine(void *ctx, int op, struct xw_query **subs, unsigned n);
+struct xw_query *xw_query_all(void *ctx);
+struct xw_query *xw_query_none(void *ctx);
+/* A readable form (Xapian's get_description), for tests and -v. */
+char *xw_query_describe(void *ctx, const struct xw_query *q);
+
+/* One hit: the document data as stored with xw_doc_set_data. */
+typedef int xw_hit_fn(void *rock, const char *data, size_t len);
+#define XW_SORT_RELEVANCE 0
+#define XW_SORT_DATE_DESC 1
+#define XW_SORT_DATE_ASC  2
+/* Runs Q, calling FN for hits OFFSET.. (at most LIMIT of them, 0 = all)
+ * in SORT order; FN returning non-zero stops the run with that result.
+ * A NULL query (from an allocation failure) is IMAP_INTERNAL. */
+int xw_dbr_search(struct xw_dbr *dbr, const struct xw_query *q, int sort,
+                  unsigned long offset, unsigned long limit, xw_hit_fn *fn, void *rock);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -17,7 +17,7 @@
 #include "mailbox/guiddb.h"
 
 enum { ST_ADD, ST_REMOVE, ST_REMOVE_MAILBOX, ST_GET_SYNCED, ST_SET_SYNCED,
-       ST_LOOKUP, ST_COUNT };
+       ST_LOOKUP, ST_MAILBOX_GUIDS, ST_COUNT };
 
 static const char *const sql[ST_COUNT] = {
     "INSERT OR REPLACE INTO locations (guid, uniqueid, uid) VALUES (?1, ?2, ?3)",
@@ -26,6 +26,7 @@ static const char *const sql[ST_COUNT] = {
     "SELECT modseq FROM synced WHERE uniqueid = ?1",
     "INSERT OR REPLACE INTO synced (uniqueid, modseq) VALUES (?1, ?2)",
     "SELECT uniqueid, uid FROM locations WHERE guid = ?1 ORDER BY uniqueid, uid",
+    "SELECT DISTINCT guid FROM locations WHERE uniqueid = ?1",
 };
 
 struct guiddb {
@@ -246,6 +247,27 @@ int guiddb_lookup(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
     }
     if (!r && rc != SQLITE_DONE)
         r = fail(db, "lookup");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
+                        guiddb_guid_fn *cb, void *rock)
+{
+    sqlite3_stmt *st = db->st[ST_MAILBOX_GUIDS];
+    int rc, r = 0;
+
+    sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != MESSAGE_GUID_SIZE)
+            continue;
+        r = cb(rock, sqlite3_column_blob(st, 0));
+        if (r)
+            break;
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = fail(db, "listing a mailbox's GUIDs");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return r;

@@ -48,6 +48,12 @@ typedef int guiddb_location_fn(void *rock, const char *uniqueid, uint32_t uid);
 int guiddb_lookup(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
                   guiddb_location_fn *cb, void *rock);
 
+/* Calls CB once for each distinct GUID with a live copy in the mailbox
+ * UNIQUEID (what `mailbox:` searches for). */
+typedef int guiddb_guid_fn(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE]);
+int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
+                        guiddb_guid_fn *cb, void *rock);
+
 /* Brings USERID's GUID db in step with MAILBOX (locked): applies every
  * record changed since the last sync, or all records when FULL.  Called
  * by mailbox_commit for users' mailboxes and by squatter. */

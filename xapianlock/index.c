@@ -1,0 +1,468 @@
+/* index.c - indexing a user's mailboxes into the first database of the
+ * user's search tiers (see index.h for the calling sequence and the
+ * locking, docs/FORMAT.md "Xapian document schema" for what is written).
+ *
+ * The indexed state of a mailbox is the union, over every tier, of the
+ * metadata "indexed.UNIQUEID" (UID ranges).  A batch writes its documents
+ * and the new ranges of every mailbox it touched in one Xapian transaction,
+ * so after a crash the state never claims a message that is not there; at
+ * worst a message is indexed twice, which replace-by-GUID makes harmless. */
+#include <config.h>
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mailbox.h"
+#include "common/config.h"
+#include "common/fault.h"
+#include "common/util.h"
+#include "common/xlog.h"
+#include "cwrap/xapian_wrap.h"
+#include "mailbox/message.h"
+#include "xapianlock/index.h"
+#include "xapianlock/uidset.h"
+#include "xapianlock/xapianlock-private.h"
+
+#define INDEXED_KEY "indexed."
+
+/* A message collected under the mailbox lock, indexed after it is let go. */
+struct pending {
+    char *mailbox;       /* name, for logs */
+    char *uniqueid;
+    char *path;          /* the message file */
+    uint32_t uid;
+    uint8_t guid[MESSAGE_GUID_SIZE];
+    int64_t internaldate;
+    uint32_t size;
+};
+
+/* What one mailbox has indexed, as far as this run knows. */
+struct known {
+    char *uniqueid;
+    struct uidset *set;
+};
+
+struct indexer {
+    char *userid;
+    int flags;
+    unsigned batchsize;
+    struct pending *batch;        /* talloc array */
+    struct known *known;          /* talloc array, a small cache */
+    indexer_audit_fn *audit;
+    void *audit_rock;
+    struct indexer_stats stats;
+};
+
+static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r);
+
+int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r)
+{
+    struct indexer *ix = talloc_zero(ctx, struct indexer);
+    struct xapianlock *xl = NULL;
+    int r;
+
+    ix->userid = talloc_strdup(ix, userid);
+    ix->flags = flags;
+    ix->batchsize = config_search_batchsize(NULL);
+    if (!ix->batchsize)
+        ix->batchsize = 1000;
+    ix->batch = talloc_array(ix, struct pending, 0);
+    ix->known = talloc_array(ix, struct known, 0);
+    /* Fail early, naming the cause, on a user without a mailbox, a bad
+     * xapianactive or an unreadable tier. */
+    if ((r = xapianlock_begin_search(NULL, userid, &xl))) {
+        talloc_free(ix);
+        return r;
+    }
+    xapianlock_end(&xl);
+    *ix_r = ix;
+    return 0;
+}
+
+void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock)
+{
+    ix->audit = fn;
+    ix->audit_rock = rock;
+}
+
+const struct indexer_stats *indexer_stats(const struct indexer *ix)
+{
+    return &ix->stats;
+}
+
+/* ------------------------------------------------------------ indexed state */
+
+/* Reads the union of "indexed.UNIQUEID" over every tier, under the search
+ * locks.  An unreadable tier is an error, never an empty state (that
+ * would reindex everything into the first tier). */
+static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r)
+{
+    struct xapianlock *xl = NULL;
+    struct xw_dbr *dbr = NULL;
+    struct uidset *set;
+    const char *const *paths;
+    char *key, *val;
+    unsigned n = 0;
+    int r;
+
+    for (size_t i = 0; i < talloc_array_length(ix->known); i++) {
+        if (!strcmp(ix->known[i].uniqueid, uniqueid)) {
+            *set_r = ix->known[i].set;
+            return 0;
+        }
+    }
+    if ((r = xapianlock_begin_search(NULL, ix->userid, &xl)))
+        return r;
+    set = uidset_new(ix);
+    paths = xapianlock_paths(xl);
+    while (paths[n])
+        n++;
+    key = talloc_asprintf(xl, INDEXED_KEY "%s", uniqueid);
+    if (n && !(r = xw_dbr_open(xl, paths, n, &dbr))) {
+        for (unsigned i = 0; i < n && !r; i++) {
+            struct uidset *one;
+            if ((r = xw_dbr_get_metadata(dbr, i, xl, key, &val)))
+                break;
+            if (!*val)
+                continue;
+            if ((r = uidset_parse(xl, val, strlen(val), &one))) {
+                xlog(LOG_ERR, "user %s: %s: metadata %s is corrupt", ix->userid,
+                     paths[i], key);
+                r = IMAP_SEARCH_CORRUPT;
+                break;
+            }
+            uidset_union(set, one);
+        }
+    }
+    xapianlock_end(&xl);
+    if (r) {
+        talloc_free(set);
+        return r;
+    }
+    size_t k = talloc_array_length(ix->known);
+    ix->known = talloc_realloc(ix, ix->known, struct known, k + 1);
+    ix->known[k].uniqueid = talloc_strdup(ix->known, uniqueid);
+    ix->known[k].set = talloc_steal(ix->known, set);
+    *set_r = set;
+    return 0;
+}
+
+/* ------------------------------------------------------------ collecting */
+
+/* Under MAILBOX's shared index lock: the live records not in SET. */
+static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
+                   int queue, uint32_t **uids_r)
+{
+    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, ITER_SKIP_EXPUNGED);
+    const struct index_record *rec;
+    uint32_t *uids = talloc_array(ix, uint32_t, 0);
+    int r;
+
+    while ((rec = mailbox_iter_step(iter))) {
+        if (!(ix->flags & INDEXER_RECHECK) && uidset_contains(set, rec->uid))
+            continue;
+        size_t n = talloc_array_length(uids);
+        uids = talloc_realloc(ix, uids, uint32_t, n + 1);
+        uids[n] = rec->uid;
+        if (queue) {
+            size_t b = talloc_array_length(ix->batch);
+            struct pending *p;
+            ix->batch = talloc_realloc(ix, ix->batch, struct pending, b + 1);
+            p = &ix->batch[b];
+            p->mailbox = talloc_strdup(ix->batch, mailbox_name(mailbox));
+            p->uniqueid = talloc_strdup(ix->batch, mailbox_uniqueid(mailbox));
+            p->path = mailbox_message_path(ix->batch, mailbox, rec->uid);
+            p->uid = rec->uid;
+            memcpy(p->guid, rec->guid, MESSAGE_GUID_SIZE);
+            p->internaldate = rec->internaldate;
+            p->size = rec->size;
+        }
+    }
+    r = mailbox_iter_error(iter);
+    mailbox_iter_done(&iter);
+    if (r) {
+        talloc_free(uids);
+        return r;
+    }
+    *uids_r = uids;
+    return 0;
+}
+
+/* Opens MAILBOX for reading and reads its indexed state. */
+static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **mb_r,
+                        struct uidset **set_r)
+{
+    int r = mailbox_open_irl(name, mb_r);
+
+    if (r)
+        return r;
+    if ((r = read_indexed(ix, mailbox_uniqueid(*mb_r), set_r)))
+        mailbox_close(mb_r);
+    return r;
+}
+
+int indexer_count_pending(struct indexer *ix, const char *name, unsigned long *n_r)
+{
+    struct mailbox *mailbox = NULL;
+    struct uidset *set;
+    uint32_t *uids;
+    int r;
+
+    if ((r = open_mailbox(ix, name, &mailbox, &set)))
+        return r;
+    r = collect(ix, mailbox, set, 0, &uids);
+    mailbox_close(&mailbox);
+    if (!r) {
+        *n_r = talloc_array_length(uids);
+        talloc_free(uids);
+    }
+    return r;
+}
+
+int indexer_mailbox(struct indexer *ix, const char *name)
+{
+    struct mailbox *mailbox = NULL;
+    struct uidset *set;
+    uint32_t *uids = NULL;
+    int r;
+
+    if ((r = open_mailbox(ix, name, &mailbox, &set)))
+        return r;
+    r = collect(ix, mailbox, set, !(ix->flags & INDEXER_AUDIT), &uids);
+    /* The mailbox lock must not be held while the Xapian locks are. */
+    mailbox_close(&mailbox);
+    if (r)
+        return r;
+    ix->stats.mailboxes++;
+    if (ix->flags & INDEXER_AUDIT) {
+        if (talloc_array_length(uids) && ix->audit)
+            ix->audit(ix->audit_rock, name, uids, talloc_array_length(uids));
+        talloc_free(uids);
+        return 0;
+    }
+    talloc_free(uids);
+    while (talloc_array_length(ix->batch) >= ix->batchsize)
+        if ((r = indexer_flush(ix)))
+            return r;
+    return 0;
+}
+
+/* ------------------------------------------------------------ documents */
+
+static const char *const kind_prefix[] = {
+    [MESSAGE_TEXT_FROM] = "F",
+    [MESSAGE_TEXT_TO] = "T",
+    [MESSAGE_TEXT_CC] = "C",
+    [MESSAGE_TEXT_BCC] = "X",
+    [MESSAGE_TEXT_SUBJECT] = "S",
+    [MESSAGE_TEXT_MSGID] = NULL,       /* a boolean term, below */
+    [MESSAGE_TEXT_HEADER] = NULL,      /* not searchable yet */
+    [MESSAGE_TEXT_BODY] = "B",
+    [MESSAGE_TEXT_ATTACHMENT] = "A",
+};
+
+struct docbuild {
+    struct xw_doc *doc;
+    char *from, *subject;      /* the first of each, for the document data */
+    int r;
+};
+
+static int add_text(void *rock, enum message_text_kind kind, const char *text, size_t len)
+{
+    struct docbuild *b = rock;
+    int r = 0;
+
+    if (kind == MESSAGE_TEXT_MSGID) {
+        char *id = talloc_strndup(b->doc, text, len);
+        for (char *p = id; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        r = xw_doc_add_term(b->doc, "M", id);
+        talloc_free(id);
+        return r;
+    }
+    if (kind == MESSAGE_TEXT_FROM && !b->from)
+        b->from = talloc_strndup(b->doc, text, len);
+    if (kind == MESSAGE_TEXT_SUBJECT && !b->subject)
+        b->subject = talloc_strndup(b->doc, text, len);
+    if ((size_t)kind < sizeof kind_prefix / sizeof kind_prefix[0] && kind_prefix[kind])
+        r = xw_doc_add_text(b->doc, kind_prefix[kind], text, len);
+    return r;
+}
+
+/* Builds P's document from BUF.  The data field keeps what a result list
+ * shows, so a search never opens a mailbox. */
+static int build_doc(void *ctx, const struct pending *p, const char *buf, size_t len,
+                     struct xw_doc **doc_r)
+{
+    struct docbuild b = { xw_doc_new(ctx), NULL, NULL, 0 };
+    int64_t date = 0;
+    char hex[41], *data;
+    size_t dlen;
+    int r;
+
+    if (!b.doc)
+        return IMAP_IOERROR;
+    if ((r = message_foreach_text(buf, len, &date, add_text, &b)))
+        return r;
+    if (!date)
+        date = p->internaldate;
+    message_guid_hex(p->guid, hex);
+    data = talloc_asprintf(b.doc, "1%c%s%c%lld%c%s%c%s", 0, hex, 0, (long long)date, 0,
+                           b.from ? b.from : "", 0, b.subject ? b.subject : "");
+    /* talloc_asprintf cannot return the length past the NULs: count it. */
+    dlen = 2 + strlen(hex) + 1;
+    dlen += strlen(data + dlen) + 1;
+    dlen += strlen(data + dlen) + 1;
+    dlen += strlen(data + dlen);
+    if ((r = xw_doc_set_data(b.doc, data, dlen)) ||
+        (r = xw_doc_set_number(b.doc, XW_SLOT_DATE, (double)date)) ||
+        (r = xw_doc_set_number(b.doc, XW_SLOT_SIZE, (double)p->size)))
+        return r;
+    *doc_r = b.doc;
+    return 0;
+}
+
+/* ------------------------------------------------------------ flushing */
+
+/* The new UIDs of each mailbox of the batch, merged with what the
+ * writable database already says (another squatter may have written
+ * since this one read), are set in the same transaction. */
+static int write_state(struct indexer *ix, struct xw_dbw *dbw, const uint8_t *done)
+{
+    void *tmp = talloc_new(NULL);
+    size_t n = talloc_array_length(ix->batch);
+    int r = 0;
+
+    for (size_t i = 0; i < n && !r; i++) {
+        const char *uid = ix->batch[i].uniqueid;
+        struct uidset *set, *known = NULL;
+        char *key, *val;
+        size_t j;
+        /* first pending entry of this mailbox? */
+        for (j = 0; j < i && strcmp(ix->batch[j].uniqueid, uid); j++)
+            ;
+        if (j < i)
+            continue;
+        key = talloc_asprintf(tmp, INDEXED_KEY "%s", uid);
+        if ((r = xw_dbw_get_metadata(dbw, tmp, key, &val)))
+            break;
+        if (!*val)
+            set = uidset_new(tmp);
+        else if (uidset_parse(tmp, val, strlen(val), &set)) {
+            xlog(LOG_ERR, "user %s: metadata %s is corrupt: rewritten", ix->userid, key);
+            set = uidset_new(tmp);
+        }
+        for (j = i; j < n; j++)
+            if (done[j] && !strcmp(ix->batch[j].uniqueid, uid))
+                uidset_add(set, ix->batch[j].uid);
+        r = xw_dbw_set_metadata(dbw, key, uidset_format(tmp, set));
+        /* keep this run's view in step */
+        for (j = 0; j < talloc_array_length(ix->known); j++)
+            if (!strcmp(ix->known[j].uniqueid, uid))
+                known = ix->known[j].set;
+        if (known)
+            uidset_union(known, set);
+    }
+    talloc_free(tmp);
+    return r;
+}
+
+int indexer_flush(struct indexer *ix)
+{
+    size_t n = talloc_array_length(ix->batch);
+    struct xapianlock *xl = NULL;
+    struct xw_dbw *dbw = NULL;
+    uint8_t *done;
+    void *tmp;
+    int r;
+
+    if (!n)
+        return 0;
+    tmp = talloc_new(NULL);
+    done = talloc_zero_array(tmp, uint8_t, n);
+    if ((r = xapianlock_begin_mailbox_update(tmp, ix->userid, &xl)))
+        goto out;
+    if ((r = xw_dbw_open(tmp, xapianlock_write_path(xl), 1, &dbw)) ||
+        (r = xw_dbw_begin(dbw)))
+        goto out;
+    for (size_t i = 0; i < n && !r; i++) {
+        const struct pending *p = &ix->batch[i];
+        char hex[41], *buf;
+        size_t len;
+        int have = 0;
+        struct xw_doc *doc = NULL;
+
+        message_guid_hex(p->guid, hex);
+        if ((r = xw_dbw_has_guid(dbw, hex, &have)))
+            break;
+        if (have) {
+            /* Another copy of the same message: one document per GUID. */
+            ix->stats.copies++;
+            done[i] = 1;
+            continue;
+        }
+        if (read_file(tmp, p->path, &buf, &len) < 0) {
+            if (errno == ENOENT) {
+                /* Expunged and unlinked since it was collected. */
+                ix->stats.skipped++;
+                continue;
+            }
+            xlog_syserr("read", p->path);
+            r = IMAP_IOERROR;
+            break;
+        }
+        r = build_doc(tmp, p, buf, len, &doc);
+        if (!r)
+            r = xw_dbw_put(dbw, hex, doc);
+        if (r) {
+            xlog(LOG_ERR, "user %s: %s UID %u: not indexed: %s", ix->userid, p->mailbox,
+                 p->uid, error_message(r));
+            break;
+        }
+        ix->stats.indexed++;
+        ix->stats.bytes += len;
+        done[i] = 1;
+        talloc_free(doc);
+        talloc_free(buf);
+    }
+    if (!r)
+        r = write_state(ix, dbw, done);
+    fault_point("index.batch.1");
+    if (!r)
+        r = xw_dbw_commit(dbw);
+    else
+        xw_dbw_cancel(dbw);
+    if (!r)
+        r = xw_dbw_close(&dbw);
+    if (!r)
+        ix->stats.batches++;
+out:
+    if (dbw)
+        xw_dbw_close(&dbw);
+    if (xl)
+        xapianlock_end(&xl);
+    talloc_free(tmp);
+    /* The batch is spent either way: on error the state was not written,
+     * so the next run collects the same messages again. */
+    talloc_free(ix->batch);
+    ix->batch = talloc_array(ix, struct pending, 0);
+    return r;
+}
+
+int indexer_end(struct indexer **ixp)
+{
+    int r = 0;
+
+    if (*ixp) {
+        if (!((*ixp)->flags & INDEXER_AUDIT))
+            r = indexer_flush(*ixp);
+        talloc_free(*ixp);
+        *ixp = NULL;
+    }
+    return r;
+}

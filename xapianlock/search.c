@@ -1,0 +1,459 @@
+/* search.c - the search API (include/xapiary/search.h).
+ *
+ * Order of a run (docs/LOCKING.md): the GUID db read transaction first,
+ * then the Xapian namelock (SHARED) and the xapianactive READ lock; every
+ * tier is opened as one database, the query runs once, and each matching
+ * GUID becomes its live locations through the GUID db and mailboxes.db.
+ * A document may sit in several tiers until they are compacted together,
+ * so hits are made unique by GUID. */
+#include <config.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
+#include "xapiary/search.h"
+#include "common/mboxname.h"
+#include "common/xlog.h"
+#include "cwrap/xapian_wrap.h"
+#include "mailbox/guiddb.h"
+#include "mailbox/message.h"
+#include "xapianlock/query.h"
+#include "xapianlock/xapianlock-private.h"
+
+struct search_session {
+    char *userid;
+    /* uniqueid -> mailbox name (or "" when gone), for this session */
+    GHashTable *names;
+};
+
+struct search_query {
+    struct query *q;
+};
+
+static int session_destroy(struct search_session *ss)
+{
+    g_hash_table_destroy(ss->names);
+    return 0;
+}
+
+int search_open(void *ctx, const char *userid, struct search_session **ss_r)
+{
+    struct search_session *ss;
+    struct mboxlist_entry *e = NULL;
+    char *inbox;
+    int r;
+
+    *ss_r = NULL;
+    if (mboxname_userid_validate(userid))
+        return IMAP_MAILBOX_BADNAME;
+    inbox = talloc_asprintf(NULL, "user.%s", userid);
+    r = mboxlist_lookup(inbox, inbox, &e);
+    talloc_free(inbox);
+    if (r)
+        return r;
+    ss = talloc_zero(ctx, struct search_session);
+    ss->userid = talloc_strdup(ss, userid);
+    ss->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    talloc_set_destructor(ss, session_destroy);
+    *ss_r = ss;
+    return 0;
+}
+
+void search_close(struct search_session **ssp)
+{
+    talloc_free(*ssp);
+    *ssp = NULL;
+}
+
+/* ------------------------------------------------------------ query -> Xapian */
+
+static const char *const all_prefixes[] = { "F", "T", "C", "X", "S", "B", "A" };
+
+struct translate {
+    void *ctx;
+    struct guiddb *gdb;
+    const char *userid;
+    int r;
+};
+
+static int add_guid_term(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE])
+{
+    struct xw_query ***terms = rock;
+    size_t n = talloc_array_length(*terms);
+    char hex[41];
+
+    message_guid_hex(guid, hex);
+    *terms = talloc_realloc(NULL, *terms, struct xw_query *, n + 1);
+    (*terms)[n] = xw_query_term(*terms, "Q", hex);
+    return (*terms)[n] ? 0 : IMAP_IOERROR;
+}
+
+/* mailbox:NAME is the messages with a live copy in NAME: their GUIDs. */
+static struct xw_query *mailbox_query(struct translate *t, const char *name)
+{
+    struct mboxlist_entry *e = NULL;
+    struct xw_query **terms, *q;
+    int r;
+
+    if (mboxname_validate(name) || mboxlist_lookup(t->ctx, name, &e))
+        return xw_query_none(t->ctx);        /* no such mailbox: no match */
+    terms = talloc_array(NULL, struct xw_query *, 0);
+    if ((r = guiddb_foreach_guid(t->gdb, e->uniqueid, add_guid_term, &terms))) {
+        t->r = r;
+        talloc_free(terms);
+        return NULL;
+    }
+    q = talloc_array_length(terms)
+        ? xw_query_combine(t->ctx, XW_OR, terms, (unsigned)talloc_array_length(terms))
+        : xw_query_none(t->ctx);
+    talloc_free(terms);
+    return q;
+}
+
+static struct xw_query *match_query(struct translate *t, const struct query *q)
+{
+    static const char *const one[QF_COUNT] = {
+        [QF_FROM] = "F", [QF_TO] = "T", [QF_CC] = "C", [QF_BCC] = "X",
+        [QF_SUBJECT] = "S", [QF_BODY] = "B", [QF_ATTACHMENT] = "A",
+    };
+    int flags = (q->phrase ? XW_PHRASE : 0) | (q->prefix ? XW_WILDCARD : 0);
+
+    if (q->field == QF_ID) {
+        /* Message-IDs are stored without <> and lower-cased. */
+        char *id = talloc_strdup(t->ctx, q->text), *p;
+        size_t n;
+        while (*id == '<')
+            id++;
+        n = strlen(id);
+        while (n && id[n - 1] == '>')
+            id[--n] = 0;
+        for (p = id; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        return xw_query_term(t->ctx, "M", id);
+    }
+    if (q->field == QF_ALL)
+        return xw_query_text(t->ctx, all_prefixes,
+                             sizeof all_prefixes / sizeof all_prefixes[0], q->text, flags);
+    return xw_query_text(t->ctx, &one[q->field], 1, q->text, flags);
+}
+
+static struct xw_query *translate(struct translate *t, const struct query *q)
+{
+    size_t n = q->sub ? talloc_array_length(q->sub) : 0;
+    struct xw_query **subs, *res;
+
+    switch (q->op) {
+    case QOP_MATCH:
+        return match_query(t, q);
+    case QOP_DATE:
+        /* [from, to) in whole seconds: the range is inclusive. */
+        return xw_query_range(t->ctx, XW_SLOT_DATE, q->from < 0 ? NAN : (double)q->from,
+                              q->to < 0 ? NAN : (double)(q->to - 1));
+    case QOP_MAILBOX:
+        return mailbox_query(t, q->mailbox);
+    case QOP_ALL:
+        return xw_query_all(t->ctx);
+    case QOP_NOT: {
+        struct xw_query *pair[2] = { xw_query_all(t->ctx), translate(t, q->sub[0]) };
+        if (!pair[1])
+            return NULL;
+        return xw_query_combine(t->ctx, XW_AND_NOT, pair, 2);
+    }
+    case QOP_AND:
+    case QOP_OR:
+        subs = talloc_array(NULL, struct xw_query *, n);
+        for (size_t i = 0; i < n; i++) {
+            if (!(subs[i] = translate(t, q->sub[i]))) {
+                talloc_free(subs);
+                return NULL;
+            }
+        }
+        res = xw_query_combine(t->ctx, q->op == QOP_AND ? XW_AND : XW_OR, subs,
+                               (unsigned)n);
+        talloc_free(subs);
+        return res;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ hits */
+
+struct collect {
+    struct search_session *ss;
+    struct guiddb *gdb;
+    struct search_hit *hits;      /* talloc array: every live location */
+    GHashTable *seen;             /* GUIDs already expanded */
+    /* the document being expanded */
+    const char *guidhex, *from, *subject;
+    int64_t date;
+    int r;
+};
+
+/* The name of the mailbox UNIQUEID now, or NULL when it is gone. */
+static const char *mailbox_name_of(struct search_session *ss, const char *uniqueid)
+{
+    const char *name = g_hash_table_lookup(ss->names, uniqueid);
+    struct mboxlist_entry *e = NULL;
+
+    if (!name) {
+        name = mboxlist_lookup_by_uniqueid(NULL, uniqueid, &e) ? "" : e->name;
+        g_hash_table_insert(ss->names, g_strdup(uniqueid), g_strdup(name));
+        talloc_free(e);
+        name = g_hash_table_lookup(ss->names, uniqueid);
+    }
+    return *name ? name : NULL;
+}
+
+static int add_location(void *rock, const char *uniqueid, uint32_t uid)
+{
+    struct collect *c = rock;
+    const char *name = mailbox_name_of(c->ss, uniqueid);
+    size_t n = talloc_array_length(c->hits);
+    struct search_hit *h;
+
+    if (!name)
+        return 0;
+    c->hits = talloc_realloc(c->ss, c->hits, struct search_hit, n + 1);
+    h = &c->hits[n];
+    h->mailbox = talloc_strdup(c->hits, name);
+    h->uid = uid;
+    h->guid = talloc_strdup(c->hits, c->guidhex);
+    h->date = c->date;
+    h->from = talloc_strdup(c->hits, c->from);
+    h->subject = talloc_strdup(c->hits, c->subject);
+    return 0;
+}
+
+static int hex_to_guid(const char *hex, uint8_t guid[MESSAGE_GUID_SIZE])
+{
+    for (int i = 0; i < MESSAGE_GUID_SIZE; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        guid[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* Document data: "1\0GUIDHEX\0DATE\0FROM\0SUBJECT" (docs/FORMAT.md). */
+static int on_hit(void *rock, const char *data, size_t len)
+{
+    struct collect *c = rock;
+    const char *f[5] = { 0 };
+    const char *p = data, *end = data + len;
+    char *copy;
+    uint8_t guid[MESSAGE_GUID_SIZE];
+    int k = 0;
+
+    /* The fields are NUL-separated; a copy NUL-terminates the last one. */
+    copy = talloc_array(NULL, char, len + 1);
+    memcpy(copy, data, len);
+    copy[len] = 0;
+    for (p = copy, end = copy + len; k < 5 && p <= end; k++) {
+        f[k] = p;
+        p += strlen(p) + 1;
+    }
+    if (k < 5 || strcmp(f[0], "1") || strlen(f[1]) != 40 || hex_to_guid(f[1], guid)) {
+        xlog(LOG_ERR, "user %s: a search document has data of an unknown form",
+             c->ss->userid);
+        talloc_free(copy);
+        return IMAP_SEARCH_CORRUPT;
+    }
+    if (!g_hash_table_contains(c->seen, f[1])) {
+        g_hash_table_add(c->seen, g_strdup(f[1]));
+        c->guidhex = f[1];
+        c->date = strtoll(f[2], NULL, 10);
+        c->from = f[3];
+        c->subject = f[4];
+        c->r = guiddb_lookup(c->gdb, guid, add_location, c);
+    }
+    talloc_free(copy);
+    return c->r;
+}
+
+/* ------------------------------------------------------------ running */
+
+static int run(struct search_session *ss, const struct query *q,
+               const struct search_options *opts, struct search_result **res_r)
+{
+    static const struct search_options defaults = { SEARCH_SORT_DATE_DESC, 0, 0 };
+    void *tmp = talloc_new(NULL);
+    struct guiddb *gdb = NULL;
+    struct xapianlock *xl = NULL;
+    struct xw_dbr *dbr = NULL;
+    struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), NULL,
+                         NULL, NULL, NULL, 0, 0 };
+    struct search_result *res;
+    const char *const *paths;
+    unsigned n = 0;
+    int r, sort;
+
+    if (!opts)
+        opts = &defaults;
+    *res_r = NULL;
+    r = guiddb_open(tmp, ss->userid, 0, &gdb);
+    if (r == IMAP_NOTFOUND) {
+        r = 0;                     /* no mail was ever appended: no hits */
+        goto done;
+    }
+    if (r || (r = guiddb_begin(gdb, 0)))
+        goto out;
+    if ((r = xapianlock_begin_search(tmp, ss->userid, &xl)))
+        goto out;
+    paths = xapianlock_paths(xl);
+    while (paths[n])
+        n++;
+    if (n) {
+        struct translate t = { tmp, gdb, ss->userid, 0 };
+        struct xw_query *xq = translate(&t, q);
+        if (t.r) {
+            r = t.r;
+            goto out;
+        }
+        if ((r = xw_dbr_open(tmp, paths, n, &dbr)))
+            goto out;
+        sort = opts->sort == SEARCH_SORT_DATE_ASC ? XW_SORT_DATE_ASC :
+               opts->sort == SEARCH_SORT_RELEVANCE ? XW_SORT_RELEVANCE : XW_SORT_DATE_DESC;
+        c.gdb = gdb;
+        c.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        /* Every document: offset and limit count live locations, which
+         * only the GUID db knows. */
+        r = xw_dbr_search(dbr, xq, sort, 0, 0, on_hit, &c);
+        g_hash_table_destroy(c.seen);
+        if (r)
+            goto out;
+    }
+done:
+    res = talloc_zero(ss, struct search_result);
+    res->total = talloc_array_length(c.hits);
+    {
+        size_t from = opts->offset < res->total ? opts->offset : res->total;
+        size_t count = res->total - from;
+        if (opts->limit && opts->limit < count)
+            count = opts->limit;
+        res->hits = talloc_array(res, struct search_hit, count);
+        for (size_t i = 0; i < count; i++)
+            res->hits[i] = c.hits[from + i];
+        res->nhits = count;
+    }
+    /* The strings were allocated under c.hits; keep them with the result. */
+    talloc_steal(res, c.hits);
+    *res_r = res;
+    c.hits = NULL;
+out:
+    talloc_free(c.hits);
+    if (xl)
+        xapianlock_end(&xl);
+    if (gdb) {
+        guiddb_abort(gdb);
+        guiddb_close(&gdb);
+    }
+    talloc_free(tmp);
+    return r;
+}
+
+int search_run(struct search_session *ss, const char *query,
+               const struct search_options *opts, struct search_result **res_r,
+               char **err_r)
+{
+    struct query *q = NULL;
+    char *err = NULL;
+    int r = query_parse(ss, query, &q, &err);
+
+    if (err_r)
+        *err_r = err;
+    *res_r = NULL;
+    if (r)
+        return r;
+    r = run(ss, q, opts, res_r);
+    talloc_free(q);
+    return r;
+}
+
+int search_run_query(struct search_session *ss, const struct search_query *q,
+                     const struct search_options *opts, struct search_result **res_r)
+{
+    *res_r = NULL;
+    if (!q || !q->q)
+        return IMAP_INVALID_ARGUMENT;
+    return run(ss, q->q, opts, res_r);
+}
+
+/* ------------------------------------------------------------ builders */
+
+static struct search_query *wrap(void *ctx, struct query *q)
+{
+    struct search_query *sq = talloc_zero(ctx, struct search_query);
+
+    sq->q = talloc_steal(sq, q);
+    return sq;
+}
+
+int search_query_parse(void *ctx, const char *query, struct search_query **q_r,
+                       char **err_r)
+{
+    struct query *q = NULL;
+    int r = query_parse(ctx, query, &q, err_r);
+
+    *q_r = r ? NULL : wrap(ctx, q);
+    return r;
+}
+
+/* The public field enum matches query_field's first members. */
+struct search_query *search_query_words(void *ctx, enum search_field field, const char *text)
+{
+    return wrap(ctx, query_new_match(NULL, (enum query_field)field, text, 0, 0));
+}
+
+struct search_query *search_query_phrase(void *ctx, enum search_field field, const char *text)
+{
+    return wrap(ctx, query_new_match(NULL, (enum query_field)field, text, 1, 0));
+}
+
+static struct search_query *combine(void *ctx, enum query_op op, struct search_query **qs,
+                                    unsigned n)
+{
+    struct query **subs = talloc_array(NULL, struct query *, n);
+    struct search_query *res;
+
+    for (unsigned i = 0; i < n; i++)
+        subs[i] = qs[i]->q;
+    res = wrap(ctx, query_new_bool(NULL, op, subs, n));
+    talloc_free(subs);
+    for (unsigned i = 0; i < n; i++)
+        talloc_free(qs[i]);       /* the parts now belong to the compound */
+    return res;
+}
+
+struct search_query *search_query_and(void *ctx, struct search_query **qs, unsigned n)
+{
+    return combine(ctx, QOP_AND, qs, n);
+}
+
+struct search_query *search_query_or(void *ctx, struct search_query **qs, unsigned n)
+{
+    return combine(ctx, QOP_OR, qs, n);
+}
+
+struct search_query *search_query_not(void *ctx, struct search_query *q)
+{
+    return combine(ctx, QOP_NOT, &q, 1);
+}
+
+struct search_query *search_query_date(void *ctx, int64_t from, int64_t to)
+{
+    return wrap(ctx, query_new_date(NULL, from, to));
+}
+
+struct search_query *search_query_mailbox(void *ctx, const char *mailbox)
+{
+    return wrap(ctx, query_new_mailbox(NULL, mailbox));
+}
