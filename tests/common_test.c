@@ -61,6 +61,9 @@ START_TEST(config_every_key)
     ck_assert_int_eq(config_syslog(cfg), 1);
     ck_assert_uint_eq(config_npartitions(cfg), 2);
     ck_assert_str_eq(config_partition_name(cfg, 1), "big_2");
+    ck_assert_str_eq(config_tiers(cfg)[0], "t1");
+    ck_assert_str_eq(config_tiers(cfg)[1], "t2");
+    ck_assert_ptr_null(config_tiers(cfg)[2]);
     talloc_free(cfg);
 }
 END_TEST
