@@ -164,15 +164,37 @@ static int looks_like_message(const char *buf, size_t len)
     return i > 0 && i < len && buf[i] == ':';
 }
 
-static int is_mbox_file(const char *path)
-{
-    char head[5];
-    FILE *f = fopen(path, "rb");
-    int yes = f && fread(head, 1, 5, f) == 5 && !memcmp(head, "From ", 5);
+/* What a loose file in a mail directory is. */
+enum filekind { FILE_OTHER, FILE_MESSAGE, FILE_MBOX };
 
-    if (f)
-        fclose(f);
-    return yes;
+/* A message, possibly behind one mbox "From " line (skipped: *SKIP_R is
+ * its length), or an mbox of several messages, or something else. */
+static enum filekind classify(const char *buf, size_t len, size_t *skip_r)
+{
+    const char *nl;
+
+    *skip_r = 0;
+    if (len >= 5 && !memcmp(buf, "From ", 5)) {
+        if (memmem(buf, len, "\nFrom ", 6))
+            return FILE_MBOX;
+        if (!(nl = memchr(buf, '\n', len)))
+            return FILE_OTHER;
+        *skip_r = (size_t)(nl + 1 - buf);
+    }
+    return looks_like_message(buf + *skip_r, len - *skip_r) ? FILE_MESSAGE : FILE_OTHER;
+}
+
+static enum filekind classify_path(const char *path)
+{
+    enum filekind k = FILE_OTHER;
+    size_t len, skip;
+    char *buf;
+
+    if (read_file(NULL, path, &buf, &len) == 0) {
+        k = classify(buf, len, &skip);
+        talloc_free(buf);
+    }
+    return k;
 }
 
 /* Appends the message files of DIR; LOOSE: DIR is a plain directory of
@@ -186,8 +208,8 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
     for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
         char *path = talloc_asprintf(tmp, "%s/%s", dir, files[i]);
         struct stat st;
+        size_t len, skip = 0;
         char *buf;
-        size_t len;
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
             continue;
         if (read_file(tmp, path, &buf, &len) < 0) {
@@ -195,13 +217,14 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
             im->failed++;
             continue;
         }
-        if (loose && (!looks_like_message(buf, len) || !strncmp(buf, "From ", 5))) {
+        if (loose && classify(buf, len, &skip) != FILE_MESSAGE) {
+            /* mbox files become child mailboxes (import -r) */
             if (im->verbose)
                 fprintf(stderr, "mbctl: %s: not a message file: skipped\n", path);
             talloc_free(buf);
             continue;
         }
-        r = importer_add(im, buf, len, (int64_t)st.st_mtime,
+        r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime,
                          maildir_flags(files[i]), path);
         if (r == IMAP_MESSAGE_BADHEADER)
             r = 0;     /* counted and reported; go on with the rest */
@@ -229,15 +252,9 @@ static int has_loose_messages(void *ctx, const char *dir)
 
     for (size_t i = 0; i < talloc_array_length(files); i++) {
         char *path = talloc_asprintf(ctx, "%s/%s", dir, files[i]);
-        char head[256];
         struct stat st;
-        FILE *f;
-        size_t n;
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb")))
-            continue;
-        n = fread(head, 1, sizeof head, f);
-        fclose(f);
-        if (looks_like_message(head, n) && strncmp(head, "From ", 5))
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            classify_path(path) == FILE_MESSAGE)
             return 1;
     }
     return 0;
@@ -334,12 +351,15 @@ static int import_one(const char *name, const char *path, int verbose,
     if ((r = importer_open(&im)))
         return r;
     if (S_ISDIR(st.st_mode)) {
+        /* A Maildir, and loose message files beside cur/ and new/ (some
+         * tools leave them there), or a plain directory of messages. */
         void *tmp = talloc_new(NULL);
-        if (is_maildir(path))
+        int maildir = is_maildir(path), loose = has_loose_messages(tmp, path);
+        if (maildir)
             r = import_maildir(&im, path);
-        else if (has_loose_messages(tmp, path))
+        if (loose && !r)
             r = import_files(&im, tmp, path, 1);
-        else {
+        if (!maildir && !loose) {
             fprintf(stderr, "mbctl: %s: neither a Maildir (no cur/ or new/) nor a "
                     "directory of message files; use -r for a tree\n", path);
             r = IMAP_MAILBOX_BADFORMAT;
@@ -379,7 +399,7 @@ static int import_tree(void *ctx, const char *name, const char *path, int verbos
         if (stat(sub, &st) < 0)
             continue;
         /* Loose message files were imported into NAME above. */
-        if (S_ISREG(st.st_mode) && !is_mbox_file(sub))
+        if (S_ISREG(st.st_mode) && classify_path(sub) != FILE_MBOX)
             continue;
         child = talloc_asprintf(ctx, "%s.%s", name, e);
         if (mboxname_validate(child)) {
