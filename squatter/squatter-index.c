@@ -137,10 +137,18 @@ static int index_user(const struct squatter_opts *o, const char *userid,
         p.done = indexer_stats(ix)->indexed + indexer_stats(ix)->copies;
         print_progress(&p, userid, 0);
     }
-    r = indexer_end(&ix);
+    r = o->mode == SQ_AUDIT ? 0 : indexer_flush(ix);
     if (r && !ret)
         ret = cli_error(userid, r, "the last batch was not indexed");
+    p.done = indexer_stats(ix)->indexed + indexer_stats(ix)->copies;
     print_progress(&p, userid, 1);
+    if (o->verbose && o->mode != SQ_AUDIT) {
+        const struct indexer_stats *st = indexer_stats(ix);
+        fprintf(stderr, "squatter: %s: %lu indexed (%.1f MB), %lu already indexed "
+                "(copies), %lu vanished, %lu batches\n", userid, st->indexed,
+                (double)st->bytes / 1e6, st->copies, st->skipped, st->batches);
+    }
+    indexer_end(&ix);
     talloc_free(tmp);
     return ret;
 }

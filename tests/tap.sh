@@ -6,6 +6,8 @@ set -u
 : "${top_builddir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_srcdir:=$top_builddir}"
 MBCTL="$top_builddir/mbctl"
+SQUATTER="$top_builddir/tools/squatter"
+XSEARCH="$top_builddir/xsearch"
 
 _tap_n=0
 _tap_failed=0
@@ -17,6 +19,7 @@ cat > "$T/xapiary.conf" <<CONF
 configdirectory: $T/conf
 partition-default: $T/spool
 t1searchpartition-default: $T/search
+defaultsearchtier: t1
 CONF
 export XAPIARY_CONFIG="$T/xapiary.conf"
 

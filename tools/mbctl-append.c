@@ -487,7 +487,15 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     cli_set_verbose(ctx->verbose);
     tmp = talloc_new(NULL);
     if (recursive) {
+        /* The root exists even when PATH holds only folders, so that the
+         * tree has its parent (a user's INBOX above all). */
+        struct importer root = { .name = argv[optind] };
         int found;
+        if ((r = importer_open(&root))) {
+            talloc_free(tmp);
+            return cli_exit_code(r);
+        }
+        mailbox_close(&root.mailbox);
         r = import_maildirpp(tmp, argv[optind], argv[optind + 1], ctx->verbose,
                              &total, &found);
         if (is_maildir(argv[optind + 1]) && found) {

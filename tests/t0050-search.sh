@@ -1,0 +1,143 @@
+#!/bin/sh
+# squatter and xsearch on real mail: known answers, expunge, copies,
+# batches, audit, users kept apart, concurrent indexing and searching,
+# unreadable tiers.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
+
+CORPUS="${XAPIARY_CORPUS:-$top_srcdir/../shared/corpus}/notmuch"
+
+# count QUERY WANT: xsearch --count for user nm
+count() {
+    local got
+    got=$("$XSEARCH" -u nm --count "$1" 2> "$T/err")
+    if [ "$got" = "$2" ]; then pass "count '$1' = $2"; else fail "count '$1' = $2" "got '$got' $(cat "$T/err")"; fi
+}
+
+if [ -d "$CORPUS" ]; then
+    expect_exit 0 "import the corpus" "$MBCTL" import -r user.nm "$CORPUS"
+    expect_exit 0 "squatter -v indexes user nm" "$SQUATTER" -v -u nm
+    expect_grep "msgs/s" "$T/err" "-v prints progress with a rate"
+    expect_grep "done" "$T/err" "-v prints a final line"
+
+    # Known answers: the number of files notmuch 0.37 (`notmuch count
+    # --output=files`) reports for the same query on the same corpus.
+    # notmuch's to: covers To and Cc, hence the OR.
+    count 'from:alice' 16
+    count 'from:"Carl Worth"' 12
+    count 'from:keithp@keithp.com' 8
+    count 'subject:notmuch' 59
+    count 'subject:"[notmuch]"' 59
+    count 'from:carl AND subject:notmuch' 12
+    count 'to:notmuch@notmuchmail.org OR cc:notmuch@notmuchmail.org' 60
+    count 'date:2009-11-17..2009-11-18' 52
+    count 'date:2009-11-18' 30
+    count 'id:877h1wv7mg.fsf@inf-8657.int-evry.fr' 1
+    count 'id:<877h1wv7mg.fsf@inf-8657.int-evry.fr>' 1
+    count 'attachment:pdf' 1
+    count 'body:parse*' 3
+    count 'body:"the quick brown fox"' 0
+    count 'mailbox:user.nm.lkml' 210
+    # a decoded encoded-word subject
+    count 'subject:accentué' 1
+
+    expect_exit 0 "audit after a full run" "$SQUATTER" -A -u nm
+    [ -s "$T/out" ] && fail "audit is silent after a full run" "$(cat "$T/out")" \
+                    || pass "audit is silent after a full run"
+    expect_exit 0 "a second run" "$SQUATTER" -v -u nm
+    expect_grep " 0 messages" "$T/err" "a second run indexes nothing"
+
+    # --json and expunge: gone from results at once, no reindex needed
+    expect_exit 0 "xsearch --json" "$XSEARCH" -u nm --json id:877h1wv7mg.fsf@inf-8657.int-evry.fr
+    mb=$(sed -n 's/.*"mailbox": "\(.*\)".*/\1/p' "$T/out")
+    uid=$(sed -n 's/.*"uid": \([0-9]*\).*/\1/p' "$T/out")
+    expect_grep '"subject": "Essai accentu' "$T/out" "--json has the decoded subject"
+    expect_grep '"from": "Olivier Berger' "$T/out" "--json has from"
+    expect_exit 0 "expunge the hit" "$MBCTL" expunge "$mb" "$uid"
+    count 'id:877h1wv7mg.fsf@inf-8657.int-evry.fr' 0
+
+    # a copy in a second folder: one document, two locations
+    f=$(ls "$CORPUS/lkml/cur" | head -1)
+    expect_exit 0 "create a second folder" "$MBCTL" create user.nm.copy
+    expect_exit 0 "append a copy" "$MBCTL" append user.nm.copy "$CORPUS/lkml/cur/$f"
+    expect_exit 0 "index the copy" "$SQUATTER" -v -u nm
+    expect_grep "0 indexed .* 1 already indexed" "$T/err" "the copy was not indexed again"
+    id=$(sed -n 's/^Message-I[Dd]: *<\(.*\)>.*/\1/p' "$CORPUS/lkml/cur/$f" | head -1)
+    count "id:$id" 2
+    expect_exit 0 "both locations" "$XSEARCH" -u nm --json "id:$id"
+    [ "$(grep -c '"guid"' "$T/out")" -eq 2 ] && [ "$(grep '"guid"' "$T/out" | sort -u | wc -l)" -eq 1 ] \
+        && pass "two locations share one GUID" || fail "two locations share one GUID" "$(cat "$T/out")"
+
+    # users never see each other's mail
+    expect_exit 0 "create user.other" "$MBCTL" create user.other
+    printf 'From: o@example.com\nSubject: zanzibarian secret\n\nonly for other\n' > "$T/o"
+    expect_exit 0 "append to other" "$MBCTL" append user.other "$T/o"
+    expect_exit 0 "index other" "$SQUATTER" -u other
+    count 'zanzibarian' 0
+    got=$("$XSEARCH" -u other --count 'subject:notmuch')
+    [ "$got" = 0 ] && pass "other does not see nm's mail" || fail "other sees nm's mail: $got"
+    got=$("$XSEARCH" -u other --count 'zanzibarian')
+    [ "$got" = 1 ] && pass "other sees its own" || fail "other sees its own: $got"
+else
+    pass "# SKIP corpus not found"
+fi
+
+# 65 messages with search_batchsize 20: one plain run indexes all
+echo "search_batchsize: 20" >> "$XAPIARY_CONFIG"
+expect_exit 0 "create user.b" "$MBCTL" create user.b
+i=1
+while [ $i -le 65 ]; do
+    printf 'From: b%d@example.com\nSubject: batch message %d\nMessage-ID: <b%d@example.com>\n\nbatchword %d\n' \
+        $i $i $i $i > "$T/b$i"
+    i=$((i + 1))
+done
+(cd "$T" && "$MBCTL" append user.b $(i=1; while [ $i -le 65 ]; do echo b$i; i=$((i + 1)); done) > /dev/null)
+expect_exit 0 "squatter with batches of 20" "$SQUATTER" -v -u b
+got=$("$XSEARCH" -u b --count batchword)
+[ "$got" = 65 ] && pass "all 65 indexed in one run" || fail "all 65 indexed in one run: $got"
+expect_exit 0 "audit" "$SQUATTER" -A -u b
+[ -s "$T/out" ] && fail "audit silent" "$(cat "$T/out")" || pass "audit silent"
+# messages left out: the audit names exactly them
+(cd "$T" && "$MBCTL" append user.b b1 b2 b3 > /dev/null)
+expect_exit 0 "audit with three unindexed" "$SQUATTER" -A -u b
+expect_grep "^Unindexed message(s) in user.b: 66 67 68$" "$T/out" "audit names exactly UIDs 66 67 68"
+expect_exit 0 "squatter user.b (by mailbox)" "$SQUATTER" user.b
+got=$("$XSEARCH" -u b --count batchword)
+[ "$got" = 68 ] && pass "68 after the incremental run" || fail "68 after the incremental run: $got"
+
+# concurrent indexing and searching in separate processes: no errors
+(
+    n=0
+    while [ $n -lt 15 ]; do
+        "$MBCTL" append user.b "$T/b5" > /dev/null || exit 1
+        "$SQUATTER" -u b 2>> "$T/sq.err" || exit 1
+        n=$((n + 1))
+    done
+) &
+writer=$!
+errs=0
+n=0
+while [ $n -lt 40 ]; do
+    "$XSEARCH" -u b --count batchword > /dev/null 2>> "$T/xs.err" || errs=$((errs + 1))
+    n=$((n + 1))
+done
+wait $writer && pass "appending and indexing while searching" || fail "writer failed" "$(cat "$T/sq.err")"
+[ $errs -eq 0 ] && pass "40 searches during indexing, no error" || fail "$errs searches failed" "$(cat "$T/xs.err")"
+
+# an unreadable tier is an error, never an empty result
+active=$(find "$T/conf/user" -path '*user/b/xapianactive')
+cp "$active" "$T/active.save"
+printf 'garbage here\n' > "$active"
+expect_exit 65 "corrupt xapianactive is an error" "$XSEARCH" -u b --count batchword
+expect_grep "xapianactive" "$T/err" "the error names xapianactive"
+printf 'nosuchtier:1\n' > "$active"
+expect_exit 78 "an unknown tier is an error (EX_CONFIG)" "$XSEARCH" -u b --count batchword
+expect_grep "nosuchtier" "$T/err" "the error names the tier"
+cp "$T/active.save" "$active"
+db=$(find "$T/search" -type d -name 'xapian.*' -path '*user/b/*' | head -1)
+for f in "$db"/*.glass; do printf 'garbage' | dd of="$f" bs=1 seek=0 conv=notrunc 2>/dev/null; done
+"$XSEARCH" -u b --count batchword > "$T/out" 2> "$T/err"; rc=$?
+[ $rc -ne 0 ] && pass "a corrupt database is an error (exit $rc)" || fail "corrupt database gave $(cat "$T/out")"
+expect_exit 64 "a syntax error" "$XSEARCH" -u b 'subject:(unclosed'
+expect_grep "position" "$T/err" "the syntax error names the position"
+
+done_testing
