@@ -104,6 +104,27 @@ expect_exit 0 "squatter user.b (by mailbox)" "$SQUATTER" user.b
 got=$("$XSEARCH" -u b --count batchword)
 [ "$got" = 68 ] && pass "68 after the incremental run" || fail "68 after the incremental run: $got"
 
+# -l lists the files of the active databases, absolute paths
+expect_exit 0 "squatter -l" "$SQUATTER" -l -u b
+expect_grep "^/.*/xapian\.[0-9]*/iamglass$" "$T/out" "-l lists iamglass by absolute path"
+
+# -Z finds what Xapian lacks even when the indexed state claims it
+expect_exit 0 "squatter -Z on a complete index" "$SQUATTER" -Z -v -u b
+expect_grep " 0 indexed" "$T/err" "-Z on a complete index indexes nothing"
+
+# -R: rolling mode follows the sync log; SIGTERM stops it cleanly
+"$SQUATTER" -R -d > "$T/roll.out" 2> "$T/roll.err" &
+roller=$!
+printf 'From: r@example.com\nSubject: rolling\n\nquokkarolling\n' > "$T/r"
+"$MBCTL" append user.b "$T/r" > /dev/null
+n=0
+while [ "$("$XSEARCH" -u b --count quokkarolling)" != 1 ] && [ $n -lt 100 ]; do
+    sleep 0.1; n=$((n + 1))
+done
+[ $n -lt 100 ] && pass "-R indexed a new append" || fail "-R did not index" "$(cat "$T/roll.err")"
+kill -TERM $roller
+wait $roller && pass "-R exits 0 on SIGTERM" || fail "-R exit status" "$(cat "$T/roll.err")"
+
 # concurrent indexing and searching in separate processes: no errors
 (
     n=0
@@ -134,7 +155,9 @@ expect_exit 78 "an unknown tier is an error (EX_CONFIG)" "$XSEARCH" -u b --count
 expect_grep "nosuchtier" "$T/err" "the error names the tier"
 cp "$T/active.save" "$active"
 db=$(find "$T/search" -type d -name 'xapian.*' -path '*user/b/*' | head -1)
-for f in "$db"/*.glass; do printf 'garbage' | dd of="$f" bs=1 seek=0 conv=notrunc 2>/dev/null; done
+# every byte of the posting lists replaced by garbage of the same size
+f="$db/postlist.glass"
+head -c "$(wc -c < "$f")" /dev/urandom > "$f.x" && mv "$f.x" "$f"
 "$XSEARCH" -u b --count batchword > "$T/out" 2> "$T/err"; rc=$?
 [ $rc -ne 0 ] && pass "a corrupt database is an error (exit $rc)" || fail "corrupt database gave $(cat "$T/out")"
 expect_exit 64 "a syntax error" "$XSEARCH" -u b 'subject:(unclosed'
