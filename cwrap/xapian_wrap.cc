@@ -1,2 +1,750 @@
-// xapian_wrap.cc - placeholder; written by the search-tiers issue.
+// xapian_wrap.cc - the C face of Xapian; see xapian_wrap.h for the contract
+// and docs/FORMAT.md "Xapian document schema" for the terms.
+//
+// Shape of every exported function: the body runs inside try { } and every
+// exception is turned into an IMAP_* code by failed() (the "rethrow in one
+// place" idiom), which also logs it naming the database.  Nothing may
+// escape into C: unwinding through C frames is undefined behaviour.
+//
+// Each object is a small talloc'd C struct holding one new'd C++ object;
+// the talloc destructor deletes it, so freeing any talloc parent releases
+// the Xapian state (file descriptors, locks) too.
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <talloc.h>
+#include <xapian.h>
+
 #include "cwrap/xapian_wrap.h"
+#include "xapiary/xapiary.h"
+extern "C" {
+#include "common/xlog.h"   // a C header without its own extern "C"
+}
+
+namespace {
+
+// ------------------------------------------------------------------ errors
+
+// Must be called from inside a catch block: rethrows the exception being
+// handled to classify it.  WHERE is the database path (or another object
+// name) so that the log line says which tier failed.
+int failed(const char *fn, const char *where) noexcept
+{
+    if (!where)
+        where = "-";
+    try {
+        throw;
+    } catch (const Xapian::DatabaseLockError &e) {
+        xlog(LOG_ERR, "%s: %s: database locked: %s", fn, where, e.get_msg().c_str());
+        return IMAP_MAILBOX_LOCKED;
+    } catch (const Xapian::DatabaseVersionError &e) {
+        xlog(LOG_ERR, "%s: %s: unsupported database version: %s", fn, where,
+             e.get_msg().c_str());
+        return IMAP_SEARCH_CORRUPT;
+    } catch (const Xapian::DatabaseCorruptError &e) {
+        xlog(LOG_ERR, "%s: %s: database corrupt: %s", fn, where, e.get_msg().c_str());
+        return IMAP_SEARCH_CORRUPT;
+    } catch (const Xapian::QueryParserError &e) {
+        xlog(LOG_ERR, "%s: %s: bad query: %s", fn, where, e.get_msg().c_str());
+        return IMAP_SEARCH_SYNTAX;
+    } catch (const Xapian::Error &e) {
+        // Covers DatabaseNotFoundError (a missing tier: the caller decides
+        // whether that matters) and DatabaseOpeningError, whose errno text
+        // is the useful part, so log it too.
+        const char *err = e.get_error_string();
+        xlog(LOG_ERR, "%s: %s: %s: %s%s%s%s", fn, where, e.get_type(),
+             e.get_msg().c_str(), err ? " (" : "", err ? err : "", err ? ")" : "");
+        return IMAP_IOERROR;
+    } catch (const std::bad_alloc &) {
+        // xapiary.h has no out-of-memory code; IOERROR is "a resource failed".
+        xlog(LOG_ERR, "%s: %s: out of memory", fn, where);
+        return IMAP_IOERROR;
+    } catch (const std::exception &e) {
+        xlog(LOG_ERR, "%s: %s: unexpected exception: %s", fn, where, e.what());
+        return IMAP_INTERNAL;
+    } catch (...) {
+        xlog(LOG_ERR, "%s: %s: unknown exception", fn, where);
+        return IMAP_INTERNAL;
+    }
+}
+
+// Allocation failures of talloc are reported by C code as errors, not
+// exceptions; inside the try blocks throwing bad_alloc routes them through
+// failed() like everything else.
+template <typename T> T *check(T *p)
+{
+    if (!p)
+        throw std::bad_alloc();
+    return p;
+}
+
+// Creates a talloc'd C struct T under CTX owning a new'd C++ object of
+// type O (in T::impl), deleted by a talloc destructor.
+template <typename T> int free_impl(T *t)
+{
+    delete t->impl;
+    t->impl = nullptr;
+    return 0;
+}
+
+template <typename T, typename O> T *wrap(void *ctx, O *obj)
+{
+    T *t = talloc_zero(ctx, T);
+    if (!t) {
+        delete obj;
+        throw std::bad_alloc();
+    }
+    t->impl = obj;
+    talloc_set_destructor(t, free_impl<T>);
+    return t;
+}
+
+// ------------------------------------------------------------------ terms
+
+// Xapian (glass) refuses terms over 245 bytes; keep a margin and never cut
+// a UTF-8 sequence in half, so that the term stays valid text.
+const size_t MAX_TERM = 240;
+
+std::string truncate_utf8(std::string s)
+{
+    if (s.size() <= MAX_TERM)
+        return s;
+    size_t n = MAX_TERM;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+        n--;   // s[n] is a continuation byte: back up to a lead byte
+    s.resize(n);
+    return s;
+}
+
+bool stemmed_prefix(const std::string &prefix)
+{
+    return prefix == "S" || prefix == "B";
+}
+
+const Xapian::Stem &stemmer()
+{
+    static const Xapian::Stem stem("english");
+    return stem;
+}
+
+// One TermGenerator for the process (the library is single-threaded by
+// contract, xapiary.h "Threads").  Building one per document costs an
+// allocation plus stemmer set-up per message, which shows when indexing a
+// whole mailbox; the per-document state (the document and the term
+// position) is set on it before every use.
+Xapian::TermGenerator &termgen(const std::string &prefix)
+{
+    static Xapian::TermGenerator tg = [] {
+        Xapian::TermGenerator t;
+        t.set_stemmer(stemmer());
+        t.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+        return t;
+    }();
+    // STEM_SOME writes the stems as "Z"+prefix+stem, without positions,
+    // next to the unstemmed terms (which carry the positions).
+    tg.set_stemming_strategy(stemmed_prefix(prefix) ? Xapian::TermGenerator::STEM_SOME
+                                                    : Xapian::TermGenerator::STEM_NONE);
+    return tg;
+}
+
+// Splits query text into terms exactly as xw_doc_add_text would (same
+// tokeniser, same case folding, same CJK n-grams), by indexing it without
+// prefix or stemming into a scratch document.  This never interprets the
+// text as query syntax: quotes, colons and operators are only punctuation
+// to the tokeniser.  WORDS gets the positional terms in text order; EXTRA
+// the terms without positions (the CJK bigrams, which TermGenerator adds
+// without positions).
+void tokenise(const char *text, std::vector<std::string> &words,
+              std::vector<std::string> &extra)
+{
+    Xapian::TermGenerator tg;
+    Xapian::Document scratch;
+    tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+    tg.set_document(scratch);
+    tg.index_text(text);
+
+    std::vector<std::pair<Xapian::termpos, std::string>> seq;
+    for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t) {
+        if (t.positionlist_count() == 0) {
+            extra.push_back(*t);
+            continue;
+        }
+        for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p)
+            seq.emplace_back(*p, *t);
+    }
+    std::sort(seq.begin(), seq.end());
+    for (auto &ps : seq)
+        words.push_back(std::move(ps.second));
+}
+
+// One field's part of a text query.
+Xapian::Query text_query(const std::string &prefix, const std::vector<std::string> &words,
+                         const std::vector<std::string> &extra, int flags)
+{
+    const bool stem = stemmed_prefix(prefix);
+    const bool wild = (flags & XW_WILDCARD) && !words.empty();
+    const size_t nplain = words.size() - (wild ? 1 : 0);
+    std::vector<Xapian::Query> subs;
+
+    if (flags & XW_PHRASE) {
+        // Only the unstemmed terms have positions: a phrase is exact.
+        for (size_t i = 0; i < nplain; i++)
+            subs.emplace_back(truncate_utf8(prefix + words[i]));
+        Xapian::Query q = subs.size() == 1
+            ? subs[0]
+            : Xapian::Query(Xapian::Query::OP_PHRASE, subs.begin(), subs.end(), subs.size());
+        if (!wild)
+            return q;
+        // Xapian 1.4 cannot put a wildcard inside OP_PHRASE (it throws
+        // UnimplementedError), so "a b c*" is the phrase "a b" AND c*
+        // anywhere in the field: a superset, never a miss.
+        Xapian::Query w(Xapian::Query::OP_WILDCARD, prefix + words.back());
+        return subs.empty() ? w : Xapian::Query(Xapian::Query::OP_AND, q, w);
+    }
+
+    // A word matches itself or, in stemmed fields, any word of its stem.
+    auto word = [&](const std::string &w) {
+        Xapian::Query plain(truncate_utf8(prefix + w));
+        if (!stem)
+            return plain;
+        return Xapian::Query(Xapian::Query::OP_OR, plain,
+                             Xapian::Query(truncate_utf8("Z" + prefix + stemmer()(w))));
+    };
+    for (size_t i = 0; i < nplain; i++)
+        subs.push_back(word(words[i]));
+    for (auto &w : extra)
+        subs.push_back(word(w));
+    if (wild)   // a prefix of the unstemmed word, not of its stem
+        subs.emplace_back(Xapian::Query::OP_WILDCARD, prefix + words.back());
+    return Xapian::Query(Xapian::Query::OP_AND, subs.begin(), subs.end());
+}
+
+// ------------------------------------------------------------------ compaction
+
+// Metadata present in several sources (the "indexed." state of the same
+// mailbox in two tiers) is merged by the caller's function.
+class MergeCompactor : public Xapian::Compactor {
+  public:
+    explicit MergeCompactor(xw_merge_fn *merge) : merge_(merge) {}
+
+    std::string resolve_duplicate_metadata(const std::string &key, size_t num_tags,
+                                           const std::string tags[]) override
+    {
+        if (!merge_ || num_tags == 0)
+            return num_tags ? tags[0] : std::string();
+        // Xapian 1.4 (glass) passes the key as stored in its B-tree, with
+        // the internal user-metadata prefix "\0\xc0" in front: strip it
+        // so that the caller sees the key it set.
+        std::string k = key;
+        if (k.size() >= 2 && k[0] == '\0' && k[1] == '\xc0')
+            k.erase(0, 2);
+        void *tmp = check(talloc_new(nullptr));
+        const char **vals = talloc_array(tmp, const char *, num_tags);
+        char *res = vals ? merge_(tmp, k.c_str(), vals_of(vals, num_tags, tags),
+                                  static_cast<unsigned>(num_tags))
+                         : nullptr;
+        if (!res) {
+            talloc_free(tmp);
+            throw std::bad_alloc();   // aborts the compaction
+        }
+        std::string out(res);
+        talloc_free(tmp);
+        return out;
+    }
+
+  private:
+    static const char *const *vals_of(const char **vals, size_t n, const std::string tags[])
+    {
+        for (size_t i = 0; i < n; i++)
+            vals[i] = tags[i].c_str();
+        return vals;
+    }
+    xw_merge_fn *merge_;
+};
+
+}  // namespace
+
+// ======================================================================== C
+
+namespace {
+
+// The try/catch every exported function needs, in one place.  BODY returns
+// an IMAP_* code; WHERE is read after a failure, so a body may point it at
+// the path it is working on.
+template <typename F> int guard(const char *fn, const char *const &where, F &&body) noexcept
+{
+    try {
+        return body();
+    } catch (...) {
+        return failed(fn, where);
+    }
+}
+
+// The same for functions returning an object: NULL after a failure.
+template <typename F> auto guard_ptr(const char *fn, const char *where, F &&body) noexcept
+    -> decltype(body())
+{
+    try {
+        return body();
+    } catch (...) {
+        failed(fn, where);
+        return nullptr;
+    }
+}
+
+}  // namespace
+
+// Freed without xw_dbw_close (a talloc parent going away), the
+// WritableDatabase destructor cancels an open transaction, and otherwise
+// commits what is pending, ignoring errors: only close reports them.
+struct xw_dbw {
+    Xapian::WritableDatabase *impl;
+    char *path;
+    int in_txn;
+};
+
+struct xw_dbr_impl {
+    Xapian::Database all;                 // what searches run on
+    std::vector<Xapian::Database> subs;   // each tier, for its metadata
+};
+
+struct xw_dbr {
+    xw_dbr_impl *impl;
+    char *path;   // the paths joined, for log lines
+};
+
+struct xw_doc {
+    Xapian::Document *impl;
+    Xapian::termpos termpos;   // where the next field starts
+};
+
+struct xw_query {
+    Xapian::Query *impl;
+};
+
+static struct xw_query *new_query(void *ctx, Xapian::Query q)
+{
+    return wrap<xw_query>(ctx, new Xapian::Query(std::move(q)));
+}
+
+extern "C" {
+
+// ------------------------------------------------------------------ write
+
+int xw_dbw_open(void *ctx, const char *path, int create, struct xw_dbw **dbw_r)
+{
+    *dbw_r = nullptr;
+    return guard(__func__, path, [&] {
+        int flags = create ? Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS
+                           : Xapian::DB_OPEN;
+        struct xw_dbw *dbw = wrap<xw_dbw>(ctx, new Xapian::WritableDatabase(path, flags));
+        dbw->path = talloc_strdup(dbw, path);
+        if (!dbw->path) {
+            talloc_free(dbw);
+            throw std::bad_alloc();
+        }
+        *dbw_r = dbw;
+        return 0;
+    });
+}
+
+int xw_dbw_close(struct xw_dbw **dbw_p)
+{
+    struct xw_dbw *dbw = *dbw_p;
+
+    *dbw_p = nullptr;
+    if (!dbw)
+        return 0;
+    // Commit explicitly: the WritableDatabase destructor would too, but
+    // swallows errors, and cancels an open transaction instead.
+    int r = xw_dbw_commit(dbw);
+    // Release the lock now, whoever holds on to the talloc parent.
+    int r2 = guard(__func__, dbw->path, [&] { dbw->impl->close(); return 0; });
+    talloc_free(dbw);
+    return r ? r : r2;
+}
+
+int xw_dbw_begin(struct xw_dbw *dbw)
+{
+    return guard(__func__, dbw->path, [&] {
+        if (dbw->in_txn)
+            throw Xapian::InvalidOperationError("transaction already open");
+        // Flushed: the documents and the "indexed." metadata describing
+        // them reach the disk in one commit (FORMAT.md).
+        dbw->impl->begin_transaction(true);
+        dbw->in_txn = 1;
+        return 0;
+    });
+}
+
+int xw_dbw_commit(struct xw_dbw *dbw)
+{
+    return guard(__func__, dbw->path, [&] {
+        if (!dbw->in_txn) {
+            dbw->impl->commit();
+            return 0;
+        }
+        dbw->in_txn = 0;   // Xapian ends it even when the commit throws
+        dbw->impl->commit_transaction();
+        return 0;
+    });
+}
+
+int xw_dbw_cancel(struct xw_dbw *dbw)
+{
+    return guard(__func__, dbw->path, [&] {
+        if (dbw->in_txn) {   // else nothing to discard
+            dbw->in_txn = 0;
+            dbw->impl->cancel_transaction();
+        }
+        return 0;
+    });
+}
+
+int xw_dbw_get_metadata(struct xw_dbw *dbw, void *ctx, const char *key, char **val_r)
+{
+    *val_r = nullptr;
+    return guard(__func__, dbw->path, [&] {
+        std::string v = dbw->impl->get_metadata(key);
+        *val_r = check(talloc_strndup(ctx, v.data(), v.size()));
+        return 0;
+    });
+}
+
+int xw_dbw_set_metadata(struct xw_dbw *dbw, const char *key, const char *val)
+{
+    return guard(__func__, dbw->path, [&] {
+        dbw->impl->set_metadata(key, val);
+        return 0;
+    });
+}
+
+int xw_dbw_has_guid(struct xw_dbw *dbw, const char *guidhex, int *yes_r)
+{
+    *yes_r = 0;
+    return guard(__func__, dbw->path, [&] {
+        *yes_r = dbw->impl->term_exists(std::string("Q") + guidhex);
+        return 0;
+    });
+}
+
+int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
+{
+    return guard(__func__, dbw->path, [&] {
+        std::string q = std::string("Q") + guidhex;
+        doc->impl->add_boolean_term(q);
+        // Replacing by unique term adds when the term is new.
+        dbw->impl->replace_document(q, *doc->impl);
+        return 0;
+    });
+}
+
+int xw_dbw_delete_guid(struct xw_dbw *dbw, const char *guidhex)
+{
+    return guard(__func__, dbw->path, [&] {
+        dbw->impl->delete_document(std::string("Q") + guidhex);
+        return 0;
+    });
+}
+
+unsigned long xw_dbw_doccount(struct xw_dbw *dbw)
+{
+    unsigned long n = 0;
+    guard(__func__, dbw->path, [&] { n = dbw->impl->get_doccount(); return 0; });
+    return n;
+}
+
+int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge)
+{
+    const char *where = dest;
+    return guard(__func__, where, [&] {
+        struct stat st;
+        if (n == 0) {
+            xlog(LOG_ERR, "xw_compact: %s: no sources", dest);
+            return (int)IMAP_INVALID_ARGUMENT;
+        }
+        if (lstat(dest, &st) == 0) {
+            // Xapian would write into an existing database's files.
+            xlog(LOG_ERR, "xw_compact: %s: destination exists", dest);
+            return (int)IMAP_INVALID_ARGUMENT;
+        }
+        Xapian::Database all;
+        for (unsigned i = 0; i < n; i++) {
+            where = srcs[i];
+            all.add_database(Xapian::Database(srcs[i]));
+        }
+        where = dest;
+        // Document ids are renumbered (the default): the sources' ids
+        // overlap.  A GUID indexed in two sources keeps both documents
+        // here; removing the older one is the caller's job, which knows
+        // the tiers' order.  If compaction fails (say MERGE returned NULL)
+        // DEST may be left half written: compact into a temporary name.
+        MergeCompactor compactor(merge);
+        all.compact(dest, 0, 0, compactor);
+        return 0;
+    });
+}
+
+// ------------------------------------------------------------------ documents
+
+struct xw_doc *xw_doc_new(void *ctx)
+{
+    return guard_ptr(__func__, "document",
+                     [&] { return wrap<xw_doc>(ctx, new Xapian::Document()); });
+}
+
+int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, size_t len)
+{
+    return guard(__func__, prefix, [&] {
+        std::string pfx(prefix);
+        Xapian::TermGenerator &tg = termgen(pfx);
+        tg.set_document(*doc->impl);
+        tg.set_termpos(doc->termpos);
+        tg.index_text(Xapian::Utf8Iterator(text, len), 1, pfx);
+        // A gap, so that a phrase cannot match across two fields (or two
+        // body parts added by separate calls).
+        tg.increase_termpos();
+        doc->termpos = tg.get_termpos();
+        return 0;
+    });
+}
+
+int xw_doc_add_term(struct xw_doc *doc, const char *prefix, const char *term)
+{
+    return guard(__func__, prefix, [&] {
+        doc->impl->add_boolean_term(truncate_utf8(std::string(prefix) + term));
+        return 0;
+    });
+}
+
+int xw_doc_set_number(struct xw_doc *doc, unsigned slot, double num)
+{
+    return guard(__func__, "document", [&] {
+        doc->impl->add_value(slot, Xapian::sortable_serialise(num));
+        return 0;
+    });
+}
+
+int xw_doc_set_data(struct xw_doc *doc, const char *data, size_t len)
+{
+    return guard(__func__, "document", [&] {
+        doc->impl->set_data(std::string(data, len));   // holds NULs
+        return 0;
+    });
+}
+
+// ------------------------------------------------------------------ read
+
+int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr **dbr_r)
+{
+    const char *where = n ? paths[0] : "-";
+    *dbr_r = nullptr;
+    return guard(__func__, where, [&] {
+        // Opened completely before wrapping: a failure leaves nothing behind.
+        std::unique_ptr<xw_dbr_impl> impl(new xw_dbr_impl);
+        std::string joined;
+        for (unsigned i = 0; i < n; i++) {
+            where = paths[i];
+            impl->subs.emplace_back(paths[i]);
+            impl->all.add_database(impl->subs.back());
+            joined += (i ? "," : "") + std::string(paths[i]);
+        }
+        struct xw_dbr *dbr = wrap<xw_dbr>(ctx, impl.release());
+        dbr->path = talloc_strdup(dbr, joined.c_str());
+        if (!dbr->path) {
+            talloc_free(dbr);
+            throw std::bad_alloc();
+        }
+        *dbr_r = dbr;
+        return 0;
+    });
+}
+
+int xw_dbr_get_metadata(struct xw_dbr *dbr, unsigned i, void *ctx, const char *key,
+                        char **val_r)
+{
+    *val_r = nullptr;
+    return guard(__func__, dbr->path, [&] {
+        if (i >= dbr->impl->subs.size()) {
+            xlog(LOG_ERR, "xw_dbr_get_metadata: %s: no database %u", dbr->path, i);
+            return (int)IMAP_INVALID_ARGUMENT;
+        }
+        std::string v = dbr->impl->subs[i].get_metadata(key);
+        *val_r = check(talloc_strndup(ctx, v.data(), v.size()));
+        return 0;
+    });
+}
+
+unsigned long xw_dbr_doccount(struct xw_dbr *dbr)
+{
+    unsigned long n = 0;
+    guard(__func__, dbr->path, [&] { n = dbr->impl->all.get_doccount(); return 0; });
+    return n;
+}
+
+// ------------------------------------------------------------------ queries
+
+struct xw_query *xw_query_text(void *ctx, const char *const *prefixes, unsigned nprefixes,
+                               const char *text, int flags)
+{
+    return guard_ptr(__func__, text, [&] {
+        std::vector<std::string> words, extra;
+        tokenise(text, words, extra);
+        if (words.empty() && extra.empty())
+            return new_query(ctx, Xapian::Query::MatchNothing);
+        std::vector<Xapian::Query> fields;
+        for (unsigned i = 0; i < nprefixes; i++)
+            fields.push_back(text_query(prefixes[i], words, extra, flags));
+        return new_query(ctx, Xapian::Query(Xapian::Query::OP_OR, fields.begin(),
+                                            fields.end()));
+    });
+}
+
+struct xw_query *xw_query_term(void *ctx, const char *prefix, const char *term)
+{
+    // Truncated the way xw_doc_add_term stores it.
+    return guard_ptr(__func__, term, [&] {
+        return new_query(ctx, Xapian::Query(truncate_utf8(std::string(prefix) + term)));
+    });
+}
+
+struct xw_query *xw_query_range(void *ctx, unsigned slot, double lo, double hi)
+{
+    using Q = Xapian::Query;
+    return guard_ptr(__func__, "query", [&] {
+        if (std::isnan(lo) && std::isnan(hi))
+            return new_query(ctx, Q::MatchAll);
+        if (std::isnan(lo))
+            return new_query(ctx, Q(Q::OP_VALUE_LE, slot, Xapian::sortable_serialise(hi)));
+        if (std::isnan(hi))
+            return new_query(ctx, Q(Q::OP_VALUE_GE, slot, Xapian::sortable_serialise(lo)));
+        return new_query(ctx, Q(Q::OP_VALUE_RANGE, slot, Xapian::sortable_serialise(lo),
+                                Xapian::sortable_serialise(hi)));
+    });
+}
+
+struct xw_query *xw_query_combine(void *ctx, int op, struct xw_query **subs, unsigned n)
+{
+    using Q = Xapian::Query;
+    return guard_ptr(__func__, "query", [&]() -> struct xw_query * {
+        std::vector<Q> qs;
+        for (unsigned i = 0; i < n; i++) {
+            if (!subs[i])
+                return nullptr;   // an earlier failure, already logged
+            qs.push_back(*subs[i]->impl);
+        }
+        switch (op) {
+        case XW_AND:   // the empty AND is everything, as in logic
+            return new_query(ctx, n ? Q(Q::OP_AND, qs.begin(), qs.end()) : Q::MatchAll);
+        case XW_OR:
+            return new_query(ctx, Q(Q::OP_OR, qs.begin(), qs.end()));
+        case XW_AND_NOT:
+            if (n == 0)
+                return new_query(ctx, Q::MatchNothing);
+            return new_query(ctx, Q(Q::OP_AND_NOT, qs[0],
+                                    Q(Q::OP_OR, qs.begin() + 1, qs.end())));
+        }
+        xlog(LOG_ERR, "xw_query_combine: unknown operator %d", op);
+        return nullptr;
+    });
+}
+
+struct xw_query *xw_query_all(void *ctx)
+{
+    return guard_ptr(__func__, "query", [&] { return new_query(ctx, Xapian::Query::MatchAll); });
+}
+
+struct xw_query *xw_query_none(void *ctx)
+{
+    return guard_ptr(__func__, "query",
+                     [&] { return new_query(ctx, Xapian::Query::MatchNothing); });
+}
+
+char *xw_query_describe(void *ctx, const struct xw_query *q)
+{
+    return guard_ptr(__func__, "query", [&] {
+        return check(talloc_strdup(ctx, q ? q->impl->get_description().c_str()
+                                          : "(null query)"));
+    });
+}
+
+// ------------------------------------------------------------------ search
+
+// One attempt at the search, delivering hits from OFFSET+*DELIVERED on.
+static int search(struct xw_dbr *dbr, const Xapian::Query &q, int sort,
+                  unsigned long offset, unsigned long limit, xw_hit_fn *fn, void *rock,
+                  unsigned long *delivered)
+{
+    Xapian::Enquire enq(dbr->impl->all);
+    enq.set_query(q);
+    if (sort == XW_SORT_DATE_DESC || sort == XW_SORT_DATE_ASC) {
+        bool desc = sort == XW_SORT_DATE_DESC;
+        // Weights are unused when sorting by value: skip computing them.
+        enq.set_weighting_scheme(Xapian::BoolWeight());
+        enq.set_sort_by_value(XW_SLOT_DATE, desc);
+        // Same date: later-added first when newest first, so that the
+        // order is total and stable between pages.
+        enq.set_docid_order(desc ? Xapian::Enquire::DESCENDING : Xapian::Enquire::ASCENDING);
+    }
+    // Fetch in growing chunks: a caller that stops after a page pays for a
+    // small match, and "all hits" of a large database is not one huge MSet.
+    Xapian::doccount chunk = 1000;
+    for (;;) {
+        Xapian::doccount want = chunk;
+        if (limit && limit - *delivered < want)
+            want = static_cast<Xapian::doccount>(limit - *delivered);
+        if (want == 0)
+            return 0;
+        Xapian::MSet mset = enq.get_mset(
+            static_cast<Xapian::doccount>(offset + *delivered), want);
+        for (auto m = mset.begin(); m != mset.end(); ++m) {
+            std::string data = m.get_document().get_data();
+            ++*delivered;
+            if (int r = fn(rock, data.data(), data.size()))
+                return r;
+        }
+        if (mset.size() < want)
+            return 0;
+        if (chunk < 100000)
+            chunk *= 10;
+    }
+}
+
+int xw_dbr_search(struct xw_dbr *dbr, const struct xw_query *q, int sort,
+                  unsigned long offset, unsigned long limit, xw_hit_fn *fn, void *rock)
+{
+    if (!q) {
+        xlog(LOG_ERR, "xw_dbr_search: %s: no query (an earlier failure)", dbr->path);
+        return IMAP_INTERNAL;
+    }
+    unsigned long delivered = 0;
+    return guard(__func__, dbr->path, [&] {
+        for (int attempt = 0;; attempt++) {
+            try {
+                return search(dbr, *q->impl, sort, offset, limit, fn, rock, &delivered);
+            } catch (const Xapian::DatabaseModifiedError &) {
+                // A writer committed twice under us.  Starting again on the
+                // new revision is invisible to the caller only if nothing
+                // was delivered yet.
+                if (delivered || attempt >= 3)
+                    throw;
+                xlog(LOG_INFO, "xw_dbr_search: %s: database modified, searching again",
+                     dbr->path);
+                dbr->impl->all.reopen();   // reopens the shared sub-databases too
+            }
+        }
+    });
+}
+
+}  // extern "C"
