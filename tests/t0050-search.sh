@@ -125,6 +125,24 @@ done
 kill -TERM $roller
 wait $roller && pass "-R exits 0 on SIGTERM" || fail "-R exit status" "$(cat "$T/roll.err")"
 
+# crashes: killed inside a batch, and while creating xapianactive
+expect_exit 0 "create user.k" "$MBCTL" create user.k
+(cd "$T" && "$MBCTL" append user.k b1 b2 b3 b4 b5 > /dev/null)
+XAPIARY_FAULT=xapianactive.written "$SQUATTER" -u k 2> "$T/err"; rc=$?
+[ $rc -eq 137 ] && pass "killed at xapianactive.written" || fail "killed at xapianactive.written: exit $rc"
+XAPIARY_FAULT=index.batch.1 "$SQUATTER" -u k 2> "$T/err"; rc=$?
+[ $rc -eq 137 ] && pass "killed at index.batch.1" || fail "killed at index.batch.1: exit $rc"
+expect_exit 0 "audit after the crash" "$SQUATTER" -A -u k
+expect_grep "^Unindexed message(s) in user.k: 1 2 3 4 5$" "$T/out" "the killed batch counts as not indexed"
+expect_exit 0 "squatter after the crashes" "$SQUATTER" -v -u k
+expect_grep " 5 indexed" "$T/err" "the run indexes the five"
+expect_exit 0 "audit after recovery" "$SQUATTER" -A -u k
+[ -s "$T/out" ] && fail "audit silent after recovery" "$(cat "$T/out")" || pass "audit silent after recovery"
+got=$("$XSEARCH" -u k --count batchword)
+[ "$got" = 5 ] && pass "each message found once" || fail "each message found once: $got"
+debris=$(find "$T/conf/user" "$T/search" -path '*user/k*' -name '*.NEW*')
+[ -z "$debris" ] && pass "no .NEW debris" || fail "debris: $debris"
+
 # concurrent indexing and searching in separate processes: no errors
 (
     n=0

@@ -127,7 +127,7 @@ static int create_activefile(const char *userid, const char *partition)
         items = talloc_zero_array(NULL, struct activeitem, 1);
         items[0].tier = talloc_strdup(items, tier);
         items[0].gen = activefile_next_gen(userid, partition, NULL);
-        r = activefile_write(userid, items, NULL);
+        r = activefile_write(userid, items, "xapianactive");
     }
     talloc_free(items);
     mboxname_release(&lock);
