@@ -171,6 +171,20 @@ expect_grep "xapianactive" "$T/err" "the error names xapianactive"
 printf 'nosuchtier:1\n' > "$active"
 expect_exit 78 "an unknown tier is an error (EX_CONFIG)" "$XSEARCH" -u b --count batchword
 expect_grep "nosuchtier" "$T/err" "the error names the tier"
+# a listed database that does not exist (yet) is skipped; one that
+# exists but is not a directory is an error naming it
+cp "$T/active.save" "$active"
+want=$("$XSEARCH" -u b --count batchword)
+printf '%s t1:999\n' "$(tr -d '\n' < "$T/active.save")" > "$active"
+got=$("$XSEARCH" -u b --count batchword 2> "$T/err")
+[ "$got" = "$want" ] && pass "a missing listed database is skipped" || fail "a missing listed database is skipped: $got" "$(cat "$T/err")"
+printf '%s t1:998\n' "$(tr -d '\n' < "$T/active.save")" > "$active"
+dir998=$(dirname "$(find "$T/search" -type d -name 'xapian.*' -path '*user/b/*' | head -1)")/xapian.998
+echo "not a database" > "$dir998"
+"$XSEARCH" -u b --count batchword > "$T/out" 2> "$T/err"; rc=$?
+[ $rc -ne 0 ] && pass "an unreadable listed database is an error" || fail "unreadable database gave $(cat "$T/out")"
+expect_grep "xapian.998" "$T/err" "the error names the database"
+rm -f "$dir998"
 cp "$T/active.save" "$active"
 db=$(find "$T/search" -type d -name 'xapian.*' -path '*user/b/*' | head -1)
 # every byte of the posting lists replaced by garbage of the same size
