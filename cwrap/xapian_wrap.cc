@@ -138,14 +138,14 @@ const Xapian::Stem &stemmer()
     return stem;
 }
 
-// One TermGenerator for the process (the library is single-threaded by
-// contract, xapiary.h "Threads").  Building one per document costs an
-// allocation plus stemmer set-up per message, which shows when indexing a
-// whole mailbox; the per-document state (the document and the term
-// position) is set on it before every use.
+// One TermGenerator per thread: the indexer builds documents in a worker
+// thread while the main thread writes (xapianlock/index.c), and building
+// one per document costs an allocation plus stemmer set-up per message.
+// The per-document state (the document and the term position) is set on
+// it before every use.
 Xapian::TermGenerator &termgen(const std::string &prefix)
 {
-    static Xapian::TermGenerator tg = [] {
+    thread_local Xapian::TermGenerator tg = [] {
         Xapian::TermGenerator t;
         t.set_stemmer(stemmer());
         t.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
