@@ -27,19 +27,18 @@
 #include <xapian.h>
 
 #include "cwrap/xapian_wrap.h"
+#include "cwrap/xapian_private.hh"
 #include "xapiary/xapiary.h"
 extern "C" {
 #include "common/xlog.h"   // a C header without its own extern "C"
 }
-
-namespace {
 
 // ------------------------------------------------------------------ errors
 
 // Must be called from inside a catch block: rethrows the exception being
 // handled to classify it.  WHERE is the database path (or another object
 // name) so that the log line says which tier failed.
-int failed(const char *fn, const char *where) noexcept
+int xwp::failed(const char *fn, const char *where) noexcept
 {
     if (!where)
         where = "-";
@@ -79,15 +78,9 @@ int failed(const char *fn, const char *where) noexcept
     }
 }
 
-// Allocation failures of talloc are reported by C code as errors, not
-// exceptions; inside the try blocks throwing bad_alloc routes them through
-// failed() like everything else.
-template <typename T> T *check(T *p)
-{
-    if (!p)
-        throw std::bad_alloc();
-    return p;
-}
+namespace {
+
+using namespace xwp;
 
 // Creates a talloc'd C struct T under CTX owning a new'd C++ object of
 // type O (in T::impl), deleted by a talloc destructor.
@@ -230,66 +223,13 @@ Xapian::Query text_query(const std::string &prefix, const std::vector<std::strin
     return Xapian::Query(Xapian::Query::OP_AND, subs.begin(), subs.end());
 }
 
-// ------------------------------------------------------------------ compaction
-
-// Metadata present in several sources (the "indexed." state of the same
-// mailbox in two tiers) is merged by the caller's function.
-class MergeCompactor : public Xapian::Compactor {
-  public:
-    explicit MergeCompactor(xw_merge_fn *merge) : merge_(merge) {}
-
-    std::string resolve_duplicate_metadata(const std::string &key, size_t num_tags,
-                                           const std::string tags[]) override
-    {
-        if (!merge_ || num_tags == 0)
-            return num_tags ? tags[0] : std::string();
-        // Xapian 1.4 (glass) passes the key as stored in its B-tree, with
-        // the internal user-metadata prefix "\0\xc0" in front: strip it
-        // so that the caller sees the key it set.
-        std::string k = key;
-        if (k.size() >= 2 && k[0] == '\0' && k[1] == '\xc0')
-            k.erase(0, 2);
-        void *tmp = check(talloc_new(nullptr));
-        const char **vals = talloc_array(tmp, const char *, num_tags);
-        char *res = vals ? merge_(tmp, k.c_str(), vals_of(vals, num_tags, tags),
-                                  static_cast<unsigned>(num_tags))
-                         : nullptr;
-        if (!res) {
-            talloc_free(tmp);
-            throw std::bad_alloc();   // aborts the compaction
-        }
-        std::string out(res);
-        talloc_free(tmp);
-        return out;
-    }
-
-  private:
-    static const char *const *vals_of(const char **vals, size_t n, const std::string tags[])
-    {
-        for (size_t i = 0; i < n; i++)
-            vals[i] = tags[i].c_str();
-        return vals;
-    }
-    xw_merge_fn *merge_;
-};
-
 }  // namespace
 
 // ======================================================================== C
 
 namespace {
 
-// The try/catch every exported function needs, in one place.  BODY returns
-// an IMAP_* code; WHERE is read after a failure, so a body may point it at
-// the path it is working on.
-template <typename F> int guard(const char *fn, const char *const &where, F &&body) noexcept
-{
-    try {
-        return body();
-    } catch (...) {
-        return failed(fn, where);
-    }
-}
+using namespace xwp;
 
 // The same for functions returning an object: NULL after a failure.
 template <typename F> auto guard_ptr(const char *fn, const char *where, F &&body) noexcept
@@ -463,37 +403,6 @@ unsigned long xw_dbw_doccount(struct xw_dbw *dbw)
     unsigned long n = 0;
     guard(__func__, dbw->path, [&] { n = dbw->impl->get_doccount(); return 0; });
     return n;
-}
-
-int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge)
-{
-    const char *where = dest;
-    return guard(__func__, where, [&] {
-        struct stat st;
-        if (n == 0) {
-            xlog(LOG_ERR, "xw_compact: %s: no sources", dest);
-            return (int)IMAP_INVALID_ARGUMENT;
-        }
-        if (lstat(dest, &st) == 0) {
-            // Xapian would write into an existing database's files.
-            xlog(LOG_ERR, "xw_compact: %s: destination exists", dest);
-            return (int)IMAP_INVALID_ARGUMENT;
-        }
-        Xapian::Database all;
-        for (unsigned i = 0; i < n; i++) {
-            where = srcs[i];
-            all.add_database(Xapian::Database(srcs[i]));
-        }
-        where = dest;
-        // Document ids are renumbered (the default): the sources' ids
-        // overlap.  A GUID indexed in two sources keeps both documents
-        // here; removing the older one is the caller's job, which knows
-        // the tiers' order.  If compaction fails (say MERGE returned NULL)
-        // DEST may be left half written: compact into a temporary name.
-        MergeCompactor compactor(merge);
-        all.compact(dest, 0, 0, compactor);
-        return 0;
-    });
 }
 
 // ------------------------------------------------------------------ documents

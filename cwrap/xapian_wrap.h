@@ -61,6 +61,17 @@ typedef char *xw_merge_fn(void *ctx, const char *key, const char *const *vals,
                           unsigned nvals);
 int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge);
 
+/* Copies the documents of SRCS into DEST (which must not exist), one
+ * per GUID (the first source's wins), keeping those for which KEEP (may be
+ * NULL) returns non-zero; metadata merged as by xw_compact.  Slower than
+ * compaction, but it drops the documents of expunged mail and the
+ * duplicates that tiers accumulate.  *KEPT_R and *DROPPED_R (may be NULL)
+ * count documents. */
+typedef int xw_keep_fn(void *rock, const char *guidhex);
+int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
+                 xw_keep_fn *keep, void *rock, xw_merge_fn *merge,
+                 unsigned long *kept_r, unsigned long *dropped_r);
+
 /* ---------------------------------------------------------------- documents */
 
 struct xw_doc *xw_doc_new(void *ctx);

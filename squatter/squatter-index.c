@@ -84,6 +84,19 @@ static int collect_user(const struct mboxlist_entry *e, void *rock)
     return 0;
 }
 
+int squatter_all_users(void *ctx, char ***users_r)
+{
+    char **users = talloc_array(NULL, char *, 0);
+    int r = mboxlist_foreach("user.", 0, collect_user, &users);
+
+    if (r) {
+        talloc_free(users);
+        return r;
+    }
+    *users_r = talloc_steal(ctx, users);
+    return 0;
+}
+
 static void audit_print(void *rock, const char *mailbox, const uint32_t *uids,
                         unsigned long n)
 {
@@ -160,13 +173,12 @@ int squatter_index(const struct squatter_opts *o)
     int ret = EX_OK;
 
     if (o->nargs == 0) {
-        char **users = talloc_array(tmp, char *, 0);
-        int r = mboxlist_foreach("user.", 0, collect_user, &users);
+        char **users = NULL;
+        int r = squatter_all_users(tmp, &users);
         if (r) {
             talloc_free(tmp);
             return cli_error("mailboxes.db", r, NULL);
         }
-        talloc_steal(tmp, users);
         for (size_t i = 0; i < talloc_array_length(users); i++) {
             size_t n = talloc_array_length(targets);
             targets = talloc_realloc(tmp, targets, struct target, n + 1);

@@ -25,6 +25,9 @@ int squatter_rolling(const struct squatter_opts *o);
 int squatter_list(const struct squatter_opts *o);
 int squatter_compact(const struct squatter_opts *o);
 
+/* Every user (each user.ID record), in name order, under CTX. */
+int squatter_all_users(void *ctx, char ***users_r);
+
 /* Set by SIGTERM/SIGINT: finish the current batch and stop. */
 int squatter_stopping(void);
 

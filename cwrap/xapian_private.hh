@@ -1,0 +1,39 @@
+// xapian_private.hh - what the cwrap/ C++ files share: turning any
+// exception into an IMAP_* code.  Not installed; C never sees it.
+#ifndef XAPIARY_XAPIAN_PRIVATE_HH
+#define XAPIARY_XAPIAN_PRIVATE_HH
+
+#include <new>
+
+namespace xwp {
+
+// Must be called from inside a catch block: rethrows the exception being
+// handled to classify it, logs it naming WHERE (a database path or another
+// object name) and returns the IMAP_* code.
+int failed(const char *fn, const char *where) noexcept;
+
+// Allocation failures of talloc are reported by C code as errors, not
+// exceptions; inside the try blocks throwing bad_alloc routes them through
+// failed() like everything else.
+template <typename T> T *check(T *p)
+{
+    if (!p)
+        throw std::bad_alloc();
+    return p;
+}
+
+// The try/catch every exported function needs, in one place.  BODY returns
+// an IMAP_* code; WHERE is read after a failure, so a body may point it at
+// the path it is working on.
+template <typename F> int guard(const char *fn, const char *const &where, F &&body) noexcept
+{
+    try {
+        return body();
+    } catch (...) {
+        return failed(fn, where);
+    }
+}
+
+}  // namespace xwp
+
+#endif

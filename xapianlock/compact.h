@@ -1,0 +1,34 @@
+/* compact.h - compact_dbs: merging some of a user's search databases into
+ * one new database of a destination tier, with the 13 steps of spec
+ * section 9 (seeds/003), while other processes index and search.
+ * docs/LOCKING.md "Compaction" says which lock each step holds. */
+#ifndef XAPIARY_COMPACT_H
+#define XAPIARY_COMPACT_H
+
+#define COMPACT_FILTER   1   /* -F: drop documents of expunged mail, duplicates */
+#define COMPACT_COPY     2   /* -o: one source: copy its files */
+#define COMPACT_NONBLOCK 4   /* -B: a busy user is IMAP_MAILBOX_LOCKED at once */
+
+struct compact_stats {
+    unsigned sources;            /* databases merged (listed items) */
+    unsigned long kept, dropped; /* documents (COMPACT_FILTER) */
+    unsigned long long bytes_in, bytes_out;
+    char target[64];             /* "TIER:M", or "" when nothing was done */
+};
+
+/* Compacts every item of USERID's xapianactive whose tier is one of
+ * SRCTIERS (NULL-terminated) into a new DESTTIER item.  Nothing listed in
+ * those tiers: 0 with stats->target "".  Errors: IMAP_SEARCH_TIER_UNKNOWN
+ * (a tier the config lacks for the user's partition), IMAP_MAILBOX_LOCKED
+ * (COMPACT_NONBLOCK and busy, or the namelock timed out), IMAP_AGAIN (lost
+ * a race with another compaction: nothing changed, try again), and the
+ * errors of the tiers themselves.  Each is logged naming user and path. */
+int compact_dbs(const char *userid, const char *desttier, const char *const *srctiers,
+                int flags, struct compact_stats *stats);
+
+/* Removes what dead compactions left in USERID's tier directories:
+ * directories xapianactive does not name and every .NEW (EXCLUSIVE Xapian
+ * namelock held by the caller, so no compaction is writing one). */
+int compact_cleanup_exclusive(const char *userid);
+
+#endif
