@@ -129,4 +129,13 @@ n=$((n + 12))      # the subshell's appends
     || fail "found $("$XSEARCH" -u c --count cword), want $n"
 no_debris "no debris after the race"
 
+# deleting the user removes every mailbox, xapianactive and every tier
+# directory of the user
+expect_exit 0 "mbctl delete user.c (the whole user)" "$MBCTL" delete user.c
+expect_exit 0 "list" "$MBCTL" list 'user.c*'
+[ -s "$T/out" ] && fail "no mailbox of user c left" "$(cat "$T/out")" || pass "no mailbox of user c left"
+left=$(find "$T/conf/user" "$T/search" "$T/search2" -path '*/user/c/*' 2>/dev/null)
+[ -z "$left" ] && pass "no xapianactive, GUID db or tier directory left" || fail "left: $left"
+expect_exit 66 "searching a deleted user" "$XSEARCH" -u c --count cword
+
 done_testing

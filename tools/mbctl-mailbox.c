@@ -4,6 +4,8 @@
 
 #include <fnmatch.h>
 #include <getopt.h>
+#include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,9 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/mboxlist.h"
+#include "xapiary/xapianlock.h"
+#include "common/mboxname.h"
+#include "mailbox/guiddb.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
@@ -73,24 +78,88 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
     return ret;
 }
 
+static int delete_one(const char *name)
+{
+    struct mailbox *mb = NULL;
+    int r = mailbox_open_iwl(name, &mb);
+
+    if (!r)
+        r = mailbox_delete(&mb);
+    if (r) {
+        mailbox_close(&mb);
+        return cli_error(name, r, NULL);
+    }
+    return EX_OK;
+}
+
+static int collect_tree(const struct mboxlist_entry *e, void *rock)
+{
+    char ***names = rock;
+    size_t n = talloc_array_length(*names);
+
+    if (e->type != MBTYPE_NORMAL)
+        return 0;
+    *names = talloc_realloc(NULL, *names, char *, n + 1);
+    (*names)[n] = talloc_strdup(*names, e->name);
+    return 0;
+}
+
+/* user.ID: the whole user, children first, then the user's search tiers
+ * (xapianlock_delete_user) and GUID db. */
+static int delete_user(const char *name, const char *userid)
+{
+    char **names = talloc_array(NULL, char *, 0);
+    int ret = EX_OK, r;
+
+    if ((r = mboxlist_foreach(name, MBOXLIST_TREE, collect_tree, &names))) {
+        talloc_free(names);
+        return cli_error(name, r, NULL);
+    }
+    if (!talloc_array_length(names)) {
+        talloc_free(names);
+        return cli_error(name, IMAP_MAILBOX_NONEXISTENT, NULL);
+    }
+    for (size_t i = talloc_array_length(names); i-- > 0; )
+        if ((r = delete_one(names[i])) && ret == EX_OK)
+            ret = r;
+    talloc_free(names);
+    if (ret != EX_OK)
+        return ret;      /* a mailbox is left: keep its index */
+    if ((r = xapianlock_delete_user(userid)))
+        return cli_error(name, r, "cannot delete the search tiers");
+    char *dir = user_config_dir(NULL, userid);
+    static const char *const files[] = { "guid.db", "guid.db-wal", "guid.db-shm" };
+    for (size_t i = 0; dir && i < 3; i++) {
+        char *path = talloc_asprintf(dir, "%s/%s", dir, files[i]);
+        if (unlink(path) < 0 && errno != ENOENT)
+            ret = cli_error(path, IMAP_IOERROR, strerror(errno));
+    }
+    talloc_free(dir);
+    return ret;
+}
+
 int mbctl_delete(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
         "Usage: mbctl delete MAILBOX...\n"
         "Delete each MAILBOX and its messages (a DELETED tombstone keeps\n"
-        "its uidvalidity from being reused).\n";
+        "its uidvalidity from being reused).  A user's INBOX (user.ID)\n"
+        "deletes the whole user: every mailbox below it, the search tiers\n"
+        "and the GUID db.\n";
     int first = simple_opts(argc, argv, usage, 1), ret = EX_OK;
 
     cli_init(ctx->config);
     for (int i = first; i < argc; i++) {
-        struct mailbox *mb = NULL;
-        int r = mailbox_open_iwl(argv[i], &mb);
-        if (!r)
-            r = mailbox_delete(&mb);
-        if (r) {
-            mailbox_close(&mb);
-            ret = cli_error(argv[i], r, NULL);
-        }
+        char *userid = NULL;
+        int r;
+        if (!strncmp(argv[i], "user.", 5) && !strchr(argv[i] + 5, '.') &&
+            !mboxname_to_userid(NULL, argv[i], &userid))
+            r = delete_user(argv[i], userid);
+        else
+            r = delete_one(argv[i]);
+        talloc_free(userid);
+        if (r && ret == EX_OK)
+            ret = r;
     }
     return ret;
 }
