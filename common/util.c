@@ -41,12 +41,20 @@ int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r)
         errno = saved;
         return -1;
     }
-    buf = talloc_array(ctx, char, (size_t)st.st_size + 1);
+    /* Room for the NUL and one byte more, so that the read that finds
+     * EOF does not need to grow the buffer.  talloc refuses single
+     * objects over 256 MiB: such a file is ENOMEM, not a crash. */
+    buf = talloc_array(ctx, char, (size_t)st.st_size + 2);
     /* The size can change while we read; read to EOF and grow if need be. */
     for (;;) {
         ssize_t n;
-        if (len + 1 >= talloc_array_length(buf))
+        if (buf && len + 1 >= talloc_array_length(buf))
             buf = talloc_realloc(ctx, buf, char, talloc_array_length(buf) * 2 + 4096);
+        if (!buf) {
+            close(fd);
+            errno = ENOMEM;
+            return -1;
+        }
         n = read(fd, buf + len, talloc_array_length(buf) - len - 1);
         if (n < 0 && errno == EINTR)
             continue;

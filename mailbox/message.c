@@ -348,7 +348,36 @@ static const char *convert(void *ctx, const char *s, size_t len,
     return out ? utf8_fix(ctx, out, (size_t)(o - out), 0, len_r) : NULL;
 }
 
-/* The decoded content of a text part as valid UTF-8 (under CTX). */
+/* Writes at most MAX bytes of CONTENT, transfer encoding undone, to OUT.
+ * Only the start of a huge part is wanted (its text is capped anyway),
+ * and decoding all of it would cost its size again in memory. */
+static void copy_decoded(GMimeDataWrapper *content, GMimeStream *out, size_t max)
+{
+    GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
+    GMimeStream *filtered;
+    char buf[65536];
+    ssize_t n;
+
+    if (!raw)
+        return;
+    g_mime_stream_reset(raw);
+    filtered = g_mime_stream_filter_new(raw);
+    if (g_mime_data_wrapper_get_encoding(content) != GMIME_CONTENT_ENCODING_DEFAULT) {
+        GMimeFilter *dec = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(content),
+                                                   FALSE);
+        g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), dec);
+        g_object_unref(dec);
+    }
+    while (max > 0 && (n = g_mime_stream_read(filtered, buf,
+                                              max < sizeof buf ? max : sizeof buf)) > 0) {
+        g_mime_stream_write(out, buf, (size_t)n);
+        max -= (size_t)n;
+    }
+    g_object_unref(filtered);
+}
+
+/* The decoded content of a text part as valid UTF-8 (under CTX), its
+ * first MESSAGE_MAX_TEXT bytes. */
 static const char *part_text(void *ctx, GMimePart *part, size_t *len_r)
 {
     GMimeDataWrapper *content = g_mime_part_get_content(part);
@@ -359,7 +388,7 @@ static const char *part_text(void *ctx, GMimePart *part, size_t *len_r)
     if (!content)
         return NULL;
     mem = g_mime_stream_mem_new();
-    g_mime_data_wrapper_write_to_stream(content, mem);   /* undoes base64 etc. */
+    copy_decoded(content, mem, MESSAGE_MAX_TEXT);
     bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
     data = (const char *)bytes->data;
     charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");

@@ -18,6 +18,8 @@
 /* Nesting deeper than this (multiparts within message/rfc822 within ...)
  * is not descended into; the rest of the message still counts. */
 #define MESSAGE_MAX_DEPTH 32
+/* Of each text part, only the first this many decoded bytes yield text. */
+#define MESSAGE_MAX_TEXT (4u << 20)
 /* No more than this many leaf parts are described or yield text. */
 #define MESSAGE_MAX_PARTS 1000
 

@@ -266,10 +266,15 @@ static const char *const kind_prefix[] = {
     [MESSAGE_TEXT_ATTACHMENT] = "A",
 };
 
+/* Text indexed per message, at most: a 200 MB body would otherwise cost
+ * gigabytes of postings in one transaction.  What is past the cap is
+ * stored and readable, only not searchable (docs/FORMAT.md). */
+#define INDEX_MAX_TEXT (4u << 20)
+
 struct docbuild {
     struct xw_doc *doc;
     char *from, *subject;      /* the first of each, for the document data */
-    int r;
+    size_t text;               /* bytes of text indexed so far */
 };
 
 static int add_text(void *rock, enum message_text_kind kind, const char *text, size_t len)
@@ -290,8 +295,17 @@ static int add_text(void *rock, enum message_text_kind kind, const char *text, s
         b->from = talloc_strndup(b->doc, text, len);
     if (kind == MESSAGE_TEXT_SUBJECT && !b->subject)
         b->subject = talloc_strndup(b->doc, text, len);
-    if ((size_t)kind < sizeof kind_prefix / sizeof kind_prefix[0] && kind_prefix[kind])
+    if ((size_t)kind < sizeof kind_prefix / sizeof kind_prefix[0] && kind_prefix[kind]) {
+        if (b->text >= INDEX_MAX_TEXT)
+            return 0;
+        if (len > INDEX_MAX_TEXT - b->text) {
+            len = INDEX_MAX_TEXT - b->text;
+            while (len && ((unsigned char)text[len] & 0xC0) == 0x80)
+                len--;     /* do not cut a UTF-8 sequence */
+        }
+        b->text += len;
         r = xw_doc_add_text(b->doc, kind_prefix[kind], text, len);
+    }
     return r;
 }
 
