@@ -5,8 +5,17 @@
 
 GEN="$top_builddir/tests/hostile_gen"
 expect_exit 0 "create user.h" "$MBCTL" create user.h
+# Full sizes (64 MiB header, 200 MiB body) unless XAPIARY_HOSTILE_SMALL
+# (scripts/check sets it for the sanitizer build, where they take minutes).
+scale() {
+    case "${XAPIARY_HOSTILE_SMALL:-}:$1" in
+        1:header) echo 2 ;;
+        1:body) echo 8 ;;
+        *) echo "" ;;
+    esac
+}
 for kind in nest header nul charset encoding parts body boundary; do
-    "$GEN" $kind > "$T/$kind" || { fail "generate $kind"; continue; }
+    "$GEN" $kind $(scale $kind) > "$T/$kind" || { fail "generate $kind"; continue; }
     expect_exit 0 "append $kind ($(wc -c < "$T/$kind") bytes)" "$MBCTL" append user.h "$T/$kind"
     rm -f "$T/$kind"
     expect_exit 0 "index $kind" "$SQUATTER" -u h
@@ -31,7 +40,7 @@ got=$("$XSEARCH" -u h --count 'attachment:f998.bin')
 [ "$got" = 1 ] && pass "attachment names within the part limit are searchable" || fail "attachment f998: $got"
 got=$("$XSEARCH" -u h --count 'attachment:f19999.bin')
 [ "$got" = 0 ] && pass "parts past the limit of 1,000 are not" || fail "attachment f19999: $got"
-expect_exit 0 "the 200 MiB message reads back whole" "$MBCTL" verify user.h
+expect_exit 0 "the big messages verify" "$MBCTL" verify user.h
 got=$("$XSEARCH" -u h --count 'subject:nul')
 [ "$got" = 1 ] && pass "a subject with a NUL byte is searchable" || fail "subject with NUL: $got"
 
