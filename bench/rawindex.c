@@ -1,9 +1,9 @@
 /* rawindex - the yardstick of one Xapian writer: every file of a Maildir
  * (cur/ and new/) parsed with GMime, its text put through the term
  * generator with positions, one commit per 1,000 documents, in one
- * thread, with no mailbox, lock or indexed state.  The same document
- * schema as squatter (message_foreach_text, cwrap), so the difference to
- * squatter is what xapiary's layers cost or save.
+ * thread, with no mailbox, lock or indexed state.  The same terms as
+ * squatter (message_foreach_text, indexer_text_prefix, cwrap), so the
+ * difference to squatter is what xapiary's layers cost or save.
  *
  *   bench/rawindex DBDIR MAILDIR */
 #include <config.h>
@@ -18,26 +18,13 @@
 #include "cwrap/xapian_wrap.h"
 #include "common/util.h"
 #include "mailbox/message.h"
+#include "xapianlock/index.h"
 
 #define BATCH 1000
 
-static const char *prefix_of(enum message_text_kind kind)
-{
-    switch (kind) {
-    case MESSAGE_TEXT_FROM: return "F";
-    case MESSAGE_TEXT_TO: return "T";
-    case MESSAGE_TEXT_CC: return "C";
-    case MESSAGE_TEXT_BCC: return "X";
-    case MESSAGE_TEXT_SUBJECT: return "S";
-    case MESSAGE_TEXT_BODY: return "B";
-    case MESSAGE_TEXT_ATTACHMENT: return "A";
-    default: return NULL;
-    }
-}
-
 static int add(void *rock, enum message_text_kind kind, const char *text, size_t len)
 {
-    const char *p = prefix_of(kind);
+    const char *p = indexer_text_prefix(kind);
 
     return p ? xw_doc_add_text(rock, p, text, len) : 0;
 }

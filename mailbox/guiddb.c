@@ -1,6 +1,7 @@
 /* guiddb.c - see guiddb.h. */
 #include <config.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -270,5 +271,24 @@ int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
         r = fail(db, "listing a mailbox's GUIDs");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return r;
+}
+
+int guiddb_delete_user(const char *userid)
+{
+    static const char *const files[] = { "guid.db", "guid.db-wal", "guid.db-shm" };
+    char *dir = user_config_dir(NULL, userid);
+    int r = 0;
+
+    if (!dir)
+        return IMAP_MAILBOX_BADNAME;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *path = talloc_asprintf(dir, "%s/%s", dir, files[i]);
+        if (unlink(path) < 0 && errno != ENOENT) {
+            xlog_syserr("unlink", path);
+            r = IMAP_IOERROR;
+        }
+    }
+    talloc_free(dir);
     return r;
 }

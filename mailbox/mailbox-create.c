@@ -107,17 +107,17 @@ int mailbox_create(const char *name, const char *partition,
         return IMAP_PARTITION_UNKNOWN;
     r = mboxname_lock(name, &mailbox->namelock, LOCK_EXCLUSIVE);
     if (r)
-        goto fail;
+        goto finish;
     r = mboxlist_lookup(NULL, name, &entry);
     talloc_free(entry);
     if (r == 0) {
         r = IMAP_MAILBOX_EXISTS;
-        goto fail;
+        goto finish;
     }
     if (r != IMAP_MAILBOX_NONEXISTENT)
-        goto fail;
+        goto finish;
     if (!uidvalidity && (r = mboxlist_next_uidvalidity(name, &uidvalidity)))
-        goto fail;
+        goto finish;
 
     mailbox->uniqueid = uniqueid ? talloc_strdup(mailbox, uniqueid)
                                  : mailbox_make_uniqueid(mailbox);
@@ -129,7 +129,7 @@ int mailbox_create(const char *name, const char *partition,
     if ((r = mkdir_p(mailbox->path, 0700)) ||
         (r = mailbox_remove_files(mailbox->path)) ||
         (r = mailbox_init_files(mailbox)))
-        goto fail;
+        goto finish;
     fault_point("mailbox.create.1");
 
     memset(&newentry, 0, sizeof newentry);
@@ -139,20 +139,11 @@ int mailbox_create(const char *name, const char *partition,
     newentry.uidvalidity = uidvalidity;
     newentry.type = MBTYPE_NORMAL;
     if ((r = mboxlist_create_exclusive(NULL, &newentry)))
-        goto fail;
+        goto finish;
     fault_point("mailbox.create.2");
 
-    if ((r = mailbox_open_index_file(mailbox)) ||
-        (r = mailbox_lock_index(mailbox, LOCK_EXCLUSIVE)))
-        goto fail;
-    mailbox_register_open(mailbox);
-    *mailboxp = mailbox;
-    return 0;
-
-fail:
-    mboxname_release(&mailbox->namelock);
-    talloc_free(mailbox);
-    return r;
+finish:
+    return mailbox_finish_open(mailbox, LOCK_EXCLUSIVE, r, mailboxp);
 }
 
 int mailbox_delete(struct mailbox **mailboxp)
@@ -242,7 +233,7 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
     if (!mailbox)
         return IMAP_PARTITION_UNKNOWN;
     if ((r = mboxname_lock(newname, &mailbox->namelock, LOCK_EXCLUSIVE)))
-        goto fail;
+        goto finish;
     mailbox->uniqueid = talloc_strdup(mailbox, oldmailbox->uniqueid);
     mailbox->user_flags = talloc_array(mailbox, char *,
                                        talloc_array_length(oldmailbox->user_flags));
@@ -252,7 +243,7 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
     mailbox->i = oldmailbox->i;
     if ((r = mkdir_p(mailbox->path, 0700)) ||
         (r = mailbox_remove_files(mailbox->path)))
-        goto fail;
+        goto finish;
 
     iter = mailbox_iter_init(oldmailbox, 0, 0);
     while ((rec = mailbox_iter_step(iter))) {
@@ -269,7 +260,7 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
         r = mailbox_iter_error(iter);
     mailbox_iter_done(&iter);
     if (r)
-        goto fail;
+        goto finish;
 
     /* Message files never change once written, so they can be shared;
      * the index and cache are written in place and must be copies. */
@@ -287,15 +278,6 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
         r = mailbox_write_header(mailbox);
     if (!r)
         r = fsync_dir(mailbox->path);
-    if (r || (r = mailbox_open_index_file(mailbox)) ||
-        (r = mailbox_lock_index(mailbox, LOCK_EXCLUSIVE)))
-        goto fail;
-    mailbox_register_open(mailbox);
-    *newmailboxp = mailbox;
-    return 0;
-
-fail:
-    mboxname_release(&mailbox->namelock);
-    talloc_free(mailbox);
-    return r;
+finish:
+    return mailbox_finish_open(mailbox, LOCK_EXCLUSIVE, r, newmailboxp);
 }

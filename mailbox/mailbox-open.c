@@ -84,11 +84,20 @@ struct mailbox *mailbox_new(const char *name, const char *partition)
     return mailbox;
 }
 
-void mailbox_register_open(struct mailbox *mailbox)
+int mailbox_finish_open(struct mailbox *mailbox, int indexlocktype, int r,
+                        struct mailbox **mailboxp)
 {
-    mailbox->refcount = 1;
-    mailbox->next = open_mailboxes;
-    open_mailboxes = mailbox;
+    if (!r && !(r = mailbox_open_index_file(mailbox)) &&
+        !(r = mailbox_lock_index(mailbox, indexlocktype))) {
+        mailbox->refcount = 1;
+        mailbox->next = open_mailboxes;
+        open_mailboxes = mailbox;
+        *mailboxp = mailbox;
+        return 0;
+    }
+    mboxname_release(&mailbox->namelock);
+    talloc_free(mailbox);
+    return r;
 }
 
 static struct mailbox *find_open(const char *name)
@@ -233,12 +242,12 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
 
     r = mboxname_lock(name, &mailbox->namelock, namelocktype);
     if (r)
-        goto fail;
+        goto finish;
     /* The record may have changed while we waited for the namelock
      * (deleted, renamed, recreated): read it again under the lock. */
     r = mboxlist_lookup(NULL, name, &entry);
     if (r)
-        goto fail;
+        goto finish;
     if (strcmp(entry->uniqueid, mailbox->uniqueid) ||
         strcmp(entry->partition, mailbox->partition)) {
         talloc_free(entry);
@@ -248,20 +257,9 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
     }
     talloc_free(entry);
 
-    if ((r = mailbox_read_header(mailbox)))
-        goto fail;
-    if ((r = mailbox_open_index_file(mailbox)))
-        goto fail;
-    if ((r = mailbox_lock_index(mailbox, indexlocktype)))
-        goto fail;
-    mailbox_register_open(mailbox);
-    *mailboxp = mailbox;
-    return 0;
-
-fail:
-    mboxname_release(&mailbox->namelock);
-    talloc_free(mailbox);
-    return r;
+    r = mailbox_read_header(mailbox);
+finish:
+    return mailbox_finish_open(mailbox, indexlocktype, r, mailboxp);
 }
 
 int mailbox_open_iwl(const char *name, struct mailbox **mailboxp)

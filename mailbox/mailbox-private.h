@@ -147,8 +147,12 @@ void mailbox_count_record(struct index_header *h, const struct index_record *r,
 /* A new, unregistered struct mailbox for NAME on PARTITION (no files
  * touched); NULL when the partition is unknown (logged). */
 struct mailbox *mailbox_new(const char *name, const char *partition);
-/* Adds a new mailbox to the process's open list with one reference. */
-void mailbox_register_open(struct mailbox *mailbox);
+/* The last steps of every open and create, R being the result so far:
+ * opens and locks the index file (INDEXLOCKTYPE) and adds MAILBOX to the
+ * process's open list with one reference, setting *MAILBOXP; on any
+ * failure releases the namelock and frees MAILBOX.  Returns the result. */
+int mailbox_finish_open(struct mailbox *mailbox, int indexlocktype, int r,
+                        struct mailbox **mailboxp);
 int mailbox_open_index_file(struct mailbox *mailbox);
 
 /* mailbox-create.c: removes a mailbox's own files in DIR (not child

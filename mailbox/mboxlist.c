@@ -441,18 +441,15 @@ static int row_to_entry(void *ctx, sqlite3_stmt *st, struct mboxlist_entry **ent
     return 0;
 }
 
-/* The record of NAME of any type: 0 and *ENTRY_R under CTX, or
- * IMAP_MAILBOX_NONEXISTENT. */
-static int get_row(void *ctx, const char *name, struct mboxlist_entry **entry_r)
+/* Runs ST (prepared with result RC; ?1 is KEY) for at most one record:
+ * IMAP_MAILBOX_NONEXISTENT when there is none.  Finalizes ST. */
+static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const char *what,
+                   struct mboxlist_entry **entry_r)
 {
-    sqlite3_stmt *st = NULL;
-    int rc, r;
+    int r;
 
-    *entry_r = NULL;
-    rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1",
-                            -1, &st, NULL);
     if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         rc = step(st);
     }
     if (rc == SQLITE_ROW)
@@ -460,9 +457,22 @@ static int get_row(void *ctx, const char *name, struct mboxlist_entry **entry_r)
     else if (rc == SQLITE_DONE)
         r = IMAP_MAILBOX_NONEXISTENT;
     else
-        r = db_error("read a record", rc);
+        r = db_error(what, rc);
     sqlite3_finalize(st);
     return r;
+}
+
+/* The record of NAME of any type: 0 and *ENTRY_R under CTX, or
+ * IMAP_MAILBOX_NONEXISTENT. */
+static int get_row(void *ctx, const char *name, struct mboxlist_entry **entry_r)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *entry_r = NULL;
+    rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1",
+                            -1, &st, NULL);
+    return one_row(ctx, st, rc, name, "read a record", entry_r);
 }
 
 /* The text of the extra column for E, written at MTIME. */
@@ -577,18 +587,7 @@ int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
                             " ORDER BY CASE type WHEN '' THEN 0"
                             " WHEN 'RENAMELOCKED' THEN 1 ELSE 2 END, name LIMIT 1",
                             -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
-        rc = step(st);
-    }
-    if (rc == SQLITE_ROW)
-        r = row_to_entry(ctx, st, entry_r);
-    else if (rc == SQLITE_DONE)
-        r = IMAP_MAILBOX_NONEXISTENT;
-    else
-        r = db_error("look up a uniqueid", rc);
-    sqlite3_finalize(st);
-    return r;
+    return one_row(ctx, st, rc, uniqueid, "look up a uniqueid", entry_r);
 }
 
 int mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r)

@@ -64,6 +64,18 @@ void message_guid_hex(const unsigned char guid[MESSAGE_GUID_SIZE], char hex[41])
     hex[2 * MESSAGE_GUID_SIZE] = '\0';
 }
 
+int message_guid_from_hex(const char *hex, unsigned char guid[MESSAGE_GUID_SIZE])
+{
+    for (int i = 0; i < MESSAGE_GUID_SIZE; i++) {
+        int hi = g_ascii_xdigit_value(hex[2 * i]);
+        int lo = hi < 0 ? -1 : g_ascii_xdigit_value(hex[2 * i + 1]);
+        if (lo < 0)
+            return -1;
+        guid[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return hex[2 * MESSAGE_GUID_SIZE] ? -1 : 0;
+}
+
 /* ------------------------------------------------------------ strings */
 
 /* S (LEN bytes) as valid UTF-8 without NULs: S itself when it already is

@@ -43,6 +43,8 @@ int message_parse(void *ctx, const char *buf, size_t len,
 void message_guid(const char *buf, size_t len, unsigned char guid[MESSAGE_GUID_SIZE]);
 /* 40 lowercase hex digits and a NUL. */
 void message_guid_hex(const unsigned char guid[MESSAGE_GUID_SIZE], char hex[41]);
+/* The reverse: 0, or -1 unless HEX is exactly 40 hex digits. */
+int message_guid_from_hex(const char *hex, unsigned char guid[MESSAGE_GUID_SIZE]);
 
 /* What a piece of indexable text is. */
 enum message_text_kind {

@@ -526,27 +526,14 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Usage: mbctl append MAILBOX [FILE...]\n"
         "Append each FILE (or standard input) as one message; prints the\n"
         "UID of each.\n";
-    static const struct option opts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct importer im = { .start = now() };
-    int c, r, ret = EX_OK;
+    int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
 
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return EX_OK;
-        }
-        cli_usage_error("append: bad option");
-    }
-    if (optind >= argc)
-        cli_usage_error("append: no mailbox named");
-    im.name = argv[optind];
+    im.name = argv[first];
     cli_init(ctx->config);
     if ((r = mailbox_open_iwl(im.name, &im.mailbox)))
         return cli_error(im.name, r, NULL);
-    for (int i = optind + 1; i < argc || i == optind + 1; i++) {
+    for (int i = first + 1; i < argc || i == first + 1; i++) {
         const char *src = i < argc ? argv[i] : "-";
         char *buf;
         size_t len;

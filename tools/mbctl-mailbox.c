@@ -4,8 +4,6 @@
 
 #include <fnmatch.h>
 #include <getopt.h>
-#include <errno.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,27 +18,6 @@
 #include "mailbox/guiddb.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
-
-/* Parses only --help for commands without options; returns optind. */
-static int simple_opts(int argc, char **argv, const char *usage, int min_args)
-{
-    static const struct option opts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            exit(EX_OK);
-        }
-        cli_usage_error("%s: bad option", argv[0]);
-    }
-    if (argc - optind < min_args)
-        cli_usage_error("%s: missing arguments (see --help)", argv[0]);
-    return optind;
-}
 
 int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
@@ -127,14 +104,8 @@ static int delete_user(const char *name, const char *userid)
         return ret;      /* a mailbox is left: keep its index */
     if ((r = xapianlock_delete_user(userid)))
         return cli_error(name, r, "cannot delete the search tiers");
-    char *dir = user_config_dir(NULL, userid);
-    static const char *const files[] = { "guid.db", "guid.db-wal", "guid.db-shm" };
-    for (size_t i = 0; dir && i < 3; i++) {
-        char *path = talloc_asprintf(dir, "%s/%s", dir, files[i]);
-        if (unlink(path) < 0 && errno != ENOENT)
-            ret = cli_error(path, IMAP_IOERROR, strerror(errno));
-    }
-    talloc_free(dir);
+    if ((r = guiddb_delete_user(userid)))
+        return cli_error(name, r, "cannot delete the GUID db");
     return ret;
 }
 
@@ -146,7 +117,7 @@ int mbctl_delete(const struct mbctl_ctx *ctx, int argc, char **argv)
         "its uidvalidity from being reused).  A user's INBOX (user.ID)\n"
         "deletes the whole user: every mailbox below it, the search tiers\n"
         "and the GUID db.\n";
-    int first = simple_opts(argc, argv, usage, 1), ret = EX_OK;
+    int first = mbctl_simple_opts(argc, argv, usage, 1), ret = EX_OK;
 
     cli_init(ctx->config);
     for (int i = first; i < argc; i++) {
@@ -183,7 +154,7 @@ int mbctl_list(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Usage: mbctl list [PATTERN]\n"
         "List mailboxes, in name order; PATTERN is a shell pattern\n"
         "(user.alice*).\n";
-    int first = simple_opts(argc, argv, usage, 0), r;
+    int first = mbctl_simple_opts(argc, argv, usage, 0), r;
     struct list_rock lr = { first < argc ? argv[first] : NULL };
 
     cli_init(ctx->config);
@@ -197,7 +168,7 @@ int mbctl_status(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Usage: mbctl status MAILBOX...\n"
         "Print `key: value` lines: messages, uidnext, uidvalidity,\n"
         "highestmodseq, unseen, size, uniqueid, partition.\n";
-    int first = simple_opts(argc, argv, usage, 1), ret = EX_OK;
+    int first = mbctl_simple_opts(argc, argv, usage, 1), ret = EX_OK;
 
     cli_init(ctx->config);
     for (int i = first; i < argc; i++) {
@@ -227,7 +198,7 @@ int mbctl_expunge(const struct mbctl_ctx *ctx, int argc, char **argv)
     static const char usage[] =
         "Usage: mbctl expunge MAILBOX UID...\n"
         "Expunge the messages with these UIDs; their files are removed.\n";
-    int first = simple_opts(argc, argv, usage, 2), ret = EX_OK, r;
+    int first = mbctl_simple_opts(argc, argv, usage, 2), ret = EX_OK, r;
     struct mailbox *mb = NULL;
     const char *name = argv[first];
 

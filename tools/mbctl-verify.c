@@ -14,24 +14,6 @@
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
-static int only_help(int argc, char **argv, const char *usage)
-{
-    static const struct option opts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            exit(EX_OK);
-        }
-        cli_usage_error("%s: bad option", argv[0]);
-    }
-    return optind;
-}
-
 static void report(void *rock, const char *name, const char *problem)
 {
     (void)rock;
@@ -62,7 +44,7 @@ int mbctl_verify(const struct mbctl_ctx *ctx, int argc, char **argv)
         "the counts and stray files, of the named mailboxes or of all.\n"
         "Each problem is one line on stderr; exit status 65 (EX_DATAERR)\n"
         "if any was found.\n";
-    int first = only_help(argc, argv, usage), ret = EX_OK, total = 0;
+    int first = mbctl_simple_opts(argc, argv, usage, 0), ret = EX_OK, total = 0;
     struct names names = { talloc_array(NULL, char *, 0) };
 
     cli_init(ctx->config);
@@ -103,7 +85,7 @@ int mbctl_reconstruct(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Usage: mbctl reconstruct MAILBOX...\n"
         "Rebuild the index, cache and header files of each MAILBOX from its\n"
         "message files, keeping the flags of records that still check out.\n";
-    int first = only_help(argc, argv, usage), ret = EX_OK;
+    int first = mbctl_simple_opts(argc, argv, usage, 0), ret = EX_OK;
 
     if (first >= argc)
         cli_usage_error("reconstruct: no mailbox named");

@@ -13,6 +13,27 @@
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
+/* Parses only --help for commands without options; returns optind. */
+int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args)
+{
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            exit(EX_OK);
+        }
+        cli_usage_error("%s: bad option", argv[0]);
+    }
+    if (argc - optind < min_args)
+        cli_usage_error("%s: missing arguments (see --help)", argv[0]);
+    return optind;
+}
+
 static const struct mbctl_command commands[] = {
     { "create", mbctl_create, "create a mailbox" },
     { "delete", mbctl_delete, "delete a mailbox (leaves a tombstone)" },

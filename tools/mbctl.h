@@ -18,6 +18,10 @@ struct mbctl_command {
     const char *summary;
 };
 
+/* For commands whose only option is --help (printed, exit 0): parses
+ * argv, requires MIN_ARGS arguments, and returns the index of the first. */
+int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args);
+
 mbctl_fn mbctl_create, mbctl_delete, mbctl_list, mbctl_status, mbctl_expunge;
 mbctl_fn mbctl_append, mbctl_import;
 mbctl_fn mbctl_verify, mbctl_reconstruct;

@@ -28,6 +28,7 @@
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
 #include "mailbox/guiddb.h"
+#include "mailbox/message.h"
 #include "xapianlock/compact.h"
 #include "xapianlock/uidset.h"
 #include "xapianlock/xapianlock-private.h"
@@ -191,13 +192,8 @@ static int is_live(void *rock, const char *guidhex)
 {
     uint8_t guid[MESSAGE_GUID_SIZE];
 
-    for (int i = 0; i < MESSAGE_GUID_SIZE; i++) {
-        unsigned v;
-        if (sscanf(guidhex + 2 * i, "%2x", &v) != 1)
-            return 0;
-        guid[i] = (uint8_t)v;
-    }
-    return rock && guiddb_lookup(rock, guid, found_one, NULL) == 1;
+    return rock && !message_guid_from_hex(guidhex, guid) &&
+           guiddb_lookup(rock, guid, found_one, NULL) == 1;
 }
 
 static unsigned long long tree_bytes(const char *dir)

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include <glib.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
@@ -271,6 +272,12 @@ static const char *const kind_prefix[] = {
  * stored and readable, only not searchable (docs/FORMAT.md). */
 #define INDEX_MAX_TEXT (4u << 20)
 
+const char *indexer_text_prefix(enum message_text_kind kind)
+{
+    return (size_t)kind < sizeof kind_prefix / sizeof kind_prefix[0] ? kind_prefix[kind]
+                                                                      : NULL;
+}
+
 struct docbuild {
     struct xw_doc *doc;
     char *from, *subject;      /* the first of each, for the document data */
@@ -295,7 +302,7 @@ static int add_text(void *rock, enum message_text_kind kind, const char *text, s
         b->from = talloc_strndup(b->doc, text, len);
     if (kind == MESSAGE_TEXT_SUBJECT && !b->subject)
         b->subject = talloc_strndup(b->doc, text, len);
-    if ((size_t)kind < sizeof kind_prefix / sizeof kind_prefix[0] && kind_prefix[kind]) {
+    if (indexer_text_prefix(kind)) {
         if (b->text >= INDEX_MAX_TEXT)
             return 0;
         if (len > INDEX_MAX_TEXT - b->text) {
@@ -304,7 +311,7 @@ static int add_text(void *rock, enum message_text_kind kind, const char *text, s
                 len--;     /* do not cut a UTF-8 sequence */
         }
         b->text += len;
-        r = xw_doc_add_text(b->doc, kind_prefix[kind], text, len);
+        r = xw_doc_add_text(b->doc, indexer_text_prefix(kind), text, len);
     }
     return r;
 }
@@ -396,6 +403,9 @@ static int write_state(struct indexer *ix, struct xw_dbw *dbw, const uint8_t *do
  * PIPE_WINDOW documents ahead. */
 #define PIPE_WINDOW 64
 
+#define COPY_IN_DB    1      /* its GUID has a document already */
+#define COPY_IN_BATCH 2      /* an earlier message of the batch has its GUID */
+
 struct built {
     struct xw_doc *doc;
     size_t len;
@@ -405,7 +415,7 @@ struct built {
 
 struct pipeline {
     const struct indexer *ix;
-    const uint8_t *copy;     /* per message: already in the database */
+    const uint8_t *copy;     /* per message: 0, COPY_IN_DB or COPY_IN_BATCH */
     struct built *out;       /* per message */
     size_t n, ready, taken;
     int stop;
@@ -443,7 +453,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&pl->mu);
         if (stop)
             break;
-        if (!pl->copy[i])
+        if (pl->copy[i] != COPY_IN_DB)
             build_one(&pl->ix->batch[i], &b);
         pthread_mutex_lock(&pl->mu);
         pl->out[i] = b;
@@ -476,15 +486,26 @@ static int write_batch(struct indexer *ix, struct xw_dbw *dbw, uint8_t *done, vo
     pthread_t th;
     int r = 0;
 
-    /* Copies of messages already indexed are only marked: one document
-     * per GUID. */
+    /* Copies of messages already indexed, or earlier in this batch, are
+     * only marked: one document per GUID.  first[i] is the first message
+     * of the batch with i's GUID. */
+    size_t *first = talloc_array(tmp, size_t, n);
+    GHashTable *batch_guids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (i = 0; i < n && !r; i++) {
         char hex[41];
+        gpointer f;
         int have = 0;
         message_guid_hex(ix->batch[i].guid, hex);
-        r = xw_dbw_has_guid(dbw, hex, &have);
-        copy[i] = (uint8_t)have;
+        first[i] = i;
+        if (g_hash_table_lookup_extended(batch_guids, hex, NULL, &f)) {
+            first[i] = GPOINTER_TO_SIZE(f);
+            copy[i] = COPY_IN_BATCH;
+        } else if (!(r = xw_dbw_has_guid(dbw, hex, &have))) {
+            g_hash_table_insert(batch_guids, g_strdup(hex), GSIZE_TO_POINTER(i));
+            copy[i] = have ? COPY_IN_DB : 0;
+        }
     }
+    g_hash_table_destroy(batch_guids);
     if (r)
         return r;
     pl.copy = copy;
@@ -497,14 +518,11 @@ static int write_batch(struct indexer *ix, struct xw_dbw *dbw, uint8_t *done, vo
         const struct pending *p = &ix->batch[i];
         struct built *b = take(&pl, i);
         char hex[41];
-        int have = 0;
 
         message_guid_hex(p->guid, hex);
-        if (!copy[i] && !b->r && !b->vanished)
-            r = xw_dbw_has_guid(dbw, hex, &have);   /* twice in this batch? */
-        if (r)
-            break;
-        if (copy[i] || have) {
+        /* A copy later in the batch stands in for a first one whose file
+         * vanished, so the worker built it too. */
+        if (copy[i] == COPY_IN_DB || (copy[i] == COPY_IN_BATCH && done[first[i]])) {
             ix->stats.copies++;
             done[i] = 1;
         } else if (b->vanished) {

@@ -21,6 +21,8 @@
 
 #include <stdint.h>
 
+#include "mailbox/message.h"
+
 #define INDEXER_RECHECK  1   /* -Z: ask Xapian about each message */
 #define INDEXER_AUDIT    2   /* -A: report, index nothing */
 
@@ -39,6 +41,10 @@ struct indexer_stats {
 /* Called by -A for each mailbox with unindexed messages. */
 typedef void indexer_audit_fn(void *rock, const char *mailbox,
                               const uint32_t *uids, unsigned long n);
+
+/* The term prefix of a kind of text (docs/FORMAT.md), or NULL when that
+ * kind is not free text (the Message-ID is a boolean term). */
+const char *indexer_text_prefix(enum message_text_kind kind);
 
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r);
 void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock);

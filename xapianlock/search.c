@@ -9,7 +9,6 @@
 #include <config.h>
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +78,6 @@ static const char *const all_prefixes[] = { "F", "T", "C", "X", "S", "B", "A" };
 struct translate {
     void *ctx;
     struct guiddb *gdb;
-    const char *userid;
     int r;
 };
 
@@ -232,17 +230,6 @@ static int add_location(void *rock, const char *uniqueid, uint32_t uid)
     return 0;
 }
 
-static int hex_to_guid(const char *hex, uint8_t guid[MESSAGE_GUID_SIZE])
-{
-    for (int i = 0; i < MESSAGE_GUID_SIZE; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-            return -1;
-        guid[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 /* Document data: "1\0GUIDHEX\0DATE\0FROM\0SUBJECT" (docs/FORMAT.md). */
 static int on_hit(void *rock, const char *data, size_t len)
 {
@@ -261,7 +248,7 @@ static int on_hit(void *rock, const char *data, size_t len)
         f[k] = p;
         p += strlen(p) + 1;
     }
-    if (k < 5 || strcmp(f[0], "1") || strlen(f[1]) != 40 || hex_to_guid(f[1], guid)) {
+    if (k < 5 || strcmp(f[0], "1") || message_guid_from_hex(f[1], guid)) {
         xlog(LOG_ERR, "user %s: a search document has data of an unknown form",
              c->ss->userid);
         talloc_free(copy);
@@ -312,7 +299,7 @@ static int run(struct search_session *ss, const struct query *q,
     while (paths[n])
         n++;
     if (n) {
-        struct translate t = { tmp, gdb, ss->userid, 0 };
+        struct translate t = { tmp, gdb, 0 };
         struct xw_query *xq = translate(&t, q);
         if (t.r) {
             r = t.r;
