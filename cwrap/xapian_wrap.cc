@@ -425,6 +425,11 @@ int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, si
         // body parts added by separate calls).
         tg.increase_termpos();
         doc->termpos = tg.get_termpos();
+        // Let go of the document: the generator's handle shares its
+        // (non-atomic) reference count, and the document moves on to the
+        // thread that writes it while this one builds the next.
+        thread_local const Xapian::Document detached;
+        tg.set_document(detached);
         return 0;
     });
 }
