@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,4 +126,21 @@ int mkdir_parents(const char *path, mode_t mode)
     }
     talloc_free(dir);
     return r;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    if (remove(path) < 0 && errno != ENOENT) {
+        xlog_syserr("remove", path);
+        return -1;
+    }
+    return 0;
+}
+
+int remove_tree(const char *dir)
+{
+    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+        return IMAP_IOERROR;
+    return 0;
 }

@@ -19,4 +19,9 @@ int mkdir_p(const char *path, mode_t mode);
 /* Creates the parent directories of the file PATH. */
 int mkdir_parents(const char *path, mode_t mode);
 
+/* Removes DIR and everything below it, not following symlinks.  A
+ * missing DIR is not an error.  Returns 0, or IMAP_IOERROR after logging
+ * the path that could not be removed. */
+int remove_tree(const char *dir);
+
 #endif

@@ -109,6 +109,17 @@ int mailbox_create(const char *name, const char *partition,
     if (r)
         goto finish;
     r = mboxlist_lookup(NULL, name, &entry);
+    if (r == 0 && mailbox_is_renaming(entry) && entry->namelock) {
+        /* A rename is moving a mailbox to or from this name: once it is
+         * over (or cleaned up) the name is either taken or free. */
+        char *root = talloc_steal(mailbox, entry->namelock);
+        talloc_free(entry);
+        mboxname_release(&mailbox->namelock);
+        if ((r = mailbox_rename_wait(root)))
+            goto finish;
+        talloc_free(mailbox);
+        return mailbox_create(name, partition, uniqueid, uidvalidity, mailboxp);
+    }
     talloc_free(entry);
     if (r == 0) {
         r = IMAP_MAILBOX_EXISTS;

@@ -206,6 +206,22 @@ int mailbox_unlock_index(struct mailbox *mailbox, const struct statusdata *sdata
 }
 
 static int open_locked(const char *name, int namelocktype, int indexlocktype,
+                       struct mailbox **mailboxp);
+
+/* NAME's record ENTRY (freed here) is part of a rename: wait for it to
+ * end (or clean up after it), then open again. */
+static int wait_and_retry(struct mboxlist_entry *entry, const char *name,
+                          int namelocktype, int indexlocktype,
+                          struct mailbox **mailboxp)
+{
+    int r = entry->namelock ? mailbox_rename_wait(entry->namelock)
+                            : IMAP_MAILBOX_BADFORMAT;
+
+    talloc_free(entry);
+    return r ? r : open_locked(name, namelocktype, indexlocktype, mailboxp);
+}
+
+static int open_locked(const char *name, int namelocktype, int indexlocktype,
                        struct mailbox **mailboxp)
 {
     struct mboxlist_entry *entry = NULL;
@@ -232,6 +248,8 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
     r = mboxlist_lookup(NULL, name, &entry);
     if (r)
         return r;
+    if (mailbox_is_renaming(entry))
+        return wait_and_retry(entry, name, namelocktype, indexlocktype, mailboxp);
     mailbox = mailbox_new(name, entry->partition);
     if (!mailbox) {
         talloc_free(entry);
@@ -248,6 +266,12 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
     r = mboxlist_lookup(NULL, name, &entry);
     if (r)
         goto finish;
+    if (mailbox_is_renaming(entry)) {
+        /* Our namelock may be what the renamer waits for: let it go. */
+        mboxname_release(&mailbox->namelock);
+        talloc_free(mailbox);
+        return wait_and_retry(entry, name, namelocktype, indexlocktype, mailboxp);
+    }
     if (strcmp(entry->uniqueid, mailbox->uniqueid) ||
         strcmp(entry->partition, mailbox->partition)) {
         talloc_free(entry);

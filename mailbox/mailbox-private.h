@@ -168,4 +168,21 @@ int mailbox_remove_debris(struct mailbox *mailbox);
 /* Removes debris and clears OPT_MAILBOX_NEEDS_CLEANUP (committed). */
 int mailbox_finish_cleanup(struct mailbox *mailbox);
 
+/* namelock.c: how many names this process holds a namelock on. */
+int namelock_held_count(void);
+
+/* mailbox-rename.c */
+struct mboxlist_entry;
+/* Whether this process is the rename whose NAMELOCK field is NAMELOCK. */
+int mailbox_rename_is_mine(const char *namelock);
+/* Whether E is marked by a rename (RENAMELOCKED or RENAMETEMP) that is
+ * not this process's: an opener must mailbox_rename_wait() on its
+ * NAMELOCK, holding no namelock of its own, and look again. */
+int mailbox_is_renaming(const struct mboxlist_entry *e);
+/* Waits for the rename holding ROOT to end, cleaning it up if its process
+ * died.  When this process holds namelocks it only tries (a renamer may
+ * be waiting for one of them): IMAP_MAILBOX_LOCKED if the rename is
+ * alive. */
+int mailbox_rename_wait(const char *root);
+
 #endif

@@ -49,6 +49,7 @@
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
+#include "mailbox/mailbox-private.h"
 
 struct mboxlock {
     struct mboxlock *next;
@@ -276,6 +277,15 @@ void mboxname_release(struct mboxlock **lockp)
 const char *mboxlock_name(const struct mboxlock *lock)
 {
     return lock ? lock->name : NULL;
+}
+
+int namelock_held_count(void)
+{
+    int n = 0;
+
+    for (struct mboxlock *l = held; l; l = l->next)
+        n++;
+    return n;
 }
 
 int mboxname_islocked(const char *name)

@@ -137,13 +137,20 @@ int mbctl_delete(const struct mbctl_ctx *ctx, int argc, char **argv)
 
 struct list_rock {
     const char *pattern;
+    int all;
 };
 
 static int list_one(const struct mboxlist_entry *e, void *rock)
 {
     const struct list_rock *lr = rock;
 
-    if (!lr->pattern || fnmatch(lr->pattern, e->name, 0) == 0)
+    if (lr->pattern && fnmatch(lr->pattern, e->name, 0) != 0)
+        return 0;
+    if (lr->all)
+        printf("%s\t%s\t%s\n", e->name,
+               e->type == MBTYPE_NORMAL ? "-" : mboxlist_type_name(e->type),
+               e->namelock ? e->namelock : "-");
+    else
         printf("%s\n", e->name);
     return 0;
 }
@@ -151,14 +158,31 @@ static int list_one(const struct mboxlist_entry *e, void *rock)
 int mbctl_list(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
-        "Usage: mbctl list [PATTERN]\n"
+        "Usage: mbctl list [-a] [PATTERN]\n"
         "List mailboxes, in name order; PATTERN is a shell pattern\n"
-        "(user.alice*).\n";
-    int first = mbctl_simple_opts(argc, argv, usage, 0), r;
-    struct list_rock lr = { first < argc ? argv[first] : NULL };
+        "(user.alice*).\n\n"
+        "  -a, --all   every record, tombstones and renames in progress too,\n"
+        "              as NAME TAB TYPE TAB NAMELOCK (\"-\" for none)\n";
+    static const struct option opts[] = {
+        { "all", no_argument, NULL, 'a' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct list_rock lr = { NULL, 0 };
+    int c, r;
 
+    while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a': lr.all = 1; break;
+        case 'h': fputs(usage, stdout); return EX_OK;
+        default: cli_usage_error("list: bad option");
+        }
+    }
+    if (argc - optind > 1)
+        cli_usage_error("list: at most one PATTERN");
+    lr.pattern = optind < argc ? argv[optind] : NULL;
     cli_init(ctx->config);
-    r = mboxlist_foreach("", 0, list_one, &lr);
+    r = mboxlist_foreach("", lr.all ? MBOXLIST_ALL : 0, list_one, &lr);
     return r ? cli_error("mailboxes.db", r, NULL) : EX_OK;
 }
 

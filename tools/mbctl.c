@@ -37,6 +37,7 @@ int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args)
 static const struct mbctl_command commands[] = {
     { "create", mbctl_create, "create a mailbox" },
     { "delete", mbctl_delete, "delete a mailbox (leaves a tombstone)" },
+    { "rename", mbctl_rename, "rename a mailbox and everything below it, atomically" },
     { "list", mbctl_list, "list mailboxes matching a pattern" },
     { "status", mbctl_status, "show a mailbox's counters" },
     { "append", mbctl_append, "append messages from files or stdin" },
@@ -46,6 +47,8 @@ static const struct mbctl_command commands[] = {
     { "reconstruct", mbctl_reconstruct, "rebuild index and cache from the message files" },
     { "watch", mbctl_watch, "print each new message's UID as it arrives" },
     { "lock", mbctl_lock, "hold a namelock while a command runs" },
+    { "expire", mbctl_expire, "clean up dead renames and old tombstones" },
+    { "recover", mbctl_recover, "at boot: clean up dead renames, remove the lock tree" },
 };
 
 static void usage(FILE *f)

@@ -27,5 +27,6 @@ mbctl_fn mbctl_append, mbctl_import;
 mbctl_fn mbctl_verify, mbctl_reconstruct;
 mbctl_fn mbctl_watch;
 mbctl_fn mbctl_lock;
+mbctl_fn mbctl_rename, mbctl_expire, mbctl_recover;
 
 #endif

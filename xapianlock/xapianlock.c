@@ -10,7 +10,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -284,21 +283,9 @@ done:
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    if (remove(path) < 0 && errno != ENOENT) {
-        xlog_syserr("remove", path);
-        return -1;
-    }
-    return 0;
-}
-
 int xapianlock_remove_tree(const char *dir)
 {
-    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-        return IMAP_IOERROR;
-    return 0;
+    return remove_tree(dir);
 }
 
 int xapianlock_delete_user(const char *userid)

@@ -169,6 +169,47 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
                         const char *newpartition,
                         struct mailbox **newmailboxp);
 
+/* Renames mailbox FROM and every mailbox below it to TO (spec section 7,
+ * seeds/001) as one atomic operation: other processes see the whole old
+ * tree or the whole new one, and a crash at any point is finished or
+ * undone by the next open of a name involved, by mailbox_expire() or by
+ * mailbox_recover().  user.A -> user.B also moves the user's GUID db,
+ * xapianactive and search tier directories.  Mailboxes keep their
+ * uniqueid, uidvalidity, UIDs and partition, so nothing is reindexed.
+ * Returns 0; IMAP_MAILBOX_BADNAME (a bad name, or TO inside FROM's
+ * tree); IMAP_MAILBOX_EXISTS (TO or a new name below it exists, or user B
+ * already has search data); IMAP_MAILBOX_NONEXISTENT (no FROM);
+ * IMAP_MAILBOX_NOTSUPPORTED (mail would change owner: between users, or a
+ * user's INBOX to a folder); IMAP_MAILBOX_LOCKED (another rename of these
+ * names is running).  Nothing is changed on error.  STATS may be NULL.
+ * Call it holding no mailbox open. */
+struct mailbox_rename_stats {
+    unsigned mailboxes;
+    unsigned long messages;
+    double mark_s, copy_s, switch_s, remove_s, tombstone_s;   /* seconds */
+};
+int mailbox_rename_tree(const char *from, const char *to,
+                        struct mailbox_rename_stats *stats);
+
+/* Finishes or undoes the rename whose NAMELOCK is ROOT when its process
+ * is dead (waits for a live one, or with NONBLOCK returns
+ * IMAP_MAILBOX_LOCKED).  0 also when there is nothing to do. */
+int mailbox_rename_resolve(const char *root, int nonblock);
+
+/* Visits every mailboxes.db record: cleans up dead renames (a live one is
+ * counted as busy and left alone) and removes DELETED tombstones older
+ * than TOMBSTONE_DAYS (negative: keep them all).  Returns 0 or the first
+ * error; STATS (may be NULL) counts what was done. */
+struct mailbox_expire_stats {
+    unsigned long renames, busy, tombstones;
+};
+int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats);
+
+/* At boot, before any other process runs: mailbox_expire() keeping the
+ * tombstones, then removes the namelock tree (everything under
+ * CONFIGDIRECTORY/lock/). */
+int mailbox_recover(struct mailbox_expire_stats *stats);
+
 int mailbox_read_index_record(struct mailbox *mailbox, uint32_t recno,
                               struct index_record *record);
 int mailbox_rewrite_index_record(struct mailbox *mailbox,

@@ -1,0 +1,677 @@
+/* mailbox-rename.c - renaming a folder tree as one atomic, crash-safe
+ * operation (spec section 7, seeds/001).
+ *
+ * mailbox_rename_tree(FROM, TO) holds FROM's EXCLUSIVE namelock from start
+ * to end, and that namelock is the NAMELOCK field of every record it
+ * marks.  Steps, each followed by its fault point:
+ *
+ *   mark     one mailboxes.db transaction: every mailbox of the FROM tree
+ *            becomes RENAMELOCKED, and its new name gets a RENAMETEMP
+ *            record (same uniqueid, uidvalidity and partition; a tombstone
+ *            the new name had is kept in the record, to restore on undo).
+ *                                                              rename.1
+ *   copy     each mailbox's files are copied to the new name (messages
+ *            hard-linked, index and cache copied, fsynced).    rename.2
+ *            (after the first mailbox), rename.3 (after all)
+ *   switch   one transaction: old names RENAMETEMP, new names normal
+ *            mailboxes.  A user rename (user.a -> user.b) also moves the
+ *            user's GUID db, xapianactive and search tier directories
+ *            here, under user a's EXCLUSIVE Xapian namelock, before the
+ *            commit.                                           rename.4
+ *            (moved, not committed), rename.5 (committed)
+ *   remove   the old names' files.                             rename.6
+ *            (after the first mailbox), rename.7 (after all)
+ *   tombstone one transaction: old names DELETED (uidvalidity kept).
+ *                                                              rename.8
+ *
+ * Before the switch commits, a crash leaves the old tree the real one:
+ * undo removes the new files, moves user data back and restores the old
+ * records (rename.undo.1 after the files, before the records).  After
+ * it, the new tree is the real one: finishing is the remove and tombstone
+ * steps.  Which one applies is read from the records alone (an old name
+ * still RENAMELOCKED means the switch did not commit), and both are
+ * idempotent, so a crash during the cleanup is cleaned up the same way.
+ *
+ * Other processes: an open of a name whose record is RENAMELOCKED or
+ * RENAMETEMP waits for the NAMELOCK; once granted, the rename is over, or
+ * its process is dead and the opener cleans up (mailbox_rename_resolve),
+ * then looks again: it sees the whole old tree or the whole new one. */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
+#include "xapiary/namelock.h"
+#include "common/fault.h"
+#include "common/mboxname.h"
+#include "common/xlog.h"
+#include "mailbox/mailbox-private.h"
+#include "mailbox/statuscache.h"
+#include "mailbox/userdata.h"
+
+/* Collection retries when another rename's records are in the way. */
+#define MAX_RETRIES 8
+
+struct rename_item {
+    char *oldname, *newname;
+    char *partition, *uniqueid;
+    uint32_t uidvalidity;
+    char *extra;           /* the old record's other fields (no "rename") */
+    json_t *prev;          /* the new name's tombstone before the rename */
+};
+
+struct rename_plan {
+    char *from, *to;
+    char *olduser, *newuser;      /* set for a user rename */
+    struct rename_item *items;    /* talloc array, in name order */
+    int committed;                /* read from records: switch done */
+    int r;                        /* a collection callback's error */
+};
+
+/* The root this process is renaming: its own marks do not block it. */
+static const char *renaming;
+
+int mailbox_rename_is_mine(const char *namelock)
+{
+    return renaming && namelock && !strcmp(renaming, namelock);
+}
+
+int mailbox_is_renaming(const struct mboxlist_entry *e)
+{
+    return (e->type == MBTYPE_RENAMELOCKED || e->type == MBTYPE_RENAMETEMP) &&
+           !mailbox_rename_is_mine(e->namelock);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------ records */
+
+/* The "rename" object of E's extra fields (a new reference), or NULL. */
+static json_t *rename_info(const struct mboxlist_entry *e)
+{
+    json_t *x = e->extra ? json_loads(e->extra, 0, NULL) : NULL;
+    json_t *info = json_object_get(x, "rename");
+
+    info = json_is_object(info) ? json_incref(info) : NULL;
+    json_decref(x);
+    return info;
+}
+
+/* EXTRA with its "rename" field set to INFO (stolen; NULL removes it). */
+static char *extra_with(void *ctx, const char *extra, json_t *info)
+{
+    json_t *x = extra ? json_loads(extra, 0, NULL) : NULL;
+    char *s, *ret = NULL;
+
+    if (!json_is_object(x)) {
+        json_decref(x);
+        x = json_object();
+    }
+    if (info)
+        json_object_set_new(x, "rename", info);
+    else
+        json_object_del(x, "rename");
+    if (json_object_size(x) && (s = json_dumps(x, JSON_COMPACT | JSON_SORT_KEYS))) {
+        ret = talloc_strdup(ctx, s);
+        free(s);
+    }
+    json_decref(x);
+    return ret;
+}
+
+static json_t *make_info(const struct rename_plan *p, const char *side,
+                         const char *peer, json_t *prev)
+{
+    json_t *info = json_pack("{s:s, s:s, s:s, s:s}", "from", p->from, "to", p->to,
+                             "side", side, "peer", peer);
+    if (prev)
+        json_object_set(info, "prev", prev);
+    return info;
+}
+
+static void fill(struct mboxlist_entry *e, const struct rename_item *it,
+                 const char *name, int type, const char *namelock, char *extra)
+{
+    memset(e, 0, sizeof *e);
+    e->name = (char *)name;
+    e->partition = it->partition;
+    e->uniqueid = it->uniqueid;
+    e->uidvalidity = it->uidvalidity;
+    e->type = type;
+    e->namelock = (char *)namelock;
+    e->extra = extra;
+}
+
+static struct rename_item *add_item(struct rename_plan *p, const struct mboxlist_entry *e)
+{
+    size_t n = talloc_array_length(p->items);
+    struct rename_item *it;
+
+    p->items = talloc_realloc(p, p->items, struct rename_item, n + 1);
+    it = &p->items[n];
+    memset(it, 0, sizeof *it);
+    it->oldname = talloc_strdup(p->items, e->name);
+    it->partition = talloc_strdup(p->items, e->partition);
+    it->uniqueid = talloc_strdup(p->items, e->uniqueid);
+    it->uidvalidity = e->uidvalidity;
+    it->extra = extra_with(p->items, e->extra, NULL);
+    return it;
+}
+
+static int free_prevs(struct rename_plan *p)
+{
+    for (size_t i = 0; i < talloc_array_length(p->items); i++)
+        json_decref(p->items[i].prev);
+    return 0;
+}
+
+static struct rename_plan *new_plan(const char *from, const char *to)
+{
+    struct rename_plan *p = talloc_zero(NULL, struct rename_plan);
+
+    p->from = talloc_strdup(p, from);
+    p->to = talloc_strdup(p, to);
+    p->items = talloc_array(p, struct rename_item, 0);
+    talloc_set_destructor(p, free_prevs);
+    return p;
+}
+
+/* A user rename: FROM and TO are both user.ID. */
+static void set_users(struct rename_plan *p)
+{
+    char *ou = NULL, *nu = NULL;
+
+    if (!mboxname_to_userid(p, p->from, &ou) && !mboxname_to_userid(p, p->to, &nu) &&
+        !strchr(p->from + 5, '.') && !strchr(p->to + 5, '.')) {
+        p->olduser = ou;
+        p->newuser = nu;
+    }
+}
+
+/* ------------------------------------------------------------ finish and undo */
+
+/* Removes the files of mailbox NAME on PARTITION (children are removed
+ * first by the callers, so the directory goes too unless it is shared). */
+static int remove_mailbox_files(const char *partition, const char *name)
+{
+    char *dir = mailbox_dir(NULL, partition, name);
+    int r = dir ? mailbox_remove_files(dir) : IMAP_PARTITION_UNKNOWN;
+
+    if (!r && rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+        xlog_syserr("rmdir", dir);
+    talloc_free(dir);
+    return r;
+}
+
+static int commit_records(struct mboxlist_txn *txn, int r)
+{
+    if (r) {
+        mboxlist_abort(&txn);
+        return r;
+    }
+    return mboxlist_commit(&txn);
+}
+
+/* After the switch: the old names' files go, then their records become
+ * tombstones. */
+static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
+{
+    struct mboxlist_txn *txn = NULL;
+    double t = now();
+    int r = 0;
+
+    for (size_t i = talloc_array_length(p->items); i-- > 0 && !r; ) {
+        r = remove_mailbox_files(p->items[i].partition, p->items[i].oldname);
+        statuscache_invalidate(p->items[i].oldname);
+        if (i + 1 == talloc_array_length(p->items))
+            fault_point("rename.6");
+    }
+    if (r)
+        return r;
+    fault_point("rename.7");
+    if (st)
+        st->remove_s += now() - t;
+    t = now();
+    if ((r = mboxlist_begin(&txn)))
+        return r;
+    for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
+        struct rename_item *it = &p->items[i];
+        struct mboxlist_entry e;
+        fill(&e, it, it->oldname, MBTYPE_DELETED, NULL, it->extra);
+        r = mboxlist_update(txn, &e);
+    }
+    r = commit_records(txn, r);
+    if (!r)
+        fault_point("rename.8");
+    if (st)
+        st->tombstone_s += now() - t;
+    return r;
+}
+
+/* Whether NAME's record is the RENAMETEMP new name of P's rename. */
+static int is_new_side(const struct rename_plan *p, const char *name)
+{
+    struct mboxlist_entry *e = NULL;
+    int ours = !mboxlist_lookup_any(NULL, name, &e) && e->type == MBTYPE_RENAMETEMP &&
+               e->namelock && !strcmp(e->namelock, p->from);
+
+    talloc_free(e);
+    return ours;
+}
+
+/* Before the switch: the new names' files go, the user's data comes back,
+ * and the records are as they were. */
+static int undo(struct rename_plan *p)
+{
+    struct mboxlist_txn *txn = NULL;
+    int r = 0;
+
+    for (size_t i = talloc_array_length(p->items); i-- > 0 && !r; )
+        if (is_new_side(p, p->items[i].newname))
+            r = remove_mailbox_files(p->items[i].partition, p->items[i].newname);
+    if (!r && p->olduser) {
+        char xname[MBOXNAME_MAX + 16];
+        struct mboxlock *xl = NULL;
+        if (!(r = mboxname_xapian_lockname(p->newuser, xname, sizeof xname)) &&
+            !(r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE)))
+            r = userdata_move(p->newuser, p->olduser);
+        mboxname_release(&xl);
+    }
+    if (r)
+        return r;
+    fault_point("rename.undo.1");
+    if ((r = mboxlist_begin(&txn)))
+        return r;
+    for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
+        struct rename_item *it = &p->items[i];
+        struct mboxlist_entry e;
+        fill(&e, it, it->oldname, MBTYPE_NORMAL, NULL, it->extra);
+        r = mboxlist_update(txn, &e);
+        if (r || !is_new_side(p, it->newname))
+            continue;
+        if (it->prev) {
+            /* The tombstone the new name had, back as it was. */
+            fill(&e, it, it->newname, MBTYPE_DELETED, NULL, NULL);
+            e.partition = (char *)json_string_value(json_object_get(it->prev, "partition"));
+            e.uniqueid = (char *)json_string_value(json_object_get(it->prev, "uniqueid"));
+            e.uidvalidity = (uint32_t)json_integer_value(json_object_get(it->prev,
+                                                                          "uidvalidity"));
+            r = e.partition && e.uniqueid ? mboxlist_update(txn, &e)
+                                          : mboxlist_remove(txn, it->newname);
+        } else {
+            r = mboxlist_remove(txn, it->newname);
+        }
+    }
+    return commit_records(txn, r);
+}
+
+/* ------------------------------------------------------------ dead renames */
+
+static int collect_marked(const struct mboxlist_entry *e, void *rock)
+{
+    struct rename_plan *p = rock;
+    json_t *info;
+    const char *side, *peer;
+
+    if (e->type != MBTYPE_RENAMELOCKED && e->type != MBTYPE_RENAMETEMP)
+        return 0;
+    if (!e->namelock || strcmp(e->namelock, p->from))
+        return 0;
+    info = rename_info(e);
+    side = json_string_value(json_object_get(info, "side"));
+    peer = json_string_value(json_object_get(info, "peer"));
+    if (!side || !peer || mboxname_validate(peer) ||
+        !json_string_value(json_object_get(info, "to"))) {
+        xlog(LOG_ERR, "mailboxes.db: record %s of a rename has no valid rename field",
+             e->name);
+        json_decref(info);
+        p->r = IMAP_MAILBOX_BADFORMAT;
+        return p->r;
+    }
+    if (!strcmp(side, "old")) {
+        struct rename_item *it = add_item(p, e);
+        it->newname = talloc_strdup(p->items, peer);
+        if (e->type == MBTYPE_RENAMETEMP)
+            p->committed = 1;
+        if (!p->to || !strcmp(p->to, p->from))
+            p->to = talloc_strdup(p, json_string_value(json_object_get(info, "to")));
+    }
+    json_decref(info);
+    return 0;
+}
+
+/* The tombstones the new names had, from their RENAMETEMP records. */
+static void read_prevs(struct rename_plan *p)
+{
+    for (size_t i = 0; i < talloc_array_length(p->items); i++) {
+        struct mboxlist_entry *e = NULL;
+        json_t *info;
+        if (mboxlist_lookup_any(NULL, p->items[i].newname, &e))
+            continue;
+        info = rename_info(e);
+        p->items[i].prev = json_incref(json_object_get(info, "prev"));
+        json_decref(info);
+        talloc_free(e);
+    }
+}
+
+int mailbox_rename_resolve(const char *root, int nonblock)
+{
+    struct mboxlock *lock = NULL;
+    struct rename_plan *p;
+    int r;
+
+    if (mboxname_validate(root))
+        return IMAP_MAILBOX_BADNAME;
+    if ((r = mboxname_lock(root, &lock, nonblock ? LOCK_NONBLOCKING : LOCK_EXCLUSIVE)))
+        return r;
+    /* With the NAMELOCK granted the renamer is gone: what its records say
+     * is all there is to go on. */
+    p = new_plan(root, root);
+    r = mboxlist_foreach(root, MBOXLIST_TREE | MBOXLIST_ALL, collect_marked, p);
+    if (!r && talloc_array_length(p->items)) {
+        set_users(p);
+        if (p->committed) {
+            xlog(LOG_NOTICE, "rename %s -> %s: finishing a rename whose process died",
+                 p->from, p->to);
+            r = finish(p, NULL);
+        } else {
+            xlog(LOG_NOTICE, "rename %s -> %s: undoing a rename whose process died",
+                 p->from, p->to);
+            read_prevs(p);
+            r = undo(p);
+        }
+    }
+    talloc_free(p);
+    mboxname_release(&lock);
+    return r;
+}
+
+int mailbox_rename_wait(const char *root)
+{
+    /* Waiting while holding other namelocks could deadlock with the
+     * renamer, which may be waiting for one of them: only try. */
+    return mailbox_rename_resolve(root, namelock_held_count() > 0);
+}
+
+/* ------------------------------------------------------------ the rename */
+
+static int check_names(const char *from, const char *to)
+{
+    size_t n = strlen(from);
+    char *ou = NULL, *nu = NULL;
+    int from_user, to_user, r = 0;
+
+    if (mboxname_validate(from) || mboxname_validate(to))
+        return IMAP_MAILBOX_BADNAME;
+    if (!strcmp(from, to))
+        return IMAP_MAILBOX_EXISTS;
+    if (!strncmp(to, from, n) && to[n] == MBOXNAME_SEP) {
+        xlog(LOG_ERR, "rename %s -> %s: a mailbox cannot move into its own subtree",
+             from, to);
+        return IMAP_MAILBOX_BADNAME;
+    }
+    from_user = !mboxname_to_userid(NULL, from, &ou);
+    to_user = !mboxname_to_userid(NULL, to, &nu);
+    if ((from_user && !strchr(from + 5, '.')) != (to_user && !strchr(to + 5, '.'))) {
+        xlog(LOG_ERR, "rename %s -> %s: a user's INBOX renames only to another user's "
+             "INBOX", from, to);
+        r = IMAP_MAILBOX_NOTSUPPORTED;
+    } else if (from_user != to_user ||
+               (from_user && strchr(from + 5, '.') && strcmp(ou, nu))) {
+        /* The mail would leave its owner's GUID db and search tiers. */
+        xlog(LOG_ERR, "rename %s -> %s: mailboxes cannot move between users", from, to);
+        r = IMAP_MAILBOX_NOTSUPPORTED;
+    }
+    talloc_free(ou);
+    talloc_free(nu);
+    return r;
+}
+
+struct collect_rock {
+    struct rename_plan *p;
+    char *other;          /* NAMELOCK of a rename in the way */
+    int adding;           /* visiting the FROM tree: its mailboxes move */
+};
+
+static int collect_live(const struct mboxlist_entry *e, void *rock)
+{
+    struct collect_rock *cr = rock;
+    struct rename_item *it;
+
+    if (e->type == MBTYPE_DELETED)
+        return 0;
+    if (e->type != MBTYPE_NORMAL) {
+        cr->other = talloc_strdup(cr->p, e->namelock ? e->namelock : e->name);
+        return IMAP_AGAIN;
+    }
+    if (!cr->adding)
+        return 0;         /* a record of the TO tree: only its marks matter */
+    it = add_item(cr->p, e);     /* reallocates the array: then the name */
+    it->newname = talloc_asprintf(cr->p->items, "%s%s", cr->p->to,
+                                  e->name + strlen(cr->p->from));
+    return 0;
+}
+
+/* The mailboxes to move, with no other rename's records in either tree;
+ * the new names free (a tombstone is fine: it is kept for undo). */
+static int plan_rename(struct rename_plan *p)
+{
+    for (int tries = 0; tries < MAX_RETRIES; tries++) {
+        struct collect_rock cr = { p, NULL, 1 };
+        int r;
+        free_prevs(p);
+        talloc_free(p->items);
+        p->items = talloc_array(p, struct rename_item, 0);
+        r = mboxlist_foreach(p->from, MBOXLIST_TREE | MBOXLIST_ALL, collect_live, &cr);
+        cr.adding = 0;
+        if (!r)
+            r = mboxlist_foreach(p->to, MBOXLIST_TREE | MBOXLIST_ALL, collect_live, &cr);
+        if (r == IMAP_AGAIN) {
+            /* Ours (a dead run of this rename) or another's: clean it up
+             * if its process is gone; a live one makes us busy. */
+            if ((r = mailbox_rename_resolve(cr.other, 1)))
+                return r;
+            continue;
+        }
+        if (r)
+            return r;
+        if (!talloc_array_length(p->items))
+            return IMAP_MAILBOX_NONEXISTENT;
+        for (size_t i = 0; i < talloc_array_length(p->items); i++) {
+            struct rename_item *it = &p->items[i];
+            struct mboxlist_entry *e = NULL;
+            if (mboxname_validate(it->newname))
+                return IMAP_MAILBOX_BADNAME;
+            r = mboxlist_lookup_any(NULL, it->newname, &e);
+            if (!r && e->type != MBTYPE_DELETED) {
+                xlog(LOG_ERR, "rename %s -> %s: %s exists", p->from, p->to, it->newname);
+                r = IMAP_MAILBOX_EXISTS;
+            } else if (!r) {
+                it->prev = json_pack("{s:s, s:s, s:I}", "partition", e->partition,
+                                     "uniqueid", e->uniqueid,
+                                     "uidvalidity", (json_int_t)e->uidvalidity);
+            } else if (r == IMAP_MAILBOX_NONEXISTENT) {
+                r = 0;
+            }
+            talloc_free(e);
+            if (r)
+                return r;
+        }
+        return 0;
+    }
+    return IMAP_MAILBOX_LOCKED;
+}
+
+static int mark(struct rename_plan *p)
+{
+    struct mboxlist_txn *txn = NULL;
+    int r;
+
+    if ((r = mboxlist_begin(&txn)))
+        return r;
+    for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
+        struct rename_item *it = &p->items[i];
+        struct mboxlist_entry e;
+        fill(&e, it, it->oldname, MBTYPE_RENAMELOCKED, p->from,
+             extra_with(p, it->extra, make_info(p, "old", it->newname, NULL)));
+        if ((r = mboxlist_update(txn, &e)))
+            break;
+        fill(&e, it, it->newname, MBTYPE_RENAMETEMP, p->from,
+             extra_with(p, NULL, make_info(p, "new", it->oldname, it->prev)));
+        r = mboxlist_create_exclusive(txn, &e);
+    }
+    return commit_records(txn, r);
+}
+
+static int copy_one(const struct rename_item *it, struct mailbox_rename_stats *st)
+{
+    struct mboxlock *nl = NULL;
+    struct mailbox *old = NULL, *new = NULL;
+    int r;
+
+    /* Namelocks before index locks: the new name's first. */
+    if (!(r = mboxname_lock(it->newname, &nl, LOCK_EXCLUSIVE)) &&
+        !(r = mailbox_open_exclusive(it->oldname, &old)))
+        r = mailbox_rename_copy(old, it->newname, NULL, &new);
+    if (!r && st)
+        st->messages += mailbox_exists(old);
+    mailbox_close(&new);
+    mailbox_close(&old);
+    mboxname_release(&nl);
+    return r;
+}
+
+static int switch_records(struct rename_plan *p)
+{
+    for (;;) {
+        struct mboxlist_txn *txn = NULL;
+        struct mboxlock *xl = NULL;
+        char xname[MBOXNAME_MAX + 16];
+        int r;
+
+        if ((r = mboxlist_begin(&txn)))
+            return r;
+        if (p->olduser) {
+            /* Only try: waiting for a compaction's SHARED hold inside the
+             * transaction would stop every mailboxes.db writer. */
+            if (!(r = mboxname_xapian_lockname(p->olduser, xname, sizeof xname)))
+                r = mboxname_lock(xname, &xl, LOCK_NONBLOCKING);
+            if (r == IMAP_MAILBOX_LOCKED) {
+                mboxlist_abort(&txn);
+                if ((r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE)))
+                    return r;
+                mboxname_release(&xl);
+                continue;
+            }
+            if (!r && !(r = userdata_move(p->olduser, p->newuser)))
+                fault_point("rename.4");
+        }
+        for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
+            struct rename_item *it = &p->items[i];
+            struct mboxlist_entry e;
+            fill(&e, it, it->oldname, MBTYPE_RENAMETEMP, p->from,
+                 extra_with(p, it->extra, make_info(p, "old", it->newname, NULL)));
+            if ((r = mboxlist_update(txn, &e)))
+                break;
+            fill(&e, it, it->newname, MBTYPE_NORMAL, NULL, it->extra);
+            r = mboxlist_update(txn, &e);
+        }
+        r = commit_records(txn, r);
+        mboxname_release(&xl);
+        return r;
+    }
+}
+
+int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_stats *st)
+{
+    struct mboxlock *lock = NULL;
+    struct rename_plan *p;
+    double t;
+    int r, marked = 0;
+
+    if (st)
+        memset(st, 0, sizeof *st);
+    if ((r = check_names(from, to)))
+        return r;
+    if (renaming) {
+        xlog(LOG_ERR, "rename %s -> %s: this process is already renaming %s",
+             from, to, renaming);
+        return IMAP_INTERNAL;
+    }
+    if ((r = mboxname_lock(from, &lock, LOCK_EXCLUSIVE)))
+        return r;
+    p = new_plan(from, to);
+    set_users(p);
+    t = now();
+    if ((r = plan_rename(p)))
+        goto done;
+    if (p->olduser) {
+        char *path = NULL;
+        if ((r = userdata_find(p, p->newuser, &path))) {
+            xlog(LOG_ERR, "rename %s -> %s: user %s already has data at %s",
+                 from, to, p->newuser, path);
+            goto done;
+        }
+    }
+    renaming = p->from;
+    if ((r = mark(p)))
+        goto done;
+    marked = 1;
+    fault_point("rename.1");
+    if (st) {
+        st->mailboxes = (unsigned)talloc_array_length(p->items);
+        st->mark_s = now() - t;
+    }
+
+    t = now();
+    for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
+        if ((r = copy_one(&p->items[i], st)))
+            break;
+        if (i == 0)
+            fault_point("rename.2");
+    }
+    if (r)
+        goto done;
+    fault_point("rename.3");
+    if (st)
+        st->copy_s = now() - t;
+
+    t = now();
+    if ((r = switch_records(p)))
+        goto done;
+    p->committed = 1;
+    fault_point("rename.5");
+    if (st)
+        st->switch_s = now() - t;
+    r = finish(p, st);
+
+done:
+    if (r && marked && !p->committed) {
+        /* Still before the switch: put everything back now rather than
+         * leave it to the next opener.  A failed switch commit rolled
+         * back, so the records say "not committed" either way. */
+        int r2;
+        if (!mailbox_rename_is_mine(p->from))
+            renaming = p->from;
+        if ((r2 = undo(p)))
+            xlog(LOG_ERR, "rename %s -> %s: undo failed (%s): the next open or "
+                 "`mbctl expire` retries it", from, to, error_message(r2));
+    }
+    renaming = NULL;
+    talloc_free(p);
+    mboxname_release(&lock);
+    return r;
+}

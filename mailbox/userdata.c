@@ -1,0 +1,133 @@
+/* userdata.c - moving a user's files that live outside the mailboxes: the
+ * per-user config directory (GUID db, xapianactive) and the user's
+ * directory in every search tier, for a user rename (spec section 7).
+ *
+ * Each item moves with one rename(2) of a directory, so an item is either
+ * at the old place or at the new one, never half.  A move is idempotent:
+ * an item already at its destination (or that never existed) is skipped,
+ * which is what lets a crashed rename be rolled forward or back by
+ * running the same move again in either direction.  The paths depend only
+ * on the configuration and the userid, not on xapianactive, so the move
+ * needs no Xapian code; the caller holds the Xapian namelock EXCLUSIVE so
+ * that nobody has the files open for writing. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/atomicfile.h"
+#include "common/config.h"
+#include "common/mboxname.h"
+#include "common/util.h"
+#include "common/xlog.h"
+#include "mailbox/guiddb.h"
+#include "mailbox/userdata.h"
+
+/* Every directory that may hold USERID's data, under CTX: the config
+ * directory first, then each tier on each partition (the user's INBOX
+ * partition may not be known, as in delete_user). */
+static char **user_dirs(void *ctx, const char *userid)
+{
+    const char *const *tiers = config_tiers(NULL);
+    char **dirs = talloc_array(ctx, char *, 1);
+    char *name = talloc_asprintf(NULL, "user.%s", userid);
+
+    dirs[0] = user_config_dir(dirs, userid);
+    for (size_t p = 0; p < config_npartitions(NULL); p++) {
+        for (size_t t = 0; tiers && tiers[t]; t++) {
+            const char *base = config_searchpartition(NULL, tiers[t],
+                                                      config_partition_name(NULL, p));
+            size_t n = talloc_array_length(dirs);
+            char *dir;
+            if (!base)
+                continue;
+            dir = mboxname_hashed_path(dirs, base, name);
+            /* Two partitions may share a tier directory: list it once. */
+            for (size_t i = 0; i < n && dir; i++)
+                if (dirs[i] && !strcmp(dirs[i], dir))
+                    TALLOC_FREE(dir);
+            if (!dir)
+                continue;
+            dirs = talloc_realloc(ctx, dirs, char *, n + 1);
+            dirs[n] = dir;
+        }
+    }
+    talloc_free(name);
+    return dirs;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 || errno != ENOENT;
+}
+
+int userdata_find(void *ctx, const char *userid, char **path_r)
+{
+    char **dirs;
+    int r = 0;
+
+    *path_r = NULL;
+    if (mboxname_userid_validate(userid))
+        return IMAP_MAILBOX_BADNAME;
+    dirs = user_dirs(NULL, userid);
+    for (size_t i = 0; i < talloc_array_length(dirs) && !r; i++) {
+        if (dirs[i] && exists(dirs[i])) {
+            *path_r = talloc_strdup(ctx, dirs[i]);
+            r = IMAP_MAILBOX_EXISTS;
+        }
+    }
+    talloc_free(dirs);
+    return r;
+}
+
+static char *parent_of(void *ctx, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return talloc_strndup(ctx, path, slash && slash != path ? (size_t)(slash - path) : 1);
+}
+
+int userdata_move(const char *from, const char *to)
+{
+    char **src, **dst;
+    int r = 0;
+
+    if (mboxname_userid_validate(from) || mboxname_userid_validate(to))
+        return IMAP_MAILBOX_BADNAME;
+    src = user_dirs(NULL, from);
+    dst = user_dirs(src, to);
+    if (!src[0] || !dst[0] || talloc_array_length(src) != talloc_array_length(dst)) {
+        talloc_free(src);
+        return IMAP_CONFIG;
+    }
+    for (size_t i = 0; i < talloc_array_length(src) && !r; i++) {
+        char *sparent, *dparent;
+        if (!exists(src[i]))
+            continue;           /* moved already, or never there */
+        if (exists(dst[i])) {
+            xlog(LOG_ERR, "user %s: cannot move %s: %s exists", from, src[i], dst[i]);
+            r = IMAP_MAILBOX_EXISTS;
+            break;
+        }
+        dparent = parent_of(src, dst[i]);
+        sparent = parent_of(src, src[i]);
+        if ((r = mkdir_p(dparent, 0700)))
+            break;
+        if (rename(src[i], dst[i]) < 0) {
+            xlog(LOG_ERR, "user %s: cannot move %s to %s: %s", from, src[i], dst[i],
+                 strerror(errno));
+            r = IMAP_IOERROR;
+            break;
+        }
+        /* Both directory entries changed: make both durable. */
+        if ((r = fsync_dir(dparent)) || (r = fsync_dir(sparent)))
+            break;
+    }
+    talloc_free(src);
+    return r;
+}
