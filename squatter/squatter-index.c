@@ -114,7 +114,7 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     struct indexer *ix = NULL;
     struct progress p = { o->verbose, now(), 0, 0, 0, 0, 0 };
     char **names = mailboxes;
-    int ret = 0, r;
+    int ret = 0, r, vanished = 0;
 
     if (!names) {
         char *root = talloc_asprintf(tmp, "user.%s", userid);
@@ -143,7 +143,23 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     }
     for (size_t i = 0; i < talloc_array_length(names) && !squatter_stopping(); i++) {
         r = indexer_mailbox(ix, names[i]);
-        if (r) {
+        if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes && !vanished) {
+            /* Deleted or renamed since we listed the user's mailboxes: not
+             * an error.  Its new name (if any) is listed again, once. */
+            char *root = talloc_asprintf(tmp, "user.%s", userid);
+            char **again = talloc_array(tmp, char *, 0);
+            vanished = 1;
+            xlog(LOG_INFO, "mailbox %s: gone since it was listed; listing again",
+                 names[i]);
+            if (!mboxlist_foreach(root, MBOXLIST_TREE, collect_name, &again)) {
+                names = again;
+                p.mailboxes_total += talloc_array_length(again);
+                i = (size_t)-1;   /* from the start: indexed ones cost nothing */
+                continue;
+            }
+        } else if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes) {
+            xlog(LOG_INFO, "mailbox %s: gone since it was listed", names[i]);
+        } else if (r) {
             ret = cli_error(names[i], r, "not indexed");
         }
         p.mailboxes_done++;
