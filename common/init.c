@@ -1,6 +1,8 @@
 /* init.c - xapiary_init() and xapiary_done(). */
 #include <config.h>
 
+#include <sys/stat.h>
+
 #include <stdlib.h>
 
 #include <talloc.h>
@@ -38,6 +40,10 @@ int xapiary_init(const char *config_path)
 
     xapiary_done();
     fault_init();
+    /* Mail and indexes are private to the server's user.  Files we create
+     * ourselves get 0600/0700 explicitly; this covers the ones Xapian and
+     * SQLite create (databases, journals, compaction output). */
+    umask(077);
     if (!config_path)
         config_path = getenv("XAPIARY_CONFIG");
     if (!config_path || !*config_path)

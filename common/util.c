@@ -28,9 +28,23 @@ char *trim(char *s)
     return s;
 }
 
+static int read_file_flags(void *ctx, const char *path, int flags, char **buf_r,
+                           size_t *len_r);
+
 int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return read_file_flags(ctx, path, O_NOFOLLOW, buf_r, len_r);
+}
+
+int read_config_file(void *ctx, const char *path, char **buf_r, size_t *len_r)
+{
+    return read_file_flags(ctx, path, 0, buf_r, len_r);
+}
+
+static int read_file_flags(void *ctx, const char *path, int flags, char **buf_r,
+                           size_t *len_r)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
     struct stat st;
     char *buf;
     size_t len = 0;
@@ -143,4 +157,38 @@ int remove_tree(const char *dir)
     if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
         return IMAP_IOERROR;
     return 0;
+}
+
+int path_check_beneath(const char *root, const char *path)
+{
+    size_t n = strlen(root);
+    char *p, *s;
+    int r = 0;
+
+    if (strncmp(path, root, n) || (path[n] != '/' && path[n])) {
+        xlog(LOG_ERR, "%s is not below %s", path, root);
+        return IMAP_PERMISSION_DENIED;
+    }
+    p = talloc_strdup(NULL, path);
+    for (s = p + n; s && *s; ) {
+        struct stat st;
+        if ((s = strchr(s + 1, '/')))
+            *s = '\0';
+        if (lstat(p, &st) < 0) {
+            if (errno != ENOENT) {
+                xlog_syserr("lstat", p);
+                r = IMAP_IOERROR;
+            }
+            break;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            xlog(LOG_ERR, "refusing to follow the symbolic link %s below %s", p, root);
+            r = IMAP_PERMISSION_DENIED;
+            break;
+        }
+        if (s)
+            *s = '/';
+    }
+    talloc_free(p);
+    return r;
 }

@@ -11,6 +11,10 @@ char *trim(char *s);
 /* Reads all of PATH into a NUL-terminated buffer under CTX.  Returns 0, or
  * -1 with errno set (nothing logged: the caller knows what the file is). */
 int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r);
+/* read_file() does not follow a symlink in PATH's last component (mail
+ * data never is one: a planted link fails with ELOOP).  Configuration
+ * files may be links, so this one follows them. */
+int read_config_file(void *ctx, const char *path, char **buf_r, size_t *len_r);
 
 /* Creates every missing directory of PATH with MODE.  Returns 0, or
  * IMAP_IOERROR after logging the directory that could not be made. */
@@ -18,6 +22,14 @@ int mkdir_p(const char *path, mode_t mode);
 
 /* Creates the parent directories of the file PATH. */
 int mkdir_parents(const char *path, mode_t mode);
+
+/* Checks that no component of PATH after ROOT (a prefix of PATH; ROOT
+ * itself may be a symlink, the operator's choice) is a symbolic link, so
+ * that a link planted in a spool or search partition is never followed
+ * out of it.  Components that do not exist yet are fine.  Returns 0, or
+ * IMAP_PERMISSION_DENIED (IMAP_IOERROR when lstat fails otherwise) after
+ * logging the path. */
+int path_check_beneath(const char *root, const char *path);
 
 /* Removes DIR and everything below it, not following symlinks.  A
  * missing DIR is not an error.  Returns 0, or IMAP_IOERROR after logging

@@ -48,6 +48,8 @@ char *user_config_dir(void *ctx, const char *userid)
     base = talloc_asprintf(NULL, "%s/user", confdir);
     name = talloc_asprintf(base, "user.%s", userid);
     path = mboxname_hashed_path(ctx, base, name);
+    if (path && path_check_beneath(base, path))
+        TALLOC_FREE(path);
     talloc_free(base);
     return path;
 }

@@ -104,7 +104,7 @@ int mailbox_create(const char *name, const char *partition,
 
     mailbox = mailbox_new(name, partition);
     if (!mailbox)
-        return IMAP_PARTITION_UNKNOWN;
+        return mailbox_new_failed(partition);
     r = mboxname_lock(name, &mailbox->namelock, LOCK_EXCLUSIVE);
     if (r)
         goto finish;
@@ -240,9 +240,11 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
              oldmailbox->name, newname);
         return IMAP_INTERNAL;
     }
-    mailbox = mailbox_new(newname, newpartition ? newpartition : oldmailbox->partition);
+    if (!newpartition)
+        newpartition = oldmailbox->partition;
+    mailbox = mailbox_new(newname, newpartition);
     if (!mailbox)
-        return IMAP_PARTITION_UNKNOWN;
+        return mailbox_new_failed(newpartition);
     if ((r = mboxname_lock(newname, &mailbox->namelock, LOCK_EXCLUSIVE)))
         goto finish;
     mailbox->uniqueid = talloc_strdup(mailbox, oldmailbox->uniqueid);

@@ -252,8 +252,9 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
         return wait_and_retry(entry, name, namelocktype, indexlocktype, mailboxp);
     mailbox = mailbox_new(name, entry->partition);
     if (!mailbox) {
+        r = mailbox_new_failed(entry->partition);
         talloc_free(entry);
-        return IMAP_PARTITION_UNKNOWN;
+        return r;
     }
     mailbox->uniqueid = talloc_steal(mailbox, entry->uniqueid);
     talloc_free(entry);

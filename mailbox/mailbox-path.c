@@ -23,18 +23,29 @@
 #include "xapiary/xapiary.h"
 #include "common/config.h"
 #include "common/mboxname.h"
+#include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
 
 char *mailbox_dir(void *ctx, const char *partition, const char *name)
 {
     const char *partdir = config_partitiondir(NULL, partition);
+    char *path;
 
     if (!partdir) {
         xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", name, partition);
         return NULL;
     }
-    return mboxname_hashed_path(ctx, partdir, name);
+    path = mboxname_hashed_path(ctx, partdir, name);
+    if (path && path_check_beneath(partdir, path))
+        TALLOC_FREE(path);
+    return path;
+}
+
+int mailbox_new_failed(const char *partition)
+{
+    return config_partitiondir(NULL, partition) ? IMAP_PERMISSION_DENIED
+                                                : IMAP_PARTITION_UNKNOWN;
 }
 
 char *mailbox_file(void *ctx, const struct mailbox *mailbox, const char *fname)

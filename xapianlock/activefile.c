@@ -121,6 +121,8 @@ char *activefile_tier_dir(void *ctx, const char *userid, const char *partition,
     name = talloc_asprintf(NULL, "user.%s", userid);
     path = mboxname_hashed_path(ctx, base, name);
     talloc_free(name);
+    if (path && path_check_beneath(base, path))
+        TALLOC_FREE(path);
     return path;
 }
 

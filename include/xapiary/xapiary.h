@@ -4,7 +4,9 @@
  *   Every program calls xapiary_init() once before any other function of
  *   the library and xapiary_done() before it exits.  xapiary_init() reads
  *   the configuration file, reads $XAPIARY_FAULT once (see FAULT POINTS in
- *   docs/FAULTS.md) and sets up logging.
+ *   docs/FAULTS.md), sets up logging and sets the process's umask to 077
+ *   (every file the library or Xapian and SQLite under it create is
+ *   private to the server's user).
  *
  * Error handling
  *   Every function that can fail returns an int: 0 on success, otherwise
