@@ -334,7 +334,7 @@ int config_load(const char *path)
     struct xconfig *cfg;
     int r;
 
-    r = read_config_file(tmp, path, &buf, &len);
+    r = read_file_follow(tmp, path, &buf, &len);
     if (r) {
         xlog(LOG_ERR, "cannot read configuration %s: %s", path, strerror(errno));
         talloc_free(tmp);

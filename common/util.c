@@ -36,7 +36,7 @@ int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r)
     return read_file_flags(ctx, path, O_NOFOLLOW, buf_r, len_r);
 }
 
-int read_config_file(void *ctx, const char *path, char **buf_r, size_t *len_r)
+int read_file_follow(void *ctx, const char *path, char **buf_r, size_t *len_r)
 {
     return read_file_flags(ctx, path, 0, buf_r, len_r);
 }

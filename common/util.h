@@ -12,9 +12,10 @@ char *trim(char *s);
  * -1 with errno set (nothing logged: the caller knows what the file is). */
 int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r);
 /* read_file() does not follow a symlink in PATH's last component (mail
- * data never is one: a planted link fails with ELOOP).  Configuration
- * files may be links, so this one follows them. */
-int read_config_file(void *ctx, const char *path, char **buf_r, size_t *len_r);
+ * data in a spool never is one: a planted link fails with ELOOP).  Files
+ * an operator names (configuration, mail to append or import, stdin) may
+ * be links: this one follows them. */
+int read_file_follow(void *ctx, const char *path, char **buf_r, size_t *len_r);
 
 /* Creates every missing directory of PATH with MODE.  Returns 0, or
  * IMAP_IOERROR after logging the directory that could not be made. */

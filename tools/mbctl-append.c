@@ -190,7 +190,7 @@ static enum filekind classify_path(const char *path)
     size_t len, skip;
     char *buf;
 
-    if (read_file(NULL, path, &buf, &len) == 0) {
+    if (read_file_follow(NULL, path, &buf, &len) == 0) {
         k = classify(buf, len, &skip);
         talloc_free(buf);
     }
@@ -212,7 +212,7 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
         char *buf;
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
             continue;
-        if (read_file(tmp, path, &buf, &len) < 0) {
+        if (read_file_follow(tmp, path, &buf, &len) < 0) {
             fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
             im->failed++;
             continue;
@@ -267,7 +267,7 @@ static int import_mbox(struct importer *im, const char *path)
     size_t len;
     int r = 0;
 
-    if (read_file(NULL, path, &buf, &len) < 0) {
+    if (read_file_follow(NULL, path, &buf, &len) < 0) {
         fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
         return IMAP_IOERROR;
     }
@@ -539,9 +539,9 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
         size_t len;
         uint32_t uid;
         if (!strcmp(src, "-"))
-            r = read_file(NULL, "/dev/stdin", &buf, &len);
+            r = read_file_follow(NULL, "/dev/stdin", &buf, &len);
         else
-            r = read_file(NULL, src, &buf, &len);
+            r = read_file_follow(NULL, src, &buf, &len);
         if (r < 0) {
             fprintf(stderr, "mbctl: %s: %s\n", src, strerror(errno));
             ret = EX_NOINPUT;
