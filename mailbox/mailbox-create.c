@@ -99,8 +99,10 @@ int mailbox_create(const char *name, const char *partition,
         return IMAP_MAILBOX_BADNAME;
     if (!partition)
         partition = "default";
-    if (!config_partitiondir(NULL, partition))
+    if (!config_partitiondir(NULL, partition)) {
+        xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", name, partition);
         return IMAP_PARTITION_UNKNOWN;
+    }
 
     mailbox = mailbox_new(name, partition);
     if (!mailbox)

@@ -27,25 +27,29 @@
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
 
+/* Why the last mailbox_dir() of this thread returned NULL. */
+static __thread int last_error;
+
 char *mailbox_dir(void *ctx, const char *partition, const char *name)
 {
     const char *partdir = config_partitiondir(NULL, partition);
     char *path;
 
+    last_error = IMAP_PARTITION_UNKNOWN;
     if (!partdir) {
         xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", name, partition);
         return NULL;
     }
     path = mboxname_hashed_path(ctx, partdir, name);
-    if (path && path_check_beneath(partdir, path))
+    if (path && (last_error = path_check_beneath(partdir, path)))
         TALLOC_FREE(path);
     return path;
 }
 
 int mailbox_new_failed(const char *partition)
 {
-    return config_partitiondir(NULL, partition) ? IMAP_PERMISSION_DENIED
-                                                : IMAP_PARTITION_UNKNOWN;
+    (void)partition;
+    return last_error ? last_error : IMAP_PARTITION_UNKNOWN;
 }
 
 char *mailbox_file(void *ctx, const struct mailbox *mailbox, const char *fname)

@@ -147,8 +147,9 @@ void mailbox_count_record(struct index_header *h, const struct index_record *r,
 /* A new, unregistered struct mailbox for NAME on PARTITION (no files
  * touched); NULL when the partition is unknown (logged). */
 struct mailbox *mailbox_new(const char *name, const char *partition);
-/* The code for mailbox_new() returning NULL: IMAP_PARTITION_UNKNOWN, or
- * IMAP_PERMISSION_DENIED when the path met a planted symlink (logged). */
+/* The code for mailbox_new() returning NULL in this thread:
+ * IMAP_PARTITION_UNKNOWN, IMAP_PERMISSION_DENIED (the path met a planted
+ * symlink) or IMAP_IOERROR; the cause is logged. */
 int mailbox_new_failed(const char *partition);
 /* The last steps of every open and create, R being the result so far:
  * opens and locks the index file (INDEXLOCKTYPE) and adds MAILBOX to the

@@ -85,9 +85,9 @@ expect_exit 64 "a new name with a slash" "$MBCTL" rename user.alice.Sent 'user.a
 expect_exit 64 "a new name over 490 bytes below" "$MBCTL" rename user.alice.lists \
     "user.alice.$(printf 'x%.0s' $(seq 1 478))"
 expect_exit 66 "a source that does not exist" "$MBCTL" rename user.alice.nope user.alice.nope2
-expect_exit 70 "a folder to another user" "$MBCTL" rename user.alice.Sent user.zed.Sent
+expect_exit 69 "a folder to another user" "$MBCTL" rename user.alice.Sent user.zed.Sent
 expect_grep "between users" "$T/err" "says mail cannot change owner"
-expect_exit 70 "an INBOX to a folder" "$MBCTL" rename user.alice user.zed.x
+expect_exit 69 "an INBOX to a folder" "$MBCTL" rename user.alice user.zed.x
 expect_exit 64 "no arguments" "$MBCTL" rename user.alice
 state > "$T/after"
 echo "$before" | diff - "$T/after" > "$T/diff" && pass "refused renames touched nothing" || \

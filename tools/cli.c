@@ -40,6 +40,8 @@ int cli_exit_code(int r)
         return EX_DATAERR;
     case IMAP_IOERROR:
         return EX_IOERR;
+    case IMAP_MAILBOX_NOTSUPPORTED:
+        return EX_UNAVAILABLE;
     default:
         return EX_SOFTWARE;
     }

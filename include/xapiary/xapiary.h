@@ -42,12 +42,10 @@ enum {
     IMAP_MAILBOX_CHECKSUM,         /* a CRC did not match */
     IMAP_MAILBOX_BADFORMAT,        /* a file is not in the expected format */
     IMAP_MAILBOX_NOTSUPPORTED,     /* e.g. a newer on-disk version */
-    IMAP_MAILBOX_MOVED,            /* renamed while we waited for it */
     IMAP_PARTITION_UNKNOWN,        /* no partition-NAME for that name */
     IMAP_SEARCH_TIER_UNKNOWN,      /* no TIERsearchpartition-PARTITION */
     IMAP_SEARCH_SYNTAX,            /* a query could not be parsed */
     IMAP_SEARCH_CORRUPT,           /* a search tier cannot be read */
-    IMAP_QUOTA_EXCEEDED,
     IMAP_MESSAGE_BADHEADER,        /* a message could not be stored */
     IMAP_NOTFOUND,                 /* no such record (not a mailbox) */
     IMAP_AGAIN,                    /* state changed under us: try again */
