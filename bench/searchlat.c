@@ -1,0 +1,240 @@
+/* searchlat - the latency of each query of a query file, in one process.
+ *
+ *   bench/searchlat [-C CONFIG] -u USER [-n ROUNDS] QUERYFILE
+ *   bench/searchlat --raw DB [--raw DB...] [-n ROUNDS] QUERYFILE
+ *
+ * QUERYFILE has one query a line in its first tab-separated column ('#'
+ * lines and blank lines skipped: bench/queries.txt).  Every round runs
+ * every query once and prints one line per query: its index, the
+ * milliseconds it took and the number of hits (-1: it failed, and the
+ * exit status is not 0).
+ *
+ * Default mode: the C search API, one session per query (search_open,
+ * search_run with every hit, search_close), as a client answering one
+ * command would: locks, tier discovery, GUID db and mailboxes.db included.
+ *
+ * --raw: the ceiling.  The same query tree (the same parser and the same
+ * terms) run straight against the databases named, each query opening
+ * them, walking every hit in date order and reading its document data:
+ * no lock, no GUID db, no location.  Through cwrap, the project's only
+ * door to Xapian, which adds a function call and a try block per call;
+ * a query written against Xapian's own QueryParser would not search the
+ * same terms (prefixes, stemming, CJK) and so would not be the same work.
+ * mailbox: is not supported here (it needs the GUID db). */
+#include <config.h>
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/search.h"
+#include "cwrap/xapian_wrap.h"
+#include "xapianlock/query.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The first column of every query line, under CTX. */
+static char **read_queries(void *ctx, const char *path, unsigned *n_r)
+{
+    FILE *f = fopen(path, "r");
+    char **qs = talloc_array(ctx, char *, 0);
+    char line[4096];
+    unsigned n = 0;
+
+    if (!f) {
+        perror(path);
+        exit(EX_NOINPUT);
+    }
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\t\r\n")] = 0;
+        if (!line[0] || line[0] == '#')
+            continue;
+        qs = talloc_realloc(ctx, qs, char *, n + 1);
+        qs[n++] = talloc_strdup(qs, line);
+    }
+    fclose(f);
+    *n_r = n;
+    return qs;
+}
+
+/* ------------------------------------------------------------ raw */
+
+/* The query tree as Xapian terms, by the rules of docs/FORMAT.md (the
+ * same field prefixes as the indexer and the search API). */
+static struct xw_query *raw_translate(void *ctx, const struct query *q)
+{
+    static const char *const all[] = { "F", "T", "C", "X", "S", "B", "A" };
+    static const char *const one[QF_COUNT] = {
+        [QF_FROM] = "F", [QF_TO] = "T", [QF_CC] = "C", [QF_BCC] = "X",
+        [QF_SUBJECT] = "S", [QF_BODY] = "B", [QF_ATTACHMENT] = "A",
+    };
+    size_t n = q->sub ? talloc_array_length(q->sub) : 0;
+    struct xw_query *subs[64];
+    int flags;
+
+    switch (q->op) {
+    case QOP_MATCH:
+        flags = (q->phrase ? XW_PHRASE : 0) | (q->prefix ? XW_WILDCARD : 0);
+        if (q->field == QF_ID)
+            return xw_query_term(ctx, "M", q->text);
+        if (q->field == QF_ALL)
+            return xw_query_text(ctx, all, 7, q->text, flags);
+        return xw_query_text(ctx, &one[q->field], 1, q->text, flags);
+    case QOP_DATE:
+        return xw_query_range(ctx, XW_SLOT_DATE, q->from < 0 ? NAN : (double)q->from,
+                              q->to < 0 ? NAN : (double)(q->to - 1));
+    case QOP_ALL:
+        return xw_query_all(ctx);
+    case QOP_NOT:
+        subs[0] = xw_query_all(ctx);
+        subs[1] = raw_translate(ctx, q->sub[0]);
+        return subs[1] ? xw_query_combine(ctx, XW_AND_NOT, subs, 2) : NULL;
+    case QOP_AND:
+    case QOP_OR:
+        if (n > 64)
+            return NULL;
+        for (size_t i = 0; i < n; i++)
+            if (!(subs[i] = raw_translate(ctx, q->sub[i])))
+                return NULL;
+        return xw_query_combine(ctx, q->op == QOP_AND ? XW_AND : XW_OR, subs, (unsigned)n);
+    case QOP_MAILBOX:
+        break;
+    }
+    return NULL;
+}
+
+static int count_hit(void *rock, const char *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    ++*(size_t *)rock;
+    return 0;
+}
+
+static int run_raw(const char *const *dbs, unsigned ndbs, const char *query, size_t *hits_r)
+{
+    void *tmp = talloc_new(NULL);
+    struct query *q;
+    struct xw_query *xq;
+    struct xw_dbr *dbr;
+    char *err = NULL;
+    int r;
+
+    *hits_r = 0;
+    if ((r = query_parse(tmp, query, &q, &err)))
+        fprintf(stderr, "searchlat: %s: %s\n", query, err ? err : error_message(r));
+    else if (!(xq = raw_translate(tmp, q)))
+        fprintf(stderr, "searchlat: %s: not supported by --raw\n", query), r = IMAP_INTERNAL;
+    else if (!(r = xw_dbr_open(tmp, dbs, ndbs, &dbr)))
+        r = xw_dbr_search(dbr, xq, XW_SORT_DATE_DESC, 0, 0, count_hit, hits_r);
+    talloc_free(tmp);
+    return r;
+}
+
+/* ------------------------------------------------------------ API */
+
+static int run_api(const char *user, const char *query, size_t *hits_r)
+{
+    struct search_session *ss = NULL;
+    struct search_result *res = NULL;
+    char *err = NULL;
+    int r;
+
+    *hits_r = 0;
+    if (!(r = search_open(NULL, user, &ss)) &&
+        !(r = search_run(ss, query, NULL, &res, &err)))
+        *hits_r = res->total;
+    if (r)
+        fprintf(stderr, "searchlat: user %s: %s: %s%s%s\n", user, query, error_message(r),
+                err ? ": " : "", err ? err : "");
+    search_close(&ss);
+    return r;
+}
+
+static void usage(FILE *f)
+{
+    fputs("Usage: searchlat [-C CONFIG] -u USER [-n ROUNDS] QUERYFILE\n"
+          "       searchlat --raw DB [--raw DB...] [-n ROUNDS] QUERYFILE\n"
+          "Prints one line per query and round: index, milliseconds, hits.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'C' },
+        { "user", required_argument, NULL, 'u' },
+        { "rounds", required_argument, NULL, 'n' },
+        { "raw", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    void *top = talloc_new(NULL);
+    const char **dbs = talloc_array(top, const char *, 0);
+    const char *config = NULL, *user = NULL;
+    unsigned ndbs = 0, nq, rounds = 1;
+    char **qs, *end;
+    int c, r = 0;
+
+    while ((c = getopt_long(argc, argv, "C:u:n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'C': config = optarg; break;
+        case 'u': user = optarg; break;
+        case 'n':
+            rounds = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || !rounds) {
+                fprintf(stderr, "searchlat: -n: '%s' is not a positive number\n", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case 'r':
+            dbs = talloc_realloc(top, dbs, const char *, ndbs + 1);
+            dbs[ndbs++] = optarg;
+            break;
+        case 'h': usage(stdout); return EX_OK;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (optind != argc - 1 || (!user == !ndbs)) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    qs = read_queries(top, argv[optind], &nq);
+    if (user && xapiary_init(config)) {
+        fprintf(stderr, "searchlat: %s: cannot read the configuration\n",
+                config ? config : "default configuration");
+        return EX_CONFIG;
+    }
+    /* A failed query (a lock timeout under load) is a line with hits -1;
+     * the run goes on, and the exit status says that one failed. */
+    for (unsigned round = 0; round < rounds; round++) {
+        for (unsigned i = 0; i < nq; i++) {
+            size_t hits;
+            double t0 = now_ms();
+            int qr = user ? run_api(user, qs[i], &hits) : run_raw(dbs, ndbs, qs[i], &hits);
+            double ms = now_ms() - t0;
+            if (qr) {
+                r = qr;
+                printf("%u\t%.3f\t-1\n", i, ms);
+            } else {
+                printf("%u\t%.3f\t%zu\n", i, ms, hits);
+            }
+        }
+    }
+    if (user)
+        xapiary_done();
+    talloc_free(top);
+    return r ? EX_SOFTWARE : EX_OK;
+}
