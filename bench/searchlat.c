@@ -20,6 +20,7 @@
  * door to Xapian, which adds a function call and a try block per call;
  * a query written against Xapian's own QueryParser would not search the
  * same terms (prefixes, stemming, CJK) and so would not be the same work.
+ * The query tree is translated by the API's own query_translate().
  * mailbox: is not supported here (it needs the GUID db). */
 #include <config.h>
 
@@ -37,6 +38,7 @@
 #include "xapiary/search.h"
 #include "cwrap/xapian_wrap.h"
 #include "xapianlock/query.h"
+#include "xapianlock/translate.h"
 
 static double now_ms(void)
 {
@@ -72,50 +74,6 @@ static char **read_queries(void *ctx, const char *path, unsigned *n_r)
 
 /* ------------------------------------------------------------ raw */
 
-/* The query tree as Xapian terms, by the rules of docs/FORMAT.md (the
- * same field prefixes as the indexer and the search API). */
-static struct xw_query *raw_translate(void *ctx, const struct query *q)
-{
-    static const char *const all[] = { "F", "T", "C", "X", "S", "B", "A" };
-    static const char *const one[QF_COUNT] = {
-        [QF_FROM] = "F", [QF_TO] = "T", [QF_CC] = "C", [QF_BCC] = "X",
-        [QF_SUBJECT] = "S", [QF_BODY] = "B", [QF_ATTACHMENT] = "A",
-    };
-    size_t n = q->sub ? talloc_array_length(q->sub) : 0;
-    struct xw_query *subs[64];
-    int flags;
-
-    switch (q->op) {
-    case QOP_MATCH:
-        flags = (q->phrase ? XW_PHRASE : 0) | (q->prefix ? XW_WILDCARD : 0);
-        if (q->field == QF_ID)
-            return xw_query_term(ctx, "M", q->text);
-        if (q->field == QF_ALL)
-            return xw_query_text(ctx, all, 7, q->text, flags);
-        return xw_query_text(ctx, &one[q->field], 1, q->text, flags);
-    case QOP_DATE:
-        return xw_query_range(ctx, XW_SLOT_DATE, q->from < 0 ? NAN : (double)q->from,
-                              q->to < 0 ? NAN : (double)(q->to - 1));
-    case QOP_ALL:
-        return xw_query_all(ctx);
-    case QOP_NOT:
-        subs[0] = xw_query_all(ctx);
-        subs[1] = raw_translate(ctx, q->sub[0]);
-        return subs[1] ? xw_query_combine(ctx, XW_AND_NOT, subs, 2) : NULL;
-    case QOP_AND:
-    case QOP_OR:
-        if (n > 64)
-            return NULL;
-        for (size_t i = 0; i < n; i++)
-            if (!(subs[i] = raw_translate(ctx, q->sub[i])))
-                return NULL;
-        return xw_query_combine(ctx, q->op == QOP_AND ? XW_AND : XW_OR, subs, (unsigned)n);
-    case QOP_MAILBOX:
-        break;
-    }
-    return NULL;
-}
-
 static int count_hit(void *rock, const char *data, size_t len)
 {
     (void)data;
@@ -136,8 +94,8 @@ static int run_raw(const char *const *dbs, unsigned ndbs, const char *query, siz
     *hits_r = 0;
     if ((r = query_parse(tmp, query, &q, &err)))
         fprintf(stderr, "searchlat: %s: %s\n", query, err ? err : error_message(r));
-    else if (!(xq = raw_translate(tmp, q)))
-        fprintf(stderr, "searchlat: %s: not supported by --raw\n", query), r = IMAP_INTERNAL;
+    else if (!(xq = query_translate(tmp, q, NULL, NULL, &r)))
+        fprintf(stderr, "searchlat: %s: not supported by --raw\n", query);
     else if (!(r = xw_dbr_open(tmp, dbs, ndbs, &dbr)))
         r = xw_dbr_search(dbr, xq, XW_SORT_DATE_DESC, 0, 0, count_hit, hits_r);
     talloc_free(tmp);

@@ -8,7 +8,6 @@
  * so hits are made unique by GUID. */
 #include <config.h>
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +23,7 @@
 #include "mailbox/guiddb.h"
 #include "mailbox/message.h"
 #include "xapianlock/query.h"
+#include "xapianlock/translate.h"
 #include "xapianlock/xapianlock-private.h"
 
 struct search_session {
@@ -73,14 +73,6 @@ void search_close(struct search_session **ssp)
 
 /* ------------------------------------------------------------ query -> Xapian */
 
-static const char *const all_prefixes[] = { "F", "T", "C", "X", "S", "B", "A" };
-
-struct translate {
-    void *ctx;
-    struct guiddb *gdb;
-    int r;
-};
-
 static int add_guid_term(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE])
 {
     struct xw_query ***terms = rock;
@@ -94,93 +86,28 @@ static int add_guid_term(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE])
 }
 
 /* mailbox:NAME is the messages with a live copy in NAME: their GUIDs. */
-static struct xw_query *mailbox_query(struct translate *t, const char *name)
+static struct xw_query *mailbox_query(void *rock, void *ctx, const char *name, int *r_out)
 {
+    struct guiddb *gdb = rock;
     struct mboxlist_entry *e = NULL;
     struct xw_query **terms, *q;
     int r;
 
-    if (mboxname_validate(name) || mboxlist_lookup(t->ctx, name, &e))
-        return xw_query_none(t->ctx);        /* no such mailbox: no match */
+    if (mboxname_validate(name) || mboxlist_lookup(ctx, name, &e))
+        return xw_query_none(ctx);           /* no such mailbox: no match */
     terms = talloc_array(NULL, struct xw_query *, 0);
-    if ((r = guiddb_foreach_guid(t->gdb, e->uniqueid, add_guid_term, &terms))) {
-        t->r = r;
+    if ((r = guiddb_foreach_guid(gdb, e->uniqueid, add_guid_term, &terms))) {
+        *r_out = r;
         talloc_free(terms);
         return NULL;
     }
     q = talloc_array_length(terms)
-        ? xw_query_combine(t->ctx, XW_OR, terms, (unsigned)talloc_array_length(terms))
-        : xw_query_none(t->ctx);
+        ? xw_query_combine(ctx, XW_OR, terms, (unsigned)talloc_array_length(terms))
+        : xw_query_none(ctx);
     talloc_free(terms);
     return q;
 }
 
-static struct xw_query *match_query(struct translate *t, const struct query *q)
-{
-    static const char *const one[QF_COUNT] = {
-        [QF_FROM] = "F", [QF_TO] = "T", [QF_CC] = "C", [QF_BCC] = "X",
-        [QF_SUBJECT] = "S", [QF_BODY] = "B", [QF_ATTACHMENT] = "A",
-    };
-    int flags = (q->phrase ? XW_PHRASE : 0) | (q->prefix ? XW_WILDCARD : 0);
-
-    if (q->field == QF_ID) {
-        /* Message-IDs are stored without <> and lower-cased. */
-        char *id = talloc_strdup(t->ctx, q->text), *p;
-        size_t n;
-        while (*id == '<')
-            id++;
-        n = strlen(id);
-        while (n && id[n - 1] == '>')
-            id[--n] = 0;
-        for (p = id; *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
-        return xw_query_term(t->ctx, "M", id);
-    }
-    if (q->field == QF_ALL)
-        return xw_query_text(t->ctx, all_prefixes,
-                             sizeof all_prefixes / sizeof all_prefixes[0], q->text, flags);
-    return xw_query_text(t->ctx, &one[q->field], 1, q->text, flags);
-}
-
-static struct xw_query *translate(struct translate *t, const struct query *q)
-{
-    size_t n = q->sub ? talloc_array_length(q->sub) : 0;
-    struct xw_query **subs, *res;
-
-    switch (q->op) {
-    case QOP_MATCH:
-        return match_query(t, q);
-    case QOP_DATE:
-        /* [from, to) in whole seconds: the range is inclusive. */
-        return xw_query_range(t->ctx, XW_SLOT_DATE, q->from < 0 ? NAN : (double)q->from,
-                              q->to < 0 ? NAN : (double)(q->to - 1));
-    case QOP_MAILBOX:
-        return mailbox_query(t, q->mailbox);
-    case QOP_ALL:
-        return xw_query_all(t->ctx);
-    case QOP_NOT: {
-        struct xw_query *pair[2] = { xw_query_all(t->ctx), translate(t, q->sub[0]) };
-        if (!pair[1])
-            return NULL;
-        return xw_query_combine(t->ctx, XW_AND_NOT, pair, 2);
-    }
-    case QOP_AND:
-    case QOP_OR:
-        subs = talloc_array(NULL, struct xw_query *, n);
-        for (size_t i = 0; i < n; i++) {
-            if (!(subs[i] = translate(t, q->sub[i]))) {
-                talloc_free(subs);
-                return NULL;
-            }
-        }
-        res = xw_query_combine(t->ctx, q->op == QOP_AND ? XW_AND : XW_OR, subs,
-                               (unsigned)n);
-        talloc_free(subs);
-        return res;
-    }
-    return NULL;
-}
 
 /* ------------------------------------------------------------ hits */
 
@@ -299,12 +226,9 @@ static int run(struct search_session *ss, const struct query *q,
     while (paths[n])
         n++;
     if (n) {
-        struct translate t = { tmp, gdb, 0 };
-        struct xw_query *xq = translate(&t, q);
-        if (t.r) {
-            r = t.r;
+        struct xw_query *xq = query_translate(tmp, q, mailbox_query, gdb, &r);
+        if (r)
             goto out;
-        }
         if ((r = xw_dbr_open(tmp, paths, n, &dbr)))
             goto out;
         sort = opts->sort == SEARCH_SORT_DATE_ASC ? XW_SORT_DATE_ASC :
