@@ -107,6 +107,22 @@ static int resolve_paths(struct xapianlock *xl)
 /* Creates the user's xapianactive with one item in the default tier,
  * under the EXCLUSIVE namelock (a SHARED holder relies on the list not
  * changing, so even its creation needs the exclusive lock). */
+/* 0 when user.USERID is a mailbox (not a tombstone, not a rename's new
+ * name still being filled); IMAP_MAILBOX_NONEXISTENT otherwise. */
+static int user_exists(const char *userid)
+{
+    struct mboxlist_entry *e = NULL;
+    char *inbox = talloc_asprintf(NULL, "user.%s", userid);
+    int r = mboxlist_lookup(inbox, inbox, &e);
+
+    if (!r && e->type != MBTYPE_NORMAL && e->type != MBTYPE_RENAMELOCKED)
+        r = IMAP_MAILBOX_NONEXISTENT;
+    if (r == IMAP_MAILBOX_NONEXISTENT)
+        xlog(LOG_ERR, "user %s: %s is gone: no search index is created", userid, inbox);
+    talloc_free(inbox);
+    return r;
+}
+
 static int create_activefile(const char *userid, const char *partition)
 {
     struct mboxlock *lock = NULL;
@@ -121,6 +137,14 @@ static int create_activefile(const char *userid, const char *partition)
     }
     if ((r = xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock)))
         return r;
+    /* The user may have been deleted (or renamed away) since the caller
+     * looked it up: delete_user and a user rename hold this namelock
+     * EXCLUSIVE, so a look now is final.  Without it a late indexer would
+     * bring back an index for a user that is gone (docs/model: RESURRECT). */
+    if ((r = user_exists(userid))) {
+        mboxname_release(&lock);
+        return r;
+    }
     r = activefile_read(NULL, userid, &items);
     if (r == IMAP_NOTFOUND) {
         items = talloc_zero_array(NULL, struct activeitem, 1);
