@@ -1,5 +1,6 @@
 /* squatter-compact.c - -z DESTTIER -t SRC[,SRC]: compact users' search
- * tiers (xapianlock/compact.c does the 13 steps). */
+ * tiers, or with -X / -T ITEMS reindex some of them from the mail
+ * (xapianlock/compact.c does the 13 steps). */
 #include <config.h>
 
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include "xapianlock/compact.h"
 
 /* "a,b,c" as a NULL-terminated array under CTX. */
-static const char **split_tiers(void *ctx, const char *list)
+static const char **split_list(void *ctx, const char *list)
 {
     char *copy = talloc_strdup(ctx, list), *save = NULL;
     const char **tiers = talloc_zero_array(ctx, const char *, 1);
@@ -31,21 +32,22 @@ static const char **split_tiers(void *ctx, const char *list)
 int squatter_compact(const struct squatter_opts *o)
 {
     void *tmp = talloc_new(NULL);
-    const char **srcs = split_tiers(tmp, o->srctiers);
+    const char **srcs = split_list(tmp, o->srctiers);
+    const char **items = o->reindex_items ? split_list(tmp, o->reindex_items) : NULL;
     char **users;
     int flags = (o->filter ? COMPACT_FILTER : 0) | (o->copy ? COMPACT_COPY : 0) |
-                (o->skip_busy ? COMPACT_NONBLOCK : 0);
+                (o->skip_busy ? COMPACT_NONBLOCK : 0) | (o->reindex ? COMPACT_REINDEX : 0);
     int ret = EX_OK, r;
     size_t nusers;
 
-    if (o->reindex || o->reindex_items) {
-        fprintf(stderr, "squatter: -X and -T (reindex instead of compacting) are not "
-                "available in this build\n");
-        talloc_free(tmp);
-        return EX_UNAVAILABLE;
-    }
     if (!srcs[0])
         cli_usage_error("-t names no tier");
+    if (items && !items[0])
+        cli_usage_error("-T names no item");
+    if (o->reindex && items)
+        cli_usage_error("-X reindexes every source, -T only some: give one of them");
+    if (o->copy && (o->reindex || items))
+        cli_usage_error("-o copies a database: not with -X or -T");
     if (o->copy && srcs[1])
         cli_usage_error("-o copies one source tier: -t names several");
     if (o->nargs) {
@@ -59,7 +61,7 @@ int squatter_compact(const struct squatter_opts *o)
     nusers = talloc_array_length(users);
     for (size_t i = 0; i < nusers && !squatter_stopping(); i++) {
         struct compact_stats st;
-        r = compact_dbs(users[i], o->desttier, srcs, flags, &st);
+        r = compact_dbs(users[i], o->desttier, srcs, items, flags, &st);
         if (r == IMAP_MAILBOX_LOCKED && o->skip_busy) {
             fprintf(stderr, "squatter: user %s: busy: skipped\n", users[i]);
             if (ret == EX_OK)
@@ -78,6 +80,11 @@ int squatter_compact(const struct squatter_opts *o)
         if (!st.target[0])
             fprintf(stderr, "squatter: user %s: nothing in tier(s) %s\n", users[i],
                     o->srctiers);
+        else if (o->reindex || items)
+            fprintf(stderr, "squatter: user %s: %u database(s) -> %s: %.2f MB -> %.2f MB, "
+                    "%lu messages reindexed, %lu vanished, %lu documents\n", users[i],
+                    st.sources, st.target, (double)st.bytes_in / 1e6,
+                    (double)st.bytes_out / 1e6, st.reindexed, st.vanished, st.docs);
         else if (o->filter)
             fprintf(stderr, "squatter: user %s: %u database(s) -> %s: %.2f MB -> %.2f MB, "
                     "%lu documents kept, %lu dropped\n", users[i], st.sources, st.target,

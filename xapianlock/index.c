@@ -31,17 +31,6 @@
 
 #define INDEXED_KEY "indexed."
 
-/* A message collected under the mailbox lock, indexed after it is let go. */
-struct pending {
-    char *mailbox;       /* name, for logs */
-    char *uniqueid;
-    char *path;          /* the message file */
-    uint32_t uid;
-    uint8_t guid[MESSAGE_GUID_SIZE];
-    int64_t internaldate;
-    uint32_t size;
-};
-
 /* What one mailbox has indexed, as far as this run knows. */
 struct known {
     char *uniqueid;
@@ -52,7 +41,7 @@ struct indexer {
     char *userid;
     int flags;
     unsigned batchsize;
-    struct pending *batch;        /* talloc array */
+    struct indexer_msg *batch;    /* talloc array */
     struct known *known;          /* talloc array, a small cache */
     indexer_audit_fn *audit;
     void *audit_rock;
@@ -72,7 +61,7 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
     ix->batchsize = config_search_batchsize(NULL);
     if (!ix->batchsize)
         ix->batchsize = 1000;
-    ix->batch = talloc_array(ix, struct pending, 0);
+    ix->batch = talloc_array(ix, struct indexer_msg, 0);
     ix->known = talloc_array(ix, struct known, 0);
     /* Fail early, naming the cause, on a user without a mailbox, a bad
      * xapianactive or an unreadable tier. */
@@ -155,6 +144,39 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
 
 /* ------------------------------------------------------------ collecting */
 
+/* Appends REC of MAILBOX to the talloc array *MSGS. */
+static void queue_msg(struct indexer_msg **msgs, struct mailbox *mailbox,
+                      const struct index_record *rec)
+{
+    size_t b = talloc_array_length(*msgs);
+    struct indexer_msg *p;
+
+    *msgs = talloc_realloc(NULL, *msgs, struct indexer_msg, b + 1);
+    p = &(*msgs)[b];
+    p->mailbox = talloc_strdup(*msgs, mailbox_name(mailbox));
+    p->uniqueid = talloc_strdup(*msgs, mailbox_uniqueid(mailbox));
+    p->path = mailbox_message_path(*msgs, mailbox, rec->uid);
+    p->uid = rec->uid;
+    memcpy(p->guid, rec->guid, MESSAGE_GUID_SIZE);
+    p->internaldate = rec->internaldate;
+    p->size = rec->size;
+}
+
+int indexer_collect_indexed(struct mailbox *mailbox, const struct uidset *set,
+                            struct indexer_msg **msgs)
+{
+    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, ITER_SKIP_EXPUNGED);
+    const struct index_record *rec;
+    int r;
+
+    while ((rec = mailbox_iter_step(iter)))
+        if (uidset_contains(set, rec->uid))
+            queue_msg(msgs, mailbox, rec);
+    r = mailbox_iter_error(iter);
+    mailbox_iter_done(&iter);
+    return r;
+}
+
 /* Under MAILBOX's shared index lock: the live records not in SET. */
 static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
                    int queue, uint32_t **uids_r)
@@ -170,19 +192,8 @@ static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uid
         size_t n = talloc_array_length(uids);
         uids = talloc_realloc(ix, uids, uint32_t, n + 1);
         uids[n] = rec->uid;
-        if (queue) {
-            size_t b = talloc_array_length(ix->batch);
-            struct pending *p;
-            ix->batch = talloc_realloc(ix, ix->batch, struct pending, b + 1);
-            p = &ix->batch[b];
-            p->mailbox = talloc_strdup(ix->batch, mailbox_name(mailbox));
-            p->uniqueid = talloc_strdup(ix->batch, mailbox_uniqueid(mailbox));
-            p->path = mailbox_message_path(ix->batch, mailbox, rec->uid);
-            p->uid = rec->uid;
-            memcpy(p->guid, rec->guid, MESSAGE_GUID_SIZE);
-            p->internaldate = rec->internaldate;
-            p->size = rec->size;
-        }
+        if (queue)
+            queue_msg(&ix->batch, mailbox, rec);
     }
     r = mailbox_iter_error(iter);
     mailbox_iter_done(&iter);
@@ -318,7 +329,7 @@ static int add_text(void *rock, enum message_text_kind kind, const char *text, s
 
 /* Builds P's document from BUF.  The data field keeps what a result list
  * shows, so a search never opens a mailbox. */
-static int build_doc(void *ctx, const struct pending *p, const char *buf, size_t len,
+static int build_doc(void *ctx, const struct indexer_msg *p, const char *buf, size_t len,
                      struct xw_doc **doc_r)
 {
     struct docbuild b = { xw_doc_new(ctx), NULL, NULL, 0 };
@@ -414,7 +425,7 @@ struct built {
 };
 
 struct pipeline {
-    const struct indexer *ix;
+    const struct indexer_msg *msgs;
     const uint8_t *copy;     /* per message: 0, COPY_IN_DB or COPY_IN_BATCH */
     struct built *out;       /* per message */
     size_t n, ready, taken;
@@ -423,7 +434,7 @@ struct pipeline {
     pthread_cond_t cv;
 };
 
-static void build_one(const struct pending *p, struct built *b)
+static void build_one(const struct indexer_msg *p, struct built *b)
 {
     char *buf;
 
@@ -454,7 +465,7 @@ static void *worker(void *arg)
         if (stop)
             break;
         if (pl->copy[i] != COPY_IN_DB)
-            build_one(&pl->ix->batch[i], &b);
+            build_one(&pl->msgs[i], &b);
         pthread_mutex_lock(&pl->mu);
         pl->out[i] = b;
         pl->ready = i + 1;
@@ -476,14 +487,15 @@ static struct built *take(struct pipeline *pl, size_t i)
     return &pl->out[i];
 }
 
-/* Adds the batch's documents to DBW, marking DONE; returns the first error. */
-static int write_batch(struct indexer *ix, struct xw_dbw *dbw, uint8_t *done, void *tmp)
+int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
+                       struct xw_dbw *dbw, uint8_t *done, struct indexer_stats *stats)
 {
-    size_t n = talloc_array_length(ix->batch), i;
-    struct pipeline pl = { ix, NULL, NULL, n, 0, 0, 0,
+    void *tmp = talloc_new(NULL);
+    struct pipeline pl = { msgs, NULL, NULL, n, 0, 0, 0,
                            PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
     uint8_t *copy = talloc_zero_array(tmp, uint8_t, n);
     pthread_t th;
+    size_t i;
     int r = 0;
 
     /* Copies of messages already indexed, or earlier in this batch, are
@@ -495,7 +507,7 @@ static int write_batch(struct indexer *ix, struct xw_dbw *dbw, uint8_t *done, vo
         char hex[41];
         gpointer f;
         int have = 0;
-        message_guid_hex(ix->batch[i].guid, hex);
+        message_guid_hex(msgs[i].guid, hex);
         first[i] = i;
         if (g_hash_table_lookup_extended(batch_guids, hex, NULL, &f)) {
             first[i] = GPOINTER_TO_SIZE(f);
@@ -506,16 +518,19 @@ static int write_batch(struct indexer *ix, struct xw_dbw *dbw, uint8_t *done, vo
         }
     }
     g_hash_table_destroy(batch_guids);
-    if (r)
+    if (r) {
+        talloc_free(tmp);
         return r;
+    }
     pl.copy = copy;
     pl.out = talloc_zero_array(tmp, struct built, n);
     if (pthread_create(&th, NULL, worker, &pl)) {
-        xlog(LOG_ERR, "user %s: cannot start the indexing thread", ix->userid);
+        xlog(LOG_ERR, "user %s: cannot start the indexing thread", userid);
+        talloc_free(tmp);
         return IMAP_IOERROR;
     }
     for (i = 0; i < n && !r; i++) {
-        const struct pending *p = &ix->batch[i];
+        const struct indexer_msg *p = &msgs[i];
         struct built *b = take(&pl, i);
         char hex[41];
 
@@ -523,16 +538,16 @@ static int write_batch(struct indexer *ix, struct xw_dbw *dbw, uint8_t *done, vo
         /* A copy later in the batch stands in for a first one whose file
          * vanished, so the worker built it too. */
         if (copy[i] == COPY_IN_DB || (copy[i] == COPY_IN_BATCH && done[first[i]])) {
-            ix->stats.copies++;
+            stats->copies++;
             done[i] = 1;
         } else if (b->vanished) {
-            ix->stats.skipped++;
+            stats->skipped++;
         } else if ((r = b->r) || (r = xw_dbw_put(dbw, hex, b->doc))) {
-            xlog(LOG_ERR, "user %s: %s UID %u: not indexed: %s", ix->userid, p->mailbox,
+            xlog(LOG_ERR, "user %s: %s UID %u: not indexed: %s", userid, p->mailbox,
                  p->uid, error_message(r));
         } else {
-            ix->stats.indexed++;
-            ix->stats.bytes += b->len;
+            stats->indexed++;
+            stats->bytes += b->len;
             done[i] = 1;
         }
         talloc_free(b->doc);
@@ -545,6 +560,7 @@ static int write_batch(struct indexer *ix, struct xw_dbw *dbw, uint8_t *done, vo
     pthread_join(th, NULL);
     for (; i < n; i++)
         talloc_free(pl.out[i].doc);   /* built ahead of an error */
+    talloc_free(tmp);
     return r;
 }
 
@@ -566,7 +582,7 @@ int indexer_flush(struct indexer *ix)
     if ((r = xw_dbw_open(tmp, xapianlock_write_path(xl), 1, &dbw)) ||
         (r = xw_dbw_begin(dbw)))
         goto out;
-    r = write_batch(ix, dbw, done, tmp);
+    r = indexer_write_docs(ix->userid, ix->batch, n, dbw, done, &ix->stats);
     if (!r)
         r = write_state(ix, dbw, done);
     fault_point("index.batch.1");
@@ -587,7 +603,7 @@ out:
     /* The batch is spent either way: on error the state was not written,
      * so the next run collects the same messages again. */
     talloc_free(ix->batch);
-    ix->batch = talloc_array(ix, struct pending, 0);
+    ix->batch = talloc_array(ix, struct indexer_msg, 0);
     return r;
 }
 

@@ -46,6 +46,36 @@ typedef void indexer_audit_fn(void *rock, const char *mailbox,
  * kind is not free text (the Message-ID is a boolean term). */
 const char *indexer_text_prefix(enum message_text_kind kind);
 
+/* A message collected under its mailbox's lock, indexed after it is let
+ * go: what building its document needs, without the mailbox. */
+struct indexer_msg {
+    char *mailbox;       /* name, for logs */
+    char *uniqueid;
+    char *path;          /* the message file */
+    uint32_t uid;
+    uint8_t guid[MESSAGE_GUID_SIZE];
+    int64_t internaldate;
+    uint32_t size;
+};
+
+struct mailbox;
+struct uidset;
+struct xw_dbw;
+
+/* Appends to *MSGS (a talloc array) the live records of MAILBOX (open,
+ * index lock held) whose UID is in SET: compaction's reindexing (-X). */
+int indexer_collect_indexed(struct mailbox *mailbox, const struct uidset *set,
+                            struct indexer_msg **msgs);
+
+/* Reads and parses the N messages MSGS and adds their documents to DBW
+ * (one per GUID: a GUID DBW has already, or an earlier message has, is
+ * only marked), with a worker thread building documents ahead.  DONE[i]
+ * becomes 1 for each message indexed or marked; a vanished file is
+ * skipped (counted in STATS->skipped).  No lock is taken: the caller
+ * holds whatever DBW needs.  Returns the first error. */
+int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
+                       struct xw_dbw *dbw, uint8_t *done, struct indexer_stats *stats);
+
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r);
 void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock);
 /* How many of MAILBOX's messages are not indexed (no file read). */
