@@ -111,7 +111,7 @@ static int remove_unlisted(const char *userid, const char *partition,
                        : listed(items, tiers[t], gen))
                 continue;
             char *path = talloc_asprintf(dir, "%s/%s", dir, de->d_name);
-            xlog(LOG_NOTICE, "user %s: removing %s: not in xapianactive", userid, path);
+            xlog(LOG_INFO, "user %s: removing %s: not in xapianactive", userid, path);
             if (xapianlock_remove_tree(path)) {
                 xlog_syserr("remove", path);
                 ret = IMAP_IOERROR;
@@ -593,6 +593,7 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     struct plan plan, *pl = NULL;
     size_t n, k;
     int r, changed = 0;
+    unsigned nextgen = 0;
 
     memset(st, 0, sizeof *st);
     if ((r = xapianlock_user_partition(tmp, userid, &partition)) ||
@@ -609,6 +610,13 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
         r = 0;                    /* nothing indexed: nothing to compact */
         goto out;
     }
+    /* The new generation numbers come from the list as read, before the
+     * cleanup drops the unbuilt target of another run: that run may be
+     * alive (between steps 6 and 7) and would later undo its target by
+     * name, so the name must not be given to anything else
+     * (docs/model: REUSE_GEN). */
+    if (!r)
+        nextgen = activefile_next_gen(userid, partition, items);
     if (r || (r = activefile_check_tiers(userid, partition, items)) ||
         (r = cleanup_locked(userid, partition, &items, &changed)))
         goto out;
@@ -625,7 +633,7 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
         goto out;
     }
     first.tier = talloc_strdup(tmp, config_defaultsearchtier(NULL));
-    first.gen = activefile_next_gen(userid, partition, items);
+    first.gen = nextgen;
     target.tier = talloc_strdup(tmp, desttier);
     target.gen = first.gen + 1;
     next = talloc_array(tmp, struct activeitem, n + 2);
@@ -746,8 +754,15 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     step(11);
 
     /* 12: the sources and anything else no longer listed; a .NEW only if
-     * its target is not listed (another run may be building it). */
-    r = remove_unlisted(userid, partition, next, 0);
+     * its target is not listed (another run may be building it).  Listed
+     * *now*: no lock was held at step 10, so another run may have changed
+     * the list since step 9 (docs/model: STALE_STEP12); under the SHARED
+     * namelock it cannot change. */
+    r = activefile_read(tmp, userid, &items);
+    if (r == IMAP_NOTFOUND)
+        r = 0;                    /* the user was deleted meanwhile */
+    else if (!r)
+        r = remove_unlisted(userid, partition, items, 0);
     step(12);
     goto out;
 
