@@ -39,6 +39,8 @@ static const struct { const char *in, *out; } good[] = {
     { "\"AND\"", "\"AND\"" },
     { "\xe4\xbf\xa1\xe6\x81\xaf", "\xe4\xbf\xa1\xe6\x81\xaf" },
     { "a-b", "a-b" },
+    { "\"a\\\\b\\c\" x", "(AND \"a\\b\\c\" x)" },
+    { "a AND b c OR d e f OR g", "(OR (AND a b c) (AND d e f) g)" },
 };
 
 START_TEST(parses)
@@ -119,6 +121,48 @@ START_TEST(nesting_is_bounded)
 }
 END_TEST
 
+/* Inputs near the length limit, whose parsing and printing were quadratic
+ * (found by fuzzing, tests/fuzz/corpus/fuzz_query/long-*): their result
+ * must still be exact. */
+START_TEST(long_queries)
+{
+    enum { N = 12000, Q = 60000 };
+    char *in = talloc_array(NULL, char, 4 * N + Q + 16), *err = NULL, *s;
+    struct query *q = NULL;
+    size_t at = 0;
+
+    /* A quoted phrase of Q bytes with an escaped quote at each end. */
+    in[at++] = '"';
+    at += (size_t)sprintf(in + at, "\\\"");
+    memset(in + at, 'x', Q);
+    at += Q;
+    at += (size_t)sprintf(in + at, "\\\"\"");
+    ck_assert_int_eq(query_parse(in, in, &q, &err), 0);
+    ck_assert_int_eq(q->op, QOP_MATCH);
+    ck_assert_int_eq(q->phrase, 1);
+    ck_assert_uint_eq(strlen(q->text), Q + 2);
+    ck_assert(q->text[0] == '"' && q->text[1] == 'x' && q->text[Q] == 'x' &&
+              q->text[Q + 1] == '"');
+
+    /* N terms ANDed, then N terms ORed. */
+    for (int op = 0; op < 2; op++) {
+        at = 0;
+        for (int i = 0; i < N; i++)
+            at += (size_t)sprintf(in + at, "%s%c", i ? (op ? " OR " : " ") : "",
+                                  'a' + i % 26);
+        ck_assert_int_eq(query_parse(in, in, &q, &err), 0);
+        ck_assert_int_eq(q->op, op ? QOP_OR : QOP_AND);
+        ck_assert_uint_eq(talloc_array_length(q->sub), N);
+        ck_assert_str_eq(q->sub[N - 1]->text, "n");
+        s = query_to_string(in, q);
+        ck_assert_uint_eq(strlen(s), (op ? 3 : 4) + 2 * (size_t)N + 1);
+        ck_assert(!strncmp(s, op ? "(OR a b c" : "(AND a b c", op ? 9 : 10));
+        ck_assert_str_eq(s + strlen(s) - 3, " n)");   /* 'a' + (N - 1) % 26 */
+    }
+    talloc_free(in);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("query");
@@ -128,6 +172,7 @@ Suite *make_suite(void)
     tcase_add_loop_test(tc, syntax_errors_name_the_position, 0,
                         (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, nesting_is_bounded);
+    tcase_add_test(tc, long_queries);
     suite_add_tcase(s, tc);
     return s;
 }

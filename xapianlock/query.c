@@ -118,11 +118,30 @@ struct query *query_new_mailbox(void *ctx, const char *mailbox)
     return q;
 }
 
-static void add_sub(struct query *q, struct query *sub)
+/* The operands of one AND or OR while they are parsed.  The capacity
+ * doubles: growing the node's exact-size array by one per operand was
+ * quadratic in their number (found by fuzzing). */
+struct operands {
+    struct query **q;
+    size_t n, cap;
+};
+
+static void add_operand(void *ctx, struct operands *ops, struct query *sub)
 {
-    size_t n = talloc_array_length(q->sub);
-    q->sub = talloc_realloc(q, q->sub, struct query *, n + 1);
-    q->sub[n] = talloc_steal(q, sub);
+    if (ops->n == ops->cap) {
+        ops->cap = ops->cap ? 2 * ops->cap : 8;
+        ops->q = talloc_realloc(ctx, ops->q, struct query *, ops->cap);
+    }
+    ops->q[ops->n++] = sub;
+}
+
+/* FIRST alone, or an OP node over all of OPS (freeing the list). */
+static struct query *operands_node(void *ctx, enum query_op op, struct operands *ops)
+{
+    struct query *q = ops->n == 1 ? ops->q[0]
+                      : query_new_bool(ctx, op, ops->q, (unsigned)ops->n);
+    TALLOC_FREE(ops->q);
+    return q;
 }
 
 /* YYYY-MM-DD at LEN bytes of S -> midnight UTC; -1 if not a date. */
@@ -178,22 +197,29 @@ static int parse_date(struct parser *p, const char *v, size_t len, size_t at,
 
 static int parse_or(struct parser *p, struct query **q_r);
 
-/* A quoted string starting at p->pos ('"'); backslash escapes " and \. */
+/* A quoted string starting at p->pos ('"'); backslash escapes " and \.
+ * The closing quote is found first and the text copied once: appending a
+ * byte at a time reallocated the whole text per byte, quadratic in the
+ * length (a 64 KB quoted string took seconds; found by fuzzing). */
 static int parse_quoted(struct parser *p, char **text_r)
 {
-    size_t start = p->pos++;
-    char *text = talloc_strdup(p->ctx, "");
+    size_t start = p->pos++, end = p->pos, n = 0;
+    char *text;
 
-    while (p->s[p->pos] && p->s[p->pos] != '"') {
+    while (p->s[end] && p->s[end] != '"') {
+        if (p->s[end] == '\\' && (p->s[end + 1] == '"' || p->s[end + 1] == '\\'))
+            end++;
+        end++;
+    }
+    if (!p->s[end])
+        return syntax(p, start, "unterminated quoted string");
+    text = talloc_array(p->ctx, char, end - p->pos + 1);
+    while (p->pos < end) {
         if (p->s[p->pos] == '\\' && (p->s[p->pos + 1] == '"' || p->s[p->pos + 1] == '\\'))
             p->pos++;
-        text = talloc_strndup_append_buffer(text, p->s + p->pos, 1);
-        p->pos++;
+        text[n++] = p->s[p->pos++];
     }
-    if (!p->s[p->pos]) {
-        talloc_free(text);
-        return syntax(p, start, "unterminated quoted string");
-    }
+    text[n] = '\0';
     p->pos++;
     *text_r = text;
     return 0;
@@ -311,56 +337,60 @@ static int at_and_end(struct parser *p)
 
 static int parse_and(struct parser *p, struct query **q_r)
 {
-    struct query *first, *next, *and = NULL;
+    struct operands ops = { NULL, 0, 0 };
+    struct query *next;
     int r;
 
-    if ((r = parse_unary(p, &first)))
+    if ((r = parse_unary(p, &next)))
         return r;
+    add_operand(p->ctx, &ops, next);
     while (!at_and_end(p)) {
         if (is_keyword(p, "AND")) {
             p->pos += 3;
-            if (at_and_end(p))
+            if (at_and_end(p)) {
+                talloc_free(ops.q);
                 return syntax(p, p->pos, "AND needs a term after it");
+            }
         }
-        if ((r = parse_unary(p, &next)))
+        if ((r = parse_unary(p, &next))) {
+            talloc_free(ops.q);
             return r;
-        if (!and) {
-            and = node(p->ctx, QOP_AND);
-            add_sub(and, first);
         }
-        add_sub(and, next);
+        add_operand(p->ctx, &ops, next);
     }
-    *q_r = and ? and : first;
+    *q_r = operands_node(p->ctx, QOP_AND, &ops);
     return 0;
 }
 
 static int parse_or(struct parser *p, struct query **q_r)
 {
-    struct query *first, *next, *or = NULL;
+    struct operands ops = { NULL, 0, 0 };
+    struct query *next;
     int r;
 
     skip_space(p);
     if (is_keyword(p, "OR") || is_keyword(p, "AND"))
         return syntax(p, p->pos, "%.*s needs a term before it", is_keyword(p, "OR") ? 2 : 3,
                       p->s + p->pos);
-    if ((r = parse_and(p, &first)))
+    if ((r = parse_and(p, &next)))
         return r;
+    add_operand(p->ctx, &ops, next);
     skip_space(p);
     while (is_keyword(p, "OR")) {
         p->pos += 2;
         skip_space(p);
-        if (!p->s[p->pos] || p->s[p->pos] == ')')
+        if (!p->s[p->pos] || p->s[p->pos] == ')') {
+            talloc_free(ops.q);
             return syntax(p, p->pos, "OR needs a term after it");
-        if ((r = parse_and(p, &next)))
-            return r;
-        if (!or) {
-            or = node(p->ctx, QOP_OR);
-            add_sub(or, first);
         }
-        add_sub(or, next);
+        if ((r = parse_and(p, &next))) {
+            talloc_free(ops.q);
+            return r;
+        }
+        add_operand(p->ctx, &ops, next);
         skip_space(p);
     }
-    *q_r = or ? or : first;
+    *q_r = operands_node(p->ctx, QOP_OR, &ops);
     return 0;
 }
 
@@ -402,13 +432,24 @@ char *query_to_string(void *ctx, const struct query *q)
 
     switch (q->op) {
     case QOP_AND:
-    case QOP_OR:
-        s = talloc_strdup(ctx, q->op == QOP_AND ? "(AND" : "(OR");
-        for (size_t i = 0; i < talloc_array_length(q->sub); i++) {
-            char *sub = query_to_string(s, q->sub[i]);
-            s = talloc_asprintf_append_buffer(s, " %s", sub);
+    case QOP_OR: {
+        /* The operands' strings first, then one copy: appending each to
+         * the result reallocated it per operand, quadratic in their
+         * number (found by fuzzing). */
+        size_t n = talloc_array_length(q->sub), len = 6, at;
+        char **subs = talloc_array(NULL, char *, n);
+        for (size_t i = 0; i < n; i++) {
+            subs[i] = query_to_string(subs, q->sub[i]);
+            len += 1 + strlen(subs[i]);
         }
-        return talloc_asprintf_append_buffer(s, ")");
+        s = talloc_array(ctx, char, len);
+        at = (size_t)sprintf(s, "%s", q->op == QOP_AND ? "(AND" : "(OR");
+        for (size_t i = 0; i < n; i++)
+            at += (size_t)sprintf(s + at, " %s", subs[i]);
+        strcpy(s + at, ")");
+        talloc_free(subs);
+        return s;
+    }
     case QOP_NOT:
         s = query_to_string(NULL, q->sub[0]);
         {
