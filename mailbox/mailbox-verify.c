@@ -68,8 +68,16 @@ static void check_message_file(struct verify *v, const struct index_record *rec)
     talloc_free(path);
 }
 
-/* Message files no live record names. */
-static void check_stray_files(struct verify *v, const unsigned char *live, uint32_t last_uid)
+static int cmp_uid(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Message files no live record names.  LIVE holds the live UIDs, sorted
+ * (records are in UID order; sorted again in case the file lies). */
+static void check_stray_files(struct verify *v, uint32_t *live, size_t nlive,
+                              uint32_t last_uid)
 {
     DIR *d = opendir(v->mailbox->path);
     struct dirent *de;
@@ -78,15 +86,17 @@ static void check_stray_files(struct verify *v, const unsigned char *live, uint3
         problem(v, "cannot list %s: %s", v->mailbox->path, strerror(errno));
         return;
     }
+    qsort(live, nlive, sizeof *live, cmp_uid);
     while ((de = readdir(d))) {
         char *end;
         unsigned long uid = strtoul(de->d_name, &end, 10);
+        uint32_t key = (uint32_t)uid;
         if (end == de->d_name || strcmp(end, "."))
             continue;
         if (uid > last_uid)
             problem(v, "file %s/%s: UID above the last UID %u (an interrupted append)",
                     v->mailbox->path, de->d_name, last_uid);
-        else if (!live[uid])
+        else if (!bsearch(&key, live, nlive, sizeof *live, cmp_uid))
             problem(v, "file %s/%s: no live record names it", v->mailbox->path, de->d_name);
     }
     closedir(d);
@@ -96,7 +106,9 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
 {
     struct verify v = { NULL, cb, rock, 0 };
     struct index_header counts;
-    unsigned char *live;
+    struct stat st;
+    uint32_t *live, nrecords;
+    size_t nlive = 0;
     int r;
 
     *problems_r = 0;
@@ -106,9 +118,20 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
     counts = v.mailbox->i;
     counts.exists = counts.deleted = counts.answered = counts.flagged = counts.unseen = 0;
     counts.quota_used = 0;
-    live = talloc_zero_array(v.mailbox, unsigned char, (size_t)v.mailbox->i.last_uid + 1);
+    /* The records the file really holds: a header that claims more is a
+     * problem to report once, not billions of reads past the end. */
+    nrecords = v.mailbox->i.num_records;
+    if (fstat(v.mailbox->index_fd, &st) == 0 && st.st_size >= INDEX_HEADER_SIZE) {
+        uint64_t held = ((uint64_t)st.st_size - INDEX_HEADER_SIZE) / INDEX_RECORD_SIZE;
+        if (held < nrecords) {
+            problem(&v, "index header says %u records, the file holds %llu", nrecords,
+                    (unsigned long long)held);
+            nrecords = (uint32_t)held;
+        }
+    }
+    live = talloc_array(v.mailbox, uint32_t, nrecords ? nrecords : 1);
 
-    for (uint32_t recno = 1; recno <= v.mailbox->i.num_records; recno++) {
+    for (uint32_t recno = 1; recno <= nrecords; recno++) {
         struct index_record rec;
         r = mailbox_read_index_record(v.mailbox, recno, &rec);
         if (r) {
@@ -122,7 +145,7 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
         mailbox_count_record(&counts, &rec, +1);
         if (rec.internal_flags & FLAG_INTERNAL_UNLINKED)
             continue;
-        live[rec.uid] = 1;
+        live[nlive++] = rec.uid;
         if ((r = mailbox_cacherecord(v.mailbox, &rec)))
             problem(&v, "UID %u: cache record: %s", rec.uid, error_message(r));
         check_message_file(&v, &rec);
@@ -135,7 +158,7 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
                 "the records (exists %u, unseen %u, size %llu)", v.mailbox->i.exists,
                 v.mailbox->i.unseen, (unsigned long long)v.mailbox->i.quota_used,
                 counts.exists, counts.unseen, (unsigned long long)counts.quota_used);
-    check_stray_files(&v, live, v.mailbox->i.last_uid);
+    check_stray_files(&v, live, nlive, v.mailbox->i.last_uid);
     mailbox_close(&v.mailbox);
     *problems_r = v.problems;
     return 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <zlib.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
@@ -339,6 +340,52 @@ START_TEST(checksums_detect_corruption)
 }
 END_TEST
 
+/* Sets the big-endian u32 at OFF of INDEX's header and its CRC, as a
+ * broken or hostile writer could (found by tests/fuzz/fuzz_index). */
+static void poke_header(const char *index, off_t off, uint32_t v)
+{
+    unsigned char h[128];
+    uint32_t c;
+    int fd = open(index, O_RDWR);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, h, sizeof h, 0), (ssize_t)sizeof h);
+    h[off] = v >> 24; h[off + 1] = v >> 16; h[off + 2] = v >> 8; h[off + 3] = v;
+    c = (uint32_t)crc32(0, h, 124);
+    h[124] = c >> 24; h[125] = c >> 16; h[126] = c >> 8; h[127] = c;
+    ck_assert_int_eq(pwrite(fd, h, sizeof h, 0), (ssize_t)sizeof h);
+    close(fd);
+}
+
+static void count_problem(void *rock, const char *name, const char *problem)
+{
+    (void)name;
+    if (strstr(problem, "the file holds 2"))
+        ++*(int *)rock;
+}
+
+START_TEST(verify_survives_lying_headers)
+{
+    struct mailbox *mb = NULL;
+    char *index;
+    int problems = 0, holds = 0;
+
+    make_mailbox("user.liar", 2);
+    ck_assert_int_eq(mailbox_open_irl("user.liar", &mb), 0);
+    index = spool_file(env, mb, "xapiary.index");
+    mailbox_close(&mb);
+    /* last_uid near 2^32: once a 4 GiB allocation, then a NULL write */
+    poke_header(index, 36, 0xfffffff0u);
+    ck_assert_int_eq(mailbox_verify("user.liar", count_problem, &holds, &problems), 0);
+    poke_header(index, 36, 2);
+    /* num_records far past the file: once 2^31 reads and log lines */
+    poke_header(index, 24, 0x7fffffffu);
+    ck_assert_int_eq(mailbox_verify("user.liar", count_problem, &holds, &problems), 0);
+    ck_assert_int_eq(holds, 1);
+    ck_assert_int_ge(problems, 1);
+}
+END_TEST
+
 START_TEST(delete_leaves_a_tombstone_and_no_files)
 {
     struct mailbox *mb = NULL;
@@ -475,6 +522,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, refcounted_opens);
     tcase_add_test(tc, unlock_with_uncommitted_changes_is_fatal);
     tcase_add_test(tc, checksums_detect_corruption);
+    tcase_add_test(tc, verify_survives_lying_headers);
     tcase_add_test(tc, delete_leaves_a_tombstone_and_no_files);
     tcase_add_test(tc, rename_copy_makes_an_independent_copy);
     tcase_add_test(tc, sync_log_names_changed_mailboxes);
