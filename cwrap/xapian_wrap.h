@@ -50,6 +50,10 @@ int xw_dbw_set_metadata(struct xw_dbw *dbw, const char *key, const char *val);
 int xw_dbw_has_guid(struct xw_dbw *dbw, const char *guidhex, int *yes_r);
 /* Adds or replaces the document of GUIDHEX (unique term "Q"+GUIDHEX). */
 int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc);
+/* Adds the document of GUIDHEX, which the caller knows DBW does not have
+ * (xw_dbw_has_guid under the same write lock, nothing added since): a
+ * second document with the same GUID would otherwise be created. */
+int xw_dbw_add(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc);
 int xw_dbw_delete_guid(struct xw_dbw *dbw, const char *guidhex);
 unsigned long xw_dbw_doccount(struct xw_dbw *dbw);
 

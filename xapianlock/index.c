@@ -3,10 +3,12 @@
  * locking, docs/FORMAT.md "Xapian document schema" for what is written).
  *
  * The indexed state of a mailbox is the union, over every tier, of the
- * metadata "indexed.UNIQUEID" (UID ranges).  A batch writes its documents
- * and the new ranges of every mailbox it touched in one Xapian transaction,
- * so after a crash the state never claims a message that is not there; at
- * worst a message is indexed twice, which replace-by-GUID makes harmless. */
+ * metadata "indexed.UNIQUEID" (UID ranges).  A batch is at most
+ * search_batchsize messages; it writes their documents and the new ranges
+ * of every mailbox it touched in one Xapian transaction, so after a crash
+ * the state never claims a message that is not there, and the next run
+ * resumes after the last committed batch.  Under the write lock, a GUID
+ * the database has is only marked, never written twice. */
 #include <config.h>
 
 #include <errno.h>
@@ -177,9 +179,10 @@ int indexer_collect_indexed(struct mailbox *mailbox, const struct uidset *set,
     return r;
 }
 
-/* Under MAILBOX's shared index lock: the live records not in SET. */
+/* Under MAILBOX's shared index lock: the UIDs of the live records not in
+ * SET (all of them with INDEXER_RECHECK), for counting and auditing. */
 static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
-                   int queue, uint32_t **uids_r)
+                   uint32_t **uids_r)
 {
     struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, ITER_SKIP_EXPUNGED);
     const struct index_record *rec;
@@ -192,8 +195,6 @@ static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uid
         size_t n = talloc_array_length(uids);
         uids = talloc_realloc(ix, uids, uint32_t, n + 1);
         uids[n] = rec->uid;
-        if (queue)
-            queue_msg(&ix->batch, mailbox, rec);
     }
     r = mailbox_iter_error(iter);
     mailbox_iter_done(&iter);
@@ -227,7 +228,7 @@ int indexer_count_pending(struct indexer *ix, const char *name, unsigned long *n
 
     if ((r = open_mailbox(ix, name, &mailbox, &set)))
         return r;
-    r = collect(ix, mailbox, set, 0, &uids);
+    r = collect(ix, mailbox, set, &uids);
     mailbox_close(&mailbox);
     if (!r) {
         *n_r = talloc_array_length(uids);
@@ -236,32 +237,109 @@ int indexer_count_pending(struct indexer *ix, const char *name, unsigned long *n
     return r;
 }
 
+/* Queues REC unless it is expunged or indexed (SET); *AFTER becomes its
+ * UID, where the next pass resumes. */
+static void consider(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
+                     const struct index_record *rec, uint32_t *after)
+{
+    *after = rec->uid;
+    if (rec->internal_flags & FLAG_INTERNAL_EXPUNGED)
+        return;
+    if (!(ix->flags & INDEXER_RECHECK) && uidset_contains(set, rec->uid))
+        return;
+    queue_msg(&ix->batch, mailbox, rec);
+}
+
+static int batch_full(const struct indexer *ix)
+{
+    return talloc_array_length(ix->batch) >= ix->batchsize;
+}
+
+/* Under MAILBOX's shared index lock: queues the unindexed live records
+ * with a UID above *AFTER until the batch is full; *MORE says whether
+ * records are left.  The first pass reads the records in chunks; a
+ * resumed one finds where to start by bisection (records are in UID
+ * order), so a mailbox of N messages costs N reads, not N^2/batch. */
+static int collect_batch(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
+                         uint32_t *after, int *more)
+{
+    uint32_t n = mailbox_num_records(mailbox), lo = 1, hi = n + 1;
+    struct index_record rec;
+    int r = 0;
+
+    *more = 0;
+    if (!*after) {
+        struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, 0);
+        const struct index_record *p;
+        while (!(*more = batch_full(ix)) && (p = mailbox_iter_step(iter)))
+            consider(ix, mailbox, set, p, after);
+        if (*more)   /* full: was that the last record? */
+            *more = mailbox_iter_step(iter) != NULL;
+        r = mailbox_iter_error(iter);
+        mailbox_iter_done(&iter);
+        return r;
+    }
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((r = mailbox_read_index_record(mailbox, mid, &rec)))
+            return r;
+        if (rec.uid <= *after)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo <= n && !(*more = batch_full(ix)); lo++) {
+        if ((r = mailbox_read_index_record(mailbox, lo, &rec)))
+            return r;
+        consider(ix, mailbox, set, &rec, after);
+    }
+    return 0;
+}
+
+/* Batches of search_batchsize: the mailbox is opened, read up to a full
+ * batch, and closed before each flush (no mailbox lock is held while the
+ * Xapian locks are), then reopened to resume after the last UID looked
+ * at.  So at most one batch of messages is in memory, and a message that
+ * failed is not retried within this run. */
 int indexer_mailbox(struct indexer *ix, const char *name)
 {
     struct mailbox *mailbox = NULL;
     struct uidset *set;
-    uint32_t *uids = NULL;
-    int r;
+    uint32_t *uids = NULL, after = 0;
+    char *uniqueid = NULL;
+    int r, more = 1;
 
-    if ((r = open_mailbox(ix, name, &mailbox, &set)))
-        return r;
-    r = collect(ix, mailbox, set, !(ix->flags & INDEXER_AUDIT), &uids);
-    /* The mailbox lock must not be held while the Xapian locks are. */
-    mailbox_close(&mailbox);
-    if (r)
-        return r;
-    ix->stats.mailboxes++;
     if (ix->flags & INDEXER_AUDIT) {
+        if ((r = open_mailbox(ix, name, &mailbox, &set)))
+            return r;
+        r = collect(ix, mailbox, set, &uids);
+        mailbox_close(&mailbox);
+        if (r)
+            return r;
+        ix->stats.mailboxes++;
         if (talloc_array_length(uids) && ix->audit)
             ix->audit(ix->audit_rock, name, uids, talloc_array_length(uids));
         talloc_free(uids);
         return 0;
     }
-    talloc_free(uids);
-    while (talloc_array_length(ix->batch) >= ix->batchsize)
-        if ((r = indexer_flush(ix)))
-            return r;
-    return 0;
+    while (more) {
+        if ((r = open_mailbox(ix, name, &mailbox, &set)))
+            break;
+        if (!uniqueid) {
+            uniqueid = talloc_strdup(ix, mailbox_uniqueid(mailbox));
+            ix->stats.mailboxes++;
+        } else if (strcmp(uniqueid, mailbox_uniqueid(mailbox))) {
+            /* deleted and created again meanwhile: the next run */
+            mailbox_close(&mailbox);
+            break;
+        }
+        r = collect_batch(ix, mailbox, set, &after, &more);
+        mailbox_close(&mailbox);
+        if (r || (batch_full(ix) && (r = indexer_flush(ix))))
+            break;
+    }
+    talloc_free(uniqueid);
+    return r;
 }
 
 /* ------------------------------------------------------------ documents */
@@ -536,13 +614,16 @@ int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_
 
         message_guid_hex(p->guid, hex);
         /* A copy later in the batch stands in for a first one whose file
-         * vanished, so the worker built it too. */
+         * vanished, so the worker built it too; it is put by GUID, as
+         * another stand-in may come later.  A GUID found nowhere is
+         * added without looking it up again. */
         if (copy[i] == COPY_IN_DB || (copy[i] == COPY_IN_BATCH && done[first[i]])) {
             stats->copies++;
             done[i] = 1;
         } else if (b->vanished) {
             stats->skipped++;
-        } else if ((r = b->r) || (r = xw_dbw_put(dbw, hex, b->doc))) {
+        } else if ((r = b->r) || (r = copy[i] ? xw_dbw_put(dbw, hex, b->doc)
+                                              : xw_dbw_add(dbw, hex, b->doc))) {
             xlog(LOG_ERR, "user %s: %s UID %u: not indexed: %s", userid, p->mailbox,
                  p->uid, error_message(r));
         } else {
@@ -592,8 +673,10 @@ int indexer_flush(struct indexer *ix)
         xw_dbw_cancel(dbw);
     if (!r)
         r = xw_dbw_close(&dbw);
-    if (!r)
+    if (!r) {
         ix->stats.batches++;
+        fault_point("index.batch.2");
+    }
 out:
     if (dbw)
         xw_dbw_close(&dbw);

@@ -10,9 +10,13 @@
  * Locking (docs/LOCKING.md): records are collected under the mailbox's
  * SHARED index lock, which is released before the Xapian locks are taken
  * for a batch (begin/end_mailbox_update); no mailbox lock is held while
- * the Xapian locks are.  A batch is search_batchsize messages, possibly
- * from several mailboxes, and is one Xapian commit together with the
- * indexed-state metadata of every mailbox it touched.
+ * the Xapian locks are.  A batch is at most search_batchsize messages,
+ * possibly from several mailboxes, and is one Xapian commit together with
+ * the indexed-state metadata of every mailbox it touched.  A mailbox is
+ * collected a batch at a time: it is closed before each flush and opened
+ * again to resume after the last UID read, so memory holds one batch
+ * whatever the size of the mailbox, and a run killed between two commits
+ * leaves the earlier batches indexed.
  *
  * A message whose file vanished between collecting and indexing (an
  * expunge's close unlinked it) is skipped and not marked indexed. */
