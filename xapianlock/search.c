@@ -114,7 +114,9 @@ static struct xw_query *mailbox_query(void *rock, void *ctx, const char *name, i
 struct collect {
     struct search_session *ss;
     struct guiddb *gdb;
-    struct search_hit *hits;      /* talloc array: every live location */
+    struct search_hit *hits;      /* every live location: NHITS used, the
+                                   * talloc array grows by doubling */
+    size_t nhits;
     GHashTable *seen;             /* GUIDs already expanded */
     /* the document being expanded */
     const char *guidhex, *from, *subject;
@@ -141,12 +143,14 @@ static int add_location(void *rock, const char *uniqueid, uint32_t uid)
 {
     struct collect *c = rock;
     const char *name = mailbox_name_of(c->ss, uniqueid);
-    size_t n = talloc_array_length(c->hits);
+    size_t n = c->nhits;
     struct search_hit *h;
 
     if (!name)
         return 0;
-    c->hits = talloc_realloc(c->ss, c->hits, struct search_hit, n + 1);
+    if (n == talloc_array_length(c->hits))
+        c->hits = talloc_realloc(c->ss, c->hits, struct search_hit, n ? 2 * n : 64);
+    c->nhits = n + 1;
     h = &c->hits[n];
     h->mailbox = talloc_strdup(c->hits, name);
     h->uid = uid;
@@ -203,7 +207,7 @@ static int run(struct search_session *ss, const struct query *q,
     struct guiddb *gdb = NULL;
     struct xapianlock *xl = NULL;
     struct xw_dbr *dbr = NULL;
-    struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), NULL,
+    struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), 0, NULL,
                          NULL, NULL, NULL, 0, 0 };
     struct search_result *res;
     const char *const *paths;
@@ -244,7 +248,7 @@ static int run(struct search_session *ss, const struct query *q,
     }
 done:
     res = talloc_zero(ss, struct search_result);
-    res->total = talloc_array_length(c.hits);
+    res->total = c.nhits;
     {
         size_t from = opts->offset < res->total ? opts->offset : res->total;
         size_t count = res->total - from;
