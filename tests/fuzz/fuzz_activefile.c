@@ -14,18 +14,16 @@
 
 #include <talloc.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "xapiary/xapiary.h"
 #include "common/xlog.h"
 #include "xapianlock/activefile.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    xlog_set_level(getenv("XAPIARY_FUZZ_VERBOSE") ? LOG_DEBUG : -1);
+    fuzz_quiet();
     return 0;
 }
 

@@ -43,6 +43,7 @@
 #include <talloc.h>
 #include <zlib.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "common/util.h"
@@ -57,9 +58,6 @@
 #define VERIFY      0x20
 
 #define NAME "user.fuzz"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *tree;              /* the private temporary directory */
 static char *mbdir;             /* the mailbox's directory */
@@ -192,7 +190,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
-    xlog_set_level(getenv("XAPIARY_FUZZ_VERBOSE") ? LOG_DEBUG : -1);
+    fuzz_quiet();
     make_fixture();
     if (seeds) {
         void *ctx = talloc_new(NULL);

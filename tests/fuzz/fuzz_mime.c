@@ -16,19 +16,17 @@
 #include <glib.h>
 #include <talloc.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "xapiary/xapiary.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
 #include "mailbox/message.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    xlog_set_level(getenv("XAPIARY_FUZZ_VERBOSE") ? LOG_DEBUG : -1);
+    fuzz_quiet();
     message_init();
     return 0;
 }
