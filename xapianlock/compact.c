@@ -11,10 +11,11 @@
  *
  * Reindexing (-X, -T): step 5 holds the Xapian namelock, and mailbox locks
  * come before it (docs/LOCKING.md), so step 5 cannot open a mailbox.
- * Between steps 2 and 3 plan_state reads the reindexed sources' indexed
- * state under the Xapian locks and lets them go; plan_messages then opens
- * each mailbox in turn (its SHARED locks only) and collects the live
- * messages in that state; step 5 indexes them from their files, which
+ * Between steps 2 and 3 compact_plan_state (compact-reindex.c) reads the
+ * reindexed sources' indexed state under the Xapian locks and lets them
+ * go; compact_plan_messages then opens each mailbox in turn (its SHARED
+ * locks only) and collects the live messages in that state; step 5
+ * indexes them from their files, which
  * never change (one unlinked by an expunge meanwhile is skipped). */
 #include <config.h>
 
