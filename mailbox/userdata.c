@@ -12,10 +12,12 @@
  * that nobody has the files open for writing. */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <talloc.h>
 
@@ -67,6 +69,25 @@ static int exists(const char *path)
     return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
+/* Whether PATH exists and is not an empty directory (delete_user leaves
+ * the user's config directory empty: that is no data). */
+static int has_data(const char *path)
+{
+    struct stat st;
+    struct dirent *de;
+    DIR *d;
+    int found = 0;
+
+    if (lstat(path, &st) < 0)
+        return errno != ENOENT;
+    if (!S_ISDIR(st.st_mode) || !(d = opendir(path)))
+        return 1;
+    while (!found && (de = readdir(d)))
+        found = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+    closedir(d);
+    return found;
+}
+
 int userdata_find(void *ctx, const char *userid, char **path_r)
 {
     char **dirs;
@@ -77,7 +98,7 @@ int userdata_find(void *ctx, const char *userid, char **path_r)
         return IMAP_MAILBOX_BADNAME;
     dirs = user_dirs(NULL, userid);
     for (size_t i = 0; i < talloc_array_length(dirs) && !r; i++) {
-        if (dirs[i] && exists(dirs[i])) {
+        if (dirs[i] && has_data(dirs[i])) {
             *path_r = talloc_strdup(ctx, dirs[i]);
             r = IMAP_MAILBOX_EXISTS;
         }
@@ -109,7 +130,7 @@ int userdata_move(const char *from, const char *to)
         char *sparent, *dparent;
         if (!exists(src[i]))
             continue;           /* moved already, or never there */
-        if (exists(dst[i])) {
+        if (exists(dst[i]) && (has_data(dst[i]) || rmdir(dst[i]) < 0)) {
             xlog(LOG_ERR, "user %s: cannot move %s: %s exists", from, src[i], dst[i]);
             r = IMAP_MAILBOX_EXISTS;
             break;

@@ -111,6 +111,13 @@ expect_exit 66 "the old user has no search any more" "$XSEARCH" -u alice renamew
 expect_exit 0 "index new mail for the renamed user" sh -c \
     "'$MBCTL' append user.bob.Sent '$T/m1' >/dev/null && '$SQUATTER' -u bob && '$MBCTL' expunge user.bob.Sent $((nmsgs + 1)) && '$SQUATTER' -u bob"
 
+# onto a user that existed once: delete_user leaves an empty directory
+expect_exit 0 "create, index and delete user.dora" sh -c "'$MBCTL' create user.dora &&
+    '$MBCTL' append user.dora '$T/m1' >/dev/null && '$SQUATTER' -u dora && '$MBCTL' delete user.dora"
+expect_exit 0 "rename onto a deleted user's name" "$MBCTL" rename user.bob user.dora
+check_tree user.dora user.bob "the tree under the once-deleted name"
+expect_exit 0 "and back" "$MBCTL" rename user.dora user.bob
+
 # ---------------------------------------------------------------- killed at every step
 # Points 1-4 come before the switch (the old tree survives), 5-8 after
 # (the new one does).  Recovery rotates: an open of a name in the tree,
