@@ -32,6 +32,9 @@ int mkdir_parents(const char *path, mode_t mode);
  * logging the path. */
 int path_check_beneath(const char *root, const char *path);
 
+/* Seconds on the monotonic clock, for measuring intervals. */
+double now_seconds(void);
+
 /* Removes DIR and everything below it, not following symlinks.  A
  * missing DIR is not an error.  Returns 0, or IMAP_IOERROR after logging
  * the path that could not be removed. */

@@ -106,7 +106,7 @@ int mailbox_create(const char *name, const char *partition,
 
     mailbox = mailbox_new(name, partition);
     if (!mailbox)
-        return mailbox_new_failed(partition);
+        return mailbox_new_failed();
     r = mboxname_lock(name, &mailbox->namelock, LOCK_EXCLUSIVE);
     if (r)
         goto finish;
@@ -246,7 +246,7 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
         newpartition = oldmailbox->partition;
     mailbox = mailbox_new(newname, newpartition);
     if (!mailbox)
-        return mailbox_new_failed(newpartition);
+        return mailbox_new_failed();
     if ((r = mboxname_lock(newname, &mailbox->namelock, LOCK_EXCLUSIVE)))
         goto finish;
     mailbox->uniqueid = talloc_strdup(mailbox, oldmailbox->uniqueid);

@@ -252,7 +252,7 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
         return wait_and_retry(entry, name, namelocktype, indexlocktype, mailboxp);
     mailbox = mailbox_new(name, entry->partition);
     if (!mailbox) {
-        r = mailbox_new_failed(entry->partition);
+        r = mailbox_new_failed();
         talloc_free(entry);
         return r;
     }

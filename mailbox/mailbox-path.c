@@ -46,9 +46,8 @@ char *mailbox_dir(void *ctx, const char *partition, const char *name)
     return path;
 }
 
-int mailbox_new_failed(const char *partition)
+int mailbox_new_failed(void)
 {
-    (void)partition;
     return last_error ? last_error : IMAP_PARTITION_UNKNOWN;
 }
 

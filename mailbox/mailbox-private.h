@@ -150,7 +150,7 @@ struct mailbox *mailbox_new(const char *name, const char *partition);
 /* The code for mailbox_new() returning NULL in this thread:
  * IMAP_PARTITION_UNKNOWN, IMAP_PERMISSION_DENIED (the path met a planted
  * symlink) or IMAP_IOERROR; the cause is logged. */
-int mailbox_new_failed(const char *partition);
+int mailbox_new_failed(void);
 /* The last steps of every open and create, R being the result so far:
  * opens and locks the index file (INDEXLOCKTYPE) and adds MAILBOX to the
  * process's open list with one reference, setting *MAILBOXP; on any

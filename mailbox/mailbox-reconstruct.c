@@ -129,7 +129,7 @@ int mailbox_reconstruct(const char *name, uint32_t *messages_r)
         goto done;
     mailbox = mailbox_new(name, entry->partition);
     if (!mailbox) {
-        r = mailbox_new_failed(entry->partition);
+        r = mailbox_new_failed();
         goto done;
     }
     talloc_steal(tmp, mailbox);

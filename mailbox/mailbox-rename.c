@@ -51,6 +51,7 @@
 #include "xapiary/namelock.h"
 #include "common/fault.h"
 #include "common/mboxname.h"
+#include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
 #include "mailbox/statuscache.h"
@@ -87,13 +88,6 @@ int mailbox_is_renaming(const struct mboxlist_entry *e)
 {
     return (e->type == MBTYPE_RENAMELOCKED || e->type == MBTYPE_RENAMETEMP) &&
            !mailbox_rename_is_mine(e->namelock);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ------------------------------------------------------------ records */
@@ -229,7 +223,7 @@ static int commit_records(struct mboxlist_txn *txn, int r)
 static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
 {
     struct mboxlist_txn *txn = NULL;
-    double t = now();
+    double t = now_seconds();
     int r = 0;
 
     for (size_t i = talloc_array_length(p->items); i-- > 0 && !r; ) {
@@ -242,8 +236,8 @@ static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
         return r;
     fault_point("rename.7");
     if (st)
-        st->remove_s += now() - t;
-    t = now();
+        st->remove_s += now_seconds() - t;
+    t = now_seconds();
     if ((r = mboxlist_begin(&txn)))
         return r;
     for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
@@ -256,7 +250,7 @@ static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
     if (!r)
         fault_point("rename.8");
     if (st)
-        st->tombstone_s += now() - t;
+        st->tombstone_s += now_seconds() - t;
     return r;
 }
 
@@ -615,7 +609,7 @@ int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_
         return r;
     p = new_plan(from, to);
     set_users(p);
-    t = now();
+    t = now_seconds();
     if ((r = plan_rename(p)))
         goto done;
     if (p->olduser) {
@@ -633,10 +627,10 @@ int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_
     fault_point("rename.1");
     if (st) {
         st->mailboxes = (unsigned)talloc_array_length(p->items);
-        st->mark_s = now() - t;
+        st->mark_s = now_seconds() - t;
     }
 
-    t = now();
+    t = now_seconds();
     for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
         if ((r = copy_one(&p->items[i], st)))
             break;
@@ -647,15 +641,15 @@ int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_
         goto done;
     fault_point("rename.3");
     if (st)
-        st->copy_s = now() - t;
+        st->copy_s = now_seconds() - t;
 
-    t = now();
+    t = now_seconds();
     if ((r = switch_records(p)))
         goto done;
     p->committed = 1;
     fault_point("rename.5");
     if (st)
-        st->switch_s = now() - t;
+        st->switch_s = now_seconds() - t;
     r = finish(p, st);
 
 done:

@@ -60,6 +60,7 @@
 #include "common/init.h"
 #include "common/lockorder.h"
 #include "common/mboxname.h"
+#include "common/util.h"
 #include "common/xlog.h"
 
 #define DBNAME "mailboxes.db"
@@ -117,13 +118,6 @@ static int type_parse(const char *s)
 }
 
 /* ---------------------------------------------------------------- waiting */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Each public call starts its own wait budget. */
 static void start_op(void)
@@ -695,6 +689,23 @@ int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
     }
     talloc_free(after);
     return r;
+}
+
+static int collect_name(const struct mboxlist_entry *e, void *rock)
+{
+    char ***names = rock;
+    size_t n = talloc_array_length(*names);
+
+    if (e->type != MBTYPE_NORMAL)
+        return 0;
+    *names = talloc_realloc(NULL, *names, char *, n + 1);   /* keeps its parent */
+    (*names)[n] = talloc_strdup(*names, e->name);
+    return 0;
+}
+
+int mboxlist_collect_tree(const char *root, char ***names)
+{
+    return mboxlist_foreach(root, MBOXLIST_TREE, collect_name, names);
 }
 
 /* ---------------------------------------------------------------- writes */

@@ -113,13 +113,6 @@ static void on_alarm(int sig)
     alarm_count++;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Blocks until OP (LOCK_SH or LOCK_EX) is granted on FD or TIMEOUT
  * seconds have passed (0 = forever).  Returns 0, or -1 with errno
  * EWOULDBLOCK on timeout, or another errno. */

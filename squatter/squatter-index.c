@@ -12,6 +12,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mboxlist.h"
 #include "common/mboxname.h"
+#include "common/util.h"
 #include "common/xlog.h"
 #include "squatter/squatter.h"
 #include "tools/cli.h"
@@ -30,16 +31,9 @@ struct progress {
     double last_print;
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void print_progress(struct progress *p, const char *userid, int final)
 {
-    double t = now(), rate;
+    double t = now_seconds(), rate;
 
     if (!p->verbose || (!final && t - p->last_print < 1.0))
         return;
@@ -55,18 +49,6 @@ static void print_progress(struct progress *p, const char *userid, int final)
                 userid, p->mailboxes_done, p->mailboxes_total, p->done, rate,
                 final ? ", done" : "");
     }
-}
-
-static int collect_name(const struct mboxlist_entry *e, void *rock)
-{
-    char ***names = rock;
-    size_t n = talloc_array_length(*names);
-
-    if (e->type != MBTYPE_NORMAL)
-        return 0;
-    *names = talloc_realloc(NULL, *names, char *, n + 1);
-    (*names)[n] = talloc_strdup(*names, e->name);
-    return 0;
 }
 
 /* All users: each user.ID record (a user's INBOX), in name order. */
@@ -112,14 +94,14 @@ static int index_user(const struct squatter_opts *o, const char *userid,
 {
     void *tmp = talloc_new(NULL);
     struct indexer *ix = NULL;
-    struct progress p = { o->verbose, now(), 0, 0, 0, 0, 0 };
+    struct progress p = { o->verbose, now_seconds(), 0, 0, 0, 0, 0 };
     char **names = mailboxes;
     int ret = 0, r, vanished = 0;
 
     if (!names) {
         char *root = talloc_asprintf(tmp, "user.%s", userid);
         names = talloc_array(tmp, char *, 0);
-        if ((r = mboxlist_foreach(root, MBOXLIST_TREE, collect_name, &names))) {
+        if ((r = mboxlist_collect_tree(root, &names))) {
             talloc_free(tmp);
             return cli_error(userid, r, "cannot list the user's mailboxes");
         }
@@ -151,7 +133,7 @@ static int index_user(const struct squatter_opts *o, const char *userid,
             vanished = 1;
             xlog(LOG_INFO, "mailbox %s: gone since it was listed; listing again",
                  names[i]);
-            if (!mboxlist_foreach(root, MBOXLIST_TREE, collect_name, &again)) {
+            if (!mboxlist_collect_tree(root, &again)) {
                 names = again;
                 p.mailboxes_total += talloc_array_length(again);
                 i = (size_t)-1;   /* from the start: indexed ones cost nothing */
@@ -227,8 +209,7 @@ int squatter_index(const struct squatter_opts *o)
                 targets[n].mailboxes = talloc_array(targets, char *, 0);
             }
             if (o->recursive) {
-                if (mboxlist_foreach(o->args[i], MBOXLIST_TREE, collect_name,
-                                     &targets[t].mailboxes))
+                if (mboxlist_collect_tree(o->args[i], &targets[t].mailboxes))
                     ret = EX_SOFTWARE;
             } else {
                 size_t m = talloc_array_length(targets[t].mailboxes);

@@ -41,13 +41,6 @@ struct importer {
     int verbose;
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Opens (creating if need be) the mailbox for writing. */
 static int importer_open(struct importer *im)
 {
@@ -71,7 +64,7 @@ static int importer_commit(struct importer *im)
     mailbox_unlock_index(im->mailbox, NULL);
     if (im->verbose)
         fprintf(stderr, "mbctl: %s: %lu messages, %.0f msgs/s\n", im->name, im->count,
-                (double)im->count / (now() - im->start + 1e-9));
+                (double)im->count / (now_seconds() - im->start + 1e-9));
     return mailbox_lock_index(im->mailbox, LOCK_EXCLUSIVE);
 }
 
@@ -340,7 +333,7 @@ static int is_maildir(const char *dir)
 static int import_one(const char *name, const char *path, int verbose,
                       struct importer *total)
 {
-    struct importer im = { .name = name, .verbose = verbose, .start = now() };
+    struct importer im = { .name = name, .verbose = verbose, .start = now_seconds() };
     struct stat st;
     int r;
 
@@ -468,7 +461,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct importer total = { .start = now() };
+    struct importer total = { .start = now_seconds() };
     void *tmp;
     int recursive = 0, c, r;
 
@@ -509,7 +502,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         r = import_one(argv[optind], argv[optind + 1], ctx->verbose, &total);
     }
     talloc_free(tmp);
-    double secs = now() - total.start;
+    double secs = now_seconds() - total.start;
     if (ctx->verbose || total.failed)
         fprintf(stderr, "mbctl: imported %lu messages (%.1f MB) in %.2f s: %.0f msgs/s, "
                 "%.1f MB/s; %lu failed\n", total.count, (double)total.bytes / 1e6, secs,
@@ -526,7 +519,7 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Usage: mbctl append MAILBOX [FILE...]\n"
         "Append each FILE (or standard input) as one message; prints the\n"
         "UID of each.\n";
-    struct importer im = { .start = now() };
+    struct importer im = { .start = now_seconds() };
     int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
 
     im.name = argv[first];

@@ -69,18 +69,6 @@ static int delete_one(const char *name)
     return EX_OK;
 }
 
-static int collect_tree(const struct mboxlist_entry *e, void *rock)
-{
-    char ***names = rock;
-    size_t n = talloc_array_length(*names);
-
-    if (e->type != MBTYPE_NORMAL)
-        return 0;
-    *names = talloc_realloc(NULL, *names, char *, n + 1);
-    (*names)[n] = talloc_strdup(*names, e->name);
-    return 0;
-}
-
 /* user.ID: the whole user, children first, then the user's search tiers
  * (xapianlock_delete_user) and GUID db. */
 static int delete_user(const char *name, const char *userid)
@@ -88,7 +76,7 @@ static int delete_user(const char *name, const char *userid)
     char **names = talloc_array(NULL, char *, 0);
     int ret = EX_OK, r;
 
-    if ((r = mboxlist_foreach(name, MBOXLIST_TREE, collect_tree, &names))) {
+    if ((r = mboxlist_collect_tree(name, &names))) {
         talloc_free(names);
         return cli_error(name, r, NULL);
     }

@@ -159,6 +159,12 @@ typedef int mboxlist_foreach_cb(const struct mboxlist_entry *entry, void *rock);
 int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
                      void *rock);
 
+/* Appends to *NAMES (a talloc array of strings, reallocated; the caller
+ * owns it) the name of every mailbox in ROOT's tree (ROOT and below,
+ * MBOXLIST_TREE), in name order, skipping records a rename has marked.
+ * Returns 0 or the error of mboxlist_foreach(). */
+int mboxlist_collect_tree(const char *root, char ***names);
+
 /* ------------------------------------------------------------ writes */
 
 /* Starts a write transaction: waits until no other process has one (see
