@@ -538,6 +538,15 @@ int xw_dbr_get_metadata(struct xw_dbr *dbr, unsigned i, void *ctx, const char *k
     });
 }
 
+int xw_dbr_has_guid(struct xw_dbr *dbr, const char *guidhex, int *yes_r)
+{
+    *yes_r = 0;
+    return guard(__func__, dbr->path, [&] {
+        *yes_r = dbr->impl->all.term_exists(std::string("Q") + guidhex);
+        return 0;
+    });
+}
+
 unsigned long xw_dbr_doccount(struct xw_dbr *dbr)
 {
     unsigned long n = 0;

@@ -97,6 +97,8 @@ int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr *
 int xw_dbr_get_metadata(struct xw_dbr *dbr, unsigned i, void *ctx, const char *key,
                         char **val_r);
 unsigned long xw_dbr_doccount(struct xw_dbr *dbr);
+/* Whether any of the databases has a document for GUIDHEX. */
+int xw_dbr_has_guid(struct xw_dbr *dbr, const char *guidhex, int *yes_r);
 
 /* Query trees; each node is allocated under CTX. */
 #define XW_PHRASE   1   /* TEXT is a phrase: words in order */

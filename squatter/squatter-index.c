@@ -113,6 +113,7 @@ static int index_user(const struct squatter_opts *o, const char *userid,
         talloc_free(tmp);
         return cli_error(userid, r, "cannot read the search index");
     }
+    indexer_set_writers(ix, o->jobs);
     if (o->mode == SQ_AUDIT)
         indexer_set_audit(ix, audit_print, NULL);
     p.mailboxes_total = talloc_array_length(names);

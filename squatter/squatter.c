@@ -27,6 +27,7 @@
 #include "common/xlog.h"
 #include "squatter/squatter.h"
 #include "tools/cli.h"
+#include "xapianlock/index.h"
 
 static void usage(FILE *f)
 {
@@ -46,7 +47,11 @@ static void usage(FILE *f)
 "Selection:\n"
 "  -u, --user            the arguments are userids: all their mailboxes\n"
 "                        (default with no argument: every user)\n"
-"  -r, --recursive       MAILBOX and the mailboxes below it\n\n"
+"  -r, --recursive       MAILBOX and the mailboxes below it\n"
+"  -j, --jobs N          Xapian writers for a user's large backlog: the\n"
+"                        first database and N-1 side databases, listed as\n"
+"                        new items of the default tier (default: the\n"
+"                        number of processors, at most 4; 1: one writer)\n\n"
 "Rolling mode:\n"
 "  -d, --foreground      do not detach; stop cleanly on SIGTERM/SIGINT\n"
 "  -n, --channel NAME    the sync log channel (default squatter)\n\n"
@@ -63,6 +68,15 @@ static void usage(FILE *f)
 "  -h, --help            show this help\n\n"
 "Exit status: 0 only when every mailbox and user succeeded; 75 when\n"
 "something was locked or busy; another sysexits(3) code otherwise.\n", f);
+}
+
+/* One writer per processor, at most 4: each side writer adds a database
+ * per chunk until the next compaction merges them. */
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
 }
 
 static volatile sig_atomic_t stopping;
@@ -92,6 +106,7 @@ int main(int argc, char **argv)
         { "list", no_argument, NULL, 'l' },
         { "user", no_argument, NULL, 'u' },
         { "recursive", no_argument, NULL, 'r' },
+        { "jobs", required_argument, NULL, 'j' },
         { "compact", required_argument, NULL, 'z' },
         { "tiers", required_argument, NULL, 't' },
         { "filter", no_argument, NULL, 'F' },
@@ -108,7 +123,8 @@ int main(int argc, char **argv)
 
     memset(&o, 0, sizeof o);
     o.channel = "squatter";
-    while ((c = getopt_long(argc, argv, "C:viRdn:AZlurz:t:FXT:oBh", opts, NULL)) != -1) {
+    o.jobs = default_jobs();
+    while ((c = getopt_long(argc, argv, "C:viRdn:AZlurj:z:t:FXT:oBh", opts, NULL)) != -1) {
         switch (c) {
         case 'C': config = optarg; break;
         case 'v': o.verbose++; break;
@@ -121,6 +137,14 @@ int main(int argc, char **argv)
         case 'l': o.mode = SQ_LIST; modes++; break;
         case 'u': o.users = 1; break;
         case 'r': o.recursive = 1; break;
+        case 'j': {
+            char *end;
+            unsigned long j = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || j < 1 || j > INDEXER_MAX_WRITERS)
+                cli_usage_error("-j wants a number of writers from 1 to 16");
+            o.jobs = (unsigned)j;
+            break;
+        }
         case 'z': o.mode = SQ_COMPACT; modes++; o.desttier = optarg; break;
         case 't': o.srctiers = optarg; break;
         case 'F': o.filter = 1; break;

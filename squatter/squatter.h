@@ -14,6 +14,7 @@ struct squatter_opts {
     const char *desttier;         /* -z */
     const char *srctiers;         /* -t */
     int filter, reindex, copy, skip_busy;
+    unsigned jobs;                /* -j: Xapian writers per user */
     const char *reindex_items;    /* -T */
     const char *const *args;
     int nargs;

@@ -3,6 +3,7 @@
 # first batch leaves that batch (documents and indexed state) committed and
 # the rest unindexed, and the next run resumes there and indexes every
 # message exactly once, copies across batches and mailboxes included.
+# This is the single writer (-j 1); t0077 splits a backlog between writers.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 echo "search_batchsize: 3" >> "$T/xapiary.conf"
@@ -30,7 +31,7 @@ msg s2 9 sword
 (cd "$T" && "$MBCTL" append user.k k1 k2 k3 k4 k5 k6 k7 > /dev/null)
 (cd "$T" && "$MBCTL" append user.k.sub s1 s2 k1 > /dev/null)
 
-XAPIARY_FAULT=index.batch.2 "$SQUATTER" -u k 2> "$T/err"; rc=$?
+XAPIARY_FAULT=index.batch.2 "$SQUATTER" -j 1 -u k 2> "$T/err"; rc=$?
 [ $rc -eq 137 ] && pass "killed after the first batch's commit" \
                 || fail "killed at index.batch.2: exit $rc" "$(cat "$T/err")"
 expect_exit 0 "audit after the kill" "$SQUATTER" -A -u k
@@ -43,7 +44,7 @@ count k kword 4
 count k uniqkword3 1
 count k uniqkword4 0
 
-expect_exit 0 "the next run" "$SQUATTER" -v -u k
+expect_exit 0 "the next run" "$SQUATTER" -j 1 -v -u k
 expect_grep " 6 indexed .* 1 already indexed (copies), 0 vanished, 3 batches" "$T/err" \
     "it resumes: 6 documents, the copy only marked, 3 batches of at most 3"
 expect_exit 0 "audit after the resumed run" "$SQUATTER" -A -u k
@@ -62,26 +63,26 @@ count k uniqsword9 1
 expect_exit 0 "json of the copied message" "$XSEARCH" -u k --json uniqkword1
 [ "$(grep '"guid"' "$T/out" | sort -u | wc -l)" -eq 1 ] \
     && pass "the copy shares one GUID" || fail "the copy shares one GUID" "$(cat "$T/out")"
-expect_exit 0 "a run with nothing new" "$SQUATTER" -v -u k
+expect_exit 0 "a run with nothing new" "$SQUATTER" -j 1 -v -u k
 expect_grep " 0 indexed .* 0 batches" "$T/err" "nothing new: no batch"
 
 # user j: killed before the first commit: nothing indexed, all resumed
 expect_exit 0 "create user.j" "$MBCTL" create user.j
 for i in 1 2 3 4 5; do msg "j$i" $i jword; done
 (cd "$T" && "$MBCTL" append user.j j1 j2 j3 j4 j5 > /dev/null)
-XAPIARY_FAULT=index.batch.1 "$SQUATTER" -u j 2> "$T/err"; rc=$?
+XAPIARY_FAULT=index.batch.1 "$SQUATTER" -j 1 -u j 2> "$T/err"; rc=$?
 [ $rc -eq 137 ] && pass "killed inside the first batch" \
                 || fail "killed at index.batch.1: exit $rc" "$(cat "$T/err")"
 expect_exit 0 "audit after the kill" "$SQUATTER" -A -u j
 expect_grep "^Unindexed message(s) in user.j: 1 2 3 4 5$" "$T/out" "the killed batch is not indexed"
-expect_exit 0 "the next run" "$SQUATTER" -v -u j
+expect_exit 0 "the next run" "$SQUATTER" -j 1 -v -u j
 expect_grep " 5 indexed .* 2 batches" "$T/err" "5 documents in 2 batches"
 count j jword 5
 
 # appended between runs: a new batch after the indexed UIDs
 msg j6 6 jword
 (cd "$T" && "$MBCTL" append user.j j6 > /dev/null)
-expect_exit 0 "an incremental run" "$SQUATTER" -v -u j
+expect_exit 0 "an incremental run" "$SQUATTER" -j 1 -v -u j
 expect_grep " 1 indexed .* 1 batches" "$T/err" "only the new message"
 count j jword 6
 count j uniqjword6 1

@@ -201,7 +201,7 @@ int compact_reindex_into(const char *userid, const char *newdir, const struct pl
     r = xw_dbw_open(tmp, newdir, 1, &dbw);
     for (size_t off = 0; !r && off < n; off += batch) {
         size_t k = n - off < batch ? n - off : batch;
-        if (!(r = indexer_write_docs(userid, pl->msgs + off, k, dbw, done + off, &ixst)))
+        if (!(r = indexer_write_docs(userid, pl->msgs + off, k, NULL, dbw, done + off, &ixst)))
             r = xw_dbw_commit(dbw);
     }
     for (size_t m = 0; !r && m < talloc_array_length(pl->names); m++) {

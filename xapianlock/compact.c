@@ -131,8 +131,8 @@ static int remove_unlisted(const char *userid, const char *partition,
  * target would lose its race anyway, since the caller changes the file),
  * and removes unlisted directories and every .NEW.  *CHANGED_R: ITEMS
  * was shortened (the caller writes it). */
-static int cleanup_locked(const char *userid, const char *partition,
-                          struct activeitem **items, int *changed_r)
+int compact_cleanup_locked(const char *userid, const char *partition,
+                           struct activeitem **items, int *changed_r)
 {
     size_t n = talloc_array_length(*items), k = 1;
 
@@ -164,7 +164,7 @@ int compact_cleanup_exclusive(const char *userid)
     r = activefile_read(NULL, userid, &items);
     if (r == IMAP_NOTFOUND)
         r = 0;
-    else if (!r && !(r = cleanup_locked(userid, partition, &items, &changed)) && changed)
+    else if (!r && !(r = compact_cleanup_locked(userid, partition, &items, &changed)) && changed)
         r = activefile_write(userid, items, NULL);
     talloc_free(items);
     talloc_free(partition);
@@ -395,7 +395,7 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     if (!r)
         nextgen = activefile_next_gen(userid, partition, items);
     if (r || (r = activefile_check_tiers(userid, partition, items)) ||
-        (r = cleanup_locked(userid, partition, &items, &changed)))
+        (r = compact_cleanup_locked(userid, partition, &items, &changed)))
         goto out;
     talloc_steal(tmp, items);
     n = talloc_array_length(items);

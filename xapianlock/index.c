@@ -28,27 +28,11 @@
 #include "cwrap/xapian_wrap.h"
 #include "mailbox/message.h"
 #include "xapianlock/index.h"
+#include "xapianlock/index-private.h"
 #include "xapianlock/uidset.h"
 #include "xapianlock/xapianlock-private.h"
 
 #define INDEXED_KEY "indexed."
-
-/* What one mailbox has indexed, as far as this run knows. */
-struct known {
-    char *uniqueid;
-    struct uidset *set;
-};
-
-struct indexer {
-    char *userid;
-    int flags;
-    unsigned batchsize;
-    struct indexer_msg *batch;    /* talloc array */
-    struct known *known;          /* talloc array, a small cache */
-    indexer_audit_fn *audit;
-    void *audit_rock;
-    struct indexer_stats stats;
-};
 
 static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r);
 
@@ -63,6 +47,7 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
     ix->batchsize = config_search_batchsize(NULL);
     if (!ix->batchsize)
         ix->batchsize = 1000;
+    ix->writers = 1;
     ix->batch = talloc_array(ix, struct indexer_msg, 0);
     ix->known = talloc_array(ix, struct known, 0);
     /* Fail early, naming the cause, on a user without a mailbox, a bad
@@ -74,6 +59,13 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
     xapianlock_end(&xl);
     *ix_r = ix;
     return 0;
+}
+
+void indexer_set_writers(struct indexer *ix, unsigned writers)
+{
+    /* -Z asks the first database about every message: one writer. */
+    ix->writers = (ix->flags & (INDEXER_RECHECK | INDEXER_AUDIT)) || writers < 1 ? 1
+                  : writers > INDEXER_MAX_WRITERS ? INDEXER_MAX_WRITERS : writers;
 }
 
 void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock)
@@ -250,9 +242,14 @@ static void consider(struct indexer *ix, struct mailbox *mailbox, const struct u
     queue_msg(&ix->batch, mailbox, rec);
 }
 
+/* With several writers a run collects a chunk of INDEXER_CHUNK_BATCHES
+ * batches per writer before it writes: each chunk costs a new database
+ * per side writer (index-side.c), so chunks are large. */
 static int batch_full(const struct indexer *ix)
 {
-    return talloc_array_length(ix->batch) >= ix->batchsize;
+    size_t limit = ix->writers > 1 ? (size_t)ix->batchsize * ix->writers * INDEXER_CHUNK_BATCHES
+                                   : ix->batchsize;
+    return talloc_array_length(ix->batch) >= limit;
 }
 
 /* Under MAILBOX's shared index lock: queues the unindexed live records
@@ -440,22 +437,23 @@ static int build_doc(void *ctx, const struct indexer_msg *p, const char *buf, si
 
 /* ------------------------------------------------------------ flushing */
 
-/* The new UIDs of each mailbox of the batch, merged with what the
- * writable database already says (another squatter may have written
- * since this one read), are set in the same transaction. */
-static int write_state(struct indexer *ix, struct xw_dbw *dbw, const uint8_t *done)
+/* The new UIDs of each mailbox among the N messages MSGS (those DONE),
+ * merged with what DBW already says (another squatter may have written
+ * since this one read), set in DBW's open transaction.  Touches nothing
+ * but DBW: a side writer's thread calls it too. */
+int indexer_write_state(const char *userid, const struct indexer_msg *msgs, size_t n,
+                        struct xw_dbw *dbw, const uint8_t *done)
 {
     void *tmp = talloc_new(NULL);
-    size_t n = talloc_array_length(ix->batch);
     int r = 0;
 
     for (size_t i = 0; i < n && !r; i++) {
-        const char *uid = ix->batch[i].uniqueid;
-        struct uidset *set, *known = NULL;
+        const char *uid = msgs[i].uniqueid;
+        struct uidset *set;
         char *key, *val;
         size_t j;
-        /* first pending entry of this mailbox? */
-        for (j = 0; j < i && strcmp(ix->batch[j].uniqueid, uid); j++)
+        /* first entry of this mailbox? */
+        for (j = 0; j < i && strcmp(msgs[j].uniqueid, uid); j++)
             ;
         if (j < i)
             continue;
@@ -465,22 +463,33 @@ static int write_state(struct indexer *ix, struct xw_dbw *dbw, const uint8_t *do
         if (!*val)
             set = uidset_new(tmp);
         else if (uidset_parse(tmp, val, strlen(val), &set)) {
-            xlog(LOG_ERR, "user %s: metadata %s is corrupt: rewritten", ix->userid, key);
+            xlog(LOG_ERR, "user %s: metadata %s is corrupt: rewritten", userid, key);
             set = uidset_new(tmp);
         }
         for (j = i; j < n; j++)
-            if (done[j] && !strcmp(ix->batch[j].uniqueid, uid))
-                uidset_add(set, ix->batch[j].uid);
+            if (done[j] && !strcmp(msgs[j].uniqueid, uid))
+                uidset_add(set, msgs[j].uid);
         r = xw_dbw_set_metadata(dbw, key, uidset_format(tmp, set));
-        /* keep this run's view in step */
-        for (j = 0; j < talloc_array_length(ix->known); j++)
-            if (!strcmp(ix->known[j].uniqueid, uid))
-                known = ix->known[j].set;
-        if (known)
-            uidset_union(known, set);
     }
     talloc_free(tmp);
     return r;
+}
+
+/* Keeps this run's view of the indexed state in step with what it wrote,
+ * so a mailbox resumed later in the run skips it. */
+void indexer_note_done(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                       const uint8_t *done)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!done[i])
+            continue;
+        for (size_t j = 0; j < talloc_array_length(ix->known); j++) {
+            if (!strcmp(ix->known[j].uniqueid, msgs[i].uniqueid)) {
+                uidset_add(ix->known[j].set, msgs[i].uid);
+                break;
+            }
+        }
+    }
 }
 
 /* A batch is a pipeline of two threads: a worker reads and parses each
@@ -566,7 +575,8 @@ static struct built *take(struct pipeline *pl, size_t i)
 }
 
 int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
-                       struct xw_dbw *dbw, uint8_t *done, struct indexer_stats *stats)
+                       const uint8_t *have_elsewhere, struct xw_dbw *dbw, uint8_t *done,
+                       struct indexer_stats *stats)
 {
     void *tmp = talloc_new(NULL);
     struct pipeline pl = { msgs, NULL, NULL, n, 0, 0, 0,
@@ -590,6 +600,8 @@ int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_
         if (g_hash_table_lookup_extended(batch_guids, hex, NULL, &f)) {
             first[i] = GPOINTER_TO_SIZE(f);
             copy[i] = COPY_IN_BATCH;
+        } else if (have_elsewhere && have_elsewhere[i]) {
+            copy[i] = COPY_IN_DB;
         } else if (!(r = xw_dbw_has_guid(dbw, hex, &have))) {
             g_hash_table_insert(batch_guids, g_strdup(hex), GSIZE_TO_POINTER(i));
             copy[i] = have ? COPY_IN_DB : 0;
@@ -645,27 +657,73 @@ int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_
     return r;
 }
 
-int indexer_flush(struct indexer *ix)
+/* Under the search locks: for each message, 1 when some database of the
+ * user has its GUID. */
+int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size_t n,
+                        uint8_t *have)
 {
-    size_t n = talloc_array_length(ix->batch);
+    struct xapianlock *xl = NULL;
+    struct xw_dbr *dbr = NULL;
+    const char *const *paths;
+    unsigned np = 0;
+    int r;
+
+    if ((r = xapianlock_begin_search(NULL, userid, &xl)))
+        return r;
+    paths = xapianlock_paths(xl);
+    while (paths[np])
+        np++;
+    if (np && !(r = xw_dbr_open(xl, paths, np, &dbr))) {
+        for (size_t i = 0; i < n && !r; i++) {
+            char hex[41];
+            int yes = 0;
+            message_guid_hex(msgs[i].guid, hex);
+            r = xw_dbr_has_guid(dbr, hex, &yes);
+            have[i] = (uint8_t)yes;
+        }
+    }
+    xapianlock_end(&xl);
+    return r;
+}
+
+void indexer_stats_add(struct indexer_stats *to, const struct indexer_stats *from)
+{
+    to->indexed += from->indexed;
+    to->copies += from->copies;
+    to->skipped += from->skipped;
+    to->failed += from->failed;
+    to->bytes += from->bytes;
+    to->batches += from->batches;
+}
+
+int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                        uint8_t *done)
+{
     struct xapianlock *xl = NULL;
     struct xw_dbw *dbw = NULL;
-    uint8_t *done;
+    uint8_t *have = NULL;
     void *tmp;
     int r;
 
     if (!n)
         return 0;
     tmp = talloc_new(NULL);
-    done = talloc_zero_array(tmp, uint8_t, n);
+    /* -Z asks Xapian itself: a GUID any tier has is indexed (after a
+     * compaction or a run with side writers the first database is not
+     * the only one with documents). */
+    if (ix->flags & INDEXER_RECHECK) {
+        have = talloc_zero_array(tmp, uint8_t, n);
+        if ((r = indexer_known_guids(ix->userid, msgs, n, have)))
+            goto out;
+    }
     if ((r = xapianlock_begin_mailbox_update(tmp, ix->userid, &xl)))
         goto out;
     if ((r = xw_dbw_open(tmp, xapianlock_write_path(xl), 1, &dbw)) ||
         (r = xw_dbw_begin(dbw)))
         goto out;
-    r = indexer_write_docs(ix->userid, ix->batch, n, dbw, done, &ix->stats);
+    r = indexer_write_docs(ix->userid, msgs, n, have, dbw, done, &ix->stats);
     if (!r)
-        r = write_state(ix, dbw, done);
+        r = indexer_write_state(ix->userid, msgs, n, dbw, done);
     fault_point("index.batch.1");
     if (!r)
         r = xw_dbw_commit(dbw);
@@ -683,8 +741,30 @@ out:
     if (xl)
         xapianlock_end(&xl);
     talloc_free(tmp);
-    /* The batch is spent either way: on error the state was not written,
-     * so the next run collects the same messages again. */
+    return r;
+}
+
+int indexer_flush(struct indexer *ix)
+{
+    size_t n = talloc_array_length(ix->batch);
+    uint8_t *done;
+    int r = 0;
+
+    if (!n)
+        return 0;
+    done = talloc_zero_array(NULL, uint8_t, n);
+    if (ix->writers > 1 && n > ix->batchsize) {
+        r = indexer_flush_parallel(ix, ix->batch, n, done);
+    } else {
+        for (size_t i = 0; i < n && !r; i += ix->batchsize) {
+            size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
+            r = indexer_flush_first(ix, ix->batch + i, k, done + i);
+        }
+    }
+    indexer_note_done(ix, ix->batch, n, done);
+    talloc_free(done);
+    /* The batch is spent either way: what failed was not marked indexed,
+     * so the next run collects it again. */
     talloc_free(ix->batch);
     ix->batch = talloc_array(ix, struct indexer_msg, 0);
     return r;

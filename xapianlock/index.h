@@ -72,15 +72,23 @@ int indexer_collect_indexed(struct mailbox *mailbox, const struct uidset *set,
                             struct indexer_msg **msgs);
 
 /* Reads and parses the N messages MSGS and adds their documents to DBW
- * (one per GUID: a GUID DBW has already, or an earlier message has, is
- * only marked), with a worker thread building documents ahead.  DONE[i]
+ * (one per GUID: a GUID DBW has already, or an earlier message has, or
+ * one HAVE (NULL, or per message) says another database has, is only
+ * marked), with a worker thread building documents ahead.  DONE[i]
  * becomes 1 for each message indexed or marked; a vanished file is
  * skipped (counted in STATS->skipped).  No lock is taken: the caller
  * holds whatever DBW needs.  Returns the first error. */
 int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
-                       struct xw_dbw *dbw, uint8_t *done, struct indexer_stats *stats);
+                       const uint8_t *have, struct xw_dbw *dbw, uint8_t *done,
+                       struct indexer_stats *stats);
 
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r);
+/* How many Xapian writers a large backlog is split between (default 1):
+ * the first database and WRITERS - 1 side databases, each a new item of
+ * the default tier (docs/LOCKING.md "Side writers").  Ignored for -Z and
+ * -A. */
+#define INDEXER_MAX_WRITERS 16
+void indexer_set_writers(struct indexer *ix, unsigned writers);
 void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock);
 /* How many of MAILBOX's messages are not indexed (no file read). */
 int indexer_count_pending(struct indexer *ix, const char *mailbox, unsigned long *n_r);

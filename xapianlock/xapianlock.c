@@ -76,6 +76,20 @@ static struct xapianlock *new_lock(void *ctx, const char *userid)
     return xl;
 }
 
+static int dir_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int empty = 1;
+
+    while (d && empty && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            empty = 0;
+    if (d)
+        closedir(d);
+    return d && empty;
+}
+
 /* Resolves every listed item to a directory: missing ones are skipped
  * (ENOENT: a compaction target not yet renamed into place); anything else
  * that stops us from reading one is an error, never a silent gap. */
@@ -98,6 +112,11 @@ static int resolve_paths(struct xapianlock *xl)
         if (!S_ISDIR(st.st_mode) || access(dir, R_OK | X_OK) < 0) {
             xlog(LOG_ERR, "user %s: search database %s cannot be read", xl->userid, dir);
             return IMAP_SEARCH_CORRUPT;
+        }
+        if (i == 0 && dir_is_empty(dir)) {
+            /* The first item's directory is made just before its database
+             * is created in it (begin_mailbox_update): nothing written. */
+            continue;
         }
         xl->paths[k++] = dir;
     }

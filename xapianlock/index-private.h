@@ -1,0 +1,50 @@
+/* index-private.h - what index.c and index-side.c share. */
+#ifndef XAPIARY_INDEX_PRIVATE_H
+#define XAPIARY_INDEX_PRIVATE_H
+
+#include "xapianlock/index.h"
+
+/* A run with several writers collects this many batches per writer
+ * before writing them (see batch_full in index.c). */
+#define INDEXER_CHUNK_BATCHES 16
+
+/* What one mailbox has indexed, as far as this run knows. */
+struct known {
+    char *uniqueid;
+    struct uidset *set;
+};
+
+struct indexer {
+    char *userid;
+    int flags;
+    unsigned batchsize;
+    unsigned writers;             /* 1: the first database only */
+    struct indexer_msg *batch;    /* talloc array */
+    struct known *known;          /* talloc array, a small cache */
+    indexer_audit_fn *audit;
+    void *audit_rock;
+    struct indexer_stats stats;
+};
+
+/* One Xapian commit into the user's first database: the N messages MSGS
+ * (at most a batch) and their indexed state, under
+ * begin_mailbox_update.  DONE[i] becomes 1 for each message indexed. */
+int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                        uint8_t *done);
+/* index-side.c: MSGS (more than a batch) split between the first
+ * database and side writers; falls back to indexer_flush_first. */
+int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                           uint8_t *done);
+/* Sets "indexed.UNIQUEID" in DBW's open transaction for the mailboxes of
+ * MSGS, adding the UIDs of those DONE.  Touches nothing but DBW. */
+int indexer_write_state(const char *userid, const struct indexer_msg *msgs, size_t n,
+                        struct xw_dbw *dbw, const uint8_t *done);
+void indexer_note_done(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                       const uint8_t *done);
+/* Under the search locks: HAVE[i] = 1 when some database of USERID
+ * has the GUID of MSGS[i]. */
+int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size_t n,
+                        uint8_t *have);
+void indexer_stats_add(struct indexer_stats *to, const struct indexer_stats *from);
+
+#endif

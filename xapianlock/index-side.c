@@ -1,0 +1,363 @@
+/* index-side.c - side writers: a large backlog indexed by several Xapian
+ * writers at once.
+ *
+ * One Xapian database takes one writer, and one writer is the wall of
+ * indexing (docs/PERFORMANCE.md).  A chunk of collected messages is split
+ * by GUID between the first database (written batch by batch under
+ * begin_mailbox_update, as always) and W - 1 side databases, each written
+ * by its own thread into a private xapian.M.NEW and registered the way a
+ * compaction registers its target: listed at the tail of xapianactive
+ * first, renamed into place when whole.  Searches see a user's databases
+ * as one, so the new items are searched at once; compaction merges them
+ * later.  docs/LOCKING.md "Side writers" gives the locks step by step:
+ *
+ *   side.1  EXCLUSIVE namelock: dead runs' debris removed, W - 1 targets
+ *           numbered and listed at the tail.
+ *   side.2  namelock released.
+ *   side.3  SHARED namelock + READ lock: the targets still listed get a
+ *           .NEW database each; READ released, SHARED kept.
+ *   side.4  every writer writes its share, a commit per batch with its
+ *           indexed state (fault point after each side commit).
+ *   side.5  still under the SHARED namelock: each .NEW renamed into place.
+ *
+ * The SHARED namelock is held from the first .NEW's creation to the last
+ * rename, so an EXCLUSIVE holder (a compaction's step 1, another run's
+ * side.1, delete_user) never sees a live .NEW: every .NEW it sees is
+ * debris.  No mailbox is opened meanwhile (mailbox locks come before the
+ * Xapian locks): the chunk was collected before.
+ *
+ * A GUID always goes to the same writer (its hash), so two writers never
+ * index the same message; a GUID some database already has goes to the
+ * first, which marks it as a copy, as a single writer would. */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/atomicfile.h"
+#include "common/config.h"
+#include "common/fault.h"
+#include "common/util.h"
+#include "common/xlog.h"
+#include "cwrap/xapian_wrap.h"
+#include "xapianlock/compact.h"
+#include "xapianlock/index-private.h"
+#include "xapianlock/xapianlock-private.h"
+
+struct side {
+    struct indexer *ix;           /* read only here: userid, batchsize */
+    void *ctx;                    /* this writer's own talloc tree */
+    struct activeitem target;
+    char *dir, *newdir;
+    struct xw_dbw *dbw;
+    struct indexer_msg *msgs;     /* this writer's share (shallow copies) */
+    size_t *pos;                  /* each one's index in the chunk */
+    uint8_t *done;
+    struct indexer_stats stats;
+    int r;
+};
+
+/* Which writer indexes GUID: 0 (the first database) for a GUID some
+ * database has, else its hash. */
+static unsigned route(const uint8_t *guid, unsigned writers)
+{
+    return (unsigned)((guid[0] << 8) | guid[1]) % writers;
+}
+
+/* The side writer's thread: its share, a transaction per batch. */
+static void *side_run(void *arg)
+{
+    struct side *s = arg;
+    size_t n = talloc_array_length(s->msgs), bs = s->ix->batchsize;
+
+    for (size_t i = 0; i < n && !s->r; i += bs) {
+        size_t k = n - i < bs ? n - i : bs;
+        if ((s->r = xw_dbw_begin(s->dbw)))
+            break;
+        s->r = indexer_write_docs(s->ix->userid, s->msgs + i, k, NULL, s->dbw, s->done + i,
+                                  &s->stats);
+        if (!s->r)
+            s->r = indexer_write_state(s->ix->userid, s->msgs + i, k, s->dbw, s->done + i);
+        if (!s->r)
+            s->r = xw_dbw_commit(s->dbw);
+        else
+            xw_dbw_cancel(s->dbw);
+        if (!s->r) {
+            s->stats.batches++;
+            fault_point("index.side.4");
+        }
+    }
+    return NULL;
+}
+
+/* side.1: under the EXCLUSIVE namelock, removes dead runs' debris and
+ * lists NSIDE new items of the default tier at the tail. */
+static int list_targets(struct indexer *ix, const char *partition, struct side *sides,
+                        unsigned nside)
+{
+    struct mboxlock *lock = NULL;
+    struct activeitem *items = NULL, *next;
+    const char *tier = config_defaultsearchtier(NULL);
+    unsigned gen;
+    size_t n;
+    int r, changed;
+
+    if ((r = xapianlock_namelock(ix->userid, LOCK_EXCLUSIVE, &lock)))
+        return r;
+    if ((r = activefile_read(NULL, ix->userid, &items)))
+        goto out;
+    /* Numbered before the cleanup, as compaction's step 1 does: a live
+     * run's unbuilt target keeps its name (docs/model: REUSE_GEN). */
+    gen = activefile_next_gen(ix->userid, partition, items);
+    if ((r = compact_cleanup_locked(ix->userid, partition, &items, &changed)))
+        goto out;
+    n = talloc_array_length(items);
+    next = talloc_array(items, struct activeitem, n + nside);
+    memcpy(next, items, n * sizeof *next);
+    for (unsigned w = 0; w < nside; w++) {
+        sides[w].target.tier = talloc_strdup(sides[w].ctx, tier);
+        sides[w].target.gen = gen + w;
+        next[n + w] = sides[w].target;
+        sides[w].dir = activefile_item_dir(sides[w].ctx, ix->userid, partition,
+                                           &sides[w].target);
+        if (!sides[w].dir) {
+            r = IMAP_SEARCH_TIER_UNKNOWN;
+            goto out;
+        }
+        sides[w].newdir = talloc_asprintf(sides[w].ctx, "%s.NEW", sides[w].dir);
+    }
+    if (!(r = activefile_write(ix->userid, next, NULL)))
+        fault_point("index.side.1");
+out:
+    talloc_free(items);
+    mboxname_release(&lock);
+    return r;
+}
+
+static int is_listed(const struct activeitem *items, const struct activeitem *it)
+{
+    for (size_t i = 0; i < talloc_array_length(items); i++)
+        if (items[i].gen == it->gen && !strcmp(items[i].tier, it->tier))
+            return 1;
+    return 0;
+}
+
+/* side.3: SHARED namelock (*LOCK_R, kept) and READ lock: a .NEW database
+ * for each target still listed.  A target another EXCLUSIVE holder took
+ * out of the list since side.1 gets no writer (sides[w].dbw NULL). */
+static int create_targets(struct indexer *ix, struct side *sides, unsigned nside,
+                          struct mboxlock **lock_r, unsigned *live_r)
+{
+    struct activefile *af = NULL;
+    int r;
+
+    *live_r = 0;
+    if ((r = xapianlock_namelock(ix->userid, LOCK_SHARED, lock_r)))
+        return r;
+    if ((r = activefile_lock(NULL, ix->userid, 0, &af)))
+        return r;
+    for (unsigned w = 0; w < nside && !r; w++) {
+        if (!is_listed(af->items, &sides[w].target)) {
+            xlog(LOG_NOTICE, "user %s: %s:%u left the list before it was built: one "
+                 "writer fewer", ix->userid, sides[w].target.tier, sides[w].target.gen);
+            continue;
+        }
+        if (mkdir_parents(sides[w].newdir, 0700) || xapianlock_remove_tree(sides[w].newdir)) {
+            r = IMAP_IOERROR;
+            break;
+        }
+        if (!(r = xw_dbw_open(sides[w].ctx, sides[w].newdir, 1, &sides[w].dbw)))
+            (*live_r)++;
+    }
+    activefile_unlock(&af);
+    if (!r && *live_r)
+        fault_point("index.side.3");
+    return r;
+}
+
+/* side.5: each .NEW becomes its listed item, whole (all its commits
+ * done).  Under the SHARED namelock: the list does not change, and the
+ * item only appears.  A failure leaves the item listed without a
+ * directory, which readers skip and the next EXCLUSIVE holder removes. */
+static int register_targets(struct indexer *ix, struct side *sides, unsigned nside)
+{
+    int ret = 0;
+
+    for (unsigned w = 0; w < nside; w++) {
+        int r;
+        if (!sides[w].dbw)
+            continue;
+        if (!(r = xw_dbw_close(&sides[w].dbw)) &&
+            (rename(sides[w].newdir, sides[w].dir) < 0 || fsync_parent(sides[w].dir))) {
+            xlog_syserr("rename", sides[w].newdir);
+            r = IMAP_IOERROR;
+        }
+        if (r) {
+            xlog(LOG_ERR, "user %s: side database %s not registered: %s", ix->userid,
+                 sides[w].newdir, error_message(r));
+            xapianlock_remove_tree(sides[w].newdir);
+            ret = ret ? ret : r;
+            continue;
+        }
+        fault_point("index.side.5");
+    }
+    return ret;
+}
+
+/* Splits MSGS between writer 0 and the live side writers. */
+static void share_out(const struct indexer_msg *msgs, size_t n, const uint8_t *have,
+                      struct side *sides, unsigned nside, size_t **mine_r)
+{
+    size_t *mine = talloc_array(NULL, size_t, 0);
+    unsigned live[INDEXER_MAX_WRITERS], nlive = 0;
+
+    for (unsigned w = 0; w < nside; w++) {
+        if (sides[w].dbw)
+            live[nlive++] = w;
+        sides[w].msgs = talloc_array(sides[w].ctx, struct indexer_msg, 0);
+        sides[w].pos = talloc_array(sides[w].ctx, size_t, 0);
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned w = have[i] ? 0 : route(msgs[i].guid, nlive + 1);
+        if (w == 0) {
+            size_t k = talloc_array_length(mine);
+            mine = talloc_realloc(NULL, mine, size_t, k + 1);
+            mine[k] = i;
+            continue;
+        }
+        struct side *s = &sides[live[w - 1]];
+        size_t k = talloc_array_length(s->msgs);
+        s->msgs = talloc_realloc(s->ctx, s->msgs, struct indexer_msg, k + 1);
+        s->pos = talloc_realloc(s->ctx, s->pos, size_t, k + 1);
+        s->msgs[k] = msgs[i];
+        s->pos[k] = i;
+    }
+    for (unsigned w = 0; w < nside; w++)
+        sides[w].done = talloc_zero_array(sides[w].ctx, uint8_t,
+                                          talloc_array_length(sides[w].msgs));
+    *mine_r = mine;
+}
+
+/* Writer 0: its share in batches into the first database. */
+static int write_first(struct indexer *ix, const struct indexer_msg *msgs,
+                       const size_t *mine, uint8_t *done)
+{
+    size_t n = talloc_array_length(mine);
+    struct indexer_msg *part = talloc_array(NULL, struct indexer_msg, n);
+    uint8_t *pdone = talloc_zero_array(part, uint8_t, n);
+    int r = 0;
+
+    for (size_t i = 0; i < n; i++)
+        part[i] = msgs[mine[i]];
+    for (size_t i = 0; i < n && !r; i += ix->batchsize) {
+        size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
+        r = indexer_flush_first(ix, part + i, k, pdone + i);
+    }
+    for (size_t i = 0; i < n; i++)
+        done[mine[i]] = pdone[i];
+    talloc_free(part);
+    return r;
+}
+
+static int flush_serial(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                        uint8_t *done)
+{
+    int r = 0;
+
+    for (size_t i = 0; i < n && !r; i += ix->batchsize) {
+        size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
+        r = indexer_flush_first(ix, msgs + i, k, done + i);
+    }
+    return r;
+}
+
+int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                           uint8_t *done)
+{
+    unsigned nside = ix->writers - 1, live = 0, started = 0;
+    struct side *sides = talloc_zero_array(NULL, struct side, nside);
+    struct mboxlock *lock = NULL;
+    pthread_t th[INDEXER_MAX_WRITERS];
+    uint8_t *have = talloc_zero_array(sides, uint8_t, n);
+    struct xapianlock *xl = NULL;
+    struct xw_dbw *dbw = NULL;
+    char *partition = NULL;
+    size_t *mine = NULL;
+    int r, ret;
+
+    for (unsigned w = 0; w < nside; w++) {
+        sides[w].ix = ix;
+        sides[w].ctx = talloc_new(NULL);
+    }
+    /* The user's xapianactive and first database exist from here on
+     * (created if missing), so they can be read below. */
+    if ((r = xapianlock_begin_mailbox_update(sides, ix->userid, &xl)))
+        goto out;
+    partition = talloc_strdup(sides, xapianlock_partition(xl));
+    if (!(r = xw_dbw_open(xl, xapianlock_write_path(xl), 1, &dbw)))
+        r = xw_dbw_close(&dbw);
+    xapianlock_end(&xl);
+    if (r)
+        goto out;
+    if ((r = indexer_known_guids(ix->userid, msgs, n, have)) ||
+        (r = list_targets(ix, partition, sides, nside)))
+        goto out;
+    fault_point("index.side.2");
+    r = create_targets(ix, sides, nside, &lock, &live);
+    if (r == IMAP_NOTFOUND)
+        r = 0;          /* deleted meanwhile: the first database decides */
+    if (r || !live)
+        goto out;
+    share_out(msgs, n, have, sides, nside, &mine);
+    for (unsigned w = 0; w < nside; w++) {
+        if (!sides[w].dbw)
+            continue;
+        if (pthread_create(&th[w], NULL, side_run, &sides[w])) {
+            xlog(LOG_ERR, "user %s: cannot start a side writer", ix->userid);
+            sides[w].r = IMAP_IOERROR;
+            continue;
+        }
+        started |= 1u << w;
+    }
+    r = write_first(ix, msgs, mine, done);
+    for (unsigned w = 0; w < nside; w++) {
+        if (started & (1u << w))
+            pthread_join(th[w], NULL);
+        for (size_t i = 0; i < talloc_array_length(sides[w].msgs); i++)
+            done[sides[w].pos[i]] = sides[w].done[i];
+        indexer_stats_add(&ix->stats, &sides[w].stats);
+        if (sides[w].r) {
+            xlog(LOG_ERR, "user %s: side writer %s: %s", ix->userid, sides[w].newdir,
+                 error_message(sides[w].r));
+            if (!r)
+                r = sides[w].r;
+        }
+    }
+    /* Whatever a side writer committed is whole: registered even after
+     * an error, as the first database keeps its committed batches. */
+    ret = register_targets(ix, sides, nside);
+    r = r ? r : ret;
+out:
+    for (unsigned w = 0; w < nside; w++) {
+        if (sides[w].dbw) {    /* an error before the writers ran: ours, unused */
+            xw_dbw_close(&sides[w].dbw);
+            xapianlock_remove_tree(sides[w].newdir);
+        }
+    }
+    mboxname_release(&lock);
+    talloc_free(mine);
+    if (!live && !r) {
+        /* No side writer could start: the first database takes it all. */
+        r = flush_serial(ix, msgs, n, done);
+    }
+    for (unsigned w = 0; w < nside; w++)
+        talloc_free(sides[w].ctx);
+    talloc_free(sides);
+    return r;
+}
