@@ -315,6 +315,8 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     if (r || !live)
         goto out;
     share_out(msgs, n, have, sides, nside, &mine);
+    xlog(LOG_INFO, "user %s: %zu messages: %zu to the first database, the rest to %u "
+         "side database(s)", ix->userid, n, talloc_array_length(mine), live);
     for (unsigned w = 0; w < nside; w++) {
         if (!sides[w].dbw)
             continue;

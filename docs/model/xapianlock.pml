@@ -17,6 +17,15 @@
  *   P5  a compaction renames and removes only its own .NEW, and never
  *       takes the first (writable) item out of the list.
  *   P6  when everything has ended, no lock is left held.
+ *   P7  a generation number is given out once: a number that step 1,
+ *       side.1 or create_activefile allots was never allotted before.
+ *
+ * Two configurations (check runs both):
+ *   (default)  an indexer, a searcher, two compactions, delete_user;
+ *   -DSIDE     an indexer, a searcher, one compaction, a side writer
+ *              (squatter -j, xapianlock/index-side.c), delete_user.
+ * A side writer with two compactions, or two side writers, is too large
+ * for a quick exhaustive run; NCOMPACT, NSIDEW and NSIDE select them.
  *
  * Mutants (docs/model/check --mutant NAME defines M_NAME) break one rule
  * each; see README.md for which must fail and why. */
@@ -28,6 +37,26 @@
 #define MAXINO 10       /* inodes of xapianactive ever created */
 #ifndef NBATCH
 #define NBATCH 2        /* indexer flushes */
+#endif
+
+/* Which processes init starts: NCOMPACT compactions (1 or 2), NSIDEW
+ * side writers (0, 1 or 2) with NSIDE side databases each. */
+#ifdef SIDE
+#ifndef NCOMPACT
+#define NCOMPACT 1
+#endif
+#ifndef NSIDEW
+#define NSIDEW 1
+#endif
+#endif
+#ifndef NCOMPACT
+#define NCOMPACT 2
+#endif
+#ifndef NSIDEW
+#define NSIDEW 0
+#endif
+#ifndef NSIDE
+#define NSIDE 1         /* squatter -j NSIDE+1 */
 #endif
 
 #define OK 0
@@ -51,6 +80,17 @@
  *   M_NO_STEP7_CHECK_NOR_NEW_CLEANUP  both of the last two
  *   M_STEP12_ALL_NEW       step 12 removes every .NEW
  *   M_NO_RECHECK           activefile_lock trusts the inode it locked
+ * and of the side writer (-DSIDE):
+ *   M_SIDE_EARLY_RELEASE   side.5 releases the SHARED namelock before
+ *                          the renames
+ *   M_SIDE_NUMBER_AFTER_CLEANUP  side.1 numbers the targets after the
+ *                          cleanup dropped other runs' targets
+ *   M_SIDE_NO_LISTED_CHECK side.3 builds every target, listed or not
+ *   M_SIDE_SHARED_STEP1    side.1 under a SHARED namelock
+ *   M_SIDE_UNLOCKED_WRITE  side.3 releases the namelock with the READ
+ *                          lock: side.4 and side.5 hold nothing
+ *   M_SIDE_NO_READ_LOCK    side.3 reads xapianactive without the READ
+ *                          lock (under the SHARED namelock)
  * and what xapianlock/ does today where the model differs:
  *   M_STALE_STEP12         step 12 uses the list written at step 9
  *                          instead of the current xapianactive
@@ -110,10 +150,14 @@ bool nwbusy[MAXG];      /* its owner is inside step 5 building it */
 byte nwmask[MAXG];
 
 byte written;           /* every message committed so far (P4) */
+byte gused;             /* every generation allotted so far (P7) */
 
 /* Scratch variables, used only inside one atomic step: hidden keeps them
  * out of the state vector. */
 hidden byte j, i, k, g, fm, found;
+hidden byte ng;         /* a generation being allotted */
+hidden byte sn;         /* side.1's new list */
+hidden byte sl[MAXL];
 
 /* ---------------------------------------------------------------- locks */
 
@@ -301,16 +345,113 @@ inline check_findable() {
     :: else -> break                              \
     od
 
+/* compact_cleanup_locked (under the EXCLUSIVE namelock): drop the listed
+ * non-first items without a directory (targets of dead runs, or of live
+ * ones that lose their race), then remove_unlisted with all_. */
+#define cleanup_locked(n_,a_,all_)                \
+    k = 1;                                        \
+    i = 1;                                        \
+    do                                            \
+    :: i < n_ ->                                  \
+        if                                        \
+        :: live[a_[i]] -> a_[k] = a_[i]; k++      \
+        :: else                                   \
+        fi;                                       \
+        i++                                       \
+    :: else -> break                              \
+    od;                                           \
+    i = k;                                        \
+    do                                            \
+    :: i < MAXL -> a_[i] = 0; i++                 \
+    :: else -> break                              \
+    od;                                           \
+    n_ = k;                                       \
+    remove_unlisted(n_, a_, all_)
+
+/* P7: generation g_ is allotted to a new directory: never before. */
+inline allot(g_) {
+    assert(g_ < MAXG);                                          /* BOUND */
+    assert((gused & (1 << g_)) == 0);                           /* P7 */
+    gused = gused | (1 << g_)
+}
+
 /* ---------------------------------------------------------------- processes */
 
+/* xapianlock_begin_mailbox_update up to the first item: SHARED namelock,
+ * WRITE lock with the inode re-check.  A missing xapianactive is created
+ * under the EXCLUSIVE namelock (create_activefile, which gives up if the
+ * user is gone meanwhile) and the begin starts again, once.  r_: OK with
+ * both locks held, or NOTFOUND with none. */
+inline begin_update(lk_, fd_, r_, att_) {
+    att_ = 0;
+    do
+    :: true ->
+#ifndef M_INDEX_NO_NAMELOCK
+        nl_shared(lk_);
+#endif
+        af_lock(1, fd_, r_);
+        if
+        :: r_ == NOTFOUND && att_ == 0 ->
+            nl_release(lk_);
+            printf("[%d] no xapianactive: create it\n", _pid);
+            nl_excl(lk_);
+            atomic {
+                if
+                :: cur != 0 -> r_ = OK     /* someone else created it */
+                :: cur == 0 && (inbox || RESURRECT) ->
+                    next_gen(0, sl, ng);
+                    allot(ng);
+                    sl[0] = ng;
+                    write_list(1, sl);
+                    sl[0] = 0;
+                    r_ = OK
+                :: else                    /* the user was deleted meanwhile */
+                fi
+            };
+            nl_release(lk_);
+            if
+            :: r_ == NOTFOUND -> break
+            :: else -> att_ = 1
+            fi
+        :: r_ == NOTFOUND ->
+            nl_release(lk_);
+            break
+        :: else -> break
+        fi
+    od
+}
+
+/* From the end of begin_mailbox_update (the WRITE lock held): the first
+ * item's directory (mkdir_p), xw_dbw_open, one Xapian commit of the
+ * messages m_ (documents and indexed state together), xw_dbw_close and
+ * the file lock's end.  The caller releases the namelock. */
+inline commit_first(fd_, wg_, m_) {
+    atomic {
+        wg_ = lst[0];
+        live[wg_] = 1;
+        users[wg_]++;
+        printf("[%d] opens xapian.%d to write\n", _pid, wg_)
+    };
+    atomic {
+        assert(cur == fd_ && ilw[fd_] && lst_n > 0 && lst[0] == wg_); /* P3 */
+        assert(live[wg_]);                                          /* P2 */
+        printf("[%d] commits messages %d into xapian.%d\n", _pid, m_, wg_);
+        dmask[wg_] = dmask[wg_] | m_;
+        written = written | m_
+    };
+    atomic {
+        users[wg_]--;
+        wg_ = 0;
+        af_unlock(1, fd_);
+        fd_ = 0
+    }
+}
+
 /* indexer_flush: begin_mailbox_update (SHARED namelock, WRITE lock, the
- * first item's directory), one commit into it, end.  A missing
- * xapianactive is created under the EXCLUSIVE namelock (create_activefile)
- * and the begin starts again, once. */
+ * first item's directory), one commit into it, end. */
 proctype indexer(byte bits)
 {
     byte fd, r, wg, lk, attempt, batch;
-    byte one[1];
 
     batch = 0;
     do
@@ -321,66 +462,12 @@ proctype indexer(byte bits)
         :: !inbox -> goto next             /* xapianlock_user_partition */
         :: else
         fi;
-        attempt = 0;
-again:
-#ifndef M_INDEX_NO_NAMELOCK
-        nl_shared(lk);
-#endif
-        af_lock(1, fd, r);
+        begin_update(lk, fd, r, attempt);
         if
-        :: r == NOTFOUND && attempt == 0 ->
-            nl_release(lk);
-            /* create_activefile */
-            printf("[%d] no xapianactive: create it\n", _pid);
-            nl_excl(lk);
-            atomic {
-                if
-                :: cur != 0 -> r = OK      /* someone else created it */
-                :: cur == 0 && (inbox || RESURRECT) ->
-                    next_gen(0, one, wg);
-                    assert(wg < MAXG);                                  /* BOUND */
-                    one[0] = wg;
-                    write_list(1, one);
-                    wg = 0;
-                    r = OK
-                :: else                    /* the user was deleted meanwhile */
-                fi
-            };
-            nl_release(lk);
-            if
-            :: r == NOTFOUND -> goto next
-            :: else
-            fi;
-            attempt = 1;
-            goto again
-        :: r == NOTFOUND ->
-            nl_release(lk);
-            goto next
+        :: r == NOTFOUND -> goto next
         :: else
         fi;
-        /* begin: write_path = the first item, mkdir_p; xw_dbw_open */
-        atomic {
-            wg = lst[0];
-            live[wg] = 1;
-            users[wg]++;
-            printf("[%d] indexer opens xapian.%d to write\n", _pid, wg)
-        };
-        /* one Xapian commit: documents and indexed state together */
-        atomic {
-            assert(cur == fd && ilw[fd] && lst_n > 0 && lst[0] == wg);  /* P3 */
-            assert(live[wg]);                                           /* P2 */
-            printf("[%d] indexer commits message %d into xapian.%d\n", _pid,
-                   batch, wg);
-            dmask[wg] = dmask[wg] | (bits << (batch - 1));
-            written = written | (bits << (batch - 1))
-        };
-        /* xw_dbw_close, xapianlock_end: the file lock, then the namelock */
-        atomic {
-            users[wg]--;
-            wg = 0;
-            af_unlock(1, fd);
-            fd = 0
-        };
+        commit_first(fd, wg, bits << (batch - 1));
         nl_release(lk);
 next:
         skip
@@ -475,34 +562,18 @@ proctype compact(byte id)
 #ifndef M_REUSE_GEN
         next_gen(it_n, it, F);
 #endif
-        /* cleanup_locked: drop non-first items without a directory */
-        k = 1;
-        i = 1;
-        do
-        :: i < it_n ->
-            if
-            :: live[it[i]] -> it[k] = it[i]; k++
-            :: else
-            fi;
-            i++
-        :: else -> break
-        od;
-        i = k;
-        do
-        :: i < MAXL -> it[i] = 0; i++
-        :: else -> break
-        od;
-        it_n = k;
 #ifdef M_NO_STEP1_NEW_CLEANUP
-        remove_unlisted(it_n, it, 2);
+        cleanup_locked(it_n, it, 2);
 #else
-        remove_unlisted(it_n, it, 1);
+        cleanup_locked(it_n, it, 1);
 #endif
 #ifdef M_REUSE_GEN
         next_gen(it_n, it, F);
 #endif
         T = F + 1;
-        assert(T < MAXG && it_n + 2 <= MAXL);                   /* BOUND */
+        assert(it_n + 2 <= MAXL);                               /* BOUND */
+        allot(F);
+        allot(T);
         nx[0] = F;
         i = 0;
         srcs = 0;
@@ -751,7 +822,8 @@ proctype deleter()
         od;
         cur = 0;
         lst_n = 0;
-        written = 0                        /* the user's mail is gone */
+        written = 0;                       /* the user's mail is gone */
+        gused = 0                          /* and its numbers (P7) */
     };
     if
     :: r == OK -> af_unlock(1, fd)
