@@ -44,6 +44,10 @@ static void print_progress(struct progress *p, const char *userid, int final)
         fprintf(stderr, "squatter: %s: %lu/%lu mailboxes, %lu/%lu messages, "
                 "%.0f msgs/s, ETA %lu:%02lu\n", userid, p->mailboxes_done,
                 p->mailboxes_total, p->done, p->total, rate, eta / 60, eta % 60);
+    } else if (p->total > p->done) {
+        /* collected, nothing written yet: no rate to tell */
+        fprintf(stderr, "squatter: %s: %lu/%lu mailboxes read, %lu/%lu messages\n",
+                userid, p->mailboxes_done, p->mailboxes_total, p->done, p->total);
     } else {
         fprintf(stderr, "squatter: %s: %lu/%lu mailboxes, %lu messages, %.0f msgs/s%s\n",
                 userid, p->mailboxes_done, p->mailboxes_total, p->done, rate,
@@ -89,6 +93,19 @@ static void audit_print(void *rock, const char *mailbox, const uint32_t *uids,
     printf("\n");
 }
 
+struct progress_rock {
+    struct progress *p;
+    const char *userid;
+};
+
+static void on_progress(void *rock, unsigned long done)
+{
+    struct progress_rock *pr = rock;
+
+    pr->p->done = done;
+    print_progress(pr->p, pr->userid, 0);
+}
+
 static int index_user(const struct squatter_opts *o, const char *userid,
                       char **mailboxes)
 {
@@ -114,6 +131,8 @@ static int index_user(const struct squatter_opts *o, const char *userid,
         return cli_error(userid, r, "cannot read the search index");
     }
     indexer_set_writers(ix, o->jobs);
+    struct progress_rock pr = { &p, userid };
+    indexer_set_progress(ix, on_progress, &pr);
     if (o->mode == SQ_AUDIT)
         indexer_set_audit(ix, audit_print, NULL);
     p.mailboxes_total = talloc_array_length(names);

@@ -23,6 +23,8 @@ struct indexer {
     struct known *known;          /* talloc array, a small cache */
     indexer_audit_fn *audit;
     void *audit_rock;
+    indexer_progress_fn *progress;
+    void *progress_rock;
     struct indexer_stats stats;
 };
 
@@ -45,6 +47,8 @@ void indexer_note_done(struct indexer *ix, const struct indexer_msg *msgs, size_
  * has the GUID of MSGS[i]. */
 int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size_t n,
                         uint8_t *have);
+/* Calls the progress hook with this thread's count plus EXTRA. */
+void indexer_report(struct indexer *ix, unsigned long extra);
 void indexer_stats_add(struct indexer_stats *to, const struct indexer_stats *from);
 
 #endif

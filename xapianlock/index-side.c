@@ -52,6 +52,8 @@
 
 struct side {
     struct indexer *ix;           /* read only here: userid, batchsize */
+    pthread_mutex_t *mu;          /* guards PUBLISHED, shared by the writers */
+    unsigned long published;      /* messages done so far, for -v */
     void *ctx;                    /* this writer's own talloc tree */
     struct activeitem target;
     char *dir, *newdir;
@@ -91,6 +93,9 @@ static void *side_run(void *arg)
         if (!s->r) {
             s->stats.batches++;
             fault_point("index.side.4");
+            pthread_mutex_lock(s->mu);
+            s->published = s->stats.indexed + s->stats.copies;
+            pthread_mutex_unlock(s->mu);
         }
     }
     return NULL;
@@ -244,9 +249,11 @@ static void share_out(const struct indexer_msg *msgs, size_t n, const uint8_t *h
     *mine_r = mine;
 }
 
-/* Writer 0: its share in batches into the first database. */
+/* Writer 0: its share in batches into the first database, reporting
+ * progress (its own and the side writers') after each. */
 static int write_first(struct indexer *ix, const struct indexer_msg *msgs,
-                       const size_t *mine, uint8_t *done)
+                       const size_t *mine, uint8_t *done, struct side *sides,
+                       unsigned nside)
 {
     size_t n = talloc_array_length(mine);
     struct indexer_msg *part = talloc_array(NULL, struct indexer_msg, n);
@@ -257,7 +264,15 @@ static int write_first(struct indexer *ix, const struct indexer_msg *msgs,
         part[i] = msgs[mine[i]];
     for (size_t i = 0; i < n && !r; i += ix->batchsize) {
         size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
+        unsigned long others = 0;
         r = indexer_flush_first(ix, part + i, k, pdone + i);
+        if (nside) {
+            pthread_mutex_lock(sides[0].mu);
+            for (unsigned w = 0; w < nside; w++)
+                others += sides[w].published;
+            pthread_mutex_unlock(sides[0].mu);
+        }
+        indexer_report(ix, others);
     }
     for (size_t i = 0; i < n; i++)
         done[mine[i]] = pdone[i];
@@ -273,6 +288,7 @@ static int flush_serial(struct indexer *ix, const struct indexer_msg *msgs, size
     for (size_t i = 0; i < n && !r; i += ix->batchsize) {
         size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
         r = indexer_flush_first(ix, msgs + i, k, done + i);
+        indexer_report(ix, 0);
     }
     return r;
 }
@@ -283,6 +299,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     unsigned nside = ix->writers - 1, live = 0, started = 0;
     struct side *sides = talloc_zero_array(NULL, struct side, nside);
     struct mboxlock *lock = NULL;
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_t th[INDEXER_MAX_WRITERS];
     uint8_t *have = talloc_zero_array(sides, uint8_t, n);
     struct xapianlock *xl = NULL;
@@ -293,6 +310,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
 
     for (unsigned w = 0; w < nside; w++) {
         sides[w].ix = ix;
+        sides[w].mu = &mu;
         sides[w].ctx = talloc_new(NULL);
     }
     /* The user's xapianactive and first database exist from here on
@@ -327,7 +345,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         }
         started |= 1u << w;
     }
-    r = write_first(ix, msgs, mine, done);
+    r = write_first(ix, msgs, mine, done, sides, nside);
     for (unsigned w = 0; w < nside; w++) {
         if (started & (1u << w))
             pthread_join(th[w], NULL);

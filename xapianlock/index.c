@@ -68,6 +68,18 @@ void indexer_set_writers(struct indexer *ix, unsigned writers)
                   : writers > INDEXER_MAX_WRITERS ? INDEXER_MAX_WRITERS : writers;
 }
 
+void indexer_set_progress(struct indexer *ix, indexer_progress_fn *fn, void *rock)
+{
+    ix->progress = fn;
+    ix->progress_rock = rock;
+}
+
+void indexer_report(struct indexer *ix, unsigned long extra)
+{
+    if (ix->progress)
+        ix->progress(ix->progress_rock, ix->stats.indexed + ix->stats.copies + extra);
+}
+
 void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock)
 {
     ix->audit = fn;
@@ -759,6 +771,7 @@ int indexer_flush(struct indexer *ix)
         for (size_t i = 0; i < n && !r; i += ix->batchsize) {
             size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
             r = indexer_flush_first(ix, ix->batch + i, k, done + i);
+            indexer_report(ix, 0);
         }
     }
     indexer_note_done(ix, ix->batch, n, done);

@@ -89,6 +89,10 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
  * -A. */
 #define INDEXER_MAX_WRITERS 16
 void indexer_set_writers(struct indexer *ix, unsigned writers);
+/* Called after each batch written, in the caller's thread, with the
+ * messages this run has indexed or marked so far (for -v). */
+typedef void indexer_progress_fn(void *rock, unsigned long done);
+void indexer_set_progress(struct indexer *ix, indexer_progress_fn *fn, void *rock);
 void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock);
 /* How many of MAILBOX's messages are not indexed (no file read). */
 int indexer_count_pending(struct indexer *ix, const char *mailbox, unsigned long *n_r);
