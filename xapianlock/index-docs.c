@@ -1,0 +1,284 @@
+/* index-docs.c - the Xapian document of a message (docs/FORMAT.md
+ * "Xapian document schema") and the pipeline that builds documents in a
+ * worker thread while the calling thread adds them to a database.  No
+ * lock is taken here: the callers (index.c, index-side.c,
+ * compact-reindex.c) hold what their database needs. */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <glib.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/util.h"
+#include "common/xlog.h"
+#include "cwrap/xapian_wrap.h"
+#include "mailbox/message.h"
+#include "xapianlock/index.h"
+
+/* ------------------------------------------------------------ documents */
+
+static const char *const kind_prefix[] = {
+    [MESSAGE_TEXT_FROM] = "F",
+    [MESSAGE_TEXT_TO] = "T",
+    [MESSAGE_TEXT_CC] = "C",
+    [MESSAGE_TEXT_BCC] = "X",
+    [MESSAGE_TEXT_SUBJECT] = "S",
+    [MESSAGE_TEXT_MSGID] = NULL,       /* a boolean term, below */
+    [MESSAGE_TEXT_HEADER] = NULL,      /* not searchable yet */
+    [MESSAGE_TEXT_BODY] = "B",
+    [MESSAGE_TEXT_ATTACHMENT] = "A",
+};
+
+/* Text indexed per message, at most: a 200 MB body would otherwise cost
+ * gigabytes of postings in one transaction.  What is past the cap is
+ * stored and readable, only not searchable (docs/FORMAT.md). */
+#define INDEX_MAX_TEXT (4u << 20)
+
+const char *indexer_text_prefix(enum message_text_kind kind)
+{
+    return (size_t)kind < sizeof kind_prefix / sizeof kind_prefix[0] ? kind_prefix[kind]
+                                                                      : NULL;
+}
+
+struct docbuild {
+    struct xw_doc *doc;
+    char *from, *subject;      /* the first of each, for the document data */
+    size_t text;               /* bytes of text indexed so far */
+};
+
+static int add_text(void *rock, enum message_text_kind kind, const char *text, size_t len)
+{
+    struct docbuild *b = rock;
+    int r = 0;
+
+    if (kind == MESSAGE_TEXT_MSGID) {
+        char *id = talloc_strndup(b->doc, text, len);
+        for (char *p = id; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        r = xw_doc_add_term(b->doc, "M", id);
+        talloc_free(id);
+        return r;
+    }
+    if (kind == MESSAGE_TEXT_FROM && !b->from)
+        b->from = talloc_strndup(b->doc, text, len);
+    if (kind == MESSAGE_TEXT_SUBJECT && !b->subject)
+        b->subject = talloc_strndup(b->doc, text, len);
+    if (indexer_text_prefix(kind)) {
+        if (b->text >= INDEX_MAX_TEXT)
+            return 0;
+        if (len > INDEX_MAX_TEXT - b->text) {
+            len = INDEX_MAX_TEXT - b->text;
+            while (len && ((unsigned char)text[len] & 0xC0) == 0x80)
+                len--;     /* do not cut a UTF-8 sequence */
+        }
+        b->text += len;
+        r = xw_doc_add_text(b->doc, indexer_text_prefix(kind), text, len);
+    }
+    return r;
+}
+
+/* Builds P's document from BUF.  The data field keeps what a result list
+ * shows, so a search never opens a mailbox. */
+static int build_doc(void *ctx, const struct indexer_msg *p, const char *buf, size_t len,
+                     struct xw_doc **doc_r)
+{
+    struct docbuild b = { xw_doc_new(ctx), NULL, NULL, 0 };
+    int64_t date = 0;
+    char hex[41], *data;
+    size_t dlen;
+    int r;
+
+    if (!b.doc)
+        return IMAP_IOERROR;
+    if ((r = message_foreach_text(buf, len, &date, add_text, &b)))
+        return r;
+    if (!date)
+        date = p->internaldate;
+    message_guid_hex(p->guid, hex);
+    data = talloc_asprintf(b.doc, "1%c%s%c%lld%c%s%c%s", 0, hex, 0, (long long)date, 0,
+                           b.from ? b.from : "", 0, b.subject ? b.subject : "");
+    /* talloc_asprintf cannot return the length past the NULs: count it. */
+    dlen = 2 + strlen(hex) + 1;
+    dlen += strlen(data + dlen) + 1;
+    dlen += strlen(data + dlen) + 1;
+    dlen += strlen(data + dlen);
+    if ((r = xw_doc_set_data(b.doc, data, dlen)) ||
+        (r = xw_doc_set_number(b.doc, XW_SLOT_DATE, (double)date)) ||
+        (r = xw_doc_set_number(b.doc, XW_SLOT_SIZE, (double)p->size)))
+        return r;
+    *doc_r = b.doc;
+    return 0;
+}
+
+/* A batch is a pipeline of two threads: a worker reads and parses each
+ * message and builds its Xapian document (GMime and the term generator,
+ * about 40% of the time), while this thread adds the documents and
+ * commits (the single Xapian writer, the rest).  The worker touches only
+ * the read-only batch array and documents it allocates without a talloc
+ * parent, so no talloc tree is shared between the threads; it runs at most
+ * PIPE_WINDOW documents ahead. */
+#define PIPE_WINDOW 64
+
+#define COPY_IN_DB    1      /* its GUID has a document already */
+#define COPY_IN_BATCH 2      /* an earlier message of the batch has its GUID */
+
+struct built {
+    struct xw_doc *doc;
+    size_t len;
+    int r;
+    int vanished;            /* the file was gone: expunged meanwhile */
+};
+
+struct pipeline {
+    const struct indexer_msg *msgs;
+    const uint8_t *copy;     /* per message: 0, COPY_IN_DB or COPY_IN_BATCH */
+    struct built *out;       /* per message */
+    size_t n, ready, taken;
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void build_one(const struct indexer_msg *p, struct built *b)
+{
+    char *buf;
+
+    if (read_file(NULL, p->path, &buf, &b->len) < 0) {
+        if (errno == ENOENT)
+            b->vanished = 1;
+        else {
+            xlog_syserr("read", p->path);
+            b->r = IMAP_IOERROR;
+        }
+        return;
+    }
+    b->r = build_doc(NULL, p, buf, b->len, &b->doc);
+    talloc_free(buf);
+}
+
+static void *worker(void *arg)
+{
+    struct pipeline *pl = arg;
+
+    for (size_t i = 0; i < pl->n; i++) {
+        struct built b = { NULL, 0, 0, 0 };
+        pthread_mutex_lock(&pl->mu);
+        while (!pl->stop && i >= pl->taken + PIPE_WINDOW)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        int stop = pl->stop;
+        pthread_mutex_unlock(&pl->mu);
+        if (stop)
+            break;
+        if (pl->copy[i] != COPY_IN_DB)
+            build_one(&pl->msgs[i], &b);
+        pthread_mutex_lock(&pl->mu);
+        pl->out[i] = b;
+        pl->ready = i + 1;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+    }
+    return NULL;
+}
+
+/* Waits for message I's document; the caller owns it afterwards. */
+static struct built *take(struct pipeline *pl, size_t i)
+{
+    pthread_mutex_lock(&pl->mu);
+    while (pl->ready <= i)
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    pl->taken = i + 1;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+    return &pl->out[i];
+}
+
+int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
+                       const uint8_t *have_elsewhere, struct xw_dbw *dbw, uint8_t *done,
+                       struct indexer_stats *stats)
+{
+    void *tmp = talloc_new(NULL);
+    struct pipeline pl = { msgs, NULL, NULL, n, 0, 0, 0,
+                           PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+    uint8_t *copy = talloc_zero_array(tmp, uint8_t, n);
+    pthread_t th;
+    size_t i;
+    int r = 0;
+
+    /* Copies of messages already indexed, or earlier in this batch, are
+     * only marked: one document per GUID.  first[i] is the first message
+     * of the batch with i's GUID. */
+    size_t *first = talloc_array(tmp, size_t, n);
+    GHashTable *batch_guids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (i = 0; i < n && !r; i++) {
+        char hex[41];
+        gpointer f;
+        int have = 0;
+        message_guid_hex(msgs[i].guid, hex);
+        first[i] = i;
+        if (g_hash_table_lookup_extended(batch_guids, hex, NULL, &f)) {
+            first[i] = GPOINTER_TO_SIZE(f);
+            copy[i] = COPY_IN_BATCH;
+        } else if (have_elsewhere && have_elsewhere[i]) {
+            copy[i] = COPY_IN_DB;
+        } else if (!(r = xw_dbw_has_guid(dbw, hex, &have))) {
+            g_hash_table_insert(batch_guids, g_strdup(hex), GSIZE_TO_POINTER(i));
+            copy[i] = have ? COPY_IN_DB : 0;
+        }
+    }
+    g_hash_table_destroy(batch_guids);
+    if (r) {
+        talloc_free(tmp);
+        return r;
+    }
+    pl.copy = copy;
+    pl.out = talloc_zero_array(tmp, struct built, n);
+    if (pthread_create(&th, NULL, worker, &pl)) {
+        xlog(LOG_ERR, "user %s: cannot start the indexing thread", userid);
+        talloc_free(tmp);
+        return IMAP_IOERROR;
+    }
+    for (i = 0; i < n && !r; i++) {
+        const struct indexer_msg *p = &msgs[i];
+        struct built *b = take(&pl, i);
+        char hex[41];
+
+        message_guid_hex(p->guid, hex);
+        /* A copy later in the batch stands in for a first one whose file
+         * vanished, so the worker built it too; it is put by GUID, as
+         * another stand-in may come later.  A GUID found nowhere is
+         * added without looking it up again. */
+        if (copy[i] == COPY_IN_DB || (copy[i] == COPY_IN_BATCH && done[first[i]])) {
+            stats->copies++;
+            done[i] = 1;
+        } else if (b->vanished) {
+            stats->skipped++;
+        } else if ((r = b->r) || (r = copy[i] ? xw_dbw_put(dbw, hex, b->doc)
+                                              : xw_dbw_add(dbw, hex, b->doc))) {
+            xlog(LOG_ERR, "user %s: %s UID %u: not indexed: %s", userid, p->mailbox,
+                 p->uid, error_message(r));
+        } else {
+            stats->indexed++;
+            stats->bytes += b->len;
+            done[i] = 1;
+        }
+        talloc_free(b->doc);
+        b->doc = NULL;
+    }
+    pthread_mutex_lock(&pl.mu);
+    pl.stop = 1;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    pthread_join(th, NULL);
+    for (; i < n; i++)
+        talloc_free(pl.out[i].doc);   /* built ahead of an error */
+    talloc_free(tmp);
+    return r;
+}
+
+/* Under the search locks: for each message, 1 when some database of the
+ * user has its GUID. */
