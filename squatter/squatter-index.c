@@ -184,6 +184,23 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     return ret;
 }
 
+struct job_rock {
+    const struct squatter_opts *o;
+    struct target *targets;
+};
+
+static int index_job(size_t job, void *rock)
+{
+    struct job_rock *jr = rock;
+
+    return index_user(jr->o, jr->targets[job].userid, jr->targets[job].mailboxes);
+}
+
+static const char *job_name(size_t job, void *rock)
+{
+    return ((struct job_rock *)rock)->targets[job].userid;
+}
+
 int squatter_index(const struct squatter_opts *o)
 {
     void *tmp = talloc_new(NULL);
@@ -239,10 +256,19 @@ int squatter_index(const struct squatter_opts *o)
             }
         }
     }
-    for (size_t i = 0; i < talloc_array_length(targets) && !squatter_stopping(); i++) {
-        int r = index_user(o, targets[i].userid, targets[i].mailboxes);
-        if (r && (ret == EX_OK || r == EX_TEMPFAIL))
-            ret = r;
+    size_t n = talloc_array_length(targets);
+    if (o->jobs > 1 && n > 1 && o->mode != SQ_AUDIT) {
+        /* Users side by side, the writers shared out between them; -A
+         * stays in one process so that its report keeps its order. */
+        struct squatter_opts each = *o;
+        struct job_rock jr = { &each, targets };
+        unsigned procs = o->jobs < n ? o->jobs : (unsigned)n;
+        each.jobs = o->jobs / procs;
+        ret = squatter_merge_exit(ret, squatter_pool(n, procs, index_job, &jr, job_name));
+    } else {
+        for (size_t i = 0; i < n && !squatter_stopping(); i++)
+            ret = squatter_merge_exit(ret, index_user(o, targets[i].userid,
+                                                      targets[i].mailboxes));
     }
     talloc_free(tmp);
     return ret;

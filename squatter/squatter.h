@@ -29,6 +29,17 @@ int squatter_compact(const struct squatter_opts *o);
 /* Every user (each user.ID record), in name order, under CTX. */
 int squatter_all_users(void *ctx, char ***users_r);
 
+/* RET with R merged in: the first failure, except that EX_TEMPFAIL wins. */
+int squatter_merge_exit(int ret, int r);
+/* Runs FN(JOB, ROCK) for each JOB in [0, N), each in a child process, up
+ * to PROCS at once; NAME(JOB, ROCK) names a job in messages.  Returns the
+ * children's exit codes merged (a child killed by a signal is
+ * EX_SOFTWARE).  SIGTERM/SIGINT: no new child, the running ones are told
+ * to stop after their current batch. */
+typedef int squatter_job_fn(size_t job, void *rock);
+int squatter_pool(size_t n, unsigned procs, squatter_job_fn *fn, void *rock,
+                  const char *(*name)(size_t job, void *rock));
+
 /* Set by SIGTERM/SIGINT: finish the current batch and stop. */
 int squatter_stopping(void);
 

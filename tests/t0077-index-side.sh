@@ -146,4 +146,37 @@ cmp -s "$T/ref" "$T/c" && pass "the same answers as one writer after the race" \
 expect_exit 0 "a compaction after the race" "$SQUATTER" -z t2 -t t1 -u c
 no_debris "no debris after the race and a compaction"
 
+# Several users side by side (squatter -j 2 with no user named: every
+# user, one process each).  A user whose xapianactive is corrupt fails,
+# named, and the run exits non-zero; the others are indexed all the same.
+for u in p1 p2 p3; do
+    expect_exit 0 "fill user.$u" fill $u
+done
+printf 'garbage!!\n' > "$T/bad"
+"$MBCTL" append user.p2 "$T/late" > /dev/null
+expect_exit 0 "p2 indexed once" "$SQUATTER" -j 1 -u p2
+"$MBCTL" append user.p2 "$T/g2" > /dev/null
+cp "$T/bad" "$(find "$T/conf/user" -path '*user/p2/xapianactive')"
+"$SQUATTER" -j 2 2> "$T/err"; rc=$?
+[ $rc -ne 0 ] && pass "a failed user makes the run fail (exit $rc)" || fail "a failed user makes the run fail"
+expect_grep "p2" "$T/err" "the failed user is named"
+expect_exit 0 "audit of the other users" "$SQUATTER" -A -u p1 p3 s r
+[ -s "$T/out" ] && fail "the other users are indexed" "$(cat "$T/out")" \
+                || pass "the other users are indexed"
+for u in p1 p3; do
+    [ "$(U=$u count "$W")" = 41 ] && pass "user.$u: every message found" \
+        || fail "user.$u: every message found" "$(U=$u count "$W")"
+done
+# a child killed at a fault point: named, the run fails, the next one finishes
+for u in q1 q2; do
+    expect_exit 0 "fill user.$u" fill $u
+done
+XAPIARY_FAULT=index.batch.2 "$SQUATTER" -j 2 -u q1 q2 2> "$T/err"; rc=$?
+[ $rc -ne 0 ] && pass "killed children make the run fail (exit $rc)" || fail "killed children: exit 0"
+expect_grep "killed by signal 9" "$T/err" "a killed child is reported"
+expect_exit 0 "the next run" "$SQUATTER" -j 2 -u q1 q2
+expect_exit 0 "audit after the next run" "$SQUATTER" -A -u q1 q2
+[ -s "$T/out" ] && fail "audit silent after the next run" "$(cat "$T/out")" \
+                || pass "audit silent after the next run"
+
 done_testing
