@@ -50,6 +50,9 @@ int squatter_pool(size_t n, unsigned procs, squatter_job_fn *fn, void *rock,
             pid_t pid = fork();
             if (pid == 0) {
                 int r = fn(next, rock);
+                /* closes mailboxes.db, so that SQLite removes its -wal
+                 * and -shm files as it does at the end of any run */
+                xapiary_done();
                 fflush(NULL);
                 _exit(r);
             }
