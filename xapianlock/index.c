@@ -158,8 +158,16 @@ static void queue_msg(struct indexer_msg **msgs, struct mailbox *mailbox,
 
     *msgs = talloc_realloc(NULL, *msgs, struct indexer_msg, b + 1);
     p = &(*msgs)[b];
-    p->mailbox = talloc_strdup(*msgs, mailbox_name(mailbox));
-    p->uniqueid = talloc_strdup(*msgs, mailbox_uniqueid(mailbox));
+    if (b && !strcmp(p[-1].uniqueid, mailbox_uniqueid(mailbox)) &&
+        !strcmp(p[-1].mailbox, mailbox_name(mailbox))) {
+        /* the same mailbox as the message before: one copy of its names
+         * for the whole run of its messages (the array owns them all) */
+        p->mailbox = p[-1].mailbox;
+        p->uniqueid = p[-1].uniqueid;
+    } else {
+        p->mailbox = talloc_strdup(*msgs, mailbox_name(mailbox));
+        p->uniqueid = talloc_strdup(*msgs, mailbox_uniqueid(mailbox));
+    }
     p->path = mailbox_message_path(*msgs, mailbox, rec->uid);
     p->uid = rec->uid;
     memcpy(p->guid, rec->guid, MESSAGE_GUID_SIZE);

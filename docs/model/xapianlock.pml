@@ -792,6 +792,265 @@ out:
     nl_release(lk)
 }
 
+/* indexer_flush_parallel (xapianlock/index-side.c): squatter -j with
+ * NSIDE side databases.  Message bits: the first writer's share, then
+ * one message per side database (SHARE(w)); a side database that gets no
+ * writer gives its share to the first writer.  id is its .NEW owner id
+ * (the compactions are 1 and 2). */
+#define SHARE(w_) (bits << ((w_) + 1))
+
+proctype sidewriter(byte id; byte bits)
+{
+    byte fd, r, wg, lk, attempt, w;
+    byte mine;                  /* bit w: side database w has a writer */
+    byte m;                     /* messages for the first database */
+    byte tg[NSIDE];             /* the side targets' generations */
+
+    assert((bits << NSIDE) < 256);                              /* BOUND */
+    if
+    :: !inbox -> goto done                 /* xapianlock_user_partition */
+    :: else
+    fi;
+
+    /* (prep) begin_mailbox_update: xapianactive and the first database
+     * exist from here on (created if missing); end. */
+    begin_update(lk, fd, r, attempt);
+    if
+    :: r == NOTFOUND -> goto done
+    :: else
+    fi;
+    atomic {
+        assert(cur == fd && ilw[fd] && lst_n > 0);              /* P3 */
+        live[lst[0]] = 1;
+        printf("[%d] side: xapian.%d exists\n", _pid, lst[0]);
+        af_unlock(1, fd);
+        fd = 0
+    };
+    nl_release(lk);
+
+    /* (prep) begin_search: which GUIDs some database has (they would go
+     * to the first writer; the model has none); end. */
+    if
+    :: !inbox -> goto done
+    :: else
+    fi;
+    nl_shared(lk);
+    af_lock(0, fd, r);
+    atomic {
+        if
+        :: r == OK -> af_unlock(0, fd)
+        :: else                            /* nothing indexed: none known */
+        fi;
+        fd = 0
+    };
+    nl_release(lk);
+
+    /* side.1: EXCLUSIVE namelock: number the targets from the list as
+     * read, then the cleanup of compaction's step 1, then the targets at
+     * the tail. */
+#ifdef M_SIDE_SHARED_STEP1
+    nl_shared(lk);
+#else
+    nl_excl(lk);
+#endif
+    atomic {
+        if
+        :: cur == 0 -> goto done           /* activefile_read fails */
+        :: else
+        fi;
+        printf("[%d] side.1\n", _pid);
+        copy_cur(sn, sl);
+#ifndef M_SIDE_NUMBER_AFTER_CLEANUP
+        next_gen(sn, sl, ng);
+#endif
+        cleanup_locked(sn, sl, 1);
+#ifdef M_SIDE_NUMBER_AFTER_CLEANUP
+        next_gen(sn, sl, ng);
+#endif
+        assert(sn + NSIDE <= MAXL);                             /* BOUND */
+        i = 0;
+        do
+        :: i < NSIDE ->
+            tg[i] = ng + i;
+            allot(tg[i]);
+            sl[sn] = tg[i];
+            sn++;
+            i++
+        :: else -> break
+        od;
+        write_list(sn, sl);
+        check_findable();
+        sn = 0;
+        i = 0;
+        do
+        :: i < MAXL -> sl[i] = 0; i++
+        :: else -> break
+        od
+    };
+
+    /* side.2 */
+    nl_release(lk);
+
+    /* side.3: SHARED namelock (kept to the end) and READ lock: a .NEW
+     * for each target still listed (remove_tree, then create); a target
+     * an EXCLUSIVE holder dropped meanwhile gets no writer. */
+    nl_shared(lk);
+#ifdef M_SIDE_NO_READ_LOCK
+    r = (cur == 0 -> NOTFOUND : OK);
+#else
+    af_lock(0, fd, r);
+#endif
+    if
+    :: r == NOTFOUND ->                    /* deleted meanwhile */
+        nl_release(lk);
+        goto serial
+    :: else
+    fi;
+    atomic {
+        mine = 0;
+        i = 0;
+        do
+        :: i < NSIDE ->
+            listed(lst_n, lst, tg[i], found);
+#ifdef M_SIDE_NO_LISTED_CHECK
+            found = 1;
+#endif
+            if
+            :: found ->
+                if
+                :: nw[tg[i]] -> rm_new(tg[i])
+                :: else
+                fi;
+                printf("[%d] side.3 creates xapian.%d.NEW\n", _pid, tg[i]);
+                nw[tg[i]] = 1;
+                nwowner[tg[i]] = id;
+                nwbusy[tg[i]] = 1;         /* live until side.5 renames it */
+                nwmask[tg[i]] = 0;
+                mine = mine | (1 << i)
+            :: else ->
+                printf("[%d] side.3: xapian.%d left the list: no writer\n", _pid,
+                       tg[i])
+            fi;
+            i++
+        :: else -> break
+        od;
+#ifndef M_SIDE_NO_READ_LOCK
+        af_unlock(0, fd);
+#endif
+        fd = 0
+    };
+#ifdef M_SIDE_UNLOCKED_WRITE
+    nl_release(lk);
+#endif
+    if
+    :: mine == 0 ->
+        nl_release(lk);
+        goto serial
+    :: else
+    fi;
+
+    /* side.4: each side writer commits its share into its .NEW, no lock
+     * (its threads; a .NEW is private, so the order against writer 0
+     * does not matter to anyone else) ... */
+    atomic {
+        i = 0;
+        do
+        :: i < NSIDE ->
+            if
+            :: mine & (1 << i) ->
+                assert(nw[tg[i]] && nwowner[tg[i]] == id);      /* P2 */
+                printf("[%d] side.4 commits message %d into xapian.%d.NEW\n", _pid,
+                       SHARE(i), tg[i]);
+                nwmask[tg[i]] = nwmask[tg[i]] | SHARE(i)
+            :: else
+            fi;
+            i++
+        :: else -> break
+        od
+    };
+    /* ... and writer 0 its share (with the shares of the targets that
+     * got no writer) into the first database, as indexer_flush does:
+     * begin_mailbox_update, whose SHARED namelock is already held
+     * (refcounted in the process: only the WRITE lock is taken). */
+    atomic {
+        m = bits;
+        i = 0;
+        do
+        :: i < NSIDE ->
+            m = m | ((mine & (1 << i)) -> 0 : SHARE(i));
+            i++
+        :: else -> break
+        od
+    };
+    if
+    :: !inbox                              /* write_first fails */
+    :: else ->
+        af_lock(1, fd, r);
+        assert(r == OK);               /* P3: held namelock, so not deleted */
+        commit_first(fd, wg, m)
+    fi;
+    m = 0;
+
+    /* side.5: still under the SHARED namelock, each .NEW is renamed to
+     * its listed item; xapianactive does not change.  Its messages are
+     * findable from here on. */
+#ifdef M_SIDE_EARLY_RELEASE
+    nl_release(lk);
+#endif
+    w = 0;
+    do
+    :: w < NSIDE ->
+        atomic {
+            if
+            :: mine & (1 << w) ->
+                g = tg[w];
+                printf("[%d] side.5 renames xapian.%d.NEW\n", _pid, g);
+                assert(nw[g] && nwowner[g] == id && !live[g]);  /* P2 */
+                live[g] = 1;
+                dmask[g] = nwmask[g];
+                nw[g] = 0;
+                nwowner[g] = 0;
+                nwbusy[g] = 0;
+                nwmask[g] = 0;
+                written = written | SHARE(w);
+                check_findable()
+            :: else
+            fi;
+            w++
+        }
+    :: else -> break
+    od;
+    w = 0;
+    nl_release(lk);
+    goto done;
+
+serial:
+    /* no side writer (flush_serial): the first database takes it all,
+     * with begin_mailbox_update, holding nothing before. */
+    if
+    :: !inbox -> goto done
+    :: else
+    fi;
+    begin_update(lk, fd, r, attempt);
+    if
+    :: r == NOTFOUND -> goto done
+    :: else
+    fi;
+    atomic {
+        m = bits;
+        i = 0;
+        do
+        :: i < NSIDE -> m = m | SHARE(i); i++
+        :: else -> break
+        od
+    };
+    commit_first(fd, wg, m);
+    m = 0;
+    nl_release(lk);
+done:
+    nl_release(lk)
+}
+
 /* xapianlock_delete_user, called by mbctl after the user's mailboxes are
  * gone: EXCLUSIVE namelock, WRITE lock, every directory, the file. */
 proctype deleter()
@@ -848,25 +1107,39 @@ init
         live[1] = 1;
         dmask[1] = 1;
         written = 1;
-        printf("[1] indexer [2] searcher [3] compact 1 [4] compact 2 [5] delete_user\n");
+        gused = 2;
+        printf("[1] indexer [2] searcher [3] compact 1, then %d compact, %d side writer, delete_user\n",
+               NCOMPACT - 1, NSIDEW);
         printf("xapianactive = inode 1: 1 0 0 0 0 0 (0: no item); xapian.1 holds message 0\n");
         run indexer(2);                    /* messages 1 .. NBATCH */
         run searcher();
         run compact(1);
+#if NCOMPACT > 1
         run compact(2);
+#endif
+#if NSIDEW > 0
+        run sidewriter(3, 8);              /* messages 3 .. 3 + NSIDE */
+#endif
+#if NSIDEW > 1
+        run sidewriter(4, 8 << (NSIDE + 1));
+#endif
         run deleter()
     };
     _nr_pr == 1;
-    /* P6: everything ended and let go of everything */
-    assert(nl_r == 0 && !nl_w);                                 /* P6 */
-    j = 0;
-    do
-    :: j < MAXINO -> assert(ilr[j] == 0 && !ilw[j]); j++        /* P6 */
-    :: else -> break
-    od;
-    j = 0;
-    do
-    :: j < MAXG -> assert(users[j] == 0 && !nwbusy[j]); j++     /* P6 */
-    :: else -> break
-    od
+    /* P6: everything ended and let go of everything.  One atomic step:
+     * j is hidden (not in the state), so a loop over it spread over
+     * several steps would revisit the same state and stop at j = 0. */
+    atomic {
+        assert(nl_r == 0 && !nl_w);                             /* P6 */
+        j = 0;
+        do
+        :: j < MAXINO -> assert(ilr[j] == 0 && !ilw[j]); j++    /* P6 */
+        :: else -> break
+        od;
+        j = 0;
+        do
+        :: j < MAXG -> assert(users[j] == 0 && !nwbusy[j]); j++ /* P6 */
+        :: else -> break
+        od
+    }
 }
