@@ -176,8 +176,9 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     if (o->verbose && o->mode != SQ_AUDIT) {
         const struct indexer_stats *st = indexer_stats(ix);
         fprintf(stderr, "squatter: %s: %lu indexed (%.1f MB), %lu already indexed "
-                "(copies), %lu vanished, %lu batches\n", userid, st->indexed,
-                (double)st->bytes / 1e6, st->copies, st->skipped, st->batches);
+                "(copies), %lu vanished, %lu batches, %lu mailbox(es) unchanged\n", userid,
+                st->indexed, (double)st->bytes / 1e6, st->copies, st->skipped, st->batches,
+                st->unchanged);
     }
     indexer_end(&ix);
     talloc_free(tmp);

@@ -87,4 +87,25 @@ expect_grep " 1 indexed .* 1 batches" "$T/err" "only the new message"
 count j jword 6
 count j uniqjword6 1
 
+# A run with nothing new reads no record: the indexed state covers every
+# UID the mailbox ever gave, the expunged ones and those before the first
+# record included, so the mailbox counts as unchanged.
+expect_exit 0 "create user.g" "$MBCTL" create user.g
+for i in 1 2 3 4 5; do msg "g$i" $i gword; done
+(cd "$T" && "$MBCTL" append user.g g1 g2 g3 g4 g5 > /dev/null)
+expect_exit 0 "expunge UIDs 1 and 4 before they are indexed" "$MBCTL" expunge user.g 1 4
+expect_exit 0 "index user.g" "$SQUATTER" -j 1 -v -u g
+expect_grep " 3 indexed .* 0 mailbox(es) unchanged" "$T/err" "the three live messages are indexed"
+expect_exit 0 "again, nothing new" "$SQUATTER" -j 1 -v -u g
+expect_grep " 0 indexed .* 1 mailbox(es) unchanged" "$T/err" "nothing new: the mailbox is not read"
+msg g6 6 gword
+(cd "$T" && "$MBCTL" append user.g g6 > /dev/null)
+expect_exit 0 "a new message" "$SQUATTER" -j 1 -v -u g
+expect_grep " 1 indexed .* 0 mailbox(es) unchanged" "$T/err" "a new message is read and indexed"
+expect_exit 0 "again" "$SQUATTER" -j 1 -v -u g
+expect_grep " 0 indexed .* 1 mailbox(es) unchanged" "$T/err" "unchanged again"
+count g gword 4
+expect_exit 0 "audit user.g" "$SQUATTER" -A -u g
+[ -s "$T/out" ] && fail "audit silent for user.g" "$(cat "$T/out")" || pass "audit silent for user.g"
+
 done_testing

@@ -72,6 +72,32 @@ START_TEST(random_adds_match_a_bitmap)
 }
 END_TEST
 
+START_TEST(covers_matches_a_bitmap)
+{
+    struct uidset *s = uidset_new(NULL);
+    unsigned char bits[202] = { 0 };
+
+    srand(7);
+    for (int i = 0; i < 40; i++) {
+        uint32_t a = 1 + (uint32_t)(rand() % 200), b = a + (uint32_t)(rand() % 20);
+        if (b > 200)
+            b = 200;
+        uidset_add_range(s, a, b);
+        for (uint32_t u = a; u <= b; u++)
+            bits[u] = 1;
+    }
+    for (uint32_t a = 1; a <= 201; a++) {
+        int all = 1;
+        for (uint32_t b = a; b <= 201; b++) {
+            all = all && bits[b];
+            ck_assert_int_eq(uidset_covers(s, a, b), all);
+        }
+        ck_assert_int_eq(uidset_covers(s, a, a - 1), 1);   /* empty: covered */
+    }
+    talloc_free(s);
+}
+END_TEST
+
 START_TEST(parse_format_union)
 {
     struct uidset *a, *b;
@@ -101,6 +127,7 @@ Suite *make_suite(void)
 
     tcase_add_test(tc, add_in_any_order_merges);
     tcase_add_test(tc, random_adds_match_a_bitmap);
+    tcase_add_test(tc, covers_matches_a_bitmap);
     tcase_add_test(tc, parse_format_union);
     suite_add_tcase(s, tc);
     return s;

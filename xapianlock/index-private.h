@@ -12,6 +12,7 @@
 struct known {
     char *uniqueid;
     struct uidset *set;
+    struct uidset *gone;          /* UIDs seen expunged or never used */
 };
 
 struct indexer {
@@ -38,9 +39,11 @@ int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size
 int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
                            uint8_t *done);
 /* Sets "indexed.UNIQUEID" in DBW's open transaction for the mailboxes of
- * MSGS, adding the UIDs of those DONE.  Touches nothing but DBW. */
-int indexer_write_state(const char *userid, const struct indexer_msg *msgs, size_t n,
-                        struct xw_dbw *dbw, const uint8_t *done);
+ * MSGS, adding the UIDs of those DONE and, with IX (the caller's thread
+ * owns it), the UIDs its scans found gone.  Touches nothing else. */
+int indexer_write_state(const struct indexer *ix, const char *userid,
+                        const struct indexer_msg *msgs, size_t n, struct xw_dbw *dbw,
+                        const uint8_t *done);
 void indexer_note_done(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
                        const uint8_t *done);
 /* Under the search locks: HAVE[i] = 1 when some database of USERID

@@ -85,7 +85,8 @@ static void *side_run(void *arg)
         s->r = indexer_write_docs(s->ix->userid, s->msgs + i, k, NULL, s->dbw, s->done + i,
                                   &s->stats);
         if (!s->r)
-            s->r = indexer_write_state(s->ix->userid, s->msgs + i, k, s->dbw, s->done + i);
+            s->r = indexer_write_state(NULL, s->ix->userid, s->msgs + i, k, s->dbw,
+                                      s->done + i);
         if (!s->r)
             s->r = xw_dbw_commit(s->dbw);
         else

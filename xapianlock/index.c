@@ -3,7 +3,9 @@
  * locking, docs/FORMAT.md "Xapian document schema" for what is written).
  *
  * The indexed state of a mailbox is the union, over every tier, of the
- * metadata "indexed.UNIQUEID" (UID ranges).  A batch is at most
+ * metadata "indexed.UNIQUEID" (UID ranges): the UIDs indexed, and those a
+ * scan found gone (expunged, or never a record).  A mailbox whose state
+ * covers 1 to its last UID is not read at all.  A batch is at most
  * search_batchsize messages; it writes their documents and the new ranges
  * of every mailbox it touched in one Xapian transaction, so after a crash
  * the state never claims a message that is not there, and the next run
@@ -143,6 +145,7 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
     ix->known = talloc_realloc(ix, ix->known, struct known, k + 1);
     ix->known[k].uniqueid = talloc_strdup(ix->known, uniqueid);
     ix->known[k].set = talloc_steal(ix->known, set);
+    ix->known[k].gone = uidset_new(ix->known);
     *set_r = set;
     return 0;
 }
@@ -217,6 +220,15 @@ static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uid
     return 0;
 }
 
+/* The cache entry of UNIQUEID (read_indexed made it). */
+static struct known *known_of(struct indexer *ix, const char *uniqueid)
+{
+    for (size_t i = 0; i < talloc_array_length(ix->known); i++)
+        if (!strcmp(ix->known[i].uniqueid, uniqueid))
+            return &ix->known[i];
+    return NULL;
+}
+
 /* Opens MAILBOX for reading and reads its indexed state. */
 static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **mb_r,
                         struct uidset **set_r)
@@ -239,6 +251,11 @@ int indexer_count_pending(struct indexer *ix, const char *name, unsigned long *n
 
     if ((r = open_mailbox(ix, name, &mailbox, &set)))
         return r;
+    if (uidset_covers(set, 1, mailbox_last_uid(mailbox))) {
+        mailbox_close(&mailbox);
+        *n_r = 0;
+        return 0;
+    }
     r = collect(ix, mailbox, set, &uids);
     mailbox_close(&mailbox);
     if (!r) {
@@ -249,13 +266,19 @@ int indexer_count_pending(struct indexer *ix, const char *name, unsigned long *n
 }
 
 /* Queues REC unless it is expunged or indexed (SET); *AFTER becomes its
- * UID, where the next pass resumes. */
+ * UID, where the next pass resumes.  UIDs that will never be a message
+ * again go into GONE: an expunged record's, and those between two
+ * records (records are in UID order, and a UID is never given twice). */
 static void consider(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
-                     const struct index_record *rec, uint32_t *after)
+                     struct uidset *gone, const struct index_record *rec, uint32_t *after)
 {
+    if (rec->uid > *after + 1)
+        uidset_add_range(gone, *after + 1, rec->uid - 1);
     *after = rec->uid;
-    if (rec->internal_flags & FLAG_INTERNAL_EXPUNGED)
+    if (rec->internal_flags & FLAG_INTERNAL_EXPUNGED) {
+        uidset_add(gone, rec->uid);
         return;
+    }
     if (!(ix->flags & INDEXER_RECHECK) && uidset_contains(set, rec->uid))
         return;
     queue_msg(&ix->batch, mailbox, rec);
@@ -277,7 +300,7 @@ static int batch_full(const struct indexer *ix)
  * resumed one finds where to start by bisection (records are in UID
  * order), so a mailbox of N messages costs N reads, not N^2/batch. */
 static int collect_batch(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
-                         uint32_t *after, int *more)
+                         struct uidset *gone, uint32_t *after, int *more)
 {
     uint32_t n = mailbox_num_records(mailbox), lo = 1, hi = n + 1;
     struct index_record rec;
@@ -288,7 +311,7 @@ static int collect_batch(struct indexer *ix, struct mailbox *mailbox, const stru
         struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, 0);
         const struct index_record *p;
         while (!(*more = batch_full(ix)) && (p = mailbox_iter_step(iter)))
-            consider(ix, mailbox, set, p, after);
+            consider(ix, mailbox, set, gone, p, after);
         if (*more)   /* full: was that the last record? */
             *more = mailbox_iter_step(iter) != NULL;
         r = mailbox_iter_error(iter);
@@ -307,7 +330,7 @@ static int collect_batch(struct indexer *ix, struct mailbox *mailbox, const stru
     for (; lo <= n && !(*more = batch_full(ix)); lo++) {
         if ((r = mailbox_read_index_record(mailbox, lo, &rec)))
             return r;
-        consider(ix, mailbox, set, &rec, after);
+        consider(ix, mailbox, set, gone, &rec, after);
     }
     return 0;
 }
@@ -339,17 +362,29 @@ int indexer_mailbox(struct indexer *ix, const char *name)
         return 0;
     }
     while (more) {
+        struct known *k;
         if ((r = open_mailbox(ix, name, &mailbox, &set)))
             break;
         if (!uniqueid) {
             uniqueid = talloc_strdup(ix, mailbox_uniqueid(mailbox));
             ix->stats.mailboxes++;
+            if (!(ix->flags & INDEXER_RECHECK) &&
+                uidset_covers(set, 1, mailbox_last_uid(mailbox))) {
+                /* every UID it ever gave is indexed or gone: nothing to
+                 * read (what makes a run with nothing new cheap) */
+                ix->stats.unchanged++;
+                mailbox_close(&mailbox);
+                break;
+            }
         } else if (strcmp(uniqueid, mailbox_uniqueid(mailbox))) {
             /* deleted and created again meanwhile: the next run */
             mailbox_close(&mailbox);
             break;
         }
-        r = collect_batch(ix, mailbox, set, &after, &more);
+        k = known_of(ix, uniqueid);
+        r = collect_batch(ix, mailbox, set, k->gone, &after, &more);
+        if (!r && !more && mailbox_last_uid(mailbox) > after)
+            uidset_add_range(k->gone, after + 1, mailbox_last_uid(mailbox));
         mailbox_close(&mailbox);
         if (r || (batch_full(ix) && (r = indexer_flush(ix))))
             break;
@@ -364,8 +399,9 @@ int indexer_mailbox(struct indexer *ix, const char *name)
  * merged with what DBW already says (another squatter may have written
  * since this one read), set in DBW's open transaction.  Touches nothing
  * but DBW: a side writer's thread calls it too. */
-int indexer_write_state(const char *userid, const struct indexer_msg *msgs, size_t n,
-                        struct xw_dbw *dbw, const uint8_t *done)
+int indexer_write_state(const struct indexer *ix, const char *userid,
+                        const struct indexer_msg *msgs, size_t n, struct xw_dbw *dbw,
+                        const uint8_t *done)
 {
     void *tmp = talloc_new(NULL);
     int r = 0;
@@ -392,6 +428,9 @@ int indexer_write_state(const char *userid, const struct indexer_msg *msgs, size
         for (j = i; j < n; j++)
             if (done[j] && !strcmp(msgs[j].uniqueid, uid))
                 uidset_add(set, msgs[j].uid);
+        for (j = 0; ix && j < talloc_array_length(ix->known); j++)
+            if (!strcmp(ix->known[j].uniqueid, uid) && ix->known[j].gone)
+                uidset_union(set, ix->known[j].gone);
         r = xw_dbw_set_metadata(dbw, key, uidset_format(tmp, set));
     }
     talloc_free(tmp);
@@ -479,7 +518,7 @@ int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size
         goto out;
     r = indexer_write_docs(ix->userid, msgs, n, have, dbw, done, &ix->stats);
     if (!r)
-        r = indexer_write_state(ix->userid, msgs, n, dbw, done);
+        r = indexer_write_state(ix, ix->userid, msgs, n, dbw, done);
     fault_point("index.batch.1");
     if (!r)
         r = xw_dbw_commit(dbw);

@@ -40,6 +40,7 @@ struct indexer_stats {
     unsigned long failed;         /* unparseable beyond repair, logged */
     unsigned long long bytes;
     unsigned long batches;
+    unsigned long unchanged;      /* mailboxes skipped by their indexed state alone */
 };
 
 /* Called by -A for each mailbox with unindexed messages. */

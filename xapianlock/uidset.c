@@ -92,6 +92,25 @@ int uidset_contains(const struct uidset *set, uint32_t uid)
     return 0;
 }
 
+int uidset_covers(const struct uidset *set, uint32_t first, uint32_t last)
+{
+    size_t lo = 0, hi = nranges(set);
+
+    if (last < first)
+        return 1;
+    /* ranges are disjoint and never adjacent: one range must hold them all */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (set->r[mid].last < first)
+            lo = mid + 1;
+        else if (set->r[mid].first > first)
+            hi = mid;
+        else
+            return set->r[mid].last >= last;
+    }
+    return 0;
+}
+
 size_t uidset_count(const struct uidset *set)
 {
     size_t n = 0;

@@ -25,6 +25,8 @@ void uidset_add(struct uidset *set, uint32_t uid);
 void uidset_add_range(struct uidset *set, uint32_t first, uint32_t last);
 void uidset_union(struct uidset *set, const struct uidset *other);
 int uidset_contains(const struct uidset *set, uint32_t uid);
+/* Whether every UID from FIRST to LAST is in SET (yes when LAST < FIRST). */
+int uidset_covers(const struct uidset *set, uint32_t first, uint32_t last);
 size_t uidset_count(const struct uidset *set);
 uint32_t uidset_max(const struct uidset *set);
 
