@@ -65,8 +65,8 @@ struct side {
     int r;
 };
 
-/* Which writer indexes GUID: 0 (the first database) for a GUID some
- * database has, else its hash. */
+/* Which of WRITERS writers indexes GUID, by its hash (share_out sends a
+ * GUID some database already has to writer 0 before asking). */
 static unsigned route(const uint8_t *guid, unsigned writers)
 {
     return (unsigned)((guid[0] << 8) | guid[1]) % writers;
