@@ -47,6 +47,10 @@ docs() {
         sed -n 's/.* \([0-9]*\) documents kept, \([0-9]*\) dropped.*/\1 \2/p'
 }
 
+expect_exit 64 "-j 0 is a usage error" "$SQUATTER" -j 0 -u r
+expect_grep "from 1 to 16" "$T/err" "it says what -j takes"
+expect_exit 64 "-j 17 is a usage error" "$SQUATTER" -j 17 -u r
+
 # The reference: one writer.
 expect_exit 0 "fill user.r" fill r
 expect_exit 0 "one writer indexes user.r" "$SQUATTER" -v -j 1 -u r
