@@ -8,12 +8,15 @@
  *
  * Properties (each assert below is tagged with the one it checks):
  *   P1  no invalid end state: nothing blocks forever (spin's own check).
- *   P2  nobody deletes a directory that someone has open or is building,
- *       and nobody but delete_user deletes a directory xapianactive lists
- *       (a reader would skip it as "not yet renamed": a silent gap).
+ *   P2  nobody deletes a directory that someone has open or is building
+ *       (a side writer's .NEW from side.3 to side.5), and nobody but
+ *       delete_user deletes a directory xapianactive lists (a reader
+ *       would skip it as "not yet renamed": a silent gap).
  *   P3  a writer writes only the first database of the current
  *       xapianactive, holding the WRITE lock on the current file.
- *   P4  every message ever committed stays in some listed database.
+ *   P4  every message ever committed stays in some listed database (a
+ *       side writer's messages count from their rename at side.5, when
+ *       they become findable).
  *   P5  a compaction renames and removes only its own .NEW, and never
  *       takes the first (writable) item out of the list.
  *   P6  when everything has ended, no lock is left held.
@@ -23,9 +26,11 @@
  * Two configurations (check runs both):
  *   (default)  an indexer, a searcher, two compactions, delete_user;
  *   -DSIDE     an indexer, a searcher, one compaction, a side writer
- *              (squatter -j, xapianlock/index-side.c), delete_user.
+ *              with two side databases (squatter -j 3,
+ *              xapianlock/index-side.c), delete_user.
  * A side writer with two compactions, or two side writers, is too large
- * for a quick exhaustive run; NCOMPACT, NSIDEW and NSIDE select them.
+ * for a quick exhaustive run; NCOMPACT, NSIDEW and NSIDE select them
+ * (README.md gives their sizes).
  *
  * Mutants (docs/model/check --mutant NAME defines M_NAME) break one rule
  * each; see README.md for which must fail and why. */
@@ -56,7 +61,11 @@
 #define NSIDEW 0
 #endif
 #ifndef NSIDE
+#if NSIDEW > 1
 #define NSIDE 1         /* squatter -j NSIDE+1 */
+#else
+#define NSIDE 2
+#endif
 #endif
 
 #define OK 0
@@ -91,6 +100,9 @@
  *                          lock: side.4 and side.5 hold nothing
  *   M_SIDE_NO_READ_LOCK    side.3 reads xapianactive without the READ
  *                          lock (under the SHARED namelock)
+ *   M_SIDE_NO_CLEANUP      side.1 leaves debris and unbuilt targets
+ *   M_SIDE_CLEANUP_KEEPS_UNBUILT  compact_cleanup_locked (step 1 and
+ *                          side.1) keeps listed items without a directory
  * and what xapianlock/ does today where the model differs:
  *   M_STALE_STEP12         step 12 uses the list written at step 9
  *                          instead of the current xapianactive
@@ -119,6 +131,12 @@
 #define RECHECK 0
 #else
 #define RECHECK 1
+#endif
+
+#ifdef M_SIDE_CLEANUP_KEEPS_UNBUILT
+#define KEEP_UNBUILT 1
+#else
+#define KEEP_UNBUILT 0
 #endif
 
 /* ---------------------------------------------------------------- state */
@@ -354,7 +372,7 @@ inline check_findable() {
     do                                            \
     :: i < n_ ->                                  \
         if                                        \
-        :: live[a_[i]] -> a_[k] = a_[i]; k++      \
+        :: live[a_[i]] || KEEP_UNBUILT -> a_[k] = a_[i]; k++ \
         :: else                                   \
         fi;                                       \
         i++                                       \
@@ -863,7 +881,9 @@ proctype sidewriter(byte id; byte bits)
 #ifndef M_SIDE_NUMBER_AFTER_CLEANUP
         next_gen(sn, sl, ng);
 #endif
+#ifndef M_SIDE_NO_CLEANUP
         cleanup_locked(sn, sl, 1);
+#endif
 #ifdef M_SIDE_NUMBER_AFTER_CLEANUP
         next_gen(sn, sl, ng);
 #endif
@@ -986,7 +1006,8 @@ proctype sidewriter(byte id; byte bits)
     :: !inbox                              /* write_first fails */
     :: else ->
         af_lock(1, fd, r);
-        assert(r == OK);               /* P3: held namelock, so not deleted */
+        /* our SHARED namelock keeps delete_user out: the file is there */
+        assert(r == OK);                                        /* P3 */
         commit_first(fd, wg, m)
     fi;
     m = 0;
@@ -1108,8 +1129,14 @@ init
         dmask[1] = 1;
         written = 1;
         gused = 2;
-        printf("[1] indexer [2] searcher [3] compact 1, then %d compact, %d side writer, delete_user\n",
+#if NCOMPACT == 2 && NSIDEW == 0
+        printf("[1] indexer [2] searcher [3] compact 1 [4] compact 2 [5] delete_user\n");
+#elif NCOMPACT == 1 && NSIDEW == 1
+        printf("[1] indexer [2] searcher [3] compact 1 [4] side writer [5] delete_user\n");
+#else
+        printf("[1] indexer [2] searcher [3] compact 1 [4..] %d compaction(s) more, then %d side writer(s), then delete_user\n",
                NCOMPACT - 1, NSIDEW);
+#endif
         printf("xapianactive = inode 1: 1 0 0 0 0 0 (0: no item); xapian.1 holds message 0\n");
         run indexer(2);                    /* messages 1 .. NBATCH */
         run searcher();
