@@ -40,6 +40,7 @@
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
 #include "common/atomicfile.h"
 #include "common/config.h"
 #include "common/fault.h"
@@ -154,18 +155,44 @@ static int is_listed(const struct activeitem *items, const struct activeitem *it
     return 0;
 }
 
+/* The uniqueid of USERID's INBOX under CTX, or NULL when it has none:
+ * what tells a user from one deleted and created again under its name. */
+static char *inbox_uniqueid(void *ctx, const char *userid)
+{
+    char *inbox = talloc_asprintf(NULL, "user.%s", userid), *id = NULL;
+    struct mboxlist_entry *e = NULL;
+
+    if (!mboxlist_lookup(inbox, inbox, &e) && e->type == MBTYPE_NORMAL)
+        id = talloc_strdup(ctx, e->uniqueid);
+    talloc_free(inbox);
+    return id;
+}
+
 /* side.3: SHARED namelock (*LOCK_R, kept) and READ lock: a .NEW database
  * for each target still listed.  A target another EXCLUSIVE holder took
- * out of the list since side.1 gets no writer (sides[w].dbw NULL). */
+ * out of the list since side.1 gets no writer (sides[w].dbw NULL); so do
+ * all of them when the user is not the one of side.1 (deleted and created
+ * again in between: the numbers may be listed again, for the new user's
+ * own databases; docs/model: RECREATE).  Under the SHARED namelock the
+ * user cannot be deleted, so the check holds until side.5. */
 static int create_targets(struct indexer *ix, struct side *sides, unsigned nside,
-                          struct mboxlock **lock_r, unsigned *live_r)
+                          const char *inbox_id, struct mboxlock **lock_r, unsigned *live_r)
 {
     struct activefile *af = NULL;
-    int r;
+    char *now;
+    int r, same;
 
     *live_r = 0;
     if ((r = xapianlock_namelock(ix->userid, LOCK_SHARED, lock_r)))
         return r;
+    now = inbox_uniqueid(NULL, ix->userid);
+    same = now && inbox_id && !strcmp(now, inbox_id);
+    talloc_free(now);
+    if (!same) {
+        xlog(LOG_NOTICE, "user %s: deleted or created again since its side databases "
+             "were listed: none is built", ix->userid);
+        return 0;
+    }
     if ((r = activefile_lock(NULL, ix->userid, 0, &af)))
         return r;
     for (unsigned w = 0; w < nside && !r; w++) {
@@ -305,7 +332,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     uint8_t *have = talloc_zero_array(sides, uint8_t, n);
     struct xapianlock *xl = NULL;
     struct xw_dbw *dbw = NULL;
-    char *partition = NULL;
+    char *partition = NULL, *inbox_id = NULL;
     size_t *mine = NULL;
     int r, ret;
 
@@ -319,6 +346,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     if ((r = xapianlock_begin_mailbox_update(sides, ix->userid, &xl)))
         goto out;
     partition = talloc_strdup(sides, xapianlock_partition(xl));
+    inbox_id = inbox_uniqueid(sides, ix->userid);
     if (!(r = xw_dbw_open(xl, xapianlock_write_path(xl), 1, &dbw)))
         r = xw_dbw_close(&dbw);
     xapianlock_end(&xl);
@@ -328,7 +356,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         (r = list_targets(ix, partition, sides, nside)))
         goto out;
     fault_point("index.side.2");
-    r = create_targets(ix, sides, nside, &lock, &live);
+    r = create_targets(ix, sides, nside, inbox_id, &lock, &live);
     if (r == IMAP_NOTFOUND)
         r = 0;          /* deleted meanwhile: the first database decides */
     if (r || !live)
