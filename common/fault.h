@@ -6,6 +6,10 @@
  * a process that never called it has no fault points.  Every point in the
  * code is listed in docs/FAULTS.md with what is on disk at that moment.
  *
+ * XAPIARY_PAUSE=point:FILE makes the process stop at that point once:
+ * it creates FILE and waits until FILE is removed, so that a test can run
+ * another process exactly there (a race made to happen, not hoped for).
+ *
  * Adding one: call fault_point("area.N") right after the on-disk step it
  * names, list it in docs/FAULTS.md, and add it to the kill test of its area.
  */

@@ -183,4 +183,63 @@ expect_exit 0 "audit after the next run" "$SQUATTER" -A -u q1 q2
 [ -s "$T/out" ] && fail "audit silent after the next run" "$(cat "$T/out")" \
                 || pass "audit silent after the next run"
 
+# Races made to happen (XAPIARY_PAUSE stops the run right after side.2,
+# with no Xapian lock held, until the file is removed).
+# pause_run USER: starts squatter -j 3 -u USER paused there; waits for it.
+pause_run() {
+    rm -f "$T/pause"
+    XAPIARY_PAUSE="index.side.2:$T/pause" "$SQUATTER" -j 3 -u "$1" 2> "$T/paused.err" &
+    paused=$!
+    i=0
+    while [ ! -e "$T/pause" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
+    [ -e "$T/pause" ] && pass "$1: the run is paused after side.1" \
+                      || fail "$1: the run did not reach side.2" "$(cat "$T/paused.err")"
+}
+
+# A compaction in that gap drops the unbuilt side targets: the run goes
+# on with the first database alone, and nothing is lost.
+U=d
+expect_exit 0 "fill user.d" fill d
+pause_run d
+expect_exit 0 "a compaction while the run is paused" "$SQUATTER" -z t1 -t t1 -u d
+rm -f "$T/pause"
+wait $paused; rc=$?
+[ $rc -eq 0 ] && pass "the paused run finishes" || fail "the paused run: exit $rc" "$(cat "$T/paused.err")"
+expect_grep "one writer fewer" "$T/paused.err" "it says its side targets were dropped"
+expect_exit 0 "audit user.d" "$SQUATTER" -A -u d
+[ -s "$T/out" ] && fail "audit silent for user.d" "$(cat "$T/out")" || pass "audit silent for user.d"
+answers "$T/d.raw"
+norm "$T/d.raw" d > "$T/d"
+cmp -s "$T/ref" "$T/d" && pass "user.d: the same answers as one writer" \
+    || fail "user.d: the same answers as one writer" "$(diff "$T/ref" "$T/d" | head -20)"
+no_debris "user.d: no debris"
+
+# The user deleted and created again in that gap, and compacted until its
+# new list names the numbers the paused run listed: the run builds no
+# side database (it would have renamed one onto the new user's own).
+U=z
+expect_exit 0 "create user.z" "$MBCTL" create user.z
+(cd "$T" && "$MBCTL" append user.z $(seq -f g%g 1 25) > /dev/null)
+pause_run z
+before=$(active | cut -d' ' -f2-)
+expect_exit 0 "delete user.z meanwhile" "$MBCTL" delete user.z
+expect_exit 0 "create user.z again" "$MBCTL" create user.z
+(cd "$T" && "$MBCTL" append user.z g26 g27 g28 > /dev/null)
+expect_exit 0 "index the new user.z" "$SQUATTER" -j 1 -u z
+expect_exit 0 "compact it" "$SQUATTER" -z t1 -t t1 -u z
+[ "$(active)" = "$before" ] && pass "the new list names the paused run's targets ($before)" \
+                            || fail "the new list names the paused run's targets" "$before -> $(active)"
+rm -f "$T/pause"
+wait $paused; rc=$?
+[ $rc -eq 0 ] && pass "the paused run ends well: the old user's mail is gone, nothing to write" \
+              || fail "the paused run: exit $rc" "$(cat "$T/paused.err")"
+expect_grep "created again" "$T/paused.err" "it builds no side database for a user created again"
+[ "$(count "$W")" = 3 ] && pass "the new user.z: its 3 messages found" \
+                        || fail "the new user.z: its 3 messages found" "$(count "$W") (list was $before, now $(active))"
+expect_exit 0 "audit the new user.z" "$SQUATTER" -A -u z
+[ -s "$T/out" ] && fail "audit silent for the new user.z" "$(cat "$T/out")" \
+                || pass "audit silent for the new user.z"
+expect_exit 0 "the new user.z indexes on" "$SQUATTER" -j 3 -u z
+no_debris "the new user.z: no debris"
+
 done_testing
