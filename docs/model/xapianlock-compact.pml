@@ -19,6 +19,9 @@ proctype compact(byte id)
     byte nx_n;
     byte nx[MAXL];
 
+#ifdef SIDE_RECREATE
+    uid > 1;                               /* a run for the new user */
+#endif
     if
     :: !inbox -> goto out                  /* xapianlock_user_partition */
     :: else
@@ -306,8 +309,12 @@ proctype deleter()
     fi;
     nl_release(lk);
 #ifdef RECREATE
-    /* a new user of the same name (mbctl create user.ID) */
-    inbox = 1;
-    printf("[%d] the user is created again\n", _pid)
+    /* a new user of the same name (mbctl create user.ID): an INBOX
+     * with another uniqueid */
+    atomic {
+        uid++;
+        inbox = 1;
+        printf("[%d] the user is created again (INBOX identity %d)\n", _pid, uid)
+    }
 #endif
 }

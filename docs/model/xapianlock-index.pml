@@ -176,6 +176,7 @@ proctype sidewriter(byte id; byte bits)
     byte mine;                  /* bit w: side database w has a writer */
     byte m;                     /* messages for the first database */
     byte tg[NSIDE];             /* the side targets' generations */
+    byte myid;                  /* the INBOX's identity before side.1 */
 
     assert((bits << NSIDE) < 256);                              /* BOUND */
     if
@@ -194,6 +195,7 @@ proctype sidewriter(byte id; byte bits)
         assert(cur == fd && ilw[fd] && lst_n > 0);              /* P3 */
         live[lst[0]] = 1;
         printf("[%d] side: xapian.%d exists\n", _pid, lst[0]);
+        myid = (inbox -> uid : 0);         /* inbox_uniqueid (0: none) */
         af_unlock(1, fd);
         fd = 0
     };
@@ -268,6 +270,26 @@ proctype sidewriter(byte id; byte bits)
      * for each target still listed (remove_tree, then create); a target
      * an EXCLUSIVE holder dropped meanwhile gets no writer. */
     nl_shared(lk);
+    /* ... but first, the user must still be the one whose list side.1
+     * wrote: its INBOX has the identity read before side.1.  Deleted
+     * and created again in between (RECREATE), the new user's list may
+     * name the same numbers for its own databases: build none.  The
+     * SHARED namelock keeps delete_user out until side.5. */
+    atomic {
+#ifndef M_SIDE_NO_IDENTITY_CHECK
+        r = (myid != 0 && inbox && uid == myid -> OK : NOTFOUND);
+#else
+        r = OK;
+#endif
+        myid = 0
+    };
+    if
+    :: r == NOTFOUND ->
+        printf("[%d] side.3: not the user of side.1: no side database\n", _pid);
+        nl_release(lk);
+        goto serial
+    :: else
+    fi;
 #ifdef M_SIDE_NO_READ_LOCK
     r = (cur == 0 -> NOTFOUND : OK);
 #else

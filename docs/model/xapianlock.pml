@@ -51,6 +51,15 @@
 
 /* Which processes init starts: NCOMPACT compactions (1 or 2), NSIDEW
  * side writers (0, 1 or 2) with NSIDE side databases each. */
+/* -DSIDE_RECREATE: the side configuration with the user created again
+ * after delete_user (RECREATE), and the compaction a run for the new
+ * user only (it starts once the user is created again): what is left
+ * is the side writer's part of RECREATE, without the open compaction
+ * case (a compaction that outlives its user). */
+#ifdef SIDE_RECREATE
+#define SIDE
+#define RECREATE
+#endif
 #ifdef SIDE
 #ifndef NCOMPACT
 #define NCOMPACT 1
@@ -108,6 +117,9 @@
  *   M_SIDE_NO_CLEANUP      side.1 leaves debris and unbuilt targets
  *   M_SIDE_CLEANUP_KEEPS_UNBUILT  compact_cleanup_locked (step 1 and
  *                          side.1) keeps listed items without a directory
+ *   M_SIDE_NO_IDENTITY_CHECK  side.3 does not compare the INBOX's
+ *                          identity with the one read before side.1
+ *                          (caught only with RECREATE: -DSIDE_RECREATE)
  * and what xapianlock/ does today where the model differs:
  *   M_STALE_STEP12         step 12 uses the list written at step 9
  *                          instead of the current xapianactive
@@ -160,8 +172,11 @@ bool ilw[MAXINO];
 byte lst_n;
 byte lst[MAXL];
 
-/* The user's INBOX exists (xapianlock_user_partition succeeds). */
+/* The user's INBOX exists (xapianlock_user_partition succeeds), and its
+ * identity (its uniqueid in mailboxes.db): a user deleted and created
+ * again under the same name (RECREATE) has another one. */
 bool inbox = 1;
+byte uid = 1;
 
 /* Directories per generation: xapian.G (live) and xapian.G.NEW (nw). */
 bool live[MAXG];
