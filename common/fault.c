@@ -32,9 +32,10 @@ void fault_init(void)
     paused = 0;
     if (env && *env)
         armed = talloc_strdup(NULL, env);
-    if (p && strchr(p, ':') && strchr(p, ':') != p && strchr(p, ':')[1]) {
-        pause_point = talloc_strndup(NULL, p, (size_t)(strchr(p, ':') - p));
-        pause_file = talloc_strdup(NULL, strchr(p, ':') + 1);
+    const char *colon = p ? strchr(p, ':') : NULL;
+    if (colon && colon != p && colon[1]) {
+        pause_point = talloc_strndup(NULL, p, (size_t)(colon - p));
+        pause_file = talloc_strdup(NULL, colon + 1);
     }
 }
 

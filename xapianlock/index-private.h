@@ -34,6 +34,10 @@ struct indexer {
  * begin_mailbox_update.  DONE[i] becomes 1 for each message indexed. */
 int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
                         uint8_t *done);
+/* MSGS in batches into the first database, calling the progress hook
+ * after each with OTHERS(ROCK) (NULL: 0) messages done elsewhere. */
+int indexer_flush_serial(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                         uint8_t *done, unsigned long (*others)(void *rock), void *rock);
 /* index-side.c: MSGS (more than a batch) split between the first
  * database and side writers; falls back to indexer_flush_first. */
 int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, size_t n,

@@ -277,47 +277,34 @@ static void share_out(const struct indexer_msg *msgs, size_t n, const uint8_t *h
     *mine_r = mine;
 }
 
-/* Writer 0: its share in batches into the first database, reporting
- * progress (its own and the side writers') after each. */
+/* What the side writers have done so far (for the progress line). */
+static unsigned long side_done(void *rock)
+{
+    struct side *sides = rock;
+    unsigned long n = 0;
+
+    pthread_mutex_lock(sides[0].mu);
+    for (size_t w = 0; w < talloc_array_length(sides); w++)
+        n += sides[w].published;
+    pthread_mutex_unlock(sides[0].mu);
+    return n;
+}
+
+/* Writer 0: its share in batches into the first database. */
 static int write_first(struct indexer *ix, const struct indexer_msg *msgs,
-                       const size_t *mine, uint8_t *done, struct side *sides,
-                       unsigned nside)
+                       const size_t *mine, uint8_t *done, struct side *sides)
 {
     size_t n = talloc_array_length(mine);
     struct indexer_msg *part = talloc_array(NULL, struct indexer_msg, n);
     uint8_t *pdone = talloc_zero_array(part, uint8_t, n);
-    int r = 0;
+    int r;
 
     for (size_t i = 0; i < n; i++)
         part[i] = msgs[mine[i]];
-    for (size_t i = 0; i < n && !r; i += ix->batchsize) {
-        size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
-        unsigned long others = 0;
-        r = indexer_flush_first(ix, part + i, k, pdone + i);
-        if (nside) {
-            pthread_mutex_lock(sides[0].mu);
-            for (unsigned w = 0; w < nside; w++)
-                others += sides[w].published;
-            pthread_mutex_unlock(sides[0].mu);
-        }
-        indexer_report(ix, others);
-    }
+    r = indexer_flush_serial(ix, part, n, pdone, side_done, sides);
     for (size_t i = 0; i < n; i++)
         done[mine[i]] = pdone[i];
     talloc_free(part);
-    return r;
-}
-
-static int flush_serial(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
-                        uint8_t *done)
-{
-    int r = 0;
-
-    for (size_t i = 0; i < n && !r; i += ix->batchsize) {
-        size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
-        r = indexer_flush_first(ix, msgs + i, k, done + i);
-        indexer_report(ix, 0);
-    }
     return r;
 }
 
@@ -374,7 +361,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         }
         started |= 1u << w;
     }
-    r = write_first(ix, msgs, mine, done, sides, nside);
+    r = write_first(ix, msgs, mine, done, sides);
     for (unsigned w = 0; w < nside; w++) {
         if (started & (1u << w))
             pthread_join(th[w], NULL);
@@ -403,7 +390,7 @@ out:
     talloc_free(mine);
     if (!live && !r) {
         /* No side writer could start: the first database takes it all. */
-        r = flush_serial(ix, msgs, n, done);
+        r = indexer_flush_serial(ix, msgs, n, done, NULL, NULL);
     }
     for (unsigned w = 0; w < nside; w++)
         talloc_free(sides[w].ctx);

@@ -94,6 +94,15 @@ const struct indexer_stats *indexer_stats(const struct indexer *ix)
 
 /* ------------------------------------------------------------ indexed state */
 
+/* The cache entry of UNIQUEID, or NULL before read_indexed made it. */
+static struct known *known_of(const struct indexer *ix, const char *uniqueid)
+{
+    for (size_t i = 0; i < talloc_array_length(ix->known); i++)
+        if (!strcmp(ix->known[i].uniqueid, uniqueid))
+            return &ix->known[i];
+    return NULL;
+}
+
 /* Reads the union of "indexed.UNIQUEID" over every tier, under the search
  * locks.  An unreadable tier is an error, never an empty state (that
  * would reindex everything into the first tier). */
@@ -104,14 +113,13 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
     struct uidset *set;
     const char *const *paths;
     char *key, *val;
+    struct known *k = known_of(ix, uniqueid);
     unsigned n = 0;
     int r;
 
-    for (size_t i = 0; i < talloc_array_length(ix->known); i++) {
-        if (!strcmp(ix->known[i].uniqueid, uniqueid)) {
-            *set_r = ix->known[i].set;
-            return 0;
-        }
+    if (k) {
+        *set_r = k->set;
+        return 0;
     }
     if ((r = xapianlock_begin_search(NULL, ix->userid, &xl)))
         return r;
@@ -141,11 +149,11 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
         talloc_free(set);
         return r;
     }
-    size_t k = talloc_array_length(ix->known);
-    ix->known = talloc_realloc(ix, ix->known, struct known, k + 1);
-    ix->known[k].uniqueid = talloc_strdup(ix->known, uniqueid);
-    ix->known[k].set = talloc_steal(ix->known, set);
-    ix->known[k].gone = uidset_new(ix->known);
+    size_t nk = talloc_array_length(ix->known);
+    ix->known = talloc_realloc(ix, ix->known, struct known, nk + 1);
+    ix->known[nk].uniqueid = talloc_strdup(ix->known, uniqueid);
+    ix->known[nk].set = talloc_steal(ix->known, set);
+    ix->known[nk].gone = uidset_new(ix->known);
     *set_r = set;
     return 0;
 }
@@ -218,15 +226,6 @@ static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uid
     }
     *uids_r = uids;
     return 0;
-}
-
-/* The cache entry of UNIQUEID (read_indexed made it). */
-static struct known *known_of(struct indexer *ix, const char *uniqueid)
-{
-    for (size_t i = 0; i < talloc_array_length(ix->known); i++)
-        if (!strcmp(ix->known[i].uniqueid, uniqueid))
-            return &ix->known[i];
-    return NULL;
 }
 
 /* Opens MAILBOX for reading and reads its indexed state. */
@@ -428,9 +427,9 @@ int indexer_write_state(const struct indexer *ix, const char *userid,
         for (j = i; j < n; j++)
             if (done[j] && !strcmp(msgs[j].uniqueid, uid))
                 uidset_add(set, msgs[j].uid);
-        for (j = 0; ix && j < talloc_array_length(ix->known); j++)
-            if (!strcmp(ix->known[j].uniqueid, uid) && ix->known[j].gone)
-                uidset_union(set, ix->known[j].gone);
+        struct known *k = ix ? known_of(ix, uid) : NULL;
+        if (k)
+            uidset_union(set, k->gone);
         r = xw_dbw_set_metadata(dbw, key, uidset_format(tmp, set));
     }
     talloc_free(tmp);
@@ -443,16 +442,10 @@ void indexer_note_done(struct indexer *ix, const struct indexer_msg *msgs, size_
                        const uint8_t *done)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!done[i])
-            continue;
-        for (size_t j = 0; j < talloc_array_length(ix->known); j++) {
-            if (!strcmp(ix->known[j].uniqueid, msgs[i].uniqueid)) {
-                uidset_add(ix->known[j].set, msgs[i].uid);
-                break;
-            }
-        }
-    }
-}
+        struct known *k = done[i] ? known_of(ix, msgs[i].uniqueid) : NULL;
+        if (k)
+            uidset_add(k->set, msgs[i].uid);
+    }}
 
 int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size_t n,
                         uint8_t *have)
@@ -539,6 +532,19 @@ out:
     return r;
 }
 
+int indexer_flush_serial(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
+                         uint8_t *done, unsigned long (*others)(void *rock), void *rock)
+{
+    int r = 0;
+
+    for (size_t i = 0; i < n && !r; i += ix->batchsize) {
+        size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
+        r = indexer_flush_first(ix, msgs + i, k, done + i);
+        indexer_report(ix, others ? others(rock) : 0);
+    }
+    return r;
+}
+
 int indexer_flush(struct indexer *ix)
 {
     size_t n = talloc_array_length(ix->batch);
@@ -548,15 +554,10 @@ int indexer_flush(struct indexer *ix)
     if (!n)
         return 0;
     done = talloc_zero_array(NULL, uint8_t, n);
-    if (ix->writers > 1 && n > ix->batchsize) {
+    if (ix->writers > 1 && n > ix->batchsize)
         r = indexer_flush_parallel(ix, ix->batch, n, done);
-    } else {
-        for (size_t i = 0; i < n && !r; i += ix->batchsize) {
-            size_t k = n - i < ix->batchsize ? n - i : ix->batchsize;
-            r = indexer_flush_first(ix, ix->batch + i, k, done + i);
-            indexer_report(ix, 0);
-        }
-    }
+    else
+        r = indexer_flush_serial(ix, ix->batch, n, done, NULL, NULL);
     indexer_note_done(ix, ix->batch, n, done);
     talloc_free(done);
     /* The batch is spent either way: what failed was not marked indexed,

@@ -76,7 +76,8 @@ void uidset_union(struct uidset *set, const struct uidset *other)
         uidset_add_range(set, other->r[i].first, other->r[i].last);
 }
 
-int uidset_contains(const struct uidset *set, uint32_t uid)
+/* The index of the range holding UID, or -1. */
+static long find_range(const struct uidset *set, uint32_t uid)
 {
     size_t lo = 0, hi = nranges(set);
 
@@ -87,28 +88,25 @@ int uidset_contains(const struct uidset *set, uint32_t uid)
         else if (set->r[mid].first > uid)
             hi = mid;
         else
-            return 1;
+            return (long)mid;
     }
-    return 0;
+    return -1;
+}
+
+int uidset_contains(const struct uidset *set, uint32_t uid)
+{
+    return find_range(set, uid) >= 0;
 }
 
 int uidset_covers(const struct uidset *set, uint32_t first, uint32_t last)
 {
-    size_t lo = 0, hi = nranges(set);
+    long i;
 
     if (last < first)
         return 1;
     /* ranges are disjoint and never adjacent: one range must hold them all */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (set->r[mid].last < first)
-            lo = mid + 1;
-        else if (set->r[mid].first > first)
-            hi = mid;
-        else
-            return set->r[mid].last >= last;
-    }
-    return 0;
+    i = find_range(set, first);
+    return i >= 0 && set->r[i].last >= last;
 }
 
 size_t uidset_count(const struct uidset *set)
