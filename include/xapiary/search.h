@@ -4,7 +4,8 @@
  * the user's two Xapian locks (SHARED namelock, READ lock on xapianactive),
  * and turns each hit (a message GUID) into its live locations through the
  * user's GUID db and mailboxes.db: expunged copies never appear, renamed
- * mailboxes appear under their new names, and no mailbox is opened.
+ * mailboxes appear under their new names (looked up afresh by every run,
+ * so a long-lived session sees renames), and no mailbox is opened.
  *
  * Calling sequence
  *     struct search_session *ss = NULL;
