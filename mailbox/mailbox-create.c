@@ -97,6 +97,13 @@ int mailbox_create(const char *name, const char *partition,
     *mailboxp = NULL;
     if (mboxname_validate(name))
         return IMAP_MAILBOX_BADNAME;
+    if (!strcmp(name, "user")) {
+        /* Every user's tree would live inside it, and a rename of it
+         * would move them all away from their search tiers. */
+        xlog(LOG_ERR, "mailbox %s: the root of the user namespace cannot be a mailbox",
+             name);
+        return IMAP_MAILBOX_BADNAME;
+    }
     if (!partition)
         partition = "default";
     if (!config_partitiondir(NULL, partition)) {
