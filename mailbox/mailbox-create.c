@@ -29,6 +29,7 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/userdata.h"
 
 /* Whether FNAME is one of a mailbox's own files (not a child's directory):
  * every such name contains a '.', which no name component can. */
@@ -92,6 +93,7 @@ int mailbox_create(const char *name, const char *partition,
     struct mboxlist_entry *entry = NULL;
     struct mboxlist_entry newentry;
     struct mailbox *mailbox;
+    char *userid = NULL;
     int r;
 
     *mailboxp = NULL;
@@ -111,6 +113,10 @@ int mailbox_create(const char *name, const char *partition,
         return IMAP_PARTITION_UNKNOWN;
     }
 
+    /* An earlier user of this name whose deletion was interrupted: its
+     * mailboxes and files go first, or the new user would inherit them. */
+    if ((r = mailbox_delete_user_pending(name)))
+        return r;
     mailbox = mailbox_new(name, partition);
     if (!mailbox)
         return mailbox_new_failed();
@@ -145,6 +151,11 @@ int mailbox_create(const char *name, const char *partition,
     mailbox->i.uidvalidity = uidvalidity;
     mailbox->i.highestmodseq = 1;
 
+    /* A new user's search tiers and GUID db are its own, whatever an
+     * earlier user of the name left (mailbox/userdata.c). */
+    if (!mboxname_to_userid(NULL, name, &userid) && !strchr(name + 5, MBOXNAME_SEP) &&
+        (r = userdata_claim(userid, mailbox->uniqueid)))
+        goto finish;
     /* Files first: anything already here has no record and is debris. */
     if ((r = mkdir_p(mailbox->path, 0700)) ||
         (r = mailbox_remove_files(mailbox->path)) ||
@@ -163,6 +174,7 @@ int mailbox_create(const char *name, const char *partition,
     fault_point("mailbox.create.2");
 
 finish:
+    talloc_free(userid);
     return mailbox_finish_open(mailbox, LOCK_EXCLUSIVE, r, mailboxp);
 }
 

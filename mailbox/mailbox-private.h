@@ -189,4 +189,12 @@ int mailbox_is_renaming(const struct mboxlist_entry *e);
  * alive. */
 int mailbox_rename_wait(const char *root);
 
+/* mailbox-deluser.c */
+/* Whether E (a user's INBOX record, live or a tombstone) is marked by a
+ * deletion of the user that has not finished. */
+int mailbox_user_deleting(const struct mboxlist_entry *e);
+/* When NAME is a user's INBOX whose record carries that mark, finishes
+ * the deletion (mailbox_delete_user); else 0. */
+int mailbox_delete_user_pending(const char *name);
+
 #endif
