@@ -4,7 +4,13 @@
  * a Maildir++ tree (.Sub.Folder directories) or a directory of Maildirs,
  * whose folders become child mailboxes.  Messages are committed in
  * batches of IMPORT_BATCH, and the index lock is released between
- * batches so that readers and other writers are not shut out. */
+ * batches so that readers and other writers are not shut out.
+ *
+ * Symbolic links inside the imported tree are skipped with a warning (a
+ * user's Maildir imported by root must not turn `cur/x -> /etc/shadow`
+ * into mail): entries are looked at with lstat(2) and files are opened
+ * with O_NOFOLLOW, unless --follow-symlinks.  The PATH the operator names
+ * may be a link. */
 #include <config.h>
 
 #include <dirent.h>
@@ -29,6 +35,9 @@
 #include "tools/mbctl.h"
 
 #define IMPORT_BATCH 1000
+
+/* --follow-symlinks: links inside the tree are followed. */
+static int follow_links;
 
 struct importer {
     const char *name;          /* the mailbox */
@@ -146,6 +155,29 @@ static char **list_files(void *ctx, const char *dir)
     return names;
 }
 
+/* lstat(2), or stat(2) with --follow-symlinks, of PATH, an entry inside
+ * the imported tree: -1 (no warning) when it cannot be read, 1 with a
+ * warning naming it when it is a link that is not followed, else 0. */
+static int entry_stat(const char *path, struct stat *st)
+{
+    if ((follow_links ? stat(path, st) : lstat(path, st)) < 0)
+        return -1;
+    if (S_ISLNK(st->st_mode)) {
+        fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
+                "imports what it points to)\n", path);
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads a file inside the imported tree: O_NOFOLLOW, so that a link put
+ * there after entry_stat() looked is refused too. */
+static int read_entry(void *ctx, const char *path, char **buf_r, size_t *len_r)
+{
+    return follow_links ? read_file_follow(ctx, path, buf_r, len_r)
+                        : read_file(ctx, path, buf_r, len_r);
+}
+
 /* Whether BUF starts like a header ("Name:" with no space in the name),
  * which is how a loose file in a mail directory is told from a README. */
 static int looks_like_message(const char *buf, size_t len)
@@ -183,11 +215,16 @@ static enum filekind classify_path(const char *path)
     size_t len, skip;
     char *buf;
 
-    if (read_file_follow(NULL, path, &buf, &len) == 0) {
+    if (read_entry(NULL, path, &buf, &len) == 0) {
         k = classify(buf, len, &skip);
         talloc_free(buf);
     }
     return k;
+}
+
+static int is_maildir_sub(const char *name)
+{
+    return !strcmp(name, "cur") || !strcmp(name, "new") || !strcmp(name, "tmp");
 }
 
 /* Appends the message files of DIR; LOOSE: DIR is a plain directory of
@@ -203,9 +240,10 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
         struct stat st;
         size_t len, skip = 0;
         char *buf;
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        if ((loose && is_maildir_sub(files[i])) || entry_stat(path, &st) ||
+            !S_ISREG(st.st_mode))
             continue;
-        if (read_file_follow(tmp, path, &buf, &len) < 0) {
+        if (read_entry(tmp, path, &buf, &len) < 0) {
             fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
             im->failed++;
             continue;
@@ -232,13 +270,18 @@ static int import_maildir(struct importer *im, const char *dir)
     void *tmp = talloc_new(NULL);
     int r = 0;
 
-    for (int s = 0; s < 2 && !r; s++)
-        r = import_files(im, tmp, talloc_asprintf(tmp, "%s/%s", dir, subs[s]), 0);
+    for (int s = 0; s < 2 && !r; s++) {
+        char *sub = talloc_asprintf(tmp, "%s/%s", dir, subs[s]);
+        struct stat st;
+        if (entry_stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            r = import_files(im, tmp, sub, 0);
+    }
     talloc_free(tmp);
     return r;
 }
 
-/* Whether DIR directly holds at least one file that looks like mail. */
+/* Whether DIR directly holds at least one file that looks like mail, or
+ * a link that is not followed (import_files names it). */
 static int has_loose_messages(void *ctx, const char *dir)
 {
     char **files = list_files(ctx, dir);
@@ -246,21 +289,26 @@ static int has_loose_messages(void *ctx, const char *dir)
     for (size_t i = 0; i < talloc_array_length(files); i++) {
         char *path = talloc_asprintf(ctx, "%s/%s", dir, files[i]);
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-            classify_path(path) == FILE_MESSAGE)
+        if (is_maildir_sub(files[i]) ||
+            (follow_links ? stat(path, &st) : lstat(path, &st)) < 0)
+            continue;
+        if (S_ISLNK(st.st_mode) ||
+            (S_ISREG(st.st_mode) && classify_path(path) == FILE_MESSAGE))
             return 1;
     }
     return 0;
 }
 
-/* Splits an mbox at "From " lines, undoing ">From " quoting. */
-static int import_mbox(struct importer *im, const char *path)
+/* Splits an mbox at "From " lines, undoing ">From " quoting.  NAMED: the
+ * operator named PATH (it may be a link); else it is inside a tree. */
+static int import_mbox(struct importer *im, const char *path, int named)
 {
     char *buf, *p, *end;
     size_t len;
     int r = 0;
 
-    if (read_file_follow(NULL, path, &buf, &len) < 0) {
+    if ((named ? read_file_follow(NULL, path, &buf, &len)
+               : read_entry(NULL, path, &buf, &len)) < 0) {
         fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
         return IMAP_IOERROR;
     }
@@ -324,13 +372,15 @@ static int is_maildir(const char *dir)
 
     for (int s = 0; s < 2; s++) {
         snprintf(sub, sizeof sub, "%s/%s", dir, subs[s]);
+        /* A linked cur/ or new/ still makes a Maildir: import_maildir
+         * names the link it skips. */
         if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
             return 1;
     }
     return 0;
 }
 
-static int import_one(const char *name, const char *path, int verbose,
+static int import_one(const char *name, const char *path, int named, int verbose,
                       struct importer *total)
 {
     struct importer im = { .name = name, .verbose = verbose, .start = now_seconds() };
@@ -359,7 +409,7 @@ static int import_one(const char *name, const char *path, int verbose,
         }
         talloc_free(tmp);
     } else {
-        r = import_mbox(&im, path);
+        r = import_mbox(&im, path, named);
     }
     if (importer_close(&im) && !r)
         r = IMAP_IOERROR;
@@ -381,15 +431,15 @@ static int import_tree(void *ctx, const char *name, const char *path, int verbos
     int r = 0, ret = 0;
 
     if (is_maildir(path) || has_loose_messages(ctx, path))
-        ret = import_one(name, path, verbose, total);
+        ret = import_one(name, path, 0, verbose, total);
     for (size_t i = 0; i < talloc_array_length(entries); i++) {
         const char *e = entries[i];
         char *sub = talloc_asprintf(ctx, "%s/%s", path, e);
         char *child;
         struct stat st;
-        if (!strcmp(e, "cur") || !strcmp(e, "new") || !strcmp(e, "tmp"))
+        if (is_maildir_sub(e))
             continue;
-        if (stat(sub, &st) < 0)
+        if (entry_stat(sub, &st))
             continue;
         /* Loose message files were imported into NAME above. */
         if (S_ISREG(st.st_mode) && classify_path(sub) != FILE_MBOX)
@@ -404,7 +454,7 @@ static int import_tree(void *ctx, const char *name, const char *path, int verbos
         if (S_ISDIR(st.st_mode))
             r = import_tree(ctx, child, sub, verbose, total);
         else if (S_ISREG(st.st_mode))
-            r = import_one(child, sub, verbose, total);
+            r = import_one(child, sub, 0, verbose, total);
         if (r)
             ret = r;
     }
@@ -426,7 +476,8 @@ static int import_maildirpp(void *ctx, const char *name, const char *path,
         if (de->d_name[0] != '.' || !de->d_name[1] || !strcmp(de->d_name, ".."))
             continue;
         char *sub = talloc_asprintf(ctx, "%s/%s", path, de->d_name);
-        if (!is_maildir(sub))
+        struct stat st;
+        if (!is_maildir(sub) || entry_stat(sub, &st))
             continue;
         char *child = talloc_asprintf(ctx, "%s%s", name, de->d_name);
         *found = 1;
@@ -436,7 +487,7 @@ static int import_maildirpp(void *ctx, const char *name, const char *path,
             ret = IMAP_MAILBOX_BADNAME;
             continue;
         }
-        int r = import_one(child, sub, verbose, total);
+        int r = import_one(child, sub, 0, verbose, total);
         if (r)
             ret = r;
     }
@@ -447,17 +498,24 @@ static int import_maildirpp(void *ctx, const char *name, const char *path,
 int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
-        "Usage: mbctl import [-v] [-r] MAILBOX PATH\n"
+        "Usage: mbctl import [-v] [-r] [-L] MAILBOX PATH\n"
         "Import a Maildir folder, a directory of message files or an mbox\n"
         "file into MAILBOX (created if missing).\n\n"
         "  -r, --recursive   PATH is a Maildir++ tree or a directory of\n"
         "                    Maildirs, mbox files and message directories:\n"
         "                    folders become child mailboxes\n"
+        "  -L, --follow-symlinks  follow symbolic links inside PATH; by\n"
+        "                    default each one (to a file or a directory) is\n"
+        "                    skipped with a warning naming it, so that\n"
+        "                    importing a user's Maildir as root cannot\n"
+        "                    store files the links point to (PATH itself\n"
+        "                    may always be a link)\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
         "\\Deleted \\Draft; the file time becomes the internal date.\n";
     static const struct option opts[] = {
         { "recursive", no_argument, NULL, 'r' },
+        { "follow-symlinks", no_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -465,9 +523,10 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     void *tmp;
     int recursive = 0, c, r;
 
-    while ((c = getopt_long(argc, argv, "+rh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+rLh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': recursive = 1; break;
+        case 'L': follow_links = 1; break;
         case 'h': fputs(usage, stdout); return EX_OK;
         default: cli_usage_error("import: bad option");
         }
@@ -492,14 +551,14 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         r = import_maildirpp(tmp, argv[optind], argv[optind + 1], ctx->verbose,
                              &total, &found);
         if (is_maildir(argv[optind + 1]) && found) {
-            int r2 = import_one(argv[optind], argv[optind + 1], ctx->verbose, &total);
+            int r2 = import_one(argv[optind], argv[optind + 1], 1, ctx->verbose, &total);
             if (r2)
                 r = r2;
         } else if (!found) {
             r = import_tree(tmp, argv[optind], argv[optind + 1], ctx->verbose, &total);
         }
     } else {
-        r = import_one(argv[optind], argv[optind + 1], ctx->verbose, &total);
+        r = import_one(argv[optind], argv[optind + 1], 1, ctx->verbose, &total);
     }
     talloc_free(tmp);
     double secs = now_seconds() - total.start;

@@ -1,0 +1,60 @@
+#!/bin/sh
+# mbctl import never follows a symbolic link inside the tree it imports
+# (run by root on a user's ~/Maildir, a planted `cur/x -> /etc/shadow`
+# must not become mail): each link, to a file or a directory, is skipped
+# with a warning naming it, unless --follow-symlinks says otherwise.  The
+# PATH named on the command line may itself be a link.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
+
+mail() {   # mail FILE WORD
+    printf 'From: %s@example.com\nSubject: about %s\nMessage-ID: <%s@example.com>\n\nthe word is %s\n' \
+        "$2" "$2" "$2" "$2" > "$1"
+}
+stored() {   # stored WORD: how many stored message files (UID.) contain WORD
+    find "$T/spool" -type f -name '*[0-9].' -exec grep -l -- "$1" {} + | wc -l
+}
+mkdir -p "$T/md/cur" "$T/outside/new" "$T/tree/.Real/cur" "$T/othermd/cur"
+mail "$T/md/cur/1:2,S" realword
+mail "$T/secret" shadowsecret
+ln -s "$T/secret" "$T/md/cur/2:2,S"
+ln -s "$T/outside/new" "$T/md/new"
+mail "$T/outside/new/3" linkeddirword
+ln -s "$T/secret" "$T/md/loose"
+mail "$T/tree/.Real/cur/1" treeword
+mail "$T/othermd/cur/1" othermdword
+ln -s "$T/othermd" "$T/tree/.Linked"
+mkdir -p "$T/plain"
+mail "$T/plain/1" plainword
+ln -s "$T/othermd" "$T/plain/sub"
+
+expect_exit 0 "import a Maildir with planted links" "$MBCTL" import user.u "$T/md"
+[ "$(stored shadowsecret):$(stored linkeddirword):$(stored realword)" = 0:0:1 ] &&
+    pass "only the real message is stored" ||
+    fail "links followed" "shadow $(stored shadowsecret), linked dir $(stored linkeddirword), real $(stored realword)"
+expect_grep "$T/md/cur/2:2,S: a symbolic link: skipped" "$T/err" "the file link is named"
+expect_grep "$T/md/new: a symbolic link: skipped" "$T/err" "the directory link is named"
+expect_grep "$T/md/loose: a symbolic link: skipped" "$T/err" "the loose file link is named"
+
+expect_exit 0 "import -r a Maildir++ tree with a linked folder" "$MBCTL" import -r user.t "$T/tree"
+[ "$(stored othermdword):$(stored treeword)" = 0:1 ] && pass "the linked folder is not imported" ||
+    fail "linked folder followed" "$(stored othermdword) $(stored treeword)"
+expect_grep "$T/tree/.Linked: a symbolic link: skipped" "$T/err" "and is named"
+"$MBCTL" list 'user.t*' > "$T/list"
+grep -q Linked "$T/list" && fail "a mailbox for the link" "$(cat "$T/list")" || pass "no mailbox was made for it"
+
+expect_exit 0 "import -r a directory of messages with a linked directory" "$MBCTL" import -r user.p "$T/plain"
+[ "$(stored othermdword):$(stored plainword)" = 0:1 ] && pass "the linked directory is not imported" ||
+    fail "linked directory followed" "$(stored othermdword) $(stored plainword)"
+expect_grep "$T/plain/sub: a symbolic link: skipped" "$T/err" "and is named"
+
+ln -s "$T/md" "$T/mdlink"
+expect_exit 0 "the PATH named on the command line may be a link" "$MBCTL" import user.w "$T/mdlink"
+[ "$("$MBCTL" status user.w | sed -n 's/^messages: //p')" = 1 ] && pass "its real message is imported" ||
+    fail "user.w" "$("$MBCTL" status user.w)"
+
+expect_exit 0 "--follow-symlinks imports what the links point to" "$MBCTL" import --follow-symlinks user.f "$T/md"
+[ "$("$MBCTL" status user.f | sed -n 's/^messages: //p')" = 4 ] && pass "all four messages" ||
+    fail "user.f" "$("$MBCTL" status user.f)"
+expect_exit 0 "--help documents it" "$MBCTL" import --help
+expect_grep "follow-symlinks" "$T/out" "--help names the option"
+done_testing
