@@ -113,10 +113,6 @@ int mailbox_create(const char *name, const char *partition,
         return IMAP_PARTITION_UNKNOWN;
     }
 
-    /* An earlier user of this name whose deletion was interrupted: its
-     * mailboxes and files go first, or the new user would inherit them. */
-    if ((r = mailbox_delete_user_pending(name)))
-        return r;
     mailbox = mailbox_new(name, partition);
     if (!mailbox)
         return mailbox_new_failed();
@@ -142,6 +138,15 @@ int mailbox_create(const char *name, const char *partition,
     }
     if (r != IMAP_MAILBOX_NONEXISTENT)
         goto finish;
+    if (mailbox_user_delete_pending(mailbox, name, &userid)) {
+        /* An earlier user of this name whose deletion was interrupted:
+         * its mailboxes and files go first (taking their own locks), or
+         * the new user would inherit them. */
+        mboxname_release(&mailbox->namelock);
+        r = mailbox_delete_user(userid);
+        talloc_free(mailbox);
+        return r ? r : mailbox_create(name, partition, uniqueid, uidvalidity, mailboxp);
+    }
     if (!uidvalidity && (r = mboxlist_next_uidvalidity(name, &uidvalidity)))
         goto finish;
 
@@ -153,7 +158,7 @@ int mailbox_create(const char *name, const char *partition,
 
     /* A new user's search tiers and GUID db are its own, whatever an
      * earlier user of the name left (mailbox/userdata.c). */
-    if (!mboxname_to_userid(NULL, name, &userid) && !strchr(name + 5, MBOXNAME_SEP) &&
+    if (!mboxname_to_userid(mailbox, name, &userid) && !strchr(name + 5, MBOXNAME_SEP) &&
         (r = userdata_claim(userid, mailbox->uniqueid)))
         goto finish;
     /* Files first: anything already here has no record and is debris. */
@@ -174,7 +179,6 @@ int mailbox_create(const char *name, const char *partition,
     fault_point("mailbox.create.2");
 
 finish:
-    talloc_free(userid);
     return mailbox_finish_open(mailbox, LOCK_EXCLUSIVE, r, mailboxp);
 }
 

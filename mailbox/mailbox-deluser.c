@@ -207,19 +207,19 @@ int mailbox_delete_user(const char *userid)
     return r;
 }
 
-int mailbox_delete_user_pending(const char *name)
+int mailbox_user_delete_pending(void *ctx, const char *name, char **userid_r)
 {
     struct mboxlist_entry *e = NULL;
-    char *userid = NULL;
-    int r;
+    int pending;
 
-    if (mboxname_to_userid(NULL, name, &userid) || strchr(name + 5, MBOXNAME_SEP))
+    *userid_r = NULL;
+    if (mboxname_to_userid(ctx, name, userid_r) || strchr(name + 5, MBOXNAME_SEP)) {
+        TALLOC_FREE(*userid_r);
         return 0;        /* not a user's INBOX */
-    r = mboxlist_lookup_any(userid, name, &e);
-    if (!r && mailbox_user_deleting(e))
-        r = mailbox_delete_user(userid);
-    else if (r == IMAP_MAILBOX_NONEXISTENT)
-        r = 0;
-    talloc_free(userid);
-    return r;
+    }
+    pending = !mboxlist_lookup_any(NULL, name, &e) && mailbox_user_deleting(e);
+    talloc_free(e);
+    if (!pending)
+        TALLOC_FREE(*userid_r);
+    return pending;
 }

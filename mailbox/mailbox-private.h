@@ -193,8 +193,8 @@ int mailbox_rename_wait(const char *root);
 /* Whether E (a user's INBOX record, live or a tombstone) is marked by a
  * deletion of the user that has not finished. */
 int mailbox_user_deleting(const struct mboxlist_entry *e);
-/* When NAME is a user's INBOX whose record carries that mark, finishes
- * the deletion (mailbox_delete_user); else 0. */
-int mailbox_delete_user_pending(const char *name);
+/* Whether NAME is a user's INBOX whose record carries that mark: 1 with
+ * the userid in *USERID_R (under CTX), for mailbox_delete_user(). */
+int mailbox_user_delete_pending(void *ctx, const char *name, char **userid_r);
 
 #endif

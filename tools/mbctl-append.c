@@ -78,9 +78,11 @@ static int importer_commit(struct importer *im)
 }
 
 static int importer_add(struct importer *im, const char *buf, size_t len,
-                        int64_t internaldate, uint32_t flags, const char *source)
+                        int64_t internaldate, int64_t envdate, uint32_t flags,
+                        const char *source)
 {
-    int r = mailbox_append_message(im->mailbox, buf, len, internaldate, flags, NULL);
+    int r = mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
+                                         flags, NULL);
 
     if (r) {
         char *what = talloc_asprintf(NULL, "%s: %s", im->name, source);
@@ -189,23 +191,48 @@ static int looks_like_message(const char *buf, size_t len)
     return i > 0 && i < len && buf[i] == ':';
 }
 
+/* The length of BUF's leading mbox envelope line ("From SENDER DATE\n",
+ * which mail copied out of an mbox keeps, and which no message header
+ * can be), 0 when there is none.  *DATE_R: its asctime(3) date, read as
+ * UTC (the line says nothing of the zone), or 0 when it has none. */
+static size_t envelope_line(const char *buf, size_t len, int64_t *date_r)
+{
+    const char *nl, *sp;
+    char line[128], *end;
+    struct tm tm;
+    size_t n;
+
+    *date_r = 0;
+    if (len < 5 || memcmp(buf, "From ", 5) || !(nl = memchr(buf, '\n', len)))
+        return 0;
+    if ((sp = memchr(buf + 5, ' ', (size_t)(nl - buf - 5)))) {
+        n = (size_t)(nl - sp - 1);
+        if (n >= sizeof line)
+            n = sizeof line - 1;
+        memcpy(line, sp + 1, n);
+        line[n] = '\0';
+        memset(&tm, 0, sizeof tm);
+        end = strptime(line, "%a %b %e %H:%M:%S %Y", &tm);
+        if (end && strspn(end, " \r") == strlen(end))
+            *date_r = (int64_t)timegm(&tm);
+    }
+    return (size_t)(nl + 1 - buf);
+}
+
 /* What a loose file in a mail directory is. */
 enum filekind { FILE_OTHER, FILE_MESSAGE, FILE_MBOX };
 
-/* A message, possibly behind one mbox "From " line (skipped: *SKIP_R is
- * its length), or an mbox of several messages, or something else. */
-static enum filekind classify(const char *buf, size_t len, size_t *skip_r)
+/* A message, possibly behind one mbox envelope line (skipped: *SKIP_R is
+ * its length, *DATE_R its date), or an mbox of several messages, or
+ * something else. */
+static enum filekind classify(const char *buf, size_t len, size_t *skip_r,
+                              int64_t *date_r)
 {
-    const char *nl;
-
-    *skip_r = 0;
-    if (len >= 5 && !memcmp(buf, "From ", 5)) {
-        if (memmem(buf, len, "\nFrom ", 6))
-            return FILE_MBOX;
-        if (!(nl = memchr(buf, '\n', len)))
-            return FILE_OTHER;
-        *skip_r = (size_t)(nl + 1 - buf);
-    }
+    *skip_r = envelope_line(buf, len, date_r);
+    if (*skip_r && memmem(buf, len, "\nFrom ", 6))
+        return FILE_MBOX;
+    if (len >= 5 && !memcmp(buf, "From ", 5) && !*skip_r)
+        return FILE_OTHER;      /* a "From " line and nothing else */
     return looks_like_message(buf + *skip_r, len - *skip_r) ? FILE_MESSAGE : FILE_OTHER;
 }
 
@@ -213,10 +240,11 @@ static enum filekind classify_path(const char *path)
 {
     enum filekind k = FILE_OTHER;
     size_t len, skip;
+    int64_t date;
     char *buf;
 
     if (read_entry(NULL, path, &buf, &len) == 0) {
-        k = classify(buf, len, &skip);
+        k = classify(buf, len, &skip, &date);
         talloc_free(buf);
     }
     return k;
@@ -238,7 +266,8 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
     for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
         char *path = talloc_asprintf(tmp, "%s/%s", dir, files[i]);
         struct stat st;
-        size_t len, skip = 0;
+        size_t len, skip;
+        int64_t envdate;
         char *buf;
         if ((loose && is_maildir_sub(files[i])) || entry_stat(path, &st) ||
             !S_ISREG(st.st_mode))
@@ -248,14 +277,17 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
             im->failed++;
             continue;
         }
-        if (loose && classify(buf, len, &skip) != FILE_MESSAGE) {
+        /* A Maildir's files are messages, but may keep the envelope line
+         * of the mbox they were copied from. */
+        skip = envelope_line(buf, len, &envdate);
+        if (loose && classify(buf, len, &skip, &envdate) != FILE_MESSAGE) {
             /* mbox files become child mailboxes (import -r) */
             if (im->verbose)
                 fprintf(stderr, "mbctl: %s: not a message file: skipped\n", path);
             talloc_free(buf);
             continue;
         }
-        r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime,
+        r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime, envdate,
                          maildir_flags(files[i]), path);
         if (r == IMAP_MESSAGE_BADHEADER)
             r = 0;     /* counted and reported; go on with the rest */
@@ -322,8 +354,10 @@ static int import_mbox(struct importer *im, const char *path, int named)
     while (p < end && !r) {
         char *body = memchr(p, '\n', (size_t)(end - p));
         char *next, *msg, *out;
+        int64_t envdate;
         if (!body)
             break;
+        envelope_line(p, (size_t)(end - p), &envdate);
         body++;
         for (next = body; next < end; ) {
             char *nl = memchr(next, '\n', (size_t)(end - next));
@@ -354,7 +388,7 @@ static int import_mbox(struct importer *im, const char *path, int named)
             out += n;
             line += n;
         }
-        r = importer_add(im, msg, (size_t)(out - msg), 0, 0, path);
+        r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path);
         if (r == IMAP_MESSAGE_BADHEADER)
             r = 0;
         talloc_free(msg);
@@ -512,7 +546,11 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         "                    may always be a link)\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
-        "\\Deleted \\Draft; the file time becomes the internal date.\n";
+        "\\Deleted \\Draft; the file time becomes the internal date.  A\n"
+        "file's leading mbox envelope line (\"From SENDER DATE\") is not\n"
+        "stored; its date (read as UTC), like an mbox message's From line's,\n"
+        "becomes the internal date when the message has no Date: header\n"
+        "that parses.\n";
     static const struct option opts[] = {
         { "recursive", no_argument, NULL, 'r' },
         { "follow-symlinks", no_argument, NULL, 'L' },
@@ -577,7 +615,10 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
     static const char usage[] =
         "Usage: mbctl append MAILBOX [FILE...]\n"
         "Append each FILE (or standard input) as one message; prints the\n"
-        "UID of each.\n";
+        "UID of each.  A leading mbox envelope line (\"From SENDER DATE\")\n"
+        "is not stored; its date (read as UTC) becomes the internal date\n"
+        "when the message has no Date: header that parses (else the\n"
+        "internal date is the time of the append).\n";
     struct importer im = { .start = now_seconds() };
     int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
 
@@ -588,7 +629,8 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
     for (int i = first + 1; i < argc || i == first + 1; i++) {
         const char *src = i < argc ? argv[i] : "-";
         char *buf;
-        size_t len;
+        size_t len, skip;
+        int64_t envdate;
         uint32_t uid;
         if (!strcmp(src, "-"))
             r = read_file_follow(NULL, "/dev/stdin", &buf, &len);
@@ -601,7 +643,9 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
                 break;
             continue;
         }
-        r = mailbox_append_message(im.mailbox, buf, len, 0, 0, &uid);
+        skip = envelope_line(buf, len, &envdate);
+        r = mailbox_append_message_dated(im.mailbox, buf + skip, len - skip, 0, envdate, 0,
+                                         &uid);
         talloc_free(buf);
         if (r) {
             char *what = talloc_asprintf(NULL, "%s: %s", im.name, src);

@@ -266,6 +266,12 @@ char *mailbox_message_path(void *ctx, const struct mailbox *mailbox, uint32_t ui
 int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
                            int64_t internaldate, uint32_t system_flags,
                            uint32_t *uid_r);
+/* The same, with FALLBACKDATE (0: none) as the internal date instead of
+ * INTERNALDATE when the message has no Date: header that parses (an mbox
+ * envelope line's date, which is when the mail was delivered). */
+int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_t len,
+                                 int64_t internaldate, int64_t fallbackdate,
+                                 uint32_t system_flags, uint32_t *uid_r);
 
 /* Marks UID expunged (EXPUNGED|UNLINKED) and schedules its file's unlink
  * for the last close.  IMAP_NOTFOUND if there is no such live UID. */
