@@ -55,6 +55,25 @@ expect_exit 0 "the PATH named on the command line may be a link" "$MBCTL" import
 expect_exit 0 "--follow-symlinks imports what the links point to" "$MBCTL" import --follow-symlinks user.f "$T/md"
 [ "$("$MBCTL" status user.f | sed -n 's/^messages: //p')" = 4 ] && pass "all four messages" ||
     fail "user.f" "$("$MBCTL" status user.f)"
+# A race made to happen: cur/ is swapped for a link to a directory with
+# a file of the same name while the import is paused between listing cur/
+# and reading its files.  The files are read from the directory listed.
+mkdir -p "$T/race/cur" "$T/evil"
+mail "$T/race/cur/victim" raceword
+mail "$T/evil/victim" evilsecret
+XAPIARY_PAUSE="import.listed:$T/pause" "$MBCTL" import user.r "$T/race" > "$T/out" 2> "$T/err" &
+paused=$!
+i=0
+while [ ! -e "$T/pause" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
+[ -e "$T/pause" ] && pass "the import is paused after listing cur/" || fail "no pause"
+mv "$T/race/cur" "$T/race/cur.real" && ln -s "$T/evil" "$T/race/cur"
+rm -f "$T/pause"
+wait $paused
+[ $? -eq 0 ] && pass "the import ends" || fail "import failed" "$(cat "$T/err")"
+[ "$(stored evilsecret):$(stored raceword)" = 0:1 ] &&
+    pass "cur/ swapped for a link while it is read: the listed directory's file is stored" ||
+    fail "the link was followed" "evil $(stored evilsecret), race $(stored raceword)"
+
 expect_exit 0 "--help documents it" "$MBCTL" import --help
 expect_grep "follow-symlinks" "$T/out" "--help names the option"
 done_testing

@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/namelock.h"
+#include "common/fault.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -136,11 +138,11 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every regular file of DIR, sorted (so UIDs follow delivery names). */
-static char **list_files(void *ctx, const char *dir)
+/* Every entry of D but dot files, sorted (so UIDs follow delivery
+ * names); closes D. */
+static char **list_dir(void *ctx, DIR *d)
 {
     char **names = talloc_array(ctx, char *, 0);
-    DIR *d = opendir(dir);
     struct dirent *de;
 
     if (!d)
@@ -157,12 +159,18 @@ static char **list_files(void *ctx, const char *dir)
     return names;
 }
 
-/* lstat(2), or stat(2) with --follow-symlinks, of PATH, an entry inside
- * the imported tree: -1 (no warning) when it cannot be read, 1 with a
- * warning naming it when it is a link that is not followed, else 0. */
-static int entry_stat(const char *path, struct stat *st)
+static char **list_files(void *ctx, const char *dir)
 {
-    if ((follow_links ? stat(path, st) : lstat(path, st)) < 0)
+    return list_dir(ctx, opendir(dir));
+}
+
+/* lstat(2), or stat(2) with --follow-symlinks, of NAME in directory
+ * DIRFD, an entry of the imported tree whose path is PATH: -1 (no
+ * warning) when it cannot be read, 1 with a warning naming it when it is
+ * a link that is not followed, else 0. */
+static int entry_stat_at(int dirfd, const char *name, const char *path, struct stat *st)
+{
+    if (fstatat(dirfd, name, st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
     if (S_ISLNK(st->st_mode)) {
         fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
@@ -170,6 +178,11 @@ static int entry_stat(const char *path, struct stat *st)
         return 1;
     }
     return 0;
+}
+
+static int entry_stat(const char *path, struct stat *st)
+{
+    return entry_stat_at(AT_FDCWD, path, path, st);
 }
 
 /* Reads a file inside the imported tree: O_NOFOLLOW, so that a link put
@@ -257,22 +270,38 @@ static int is_maildir_sub(const char *name)
 
 /* Appends the message files of DIR; LOOSE: DIR is a plain directory of
  * files, where only those that look like mail count (a Maildir's cur/ and
- * new/ hold nothing else, so there every file is a message). */
-static int import_files(struct importer *im, void *tmp, const char *dir, int loose)
+ * new/ hold nothing else, so there every file is a message).  NAMED: the
+ * operator named DIR (it may be a link).  The files are looked at and
+ * read relative to one descriptor of DIR, so that DIR swapped for a link
+ * while it is read cannot lead elsewhere. */
+static int import_files(struct importer *im, void *tmp, const char *dir, int loose,
+                        int named)
 {
-    char **files = list_files(tmp, dir);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+                        (named || follow_links ? 0 : O_NOFOLLOW));
+    char **files;
     int r = 0;
 
+    if (dfd < 0) {
+        fprintf(stderr, "mbctl: %s: %s\n", dir, strerror(errno));
+        im->failed++;
+        return 0;
+    }
+    files = list_dir(tmp, fdopendir(dup(dfd)));
+    /* Nothing on disk changes here: a test pauses the import at this
+     * point to swap DIR for a link (docs/FAULTS.md). */
+    fault_point("import.listed");
     for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
         char *path = talloc_asprintf(tmp, "%s/%s", dir, files[i]);
         struct stat st;
         size_t len, skip;
         int64_t envdate;
         char *buf;
-        if ((loose && is_maildir_sub(files[i])) || entry_stat(path, &st) ||
-            !S_ISREG(st.st_mode))
+        if ((loose && is_maildir_sub(files[i])) ||
+            entry_stat_at(dfd, files[i], path, &st) || !S_ISREG(st.st_mode))
             continue;
-        if (read_entry(tmp, path, &buf, &len) < 0) {
+        if ((follow_links ? read_file_follow(tmp, path, &buf, &len)
+                          : read_file_at(tmp, dfd, files[i], &buf, &len)) < 0) {
             fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
             im->failed++;
             continue;
@@ -293,6 +322,7 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
             r = 0;     /* counted and reported; go on with the rest */
         talloc_free(buf);
     }
+    close(dfd);
     return r;
 }
 
@@ -306,7 +336,7 @@ static int import_maildir(struct importer *im, const char *dir)
         char *sub = talloc_asprintf(tmp, "%s/%s", dir, subs[s]);
         struct stat st;
         if (entry_stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-            r = import_files(im, tmp, sub, 0);
+            r = import_files(im, tmp, sub, 0, 0);
     }
     talloc_free(tmp);
     return r;
@@ -435,7 +465,7 @@ static int import_one(const char *name, const char *path, int named, int verbose
         if (maildir)
             r = import_maildir(&im, path);
         if (loose && !r)
-            r = import_files(&im, tmp, path, 1);
+            r = import_files(&im, tmp, path, 1, named);
         if (!maildir && !loose) {
             fprintf(stderr, "mbctl: %s: neither a Maildir (no cur/ or new/) nor a "
                     "directory of message files; use -r for a tree\n", path);
