@@ -80,6 +80,22 @@ static int drop_tombstone(const char *name)
     return r;
 }
 
+/* Counts the outcome R of one piece of cleanup of OBJ in *DONE, or as busy
+ * (locked by a live process), or logs it and keeps the first error. */
+static void tally(int r, const char *what, const char *obj, unsigned long *done,
+                  struct mailbox_expire_stats *stats, int *ret)
+{
+    if (r == IMAP_MAILBOX_LOCKED) {
+        stats->busy++;
+    } else if (r) {
+        xlog(LOG_ERR, "expire: cannot %s %s: %s", what, obj, error_message(r));
+        if (!*ret)
+            *ret = r;
+    } else {
+        (*done)++;
+    }
+}
+
 int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats)
 {
     struct sweep sw = { talloc_array(NULL, char *, 0), talloc_array(NULL, char *, 0),
@@ -93,33 +109,13 @@ int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats)
     if (tombstone_days >= 0)
         sw.cutoff = time(NULL) - (time_t)tombstone_days * 86400;
     r = mboxlist_foreach("", MBOXLIST_ALL, visit, &sw);
-    for (size_t i = 0; !r && i < talloc_array_length(sw.roots); i++) {
-        /* A live rename is busy, not broken: leave it be. */
-        int r2 = mailbox_rename_resolve(sw.roots[i], 1);
-        if (r2 == IMAP_MAILBOX_LOCKED) {
-            stats->busy++;
-        } else if (r2) {
-            xlog(LOG_ERR, "expire: cannot clean up the rename of %s: %s", sw.roots[i],
-                 error_message(r2));
-            if (!ret)
-                ret = r2;
-        } else {
-            stats->renames++;
-        }
-    }
-    for (size_t i = 0; !r && i < talloc_array_length(sw.users); i++) {
-        int r2 = mailbox_delete_user(sw.users[i]);
-        if (r2 == IMAP_MAILBOX_LOCKED) {
-            stats->busy++;
-        } else if (r2) {
-            xlog(LOG_ERR, "expire: cannot finish deleting user %s: %s", sw.users[i],
-                 error_message(r2));
-            if (!ret)
-                ret = r2;
-        } else {
-            stats->users++;
-        }
-    }
+    /* A live rename is busy, not broken: leave it be. */
+    for (size_t i = 0; !r && i < talloc_array_length(sw.roots); i++)
+        tally(mailbox_rename_resolve(sw.roots[i], 1), "clean up the rename of",
+              sw.roots[i], &stats->renames, stats, &ret);
+    for (size_t i = 0; !r && i < talloc_array_length(sw.users); i++)
+        tally(mailbox_delete_user(sw.users[i]), "finish deleting user", sw.users[i],
+              &stats->users, stats, &ret);
     for (size_t i = 0; !r && i < talloc_array_length(sw.tombstones); i++) {
         int r2 = drop_tombstone(sw.tombstones[i]);
         if (r2 && !ret)
