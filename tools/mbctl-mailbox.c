@@ -21,7 +21,10 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
         "Usage: mbctl create [-p PARTITION] MAILBOX...\n"
-        "Create each MAILBOX (e.g. user.alice, user.alice.Sent).\n\n"
+        "Create each MAILBOX (e.g. user.alice, user.alice.Sent).  `user`\n"
+        "itself, the root of every user's tree, cannot be a mailbox.  A new\n"
+        "user (user.ID) starts with an empty search index and GUID db:\n"
+        "whatever an earlier user of that name left is removed.\n\n"
         "  -p, --partition NAME  the partition (default: default)\n";
     static const struct option opts[] = {
         { "partition", required_argument, NULL, 'p' },

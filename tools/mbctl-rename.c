@@ -20,8 +20,11 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
         "a crash is finished or undone by the next open, `mbctl expire` or\n"
         "`mbctl recover`.  user.A -> user.B renames a whole user, search\n"
         "index and GUID db included.  Mail keeps its UIDs and uidvalidity\n"
-        "and is not reindexed.  With -v (global), prints where the time\n"
-        "went.\n";
+        "and is not reindexed.  Mailboxes never move between users or into\n"
+        "or out of the user namespace: a user's folder stays that user's,\n"
+        "an INBOX renames only to another user's INBOX, and `user` itself\n"
+        "(the root of every user's tree) is neither OLD nor NEW.  With -v\n"
+        "(global), prints where the time went.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 2), r;
     struct mailbox_rename_stats st;
 
