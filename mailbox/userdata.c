@@ -75,8 +75,8 @@ static int exists(const char *path)
     return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
-/* Whether PATH exists and is not an empty directory (delete_user leaves
- * the user's config directory empty: that is no data). */
+/* Whether PATH exists and is not an empty directory (an earlier version's
+ * delete left the user's config directory empty: that is no data). */
 static int has_data(const char *path)
 {
     struct stat st;
