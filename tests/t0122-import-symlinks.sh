@@ -74,6 +74,27 @@ wait $paused
     pass "cur/ swapped for a link while it is read: the listed directory's file is stored" ||
     fail "the link was followed" "evil $(stored evilsecret), race $(stored raceword)"
 
+# The same one level up, in a tree: while .A/cur/ is read, the folder .A
+# itself is swapped for a link to a Maildir whose new/ has a file of the
+# same name as .A/new/'s.  new/ is opened from .A as it was listed.
+mkdir -p "$T/tree2/.A/cur" "$T/tree2/.A/new" "$T/evilmd/new"
+mail "$T/tree2/.A/cur/1" treecurword
+mail "$T/tree2/.A/new/2" treenewword
+mail "$T/evilmd/new/2" evilnewsecret
+rm -f "$T/pause"
+XAPIARY_PAUSE="import.listed:$T/pause" "$MBCTL" import -r user.tr "$T/tree2" > "$T/out" 2> "$T/err" &
+paused=$!
+i=0
+while [ ! -e "$T/pause" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
+[ -e "$T/pause" ] && pass "import -r is paused after listing .A/cur/" || fail "no pause"
+mv "$T/tree2/.A" "$T/tree2/A.real" && ln -s "$T/evilmd" "$T/tree2/.A"
+rm -f "$T/pause"
+wait $paused
+[ $? -eq 0 ] && pass "the import ends" || fail "import -r failed" "$(cat "$T/err")"
+[ "$(stored evilnewsecret):$(stored treenewword):$(stored treecurword)" = 0:1:1 ] &&
+    pass "a folder swapped for a link while it is read: its own new/ is stored" ||
+    fail "the folder link was followed" "evil $(stored evilnewsecret), new $(stored treenewword), cur $(stored treecurword)"
+
 expect_exit 0 "--help documents it" "$MBCTL" import --help
 expect_grep "follow-symlinks" "$T/out" "--help names the option"
 done_testing

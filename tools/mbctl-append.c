@@ -8,9 +8,11 @@
  *
  * Symbolic links inside the imported tree are skipped with a warning (a
  * user's Maildir imported by root must not turn `cur/x -> /etc/shadow`
- * into mail): entries are looked at with lstat(2) and files are opened
- * with O_NOFOLLOW, unless --follow-symlinks.  The PATH the operator names
- * may be a link. */
+ * into mail), unless --follow-symlinks: the tree is walked by directory
+ * descriptors, each entry looked at with fstatat(AT_SYMLINK_NOFOLLOW) and
+ * opened with openat(O_NOFOLLOW) relative to its parent, so that nothing
+ * swapped for a link meanwhile leads out of the tree either.  The PATH the
+ * operator names may be a link. */
 #include <config.h>
 
 #include <dirent.h>
@@ -159,9 +161,25 @@ static char **list_dir(void *ctx, DIR *d)
     return names;
 }
 
-static char **list_files(void *ctx, const char *dir)
+/* The entries of the directory open as DFD (read from its start). */
+static char **list_at(void *ctx, int dfd)
 {
-    return list_dir(ctx, opendir(dir));
+    int fd = dup(dfd);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+    if (!d && fd >= 0)
+        close(fd);
+    if (d)
+        rewinddir(d);       /* the duplicate shares DFD's position */
+    return list_dir(ctx, d);
+}
+
+/* Opens NAME in the directory DIRFD as a directory: never through a link
+ * in NAME unless NAMED (the operator named it) or --follow-symlinks. */
+static int open_dir_at(int dirfd, const char *name, int named)
+{
+    return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+                               (named || follow_links ? 0 : O_NOFOLLOW));
 }
 
 /* lstat(2), or stat(2) with --follow-symlinks, of NAME in directory
@@ -180,17 +198,15 @@ static int entry_stat_at(int dirfd, const char *name, const char *path, struct s
     return 0;
 }
 
-static int entry_stat(const char *path, struct stat *st)
+/* Reads NAME in the directory DIRFD (whose path is PATH): with O_NOFOLLOW
+ * and relative to DIRFD, so that neither a link put there after
+ * entry_stat_at() looked nor a directory above swapped for a link leads
+ * elsewhere; by PATH when NAMED or --follow-symlinks. */
+static int read_at(void *ctx, int dirfd, const char *name, const char *path, int named,
+                   char **buf_r, size_t *len_r)
 {
-    return entry_stat_at(AT_FDCWD, path, path, st);
-}
-
-/* Reads a file inside the imported tree: O_NOFOLLOW, so that a link put
- * there after entry_stat() looked is refused too. */
-static int read_entry(void *ctx, const char *path, char **buf_r, size_t *len_r)
-{
-    return follow_links ? read_file_follow(ctx, path, buf_r, len_r)
-                        : read_file(ctx, path, buf_r, len_r);
+    return named || follow_links ? read_file_follow(ctx, path, buf_r, len_r)
+                                 : read_file_at(ctx, dirfd, name, buf_r, len_r);
 }
 
 /* Whether BUF starts like a header ("Name:" with no space in the name),
@@ -249,14 +265,14 @@ static enum filekind classify(const char *buf, size_t len, size_t *skip_r,
     return looks_like_message(buf + *skip_r, len - *skip_r) ? FILE_MESSAGE : FILE_OTHER;
 }
 
-static enum filekind classify_path(const char *path)
+static enum filekind classify_at(int dirfd, const char *name, const char *path)
 {
     enum filekind k = FILE_OTHER;
     size_t len, skip;
     int64_t date;
     char *buf;
 
-    if (read_entry(NULL, path, &buf, &len) == 0) {
+    if (read_at(NULL, dirfd, name, path, 0, &buf, &len) == 0) {
         k = classify(buf, len, &skip, &date);
         talloc_free(buf);
     }
@@ -268,26 +284,15 @@ static int is_maildir_sub(const char *name)
     return !strcmp(name, "cur") || !strcmp(name, "new") || !strcmp(name, "tmp");
 }
 
-/* Appends the message files of DIR; LOOSE: DIR is a plain directory of
- * files, where only those that look like mail count (a Maildir's cur/ and
- * new/ hold nothing else, so there every file is a message).  NAMED: the
- * operator named DIR (it may be a link).  The files are looked at and
- * read relative to one descriptor of DIR, so that DIR swapped for a link
- * while it is read cannot lead elsewhere. */
-static int import_files(struct importer *im, void *tmp, const char *dir, int loose,
-                        int named)
+/* Appends the message files of DIR, open as DFD; LOOSE: DIR is a plain
+ * directory of files, where only those that look like mail count (a
+ * Maildir's cur/ and new/ hold nothing else, so there every file is a
+ * message).  The files are looked at and read relative to DFD. */
+static int import_files(struct importer *im, void *tmp, const char *dir, int dfd, int loose)
 {
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-                        (named || follow_links ? 0 : O_NOFOLLOW));
-    char **files;
+    char **files = list_at(tmp, dfd);
     int r = 0;
 
-    if (dfd < 0) {
-        fprintf(stderr, "mbctl: %s: %s\n", dir, strerror(errno));
-        im->failed++;
-        return 0;
-    }
-    files = list_dir(tmp, fdopendir(dup(dfd)));
     /* Nothing on disk changes here: a test pauses the import at this
      * point to swap DIR for a link (docs/FAULTS.md). */
     fault_point("import.listed");
@@ -300,8 +305,7 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
         if ((loose && is_maildir_sub(files[i])) ||
             entry_stat_at(dfd, files[i], path, &st) || !S_ISREG(st.st_mode))
             continue;
-        if ((follow_links ? read_file_follow(tmp, path, &buf, &len)
-                          : read_file_at(tmp, dfd, files[i], &buf, &len)) < 0) {
+        if (read_at(tmp, dfd, files[i], path, 0, &buf, &len) < 0) {
             fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
             im->failed++;
             continue;
@@ -322,11 +326,11 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int loo
             r = 0;     /* counted and reported; go on with the rest */
         talloc_free(buf);
     }
-    close(dfd);
     return r;
 }
 
-static int import_maildir(struct importer *im, const char *dir)
+/* The Maildir DIR, open as DFD: its cur/ and new/. */
+static int import_maildir(struct importer *im, const char *dir, int dfd)
 {
     static const char *const subs[] = { "cur", "new" };
     void *tmp = talloc_new(NULL);
@@ -335,42 +339,51 @@ static int import_maildir(struct importer *im, const char *dir)
     for (int s = 0; s < 2 && !r; s++) {
         char *sub = talloc_asprintf(tmp, "%s/%s", dir, subs[s]);
         struct stat st;
-        if (entry_stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-            r = import_files(im, tmp, sub, 0, 0);
+        int sfd;
+        if (entry_stat_at(dfd, subs[s], sub, &st) || !S_ISDIR(st.st_mode))
+            continue;
+        if ((sfd = open_dir_at(dfd, subs[s], 0)) < 0) {
+            fprintf(stderr, "mbctl: %s: %s\n", sub, strerror(errno));
+            im->failed++;
+            continue;
+        }
+        r = import_files(im, tmp, sub, sfd, 0);
+        close(sfd);
     }
     talloc_free(tmp);
     return r;
 }
 
-/* Whether DIR directly holds at least one file that looks like mail, or
- * a link that is not followed (import_files names it). */
-static int has_loose_messages(void *ctx, const char *dir)
+/* Whether DIR (open as DFD) directly holds at least one file that looks
+ * like mail, or a link that is not followed (import_files names it). */
+static int has_loose_messages(void *ctx, const char *dir, int dfd)
 {
-    char **files = list_files(ctx, dir);
+    char **files = list_at(ctx, dfd);
 
     for (size_t i = 0; i < talloc_array_length(files); i++) {
         char *path = talloc_asprintf(ctx, "%s/%s", dir, files[i]);
         struct stat st;
         if (is_maildir_sub(files[i]) ||
-            (follow_links ? stat(path, &st) : lstat(path, &st)) < 0)
+            fstatat(dfd, files[i], &st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         if (S_ISLNK(st.st_mode) ||
-            (S_ISREG(st.st_mode) && classify_path(path) == FILE_MESSAGE))
+            (S_ISREG(st.st_mode) && classify_at(dfd, files[i], path) == FILE_MESSAGE))
             return 1;
     }
     return 0;
 }
 
-/* Splits an mbox at "From " lines, undoing ">From " quoting.  NAMED: the
- * operator named PATH (it may be a link); else it is inside a tree. */
-static int import_mbox(struct importer *im, const char *path, int named)
+/* Splits an mbox at "From " lines, undoing ">From " quoting.  The file
+ * is NAME in the directory DIRFD, whose path is PATH; NAMED: the operator
+ * named PATH (it may be a link). */
+static int import_mbox(struct importer *im, const char *path, int dirfd, const char *name,
+                       int named)
 {
     char *buf, *p, *end;
     size_t len;
     int r = 0;
 
-    if ((named ? read_file_follow(NULL, path, &buf, &len)
-               : read_entry(NULL, path, &buf, &len)) < 0) {
+    if (read_at(NULL, dirfd, name, path, named, &buf, &len) < 0) {
         fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
         return IMAP_IOERROR;
     }
@@ -428,52 +441,56 @@ static int import_mbox(struct importer *im, const char *path, int named)
     return r;
 }
 
-static int is_maildir(const char *dir)
+/* Whether the directory open as DFD has a cur/ or new/ directory (a
+ * linked one too: import_maildir names the link it skips). */
+static int is_maildir_at(int dfd)
 {
     static const char *const subs[] = { "cur", "new" };
-    char sub[4096];
     struct stat st;
 
-    for (int s = 0; s < 2; s++) {
-        snprintf(sub, sizeof sub, "%s/%s", dir, subs[s]);
-        /* A linked cur/ or new/ still makes a Maildir: import_maildir
-         * names the link it skips. */
-        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+    for (int s = 0; s < 2; s++)
+        if (fstatat(dfd, subs[s], &st, 0) == 0 && S_ISDIR(st.st_mode))
             return 1;
-    }
     return 0;
 }
 
-static int import_one(const char *name, const char *path, int named, int verbose,
-                      struct importer *total)
+/* Imports PATH, which is NAME in the directory DIRFD (AT_FDCWD and PATH
+ * itself for what the operator NAMED), into mailbox MBOX. */
+static int import_one(const char *mbox, const char *path, int dirfd, const char *name,
+                      int named, int verbose, struct importer *total)
 {
-    struct importer im = { .name = name, .verbose = verbose, .start = now_seconds() };
+    struct importer im = { .name = mbox, .verbose = verbose, .start = now_seconds() };
     struct stat st;
-    int r;
+    int r, dfd = -1;
 
-    if (stat(path, &st) < 0) {
+    if (fstatat(dirfd, name, &st, named || follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0 ||
+        (S_ISDIR(st.st_mode) && (dfd = open_dir_at(dirfd, name, named)) < 0)) {
         fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
         return IMAP_IOERROR;
     }
-    if ((r = importer_open(&im)))
+    if ((r = importer_open(&im))) {
+        if (dfd >= 0)
+            close(dfd);
         return r;
-    if (S_ISDIR(st.st_mode)) {
+    }
+    if (dfd >= 0) {
         /* A Maildir, and loose message files beside cur/ and new/ (some
          * tools leave them there), or a plain directory of messages. */
         void *tmp = talloc_new(NULL);
-        int maildir = is_maildir(path), loose = has_loose_messages(tmp, path);
+        int maildir = is_maildir_at(dfd), loose = has_loose_messages(tmp, path, dfd);
         if (maildir)
-            r = import_maildir(&im, path);
+            r = import_maildir(&im, path, dfd);
         if (loose && !r)
-            r = import_files(&im, tmp, path, 1, named);
+            r = import_files(&im, tmp, path, dfd, 1);
         if (!maildir && !loose) {
             fprintf(stderr, "mbctl: %s: neither a Maildir (no cur/ or new/) nor a "
                     "directory of message files; use -r for a tree\n", path);
             r = IMAP_MAILBOX_BADFORMAT;
         }
         talloc_free(tmp);
+        close(dfd);
     } else {
-        r = import_mbox(&im, path, named);
+        r = import_mbox(&im, path, dirfd, name, named);
     }
     if (importer_close(&im) && !r)
         r = IMAP_IOERROR;
@@ -481,32 +498,35 @@ static int import_one(const char *name, const char *path, int named, int verbose
     total->bytes += im.bytes;
     total->failed += im.failed;
     if (verbose)
-        fprintf(stderr, "mbctl: %s: imported %lu messages from %s\n", name, im.count, path);
+        fprintf(stderr, "mbctl: %s: imported %lu messages from %s\n", mbox, im.count, path);
     return r;
 }
 
-/* -r: PATH is a Maildir++ tree (".A.B" folders) or a directory of
- * Maildirs, mbox files and directories of message files; each folder
- * becomes NAME.FOLDER, and loose message files in PATH itself go to NAME. */
-static int import_tree(void *ctx, const char *name, const char *path, int verbose,
+/* -r: PATH (open as DFD) is a Maildir++ tree (".A.B" folders) or a
+ * directory of Maildirs, mbox files and directories of message files;
+ * each folder becomes NAME.FOLDER, and loose message files in PATH itself
+ * go to NAME.  Every directory below is opened relative to its parent's
+ * descriptor, so no directory swapped for a link leads out of the tree. */
+static int import_tree(void *ctx, const char *name, const char *path, int dfd, int verbose,
                        struct importer *total)
 {
-    char **entries = list_files(ctx, path);
+    char **entries = list_at(ctx, dfd);
     int r = 0, ret = 0;
 
-    if (is_maildir(path) || has_loose_messages(ctx, path))
-        ret = import_one(name, path, 0, verbose, total);
+    if (is_maildir_at(dfd) || has_loose_messages(ctx, path, dfd))
+        ret = import_one(name, path, dfd, ".", 0, verbose, total);
     for (size_t i = 0; i < talloc_array_length(entries); i++) {
         const char *e = entries[i];
         char *sub = talloc_asprintf(ctx, "%s/%s", path, e);
         char *child;
         struct stat st;
+        int cfd;
         if (is_maildir_sub(e))
             continue;
-        if (entry_stat(sub, &st))
+        if (entry_stat_at(dfd, e, sub, &st))
             continue;
         /* Loose message files were imported into NAME above. */
-        if (S_ISREG(st.st_mode) && classify_path(sub) != FILE_MBOX)
+        if (S_ISREG(st.st_mode) && classify_at(dfd, e, sub) != FILE_MBOX)
             continue;
         child = talloc_asprintf(ctx, "%s.%s", name, e);
         if (mboxname_validate(child)) {
@@ -515,45 +535,60 @@ static int import_tree(void *ctx, const char *name, const char *path, int verbos
             ret = IMAP_MAILBOX_BADNAME;
             continue;
         }
-        if (S_ISDIR(st.st_mode))
-            r = import_tree(ctx, child, sub, verbose, total);
-        else if (S_ISREG(st.st_mode))
-            r = import_one(child, sub, 0, verbose, total);
+        r = 0;
+        if (S_ISDIR(st.st_mode) && (cfd = open_dir_at(dfd, e, 0)) < 0) {
+            fprintf(stderr, "mbctl: %s: %s\n", sub, strerror(errno));
+            r = IMAP_IOERROR;
+        } else if (S_ISDIR(st.st_mode)) {
+            r = import_tree(ctx, child, sub, cfd, verbose, total);
+            close(cfd);
+        } else if (S_ISREG(st.st_mode)) {
+            r = import_one(child, sub, dfd, e, 0, verbose, total);
+        }
         if (r)
             ret = r;
     }
     return ret;
 }
 
-/* Maildir++ names folders ".A.B" inside the root: list them as A.B. */
-static int import_maildirpp(void *ctx, const char *name, const char *path,
+/* Maildir++ names folders ".A.B" inside the root (open as DFD): list
+ * them as A.B. */
+static int import_maildirpp(void *ctx, const char *name, const char *path, int dfd,
                             int verbose, struct importer *total, int *found)
 {
-    DIR *d = opendir(path);
+    int fd = dup(dfd), ret = 0;
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
     struct dirent *de;
-    int ret = 0;
 
     *found = 0;
-    if (!d)
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
         return 0;
+    }
+    rewinddir(d);
     while ((de = readdir(d))) {
         if (de->d_name[0] != '.' || !de->d_name[1] || !strcmp(de->d_name, ".."))
             continue;
         char *sub = talloc_asprintf(ctx, "%s/%s", path, de->d_name);
         struct stat st;
-        if (!is_maildir(sub) || entry_stat(sub, &st))
+        int cfd, maildir;
+        if (entry_stat_at(dfd, de->d_name, sub, &st) || !S_ISDIR(st.st_mode) ||
+            (cfd = open_dir_at(dfd, de->d_name, 0)) < 0)
             continue;
+        maildir = is_maildir_at(cfd);
         char *child = talloc_asprintf(ctx, "%s%s", name, de->d_name);
-        *found = 1;
-        if (mboxname_validate(child)) {
+        if (maildir && mboxname_validate(child)) {
             fprintf(stderr, "mbctl: %s: '%s' is not a valid mailbox name: skipped\n",
                     sub, child);
             ret = IMAP_MAILBOX_BADNAME;
-            continue;
+        } else if (maildir) {
+            int r = import_one(child, sub, cfd, ".", 0, verbose, total);
+            if (r)
+                ret = r;
         }
-        int r = import_one(child, sub, 0, verbose, total);
-        if (r)
-            ret = r;
+        *found |= maildir;
+        close(cfd);
     }
     closedir(d);
     return ret;
@@ -588,8 +623,9 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     struct importer total = { .start = now_seconds() };
+    const char *path;
     void *tmp;
-    int recursive = 0, c, r;
+    int recursive = 0, c, r, rfd;
 
     while ((c = getopt_long(argc, argv, "+rLh", opts, NULL)) != -1) {
         switch (c) {
@@ -603,6 +639,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         cli_usage_error("import: MAILBOX and PATH are required");
     if (mboxname_validate(argv[optind]))
         return cli_error(argv[optind], IMAP_MAILBOX_BADNAME, NULL);
+    path = argv[optind + 1];
     cli_init(ctx->config);
     cli_set_verbose(ctx->verbose);
     tmp = talloc_new(NULL);
@@ -616,17 +653,23 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
             return cli_exit_code(r);
         }
         mailbox_close(&root.mailbox);
-        r = import_maildirpp(tmp, argv[optind], argv[optind + 1], ctx->verbose,
-                             &total, &found);
-        if (is_maildir(argv[optind + 1]) && found) {
-            int r2 = import_one(argv[optind], argv[optind + 1], 1, ctx->verbose, &total);
+        /* PATH itself may be a link: the operator named it. */
+        if ((rfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+            fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
+            talloc_free(tmp);
+            return cli_exit_code(IMAP_IOERROR);
+        }
+        r = import_maildirpp(tmp, argv[optind], path, rfd, ctx->verbose, &total, &found);
+        if (is_maildir_at(rfd) && found) {
+            int r2 = import_one(argv[optind], path, rfd, ".", 0, ctx->verbose, &total);
             if (r2)
                 r = r2;
         } else if (!found) {
-            r = import_tree(tmp, argv[optind], argv[optind + 1], ctx->verbose, &total);
+            r = import_tree(tmp, argv[optind], path, rfd, ctx->verbose, &total);
         }
+        close(rfd);
     } else {
-        r = import_one(argv[optind], argv[optind + 1], 1, ctx->verbose, &total);
+        r = import_one(argv[optind], path, AT_FDCWD, path, 1, ctx->verbose, &total);
     }
     talloc_free(tmp);
     double secs = now_seconds() - total.start;
