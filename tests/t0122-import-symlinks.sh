@@ -55,21 +55,29 @@ expect_exit 0 "the PATH named on the command line may be a link" "$MBCTL" import
 expect_exit 0 "--follow-symlinks imports what the links point to" "$MBCTL" import --follow-symlinks user.f "$T/md"
 [ "$("$MBCTL" status user.f | sed -n 's/^messages: //p')" = 4 ] && pass "all four messages" ||
     fail "user.f" "$("$MBCTL" status user.f)"
-# A race made to happen: cur/ is swapped for a link to a directory with
-# a file of the same name while the import is paused between listing cur/
-# and reading its files.  The files are read from the directory listed.
+# Races made to happen: the import is paused after it listed the first
+# directory of message files (import.listed), DIR is swapped for a link
+# to TARGET, and the import goes on.
+# swapped_import DIR TARGET IMPORT-ARGS...
+swapped_import() {
+    local dir=$1 target=$2 paused i=0
+    shift 2
+    rm -f "$T/pause"
+    XAPIARY_PAUSE="import.listed:$T/pause" "$MBCTL" import "$@" > "$T/out" 2> "$T/err" &
+    paused=$!
+    while [ ! -e "$T/pause" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
+    [ -e "$T/pause" ] && pass "import $*: paused after listing" || fail "import $*: no pause"
+    mv "$dir" "$dir.real" && ln -s "$target" "$dir"
+    rm -f "$T/pause"
+    wait $paused && pass "import $*: ends" || fail "import $* failed" "$(cat "$T/err")"
+}
+
+# cur/ swapped for a link to a directory with a file of the same name
+# while it is read: the files are read from the directory listed.
 mkdir -p "$T/race/cur" "$T/evil"
 mail "$T/race/cur/victim" raceword
 mail "$T/evil/victim" evilsecret
-XAPIARY_PAUSE="import.listed:$T/pause" "$MBCTL" import user.r "$T/race" > "$T/out" 2> "$T/err" &
-paused=$!
-i=0
-while [ ! -e "$T/pause" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
-[ -e "$T/pause" ] && pass "the import is paused after listing cur/" || fail "no pause"
-mv "$T/race/cur" "$T/race/cur.real" && ln -s "$T/evil" "$T/race/cur"
-rm -f "$T/pause"
-wait $paused
-[ $? -eq 0 ] && pass "the import ends" || fail "import failed" "$(cat "$T/err")"
+swapped_import "$T/race/cur" "$T/evil" user.r "$T/race"
 [ "$(stored evilsecret):$(stored raceword)" = 0:1 ] &&
     pass "cur/ swapped for a link while it is read: the listed directory's file is stored" ||
     fail "the link was followed" "evil $(stored evilsecret), race $(stored raceword)"
@@ -81,16 +89,7 @@ mkdir -p "$T/tree2/.A/cur" "$T/tree2/.A/new" "$T/evilmd/new"
 mail "$T/tree2/.A/cur/1" treecurword
 mail "$T/tree2/.A/new/2" treenewword
 mail "$T/evilmd/new/2" evilnewsecret
-rm -f "$T/pause"
-XAPIARY_PAUSE="import.listed:$T/pause" "$MBCTL" import -r user.tr "$T/tree2" > "$T/out" 2> "$T/err" &
-paused=$!
-i=0
-while [ ! -e "$T/pause" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
-[ -e "$T/pause" ] && pass "import -r is paused after listing .A/cur/" || fail "no pause"
-mv "$T/tree2/.A" "$T/tree2/A.real" && ln -s "$T/evilmd" "$T/tree2/.A"
-rm -f "$T/pause"
-wait $paused
-[ $? -eq 0 ] && pass "the import ends" || fail "import -r failed" "$(cat "$T/err")"
+swapped_import "$T/tree2/.A" "$T/evilmd" -r user.tr "$T/tree2"
 [ "$(stored evilnewsecret):$(stored treenewword):$(stored treecurword)" = 0:1:1 ] &&
     pass "a folder swapped for a link while it is read: its own new/ is stored" ||
     fail "the folder link was followed" "evil $(stored evilnewsecret), new $(stored treenewword), cur $(stored treecurword)"
