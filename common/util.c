@@ -29,33 +29,41 @@ char *trim(char *s)
     return s;
 }
 
-static int read_file_flags(void *ctx, const char *path, int flags, char **buf_r,
-                           size_t *len_r);
+static int read_file_flags(void *ctx, int dirfd, const char *path, int flags,
+                           char **buf_r, size_t *len_r);
 
 int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r)
 {
-    return read_file_flags(ctx, path, O_NOFOLLOW, buf_r, len_r);
+    return read_file_flags(ctx, AT_FDCWD, path, O_NOFOLLOW, buf_r, len_r);
 }
 
 int read_file_follow(void *ctx, const char *path, char **buf_r, size_t *len_r)
 {
-    return read_file_flags(ctx, path, 0, buf_r, len_r);
+    return read_file_flags(ctx, AT_FDCWD, path, 0, buf_r, len_r);
 }
 
-static int read_file_flags(void *ctx, const char *path, int flags, char **buf_r,
-                           size_t *len_r)
+int read_file_at(void *ctx, int dirfd, const char *name, char **buf_r, size_t *len_r)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+    /* O_NONBLOCK: a FIFO put there must not hang the open; it is refused
+     * below with everything else that is not a regular file. */
+    return read_file_flags(ctx, dirfd, name, O_NOFOLLOW | O_NONBLOCK, buf_r, len_r);
+}
+
+static int read_file_flags(void *ctx, int dirfd, const char *path, int flags,
+                           char **buf_r, size_t *len_r)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | flags), bad;
     struct stat st;
     char *buf;
     size_t len = 0;
 
     if (fd < 0)
         return -1;
-    if (fstat(fd, &st) < 0) {
-        int saved = errno;
+    bad = fstat(fd, &st) < 0 ? errno
+          : (flags & O_NONBLOCK) && !S_ISREG(st.st_mode) ? EINVAL : 0;
+    if (bad) {
         close(fd);
-        errno = saved;
+        errno = bad;
         return -1;
     }
     /* Room for the NUL and one byte more, so that the read that finds

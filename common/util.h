@@ -16,6 +16,9 @@ int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r);
  * an operator names (configuration, mail to append or import, stdin) may
  * be links: this one follows them. */
 int read_file_follow(void *ctx, const char *path, char **buf_r, size_t *len_r);
+/* NAME in the directory DIRFD, as read_file() does not follow a link in
+ * NAME, and only a regular file (else -1 with EINVAL). */
+int read_file_at(void *ctx, int dirfd, const char *name, char **buf_r, size_t *len_r);
 
 /* Creates every missing directory of PATH with MODE.  Returns 0, or
  * IMAP_IOERROR after logging the directory that could not be made. */

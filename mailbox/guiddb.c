@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/guiddb.h"
+#include "mailbox/userdata.h"
 
 enum { ST_ADD, ST_REMOVE, ST_REMOVE_MAILBOX, ST_GET_SYNCED, ST_SET_SYNCED,
        ST_LOOKUP, ST_MAILBOX_GUIDS, ST_COUNT };
@@ -74,11 +75,15 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
 {
     struct guiddb *db;
     char *dir = user_config_dir(NULL, userid);
-    int rc, fd;
+    int rc, fd, r;
 
     *db_r = NULL;
     if (!dir)
         return IMAP_MAILBOX_BADNAME;
+    if ((r = userdata_check(userid))) {
+        talloc_free(dir);
+        return r;       /* another incarnation's: never read nor written */
+    }
     db = talloc_zero(ctx, struct guiddb);
     db->path = talloc_asprintf(db, "%s/guid.db", dir);
     db->lockname = talloc_asprintf(db, "GUID db of %s", userid);
@@ -100,7 +105,7 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     rc = sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE, NULL);
     talloc_set_destructor(db, destroy);
     if (rc != SQLITE_OK) {
-        int r = fail(db, "open");
+        r = fail(db, "open");
         talloc_free(db);
         return r;
     }
@@ -119,7 +124,7 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
         rc = sqlite3_prepare_v2(db->db, sql[i], -1, &db->st[i], NULL);
     if (rc != SQLITE_OK) {
-        int r = fail(db, "not a GUID db");
+        r = fail(db, "not a GUID db");
         talloc_free(db);
         return r == IMAP_IOERROR ? IMAP_MAILBOX_BADFORMAT : r;
     }
@@ -273,24 +278,5 @@ int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
         r = fail(db, "listing a mailbox's GUIDs");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return r;
-}
-
-int guiddb_delete_user(const char *userid)
-{
-    static const char *const files[] = { "guid.db", "guid.db-wal", "guid.db-shm" };
-    char *dir = user_config_dir(NULL, userid);
-    int r = 0;
-
-    if (!dir)
-        return IMAP_MAILBOX_BADNAME;
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char *path = talloc_asprintf(dir, "%s/%s", dir, files[i]);
-        if (unlink(path) < 0 && errno != ENOENT) {
-            xlog_syserr("unlink", path);
-            r = IMAP_IOERROR;
-        }
-    }
-    talloc_free(dir);
     return r;
 }

@@ -30,9 +30,9 @@ char *user_config_dir(void *ctx, const char *userid);
 int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r);
 void guiddb_close(struct guiddb **dbp);
 
-/* Removes USERID's GUID db files (the user is gone: no mailbox is left
- * to write them). */
-int guiddb_delete_user(const char *userid);
+/* Closes this process's cached GUID db of USERID (its files are about to
+ * be removed: mailbox/userdata.c). */
+void guiddb_forget(const char *userid);
 
 /* Transactions: a read snapshot or the single writer. */
 int guiddb_begin(struct guiddb *db, int write);

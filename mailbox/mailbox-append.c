@@ -57,6 +57,14 @@ int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
                            int64_t internaldate, uint32_t system_flags,
                            uint32_t *uid_r)
 {
+    return mailbox_append_message_dated(mailbox, msg, len, internaldate, 0, system_flags,
+                                        uid_r);
+}
+
+int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_t len,
+                                 int64_t internaldate, int64_t fallbackdate,
+                                 uint32_t system_flags, uint32_t *uid_r)
+{
     struct message_parsed *parsed = NULL;
     struct index_record record;
     const char *fields[NUM_CACHE_FIELDS];
@@ -91,7 +99,12 @@ int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
         mailbox->cache_pending = talloc_array(mailbox, char, 0);
     off = cache_record_build(&mailbox->cache_pending, fields, &record.cache_crc);
 
-    record.internaldate = internaldate ? internaldate : (int64_t)time(NULL);
+    /* The Date: header, when readable, dates the message for search; only
+     * without one is a better internal date than INTERNALDATE worth it. */
+    if (fallbackdate && !parsed->sentdate)
+        record.internaldate = fallbackdate;
+    else
+        record.internaldate = internaldate ? internaldate : (int64_t)time(NULL);
     record.sentdate = parsed->sentdate;
     record.size = (uint32_t)len;
     record.header_size = (uint32_t)parsed->header_size;

@@ -29,6 +29,7 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/userdata.h"
 
 /* Whether FNAME is one of a mailbox's own files (not a child's directory):
  * every such name contains a '.', which no name component can. */
@@ -92,11 +93,19 @@ int mailbox_create(const char *name, const char *partition,
     struct mboxlist_entry *entry = NULL;
     struct mboxlist_entry newentry;
     struct mailbox *mailbox;
+    char *userid = NULL;
     int r;
 
     *mailboxp = NULL;
     if (mboxname_validate(name))
         return IMAP_MAILBOX_BADNAME;
+    if (!strcmp(name, "user")) {
+        /* Every user's tree would live inside it, and a rename of it
+         * would move them all away from their search tiers. */
+        xlog(LOG_ERR, "mailbox %s: the root of the user namespace cannot be a mailbox",
+             name);
+        return IMAP_MAILBOX_BADNAME;
+    }
     if (!partition)
         partition = "default";
     if (!config_partitiondir(NULL, partition)) {
@@ -129,6 +138,15 @@ int mailbox_create(const char *name, const char *partition,
     }
     if (r != IMAP_MAILBOX_NONEXISTENT)
         goto finish;
+    if (mailbox_user_delete_pending(mailbox, name, &userid)) {
+        /* An earlier user of this name whose deletion was interrupted:
+         * its mailboxes and files go first (taking their own locks), or
+         * the new user would inherit them. */
+        mboxname_release(&mailbox->namelock);
+        r = mailbox_delete_user(userid);
+        talloc_free(mailbox);
+        return r ? r : mailbox_create(name, partition, uniqueid, uidvalidity, mailboxp);
+    }
     if (!uidvalidity && (r = mboxlist_next_uidvalidity(name, &uidvalidity)))
         goto finish;
 
@@ -138,6 +156,11 @@ int mailbox_create(const char *name, const char *partition,
     mailbox->i.uidvalidity = uidvalidity;
     mailbox->i.highestmodseq = 1;
 
+    /* A new user's search tiers and GUID db are its own, whatever an
+     * earlier user of the name left (mailbox/userdata.c). */
+    if (!mboxname_to_userid(mailbox, name, &userid) && !strchr(name + 5, MBOXNAME_SEP) &&
+        (r = userdata_claim(userid, mailbox->uniqueid)))
+        goto finish;
     /* Files first: anything already here has no record and is debris. */
     if ((r = mkdir_p(mailbox->path, 0700)) ||
         (r = mailbox_remove_files(mailbox->path)) ||

@@ -1,6 +1,7 @@
 /* mailbox-expire.c - the periodic and boot-time sweeps of mailboxes.db
- * (spec section 7): dead renames are finished or undone, old tombstones
- * removed; at boot the namelock tree goes too. */
+ * (spec section 7): dead renames are finished or undone, interrupted user
+ * deletions finished, old tombstones removed; at boot the namelock tree
+ * goes too. */
 #include <config.h>
 
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include "xapiary/mboxlist.h"
 #include "xapiary/namelock.h"
 #include "common/config.h"
+#include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
@@ -22,6 +24,7 @@
 struct sweep {
     char **roots;         /* NAMELOCK fields of marked records, distinct */
     char **tombstones;    /* names of tombstones old enough to go */
+    char **users;         /* users whose deletion was interrupted */
     time_t cutoff;        /* tombstones written before this go; 0: none */
 };
 
@@ -40,6 +43,14 @@ static int visit(const struct mboxlist_entry *e, void *rock)
 {
     struct sweep *sw = rock;
 
+    char *userid = NULL;
+
+    if ((e->type == MBTYPE_NORMAL || e->type == MBTYPE_DELETED) &&
+        mailbox_user_deleting(e) && !mboxname_to_userid(NULL, e->name, &userid)) {
+        push(&sw->users, userid);
+        talloc_free(userid);
+        return 0;       /* its tombstone stays until the deletion is done */
+    }
     if ((e->type == MBTYPE_RENAMELOCKED || e->type == MBTYPE_RENAMETEMP) && e->namelock)
         push(&sw->roots, e->namelock);
     else if (e->type == MBTYPE_DELETED && sw->cutoff && e->mtime < sw->cutoff &&
@@ -59,7 +70,8 @@ static int drop_tombstone(const char *name)
 
     if (r)
         return r == IMAP_MAILBOX_LOCKED ? 0 : r;
-    if (!(r = mboxlist_lookup_any(NULL, name, &e)) && e->type == MBTYPE_DELETED)
+    if (!(r = mboxlist_lookup_any(NULL, name, &e)) && e->type == MBTYPE_DELETED &&
+        !mailbox_user_deleting(e))
         r = mboxlist_remove(NULL, name);
     else if (r == IMAP_MAILBOX_NONEXISTENT)
         r = 0;
@@ -68,9 +80,26 @@ static int drop_tombstone(const char *name)
     return r;
 }
 
+/* Counts the outcome R of one piece of cleanup of OBJ in *DONE, or as busy
+ * (locked by a live process), or logs it and keeps the first error. */
+static void tally(int r, const char *what, const char *obj, unsigned long *done,
+                  struct mailbox_expire_stats *stats, int *ret)
+{
+    if (r == IMAP_MAILBOX_LOCKED) {
+        stats->busy++;
+    } else if (r) {
+        xlog(LOG_ERR, "expire: cannot %s %s: %s", what, obj, error_message(r));
+        if (!*ret)
+            *ret = r;
+    } else {
+        (*done)++;
+    }
+}
+
 int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats)
 {
-    struct sweep sw = { talloc_array(NULL, char *, 0), talloc_array(NULL, char *, 0), 0 };
+    struct sweep sw = { talloc_array(NULL, char *, 0), talloc_array(NULL, char *, 0),
+                        talloc_array(NULL, char *, 0), 0 };
     struct mailbox_expire_stats dummy;
     int r, ret = 0;
 
@@ -80,20 +109,13 @@ int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats)
     if (tombstone_days >= 0)
         sw.cutoff = time(NULL) - (time_t)tombstone_days * 86400;
     r = mboxlist_foreach("", MBOXLIST_ALL, visit, &sw);
-    for (size_t i = 0; !r && i < talloc_array_length(sw.roots); i++) {
-        /* A live rename is busy, not broken: leave it be. */
-        int r2 = mailbox_rename_resolve(sw.roots[i], 1);
-        if (r2 == IMAP_MAILBOX_LOCKED) {
-            stats->busy++;
-        } else if (r2) {
-            xlog(LOG_ERR, "expire: cannot clean up the rename of %s: %s", sw.roots[i],
-                 error_message(r2));
-            if (!ret)
-                ret = r2;
-        } else {
-            stats->renames++;
-        }
-    }
+    /* A live rename is busy, not broken: leave it be. */
+    for (size_t i = 0; !r && i < talloc_array_length(sw.roots); i++)
+        tally(mailbox_rename_resolve(sw.roots[i], 1), "clean up the rename of",
+              sw.roots[i], &stats->renames, stats, &ret);
+    for (size_t i = 0; !r && i < talloc_array_length(sw.users); i++)
+        tally(mailbox_delete_user(sw.users[i]), "finish deleting user", sw.users[i],
+              &stats->users, stats, &ret);
     for (size_t i = 0; !r && i < talloc_array_length(sw.tombstones); i++) {
         int r2 = drop_tombstone(sw.tombstones[i]);
         if (r2 && !ret)
@@ -103,6 +125,7 @@ int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats)
     }
     talloc_free(sw.roots);
     talloc_free(sw.tombstones);
+    talloc_free(sw.users);
     return r ? r : ret;
 }
 

@@ -56,6 +56,18 @@ static int cached_open(const char *userid, struct guiddb **db_r)
     return 0;
 }
 
+void guiddb_forget(const char *userid)
+{
+    for (struct cached **cp = &cache; *cp; cp = &(*cp)->next) {
+        if (!strcmp((*cp)->userid, userid)) {
+            struct cached *c = *cp;
+            *cp = c->next;
+            talloc_free(c);
+            return;
+        }
+    }
+}
+
 static int apply(struct guiddb *db, const char *uniqueid, const struct index_record *rec)
 {
     if (rec->internal_flags & FLAG_INTERNAL_EXPUNGED)

@@ -189,4 +189,12 @@ int mailbox_is_renaming(const struct mboxlist_entry *e);
  * alive. */
 int mailbox_rename_wait(const char *root);
 
+/* mailbox-deluser.c */
+/* Whether E (a user's INBOX record, live or a tombstone) is marked by a
+ * deletion of the user that has not finished. */
+int mailbox_user_deleting(const struct mboxlist_entry *e);
+/* Whether NAME is a user's INBOX whose record carries that mark: 1 with
+ * the userid in *USERID_R (under CTX), for mailbox_delete_user(). */
+int mailbox_user_delete_pending(void *ctx, const char *name, char **userid_r);
+
 #endif

@@ -417,6 +417,14 @@ static int check_names(const char *from, const char *to)
              from, to);
         return IMAP_MAILBOX_BADNAME;
     }
+    if (!strcmp(from, "user") || !strcmp(to, "user")) {
+        /* A `user` mailbox made before this check: renaming it would move
+         * every user's tree, renaming onto it would make users of its
+         * children. */
+        xlog(LOG_ERR, "rename %s -> %s: the root of the user namespace cannot be "
+             "renamed or renamed to", from, to);
+        return IMAP_MAILBOX_NOTSUPPORTED;
+    }
     from_user = !mboxname_to_userid(NULL, from, &ou);
     to_user = !mboxname_to_userid(NULL, to, &nu);
     if ((from_user && !strchr(from + 5, '.')) != (to_user && !strchr(to + 5, '.'))) {

@@ -1,6 +1,9 @@
-/* userdata.c - moving a user's files that live outside the mailboxes: the
- * per-user config directory (GUID db, xapianactive) and the user's
- * directory in every search tier, for a user rename (spec section 7).
+/* userdata.c - a user's files that live outside the mailboxes: the
+ * per-user config directory (GUID db, xapianactive, owner) and the user's
+ * directory in every search tier.  They are moved whole by a user rename
+ * (spec section 7), removed whole when the user is deleted, and belong to
+ * one incarnation of the user: the `owner` file names the INBOX uniqueid
+ * they were made for (docs/FORMAT.md).
  *
  * Each item moves with one rename(2) of a directory, so an item is either
  * at the old place or at the new one, never half.  A move is idempotent:
@@ -22,8 +25,11 @@
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
+#include "xapiary/mboxlist.h"
+#include "xapiary/namelock.h"
 #include "common/atomicfile.h"
 #include "common/config.h"
+#include "common/fault.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -69,8 +75,8 @@ static int exists(const char *path)
     return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
-/* Whether PATH exists and is not an empty directory (delete_user leaves
- * the user's config directory empty: that is no data). */
+/* Whether PATH exists and is not an empty directory (an earlier version's
+ * delete left the user's config directory empty: that is no data). */
 static int has_data(const char *path)
 {
     struct stat st;
@@ -150,5 +156,121 @@ int userdata_move(const char *from, const char *to)
             break;
     }
     talloc_free(src);
+    return r;
+}
+
+int userdata_remove(const char *userid)
+{
+    char **dirs;
+    int r = 0;
+
+    if (mboxname_userid_validate(userid))
+        return IMAP_MAILBOX_BADNAME;
+    /* A process that wrote the GUID db keeps it open: forget it, or a new
+     * user of this name would be written into the removed file. */
+    guiddb_forget(userid);
+    dirs = user_dirs(NULL, userid);
+    /* The config directory, with the owner file, goes last: until then
+     * whatever is left is still marked as this incarnation's. */
+    for (size_t i = talloc_array_length(dirs); i-- > 0 && !r; ) {
+        char *parent;
+        if (!dirs[i] || !exists(dirs[i]))
+            continue;
+        if ((r = remove_tree(dirs[i])))
+            break;
+        parent = parent_of(dirs, dirs[i]);
+        r = fsync_dir(parent);
+        fault_point("userdata.remove.1");
+    }
+    if (!r)
+        fault_point("userdata.remove.2");
+    talloc_free(dirs);
+    return r;
+}
+
+static char *owner_path(void *ctx, const char *userid)
+{
+    char *dir = user_config_dir(ctx, userid);
+
+    return dir ? talloc_asprintf(ctx, "%s/owner", dir) : NULL;
+}
+
+/* The INBOX uniqueid the owner file of USERID names (under CTX), or NULL
+ * with *R_OUT 0 when there is none. */
+static char *read_owner(void *ctx, const char *userid, int *r_out)
+{
+    char *path = owner_path(NULL, userid), *buf = NULL, *nl, *ret = NULL;
+    size_t len;
+
+    *r_out = 0;
+    if (!path) {
+        *r_out = IMAP_MAILBOX_BADNAME;
+    } else if (read_file(path, path, &buf, &len) < 0) {
+        if (errno != ENOENT) {
+            xlog_syserr("read", path);
+            *r_out = IMAP_IOERROR;
+        }
+    } else if (!(nl = memchr(buf, '\n', len)) || nl != buf + len - 1 || nl == buf) {
+        xlog(LOG_ERR, "user %s: %s is not an owner file", userid, path);
+        *r_out = IMAP_MAILBOX_BADFORMAT;
+    } else {
+        ret = talloc_strndup(ctx, buf, (size_t)(nl - buf));
+    }
+    talloc_free(path);
+    return ret;
+}
+
+int userdata_claim(const char *userid, const char *uniqueid)
+{
+    char xname[MBOXNAME_MAX + 16], *owner, *path = NULL, *text, *found = NULL;
+    struct mboxlock *xl = NULL;
+    int r;
+
+    if ((r = mboxname_xapian_lockname(userid, xname, sizeof xname)) ||
+        (r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE)))
+        return r;
+    owner = read_owner(NULL, userid, &r);
+    if (r == IMAP_MAILBOX_BADFORMAT)
+        r = 0;           /* not ours either: removed below */
+    if (!r && (!owner || strcmp(owner, uniqueid))) {
+        if (userdata_find(NULL, userid, &found) == IMAP_MAILBOX_EXISTS)
+            xlog(LOG_NOTICE, "user %s: removing the files of an earlier user of this "
+                 "name (%s)", userid, found);
+        r = userdata_remove(userid);
+        path = owner_path(NULL, userid);
+        text = talloc_asprintf(path, "%s\n", uniqueid);
+        if (!r)
+            r = path ? mkdir_parents(path, 0700) : IMAP_MAILBOX_BADNAME;
+        if (!r)
+            r = file_replace(path, text, strlen(text), NULL);
+    }
+    talloc_free(found);
+    talloc_free(path);
+    talloc_free(owner);
+    mboxname_release(&xl);
+    return r;
+}
+
+int userdata_check(const char *userid)
+{
+    struct mboxlist_entry *e = NULL;
+    char *inbox, *owner;
+    int r;
+
+    owner = read_owner(NULL, userid, &r);
+    if (r || !owner)
+        return r;        /* none: files from before owners were recorded */
+    inbox = talloc_asprintf(owner, "user.%s", userid);
+    r = mboxlist_lookup(owner, inbox, &e);
+    if (r == IMAP_MAILBOX_NONEXISTENT) {
+        r = 0;           /* no user to compare with: the caller says so */
+    } else if (!r && strcmp(e->uniqueid, owner)) {
+        char *path = owner_path(owner, userid);
+        xlog(LOG_ERR, "user %s: %s names INBOX %s, but the INBOX is %s: the GUID db and "
+             "search tiers beside it belong to an earlier user of this name and are "
+             "not used", userid, path, owner, e->uniqueid);
+        r = IMAP_PERMISSION_DENIED;
+    }
+    talloc_free(owner);
     return r;
 }

@@ -1,6 +1,7 @@
 /* userdata.h - a user's files outside the mailboxes (config directory with
- * the GUID db and xapianactive; the user's directory in each search tier),
- * moved as a whole by a user rename. */
+ * the GUID db, xapianactive and the owner file; the user's directory in
+ * each search tier), moved as a whole by a user rename, removed as a whole
+ * when the user is deleted, and bound to one incarnation of the user. */
 #ifndef XAPIARY_USERDATA_H
 #define XAPIARY_USERDATA_H
 
@@ -13,5 +14,23 @@ int userdata_find(void *ctx, const char *userid, char **path_r);
  * back).  IMAP_MAILBOX_EXISTS (logged) when a destination exists.  The
  * caller holds FROM's Xapian namelock EXCLUSIVE. */
 int userdata_move(const char *from, const char *to);
+
+/* Removes every directory of USERID, the config directory last;
+ * idempotent.  Fault points userdata.remove.1 after each directory,
+ * userdata.remove.2 after all.  The caller holds USERID's Xapian
+ * namelock EXCLUSIVE. */
+int userdata_remove(const char *userid);
+
+/* Makes USERID's files those of the INBOX UNIQUEID (a user being
+ * created): unless the owner file already names UNIQUEID, removes
+ * whatever an earlier user of the name left (userdata_remove) and writes
+ * the owner file.  Takes the Xapian namelock EXCLUSIVE itself. */
+int userdata_claim(const char *userid, const char *uniqueid);
+
+/* Before USERID's GUID db or search tiers are used: 0 when the owner file
+ * names the user's INBOX (or there is no owner file, or no INBOX);
+ * IMAP_PERMISSION_DENIED (logged, naming the file) when it names another
+ * incarnation, whose files must not be read or written. */
+int userdata_check(const char *userid);
 
 #endif

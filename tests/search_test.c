@@ -4,7 +4,10 @@
  * indexed state across batches. */
 #include <config.h>
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <talloc.h>
 
@@ -214,6 +217,54 @@ START_TEST(errors)
 }
 END_TEST
 
+/* Runs `mbctl rename FROM TO` as a separate process, as another client
+ * of the server would. */
+static void rename_elsewhere(const char *from, const char *to)
+{
+    const char *top = getenv("top_builddir");
+    char *prog = talloc_asprintf(NULL, "%s/mbctl", top ? top : ".");
+    int status;
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl(prog, prog, "-C", env->config, "rename", from, to, (char *)NULL);
+        _exit(127);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "mbctl rename %s %s: status %d", from, to, status);
+    talloc_free(prog);
+}
+
+START_TEST(session_sees_renames)
+{
+    struct search_session *ss = NULL;
+    struct search_result *res;
+
+    make("user.s", 1, 2);
+    make("user.s.Archive", 3, 3);
+    index_user("s", 3);
+    ck_assert_int_eq(search_open(NULL, "s", &ss), 0);
+    res = run(ss, "id:n3@example.com", NULL);
+    ck_assert_uint_eq(res->total, 1);
+    ck_assert_str_eq(res->hits[0].mailbox, "user.s.Archive");
+
+    /* Renamed by another process between two runs of the session: the
+     * second run names the mailbox as it is called now. */
+    rename_elsewhere("user.s.Archive", "user.s.Old");
+    res = run(ss, "id:n3@example.com", NULL);
+    ck_assert_uint_eq(res->total, 1);
+    ck_assert_str_eq(res->hits[0].mailbox, "user.s.Old");
+
+    /* And back again: no name is remembered from an earlier run. */
+    rename_elsewhere("user.s.Old", "user.s.Archive");
+    res = run(ss, "id:n3@example.com", NULL);
+    ck_assert_str_eq(res->hits[0].mailbox, "user.s.Archive");
+    search_close(&ss);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("search");
@@ -224,6 +275,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, built_queries_and_mailbox);
     tcase_add_test(tc, expunge_and_copies_are_live);
     tcase_add_test(tc, errors);
+    tcase_add_test(tc, session_sees_renames);
     suite_add_tcase(s, tc);
     return s;
 }

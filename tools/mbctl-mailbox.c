@@ -13,9 +13,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/mboxlist.h"
-#include "xapiary/xapianlock.h"
 #include "common/mboxname.h"
-#include "mailbox/guiddb.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
@@ -23,7 +21,10 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
         "Usage: mbctl create [-p PARTITION] MAILBOX...\n"
-        "Create each MAILBOX (e.g. user.alice, user.alice.Sent).\n\n"
+        "Create each MAILBOX (e.g. user.alice, user.alice.Sent).  `user`\n"
+        "itself, the root of every user's tree, cannot be a mailbox.  A new\n"
+        "user (user.ID) starts with an empty search index and GUID db:\n"
+        "whatever an earlier user of that name left is removed.\n\n"
         "  -p, --partition NAME  the partition (default: default)\n";
     static const struct option opts[] = {
         { "partition", required_argument, NULL, 'p' },
@@ -69,32 +70,14 @@ static int delete_one(const char *name)
     return EX_OK;
 }
 
-/* user.ID: the whole user, children first, then the user's search tiers
- * (xapianlock_delete_user) and GUID db. */
+/* user.ID: the whole user, its mailboxes and its files outside them
+ * (mailbox_delete_user); finishes an earlier deletion that was
+ * interrupted. */
 static int delete_user(const char *name, const char *userid)
 {
-    char **names = talloc_array(NULL, char *, 0);
-    int ret = EX_OK, r;
+    int r = mailbox_delete_user(userid);
 
-    if ((r = mboxlist_collect_tree(name, &names))) {
-        talloc_free(names);
-        return cli_error(name, r, NULL);
-    }
-    if (!talloc_array_length(names)) {
-        talloc_free(names);
-        return cli_error(name, IMAP_MAILBOX_NONEXISTENT, NULL);
-    }
-    for (size_t i = talloc_array_length(names); i-- > 0; )
-        if ((r = delete_one(names[i])) && ret == EX_OK)
-            ret = r;
-    talloc_free(names);
-    if (ret != EX_OK)
-        return ret;      /* a mailbox is left: keep its index */
-    if ((r = xapianlock_delete_user(userid)))
-        return cli_error(name, r, "cannot delete the search tiers");
-    if ((r = guiddb_delete_user(userid)))
-        return cli_error(name, r, "cannot delete the GUID db");
-    return ret;
+    return r ? cli_error(name, r, NULL) : EX_OK;
 }
 
 int mbctl_delete(const struct mbctl_ctx *ctx, int argc, char **argv)
@@ -104,7 +87,8 @@ int mbctl_delete(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Delete each MAILBOX and its messages (a DELETED tombstone keeps\n"
         "its uidvalidity from being reused).  A user's INBOX (user.ID)\n"
         "deletes the whole user: every mailbox below it, the search tiers\n"
-        "and the GUID db.\n";
+        "and the GUID db; run again, it finishes a deletion of the user\n"
+        "that was interrupted (as expire and recover do).\n";
     int first = mbctl_simple_opts(argc, argv, usage, 1), ret = EX_OK;
 
     cli_init(ctx->config);

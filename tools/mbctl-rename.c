@@ -20,8 +20,11 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
         "a crash is finished or undone by the next open, `mbctl expire` or\n"
         "`mbctl recover`.  user.A -> user.B renames a whole user, search\n"
         "index and GUID db included.  Mail keeps its UIDs and uidvalidity\n"
-        "and is not reindexed.  With -v (global), prints where the time\n"
-        "went.\n";
+        "and is not reindexed.  Mailboxes never move between users or into\n"
+        "or out of the user namespace: a user's folder stays that user's,\n"
+        "an INBOX renames only to another user's INBOX, and `user` itself\n"
+        "(the root of every user's tree) is neither OLD nor NEW.  With -v\n"
+        "(global), prints where the time went.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 2), r;
     struct mailbox_rename_stats st;
 
@@ -47,8 +50,9 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
 
 static void report(const char *what, const struct mailbox_expire_stats *st)
 {
-    printf("%s: %lu dead renames cleaned up, %lu running renames left alone, "
-           "%lu tombstones removed\n", what, st->renames, st->busy, st->tombstones);
+    printf("%s: %lu dead renames cleaned up, %lu interrupted user deletions finished, "
+           "%lu busy left alone, %lu tombstones removed\n", what, st->renames, st->users,
+           st->busy, st->tombstones);
 }
 
 int mbctl_expire(const struct mbctl_ctx *ctx, int argc, char **argv)
@@ -56,7 +60,8 @@ int mbctl_expire(const struct mbctl_ctx *ctx, int argc, char **argv)
     static const char usage[] =
         "Usage: mbctl expire [-D DAYS]\n"
         "Visit every mailboxes.db record: finish or undo renames whose\n"
-        "process died, and remove DELETED tombstones older than DAYS.\n\n"
+        "process died, finish deleting users whose deletion was\n"
+        "interrupted, and remove DELETED tombstones older than DAYS.\n\n"
         "  -D, --tombstones DAYS  tombstone age to remove (default 90;\n"
         "                         -1 keeps them all)\n";
     static const struct option opts[] = {
@@ -93,7 +98,8 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
     static const char usage[] =
         "Usage: mbctl recover\n"
         "Run at boot, before any other xapiary process: clean up renames\n"
-        "that died (as expire does, keeping tombstones), then remove the\n"
+        "and user deletions that died (as expire does, keeping\n"
+        "tombstones), then remove the\n"
         "namelock tree (CONFIGDIRECTORY/lock/).\n";
     struct mailbox_expire_stats st;
     int r;

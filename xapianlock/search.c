@@ -28,7 +28,9 @@
 
 struct search_session {
     char *userid;
-    /* uniqueid -> mailbox name (or "" when gone), for this session */
+    /* uniqueid -> mailbox name (or "" when gone), for one run only: a
+     * rename between two runs must show (search.h promises names as they
+     * are now), and one run's lookups are many per mailbox */
     GHashTable *names;
 };
 
@@ -214,6 +216,7 @@ static int run(struct search_session *ss, const struct query *q,
     unsigned n = 0;
     int r, sort;
 
+    g_hash_table_remove_all(ss->names);
     if (!opts)
         opts = &defaults;
     *res_r = NULL;

@@ -26,6 +26,7 @@
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
+#include "mailbox/userdata.h"
 #include "xapianlock/activefile.h"
 #include "xapianlock/xapianlock-private.h"
 
@@ -183,7 +184,8 @@ static int begin(void *ctx, const char *userid, int write, struct xapianlock **x
     int r;
 
     *xl_r = NULL;
-    if ((r = xapianlock_user_partition(NULL, userid, &partition)))
+    if ((r = userdata_check(userid)) ||
+        (r = xapianlock_user_partition(NULL, userid, &partition)))
         return r;
     for (int attempt = 0; ; attempt++) {
         xl = new_lock(ctx, userid);
@@ -297,7 +299,8 @@ int xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
     int r;
 
     *files_r = NULL;
-    if ((r = xapianlock_user_partition(NULL, userid, &partition)))
+    if ((r = userdata_check(userid)) ||
+        (r = xapianlock_user_partition(NULL, userid, &partition)))
         goto done;
     if ((r = xapianlock_namelock(userid, LOCK_SHARED, &lock)))
         goto done;
@@ -329,44 +332,4 @@ done:
 int xapianlock_remove_tree(const char *dir)
 {
     return remove_tree(dir);
-}
-
-int xapianlock_delete_user(const char *userid)
-{
-    struct mboxlock *lock = NULL;
-    struct activefile *af = NULL;
-    const char *const *tiers = config_tiers(NULL);
-    char *partition = NULL, *path;
-    int r;
-
-    if (mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
-    if ((r = xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock)))
-        return r;
-    r = activefile_lock(NULL, userid, 1, &af);
-    if (r && r != IMAP_NOTFOUND && r != IMAP_MAILBOX_BADFORMAT)
-        goto done;
-    /* Every tier's directory for the user on every partition: the user's
-     * INBOX may already be gone, so its partition cannot be asked. */
-    r = 0;
-    for (size_t p = 0; p < config_npartitions(NULL); p++) {
-        for (size_t t = 0; tiers && tiers[t]; t++) {
-            char *dir = activefile_tier_dir(NULL, userid, config_partition_name(NULL, p),
-                                            tiers[t]);
-            if (dir && xapianlock_remove_tree(dir))
-                r = IMAP_IOERROR;
-            talloc_free(dir);
-        }
-    }
-    path = activefile_path(NULL, userid);
-    if (path && unlink(path) < 0 && errno != ENOENT) {
-        xlog_syserr("unlink", path);
-        r = IMAP_IOERROR;
-    }
-    talloc_free(path);
-done:
-    activefile_unlock(&af);
-    mboxname_release(&lock);
-    talloc_free(partition);
-    return r;
 }

@@ -159,6 +159,15 @@ int mailbox_create(const char *name, const char *partition,
  * cleanup).  Needs the EXCLUSIVE index lock. */
 int mailbox_delete(struct mailbox **mailboxp);
 
+/* Deletes user USERID whole: every mailbox of user.USERID's tree, then
+ * the user's search tiers, xapianactive, GUID db and owner file.  Crash
+ * safe: a deletion that was interrupted is finished by the next call, by
+ * mailbox_expire()/mailbox_recover() and by a create of user.USERID (see
+ * mailbox/mailbox-deluser.c).  Returns 0, IMAP_MAILBOX_NONEXISTENT when
+ * there is no such user and nothing of one is left, or the first error
+ * (logged, naming the mailbox or file; the deletion stays pending). */
+int mailbox_delete_user(const char *userid);
+
 /* Copies OLDMAILBOX (EXCLUSIVE index lock) to NEWNAME on NEWPARTITION
  * (NULL: the same): header, index, cache and message files; the copy gets
  * the same uniqueid and uidvalidity.  Returns the new mailbox with
@@ -202,6 +211,7 @@ int mailbox_rename_resolve(const char *root, int nonblock);
  * error; STATS (may be NULL) counts what was done. */
 struct mailbox_expire_stats {
     unsigned long renames, busy, tombstones;
+    unsigned long users;          /* interrupted user deletions finished */
 };
 int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats);
 
@@ -256,6 +266,12 @@ char *mailbox_message_path(void *ctx, const struct mailbox *mailbox, uint32_t ui
 int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
                            int64_t internaldate, uint32_t system_flags,
                            uint32_t *uid_r);
+/* The same, with FALLBACKDATE (0: none) as the internal date instead of
+ * INTERNALDATE when the message has no Date: header that parses (an mbox
+ * envelope line's date, which is when the mail was delivered). */
+int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_t len,
+                                 int64_t internaldate, int64_t fallbackdate,
+                                 uint32_t system_flags, uint32_t *uid_r);
 
 /* Marks UID expunged (EXPUNGED|UNLINKED) and schedules its file's unlink
  * for the last close.  IMAP_NOTFOUND if there is no such live UID. */

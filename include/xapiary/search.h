@@ -4,7 +4,8 @@
  * the user's two Xapian locks (SHARED namelock, READ lock on xapianactive),
  * and turns each hit (a message GUID) into its live locations through the
  * user's GUID db and mailboxes.db: expunged copies never appear, renamed
- * mailboxes appear under their new names, and no mailbox is opened.
+ * mailboxes appear under their new names (looked up afresh by every run,
+ * so a long-lived session sees renames), and no mailbox is opened.
  *
  * Calling sequence
  *     struct search_session *ss = NULL;
@@ -27,7 +28,9 @@
  * Errors: 0; IMAP_SEARCH_SYNTAX with *ERR_R naming the position;
  * IMAP_MAILBOX_NONEXISTENT for a user without mail; IMAP_SEARCH_CORRUPT or
  * IMAP_IOERROR when a tier cannot be read (never an empty result);
- * IMAP_MAILBOX_LOCKED when namelock_timeout expired.
+ * IMAP_MAILBOX_LOCKED when namelock_timeout expired;
+ * IMAP_PERMISSION_DENIED when the user's GUID db and tiers belong to an
+ * earlier user of the same name (docs/FORMAT.md "owner"): never searched.
  */
 #ifndef XAPIARY_SEARCH_H
 #define XAPIARY_SEARCH_H

@@ -61,10 +61,6 @@ const char *xapianlock_partition(const struct xapianlock *xl);
  * element, NULL-terminated, under CTX (SHARED namelock only). */
 int xapianlock_list_files(void *ctx, const char *userid, char ***files_r);
 
-/* Removes the user's xapianactive and every search directory of the user
- * in every tier (EXCLUSIVE namelock + WRITE lock). */
-int xapianlock_delete_user(const char *userid);
-
 #ifdef __cplusplus
 }
 #endif
