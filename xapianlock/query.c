@@ -30,7 +30,7 @@ struct parser {
     const char *s;
     size_t pos;
     int depth;
-    unsigned terms;
+    unsigned terms, prefixes;
     enum query_field field;         /* of unfielded terms: QF_ALL, or that
                                      * of the enclosing FIELD:( ) */
     char *err;
@@ -260,12 +260,15 @@ static int parse_word(struct parser *p, enum query_field field, size_t vat, size
         prefix = text[n - 1] == '*';
         if (prefix)
             text[n - 1] = '\0';
-        if (strchr(text, '*'))
+        if (prefix && ++p->prefixes > QUERY_MAX_PREFIXES)
+            r = syntax(p, vat, "more than %d word* in one query", QUERY_MAX_PREFIXES);
+        else if (strchr(text, '*'))
             r = syntax(p, vat, "'*' only goes at the end of a word");
         else if (!*text)
             r = syntax(p, vat, "'*' needs a word before it");
         else {
-            int dotted = has_inside(text, '@') || has_inside(text, '.');
+            /* id: is one exact term whatever it holds. */
+            int dotted = field != QF_ID && (has_inside(text, '@') || has_inside(text, '.'));
             *q_r = query_new_match(p->ctx, field, text, dotted, prefix);
             (*q_r)->address = dotted && !prefix && address_field(field);
         }
@@ -416,7 +419,7 @@ static int parse_or(struct parser *p, struct query **q_r)
 
 int query_parse(void *ctx, const char *str, struct query **q_r, char **err_r)
 {
-    struct parser p = { NULL, str, 0, 0, 0, QF_ALL, NULL };
+    struct parser p = { NULL, str, 0, 0, 0, 0, QF_ALL, NULL };
     struct query *q = NULL;
     int r;
 

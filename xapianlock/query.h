@@ -34,8 +34,9 @@
  * unknown mailbox is an error (search.c).
  *
  * Bounds: QUERY_MAX_BYTES of text, QUERY_MAX_TERMS terms (words,
- * phrases, dates, mailboxes, `*`), groups and NOTs nested QUERY_MAX_DEPTH
- * deep; past them the query is a syntax error naming the position. */
+ * phrases, dates, mailboxes, `*`) of which QUERY_MAX_PREFIXES word*,
+ * groups and NOTs nested QUERY_MAX_DEPTH deep; past them the query is a
+ * syntax error naming the position. */
 #ifndef XAPIARY_QUERY_H
 #define XAPIARY_QUERY_H
 
@@ -43,6 +44,7 @@
 
 #define QUERY_MAX_BYTES 65536
 #define QUERY_MAX_TERMS 16384
+#define QUERY_MAX_PREFIXES 100      /* word*: each expands to many terms */
 #define QUERY_MAX_DEPTH 100
 
 /* The first members match the public enum search_field (search.h). */
