@@ -208,7 +208,7 @@ static int parse_quoted(struct parser *p, char **text_r)
     return 0;
 }
 
-/* "(" or ")" at AT (p->s[AT] is '('), its unfielded terms in FIELD. */
+/* A group "( ... )" opening at AT, its unfielded terms in FIELD. */
 static int parse_group(struct parser *p, size_t at, enum query_field field,
                        struct query **q_r)
 {
