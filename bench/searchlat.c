@@ -94,9 +94,11 @@ static int run_raw(const char *const *dbs, unsigned ndbs, const char *query, siz
     *hits_r = 0;
     if ((r = query_parse(tmp, query, &q, &err)))
         fprintf(stderr, "searchlat: %s: %s\n", query, err ? err : error_message(r));
-    else if (!(xq = query_translate(tmp, q, NULL, NULL, &r)))
+    else if ((r = xw_dbr_open(tmp, dbs, ndbs, &dbr)))
+        ;
+    else if (!(xq = query_translate(tmp, q, dbr, NULL, NULL, &r)))
         fprintf(stderr, "searchlat: %s: not supported by --raw\n", query);
-    else if (!(r = xw_dbr_open(tmp, dbs, ndbs, &dbr)))
+    else
         r = xw_dbr_search(dbr, xq, XW_SORT_DATE_DESC, 0, 0, count_hit, hits_r);
     talloc_free(tmp);
     return r;

@@ -208,8 +208,18 @@ void tokenise(const char *text, std::vector<std::string> &words,
         words.push_back(std::move(ps.second));
 }
 
+// TERM, or nothing when DB is given and has no such term (xapian_wrap.h).
+Xapian::Query leaf(const Xapian::Database *db, const std::string &term)
+{
+    std::string t = truncate_utf8(term);
+    if (db && !db->term_exists(t))
+        return Xapian::Query::MatchNothing;
+    return Xapian::Query(t);
+}
+
 // One field's part of a text query.
-Xapian::Query text_query(const std::string &prefix, const std::vector<std::string> &words,
+Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
+                         const std::vector<std::string> &words,
                          const std::vector<std::string> &extra, int flags)
 {
     const bool stem = stemmed_prefix(prefix);
@@ -220,7 +230,7 @@ Xapian::Query text_query(const std::string &prefix, const std::vector<std::strin
     if (flags & XW_PHRASE) {
         // Only the unstemmed terms have positions: a phrase is exact.
         for (size_t i = 0; i < nplain; i++)
-            subs.emplace_back(truncate_utf8(prefix + words[i]));
+            subs.push_back(leaf(db, prefix + words[i]));
         Xapian::Query q = subs.size() == 1
             ? subs[0]
             : Xapian::Query(Xapian::Query::OP_PHRASE, subs.begin(), subs.end(), subs.size());
@@ -235,11 +245,11 @@ Xapian::Query text_query(const std::string &prefix, const std::vector<std::strin
 
     // A word matches itself or, in stemmed fields, any word of its stem.
     auto word = [&](const std::string &w) {
-        Xapian::Query plain(truncate_utf8(prefix + w));
+        Xapian::Query plain = leaf(db, prefix + w);
         if (!stem)
             return plain;
         return Xapian::Query(Xapian::Query::OP_OR, plain,
-                             Xapian::Query(truncate_utf8("Z" + prefix + stemmer()(w))));
+                             leaf(db, "Z" + prefix + stemmer()(w)));
     };
     for (size_t i = 0; i < nplain; i++)
         subs.push_back(word(words[i]));
@@ -556,8 +566,8 @@ unsigned long xw_dbr_doccount(struct xw_dbr *dbr)
 
 // ------------------------------------------------------------------ queries
 
-struct xw_query *xw_query_text(void *ctx, const char *const *prefixes, unsigned nprefixes,
-                               const char *text, int flags)
+struct xw_query *xw_query_text(void *ctx, struct xw_dbr *dbr, const char *const *prefixes,
+                               unsigned nprefixes, const char *text, int flags)
 {
     return guard_ptr(__func__, text, [&] {
         std::vector<std::string> words, extra;
@@ -566,17 +576,20 @@ struct xw_query *xw_query_text(void *ctx, const char *const *prefixes, unsigned 
             return new_query(ctx, Xapian::Query::MatchNothing);
         std::vector<Xapian::Query> fields;
         for (unsigned i = 0; i < nprefixes; i++)
-            fields.push_back(text_query(prefixes[i], words, extra, flags));
+            fields.push_back(text_query(dbr ? &dbr->impl->all : nullptr, prefixes[i],
+                                        words, extra, flags));
         return new_query(ctx, Xapian::Query(Xapian::Query::OP_OR, fields.begin(),
                                             fields.end()));
     });
 }
 
-struct xw_query *xw_query_term(void *ctx, const char *prefix, const char *term)
+struct xw_query *xw_query_term(void *ctx, struct xw_dbr *dbr, const char *prefix,
+                               const char *term)
 {
     // Truncated the way xw_doc_add_term stores it.
     return guard_ptr(__func__, term, [&] {
-        return new_query(ctx, Xapian::Query(truncate_utf8(std::string(prefix) + term)));
+        return new_query(ctx, leaf(dbr ? &dbr->impl->all : nullptr,
+                                   std::string(prefix) + term));
     });
 }
 

@@ -100,15 +100,24 @@ unsigned long xw_dbr_doccount(struct xw_dbr *dbr);
 /* Whether any of the databases has a document for GUIDHEX. */
 int xw_dbr_has_guid(struct xw_dbr *dbr, const char *guidhex, int *yes_r);
 
-/* Query trees; each node is allocated under CTX. */
+/* Query trees; each node is allocated under CTX.
+ *
+ * Given the databases DBR that the query will run on (may be NULL), a
+ * term that none of them has is left out of the tree when it is built
+ * (an OR drops it, an AND or phrase becomes nothing): Xapian 1.4 pays for
+ * every absent term of an OR once per other term, so a query of a few
+ * thousand mostly absent terms took minutes.  A search that sees a newer
+ * revision than DBR had (xw_dbr_search's retry) may miss documents of
+ * the terms left out, as if it had run a moment earlier. */
 #define XW_PHRASE   1   /* TEXT is a phrase: words in order */
 #define XW_WILDCARD 2   /* the last word is a prefix (word*) */
 /* TEXT parsed the way xw_doc_add_text indexes it, under each of the
  * NPREFIXES PREFIXES (OR of the fields); words are ANDed, or a phrase. */
-struct xw_query *xw_query_text(void *ctx, const char *const *prefixes, unsigned nprefixes,
-                               const char *text, int flags);
+struct xw_query *xw_query_text(void *ctx, struct xw_dbr *dbr, const char *const *prefixes,
+                               unsigned nprefixes, const char *text, int flags);
 /* An exact boolean term PREFIX+TERM. */
-struct xw_query *xw_query_term(void *ctx, const char *prefix, const char *term);
+struct xw_query *xw_query_term(void *ctx, struct xw_dbr *dbr, const char *prefix,
+                               const char *term);
 /* Documents whose value SLOT (a number) is in [LO, HI]; NAN = open end. */
 struct xw_query *xw_query_range(void *ctx, unsigned slot, double lo, double hi);
 #define XW_AND 0

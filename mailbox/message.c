@@ -443,11 +443,32 @@ static void emit_str(struct walk *w, enum message_text_kind kind, const char *s)
 /* The addresses and subject of MSG.  Those of a NESTED (attached) message
  * are BODY text, since they are not the outer message's From or Subject,
  * and its Bcc is left out. */
+/* Each addr-spec of LIST as KIND, into groups too. */
+static void emit_addr_specs(struct walk *w, enum message_text_kind kind,
+                            InternetAddressList *list)
+{
+    int n = list ? internet_address_list_length(list) : 0;
+
+    for (int i = 0; i < n && !w->r; i++) {
+        InternetAddress *a = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(a))
+            emit_addr_specs(w, kind,
+                            internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)));
+        else if (INTERNET_ADDRESS_IS_MAILBOX(a))
+            emit_str(w, kind, hdr_str(w->tmp, internet_address_mailbox_get_addr(
+                                                  INTERNET_ADDRESS_MAILBOX(a))));
+    }
+}
+
 static void emit_headers(struct walk *w, GMimeMessage *msg, int nested)
 {
-    for (int i = 0; i < 4 - nested; i++)
+    for (int i = 0; i < 4 - nested; i++) {
+        InternetAddressList *list = g_mime_message_get_addresses(msg, addr_types[i]);
         emit_str(w, nested ? MESSAGE_TEXT_BODY : MESSAGE_TEXT_FROM + i,
-                 addresses(w->tmp, g_mime_message_get_addresses(msg, addr_types[i])));
+                 addresses(w->tmp, list));
+        if (!nested)
+            emit_addr_specs(w, MESSAGE_TEXT_FROM_ADDR + i, list);
+    }
     emit_str(w, nested ? MESSAGE_TEXT_BODY : MESSAGE_TEXT_SUBJECT,
              hdr_str(w->tmp, g_mime_message_get_subject(msg)));
 }

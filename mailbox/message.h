@@ -57,6 +57,12 @@ enum message_text_kind {
     MESSAGE_TEXT_HEADER,     /* other headers worth searching: "Name: value" */
     MESSAGE_TEXT_BODY,       /* a text part, decoded to UTF-8; HTML without markup */
     MESSAGE_TEXT_ATTACHMENT, /* an attachment's file name */
+    /* Each address (addr-spec, "local@domain") of From, To, Cc, Bcc of the
+     * message itself, one call per address, after the field's text. */
+    MESSAGE_TEXT_FROM_ADDR,
+    MESSAGE_TEXT_TO_ADDR,
+    MESSAGE_TEXT_CC_ADDR,
+    MESSAGE_TEXT_BCC_ADDR,
 };
 
 /* TEXT is UTF-8, LEN bytes, not NUL-terminated; valid only during the call.

@@ -143,7 +143,7 @@ static struct xw_query *text(const char *prefixes, const char *t, int flags)
 
     for (const char *p = prefixes; *p && n < 8; p++)
         pf[n++] = talloc_strndup(ctx, p, 1);
-    return xw_query_text(ctx, pf, n, t, flags);
+    return xw_query_text(ctx, NULL, pf, n, t, flags);
 }
 
 /* ------------------------------------------------------------ queries */
@@ -235,9 +235,9 @@ START_TEST(terms_ranges_and_combinations)
     void *ctx = env_corpus;
     struct xw_query *subs[3];
 
-    ck_assert_str_eq(run(xw_query_term(ctx, "M", "id2@example.com")), "2");
-    ck_assert_str_eq(run(xw_query_term(ctx, "M", "id2")), "");
-    ck_assert_str_eq(run(xw_query_term(ctx, "Q", guid(ctx, 3))), "3");
+    ck_assert_str_eq(run(xw_query_term(ctx, NULL, "M", "id2@example.com")), "2");
+    ck_assert_str_eq(run(xw_query_term(ctx, NULL, "M", "id2")), "");
+    ck_assert_str_eq(run(xw_query_term(ctx, NULL, "Q", guid(ctx, 3))), "3");
     ck_assert_str_eq(run(xw_query_range(ctx, XW_SLOT_DATE, 1500, 3500)), "3,2");
     ck_assert_str_eq(run(xw_query_range(ctx, XW_SLOT_DATE, 2000, 3000)), "3,2");
     ck_assert_str_eq(run(xw_query_range(ctx, XW_SLOT_DATE, NAN, 2000)), "1,3");
@@ -248,7 +248,7 @@ START_TEST(terms_ranges_and_combinations)
     ck_assert_str_eq(run(xw_query_none(ctx)), "");
 
     subs[0] = text("B", "running", 0);
-    subs[1] = xw_query_term(ctx, "M", "id1@example.com");
+    subs[1] = xw_query_term(ctx, NULL, "M", "id1@example.com");
     ck_assert_str_eq(run(xw_query_combine(ctx, XW_AND_NOT, subs, 2)), "2");
     ck_assert_str_eq(run(xw_query_combine(ctx, XW_AND, subs, 2)), "1");
     subs[0] = text("S", "lunch", 0);
@@ -360,9 +360,9 @@ START_TEST(long_terms_are_truncated_not_fatal)
     ck_assert_int_eq(xw_dbw_close(&dbw), 0);
 
     ck_assert_int_eq(xw_dbr_open(env, (const char *const *)&path, 1, &dbr), 0);
-    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_term(env, "M", ascii), 0, 0, 0, collect, &h), 0);
-    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_term(env, "M", utf8), 0, 0, 0, collect, &h), 0);
-    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_text(env, (const char *[]){ "B" }, 1,
+    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_term(env, NULL, "M", ascii), 0, 0, 0, collect, &h), 0);
+    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_term(env, NULL, "M", utf8), 0, 0, 0, collect, &h), 0);
+    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_text(env, NULL, (const char *[]){ "B" }, 1,
                                                       "words", 0), 0, 0, 0, collect, &h), 0);
     ck_assert_str_eq(h.ids, "1,1,1");
     testenv_free(env);
@@ -480,7 +480,7 @@ START_TEST(search_survives_a_writer_moving_on)
         put(dbw, &corpus[0]);
         ck_assert_int_eq(xw_dbw_commit(dbw), 0);
     }
-    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_text(env, (const char *[]){ "B" }, 1,
+    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_text(env, NULL, (const char *[]){ "B" }, 1,
                                                       "running", 0),
                                    XW_SORT_DATE_DESC, 0, 0, collect, &h), 0);
     ck_assert_str_eq(h.ids, "2,1");
@@ -527,7 +527,7 @@ START_TEST(corrupt_database_is_reported)
 
     r = xw_dbr_open(env, (const char *const *)&path, 1, &dbr);
     if (r == 0)
-        r = xw_dbr_search(dbr, xw_query_text(env, (const char *[]){ "B" }, 1, "running", 0), 0, 0, 0, collect, &h);
+        r = xw_dbr_search(dbr, xw_query_text(env, NULL, (const char *[]){ "B" }, 1, "running", 0), 0, 0, 0, collect, &h);
     ck_assert_int_eq(r, IMAP_SEARCH_CORRUPT);
     testenv_free(env);
 }
@@ -605,7 +605,7 @@ START_TEST(read_two_and_compact_them)
     ck_assert_str_eq(val, "b");
     h.ids[0] = '\0';
     h.n = 0;
-    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_text(env, (const char *[]){ "B" }, 1,
+    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_text(env, NULL, (const char *[]){ "B" }, 1,
                                                       "running late", XW_PHRASE),
                                    0, 0, 0, collect, &h), 0);
     ck_assert_str_eq(h.ids, "1");

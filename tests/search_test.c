@@ -161,7 +161,16 @@ START_TEST(built_queries_and_mailbox)
     ck_assert_int_eq(search_run_query(ss, q, NULL, &res), 0);
     ck_assert_uint_eq(res->total, 3);
 
-    ck_assert_uint_eq(run(ss, "mailbox:user.s.Nonexistent", NULL)->total, 0);
+    /* an unknown mailbox is an error naming it, not 0 hits */
+    {
+        char *err = NULL;
+        ck_assert_int_eq(search_run(ss, "mailbox:user.s.Nonexistent", NULL, &res, &err),
+                         IMAP_MAILBOX_NONEXISTENT);
+        ck_assert_ptr_nonnull(err);
+        ck_assert_ptr_nonnull(strstr(err, "mailbox:user.s.Nonexistent"));
+        q = search_query_mailbox(ctx, "Nonexistent");
+        ck_assert_int_eq(search_run_query(ss, q, NULL, &res), IMAP_MAILBOX_NONEXISTENT);
+    }
     talloc_free(ctx);
 }
 END_TEST

@@ -2,12 +2,18 @@
  *
  *   xsearch -u USER [--limit N] [--offset N] [--sort ORDER] [--count|--json] QUERY...
  *
+ * Options come before the query: from its first word on, every argument
+ * is a query word, so that "xsearch -u bob patch -cifs" needs no "--"
+ * (a query that starts with -word does: xsearch -u bob -- -cifs).
+ *
  * Prints one line per live location: mailbox, UID, GUID, date, from,
  * subject, tab-separated; --count prints only the number of live
  * locations; --json prints an array of objects. */
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +30,12 @@
 static void usage(FILE *f)
 {
     fputs(
-"Usage: xsearch -u USER [OPTIONS] QUERY...\n"
-"Search USER's mail.  QUERY words are joined with spaces.\n\n"
+"Usage: xsearch -u USER [OPTIONS] [--] QUERY...\n"
+"Search USER's mail.  QUERY words are joined with spaces.  Options go\n"
+"before the query; after its first word, -word is a query word (NOT word).\n"
+"A query that starts with -word needs --:  xsearch -u bob -- -cifs patch\n\n"
 "  -u, --user USER      whose mail (required)\n"
-"  -n, --limit N        at most N results\n"
+"  -n, --limit N        at most N results (0: all)\n"
 "      --offset N       skip the first N results\n"
 "  -s, --sort ORDER     newest (default), oldest or relevance\n"
 "  -c, --count          print only the number of results\n"
@@ -36,11 +44,48 @@ static void usage(FILE *f)
 "  -C, --config FILE    configuration file\n"
 "  -v, --verbose        more logging\n"
 "  -h, --help           show this help\n\n"
-"Query language: words; from: to: cc: bcc: subject: body: attachment: id:\n"
-"date:YYYY-MM-DD..YYYY-MM-DD mailbox:NAME; \"phrases\"; AND OR NOT -word;\n"
-"( ); word*.\n"
+"Query language:\n"
+"  word  \"a phrase\"  word*        all text fields; word* is a prefix\n"
+"  a b   a AND b   a OR b         AND, OR, NOT in any case (and, or, not);\n"
+"  NOT a   -a   ( )               quote them to search the words: \"and\"\n"
+"  *                              every message\n"
+"  from: to: cc: bcc: recipient: subject: body: attachment: id: date:\n"
+"  mailbox:                       fields, in any case (Subject:)\n"
+"  field:(a OR b)                 the field applies to the whole group\n"
+"  to:   the To header only;  recipient:   To, Cc and Bcc\n"
+"  kernel.org  a@b.org            '@' or '.' inside a word: a phrase, as in\n"
+"                                 notmuch; in from: to: cc: bcc: recipient:\n"
+"                                 an address: from:a@b.org is that address,\n"
+"                                 from:kernel.org any address @kernel.org or\n"
+"                                 @*.kernel.org, and nothing else\n"
+"  date:2009  date:2009-11  date:2009-11-18  date:today  date:yesterday\n"
+"  date:7d  date:2w  date:3m  date:1y  (the day N days/weeks/months/years ago)\n"
+"  date:A..B  date:A..  date:..B  ranges of any of them, B inclusive;\n"
+"                                 days in the local time zone (TZ)\n"
+"  mailbox:INBOX  mailbox:lkml  mailbox:Archive/2019  mailbox:Archive.2019\n"
+"  mailbox:user.USER.lkml         a mailbox by the name the user sees or in\n"
+"  mailbox:lkml*                  full; lkml* adds the mailboxes below it;\n"
+"                                 an unknown mailbox is an error\n"
+"  At most 16384 terms (100 of them word*) and 65536 bytes per query,\n"
+"  groups 100 deep.\n"
 "Exit status: 0 (even with no results), 64 for a query syntax error,\n"
-"75 when the index is locked, another sysexits(3) code on failure.\n", f);
+"66 for an unknown mailbox, 75 when the index is locked, another\n"
+"sysexits(3) code on failure.\n", f);
+}
+
+/* A count for --limit or --offset: digits only (no sign), and in range. */
+static size_t count_arg(const char *opt, const char *arg)
+{
+    unsigned long long v;
+    char *end;
+
+    errno = 0;
+    v = strtoull(arg, &end, 10);
+    if (!*arg || *end || *arg < '0' || *arg > '9')
+        cli_usage_error("%s: '%s' is not a number (0 or more)", opt, arg);
+    if (errno == ERANGE || v > SIZE_MAX)
+        cli_usage_error("%s: '%s' is too large", opt, arg);
+    return (size_t)v;
 }
 
 static char *iso_date(void *ctx, int64_t t)
@@ -74,22 +119,15 @@ int main(int argc, char **argv)
     struct search_result *res = NULL;
     const char *user = NULL, *config = NULL;
     int count = 0, json = 0, verbose = 0, c, r;
-    char *query, *err = NULL, *end;
+    char *query, *err = NULL;
     void *tmp;
 
-    while ((c = getopt_long(argc, argv, "u:n:s:cjC:vh", opts, NULL)) != -1) {
+    /* '+': the first query word ends the options (see the top). */
+    while ((c = getopt_long(argc, argv, "+u:n:s:cjC:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'u': user = optarg; break;
-        case 'n':
-            so.limit = strtoul(optarg, &end, 10);
-            if (*end || !*optarg)
-                cli_usage_error("--limit: '%s' is not a number", optarg);
-            break;
-        case OPT_OFFSET:
-            so.offset = strtoul(optarg, &end, 10);
-            if (*end || !*optarg)
-                cli_usage_error("--offset: '%s' is not a number", optarg);
-            break;
+        case 'n': so.limit = count_arg("--limit", optarg); break;
+        case OPT_OFFSET: so.offset = count_arg("--offset", optarg); break;
         case 's':
             if (!strcmp(optarg, "newest")) so.sort = SEARCH_SORT_DATE_DESC;
             else if (!strcmp(optarg, "oldest")) so.sort = SEARCH_SORT_DATE_ASC;
@@ -108,6 +146,12 @@ int main(int argc, char **argv)
         cli_usage_error("-u USER is required");
     if (optind >= argc)
         cli_usage_error("no query given");
+    /* A long option after the query is a mistake rather than a search for
+     * NOT -word, unless "--" said the rest is query. */
+    for (int i = optind; i < argc && strcmp(argv[optind - 1], "--"); i++)
+        if (argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2])
+            cli_usage_error("'%s': options go before the query (or put -- before "
+                            "the query to search for it)", argv[i]);
     if (count && json)
         cli_usage_error("--count and --json are exclusive");
     if (mboxname_userid_validate(user))

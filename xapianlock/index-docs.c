@@ -18,19 +18,21 @@
 #include "cwrap/xapian_wrap.h"
 #include "mailbox/message.h"
 #include "xapianlock/index.h"
+#include "xapianlock/schema.h"
 
 /* ------------------------------------------------------------ documents */
 
 static const char *const kind_prefix[] = {
-    [MESSAGE_TEXT_FROM] = "F",
-    [MESSAGE_TEXT_TO] = "T",
-    [MESSAGE_TEXT_CC] = "C",
-    [MESSAGE_TEXT_BCC] = "X",
-    [MESSAGE_TEXT_SUBJECT] = "S",
+    [MESSAGE_TEXT_FROM] = SCHEMA_FROM,
+    [MESSAGE_TEXT_TO] = SCHEMA_TO,
+    [MESSAGE_TEXT_CC] = SCHEMA_CC,
+    [MESSAGE_TEXT_BCC] = SCHEMA_BCC,
+    [MESSAGE_TEXT_SUBJECT] = SCHEMA_SUBJECT,
     [MESSAGE_TEXT_MSGID] = NULL,       /* a boolean term, below */
     [MESSAGE_TEXT_HEADER] = NULL,      /* not searchable yet */
-    [MESSAGE_TEXT_BODY] = "B",
-    [MESSAGE_TEXT_ATTACHMENT] = "A",
+    [MESSAGE_TEXT_BODY] = SCHEMA_BODY,
+    [MESSAGE_TEXT_ATTACHMENT] = SCHEMA_ATTACHMENT,
+    /* the *_ADDR kinds: boolean terms, below */
 };
 
 /* Text indexed per message, at most: a 200 MB body would otherwise cost
@@ -60,8 +62,17 @@ static int add_text(void *rock, enum message_text_kind kind, const char *text, s
         for (char *p = id; *p; p++)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
-        r = xw_doc_add_term(b->doc, "M", id);
+        r = xw_doc_add_term(b->doc, SCHEMA_MSGID, id);
         talloc_free(id);
+        return r;
+    }
+    if (kind >= MESSAGE_TEXT_FROM_ADDR && kind <= MESSAGE_TEXT_BCC_ADDR) {
+        char *addr = talloc_strndup(b->doc, text, len);
+        char **terms = schema_address_terms(addr, kind_prefix[MESSAGE_TEXT_FROM + (kind -
+                                                              MESSAGE_TEXT_FROM_ADDR)], addr);
+        for (size_t i = 0; i < talloc_array_length(terms) && !r; i++)
+            r = xw_doc_add_term(b->doc, "", terms[i]);
+        talloc_free(addr);
         return r;
     }
     if (kind == MESSAGE_TEXT_FROM && !b->from)
@@ -107,7 +118,8 @@ static int build_doc(void *ctx, const struct indexer_msg *p, const char *buf, si
     dlen += strlen(data + dlen) + 1;
     dlen += strlen(data + dlen) + 1;
     dlen += strlen(data + dlen);
-    if ((r = xw_doc_set_data(b.doc, data, dlen)) ||
+    if ((r = xw_doc_add_term(b.doc, "", SCHEMA_V2)) ||
+        (r = xw_doc_set_data(b.doc, data, dlen)) ||
         (r = xw_doc_set_number(b.doc, XW_SLOT_DATE, (double)date)) ||
         (r = xw_doc_set_number(b.doc, XW_SLOT_SIZE, (double)p->size)))
         return r;

@@ -1,25 +1,23 @@
 /* query.c - a recursive-descent parser for the query language (query.h).
  * Linear in the input; nesting is bounded so that no query can exhaust
- * the stack. */
+ * the stack, and the number of terms so that no query can keep a core
+ * busy for long (each term costs posting-list work in every search). */
 #include <config.h>
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <strings.h>
 
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
 #include "xapianlock/query.h"
 
-#define MAX_DEPTH 100
-#define MAX_QUERY 65536
-
 static const char *const field_names[QF_COUNT] = {
     "", "from", "to", "cc", "bcc", "subject", "body", "attachment", "id", "date",
-    "mailbox",
+    "mailbox", "recipient",
 };
 
 const char *query_field_name(enum query_field field)
@@ -32,6 +30,9 @@ struct parser {
     const char *s;
     size_t pos;
     int depth;
+    unsigned terms, prefixes;
+    enum query_field field;         /* of unfielded terms: QF_ALL, or that
+                                     * of the enclosing FIELD:( ) */
     char *err;
 };
 
@@ -69,10 +70,11 @@ static size_t word_len(const char *s)
     return n;
 }
 
+/* Operators in any case, as notmuch and mu take them. */
 static int is_keyword(struct parser *p, const char *kw)
 {
     size_t n = strlen(kw);
-    return !strncmp(p->s + p->pos, kw, n) && word_len(p->s + p->pos) == n;
+    return !strncasecmp(p->s + p->pos, kw, n) && word_len(p->s + p->pos) == n;
 }
 
 static struct query *node(void *ctx, enum query_op op)
@@ -144,55 +146,36 @@ static struct query *operands_node(void *ctx, enum query_op op, struct operands 
     return q;
 }
 
-/* YYYY-MM-DD at LEN bytes of S -> midnight UTC; -1 if not a date. */
-static int64_t parse_day(const char *s, size_t len)
-{
-    struct tm tm;
-    char buf[16], *end;
-
-    if (len != 10)
-        return -1;
-    memcpy(buf, s, 10);
-    buf[10] = '\0';
-    memset(&tm, 0, sizeof tm);
-    end = strptime(buf, "%Y-%m-%d", &tm);
-    if (!end || *end)
-        return -1;
-    return (int64_t)timegm(&tm);
-}
-
 static int parse_date(struct parser *p, const char *v, size_t len, size_t at,
                       struct query **q_r)
 {
-    const char *dots = NULL;
-    int64_t from = -1, to = -1;
+    int64_t from, to;
+    size_t errpos;
+    char *why = NULL;
+    int r = query_parse_date(p->ctx, v, len, &from, &to, &errpos, &why);
 
-    for (size_t i = 0; i + 1 < len; i++)
-        if (v[i] == '.' && v[i + 1] == '.') {
-            dots = v + i;
-            break;
-        }
-    if (!dots) {
-        from = parse_day(v, len);
-        if (from < 0)
-            return syntax(p, at, "date: expects YYYY-MM-DD or A..B");
-        to = from + 86400;
-    } else {
-        size_t alen = (size_t)(dots - v), blen = len - alen - 2;
-        if (alen && (from = parse_day(v, alen)) < 0)
-            return syntax(p, at, "date: '%.*s' is not YYYY-MM-DD", (int)alen, v);
-        if (blen && (to = parse_day(dots + 2, blen)) < 0)
-            return syntax(p, at + alen + 2, "date: '%.*s' is not YYYY-MM-DD",
-                          (int)blen, dots + 2);
-        if (to >= 0)
-            to += 86400;       /* B is inclusive */
-        if (!alen && !blen)
-            return syntax(p, at, "date: needs at least one end of the range");
-        if (from >= 0 && to >= 0 && from >= to)
-            return syntax(p, at, "date: the range is empty");
+    if (r) {
+        /* A quoted value's offsets are shifted by its opening quote. */
+        r = syntax(p, at + errpos, "date: %s", why ? why : "not a date");
+        talloc_free(why);
+        return r;
     }
     *q_r = query_new_date(p->ctx, from, to);
     return 0;
+}
+
+/* Whether the word TEXT has C inside it (not first, not last). */
+static int has_inside(const char *text, char c)
+{
+    const char *x = strchr(text, c);
+    while (x && x == text)
+        x = strchr(x + 1, c);
+    return x && x[1];
+}
+
+static int address_field(enum query_field f)
+{
+    return f == QF_FROM || f == QF_TO || f == QF_CC || f == QF_BCC || f == QF_RECIPIENT;
 }
 
 static int parse_or(struct parser *p, struct query **q_r);
@@ -225,10 +208,79 @@ static int parse_quoted(struct parser *p, char **text_r)
     return 0;
 }
 
+/* A group "( ... )" opening at AT, its unfielded terms in FIELD. */
+static int parse_group(struct parser *p, size_t at, enum query_field field,
+                       struct query **q_r)
+{
+    enum query_field outer = p->field;
+    int r;
+
+    p->pos = at + 1;
+    if (++p->depth > QUERY_MAX_DEPTH)
+        return syntax(p, at, "query nested too deeply");
+    p->field = field;
+    if ((r = parse_or(p, q_r)))
+        return r;
+    p->field = outer;
+    p->depth--;
+    skip_space(p);
+    if (p->s[p->pos] != ')')
+        return syntax(p, p->pos, "')' expected to close the '(' at position %zu", at + 1);
+    p->pos++;
+    return 0;
+}
+
+/* The field named by the LEN bytes at NAME, in any case; QF_COUNT if none. */
+static enum query_field field_of(const char *name, size_t len)
+{
+    int f;
+
+    for (f = 1; f < QF_COUNT; f++)
+        if (strlen(field_names[f]) == len && !strncasecmp(name, field_names[f], len))
+            break;
+    return (enum query_field)f;
+}
+
+/* An unquoted word of N bytes at VAT in FIELD. */
+static int parse_word(struct parser *p, enum query_field field, size_t vat, size_t n,
+                      struct query **q_r)
+{
+    char *text;
+    int prefix, r = 0;
+
+    p->pos = vat + n;
+    if (field == QF_DATE)
+        return parse_date(p, p->s + vat, n, vat, q_r);
+    text = talloc_strndup(p->ctx, p->s + vat, n);
+    if (field == QF_MAILBOX) {
+        *q_r = query_new_mailbox(p->ctx, text);
+    } else if (field == QF_ALL && !strcmp(text, "*")) {
+        *q_r = query_new_bool(p->ctx, QOP_ALL, NULL, 0);
+    } else {
+        prefix = text[n - 1] == '*';
+        if (prefix)
+            text[n - 1] = '\0';
+        if (prefix && ++p->prefixes > QUERY_MAX_PREFIXES)
+            r = syntax(p, vat, "more than %d word* in one query", QUERY_MAX_PREFIXES);
+        else if (strchr(text, '*'))
+            r = syntax(p, vat, "'*' only goes at the end of a word");
+        else if (!*text)
+            r = syntax(p, vat, "'*' needs a word before it");
+        else {
+            /* id: is one exact term whatever it holds. */
+            int dotted = field != QF_ID && (has_inside(text, '@') || has_inside(text, '.'));
+            *q_r = query_new_match(p->ctx, field, text, dotted, prefix);
+            (*q_r)->address = dotted && !prefix && address_field(field);
+        }
+    }
+    talloc_free(text);
+    return r;
+}
+
 static int parse_primary(struct parser *p, struct query **q_r)
 {
-    enum query_field field = QF_ALL;
-    size_t at, n;
+    enum query_field field = p->field;
+    size_t at, n, vat;
     char *text = NULL;
     int r = 0;
 
@@ -236,20 +288,8 @@ static int parse_primary(struct parser *p, struct query **q_r)
     at = p->pos;
     if (!p->s[at])
         return syntax(p, at, "a search term is missing at the end");
-    if (p->s[at] == '(') {
-        p->pos++;
-        if (++p->depth > MAX_DEPTH)
-            return syntax(p, at, "query nested too deeply");
-        if ((r = parse_or(p, q_r)))
-            return r;
-        p->depth--;
-        skip_space(p);
-        if (p->s[p->pos] != ')')
-            return syntax(p, p->pos, "')' expected to close the '(' at position %zu",
-                          at + 1);
-        p->pos++;
-        return 0;
-    }
+    if (p->s[at] == '(')
+        return parse_group(p, at, p->field, q_r);
     if (p->s[at] == ')')
         return syntax(p, at, "unexpected ')'");
 
@@ -258,28 +298,28 @@ static int parse_primary(struct parser *p, struct query **q_r)
     const char *colon = memchr(p->s + at, ':', n);
     if (colon) {
         size_t flen = (size_t)(colon - (p->s + at));
-        int f;
-        for (f = 1; f < QF_COUNT; f++)
-            if (strlen(field_names[f]) == flen && !strncmp(p->s + at, field_names[f], flen))
-                break;
-        if (f == QF_COUNT)
+        field = field_of(p->s + at, flen);
+        if (field == QF_COUNT)
             return syntax(p, at, "unknown field '%.*s:'", (int)flen, p->s + at);
-        field = (enum query_field)f;
         p->pos = at + flen + 1;
         if (!p->s[p->pos] || isspace((unsigned char)p->s[p->pos]) || p->s[p->pos] == ')')
-            return syntax(p, p->pos, "%s: needs a value", field_names[f]);
+            return syntax(p, p->pos, "%s: needs a value", field_names[field]);
+        if (p->s[p->pos] == '(')
+            return parse_group(p, p->pos, field, q_r);
     }
+    if (++p->terms > QUERY_MAX_TERMS)
+        return syntax(p, at, "more than %d terms in one query", QUERY_MAX_TERMS);
 
-    size_t vat = p->pos;
+    vat = p->pos;
     if (p->s[vat] == '"') {
         if ((r = parse_quoted(p, &text)))
             return r;
         if (field == QF_DATE)
-            r = parse_date(p, text, strlen(text), vat, q_r);
+            r = parse_date(p, text, strlen(text), vat + 1, q_r);
         else if (field == QF_MAILBOX)
             *q_r = query_new_mailbox(p->ctx, text);
         else if (!*text)
-            return syntax(p, vat, "empty quoted string");
+            r = syntax(p, vat, "empty quoted string");
         else
             *q_r = query_new_match(p->ctx, field, text, 1, 0);
         talloc_free(text);
@@ -288,24 +328,7 @@ static int parse_primary(struct parser *p, struct query **q_r)
     n = word_len(p->s + vat);
     if (n == 0)
         return syntax(p, vat, "a search term is missing");
-    p->pos = vat + n;
-    if (field == QF_DATE)
-        return parse_date(p, p->s + vat, n, vat, q_r);
-    text = talloc_strndup(p->ctx, p->s + vat, n);
-    if (field == QF_MAILBOX) {
-        *q_r = query_new_mailbox(p->ctx, text);
-    } else {
-        int prefix = text[n - 1] == '*';
-        if (prefix)
-            text[n - 1] = '\0';
-        if (strchr(text, '*'))
-            return syntax(p, vat, "'*' only goes at the end of a word");
-        if (!*text)
-            return syntax(p, vat, "'*' needs a word before it");
-        *q_r = query_new_match(p->ctx, field, text, 0, prefix);
-    }
-    talloc_free(text);
-    return 0;
+    return parse_word(p, field, vat, n, q_r);
 }
 
 static int parse_unary(struct parser *p, struct query **q_r)
@@ -317,7 +340,7 @@ static int parse_unary(struct parser *p, struct query **q_r)
     if (is_keyword(p, "NOT") || (p->s[p->pos] == '-' && p->s[p->pos + 1] &&
                                  !isspace((unsigned char)p->s[p->pos + 1]))) {
         p->pos += p->s[p->pos] == '-' ? 1 : 3;
-        if (++p->depth > MAX_DEPTH)
+        if (++p->depth > QUERY_MAX_DEPTH)
             return syntax(p, p->pos, "query nested too deeply");
         r = parse_unary(p, &sub);
         p->depth--;
@@ -396,7 +419,7 @@ static int parse_or(struct parser *p, struct query **q_r)
 
 int query_parse(void *ctx, const char *str, struct query **q_r, char **err_r)
 {
-    struct parser p = { NULL, str, 0, 0, NULL };
+    struct parser p = { NULL, str, 0, 0, 0, 0, QF_ALL, NULL };
     struct query *q = NULL;
     int r;
 
@@ -404,8 +427,8 @@ int query_parse(void *ctx, const char *str, struct query **q_r, char **err_r)
     if (err_r)
         *err_r = NULL;
     p.ctx = talloc_new(ctx);
-    if (strlen(str) > MAX_QUERY)
-        r = syntax(&p, MAX_QUERY, "query longer than %d bytes", MAX_QUERY);
+    if (strlen(str) > QUERY_MAX_BYTES)
+        r = syntax(&p, QUERY_MAX_BYTES, "query longer than %d bytes", QUERY_MAX_BYTES);
     else {
         skip_space(&p);
         r = p.s[p.pos] ? parse_or(&p, &q) : syntax(&p, 0, "empty query");
@@ -458,6 +481,8 @@ char *query_to_string(void *ctx, const struct query *q)
             return r;
         }
     case QOP_MATCH:
+        if (q->address)
+            return talloc_asprintf(ctx, "%s:<%s>", field_names[q->field], q->text);
         return talloc_asprintf(ctx, "%s%s%s%s%s%s", field_names[q->field],
                                q->field ? ":" : "", q->phrase ? "\"" : "", q->text,
                                q->phrase ? "\"" : "", q->prefix ? "*" : "");

@@ -75,41 +75,101 @@ void search_close(struct search_session **ssp)
 
 /* ------------------------------------------------------------ query -> Xapian */
 
+/* What mailbox: needs while a query is translated. */
+struct mailbox_rock {
+    struct search_session *ss;
+    struct guiddb *gdb;
+    struct xw_dbr *dbr;
+    char *err;                    /* why a mailbox: failed, under ss */
+    struct xw_query **terms;      /* the GUID terms being collected */
+    char **uniqueids;             /* the mailboxes of one mailbox: */
+};
+
 static int add_guid_term(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE])
 {
-    struct xw_query ***terms = rock;
-    size_t n = talloc_array_length(*terms);
+    struct mailbox_rock *mr = rock;
+    size_t n = talloc_array_length(mr->terms);
     char hex[41];
 
     message_guid_hex(guid, hex);
-    *terms = talloc_realloc(NULL, *terms, struct xw_query *, n + 1);
-    (*terms)[n] = xw_query_term(*terms, "Q", hex);
-    return (*terms)[n] ? 0 : IMAP_IOERROR;
+    mr->terms = talloc_realloc(NULL, mr->terms, struct xw_query *, n + 1);
+    mr->terms[n] = xw_query_term(mr->terms, mr->dbr, "Q", hex);
+    return mr->terms[n] ? 0 : IMAP_IOERROR;
 }
 
-/* mailbox:NAME is the messages with a live copy in NAME: their GUIDs. */
+static int add_uniqueid(const struct mboxlist_entry *e, void *rock)
+{
+    struct mailbox_rock *mr = rock;
+    size_t n = talloc_array_length(mr->uniqueids);
+
+    mr->uniqueids = talloc_realloc(NULL, mr->uniqueids, char *, n + 1);
+    mr->uniqueids[n] = talloc_strdup(mr->uniqueids, e->uniqueid);
+    return 0;
+}
+
+/* NAME as the user USERID sees it (INBOX, lkml, Archive/2019,
+ * Archive.2019, INBOX/lkml) or in full (user.USERID...) as the internal
+ * name of one of USERID's mailboxes, under CTX.  A name of another user's
+ * mailbox becomes one below USERID's INBOX, which does not exist. */
+static char *internal_name(void *ctx, const char *userid, const char *name)
+{
+    char *inbox = talloc_asprintf(ctx, "user.%s", userid), *rel;
+    size_t n = strlen(inbox);
+
+    if (!strncmp(name, inbox, n) && (!name[n] || name[n] == '.'))
+        return talloc_strdup(ctx, name);
+    if (!g_ascii_strncasecmp(name, "INBOX", 5) && (!name[5] || name[5] == '.' ||
+                                                   name[5] == '/'))
+        name += name[5] ? 6 : 5;
+    if (!*name)
+        return inbox;
+    rel = talloc_asprintf(ctx, "%s.%s", inbox, name);
+    for (char *p = rel + n; *p; p++)
+        if (*p == '/')
+            *p = '.';
+    return rel;
+}
+
+/* mailbox:NAME is the messages with a live copy in NAME (or, for NAME*,
+ * in NAME or below it): their GUIDs.  An unknown mailbox is an error, as
+ * 0 hits would hide a typing mistake. */
 static struct xw_query *mailbox_query(void *rock, void *ctx, const char *name, int *r_out)
 {
-    struct guiddb *gdb = rock;
+    struct mailbox_rock *mr = rock;
+    size_t len = strlen(name);
+    int tree = len && name[len - 1] == '*';
+    char *base = talloc_strndup(NULL, name, tree ? len - 1 : len);
+    char *full = internal_name(base, mr->ss->userid, base);
+    struct xw_query *q = NULL;
     struct mboxlist_entry *e = NULL;
-    struct xw_query **terms, *q;
-    int r;
+    int r = 0;
 
-    if (mboxname_validate(name) || mboxlist_lookup(ctx, name, &e))
-        return xw_query_none(ctx);           /* no such mailbox: no match */
-    terms = talloc_array(NULL, struct xw_query *, 0);
-    if ((r = guiddb_foreach_guid(gdb, e->uniqueid, add_guid_term, &terms))) {
-        *r_out = r;
-        talloc_free(terms);
-        return NULL;
+    mr->terms = talloc_array(NULL, struct xw_query *, 0);
+    mr->uniqueids = talloc_array(NULL, char *, 0);
+    if (mboxname_validate(full))
+        r = IMAP_MAILBOX_NONEXISTENT;
+    else if (tree)
+        r = mboxlist_foreach(full, MBOXLIST_TREE, add_uniqueid, mr);
+    else if (!(r = mboxlist_lookup(base, full, &e)))
+        r = add_uniqueid(e, mr);
+    if (r == IMAP_MAILBOX_NONEXISTENT || (!r && !talloc_array_length(mr->uniqueids))) {
+        mr->err = talloc_asprintf(mr->ss, "mailbox:%s: user %s has no mailbox %s", name,
+                                  mr->ss->userid, full);
+        r = IMAP_MAILBOX_NONEXISTENT;
     }
-    q = talloc_array_length(terms)
-        ? xw_query_combine(ctx, XW_OR, terms, (unsigned)talloc_array_length(terms))
-        : xw_query_none(ctx);
-    talloc_free(terms);
+    for (size_t i = 0; !r && i < talloc_array_length(mr->uniqueids); i++)
+        r = guiddb_foreach_guid(mr->gdb, mr->uniqueids[i], add_guid_term, mr);
+    if (r)
+        *r_out = r;
+    else if (talloc_array_length(mr->terms))
+        q = xw_query_combine(ctx, XW_OR, mr->terms, (unsigned)talloc_array_length(mr->terms));
+    else
+        q = xw_query_none(ctx);
+    TALLOC_FREE(mr->terms);
+    TALLOC_FREE(mr->uniqueids);
+    talloc_free(base);
     return q;
 }
-
 
 /* ------------------------------------------------------------ hits */
 
@@ -202,7 +262,8 @@ static int on_hit(void *rock, const char *data, size_t len)
 /* ------------------------------------------------------------ running */
 
 static int run(struct search_session *ss, const struct query *q,
-               const struct search_options *opts, struct search_result **res_r)
+               const struct search_options *opts, struct search_result **res_r,
+               char **err_r)
 {
     static const struct search_options defaults = { SEARCH_SORT_DATE_DESC, 0, 0 };
     void *tmp = talloc_new(NULL);
@@ -212,6 +273,8 @@ static int run(struct search_session *ss, const struct query *q,
     struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), 0, NULL,
                          NULL, NULL, NULL, 0, 0 };
     struct search_result *res;
+    struct mailbox_rock mr = { ss, NULL, NULL, NULL, NULL, NULL };
+    struct xw_query *xq;
     const char *const *paths;
     unsigned n = 0;
     int r, sort;
@@ -232,12 +295,20 @@ static int run(struct search_session *ss, const struct query *q,
     paths = xapianlock_paths(xl);
     while (paths[n])
         n++;
+    /* Opened first, so that terms it lacks stay out of the query; the
+     * query is made even without a tier, so that an unknown mailbox is
+     * an error all the same. */
+    if (n && (r = xw_dbr_open(tmp, paths, n, &dbr)))
+        goto out;
+    mr.gdb = gdb;
+    mr.dbr = dbr;
+    xq = query_translate(tmp, q, dbr, mailbox_query, &mr, &r);
+    if (r) {
+        if (err_r && mr.err)
+            *err_r = mr.err;
+        goto out;
+    }
     if (n) {
-        struct xw_query *xq = query_translate(tmp, q, mailbox_query, gdb, &r);
-        if (r)
-            goto out;
-        if ((r = xw_dbr_open(tmp, paths, n, &dbr)))
-            goto out;
         sort = opts->sort == SEARCH_SORT_DATE_ASC ? XW_SORT_DATE_ASC :
                opts->sort == SEARCH_SORT_RELEVANCE ? XW_SORT_RELEVANCE : XW_SORT_DATE_DESC;
         c.gdb = gdb;
@@ -291,7 +362,7 @@ int search_run(struct search_session *ss, const char *query,
     *res_r = NULL;
     if (r)
         return r;
-    r = run(ss, q, opts, res_r);
+    r = run(ss, q, opts, res_r, err_r);
     talloc_free(q);
     return r;
 }
@@ -302,7 +373,7 @@ int search_run_query(struct search_session *ss, const struct search_query *q,
     *res_r = NULL;
     if (!q || !q->q)
         return IMAP_INVALID_ARGUMENT;
-    return run(ss, q->q, opts, res_r);
+    return run(ss, q->q, opts, res_r, NULL);
 }
 
 /* ------------------------------------------------------------ builders */

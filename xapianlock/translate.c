@@ -8,43 +8,83 @@
 
 #include "xapiary/xapiary.h"
 #include "common/xlog.h"
+#include "xapianlock/schema.h"
 #include "xapianlock/translate.h"
 
-static const char *const all_prefixes[] = { "F", "T", "C", "X", "S", "B", "A" };
+static const char *const all_prefixes[] = {
+    SCHEMA_FROM, SCHEMA_TO, SCHEMA_CC, SCHEMA_BCC, SCHEMA_SUBJECT, SCHEMA_BODY,
+    SCHEMA_ATTACHMENT,
+};
+static const char *const recipient_prefixes[] = { SCHEMA_TO, SCHEMA_CC, SCHEMA_BCC };
 
 struct translate {
     void *ctx;
+    struct xw_dbr *dbr;
     translate_mailbox_fn *mailbox;
     void *rock;
     int r;
 };
 
+/* An address or a domain (query.h) in the fields of PREFIXES: the
+ * address terms of schema.h.  Documents indexed before those terms
+ * existed (without SCHEMA_V2) are matched by the phrase instead, as
+ * notmuch would: close, but a domain may then match a display name. */
+static struct xw_query *address_query(struct translate *t, const struct query *q,
+                                      const char *const *prefixes, unsigned n)
+{
+    const char *at = strchr(q->text, '@');
+    struct xw_query **terms = talloc_array(NULL, struct xw_query *, n), *pair[2], *res;
+
+    for (unsigned i = 0; i < n; i++) {
+        char *term = at && at != q->text
+            ? schema_address_term(terms, prefixes[i], q->text)
+            : schema_domain_term(terms, prefixes[i], at ? at + 1 : q->text);
+        terms[i] = xw_query_term(terms, t->dbr, "", term);
+    }
+    pair[0] = xw_query_text(terms, t->dbr, prefixes, n, q->text, XW_PHRASE);
+    pair[1] = xw_query_term(terms, t->dbr, "", SCHEMA_V2);
+    pair[0] = xw_query_combine(terms, XW_AND_NOT, pair, 2);
+    pair[1] = xw_query_combine(terms, XW_OR, terms, n);
+    res = xw_query_combine(t->ctx, XW_OR, pair, 2);
+    talloc_free(terms);
+    return res;
+}
+
 static struct xw_query *match_query(struct translate *t, const struct query *q)
 {
     static const char *const one[QF_COUNT] = {
-        [QF_FROM] = "F", [QF_TO] = "T", [QF_CC] = "C", [QF_BCC] = "X",
-        [QF_SUBJECT] = "S", [QF_BODY] = "B", [QF_ATTACHMENT] = "A",
+        [QF_FROM] = SCHEMA_FROM, [QF_TO] = SCHEMA_TO, [QF_CC] = SCHEMA_CC,
+        [QF_BCC] = SCHEMA_BCC, [QF_SUBJECT] = SCHEMA_SUBJECT, [QF_BODY] = SCHEMA_BODY,
+        [QF_ATTACHMENT] = SCHEMA_ATTACHMENT,
     };
     int flags = (q->phrase ? XW_PHRASE : 0) | (q->prefix ? XW_WILDCARD : 0);
+    const char *const *prefixes = &one[q->field];
+    unsigned n = 1;
 
     if (q->field == QF_ID) {
         /* Message-IDs are stored without <> and lower-cased. */
         char *id = talloc_strdup(t->ctx, q->text), *p;
-        size_t n;
+        size_t len;
         while (*id == '<')
             id++;
-        n = strlen(id);
-        while (n && id[n - 1] == '>')
-            id[--n] = 0;
+        len = strlen(id);
+        while (len && id[len - 1] == '>')
+            id[--len] = 0;
         for (p = id; *p; p++)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
-        return xw_query_term(t->ctx, "M", id);
+        return xw_query_term(t->ctx, t->dbr, SCHEMA_MSGID, id);
     }
-    if (q->field == QF_ALL)
-        return xw_query_text(t->ctx, all_prefixes,
-                             sizeof all_prefixes / sizeof all_prefixes[0], q->text, flags);
-    return xw_query_text(t->ctx, &one[q->field], 1, q->text, flags);
+    if (q->field == QF_ALL) {
+        prefixes = all_prefixes;
+        n = sizeof all_prefixes / sizeof all_prefixes[0];
+    } else if (q->field == QF_RECIPIENT) {
+        prefixes = recipient_prefixes;
+        n = sizeof recipient_prefixes / sizeof recipient_prefixes[0];
+    }
+    if (q->address)
+        return address_query(t, q, prefixes, n);
+    return xw_query_text(t->ctx, t->dbr, prefixes, n, q->text, flags);
 }
 
 static struct xw_query *translate(struct translate *t, const struct query *q)
@@ -91,10 +131,10 @@ static struct xw_query *translate(struct translate *t, const struct query *q)
     return NULL;
 }
 
-struct xw_query *query_translate(void *ctx, const struct query *q,
+struct xw_query *query_translate(void *ctx, const struct query *q, struct xw_dbr *dbr,
                                  translate_mailbox_fn *mailbox, void *rock, int *r)
 {
-    struct translate t = { ctx, mailbox, rock, 0 };
+    struct translate t = { ctx, dbr, mailbox, rock, 0 };
     struct xw_query *xq = translate(&t, q);
 
     /* cwrap logged why it could not build a query. */

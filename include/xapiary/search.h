@@ -17,16 +17,35 @@
  *         printf("%s %u\n", res->hits[i].mailbox, res->hits[i].uid);
  *     search_close(&ss);          (frees every result of the session)
  *
- * The query language (spec section 10): bare words search all text;
- * from: to: cc: bcc: subject: body: attachment: id: date:A..B mailbox:;
- * "quoted phrases"; AND OR NOT (or -word) and parentheses; word* for a
- * prefix.  English stemming on body and subject; CJK text searchable.
+ * The query language (spec section 10; every form in xsearch --help):
+ *   words, "quoted phrases", word* (a prefix); bare words search all text
+ *   AND OR NOT (or -word) in any case ("and" quoted is the word), ( )
+ *   *                     every message of the user
+ *   from: to: cc: bcc: recipient: subject: body: attachment: id: date:
+ *   mailbox:              field names in any case; FIELD:(a OR b) applies
+ *                         the field to the group; to: is the To header
+ *                         only, recipient: To, Cc and Bcc
+ *   a@b.org kernel.org    '@' or '.' inside a word: a phrase, as notmuch;
+ *                         in an address field an address (exact) or a
+ *                         domain (that domain or below it, nothing else)
+ *   date:2009 date:2009-11 date:2009-11-18 date:today date:yesterday
+ *   date:7d date:2w date:3m date:1y (that day N days/weeks/months/years
+ *                         ago), ranges A..B A.. ..B of any of them (B
+ *                         inclusive); days of the local time zone (TZ);
+ *                         an impossible date (2002-02-30) is a syntax error
+ *   mailbox:INBOX mailbox:lkml mailbox:Archive/2019 mailbox:Archive.2019
+ *   mailbox:user.alice.lkml  the name as the user sees it, or in full;
+ *   mailbox:lkml*         with the mailboxes below it
+ * Bounds: 65536 bytes, 16384 terms of which 100 word*, 100 levels of
+ * groups; past them IMAP_SEARCH_SYNTAX.  English stemming on body and
+ * subject; CJK text searchable.
  *
  * Ownership: results and their strings belong to the session and are
  * valid until search_close() (or until freed with talloc_free()).
  *
  * Errors: 0; IMAP_SEARCH_SYNTAX with *ERR_R naming the position;
- * IMAP_MAILBOX_NONEXISTENT for a user without mail; IMAP_SEARCH_CORRUPT or
+ * IMAP_MAILBOX_NONEXISTENT for a user without mail, or (search_run, with
+ * *ERR_R naming it) a mailbox: that the user does not have; IMAP_SEARCH_CORRUPT or
  * IMAP_IOERROR when a tier cannot be read (never an empty result);
  * IMAP_MAILBOX_LOCKED when namelock_timeout expired;
  * IMAP_PERMISSION_DENIED when the user's GUID db and tiers belong to an
@@ -101,6 +120,9 @@ struct search_query *search_query_or(void *ctx, struct search_query **qs, unsign
 struct search_query *search_query_not(void *ctx, struct search_query *q);
 /* [FROM, TO) in seconds since the epoch; -1 for an open end. */
 struct search_query *search_query_date(void *ctx, int64_t from, int64_t to);
+/* MAILBOX as mailbox: takes it (INBOX, lkml, Archive/2019, user.alice.lkml,
+ * lkml*); search_run_query fails with IMAP_MAILBOX_NONEXISTENT when the
+ * user has no such mailbox. */
 struct search_query *search_query_mailbox(void *ctx, const char *mailbox);
 
 #ifdef __cplusplus
