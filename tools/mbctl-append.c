@@ -518,14 +518,11 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
     static const char usage[] =
         "Usage: mbctl append MAILBOX [FILE...]\n"
         "Append each FILE (or standard input) as one message; prints the\n"
-        "UID of each.\n";
-    struct importer im = { .start = now_seconds() };
+        "UID of each once it is stored for good.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
+    const char *name = argv[first];
 
-    im.name = argv[first];
     cli_init(ctx->config);
-    if ((r = mailbox_open_iwl(im.name, &im.mailbox)))
-        return cli_error(im.name, r, NULL);
     for (int i = first + 1; i < argc || i == first + 1; i++) {
         const char *src = i < argc ? argv[i] : "-";
         char *buf;
@@ -542,20 +539,22 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
                 break;
             continue;
         }
-        r = mailbox_append_message(im.mailbox, buf, len, 0, 0, &uid);
+        /* The same delivery as lmtpd's: one commit per message. */
+        r = mailbox_deliver(name, buf, len, 0, 0, &uid);
         talloc_free(buf);
-        if (r) {
-            char *what = talloc_asprintf(NULL, "%s: %s", im.name, src);
+        if (r == IMAP_MESSAGE_BADHEADER) {
+            char *what = talloc_asprintf(NULL, "%s: %s", name, src);
             ret = cli_error(what, r, NULL);
             talloc_free(what);
+        } else if (r) {
+            /* The mailbox, not this message: the rest would fail alike. */
+            return cli_error(name, r, NULL);
         } else {
             printf("%u\n", uid);
+            fflush(stdout);
         }
         if (i >= argc)
             break;
     }
-    if ((r = mailbox_commit(im.mailbox)))
-        ret = cli_error(im.name, r, "commit failed");
-    mailbox_close(&im.mailbox);
     return ret;
 }
