@@ -122,13 +122,23 @@ def case_size(sock, limit):
     expect(c.mail("s@x", ["SIZE=%d" % (limit + 1)]), "552 5.3.4",
            "MAIL with SIZE over the limit: 552")
     expect(c.mail("s@x"), 250, "MAIL without SIZE")
-    c.rcpt("bob@x")
-    c.rcpt("alice@x")
+    c.rcpt("bob@example.com")
+    c.rcpt("alice@example.net")
     # Stored with LF line ends: 10% over on the wire is still over.
     r = data_replies(c, msg("toobig", size=limit + limit // 10), 2)
     expect(r[0], "552 5.3.4", "a message over the limit: 552 for the first recipient")
     expect(r[1], "552 5.3.4", "and for the second")
     expect(c.noop(), 250, "the connection goes on")
+    c.quit()
+
+
+def case_domains(sock):
+    """lmtp_domains: example.com"""
+    c = lmtp(sock)
+    c.mail("s@x")
+    expect(c.rcpt("bob@other.org"), "550 5.1.2", "a domain not in lmtp_domains: 550 5.1.2")
+    expect(c.rcpt("bob"), "550 5.1.2", "no domain, with lmtp_domains set: 550 5.1.2")
+    expect(c.rcpt("bob@Example.COM"), 250, "a domain of lmtp_domains, in any case: 250")
     c.quit()
 
 

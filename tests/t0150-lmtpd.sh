@@ -25,8 +25,9 @@ base_conf() {
 }
 cp "$T/xapiary.conf" "$T/xapiary.conf.orig"
 { base_conf; echo "lmtp_max_message_size: 60000000"; } > "$T/xapiary.conf"
-{ base_conf; echo "lmtp_max_message_size: 100000"; echo "lmtp_max_connections: 2"; } \
-    > "$T/small.conf"
+{ base_conf; echo "lmtp_max_message_size: 100000"; echo "lmtp_max_connections: 2"
+  echo "lmtp_domains: example.com, example.net"; } > "$T/small.conf"
+{ base_conf; echo "lmtp_max_connections: 0"; } > "$T/bad.conf"
 
 for m in user.alice user.alice.lists user.bob user.carol user.dan; do
     "$MBCTL" create "$m" || fail "create $m"
@@ -74,6 +75,13 @@ expect_count() {
 files_with() { find "$T/spool" -name '*.' -type f -exec grep -lx -- "$1" {} + | sort; }
 
 S="$T/lmtp.sock"
+expect_exit 64 "no --listen: usage error" "$LMTPD"
+expect_exit 64 "a bad address: usage error" "$LMTPD" --listen nocolon
+expect_exit 78 "a bad lmtp_ key: configuration error" "$LMTPD" -C "$T/bad.conf" --listen "unix:$S"
+expect_grep "bad.conf:.*lmtp_max_connections" "$T/err" "the error names the file, line and key"
+echo "not a socket" > "$T/file"
+expect_exit 73 "unix: on a file that is not a socket: refused" "$LMTPD" --listen "unix:$T/file"
+expect_grep "not a socket" "$T/file" "and the file is left alone"
 start_lmtpd main -C "$T/xapiary.conf" --listen "unix:$S" --listen 127.0.0.1:0
 PORT=$(sed -n 's/^lmtpd: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/main.log")
 
@@ -183,6 +191,7 @@ stop_lmtpd main
 # --- SIZE limit and the connection bound (lmtp_max_connections 2)
 start_lmtpd small -C "$T/small.conf" --listen "unix:$S"
 client size "$S" 100000
+client domains "$S"
 expect_count user.bob 7
 client greeting_wait "$S" 2
 stop_lmtpd small

@@ -103,6 +103,7 @@ static void usage(FILE *f)
 static int unix_listener(void *ctx, const char *path, struct listener *l)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct stat st;
     int fd;
 
     if (strlen(path) >= sizeof sa.sun_path) {
@@ -117,7 +118,8 @@ static int unix_listener(void *ctx, const char *path, struct listener *l)
         close(fd);
         return EX_UNAVAILABLE;
     }
-    if (errno == ECONNREFUSED)
+    /* Only a socket is removed: a typo must not unlink a file. */
+    if (errno == ECONNREFUSED && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0666) < 0 ||
         listen(fd, SOMAXCONN) < 0) {
