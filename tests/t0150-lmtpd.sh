@@ -196,6 +196,39 @@ expect_count user.bob 7
 client greeting_wait "$S" 2
 stop_lmtpd small
 
+# --- -d: detached, the pidfile names it, SIGTERM ends it
+expect_exit 0 "lmtpd -d returns at once" "$LMTPD" -d -p "$T/lmtpd.pid" -C "$T/xapiary.conf" \
+    --listen "unix:$S"
+n=0; while [ ! -s "$T/lmtpd.pid" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+client one "$S" carol@x detached "250 2.0.0"
+expect_count user.carol 2
+kill -TERM "$(cat "$T/lmtpd.pid")"
+n=0; while [ -e "$T/lmtpd.pid" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+[ ! -e "$T/lmtpd.pid" ] && [ ! -e "$S" ] && pass "SIGTERM: the pidfile and the socket are removed" \
+    || fail "pidfile or socket left after SIGTERM"
+
+# --- a socket passed by systemd (LISTEN_FDS, LISTEN_PID), as a .socket
+# unit does; the libtool wrapper execs the program, so the pid stays
+python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+os.dup2(s.fileno(), 3)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+os.execv(sys.argv[2], [sys.argv[2]])
+' "$T/act.sock" "$LMTPD" 2> "$T/act.log" &
+act=$!
+n=0; while ! grep -q "listening on" "$T/act.log" && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+expect_grep "listening on inherited socket 3" "$T/act.log" "lmtpd takes the socket systemd passes"
+client one "$T/act.sock" carol@x activated "250 2.0.0"
+expect_count user.carol 3
+kill -TERM $act; wait $act
+st=$?
+[ $st -eq 0 ] && pass "socket-activated lmtpd: SIGTERM, exit 0" || fail "socket-activated: exit $st"
+[ -S "$T/act.sock" ] && pass "the passed socket is left to its owner" \
+    || fail "lmtpd removed a socket it did not make"
+
 # --- everything delivered is intact, indexed and found
 expect_exit 0 "verify every mailbox" "$MBCTL" verify
 expect_exit 0 "squatter indexes alice" "$SQUATTER" -u alice

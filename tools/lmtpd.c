@@ -79,6 +79,8 @@ static void usage(FILE *f)
         "                      sockets systemd passes (LISTEN_FDS) are used\n"
         "  -d, --daemon        detach and log to syslog (default: stay in\n"
         "                      the foreground and log to stderr, for systemd)\n"
+        "  -p, --pidfile FILE  write the listener's process id to FILE\n"
+        "                      (removed at exit)\n"
         "  -C, --config FILE   configuration file (default $XAPIARY_CONFIG,\n"
         "                      else /etc/xapiary.conf)\n"
         "  -v, --verbose       log every delivery (repeat for debug)\n"
@@ -322,6 +324,7 @@ int main(int argc, char **argv)
         { "config", required_argument, NULL, 'C' },
         { "listen", required_argument, NULL, 'l' },
         { "daemon", no_argument, NULL, 'd' },
+        { "pidfile", required_argument, NULL, 'p' },
         { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
@@ -329,14 +332,14 @@ int main(int argc, char **argv)
     };
     void *ctx = talloc_new(NULL);
     struct listener *ls = talloc_array(ctx, struct listener, 0);
-    const char *config = NULL;
+    const char *config = NULL, *pidfile = NULL;
     char **addrs = talloc_array(ctx, char *, 0);
     int verbose = 0, daemonize = 0, c, r = 0;
     size_t nls;
     struct sigaction sa;
     sigset_t block;
 
-    while ((c = getopt_long(argc, argv, "C:l:dvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:l:dp:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'C': config = optarg; break;
         case 'l': {
@@ -346,6 +349,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'd': daemonize = 1; break;
+        case 'p': pidfile = optarg; break;
         case 'v': verbose++; break;
         case 'V': printf("lmtpd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return EX_OK;
         case 'h': usage(stdout); return EX_OK;
@@ -394,6 +398,12 @@ int main(int argc, char **argv)
     sigaction(SIGCHLD, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (pidfile && pidfile[0] != '/') {
+        /* daemon() moves to /. */
+        char cwd[4096];
+        if (getcwd(cwd, sizeof cwd))
+            pidfile = talloc_asprintf(ctx, "%s/%s", cwd, pidfile);
+    }
     if (daemonize) {
         /* Sockets are bound first, so that a bad address fails here, on
          * the operator's terminal. */
@@ -403,9 +413,18 @@ int main(int argc, char **argv)
         }
         xlog_open(1);
     }
+    if (pidfile) {
+        FILE *f = fopen(pidfile, "w");
+        if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
+            xlog(LOG_ERR, "%s: %s", pidfile, strerror(errno));
+            return EX_CANTCREAT;
+        }
+    }
     for (size_t i = 0; i < nls; i++)
         xlog(LOG_NOTICE, "listening on %s", ls[i].name);
     r = serve(ls, nls);
+    if (pidfile)
+        unlink(pidfile);
     xlog(LOG_NOTICE, "stopped");
     talloc_free(ctx);
     xapiary_done();
