@@ -70,9 +70,12 @@ class Raw:
                 return l
 
 
-def msg(subject, body="hello\r\n", size=0):
+def msg(subject, body="hello\r\n", size=0, header=0):
+    """A message; SIZE bytes of body lines more, a header of HEADER bytes
+    more (which the cache holds too)."""
     m = ("From: Sender <sender@example.org>\r\nTo: alice@example.com\r\n"
-         "Subject: %s\r\nMessage-ID: <%s@test>\r\n\r\n%s" % (subject, subject, body))
+         "Subject: %s\r\nMessage-ID: <%s@test>\r\n%s\r\n%s" %
+         (subject, subject, "X-Filler: %s\r\n" % ("f" * header) if header else "", body))
     if size:
         line = "x" * 76 + "\r\n"
         m += line * (size // len(line))
@@ -257,13 +260,13 @@ def case_many_rcpts(sock, n):
     report(r.reply().startswith("221"), "QUIT after many recipients")
 
 
-def case_one(sock, rcpt, subject, want, size="0"):
+def case_one(sock, rcpt, subject, want, size="0", header="0"):
     """One message to RCPT; WANT is the expected DATA reply (code [x.y.z])."""
     c = lmtp(sock)
     c.mail("s@x")
     expect(c.rcpt(rcpt), 250, "RCPT %s" % rcpt)
     try:
-        got = c.data(msg(subject, size=int(size)))
+        got = c.data(msg(subject, size=int(size), header=int(header)))
     except smtplib.SMTPDataError as e:
         got = (e.smtp_code, e.smtp_error)
     expect(got, want, "%s: DATA reply %s" % (subject, want))

@@ -183,6 +183,16 @@ if [ -n "$SMALL" ]; then
         || fail "a partial message file is left" "$(find "$SMALL" -name '1.' | xargs ls -l)"
     client one "$S" tiny@x fits "250 2.0.0" 1000
     expect_count user.tiny 1
+    # Room for the message file and not for its cache record: the commit
+    # fails after the append; the delivery is dropped, not the process.
+    bs=$(stat -f -c %S "$SMALL")
+    dd if=/dev/zero of="$SMALL/filler" bs="$bs" count=$(($(stat -f -c %a "$SMALL") - 3)) 2> /dev/null
+    client one "$S" tiny@x commitfull "452 4.3.1" 0 8000
+    expect_count user.tiny 1
+    rm "$SMALL/filler"
+    client one "$S" tiny@x afterfull "250 2.0.0" 0 8000
+    expect_count user.tiny 2
+    expect_exit 0 "verify user.tiny: the failed commit left nothing" "$MBCTL" verify user.tiny
 else
     pass "# SKIP full disk: cannot mount a tmpfs here"
 fi
