@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
@@ -34,7 +35,8 @@ struct searchpartition {
     int line;
 };
 
-enum { K_CONFIGDIR, K_DEFTIER, K_BATCH, K_TIMEOUT, K_SYSLOG, K_NKEYS };
+enum { K_CONFIGDIR, K_DEFTIER, K_BATCH, K_TIMEOUT, K_SYSLOG,
+       K_LMTP_DOMAINS, K_LMTP_SIZE, K_LMTP_CONNS, K_LMTP_TIMEOUT, K_NKEYS };
 
 struct xconfig {
     char *path;
@@ -44,6 +46,10 @@ struct xconfig {
     unsigned search_batchsize;
     unsigned namelock_timeout;
     int syslog;
+    char **lmtp_domains;                /* NULL-terminated; NULL: any */
+    unsigned lmtp_max_message_size;
+    unsigned lmtp_max_connections;
+    unsigned lmtp_timeout;
     struct partition *partitions;       /* talloc array */
     struct searchpartition *searchparts; /* talloc array */
     const char **tiers;                 /* distinct, NULL-terminated */
@@ -54,6 +60,7 @@ struct xconfig {
 static const char *const fixed_keys[K_NKEYS] = {
     "configdirectory", "defaultsearchtier", "search_batchsize",
     "namelock_timeout", "syslog",
+    "lmtp_domains", "lmtp_max_message_size", "lmtp_max_connections", "lmtp_timeout",
 };
 
 static struct xconfig *current;
@@ -125,6 +132,29 @@ static int check_path(struct parser *p, const char *key, const char *v)
     return 0;
 }
 
+/* lmtp_domains: domain names separated by blanks or commas, compared
+ * without regard to case. */
+static int set_domains(struct parser *p, struct xconfig *cfg, const char *v)
+{
+    char **words = g_strsplit_set(v, " \t,", -1);
+    size_t n = 0;
+
+    cfg->lmtp_domains = talloc_zero_array(cfg, char *, g_strv_length(words) + 1);
+    for (char **w = words; *w; w++) {
+        if (!**w)
+            continue;
+        for (const char *c = *w; *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-') {
+                int r = fail(p, p->line, "lmtp_domains: '%s' is not a domain name", *w);
+                g_strfreev(words);
+                return r;
+            }
+        cfg->lmtp_domains[n++] = talloc_strdup(cfg->lmtp_domains, *w);
+    }
+    g_strfreev(words);
+    return 0;
+}
+
 static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
                      const char *v)
 {
@@ -163,6 +193,23 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
             cfg->syslog = 0;
         else
             return fail(p, p->line, "syslog: '%s' is not yes or no", v);
+        return 0;
+    case K_LMTP_DOMAINS:
+        return set_domains(p, cfg, v);
+    case K_LMTP_SIZE:
+        if (!parse_uint(v, 1024, 1u << 30, &cfg->lmtp_max_message_size))
+            return fail(p, p->line, "lmtp_max_message_size: '%s' is not a number "
+                        "of bytes from 1024 to 1073741824", v);
+        return 0;
+    case K_LMTP_CONNS:
+        if (!parse_uint(v, 1, 10000, &cfg->lmtp_max_connections))
+            return fail(p, p->line, "lmtp_max_connections: '%s' is not a number "
+                        "from 1 to 10000", v);
+        return 0;
+    case K_LMTP_TIMEOUT:
+        if (!parse_uint(v, 1, 86400, &cfg->lmtp_timeout))
+            return fail(p, p->line, "lmtp_timeout: '%s' is not a number "
+                        "of seconds from 1 to 86400", v);
         return 0;
     }
     return IMAP_INTERNAL;
@@ -273,6 +320,9 @@ int config_parse(void *ctx, const char *name, const char *buf, size_t len,
 
     cfg->path = talloc_strdup(cfg, name);
     cfg->search_batchsize = 1000;
+    cfg->lmtp_max_message_size = LMTP_MAX_MESSAGE_SIZE_DEFAULT;
+    cfg->lmtp_max_connections = LMTP_MAX_CONNECTIONS_DEFAULT;
+    cfg->lmtp_timeout = LMTP_TIMEOUT_DEFAULT;
     cfg->partitions = talloc_array(cfg, struct partition, 0);
     cfg->searchparts = talloc_array(cfg, struct searchpartition, 0);
 
@@ -433,6 +483,32 @@ unsigned config_namelock_timeout(const struct xconfig *cfg)
 int config_syslog(const struct xconfig *cfg)
 {
     return CFG(cfg) ? CFG(cfg)->syslog : 0;
+}
+
+int config_lmtp_domain_ok(const struct xconfig *cfg, const char *domain)
+{
+    cfg = CFG(cfg);
+    if (!cfg || !cfg->lmtp_domains)
+        return 1;
+    for (char **d = cfg->lmtp_domains; *d; d++)
+        if (domain && !g_ascii_strcasecmp(*d, domain))
+            return 1;
+    return 0;
+}
+
+unsigned config_lmtp_max_message_size(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->lmtp_max_message_size : LMTP_MAX_MESSAGE_SIZE_DEFAULT;
+}
+
+unsigned config_lmtp_max_connections(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->lmtp_max_connections : LMTP_MAX_CONNECTIONS_DEFAULT;
+}
+
+unsigned config_lmtp_timeout(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->lmtp_timeout : LMTP_TIMEOUT_DEFAULT;
 }
 
 size_t config_npartitions(const struct xconfig *cfg)

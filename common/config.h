@@ -14,6 +14,18 @@
  *   namelock_timeout               seconds to wait for a namelock, 0 =
  *                                  forever (default)
  *   syslog                         yes|no: also log to syslog (default no)
+ *   lmtp_domains                   domains lmtpd accepts mail for, separated
+ *                                  by blanks or commas (any case); unset
+ *                                  (default): the domain of a recipient is
+ *                                  ignored, user@anything is user.user
+ *   lmtp_max_message_size          bytes (1024..1073741824, default
+ *                                  104857600): larger messages get 552;
+ *                                  lmtpd holds a message in memory
+ *   lmtp_max_connections           LMTP connections served at once, one
+ *                                  process each (1..10000, default 64);
+ *                                  more wait in the listen queue
+ *   lmtp_timeout                   seconds an LMTP client may stay silent
+ *                                  (1..86400, default 300, RFC 5321's)
  *
  * Unknown keys are warned about and ignored; a bad value, a repeated key or
  * a malformed line is an error naming FILE:LINE.
@@ -58,6 +70,16 @@ const char *config_defaultsearchtier(const struct xconfig *cfg);
 unsigned config_search_batchsize(const struct xconfig *cfg);
 unsigned config_namelock_timeout(const struct xconfig *cfg);
 int config_syslog(const struct xconfig *cfg);
+
+#define LMTP_MAX_MESSAGE_SIZE_DEFAULT 104857600u
+#define LMTP_MAX_CONNECTIONS_DEFAULT 64u
+#define LMTP_TIMEOUT_DEFAULT 300u
+/* Whether lmtpd takes mail for DOMAIN (always, when lmtp_domains is
+ * unset; DOMAIN NULL, an address without one, only then). */
+int config_lmtp_domain_ok(const struct xconfig *cfg, const char *domain);
+unsigned config_lmtp_max_message_size(const struct xconfig *cfg);
+unsigned config_lmtp_max_connections(const struct xconfig *cfg);
+unsigned config_lmtp_timeout(const struct xconfig *cfg);
 
 /* Number of partitions and the name of the Ith, in file order. */
 size_t config_npartitions(const struct xconfig *cfg);

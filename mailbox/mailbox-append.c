@@ -87,8 +87,12 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
     if (mailbox->i.last_uid == mailbox->committed.last_uid && access(path, F_OK) == 0 &&
         (r = remove_uncommitted_files(mailbox)))
         goto done;
-    if ((r = file_write_sync(path, msg, len, 1)))
+    if ((r = file_write_sync(path, msg, len, 1))) {
+        /* A partial file (the disk filled up) gives its space back now
+         * rather than at the next append. */
+        unlink(path);
         goto done;
+    }
     fault_point("mailbox.append.1");
 
     if ((r = message_parse(path, msg, len, &parsed)))
@@ -122,6 +126,40 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
         *uid_r = record.uid;
 done:
     talloc_free(path);
+    return r;
+}
+
+/* Forgets the changes of a transaction whose commit failed (the disk
+ * filled up, say), so that the mailbox can be closed: nothing of it is
+ * visible on disk (mailbox-index.c: the header is written last) and its
+ * message files are debris above the committed last UID, cleared by the
+ * next append. */
+static void drop_uncommitted(struct mailbox *mailbox)
+{
+    mailbox->i = mailbox->committed;
+    TALLOC_FREE(mailbox->pending);
+    TALLOC_FREE(mailbox->cache_pending);
+    mailbox->header_changed = 0;
+    mailbox->dirty = 0;
+}
+
+int mailbox_deliver(const char *name, const char *msg, size_t len,
+                    int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
+                    uint32_t *uid_r)
+{
+    struct mailbox *mailbox = NULL;
+    uint32_t uid = 0;
+    int r;
+
+    if ((r = mailbox_open_iwl(name, &mailbox)))
+        return r;
+    r = mailbox_append_message_dated(mailbox, msg, len, internaldate, fallbackdate,
+                                     system_flags, &uid);
+    if (!r && (r = mailbox_commit(mailbox)))
+        drop_uncommitted(mailbox);
+    mailbox_close(&mailbox);
+    if (!r && uid_r)
+        *uid_r = uid;
     return r;
 }
 

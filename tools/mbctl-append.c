@@ -688,17 +688,14 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
     static const char usage[] =
         "Usage: mbctl append MAILBOX [FILE...]\n"
         "Append each FILE (or standard input) as one message; prints the\n"
-        "UID of each.  A leading mbox envelope line (\"From SENDER DATE\")\n"
-        "is not stored; its date (read as UTC) becomes the internal date\n"
+        "UID of each once it is stored for good.  A leading mbox envelope\n"
+        "line (\"From SENDER DATE\") is not stored; its date (read as UTC) becomes the internal date\n"
         "when the message has no Date: header that parses (else the\n"
         "internal date is the time of the append).\n";
-    struct importer im = { .start = now_seconds() };
     int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
+    const char *name = argv[first];
 
-    im.name = argv[first];
     cli_init(ctx->config);
-    if ((r = mailbox_open_iwl(im.name, &im.mailbox)))
-        return cli_error(im.name, r, NULL);
     for (int i = first + 1; i < argc || i == first + 1; i++) {
         const char *src = i < argc ? argv[i] : "-";
         char *buf;
@@ -716,22 +713,23 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
                 break;
             continue;
         }
+        /* The same delivery as lmtpd's: one commit per message. */
         skip = envelope_line(buf, len, &envdate);
-        r = mailbox_append_message_dated(im.mailbox, buf + skip, len - skip, 0, envdate, 0,
-                                         &uid);
+        r = mailbox_deliver(name, buf + skip, len - skip, 0, envdate, 0, &uid);
         talloc_free(buf);
-        if (r) {
-            char *what = talloc_asprintf(NULL, "%s: %s", im.name, src);
+        if (r == IMAP_MESSAGE_BADHEADER) {
+            char *what = talloc_asprintf(NULL, "%s: %s", name, src);
             ret = cli_error(what, r, NULL);
             talloc_free(what);
+        } else if (r) {
+            /* The mailbox, not this message: the rest would fail alike. */
+            return cli_error(name, r, NULL);
         } else {
             printf("%u\n", uid);
+            fflush(stdout);
         }
         if (i >= argc)
             break;
     }
-    if ((r = mailbox_commit(im.mailbox)))
-        ret = cli_error(im.name, r, "commit failed");
-    mailbox_close(&im.mailbox);
     return ret;
 }

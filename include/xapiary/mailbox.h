@@ -273,6 +273,18 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
                                  int64_t internaldate, int64_t fallbackdate,
                                  uint32_t system_flags, uint32_t *uid_r);
 
+/* One delivery, as `mbctl append` and lmtpd make it: opens NAME with
+ * mailbox_open_iwl(), appends MSG with mailbox_append_message_dated()
+ * (FALLBACKDATE as there; 0: none), commits
+ * (the message is durable when this returns 0) and closes.  Returns 0 and
+ * the UID in *uid_r (may be NULL); IMAP_MAILBOX_NONEXISTENT;
+ * IMAP_MAILBOX_LOCKED (namelock_timeout expired); IMAP_MESSAGE_BADHEADER
+ * (not a message); IMAP_IOERROR (logged; the disk may be full).  On
+ * failure nothing of MSG is in the mailbox. */
+int mailbox_deliver(const char *name, const char *msg, size_t len,
+                    int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
+                    uint32_t *uid_r);
+
 /* Marks UID expunged (EXPUNGED|UNLINKED) and schedules its file's unlink
  * for the last close.  IMAP_NOTFOUND if there is no such live UID. */
 int mailbox_expunge_uid(struct mailbox *mailbox, uint32_t uid);
