@@ -16,7 +16,8 @@
  * go; compact_plan_messages then opens each mailbox in turn (its SHARED
  * locks only) and collects the live messages in that state; step 5
  * indexes them from their files, which
- * never change (one unlinked by an expunge meanwhile is skipped). */
+ * never change (one gone meanwhile, expunged or moved by a folder rename,
+ * is skipped and left out of the target's indexed state). */
 #include <config.h>
 
 #include <dirent.h>
@@ -263,7 +264,7 @@ static int copy_dir(const char *src, const char *dest)
 
 /* Builds NEWDIR from the existing SRCS (missing ones were never written)
  * and, when PL, by reindexing the messages of RDIRS. */
-static int build_target(const char *userid, char **srcs, char **rdirs, const struct plan *pl,
+static int build_target(const char *userid, char **srcs, char **rdirs, struct plan *pl,
                         const char *newdir, int flags, struct guiddb *gdb,
                         struct compact_stats *st)
 {
