@@ -359,16 +359,12 @@ static int write_pending(struct mailbox *mailbox, int appends)
     return 0;
 }
 
-int mailbox_commit(struct mailbox *mailbox)
+static int commit_steps(struct mailbox *mailbox)
 {
     size_t ncache = talloc_array_length(mailbox->cache_pending);
     size_t n = talloc_array_length(mailbox->pending);
     int rewrites = 0, appends = 0, r;
 
-    if (!mailbox->dirty)
-        return 0;
-    if ((r = check_locked(mailbox, 1, "commit")))
-        return r;
     for (size_t i = 0; i < n; i++) {
         if (mailbox->pending[i].is_append)
             appends = 1;
@@ -430,6 +426,36 @@ int mailbox_commit(struct mailbox *mailbox)
     mailbox->header_changed = 0;
     mailbox->dirty = 0;
     return 0;
+}
+
+/* A failed commit (ENOSPC, EIO) stopped between two of the steps above:
+ * on disk that is the state of a crash at the same point, which the
+ * next EXCLUSIVE locker repairs (a DIRTY header is recounted; appended
+ * records past the header's count and cache bytes past its end are
+ * invisible).  The changes in memory are dropped, so the mailbox can be
+ * closed (not the abort of an unlock with uncommitted changes), the
+ * files of the dropped appends are removed, and the index lock is let go, so that nothing here goes on from a header that
+ * may no longer be the one on disk. */
+int mailbox_commit(struct mailbox *mailbox)
+{
+    int r;
+
+    if (!mailbox->dirty)
+        return 0;
+    if ((r = check_locked(mailbox, 1, "commit")))
+        return r;
+    if (!(r = commit_steps(mailbox)))
+        return 0;
+    xlog(LOG_ERR, "mailbox %s: commit failed, its changes are dropped: %s", mailbox->name,
+         error_message(r));
+    mailbox->i = mailbox->committed;
+    TALLOC_FREE(mailbox->pending);
+    TALLOC_FREE(mailbox->cache_pending);
+    mailbox->header_changed = 0;
+    mailbox->dirty = 0;
+    mailbox_remove_uncommitted_files(mailbox);   /* room for the next try */
+    mailbox_unlock_index(mailbox, NULL);
+    return r;
 }
 
 /* ------------------------------------------------------------ cache */
