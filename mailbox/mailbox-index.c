@@ -104,6 +104,14 @@ done:
     return r;
 }
 
+/* mailbox_verify reads a truncated index to report it with the rest. */
+static int short_index_ok;
+
+void mailbox_allow_short_index(int allow)
+{
+    short_index_ok = allow;
+}
+
 int mailbox_read_header_locked(struct mailbox *mailbox)
 {
     unsigned char buf[INDEX_HEADER_SIZE];
@@ -124,6 +132,23 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": header: %s", mailbox->name,
              mailbox->path, error_message(r));
         return r;
+    }
+    /* Records are written before the header that counts them, so a file
+     * shorter than its count lost its tail: corruption, which an append
+     * would otherwise paper over with a hole of empty records. */
+    struct stat ist;
+    if (fstat(mailbox->index_fd, &ist) < 0) {
+        xlog_syserr("fstat", mailbox->path);
+        return IMAP_IOERROR;
+    }
+    if (!short_index_ok && h.num_records &&
+        (uint64_t)ist.st_size < (uint64_t)record_offset(h.num_records + 1)) {
+        xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": truncated: the header counts %u "
+             "records, the file holds %llu (mbctl reconstruct rebuilds it)", mailbox->name,
+             mailbox->path, h.num_records,
+             (unsigned long long)((uint64_t)ist.st_size < INDEX_HEADER_SIZE ? 0
+                 : ((uint64_t)ist.st_size - INDEX_HEADER_SIZE) / INDEX_RECORD_SIZE));
+        return IMAP_MAILBOX_BADFORMAT;
     }
     mailbox->i = h;
     mailbox->committed = h;
