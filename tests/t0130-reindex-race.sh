@@ -10,12 +10,7 @@ U=x
 W=raceword
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tiers.sh"
 
-i=1
-while [ $i -le 12 ]; do
-    printf 'From: r%d@example.com\nSubject: %s %d\nMessage-ID: <race%d@example.com>\n\n%s number%d\n' \
-        $i "$W" $i $i "$W" $i > "$T/g$i"
-    i=$((i + 1))
-done
+messages 12
 
 # setup USER: INBOX g1-g4, folder a g5-g8, folder b g9-g12, all indexed
 setup() {

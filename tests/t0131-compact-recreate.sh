@@ -11,12 +11,7 @@
 W=recreateword
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tiers.sh"
 
-i=1
-while [ $i -le 6 ]; do
-    printf 'From: c%d@example.com\nSubject: %s %d\nMessage-ID: <rc%d@example.com>\n\n%s number%d\n' \
-        $i "$W" $i $i "$W" $i > "$T/g$i"
-    i=$((i + 1))
-done
+messages 6
 
 for k in 2 6 10; do
     U=z$k
