@@ -25,7 +25,7 @@
 #include "mailbox/message.h"
 
 /* Removes message files with UIDs above the committed last UID. */
-static int remove_uncommitted_files(struct mailbox *mailbox)
+int mailbox_remove_uncommitted_files(struct mailbox *mailbox)
 {
     DIR *d = opendir(mailbox->path);
     struct dirent *de;
@@ -85,7 +85,7 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
     path = mailbox_message_path(NULL, mailbox, record.uid);
 
     if (mailbox->i.last_uid == mailbox->committed.last_uid && access(path, F_OK) == 0 &&
-        (r = remove_uncommitted_files(mailbox)))
+        (r = mailbox_remove_uncommitted_files(mailbox)))
         goto done;
     if ((r = file_write_sync(path, msg, len, 1))) {
         /* A partial file (the disk filled up) gives its space back now

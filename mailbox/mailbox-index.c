@@ -104,6 +104,14 @@ done:
     return r;
 }
 
+/* mailbox_verify reads a truncated index to report it with the rest. */
+static int short_index_ok;
+
+void mailbox_allow_short_index(int allow)
+{
+    short_index_ok = allow;
+}
+
 int mailbox_read_header_locked(struct mailbox *mailbox)
 {
     unsigned char buf[INDEX_HEADER_SIZE];
@@ -124,6 +132,23 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": header: %s", mailbox->name,
              mailbox->path, error_message(r));
         return r;
+    }
+    /* Records are written before the header that counts them, so a file
+     * shorter than its count lost its tail: corruption, which an append
+     * would otherwise paper over with a hole of empty records. */
+    struct stat ist;
+    if (fstat(mailbox->index_fd, &ist) < 0) {
+        xlog_syserr("fstat", mailbox->path);
+        return IMAP_IOERROR;
+    }
+    if (!short_index_ok && h.num_records &&
+        (uint64_t)ist.st_size < (uint64_t)record_offset(h.num_records + 1)) {
+        xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": truncated: the header counts %u "
+             "records, the file holds %llu (mbctl reconstruct rebuilds it)", mailbox->name,
+             mailbox->path, h.num_records,
+             (unsigned long long)((uint64_t)ist.st_size < INDEX_HEADER_SIZE ? 0
+                 : ((uint64_t)ist.st_size - INDEX_HEADER_SIZE) / INDEX_RECORD_SIZE));
+        return IMAP_MAILBOX_BADFORMAT;
     }
     mailbox->i = h;
     mailbox->committed = h;
@@ -359,16 +384,12 @@ static int write_pending(struct mailbox *mailbox, int appends)
     return 0;
 }
 
-int mailbox_commit(struct mailbox *mailbox)
+static int commit_steps(struct mailbox *mailbox)
 {
     size_t ncache = talloc_array_length(mailbox->cache_pending);
     size_t n = talloc_array_length(mailbox->pending);
     int rewrites = 0, appends = 0, r;
 
-    if (!mailbox->dirty)
-        return 0;
-    if ((r = check_locked(mailbox, 1, "commit")))
-        return r;
     for (size_t i = 0; i < n; i++) {
         if (mailbox->pending[i].is_append)
             appends = 1;
@@ -430,6 +451,36 @@ int mailbox_commit(struct mailbox *mailbox)
     mailbox->header_changed = 0;
     mailbox->dirty = 0;
     return 0;
+}
+
+/* A failed commit (ENOSPC, EIO) stopped between two of the steps above:
+ * on disk that is the state of a crash at the same point, which the
+ * next EXCLUSIVE locker repairs (a DIRTY header is recounted; appended
+ * records past the header's count and cache bytes past its end are
+ * invisible).  The changes in memory are dropped, so the mailbox can be
+ * closed (not the abort of an unlock with uncommitted changes), the
+ * files of the dropped appends are removed, and the index lock is let go, so that nothing here goes on from a header that
+ * may no longer be the one on disk. */
+int mailbox_commit(struct mailbox *mailbox)
+{
+    int r;
+
+    if (!mailbox->dirty)
+        return 0;
+    if ((r = check_locked(mailbox, 1, "commit")))
+        return r;
+    if (!(r = commit_steps(mailbox)))
+        return 0;
+    xlog(LOG_ERR, "mailbox %s: commit failed, its changes are dropped: %s", mailbox->name,
+         error_message(r));
+    mailbox->i = mailbox->committed;
+    TALLOC_FREE(mailbox->pending);
+    TALLOC_FREE(mailbox->cache_pending);
+    mailbox->header_changed = 0;
+    mailbox->dirty = 0;
+    mailbox_remove_uncommitted_files(mailbox);   /* room for the next try */
+    mailbox_unlock_index(mailbox, NULL);
+    return r;
 }
 
 /* ------------------------------------------------------------ cache */

@@ -172,6 +172,15 @@ int mailbox_remove_debris(struct mailbox *mailbox);
 /* Removes debris and clears OPT_MAILBOX_NEEDS_CLEANUP (committed). */
 int mailbox_finish_cleanup(struct mailbox *mailbox);
 
+/* mailbox-index.c: whether an index shorter than its header's count of
+ * records may be opened (only mailbox_verify, which reports it; every
+ * other opener gets IMAP_MAILBOX_BADFORMAT). */
+void mailbox_allow_short_index(int allow);
+
+/* mailbox-append.c: removes the message files above the committed last
+ * UID (an interrupted append, or a failed commit's). */
+int mailbox_remove_uncommitted_files(struct mailbox *mailbox);
+
 /* namelock.c: how many names this process holds a namelock on. */
 int namelock_held_count(void);
 

@@ -112,7 +112,9 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
     int r;
 
     *problems_r = 0;
+    mailbox_allow_short_index(1);
     r = mailbox_open_irl(name, &v.mailbox);
+    mailbox_allow_short_index(0);
     if (r)
         return r;
     counts = v.mailbox->i;
@@ -124,8 +126,8 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
     if (fstat(v.mailbox->index_fd, &st) == 0 && st.st_size >= INDEX_HEADER_SIZE) {
         uint64_t held = ((uint64_t)st.st_size - INDEX_HEADER_SIZE) / INDEX_RECORD_SIZE;
         if (held < nrecords) {
-            problem(&v, "index header says %u records, the file holds %llu", nrecords,
-                    (unsigned long long)held);
+            problem(&v, "index truncated: the header says %u records, the file holds %llu",
+                    nrecords, (unsigned long long)held);
             nrecords = (uint32_t)held;
         }
     }

@@ -12,6 +12,16 @@ add() {
         "$U" $n "$W" $n "$U" $n "$W" $n > "$T/m"
     "$MBCTL" append "user.$U" "$T/m" > /dev/null && "$SQUATTER" -u "$U" 2>> "$T/sq.err"
 }
+# messages N: files $T/g1..$T/gN, message I with the word $W, the subject
+# "$W I" and the word numberI
+messages() {
+    local i=1
+    while [ $i -le "$1" ]; do
+        printf 'From: g%d@example.com\nSubject: %s %d\nMessage-ID: <g%d.%s@example.com>\n\n%s number%d\n' \
+            $i "$W" $i $i "$W" "$W" $i > "$T/g$i"
+        i=$((i + 1))
+    done
+}
 count() { "$XSEARCH" -u "$U" --count "$1" 2>> "$T/xs.err"; }
 active() { cat "$(find "$T/conf/user" -path "*user/$U/xapianactive")"; }
 

@@ -72,6 +72,44 @@ START_TEST(random_adds_match_a_bitmap)
 }
 END_TEST
 
+START_TEST(removes_match_a_bitmap)
+{
+    struct uidset *s = uidset_new(NULL);
+    unsigned char bits[302] = { 0 };
+
+    srand(11);
+    uidset_add_range(s, 1, 300);
+    for (uint32_t u = 1; u <= 300; u++)
+        bits[u] = 1;
+    uidset_remove(s, 301);                   /* not there: no-op */
+    for (int i = 0; i < 400; i++) {
+        uint32_t u = 1 + (uint32_t)(rand() % 301);
+        uidset_remove(s, u);
+        bits[u] = 0;
+        if (i % 7 == 0) {                    /* put some back */
+            uint32_t a = 1 + (uint32_t)(rand() % 300);
+            uidset_add(s, a);
+            bits[a] = 1;
+        }
+    }
+    size_t want = 0;
+    for (uint32_t u = 1; u <= 301; u++) {
+        ck_assert_int_eq(uidset_contains(s, u), bits[u]);
+        want += bits[u];
+    }
+    ck_assert_uint_eq(uidset_count(s), want);
+    for (size_t i = 1; i < talloc_array_length(s->r); i++)
+        ck_assert_uint_gt(s->r[i].first, s->r[i - 1].last + 1);
+    for (uint32_t u = 1; u <= 301; u++)
+        uidset_remove(s, u);
+    ck_assert_uint_eq(uidset_count(s), 0);
+    ck_assert_str_eq(fmt(s), "");
+    uidset_add(s, 5);
+    ck_assert_str_eq(fmt(s), "5");
+    talloc_free(s);
+}
+END_TEST
+
 START_TEST(covers_matches_a_bitmap)
 {
     struct uidset *s = uidset_new(NULL);
@@ -128,6 +166,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, add_in_any_order_merges);
     tcase_add_test(tc, random_adds_match_a_bitmap);
     tcase_add_test(tc, covers_matches_a_bitmap);
+    tcase_add_test(tc, removes_match_a_bitmap);
     tcase_add_test(tc, parse_format_union);
     suite_add_tcase(s, tc);
     return s;

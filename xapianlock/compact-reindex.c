@@ -181,11 +181,30 @@ int compact_plan_messages(const char *userid, struct plan *pl)
     return 0;
 }
 
+/* Takes out of PL's state the messages step 5 did not write (DONE[i] 0):
+ * their file was gone.  An expunge unlinks it, and then the message is
+ * gone too; but a rename of the folder since the plan moved it, and the
+ * state must not claim a document that was never written: the message
+ * stays unindexed, `squatter -A` reports it and the next run indexes it.
+ * (Messages appended since the plan are in no source's state at all.) */
+static void unclaim_unwritten(const struct plan *pl, const uint8_t *done)
+{
+    for (size_t i = 0; i < talloc_array_length(pl->msgs); i++) {
+        const struct indexer_msg *p = &pl->msgs[i];
+        for (size_t m = 0; !done[i] && m < talloc_array_length(pl->uniqueids); m++)
+            if (pl->sets[m] && !strcmp(pl->uniqueids[m], p->uniqueid)) {
+                uidset_remove(pl->sets[m], p->uid);
+                break;
+            }
+    }
+}
+
 /* Step 5 with reindexing: PL's messages indexed into NEWDIR (created
  * empty, or holding the copied sources), a commit per search_batchsize
  * messages (nobody reads a .NEW), then the state of each mailbox: what
- * NEWDIR has from the copied sources united with the reindexed sources'. */
-int compact_reindex_into(const char *userid, const char *newdir, const struct plan *pl,
+ * NEWDIR has from the copied sources united with the reindexed sources',
+ * less what was not written (unclaim_unwritten). */
+int compact_reindex_into(const char *userid, const char *newdir, struct plan *pl,
                         struct compact_stats *st)
 {
     void *tmp = talloc_new(NULL);
@@ -204,6 +223,8 @@ int compact_reindex_into(const char *userid, const char *newdir, const struct pl
         if (!(r = indexer_write_docs(userid, pl->msgs + off, k, NULL, dbw, done + off, &ixst)))
             r = xw_dbw_commit(dbw);
     }
+    if (!r)
+        unclaim_unwritten(pl, done);
     for (size_t m = 0; !r && m < talloc_array_length(pl->names); m++) {
         struct uidset *set;
         char *key, *val;

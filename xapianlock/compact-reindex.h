@@ -33,8 +33,9 @@ int compact_plan_state(void *ctx, const char *userid, const char *frozen, char *
                        struct plan *pl);
 /* The live messages in that state, mailbox by mailbox, no Xapian lock held. */
 int compact_plan_messages(const char *userid, struct plan *pl);
-/* Step 5's reindexing into NEWDIR, and the merged indexed state. */
-int compact_reindex_into(const char *userid, const char *newdir, const struct plan *pl,
+/* Step 5's reindexing into NEWDIR, and the merged indexed state: PL's
+ * state less the messages whose file was gone (taken out of PL->sets). */
+int compact_reindex_into(const char *userid, const char *newdir, struct plan *pl,
                          struct compact_stats *st);
 
 #endif

@@ -16,7 +16,8 @@
  * go; compact_plan_messages then opens each mailbox in turn (its SHARED
  * locks only) and collects the live messages in that state; step 5
  * indexes them from their files, which
- * never change (one unlinked by an expunge meanwhile is skipped). */
+ * never change (one gone meanwhile, expunged or moved by a folder rename,
+ * is skipped and left out of the target's indexed state). */
 #include <config.h>
 
 #include <dirent.h>
@@ -263,7 +264,7 @@ static int copy_dir(const char *src, const char *dest)
 
 /* Builds NEWDIR from the existing SRCS (missing ones were never written)
  * and, when PL, by reindexing the messages of RDIRS. */
-static int build_target(const char *userid, char **srcs, char **rdirs, const struct plan *pl,
+static int build_target(const char *userid, char **srcs, char **rdirs, struct plan *pl,
                         const char *newdir, int flags, struct guiddb *gdb,
                         struct compact_stats *st)
 {
@@ -305,6 +306,15 @@ static int build_target(const char *userid, char **srcs, char **rdirs, const str
 }
 
 /* ------------------------------------------------------------ the steps */
+
+/* At step K, under the namelock: the user is not the one of step 1. */
+static int user_gone(const char *userid, int k, struct compact_stats *st)
+{
+    st->target[0] = 0;
+    xlog(LOG_NOTICE, "user %s: deleted or created again since step 1: compaction "
+         "abandoned at step %d, nothing changed", userid, k);
+    return IMAP_AGAIN;
+}
 
 /* Lost a race, or failed after step 1: take our target out of the list
  * again (EXCLUSIVE namelock held) and remove its .NEW. */
@@ -366,6 +376,7 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     struct activeitem *items = NULL, *next, first, target = { NULL, 0 };
     struct guiddb *gdb = NULL;
     char *partition = NULL, *frozen = NULL, *targetdir = NULL, *newdir = NULL, **srcdirs;
+    char *me = NULL;
     char **rdirs;
     struct plan plan, *pl = NULL;
     size_t n, k;
@@ -382,9 +393,13 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     if ((r = xapianlock_namelock(userid, flags & COMPACT_NONBLOCK ? LOCK_NONBLOCKING
                                                                   : LOCK_EXCLUSIVE, &lock)))
         goto out;
-    r = activefile_read(tmp, userid, &items);
+    /* Who the user is: whenever the namelock is taken again, a user of
+     * the same name created since may have listed the same numbers for
+     * its own databases (docs/model: RECREATE). */
+    me = xapianlock_inbox_uniqueid(tmp, userid);
+    r = me ? activefile_read(tmp, userid, &items) : IMAP_NOTFOUND;
     if (r == IMAP_NOTFOUND) {
-        r = 0;                    /* nothing indexed: nothing to compact */
+        r = 0;                    /* nothing indexed, or no user: nothing to compact */
         goto out;
     }
     /* The new generation numbers come from the list as read, before the
@@ -460,8 +475,13 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     }
 
     /* 3: SHARED + READ: has anyone changed the list since step 1? */
-    if ((r = xapianlock_namelock(userid, LOCK_SHARED, &lock)) ||
-        (r = activefile_lock(tmp, userid, 0, &af)))
+    if ((r = xapianlock_namelock(userid, LOCK_SHARED, &lock)))
+        goto undo;
+    if (!xapianlock_same_user(userid, me)) {
+        r = user_gone(userid, 3, st);
+        goto out;
+    }
+    if ((r = activefile_lock(tmp, userid, 0, &af)))
         goto undo;
     if (strcmp(activefile_format(tmp, af->items), frozen)) {
         xlog(LOG_NOTICE, "user %s: xapianactive changed before step 3: another "
@@ -495,6 +515,10 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     /* 7: EXCLUSIVE: the same list as at step 1, or we lost the race. */
     if ((r = xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock)))
         goto undo;
+    if (!xapianlock_same_user(userid, me)) {
+        r = user_gone(userid, 7, st);
+        goto out;
+    }
     r = activefile_read(tmp, userid, &items);
     if (r || strcmp(activefile_format(tmp, items), frozen)) {
         xlog(LOG_NOTICE, "user %s: xapianactive changed before step 7: another "
@@ -535,7 +559,8 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
      * *now*: no lock was held at step 10, so another run may have changed
      * the list since step 9 (docs/model: STALE_STEP12); under the SHARED
      * namelock it cannot change. */
-    r = activefile_read(tmp, userid, &items);
+    r = xapianlock_same_user(userid, me) ? activefile_read(tmp, userid, &items)
+                                         : IMAP_NOTFOUND;
     if (r == IMAP_NOTFOUND)
         r = 0;                    /* the user was deleted meanwhile */
     else if (!r)
@@ -552,7 +577,11 @@ undo:
     }
     if (lock)
         mboxname_release(&lock);
-    if (!xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock))
+    /* Our target's name is ours only as long as the user is: a user
+     * created since may list it for a database of its own.  (Every .NEW
+     * of that name was then removed by delete_user.) */
+    if (!xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock) &&
+        xapianlock_same_user(userid, me))
         undo_target(userid, &target, newdir);
     st->target[0] = 0;
 out:

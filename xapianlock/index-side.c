@@ -155,19 +155,6 @@ static int is_listed(const struct activeitem *items, const struct activeitem *it
     return 0;
 }
 
-/* The uniqueid of USERID's INBOX under CTX, or NULL when it has none:
- * what tells a user from one deleted and created again under its name. */
-static char *inbox_uniqueid(void *ctx, const char *userid)
-{
-    char *inbox = talloc_asprintf(NULL, "user.%s", userid), *id = NULL;
-    struct mboxlist_entry *e = NULL;
-
-    if (!mboxlist_lookup(inbox, inbox, &e) && e->type == MBTYPE_NORMAL)
-        id = talloc_strdup(ctx, e->uniqueid);
-    talloc_free(inbox);
-    return id;
-}
-
 /* side.3: SHARED namelock (*LOCK_R, kept) and READ lock: a .NEW database
  * for each target still listed.  A target another EXCLUSIVE holder took
  * out of the list since side.1 gets no writer (sides[w].dbw NULL); so do
@@ -179,16 +166,12 @@ static int create_targets(struct indexer *ix, struct side *sides, unsigned nside
                           const char *inbox_id, struct mboxlock **lock_r, unsigned *live_r)
 {
     struct activefile *af = NULL;
-    char *now;
-    int r, same;
+    int r;
 
     *live_r = 0;
     if ((r = xapianlock_namelock(ix->userid, LOCK_SHARED, lock_r)))
         return r;
-    now = inbox_uniqueid(NULL, ix->userid);
-    same = now && inbox_id && !strcmp(now, inbox_id);
-    talloc_free(now);
-    if (!same) {
+    if (!xapianlock_same_user(ix->userid, inbox_id)) {
         xlog(LOG_NOTICE, "user %s: deleted or created again since its side databases "
              "were listed: none is built", ix->userid);
         return 0;
@@ -333,7 +316,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     if ((r = xapianlock_begin_mailbox_update(sides, ix->userid, &xl)))
         goto out;
     partition = talloc_strdup(sides, xapianlock_partition(xl));
-    inbox_id = inbox_uniqueid(sides, ix->userid);
+    inbox_id = xapianlock_inbox_uniqueid(sides, ix->userid);
     if (!(r = xw_dbw_open(xl, xapianlock_write_path(xl), 1, &dbw)))
         r = xw_dbw_close(&dbw);
     xapianlock_end(&xl);

@@ -93,6 +93,36 @@ static long find_range(const struct uidset *set, uint32_t uid)
     return -1;
 }
 
+void uidset_remove(struct uidset *set, uint32_t uid)
+{
+    long i = find_range(set, uid);
+    size_t n = nranges(set);
+    struct uidrange *r;
+
+    if (i < 0)
+        return;
+    r = &set->r[i];
+    if (r->first == r->last) {
+        memmove(r, r + 1, (n - (size_t)i - 1) * sizeof *r);
+        if (n == 1) {          /* talloc_realloc to 0 would free the array */
+            talloc_free(set->r);
+            set->r = talloc_array(set, struct uidrange, 0);
+        } else {
+            set->r = talloc_realloc(set, set->r, struct uidrange, n - 1);
+        }
+    } else if (uid == r->first) {
+        r->first++;
+    } else if (uid == r->last) {
+        r->last--;
+    } else {
+        /* split: [first, uid - 1] and [uid + 1, last] */
+        set->r = talloc_realloc(set, set->r, struct uidrange, n + 1);
+        memmove(&set->r[i + 1], &set->r[i], (n - (size_t)i) * sizeof *set->r);
+        set->r[i].last = uid - 1;
+        set->r[i + 1].first = uid + 1;
+    }
+}
+
 int uidset_contains(const struct uidset *set, uint32_t uid)
 {
     return find_range(set, uid) >= 0;

@@ -24,6 +24,8 @@ char *uidset_format(void *ctx, const struct uidset *set);
 void uidset_add(struct uidset *set, uint32_t uid);
 void uidset_add_range(struct uidset *set, uint32_t first, uint32_t last);
 void uidset_union(struct uidset *set, const struct uidset *other);
+/* Takes UID out of SET (a no-op when it is not there). */
+void uidset_remove(struct uidset *set, uint32_t uid);
 int uidset_contains(const struct uidset *set, uint32_t uid);
 /* Whether every UID from FIRST to LAST is in SET (yes when LAST < FIRST). */
 int uidset_covers(const struct uidset *set, uint32_t first, uint32_t last);

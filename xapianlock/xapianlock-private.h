@@ -17,6 +17,15 @@ struct xapianlock {
 
 /* The partition of user.USERID under CTX. */
 int xapianlock_user_partition(void *ctx, const char *userid, char **partition_r);
+/* The uniqueid of USERID's INBOX under CTX, or NULL when it has none:
+ * what tells a user from one deleted and created again under its name. */
+char *xapianlock_inbox_uniqueid(void *ctx, const char *userid);
+/* Whether USERID's INBOX still has the uniqueid ID (read earlier by
+ * xapianlock_inbox_uniqueid; NULL: never).  A run that lists generation
+ * numbers, lets the namelock go and acts on them later checks this under
+ * the namelock again: the list of a user created again may give the same
+ * numbers to its own databases (docs/model: RECREATE). */
+int xapianlock_same_user(const char *userid, const char *id);
 /* The Xapian namelock of USERID. */
 int xapianlock_namelock(const char *userid, int type, struct mboxlock **lock_r);
 const char *xapianlock_userid(const struct xapianlock *xl);

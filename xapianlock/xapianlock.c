@@ -56,6 +56,26 @@ int xapianlock_user_partition(void *ctx, const char *userid, char **partition_r)
     return r;
 }
 
+char *xapianlock_inbox_uniqueid(void *ctx, const char *userid)
+{
+    char *inbox = talloc_asprintf(NULL, "user.%s", userid), *id = NULL;
+    struct mboxlist_entry *e = NULL;
+
+    if (!mboxlist_lookup(inbox, inbox, &e) && e->type == MBTYPE_NORMAL)
+        id = talloc_strdup(ctx, e->uniqueid);
+    talloc_free(inbox);
+    return id;
+}
+
+int xapianlock_same_user(const char *userid, const char *id)
+{
+    char *now = id ? xapianlock_inbox_uniqueid(NULL, userid) : NULL;
+    int same = now && !strcmp(now, id);
+
+    talloc_free(now);
+    return same;
+}
+
 int xapianlock_namelock(const char *userid, int type, struct mboxlock **lock_r)
 {
     char name[600];

@@ -7,10 +7,27 @@
 
 /* ---------------------------------------------------------------- processes */
 
+/* Under the namelock taken again (steps 3, 7, 11, the undo): a user
+ * deleted and created again since step 1 may list our numbers for its
+ * own databases; stop, changing nothing (RECREATE).  One step with the
+ * taking of the lock: the mailboxes.db lookup does not touch the
+ * namelock, and the INBOX changes without it (mbctl), so checking in
+ * the same step reaches the same outcomes with fewer states. */
+#ifdef M_COMPACT_NO_IDENTITY_CHECK
+#define same_user() skip
+#else
+#define same_user() \
+    if \
+    :: !(inbox && uid == myid) -> goto gone \
+    :: else \
+    fi
+#endif
+
 /* compact_dbs: the 13 steps of xapianlock/compact.c. */
 proctype compact(byte id)
 {
     byte fd, r, F, T, lk, opened, srcs;
+    byte myid;                  /* the INBOX's identity at step 1 */
     bool haveaf;
     byte it_n;
     byte it[MAXL];
@@ -31,8 +48,9 @@ proctype compact(byte id)
      * target at the tail. */
     nl_excl(lk);
     atomic {
+        myid = (inbox -> uid : 0);         /* xapianlock_inbox_uniqueid */
         if
-        :: cur == 0 -> goto out            /* nothing indexed */
+        :: cur == 0 || myid == 0 -> goto out   /* nothing indexed, no user */
         :: else
         fi;
         printf("[%d] compact %d: step 1\n", _pid, id);
@@ -71,7 +89,7 @@ proctype compact(byte id)
 
     /* 3: SHARED namelock + READ lock: still the list of step 1? */
     printf("[%d] compact %d: step 3\n", _pid, id);
-    nl_shared(lk);
+    atomic { nl_shared(lk); same_user() };
     af_lock(0, fd, r);
     if
     :: r == NOTFOUND -> goto undo
@@ -144,9 +162,9 @@ proctype compact(byte id)
     /* 7: EXCLUSIVE namelock: still the list of step 1? */
     printf("[%d] compact %d: step 7\n", _pid, id);
 #ifdef M_SHARED_STEP7
-    nl_shared(lk);
+    atomic { nl_shared(lk); same_user() };
 #else
-    nl_excl(lk);
+    atomic { nl_excl(lk); same_user() };
 #endif
     atomic {
         if
@@ -200,7 +218,7 @@ proctype compact(byte id)
 
     /* 10, 11 */
     nl_release(lk);
-    nl_shared(lk);
+    atomic { nl_shared(lk); same_user() };
 
     /* 12: remove what the list no longer names; a .NEW only if its
      * target is not listed.  compact.c uses the list it wrote at step 9
@@ -237,7 +255,7 @@ undo:
     /* r: 1 no xapianactive, 2 the list changed, 3 the rename failed */
     printf("[%d] compact %d: lost (%d): undo\n", _pid, id, r);
     nl_release(lk);
-    nl_excl(lk);
+    atomic { nl_excl(lk); same_user() };
     atomic {
         if
         :: nw[T] ->
@@ -266,6 +284,8 @@ undo:
         :: else
         fi
     };
+gone:
+    printf("[%d] compact %d: the user is not step 1's: stops\n", _pid, id);
 out:
     nl_release(lk)
 }

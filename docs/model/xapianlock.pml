@@ -28,17 +28,25 @@
  *   P7  a generation number is given out once: a number that step 1,
  *       side.1 or create_activefile allots was never allotted before.
  *
- * Two configurations (check runs both):
- *   (default)  an indexer, a searcher, two compactions, delete_user;
+ * Three configurations (check runs each):
+ *   -DRECREATE an indexer, a searcher, two compactions, delete_user,
+ *              which then creates the user again (its INBOX another
+ *              uniqueid); without RECREATE the same minus the new user;
  *   -DSIDE     an indexer, a searcher, one compaction, a side writer
  *              with two side databases (squatter -j 3,
- *              xapianlock/index-side.c), delete_user.
+ *              xapianlock/index-side.c), delete_user;
+ *   -DREINDEX  the -X plan against the mail changing: the file
+ *              xapianlock-reindex.pml only, with its property P8.
  * A side writer with two compactions, or two side writers, is too large
  * for a quick exhaustive run; NCOMPACT, NSIDEW and NSIDE select them
  * (README.md gives their sizes).
  *
  * Mutants (docs/model/check --mutant NAME defines M_NAME) break one rule
  * each; see README.md for which must fail and why. */
+
+#ifdef REINDEX
+#include "xapianlock-reindex.pml"       /* the -X plan: all of it is there */
+#else
 
 #ifndef MAXG
 #define MAXG 8          /* generations 1..7; 0 is "none" */
@@ -53,9 +61,9 @@
  * side writers (0, 1 or 2) with NSIDE side databases each. */
 /* -DSIDE_RECREATE: the side configuration with the user created again
  * after delete_user (RECREATE), and the compaction a run for the new
- * user only (it starts once the user is created again): what is left
- * is the side writer's part of RECREATE, without the open compaction
- * case (a compaction that outlives its user). */
+ * user only (it starts once the user is created again): the side
+ * writer's part of RECREATE, in fewer states than -DSIDE -DRECREATE
+ * (the compaction's part is checked in the model configuration). */
 #ifdef SIDE_RECREATE
 #define SIDE
 #define RECREATE
@@ -120,22 +128,21 @@
  *   M_SIDE_NO_IDENTITY_CHECK  side.3 does not compare the INBOX's
  *                          identity with the one read before side.1
  *                          (caught only with RECREATE: -DSIDE_RECREATE)
+ * and of compaction with RECREATE:
+ *   M_COMPACT_NO_IDENTITY_CHECK  steps 3, 7, 11 and the undo do not
+ *                          compare the INBOX's identity with step 1's
+ * and of the reindex configuration (-DREINDEX):
+ *   M_X_CLAIM_PLAN         (in xapianlock-reindex.pml)
  * and what xapianlock/ does today where the model differs:
  *   M_STALE_STEP12         step 12 uses the list written at step 9
  *                          instead of the current xapianactive
  *   M_REUSE_GEN            step 1 numbers the new items after dropping
  *                          the listed targets of other runs
  *   M_RESURRECT            create_activefile does not check, under the
- *                          EXCLUSIVE namelock, that the user still exists
- * and an open issue of both:
- *   M_RECREATE             the user is created again after delete_user */
+ *                          EXCLUSIVE namelock, that the user still exists */
 #ifdef M_NO_STEP7_CHECK_NOR_NEW_CLEANUP
 #define M_NO_STEP7_CHECK
 #define M_NO_STEP1_NEW_CLEANUP
-#endif
-
-#ifdef M_RECREATE
-#define RECREATE
 #endif
 
 #ifdef M_RESURRECT
@@ -471,3 +478,5 @@ init
         od
     }
 }
+
+#endif /* REINDEX */

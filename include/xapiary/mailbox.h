@@ -33,7 +33,11 @@
  *   answered, flagged, unseen, quota) as they are made, and become durable
  *   at mailbox_commit(), which fsyncs.  Unlocking or closing with
  *   uncommitted changes is a fatal error (the process aborts): it would
- *   leave the mailbox inconsistent.
+ *   leave the mailbox inconsistent.  A commit that fails (a full disk,
+ *   an I/O error) drops the uncommitted changes and releases the index
+ *   lock: the error is returned and the mailbox can be closed; on disk
+ *   it is as after a crash at that point, repaired by the next
+ *   EXCLUSIVE lock.
  *
  * Delayed actions
  *   At unlock after changes: the update notifier, the sync log (channel
