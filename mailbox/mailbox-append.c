@@ -129,20 +129,6 @@ done:
     return r;
 }
 
-/* Forgets the changes of a transaction whose commit failed (the disk
- * filled up, say), so that the mailbox can be closed: nothing of it is
- * visible on disk (mailbox-index.c: the header is written last) and its
- * message files are debris above the committed last UID, cleared by the
- * next append. */
-static void drop_uncommitted(struct mailbox *mailbox)
-{
-    mailbox->i = mailbox->committed;
-    TALLOC_FREE(mailbox->pending);
-    TALLOC_FREE(mailbox->cache_pending);
-    mailbox->header_changed = 0;
-    mailbox->dirty = 0;
-}
-
 int mailbox_deliver(const char *name, const char *msg, size_t len,
                     int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
                     uint32_t *uid_r)
@@ -155,8 +141,8 @@ int mailbox_deliver(const char *name, const char *msg, size_t len,
         return r;
     r = mailbox_append_message_dated(mailbox, msg, len, internaldate, fallbackdate,
                                      system_flags, &uid);
-    if (!r && (r = mailbox_commit(mailbox)))
-        drop_uncommitted(mailbox);
+    if (!r)
+        r = mailbox_commit(mailbox);   /* a failed commit drops what it had */
     mailbox_close(&mailbox);
     if (!r && uid_r)
         *uid_r = uid;

@@ -459,8 +459,9 @@ static int commit_steps(struct mailbox *mailbox)
  * records past the header's count and cache bytes past its end are
  * invisible).  The changes in memory are dropped, so the mailbox can be
  * closed (not the abort of an unlock with uncommitted changes), the
- * files of the dropped appends are removed, and the index lock is let go, so that nothing here goes on from a header that
- * may no longer be the one on disk. */
+ * files of the dropped appends are removed, and the index lock is let
+ * go, so that nothing here goes on from a header that may no longer be
+ * the one on disk. */
 int mailbox_commit(struct mailbox *mailbox)
 {
     int r;
