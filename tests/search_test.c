@@ -16,6 +16,7 @@
 #include "xapiary/mailbox.h"
 #include "xapiary/search.h"
 #include "xapianlock/index.h"
+#include "xapiary/xapianlock.h"
 
 static struct testenv *env;
 
@@ -274,6 +275,27 @@ START_TEST(session_sees_renames)
 }
 END_TEST
 
+/* squatter -l: every path of the list belongs to the list, so freeing
+ * the list frees them all (they were once on the caller's context, a
+ * leak that LeakSanitizer reported in one run of t0050 out of several). */
+START_TEST(list_files_is_one_tree)
+{
+    void *ctx = talloc_new(NULL);
+    char **files = NULL;
+    size_t n = 0;
+
+    make("user.s", 1, 2);
+    index_user("s", 2);
+    ck_assert_int_eq(xapianlock_list_files(ctx, "s", &files), 0);
+    for (; files[n]; n++)
+        ck_assert_ptr_eq(talloc_parent(files[n]), files);
+    ck_assert_uint_gt(n, 0);
+    talloc_free(files);
+    ck_assert_uint_eq(talloc_total_blocks(ctx), 1);
+    talloc_free(ctx);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("search");
@@ -285,6 +307,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, expunge_and_copies_are_live);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, session_sees_renames);
+    tcase_add_test(tc, list_files_is_one_tree);
     suite_add_tcase(s, tc);
     return s;
 }

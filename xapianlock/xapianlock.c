@@ -298,7 +298,10 @@ static void add_files(void *ctx, char ***files, const char *dir)
         struct stat st;
         if (de->d_name[0] == '.')
             continue;
-        path = talloc_asprintf(ctx, "%s/%s", dir, de->d_name);
+        /* A child of the array: the caller frees the list as one tree
+         * (each path on CTX leaked, which LeakSanitizer saw only when
+         * no stale copy of a pointer was left for it to find). */
+        path = talloc_asprintf(*files, "%s/%s", dir, de->d_name);
         if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
             talloc_free(path);
             continue;
