@@ -90,6 +90,8 @@ int main(int argc, char **argv)
     }
     if (optind >= argc)
         cli_usage_error("no command given");
+    /* Every command: -v shows what a blocked lock wait is waiting for. */
+    cli_set_verbose(ctx.verbose);
 
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(argv[optind], commands[i].name)) {
