@@ -155,7 +155,7 @@ int main(int argc, char **argv)
         case 'o': o.copy = 1; break;
         case 'B': o.skip_busy = 1; break;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("bad option");
+        default: cli_bad_option(NULL, argv);
         }
     }
     if (modes > 1)

@@ -469,7 +469,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         switch (c) {
         case 'r': recursive = 1; break;
         case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("import: bad option");
+        default: cli_bad_option("import", argv);
         }
     }
     if (argc - optind != 2)

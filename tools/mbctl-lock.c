@@ -50,7 +50,7 @@ int mbctl_lock(const struct mbctl_ctx *ctx, int argc, char **argv)
         case 'x': type = LOCK_EXCLUSIVE; break;
         case 'n': type = LOCK_NONBLOCKING; break;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("lock: bad option");
+        default: cli_bad_option("lock", argv);
         }
     }
     if (argc - optind < 2)

@@ -37,7 +37,7 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
         switch (c) {
         case 'p': partition = optarg; break;
         case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("create: bad option");
+        default: cli_bad_option("create", argv);
         }
     }
     if (optind >= argc)
@@ -163,7 +163,7 @@ int mbctl_list(const struct mbctl_ctx *ctx, int argc, char **argv)
         switch (c) {
         case 'a': lr.all = 1; break;
         case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("list: bad option");
+        default: cli_bad_option("list", argv);
         }
     }
     if (argc - optind > 1)

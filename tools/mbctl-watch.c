@@ -49,7 +49,7 @@ int mbctl_watch(const struct mbctl_ctx *ctx, int argc, char **argv)
         switch (c) {
         case 'i': interval = strtol(optarg, NULL, 10); break;
         case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("watch: bad option");
+        default: cli_bad_option("watch", argv);
         }
     }
     if (argc - optind != 1 || interval <= 0)

@@ -27,7 +27,7 @@ int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args)
             fputs(usage, stdout);
             exit(EX_OK);
         }
-        cli_usage_error("%s: bad option", argv[0]);
+        cli_bad_option(argv[0], argv);
     }
     if (argc - optind < min_args)
         cli_usage_error("%s: missing arguments (see --help)", argv[0]);
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
         case 'C': ctx.config = optarg; break;
         case 'v': ctx.verbose++; break;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("bad global option");
+        default: cli_bad_option(NULL, argv);
         }
     }
     if (optind >= argc)

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
         case 'C': config = optarg; break;
         case 'v': verbose++; break;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("bad option");
+        default: cli_bad_option(NULL, argv);
         }
     }
     if (!user)
