@@ -468,7 +468,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+rh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': recursive = 1; break;
-        case 'h': fputs(usage, stdout); return EX_OK;
+        case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("import", argv);
         }
     }

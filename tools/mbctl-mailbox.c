@@ -36,7 +36,7 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+p:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': partition = optarg; break;
-        case 'h': fputs(usage, stdout); return EX_OK;
+        case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("create", argv);
         }
     }
@@ -162,7 +162,7 @@ int mbctl_list(const struct mbctl_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
         switch (c) {
         case 'a': lr.all = 1; break;
-        case 'h': fputs(usage, stdout); return EX_OK;
+        case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("list", argv);
         }
     }

@@ -90,7 +90,7 @@ int mbctl_expire(const struct mbctl_ctx *ctx, int argc, char **argv)
             if (*end || !*optarg || days < -1 || days > 100000)
                 cli_usage_error("expire: -D '%s' is not a number of days", optarg);
             break;
-        case 'h': fputs(usage, stdout); return EX_OK;
+        case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("expire", argv);
         }
     }

@@ -48,7 +48,7 @@ int mbctl_watch(const struct mbctl_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i': interval = strtol(optarg, NULL, 10); break;
-        case 'h': fputs(usage, stdout); return EX_OK;
+        case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("watch", argv);
         }
     }

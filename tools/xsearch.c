@@ -40,7 +40,8 @@ static void usage(FILE *f)
 "date:YYYY-MM-DD..YYYY-MM-DD mailbox:NAME; \"phrases\"; AND OR NOT -word;\n"
 "( ); word*.\n"
 "Exit status: 0 (even with no results), 64 for a query syntax error,\n"
-"75 when the index is locked, another sysexits(3) code on failure.\n", f);
+"75 when the index is locked, another sysexits(3) code on failure.\n\n"
+"See xsearch(1); the query language: xapiary-search(7).\n", f);
 }
 
 static char *iso_date(void *ctx, int64_t t)
