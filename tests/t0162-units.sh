@@ -38,6 +38,13 @@ if ! command -v systemd-analyze > /dev/null 2>&1; then
     exit
 fi
 
+# systemd-analyze checks the Documentation= pages with man(1): install
+# ours beside the units and let man find them there.
+make -s -C "$top_builddir" install-man DESTDIR="$T/dest" > "$T/out" 2> "$T/err" \
+    && pass "make install-man" || fail "make install-man" "$(cat "$T/err")"
+MANPATH=$(find "$T/dest" -type d -name man | head -1)
+export MANPATH
+
 # The installed units name programs under bindir, which this build has not
 # installed: point them at the built programs instead.
 bindir=$(sed -n 's|^ExecStart=\(/.*\)/mbctl .*|\1|p' "$dir/xapiary-recover.service")
