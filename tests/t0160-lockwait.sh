@@ -13,6 +13,11 @@ wait_for() {
     grep -q -- "$1" "$2" 2>/dev/null
 }
 
+# expect_says PATTERN FILE DESCRIPTION: PATTERN shows up in FILE in time.
+expect_says() {
+    if wait_for "$1" "$2"; then pass "$3"; else fail "$3" "$(cat "$2")"; fi
+}
+
 # wait_file FILE: until FILE exists (at most 30 s).
 wait_file() {
     i=0
@@ -32,12 +37,8 @@ holder=$!
 wait_file "$T/held" || fail "holder never started"
 "$MBCTL" -v lock -s user.demo true 2> "$T/waiter.err" &
 waiter=$!
-if wait_for "waiting for the SHARED namelock on user.demo (held exclusively by pid $holder)" \
-        "$T/waiter.err"; then
-    pass "-v: the waiter names the lock, the mode and the holder's pid"
-else
-    fail "-v: the waiter names the lock, the mode and the holder's pid" "$(cat "$T/waiter.err")"
-fi
+expect_says "waiting for the SHARED namelock on user.demo (held exclusively by pid $holder)" \
+    "$T/waiter.err" "-v: the waiter names the lock, the mode and the holder's pid"
 rm -f "$T/go"
 wait $holder
 wait $waiter; ws=$?
@@ -75,44 +76,43 @@ expect_grep "gave up waiting for the EXCLUSIVE namelock on user.demo after 1 s" 
 rm -f "$T/go"
 wait $holder
 
+# start_paused POINT COMMAND...: runs COMMAND until it reaches fault point
+# POINT, where it waits (holding its locks) until $T/pause is removed.
+start_paused() {
+    local point=$1
+    shift
+    rm -f "$T/pause"
+    XAPIARY_PAUSE="$point:$T/pause" "$@" > /dev/null 2> "$T/paused.err" &
+    paused=$!
+    wait_file "$T/pause" || fail "never reached $point" "$(cat "$T/paused.err")"
+}
+
+# release_both WAITER DESCRIPTION: lets the paused process go on; both it
+# and WAITER must then exit 0.
+release_both() {
+    rm -f "$T/pause"
+    wait $paused; s1=$?
+    wait $1; s2=$?
+    [ $s1 -eq 0 ] && [ $s2 -eq 0 ] && pass "$2" \
+        || fail "$2" "exit $s1 and $s2: $(cat "$T/paused.err" "$T/waiter.err")"
+}
+
 # The mailbox index lock: an append paused inside its commit holds it.
 expect_exit 0 "create user.demo" "$MBCTL" create user.demo
 msg 1 > "$T/m1"; msg 2 > "$T/m2"
-rm -f "$T/pause"
-XAPIARY_PAUSE="mailbox.append.1:$T/pause" "$MBCTL" append user.demo "$T/m1" \
-    > /dev/null 2> "$T/paused.err" &
-paused=$!
-wait_file "$T/pause" || fail "append never paused" "$(cat "$T/paused.err")"
-"$MBCTL" -v append user.demo "$T/m2" > /dev/null 2> "$T/append.err" &
-appender=$!
-if wait_for "waiting for the EXCLUSIVE index lock of mailbox user.demo (held exclusively by pid $paused)" \
-        "$T/append.err"; then
-    pass "-v: an append names the index lock it waits for"
-else
-    fail "-v: an append names the index lock it waits for" "$(cat "$T/append.err")"
-fi
-rm -f "$T/pause"
-wait $paused; ps=$?
-wait $appender; as=$?
-[ $ps -eq 0 ] && [ $as -eq 0 ] && pass "both appends finish" \
-    || fail "appends: exit $ps and $as" "$(cat "$T/paused.err" "$T/append.err")"
+start_paused mailbox.append.1 "$MBCTL" append user.demo "$T/m1"
+"$MBCTL" -v append user.demo "$T/m2" > /dev/null 2> "$T/waiter.err" &
+waiter=$!
+expect_says "waiting for the EXCLUSIVE index lock of mailbox user.demo (held exclusively by pid $paused)" \
+    "$T/waiter.err" "-v: an append names the index lock it waits for"
+release_both $waiter "both appends finish"
 
 # The xapianactive lock: an indexer paused inside a batch holds WRITE.
-XAPIARY_PAUSE="index.batch.1:$T/pause" "$SQUATTER" -j 1 -u demo 2> "$T/paused.err" &
-paused=$!
-wait_file "$T/pause" || fail "squatter never paused" "$(cat "$T/paused.err")"
-"$XSEARCH" -v -u demo wait > /dev/null 2> "$T/search.err" &
-searcher=$!
-if wait_for "waiting for the READ lock of .*xapianactive (held exclusively by pid $paused)" \
-        "$T/search.err"; then
-    pass "-v: a search names the xapianactive lock it waits for"
-else
-    fail "-v: a search names the xapianactive lock it waits for" "$(cat "$T/search.err")"
-fi
-rm -f "$T/pause"
-wait $paused; ps=$?
-wait $searcher; ss=$?
-[ $ps -eq 0 ] && [ $ss -eq 0 ] && pass "the indexer and the search finish" \
-    || fail "squatter exit $ps, xsearch exit $ss" "$(cat "$T/paused.err" "$T/search.err")"
+start_paused index.batch.1 "$SQUATTER" -j 1 -u demo
+"$XSEARCH" -v -u demo wait > /dev/null 2> "$T/waiter.err" &
+waiter=$!
+expect_says "waiting for the READ lock of .*xapianactive (held exclusively by pid $paused)" \
+    "$T/waiter.err" "-v: a search names the xapianactive lock it waits for"
+release_both $waiter "the indexer and the search finish"
 
 done_testing
