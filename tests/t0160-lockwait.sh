@@ -115,4 +115,22 @@ expect_says "waiting for the READ lock of .*xapianactive (held exclusively by pi
     "$T/waiter.err" "-v: a search names the xapianactive lock it waits for"
 release_both $waiter "the indexer and the search finish"
 
+# Searching and indexing a user whose search lock another process holds
+# EXCLUSIVE past namelock_timeout: 75 too.
+rm -f "$T/held"; touch "$T/go"
+"$MBCTL" lock -x '$XAPIAN$demo' sh -c "touch $T/held; while [ -e $T/go ]; do sleep 0.05; done" &
+holder=$!
+wait_file "$T/held"
+msg 3 > "$T/m3"
+expect_exit 0 "mail to index" "$MBCTL" append user.demo "$T/m3"
+expect_exit 75 "xsearch gives up after namelock_timeout with 75" \
+    "$XSEARCH" -C "$T/short.conf" -v -u demo wait
+expect_grep 'gave up waiting for the SHARED namelock on \$XAPIAN\$demo' "$T/err" \
+    "-v: xsearch names the user's search lock"
+expect_exit 75 "squatter gives up after namelock_timeout with 75" \
+    "$SQUATTER" -C "$T/short.conf" -u demo
+rm -f "$T/go"
+wait $holder
+expect_exit 0 "squatter indexes once the lock is free" "$SQUATTER" -C "$T/short.conf" -u demo
+
 done_testing
