@@ -323,6 +323,7 @@ int config_parse(void *ctx, const char *name, const char *buf, size_t len,
     cfg->lmtp_max_message_size = LMTP_MAX_MESSAGE_SIZE_DEFAULT;
     cfg->lmtp_max_connections = LMTP_MAX_CONNECTIONS_DEFAULT;
     cfg->lmtp_timeout = LMTP_TIMEOUT_DEFAULT;
+    cfg->namelock_timeout = CONFIG_NAMELOCK_TIMEOUT_DEFAULT;
     cfg->partitions = talloc_array(cfg, struct partition, 0);
     cfg->searchparts = talloc_array(cfg, struct searchpartition, 0);
 
@@ -477,7 +478,7 @@ unsigned config_search_batchsize(const struct xconfig *cfg)
 
 unsigned config_namelock_timeout(const struct xconfig *cfg)
 {
-    return CFG(cfg) ? CFG(cfg)->namelock_timeout : 0;
+    return CFG(cfg) ? CFG(cfg)->namelock_timeout : CONFIG_NAMELOCK_TIMEOUT_DEFAULT;
 }
 
 int config_syslog(const struct xconfig *cfg)

@@ -11,8 +11,9 @@
  *                                  may be left out when one tier exists
  *   search_batchsize               messages per Xapian commit (1..1000000,
  *                                  default 1000)
- *   namelock_timeout               seconds to wait for a namelock, 0 =
- *                                  forever (default)
+ *   namelock_timeout               seconds to wait for a namelock
+ *                                  (0..86400, 0 = forever; default
+ *                                  CONFIG_NAMELOCK_TIMEOUT_DEFAULT)
  *   syslog                         yes|no: also log to syslog (default no)
  *   lmtp_domains                   domains lmtpd accepts mail for, separated
  *                                  by blanks or commas (any case); unset
@@ -34,6 +35,11 @@
 #define XAPIARY_CONFIG_H
 
 #include <stddef.h>
+
+/* Finite, so that a stuck lock holder turns into exit 75 (retry later)
+ * and a log line instead of a pile of silent waiters; why 60, see
+ * docs/LOCKING.md "Namelocks". */
+#define CONFIG_NAMELOCK_TIMEOUT_DEFAULT 60
 
 struct xconfig;
 

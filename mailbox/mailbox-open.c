@@ -21,6 +21,7 @@
 #include "xapiary/namelock.h"
 #include "common/init.h"
 #include "common/lockorder.h"
+#include "common/lockwait.h"
 #include "common/mboxname.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
@@ -148,8 +149,12 @@ int mailbox_lock_index(struct mailbox *mailbox, int locktype)
         struct stat fst, pst;
         char *path;
 
-        while ((r = flock(mailbox->index_fd, op)) < 0 && errno == EINTR)
-            ;
+        char *what = talloc_asprintf(NULL, "the %s index lock of mailbox %s",
+                                     op == LOCK_SH ? "SHARED" : "EXCLUSIVE",
+                                     mailbox->name);
+        /* No timeout: it is held only while records are read or written. */
+        r = lockwait_flock(mailbox->index_fd, op, 0, what);
+        talloc_free(what);
         if (r < 0) {
             xlog_syserr("flock", mailbox->path);
             return IMAP_IOERROR;

@@ -59,6 +59,7 @@
 #include "common/config.h"
 #include "common/init.h"
 #include "common/lockorder.h"
+#include "common/lockwait.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -95,6 +96,8 @@ static struct mboxlist_txn *cur_txn;
 static int forsaken;
 static int fork_handlers;
 static double deadline;   /* of the current wait; 0 = none */
+static double wait_start; /* when the current wait began, for -v */
+static int wait_told;     /* whether this call said it is waiting */
 
 static const char *const type_names[] = {
     [MBTYPE_NORMAL] = "",
@@ -124,6 +127,7 @@ static void start_op(void)
 {
     unsigned timeout = config_namelock_timeout(NULL);
     deadline = timeout ? now_seconds() + timeout : 0;
+    wait_told = 0;
 }
 
 /* SQLite's busy handler: 1 = sleep done, try again; 0 = give up. */
@@ -136,6 +140,15 @@ static int busy_wait(void *unused, int count)
     (void)unused;
     if (deadline && now_seconds() >= deadline)
         return 0;
+    if (count == 0)
+        wait_start = now_seconds();
+    if (!wait_told && now_seconds() - wait_start >= 1.0) {
+        /* SQLite's lock is a POSIX lock on the file; /proc/locks would
+         * name the holder, but SQLite keeps its descriptor to itself. */
+        lockwait_report(-1, "the mailboxes.db write lock (another process "
+                        "is creating, deleting or renaming a mailbox)");
+        wait_told = 1;
+    }
     ts.tv_sec = 0;
     ts.tv_nsec = (long)ms[count < n ? count : n - 1] * 1000000L;
     nanosleep(&ts, NULL);

@@ -18,24 +18,19 @@
  *   held       refcount >= 1, fd open and flocked, on the `held` list.
  *   (freed)    after the last release; the caller's pointer is NULL.
  *
- * Waiting with a timeout
- *   flock has no timeout.  A blocking flock is interrupted by a repeating
- *   SIGALRM timer (installed without SA_RESTART for the wait only, and the
- *   previous handler and timer put back); each interruption checks the
- *   deadline.  The timer repeats, so a signal that lands just before the
- *   flock call starts cannot make the wait unbounded.
+ * Waiting
+ *   A blocking wait ends after namelock_timeout seconds (0: never) and,
+ *   at -v, says after a second which name it waits for and who holds it:
+ *   common/lockwait.c.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -46,6 +41,7 @@
 #include "common/config.h"
 #include "common/init.h"
 #include "common/lockorder.h"
+#include "common/lockwait.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -105,62 +101,6 @@ static int open_lockfile(const char *path)
     return fd;
 }
 
-static volatile sig_atomic_t alarm_count;
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    alarm_count++;
-}
-
-/* Blocks until OP (LOCK_SH or LOCK_EX) is granted on FD or TIMEOUT
- * seconds have passed (0 = forever).  Returns 0, or -1 with errno
- * EWOULDBLOCK on timeout, or another errno. */
-static int flock_wait(int fd, int op, unsigned timeout)
-{
-    struct sigaction sa, old_sa;
-    struct itimerval it, old_it;
-    double deadline;
-    int r;
-
-    if (timeout == 0) {
-        while ((r = flock(fd, op)) < 0 && errno == EINTR)
-            ;
-        return r;
-    }
-    if (flock(fd, op | LOCK_NB) == 0)
-        return 0;
-    if (errno != EWOULDBLOCK)
-        return -1;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;          /* no SA_RESTART: flock must return EINTR */
-    sigaction(SIGALRM, &sa, &old_sa);
-    memset(&it, 0, sizeof it);
-    it.it_value.tv_usec = 100000;
-    it.it_interval.tv_usec = 100000;
-    setitimer(ITIMER_REAL, &it, &old_it);
-
-    deadline = now_seconds() + timeout;
-    for (;;) {
-        r = flock(fd, op);
-        if (r == 0 || errno != EINTR)
-            break;
-        if (now_seconds() >= deadline) {
-            errno = EWOULDBLOCK;
-            break;
-        }
-    }
-
-    int saved = errno;
-    setitimer(ITIMER_REAL, &old_it, NULL);
-    sigaction(SIGALRM, &old_sa, NULL);
-    errno = saved;
-    return r;
-}
-
 static struct mboxlock *find_held(const char *name)
 {
     for (struct mboxlock *l = held; l; l = l->next)
@@ -217,7 +157,10 @@ int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype)
         while ((r = flock(lock->fd, op | LOCK_NB)) < 0 && errno == EINTR)
             ;
     } else {
-        r = flock_wait(lock->fd, op, config_namelock_timeout(NULL));
+        char *what = talloc_asprintf(lock, "the %s namelock on %s",
+                                     want == LOCK_SHARED ? "SHARED" : "EXCLUSIVE",
+                                     name);
+        r = lockwait_flock(lock->fd, op, config_namelock_timeout(NULL), what);
     }
     if (r < 0) {
         if (errno == EWOULDBLOCK) {

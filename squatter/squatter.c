@@ -69,7 +69,8 @@ static void usage(FILE *f)
 "  -v, --verbose         progress (mailboxes done, messages/s, ETA)\n"
 "  -h, --help            show this help\n\n"
 "Exit status: 0 only when every mailbox and user succeeded; 75 when\n"
-"something was locked or busy; another sysexits(3) code otherwise.\n", f);
+"something was locked or busy; another sysexits(3) code otherwise.\n\n"
+"See squatter(8).\n", f);
 }
 
 /* One writer per processor, at most 4: each side writer adds a database
@@ -155,7 +156,7 @@ int main(int argc, char **argv)
         case 'o': o.copy = 1; break;
         case 'B': o.skip_busy = 1; break;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("bad option");
+        default: cli_bad_option(NULL, argv);
         }
     }
     if (modes > 1)

@@ -878,8 +878,8 @@ static int create_w(void *arg)
     return CODE(mboxlist_create_exclusive(NULL, &e));
 }
 
-/* namelock_timeout 0: a second writer waits as long as it takes, and then
- * sees the first one's commit; readers never wait. */
+/* Within namelock_timeout (the default here) a second writer waits for the
+ * first, and then sees its commit; readers never wait. */
 START_TEST(writer_waits_for_writer)
 {
     struct mboxlist_entry *e = NULL;

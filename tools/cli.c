@@ -2,9 +2,11 @@
 #include <config.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xapiary/xapiary.h"
 #include "common/xlog.h"
@@ -73,9 +75,30 @@ void cli_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry '%s --help' for more information.\n",
-            program_invocation_short_name);
+    /* Prefixed too: every line on stderr says which program wrote it. */
+    fprintf(stderr, "\n%s: try '%s --help' for more information\n",
+            program_invocation_short_name, program_invocation_short_name);
     exit(EX_USAGE);
+}
+
+/* getopt's own messages start with argv[0]: a path for a libtool-built
+ * program, the command's name for an mbctl command.  The tools print their
+ * own (cli_bad_option), prefixed like every other line. */
+__attribute__((constructor)) static void quiet_getopt(void)
+{
+    opterr = 0;
+}
+
+void cli_bad_option(const char *command, char **argv)
+{
+    char shortopt[3] = { '-', (char)optopt, '\0' };
+    const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+    const char *what = optopt && !(arg && !strncmp(arg, "--", 2)) ? shortopt
+                       : arg ? arg : "?";
+
+    if (command)
+        cli_usage_error("%s: %s: unknown option or missing argument", command, what);
+    cli_usage_error("%s: unknown option or missing argument", what);
 }
 
 void cli_set_verbose(int verbose)

@@ -20,6 +20,10 @@ int cli_error(const char *object, int r, const char *detail);
 /* Prints "PROGRAM: MSG" and a hint to use --help, then exits EX_USAGE. */
 void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* After getopt returned '?': "PROGRAM: [COMMAND: ]OPTION: unknown option
+ * or missing argument" and the --help hint, then exits EX_USAGE. */
+void cli_bad_option(const char *command, char **argv) __attribute__((noreturn));
+
 /* Raises logging to include progress and debug lines for each -v. */
 void cli_set_verbose(int verbose);
 

@@ -97,7 +97,8 @@ static void usage(FILE *f)
         "control who may deliver with its directory's permissions.\n"
         "Configuration keys: lmtp_domains, lmtp_max_message_size,\n"
         "lmtp_max_connections, lmtp_timeout, namelock_timeout.\n\n"
-        "Exit status: 0 after SIGTERM, else a sysexits(3) code.\n");
+        "Exit status: 0 after SIGTERM, else a sysexits(3) code.\n\n"
+        "See lmtpd(8).\n");
 }
 
 /* A unix socket file left by a dead lmtpd is removed; one a live process
@@ -353,7 +354,7 @@ int main(int argc, char **argv)
         case 'v': verbose++; break;
         case 'V': printf("lmtpd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return EX_OK;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("bad option");
+        default: cli_bad_option(NULL, argv);
         }
     }
     if (optind < argc)

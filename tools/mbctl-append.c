@@ -631,8 +631,8 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         switch (c) {
         case 'r': recursive = 1; break;
         case 'L': follow_links = 1; break;
-        case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("import: bad option");
+        case 'h': mbctl_help(usage); return EX_OK;
+        default: cli_bad_option("import", argv);
         }
     }
     if (argc - optind != 2)

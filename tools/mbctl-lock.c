@@ -27,7 +27,8 @@ static void usage(FILE *f)
         "  -h, --help          show this help\n\n"
         "NAME is a mailbox name (user.alice) or a user's search lock\n"
         "($XAPIAN$alice).  Exit status: COMMAND's, or 75 when the lock is\n"
-        "busy (-n, or namelock_timeout expired), or another sysexits code.\n");
+        "busy (-n, or namelock_timeout expired), or another sysexits code.\n\n"
+        "See mbctl(8).\n");
 }
 
 int mbctl_lock(const struct mbctl_ctx *ctx, int argc, char **argv)
@@ -50,7 +51,7 @@ int mbctl_lock(const struct mbctl_ctx *ctx, int argc, char **argv)
         case 'x': type = LOCK_EXCLUSIVE; break;
         case 'n': type = LOCK_NONBLOCKING; break;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("lock: bad option");
+        default: cli_bad_option("lock", argv);
         }
     }
     if (argc - optind < 2)

@@ -37,8 +37,8 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+p:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': partition = optarg; break;
-        case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("create: bad option");
+        case 'h': mbctl_help(usage); return EX_OK;
+        default: cli_bad_option("create", argv);
         }
     }
     if (optind >= argc)
@@ -146,8 +146,8 @@ int mbctl_list(const struct mbctl_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
         switch (c) {
         case 'a': lr.all = 1; break;
-        case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("list: bad option");
+        case 'h': mbctl_help(usage); return EX_OK;
+        default: cli_bad_option("list", argv);
         }
     }
     if (argc - optind > 1)

@@ -8,6 +8,7 @@
 
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
+#include "common/xlog.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
@@ -48,11 +49,23 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
     return EX_OK;
 }
 
-static void report(const char *what, const struct mailbox_expire_stats *st)
+/* Cron mails whatever a job prints: on success expire and recover say
+ * nothing unless -v, and then on stderr, like every other message. */
+static void report(const struct mbctl_ctx *ctx, const char *what,
+                   const struct mailbox_expire_stats *st)
 {
-    printf("%s: %lu dead renames cleaned up, %lu interrupted user deletions finished, "
-           "%lu busy left alone, %lu tombstones removed\n", what, st->renames, st->users,
-           st->busy, st->tombstones);
+    if (ctx->verbose)
+        fprintf(stderr, "mbctl: %s: %lu dead renames cleaned up, %lu interrupted user "
+                "deletions finished, %lu busy left alone, %lu tombstones removed\n", what,
+                st->renames, st->users, st->busy, st->tombstones);
+}
+
+/* Without -v only warnings and errors: finishing a dead rename is a
+ * notice, part of a successful run. */
+static void quiet_unless_verbose(const struct mbctl_ctx *ctx)
+{
+    if (!ctx->verbose)
+        xlog_set_level(LOG_WARNING);
 }
 
 int mbctl_expire(const struct mbctl_ctx *ctx, int argc, char **argv)
@@ -81,15 +94,16 @@ int mbctl_expire(const struct mbctl_ctx *ctx, int argc, char **argv)
             if (*end || !*optarg || days < -1 || days > 100000)
                 cli_usage_error("expire: -D '%s' is not a number of days", optarg);
             break;
-        case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("expire: bad option");
+        case 'h': mbctl_help(usage); return EX_OK;
+        default: cli_bad_option("expire", argv);
         }
     }
     if (optind != argc)
         cli_usage_error("expire: takes no arguments");
     cli_init(ctx->config);
+    quiet_unless_verbose(ctx);
     r = mailbox_expire((int)days, &st);
-    report("expire", &st);
+    report(ctx, "expire", &st);
     return r ? cli_error("mailboxes.db", r, "expire did not finish") : EX_OK;
 }
 
@@ -108,7 +122,8 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
     if (optind != argc)
         cli_usage_error("recover: takes no arguments");
     cli_init(ctx->config);
+    quiet_unless_verbose(ctx);
     r = mailbox_recover(&st);
-    report("recover", &st);
+    report(ctx, "recover", &st);
     return r ? cli_error("mailboxes.db", r, "recover did not finish") : EX_OK;
 }

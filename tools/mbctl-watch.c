@@ -48,8 +48,8 @@ int mbctl_watch(const struct mbctl_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i': interval = strtol(optarg, NULL, 10); break;
-        case 'h': fputs(usage, stdout); return EX_OK;
-        default: cli_usage_error("watch: bad option");
+        case 'h': mbctl_help(usage); return EX_OK;
+        default: cli_bad_option("watch", argv);
         }
     }
     if (argc - optind != 1 || interval <= 0)

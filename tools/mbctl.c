@@ -13,6 +13,11 @@
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
+void mbctl_help(const char *usage)
+{
+    printf("%s\nSee mbctl(8).\n", usage);
+}
+
 /* Parses only --help for commands without options; returns optind. */
 int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args)
 {
@@ -24,10 +29,10 @@ int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args)
 
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            mbctl_help(usage);
             exit(EX_OK);
         }
-        cli_usage_error("%s: bad option", argv[0]);
+        cli_bad_option(argv[0], argv);
     }
     if (argc - optind < min_args)
         cli_usage_error("%s: missing arguments (see --help)", argv[0]);
@@ -65,7 +70,7 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nExit status: 0 on success, else a sysexits(3) code "
-               "(75 when a lock is busy).\n");
+               "(75 when a lock is busy).\n\nSee mbctl(8).\n");
 }
 
 int main(int argc, char **argv)
@@ -85,11 +90,13 @@ int main(int argc, char **argv)
         case 'C': ctx.config = optarg; break;
         case 'v': ctx.verbose++; break;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("bad global option");
+        default: cli_bad_option(NULL, argv);
         }
     }
     if (optind >= argc)
         cli_usage_error("no command given");
+    /* Every command: -v shows what a blocked lock wait is waiting for. */
+    cli_set_verbose(ctx.verbose);
 
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(argv[optind], commands[i].name)) {

@@ -18,6 +18,9 @@ struct mbctl_command {
     const char *summary;
 };
 
+/* Prints a command's --help text USAGE and where the manual is. */
+void mbctl_help(const char *usage);
+
 /* For commands whose only option is --help (printed, exit 0): parses
  * argv, requires MIN_ARGS arguments, and returns the index of the first. */
 int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args);

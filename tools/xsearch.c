@@ -70,7 +70,8 @@ static void usage(FILE *f)
 "  groups 100 deep.\n"
 "Exit status: 0 (even with no results), 64 for a query syntax error,\n"
 "66 for an unknown mailbox, 75 when the index is locked, another\n"
-"sysexits(3) code on failure.\n", f);
+"sysexits(3) code on failure.\n\n"
+"See xsearch(1); the query language: xapiary-search(7).\n", f);
 }
 
 /* A count for --limit or --offset: digits only (no sign), and in range. */
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
         case 'C': config = optarg; break;
         case 'v': verbose++; break;
         case 'h': usage(stdout); return EX_OK;
-        default: cli_usage_error("bad option");
+        default: cli_bad_option(NULL, argv);
         }
     }
     if (!user)

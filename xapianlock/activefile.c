@@ -17,6 +17,7 @@
 #include "common/atomicfile.h"
 #include "common/config.h"
 #include "common/lockorder.h"
+#include "common/lockwait.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -149,8 +150,11 @@ static int lock_fd(int fd, int write, const char *path)
 {
     int r;
 
-    while ((r = flock(fd, write ? LOCK_EX : LOCK_SH)) < 0 && errno == EINTR)
-        ;
+    char *what = talloc_asprintf(NULL, "the %s lock of %s",
+                                 write ? "WRITE" : "READ", path);
+    /* No timeout: it is held for one batch's commit or one search. */
+    r = lockwait_flock(fd, write ? LOCK_EX : LOCK_SH, 0, what);
+    talloc_free(what);
     if (r < 0) {
         xlog_syserr("flock", path);
         return IMAP_IOERROR;

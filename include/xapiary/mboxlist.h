@@ -44,7 +44,7 @@
  *   may be taken while holding mailbox namelocks and index locks, never
  *   after a higher lock (statuscache, Xapian locks), and a process holds
  *   at most one.  A writer waits for another process's transaction as
- *   long as `namelock_timeout` says (0, the default: for ever), then gets
+ *   long as `namelock_timeout` says (default 60 s; 0: for ever), then gets
  *   IMAP_MAILBOX_LOCKED.  The death of the holder ends the wait.
  *
  * Processes

@@ -30,8 +30,10 @@
  *   one process, and silently converting would break the first holder.
  *
  * Waiting
- *   namelock_timeout in the configuration (seconds, 0 = forever) bounds a
- *   wait; when it expires the call returns IMAP_MAILBOX_LOCKED.
+ *   namelock_timeout in the configuration (seconds, default 60, 0 =
+ *   forever) bounds a wait; when it expires the call returns
+ *   IMAP_MAILBOX_LOCKED.  At -v (LOG_INFO) a wait of more than a second
+ *   is logged with the name, the mode and the holders' pids.
  *
  * Error handling
  *   Returns 0, IMAP_MAILBOX_LOCKED, IMAP_MAILBOX_BADNAME (the name is not a
