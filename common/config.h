@@ -59,6 +59,12 @@ unsigned config_search_batchsize(const struct xconfig *cfg);
 unsigned config_namelock_timeout(const struct xconfig *cfg);
 int config_syslog(const struct xconfig *cfg);
 
+/* Creates the process's configdirectory and its parents when missing, for
+ * the first command that writes on a server that has only its
+ * configuration file.  Returns 0, or IMAP_PERMISSION_DENIED or
+ * IMAP_IOERROR after logging what to do. */
+int config_make_configdirectory(void);
+
 /* Number of partitions and the name of the Ith, in file order. */
 size_t config_npartitions(const struct xconfig *cfg);
 const char *config_partition_name(const struct xconfig *cfg, size_t i);

@@ -78,6 +78,11 @@ void cli_usage_error(const char *fmt, ...)
     exit(EX_USAGE);
 }
 
+void cli_version(void)
+{
+    printf("%s (%s) %s\n", program_invocation_short_name, PACKAGE_NAME, PACKAGE_VERSION);
+}
+
 void cli_set_verbose(int verbose)
 {
     if (verbose >= 2)

@@ -453,6 +453,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         "  -r, --recursive   PATH is a Maildir++ tree or a directory of\n"
         "                    Maildirs, mbox files and message directories:\n"
         "                    folders become child mailboxes\n"
+"  -v, --verbose     progress: each batch and folder, then the totals\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
         "\\Deleted \\Draft; the file time becomes the internal date.\n";
@@ -465,7 +466,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     void *tmp;
     int recursive = 0, c, r;
 
-    while ((c = getopt_long(argc, argv, "+rh", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "rh", opts)) != -1) {
         switch (c) {
         case 'r': recursive = 1; break;
         case 'h': fputs(usage, stdout); return EX_OK;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <talloc.h>
 
@@ -23,7 +24,10 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
         "Usage: mbctl create [-p PARTITION] MAILBOX...\n"
-        "Create each MAILBOX (e.g. user.alice, user.alice.Sent).\n\n"
+        "Create each MAILBOX: user.ID is the user ID's INBOX (user.alice),\n"
+        "user.ID.FOLDER one of its folders (user.alice.Sent); a name not\n"
+        "under user. is a shared mailbox, owned by no user (said so with\n"
+        "-v or on a terminal).\n\n"
         "  -p, --partition NAME  the partition (default: default)\n";
     static const struct option opts[] = {
         { "partition", required_argument, NULL, 'p' },
@@ -33,7 +37,7 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
     const char *partition = NULL;
     int c, ret = EX_OK;
 
-    while ((c = getopt_long(argc, argv, "+p:h", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "p:h", opts)) != -1) {
         switch (c) {
         case 'p': partition = optarg; break;
         case 'h': fputs(usage, stdout); return EX_OK;
@@ -51,6 +55,11 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
             continue;
         }
         mailbox_close(&mb);
+        /* "alice" for "user.alice" is an easy slip that makes a mailbox
+         * no user owns: say what was made where a person can read it. */
+        if (strncmp(argv[i], "user.", 5) && (ctx->verbose || isatty(STDERR_FILENO)))
+            fprintf(stderr, "mbctl: %s: created a shared mailbox (owned by no user; "
+                    "a user's INBOX is user.NAME)\n", argv[i]);
     }
     return ret;
 }
@@ -159,7 +168,7 @@ int mbctl_list(const struct mbctl_ctx *ctx, int argc, char **argv)
     struct list_rock lr = { NULL, 0 };
     int c, r;
 
-    while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "ah", opts)) != -1) {
         switch (c) {
         case 'a': lr.all = 1; break;
         case 'h': fputs(usage, stdout); return EX_OK;
