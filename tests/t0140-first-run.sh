@@ -8,12 +8,9 @@
 
 F="$T/fresh"
 mkdir -p "$F"
-cat > "$F/xapiary.conf" <<CONF
-configdirectory: $F/lib
-partition-default: $F/spool
-t1searchpartition-default: $F/search
-defaultsearchtier: t1
-CONF
+# tap.sh's configuration, with directories that do not exist.
+sed -e "s#$T/conf#$F/lib#" -e "s#$T/spool#$F/spool#" -e "s#$T/search#$F/search#" \
+    "$T/xapiary.conf" > "$F/xapiary.conf"
 XAPIARY_CONFIG="$F/xapiary.conf"; export XAPIARY_CONFIG
 mkdir -p "$T/mail/cur" "$T/mail/new" "$T/mail/tmp"
 for i in 1 2 3; do
