@@ -683,10 +683,12 @@ int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
         size_t n;
 
         start_op();
-        if ((r = open_db(0)) ||
-            (r = foreach_batch(tmp, prefix, flags, after, &v))) {
-            if (r == IMAP_NOTFOUND)
-                r = 0;      /* no mailboxes.db yet: no mailboxes */
+        if ((r = open_db(0)) == IMAP_NOTFOUND) {
+            r = 0;      /* no mailboxes.db yet: no mailboxes */
+            talloc_free(tmp);
+            break;
+        }
+        if (r || (r = foreach_batch(tmp, prefix, flags, after, &v))) {
             talloc_free(tmp);
             break;
         }
