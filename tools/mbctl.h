@@ -23,7 +23,8 @@ struct mbctl_command {
 /* getopt_long(ARGC, ARGV, OPTSTRING, LONGOPTS, NULL) for a command that
  * also takes the global options (-C FILE, -v) among its own: those it
  * applies to the command's ctx and reads on; it returns the others.
- * OPTSTRING starting with '+' stops at the first non-option. */
+ * OPTSTRING starting with '+' stops at the first non-option.  So no
+ * command may give -C or -v a meaning of its own. */
 int mbctl_getopt(int argc, char **argv, const char *optstring,
                  const struct option *longopts);
 
