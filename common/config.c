@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <glib.h>
 #include <talloc.h>
 
@@ -387,7 +389,13 @@ int config_load(const char *path)
 
     r = read_file_follow(tmp, path, &buf, &len);
     if (r) {
-        xlog(LOG_ERR, "cannot read configuration %s: %s", path, strerror(errno));
+        /* The first thing a new operator meets: say what to do. */
+        if (errno == ENOENT)
+            xlog(LOG_ERR, "configuration %s: %s (name another with -C FILE or "
+                 "XAPIARY_CONFIG; a commented sample is %s/xapiary.conf.sample)",
+                 path, strerror(errno), XAPIARY_DOCDIR);
+        else
+            xlog(LOG_ERR, "cannot read configuration %s: %s", path, strerror(errno));
         talloc_free(tmp);
         return IMAP_CONFIG;
     }
@@ -402,6 +410,26 @@ int config_load(const char *path)
     config_unload();
     current = cfg;
     return 0;
+}
+
+int config_make_configdirectory(void)
+{
+    const char *dir = config_configdirectory(NULL);
+    struct stat st;
+    int e;
+
+    if (!dir)
+        return IMAP_CONFIG;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    if (mkdir_p_quiet(dir, 0700) == 0)
+        return 0;
+    e = errno;
+    /* A first run: say what to do, not where in the code. */
+    xlog(LOG_ERR, "configdirectory %s: cannot create it: %s (create it for the "
+         "user the mail system runs as, or set configdirectory in %s)",
+         dir, strerror(e), config_path_of(NULL));
+    return e == EACCES || e == EPERM ? IMAP_PERMISSION_DENIED : IMAP_IOERROR;
 }
 
 void config_unload(void)

@@ -87,6 +87,12 @@ unsigned config_lmtp_max_message_size(const struct xconfig *cfg);
 unsigned config_lmtp_max_connections(const struct xconfig *cfg);
 unsigned config_lmtp_timeout(const struct xconfig *cfg);
 
+/* Creates the process's configdirectory and its parents when missing, for
+ * the first command that writes on a server that has only its
+ * configuration file.  Returns 0, or IMAP_PERMISSION_DENIED or
+ * IMAP_IOERROR after logging what to do. */
+int config_make_configdirectory(void);
+
 /* Number of partitions and the name of the Ith, in file order. */
 size_t config_npartitions(const struct xconfig *cfg);
 const char *config_partition_name(const struct xconfig *cfg, size_t i);

@@ -14,10 +14,6 @@
 #include "common/lockorder.h"
 #include "common/xlog.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-
 #define MAX_DONE_FNS 16
 static xapiary_done_fn *done_fns[MAX_DONE_FNS];
 static int ndone_fns;
@@ -47,7 +43,7 @@ int xapiary_init(const char *config_path)
     if (!config_path)
         config_path = getenv("XAPIARY_CONFIG");
     if (!config_path || !*config_path)
-        config_path = SYSCONFDIR "/xapiary.conf";
+        config_path = XAPIARY_DEFAULT_CONFIG;
     r = config_load(config_path);
     if (r)
         return r;

@@ -101,25 +101,47 @@ static int read_file_flags(void *ctx, int dirfd, const char *path, int flags,
     return 0;
 }
 
+/* Makes the directories of COPY (a writable copy of the path) from the
+ * top down; an existing directory at any level is fine.  Returns 0, or
+ * -1 with errno set and COPY cut at the directory that could not be made. */
+static int make_dirs(char *copy, mode_t mode)
+{
+    for (char *p = copy + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                return -1;
+            *p = c;
+            if (c == '\0')
+                return 0;
+        }
+    }
+}
+
+int mkdir_p_quiet(const char *path, mode_t mode)
+{
+    char *copy = talloc_strdup(NULL, path);
+    int r = make_dirs(copy, mode), saved = errno;
+    struct stat st;
+
+    talloc_free(copy);
+    if (!r && stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        saved = ENOTDIR;
+        r = -1;
+    }
+    errno = saved;
+    return r;
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
     char *copy = talloc_strdup(NULL, path);
     int r = 0;
 
-    /* Walk the components; an existing directory at any level is fine. */
-    for (char *p = copy + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(copy, mode) < 0 && errno != EEXIST) {
-                xlog_syserr("mkdir", copy);
-                r = IMAP_IOERROR;
-                break;
-            }
-            *p = c;
-            if (c == '\0')
-                break;
-        }
+    if (make_dirs(copy, mode) < 0) {
+        xlog_syserr("mkdir", copy);
+        r = IMAP_IOERROR;
     }
     if (!r) {
         /* The last component may exist as something else than a directory. */

@@ -24,6 +24,10 @@ int read_file_at(void *ctx, int dirfd, const char *name, char **buf_r, size_t *l
  * IMAP_IOERROR after logging the directory that could not be made. */
 int mkdir_p(const char *path, mode_t mode);
 
+/* mkdir_p() that logs nothing: 0, or -1 with errno set, for a caller
+ * that explains the failure itself. */
+int mkdir_p_quiet(const char *path, mode_t mode);
+
 /* Creates the parent directories of the file PATH. */
 int mkdir_parents(const char *path, mode_t mode);
 

@@ -325,8 +325,12 @@ static int check_schema(void)
     return 0;
 }
 
-/* Opens the connection unless it is open: see the states above. */
-static int open_db(void)
+/* Opens the connection unless it is open: see the states above.  A
+ * server that has only its configuration file has no mailboxes.db and
+ * maybe no configdirectory yet: a reader (CREATE 0) then gets
+ * IMAP_NOTFOUND, to treat as an empty list, and creates nothing (it may
+ * not be allowed to); a writer creates both. */
+static int open_db(int create)
 {
     const char *confdir;
     sqlite3_stmt *st = NULL;
@@ -353,6 +357,14 @@ static int open_db(void)
     }
     TALLOC_FREE(db_path);
     db_path = talloc_asprintf(NULL, "%s/" DBNAME, confdir);
+    if (access(db_path, F_OK) < 0 && errno == ENOENT) {
+        if (!create)
+            return IMAP_NOTFOUND;
+        if ((r = config_make_configdirectory())) {
+            TALLOC_FREE(db_path);
+            return r;
+        }
+    }
 
     /* SQLite would create the file with the umask's mode; its -wal and
      * -shm files take the main file's. */
@@ -558,8 +570,8 @@ static int lookup(void *ctx, const char *name, int any,
     if (!name || mboxname_validate(name))
         return IMAP_MAILBOX_BADNAME;
     start_op();
-    if ((r = open_db()) || (r = get_row(ctx, name, entry_r)))
-        return r;
+    if ((r = open_db(0)) || (r = get_row(ctx, name, entry_r)))
+        return r == IMAP_NOTFOUND ? IMAP_MAILBOX_NONEXISTENT : r;
     if (!any && (*entry_r)->type == MBTYPE_DELETED) {
         TALLOC_FREE(*entry_r);
         return IMAP_MAILBOX_NONEXISTENT;
@@ -587,8 +599,8 @@ int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
     if (!uniqueid || !*uniqueid)
         return IMAP_INVALID_ARGUMENT;
     start_op();
-    if ((r = open_db()))
-        return r;
+    if ((r = open_db(0)))
+        return r == IMAP_NOTFOUND ? IMAP_MAILBOX_NONEXISTENT : r;
     rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes"
                             " WHERE uniqueid = ?1 AND type != 'DELETED'"
                             " ORDER BY CASE type WHEN '' THEN 0"
@@ -684,8 +696,12 @@ int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
         size_t n;
 
         start_op();
-        if ((r = open_db()) ||
-            (r = foreach_batch(tmp, prefix, flags, after, &v))) {
+        if ((r = open_db(0)) == IMAP_NOTFOUND) {
+            r = 0;      /* no mailboxes.db yet: no mailboxes */
+            talloc_free(tmp);
+            break;
+        }
+        if (r || (r = foreach_batch(tmp, prefix, flags, after, &v))) {
             talloc_free(tmp);
             break;
         }
@@ -729,7 +745,7 @@ int mboxlist_begin(struct mboxlist_txn **txn_r)
 
     *txn_r = NULL;
     start_op();
-    if ((r = open_db()))
+    if ((r = open_db(1)))
         return r;
     lockorder_check(LOCKLEVEL_MBOXLIST, DBNAME, 0);
     if (cur_txn) {

@@ -91,8 +91,8 @@ static int open_lockfile(const char *path)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-    if (fd < 0 && errno == ENOENT) {
-        if (mkdir_parents(path, 0700))
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+        if (config_make_configdirectory() || mkdir_parents(path, 0700))
             return -1;
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     }

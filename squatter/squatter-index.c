@@ -123,6 +123,13 @@ static int index_user(const struct squatter_opts *o, const char *userid,
             return cli_error(userid, r, "cannot list the user's mailboxes");
         }
         talloc_steal(tmp, names);
+        if (!talloc_array_length(names)) {
+            /* One line that names the cause, not the index's complaint. */
+            r = cli_error(userid, IMAP_MAILBOX_NONEXISTENT, talloc_asprintf(tmp,
+                          "no such user (no mailbox %s)", root));
+            talloc_free(tmp);
+            return r;
+        }
     }
     r = indexer_begin(tmp, userid, o->mode == SQ_RECHECK ? INDEXER_RECHECK :
                       o->mode == SQ_AUDIT ? INDEXER_AUDIT : 0, &ix);

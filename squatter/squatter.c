@@ -65,9 +65,10 @@ static void usage(FILE *f)
 "  -o, --copy            with one source: copy instead of compacting\n"
 "  -B, --skip-busy       skip a user whose search lock is busy\n\n"
 "Common:\n"
-"  -C, --config FILE     configuration file\n"
+"  -C, --config FILE     configuration file (" CLI_CONFIG_DEFAULT ")\n"
 "  -v, --verbose         progress (mailboxes done, messages/s, ETA)\n"
-"  -h, --help            show this help\n\n"
+"  -h, --help            show this help\n"
+"      --version         show the version\n\n"
 "Exit status: 0 only when every mailbox and user succeeded; 75 when\n"
 "something was locked or busy; another sysexits(3) code otherwise.\n\n"
 "See squatter(8).\n", f);
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
         { "copy", no_argument, NULL, 'o' },
         { "skip-busy", no_argument, NULL, 'B' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, CLI_OPT_VERSION },
         { NULL, 0, NULL, 0 },
     };
     struct squatter_opts o;
@@ -156,6 +158,7 @@ int main(int argc, char **argv)
         case 'o': o.copy = 1; break;
         case 'B': o.skip_busy = 1; break;
         case 'h': usage(stdout); return EX_OK;
+        case CLI_OPT_VERSION: cli_version(); return EX_OK;
         default: cli_bad_option(NULL, argv);
         }
     }

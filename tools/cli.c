@@ -101,6 +101,11 @@ void cli_bad_option(const char *command, char **argv)
     cli_usage_error("%s: unknown option or missing argument", what);
 }
 
+void cli_version(void)
+{
+    printf("%s (%s) %s\n", program_invocation_short_name, PACKAGE_NAME, PACKAGE_VERSION);
+}
+
 void cli_set_verbose(int verbose)
 {
     if (verbose >= 2)

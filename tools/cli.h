@@ -24,6 +24,15 @@ void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), 
  * or missing argument" and the --help hint, then exits EX_USAGE. */
 void cli_bad_option(const char *command, char **argv) __attribute__((noreturn));
 
+/* --version: every tool's long option of that name has this value, and
+ * cli_version() prints "PROGRAM (xapiary) VERSION" on stdout. */
+#define CLI_OPT_VERSION 0x1000
+void cli_version(void);
+
+/* Where the configuration is read from when -C is not given, for --help:
+ * the same default the library uses (configure --with-config-file). */
+#define CLI_CONFIG_DEFAULT "default $XAPIARY_CONFIG, else " XAPIARY_DEFAULT_CONFIG
+
 /* Raises logging to include progress and debug lines for each -v. */
 void cli_set_verbose(int verbose);
 

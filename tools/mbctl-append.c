@@ -609,6 +609,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         "                    importing a user's Maildir as root cannot\n"
         "                    store files the links point to (PATH itself\n"
         "                    may always be a link)\n"
+"  -v, --verbose     progress: each batch and folder, then the totals\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
         "\\Deleted \\Draft; the file time becomes the internal date.  A\n"
@@ -627,7 +628,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     void *tmp;
     int recursive = 0, c, r, rfd;
 
-    while ((c = getopt_long(argc, argv, "+rLh", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "rLh", opts)) != -1) {
         switch (c) {
         case 'r': recursive = 1; break;
         case 'L': follow_links = 1; break;

@@ -45,7 +45,7 @@ int mbctl_lock(const struct mbctl_ctx *ctx, int argc, char **argv)
     const char *name;
     pid_t pid;
 
-    while ((c = getopt_long(argc, argv, "+sxnh", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "+sxnh", opts)) != -1) {
         switch (c) {
         case 's': type = LOCK_SHARED; break;
         case 'x': type = LOCK_EXCLUSIVE; break;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <talloc.h>
 
@@ -21,10 +22,13 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
         "Usage: mbctl create [-p PARTITION] MAILBOX...\n"
-        "Create each MAILBOX (e.g. user.alice, user.alice.Sent).  `user`\n"
-        "itself, the root of every user's tree, cannot be a mailbox.  A new\n"
-        "user (user.ID) starts with an empty search index and GUID db:\n"
-        "whatever an earlier user of that name left is removed.\n\n"
+        "Create each MAILBOX: user.ID is the user ID's INBOX (user.alice),\n"
+        "user.ID.FOLDER one of its folders (user.alice.Sent); a name not\n"
+        "under user. is a shared mailbox, owned by no user (said so with\n"
+        "-v or on a terminal).  `user` itself, the root of every user's\n"
+        "tree, cannot be a mailbox.  A new user (user.ID) starts with an\n"
+        "empty search index and GUID db: whatever an earlier user of that\n"
+        "name left is removed.\n\n"
         "  -p, --partition NAME  the partition (default: default)\n";
     static const struct option opts[] = {
         { "partition", required_argument, NULL, 'p' },
@@ -34,7 +38,7 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
     const char *partition = NULL;
     int c, ret = EX_OK;
 
-    while ((c = getopt_long(argc, argv, "+p:h", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "p:h", opts)) != -1) {
         switch (c) {
         case 'p': partition = optarg; break;
         case 'h': mbctl_help(usage); return EX_OK;
@@ -52,6 +56,11 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
             continue;
         }
         mailbox_close(&mb);
+        /* "alice" for "user.alice" is an easy slip that makes a mailbox
+         * no user owns: say what was made where a person can read it. */
+        if (strncmp(argv[i], "user.", 5) && (ctx->verbose || isatty(STDERR_FILENO)))
+            fprintf(stderr, "mbctl: %s: created a shared mailbox (owned by no user; "
+                    "a user's INBOX is user.NAME)\n", argv[i]);
     }
     return ret;
 }
@@ -143,7 +152,7 @@ int mbctl_list(const struct mbctl_ctx *ctx, int argc, char **argv)
     struct list_rock lr = { NULL, 0 };
     int c, r;
 
-    while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "ah", opts)) != -1) {
         switch (c) {
         case 'a': lr.all = 1; break;
         case 'h': mbctl_help(usage); return EX_OK;

@@ -87,7 +87,7 @@ int mbctl_expire(const struct mbctl_ctx *ctx, int argc, char **argv)
     char *end;
     int c, r;
 
-    while ((c = getopt_long(argc, argv, "+D:h", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "D:h", opts)) != -1) {
         switch (c) {
         case 'D':
             days = strtol(optarg, &end, 10);

@@ -45,7 +45,7 @@ int mbctl_watch(const struct mbctl_ctx *ctx, int argc, char **argv)
     long interval = 50;
     int c, r;
 
-    while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "i:h", opts)) != -1) {
         switch (c) {
         case 'i': interval = strtol(optarg, NULL, 10); break;
         case 'h': mbctl_help(usage); return EX_OK;

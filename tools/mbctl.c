@@ -1,7 +1,9 @@
 /* mbctl - mailbox administration.
  *
  * `mbctl [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS`; each command lives in
- * its own tools/mbctl-COMMAND.c and parses its own options. */
+ * its own tools/mbctl-COMMAND.c and parses its own options with
+ * mbctl_getopt(), which takes the global ones (-C, -v) there too: people
+ * type `mbctl import -v ...` as often as `mbctl -v import ...`. */
 #include <config.h>
 
 #include <getopt.h>
@@ -18,6 +20,48 @@ void mbctl_help(const char *usage)
     printf("%s\nSee mbctl(8).\n", usage);
 }
 
+/* What the global options set; commands see it through their ctx, which
+ * points here, so that options after the command name count too. */
+static struct mbctl_ctx global;
+
+int mbctl_getopt(int argc, char **argv, const char *optstring,
+                 const struct option *longopts)
+{
+    static const struct option globals[] = {
+        { "config", required_argument, NULL, 'C' },
+        { "verbose", no_argument, NULL, 'v' },
+    };
+    enum { NGLOBAL = sizeof globals / sizeof globals[0], MAXOPTS = 32 };
+    struct option all[MAXOPTS + NGLOBAL + 1];
+    char shorts[64];
+    size_t n = 0;
+    int c;
+
+    /* A leading '+' (mbctl itself, mbctl lock) stops at the first
+     * argument, which is a command with options of its own; without it
+     * options may follow the arguments too (`mbctl import user.x DIR -v`). */
+    if (*optstring == '+')
+        snprintf(shorts, sizeof shorts, "+C:v%s", optstring + 1);
+    else
+        snprintf(shorts, sizeof shorts, "C:v%s", optstring);
+    for (; longopts[n].name && n < MAXOPTS; n++)
+        all[n] = longopts[n];
+    for (size_t i = 0; i < NGLOBAL; i++)
+        all[n++] = globals[i];
+    memset(&all[n], 0, sizeof all[n]);
+    while ((c = getopt_long(argc, argv, shorts, all, NULL)) == 'C' || c == 'v') {
+        if (c == 'C')
+            global.config = optarg;
+        else
+            global.verbose++;
+    }
+    /* Every command: -v shows what a blocked lock wait is waiting for
+     * (set again once a command's options, which may hold -v, are read). */
+    if (c == -1)
+        cli_set_verbose(global.verbose);
+    return c;
+}
+
 /* Parses only --help for commands without options; returns optind. */
 int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args)
 {
@@ -27,7 +71,7 @@ int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 'h') {
             mbctl_help(usage);
             exit(EX_OK);
@@ -61,11 +105,11 @@ static void usage(FILE *f)
     fprintf(f,
         "Usage: mbctl [-C CONFIG] [-v] COMMAND [ARGS]\n"
         "Administer xapiary mailboxes.\n\n"
-        "Global options:\n"
-        "  -C, --config FILE   configuration file (default $XAPIARY_CONFIG,\n"
-        "                      else /etc/xapiary.conf)\n"
+        "Global options (before or after COMMAND):\n"
+        "  -C, --config FILE   configuration file (" CLI_CONFIG_DEFAULT ")\n"
         "  -v, --verbose       more progress output (repeat for debug)\n"
-        "  -h, --help          show this help\n\n"
+        "  -h, --help          show this help\n"
+        "      --version       show the version\n\n"
         "Commands (mbctl COMMAND --help for each):\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
@@ -76,27 +120,22 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "config", required_argument, NULL, 'C' },
-        { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, CLI_OPT_VERSION },
         { NULL, 0, NULL, 0 },
     };
-    struct mbctl_ctx ctx = { NULL, 0 };
     int c;
 
-    /* '+': stop at the command name; the rest belongs to the command. */
-    while ((c = getopt_long(argc, argv, "+C:vh", opts, NULL)) != -1) {
+    /* Stops at the command name; the rest belongs to the command. */
+    while ((c = mbctl_getopt(argc, argv, "+h", opts)) != -1) {
         switch (c) {
-        case 'C': ctx.config = optarg; break;
-        case 'v': ctx.verbose++; break;
         case 'h': usage(stdout); return EX_OK;
+        case CLI_OPT_VERSION: cli_version(); return EX_OK;
         default: cli_bad_option(NULL, argv);
         }
     }
     if (optind >= argc)
         cli_usage_error("no command given");
-    /* Every command: -v shows what a blocked lock wait is waiting for. */
-    cli_set_verbose(ctx.verbose);
 
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(argv[optind], commands[i].name)) {
@@ -104,7 +143,7 @@ int main(int argc, char **argv)
             argc -= optind;
             argv += optind;
             optind = 0;   /* restart getopt for the command's own options */
-            r = commands[i].run(&ctx, argc, argv);
+            r = commands[i].run(&global, argc, argv);
             xapiary_done();
             return r;
         }

@@ -2,6 +2,8 @@
 #ifndef XAPIARY_MBCTL_H
 #define XAPIARY_MBCTL_H
 
+#include <getopt.h>
+
 struct mbctl_ctx {
     const char *config;   /* -C, or NULL */
     int verbose;          /* count of -v */
@@ -20,6 +22,14 @@ struct mbctl_command {
 
 /* Prints a command's --help text USAGE and where the manual is. */
 void mbctl_help(const char *usage);
+
+/* getopt_long(ARGC, ARGV, OPTSTRING, LONGOPTS, NULL) for a command that
+ * also takes the global options (-C FILE, -v) among its own: those it
+ * applies to the command's ctx and reads on; it returns the others.
+ * OPTSTRING starting with '+' stops at the first non-option.  So no
+ * command may give -C or -v a meaning of its own. */
+int mbctl_getopt(int argc, char **argv, const char *optstring,
+                 const struct option *longopts);
 
 /* For commands whose only option is --help (printed, exit 0): parses
  * argv, requires MIN_ARGS arguments, and returns the index of the first. */

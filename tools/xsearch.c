@@ -41,9 +41,10 @@ static void usage(FILE *f)
 "  -c, --count          print only the number of results\n"
 "  -j, --json           print a JSON array of objects (mailbox, uid, guid,\n"
 "                       date, from, subject)\n"
-"  -C, --config FILE    configuration file\n"
+"  -C, --config FILE    configuration file (" CLI_CONFIG_DEFAULT ")\n"
 "  -v, --verbose        more logging\n"
-"  -h, --help           show this help\n\n"
+"  -h, --help           show this help\n"
+"      --version        show the version\n\n"
 "Query language:\n"
 "  word  \"a phrase\"  word*        all text fields; word* is a prefix\n"
 "  a b   a AND b   a OR b         AND, OR, NOT in any case (and, or, not);\n"
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
         { "config", required_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, CLI_OPT_VERSION },
         { NULL, 0, NULL, 0 },
     };
     struct search_options so = { SEARCH_SORT_DATE_DESC, 0, 0 };
@@ -140,6 +142,7 @@ int main(int argc, char **argv)
         case 'C': config = optarg; break;
         case 'v': verbose++; break;
         case 'h': usage(stdout); return EX_OK;
+        case CLI_OPT_VERSION: cli_version(); return EX_OK;
         default: cli_bad_option(NULL, argv);
         }
     }

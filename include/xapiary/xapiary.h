@@ -57,7 +57,8 @@ enum {
 const char *error_message(int r);
 
 /* Reads the configuration from CONFIG_PATH, or when that is NULL from
- * $XAPIARY_CONFIG, or else from /etc/xapiary.conf.  Returns 0, or
+ * $XAPIARY_CONFIG, or else from /etc/xapiary.conf (configure
+ * --with-config-file=PATH changes that default).  Returns 0, or
  * IMAP_CONFIG after logging file:line and the cause.  Calling it again
  * after xapiary_done() starts afresh. */
 int xapiary_init(const char *config_path);
