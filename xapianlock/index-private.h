@@ -27,6 +27,7 @@ struct indexer {
     indexer_progress_fn *progress;
     void *progress_rock;
     struct indexer_stats stats;
+    char **lost;                  /* -A: listed databases found missing */
 };
 
 /* One Xapian commit into the user's first database: the N messages MSGS

@@ -37,6 +37,12 @@
 
 static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r);
 
+static int begin_search(const struct indexer *ix, struct xapianlock **xl_r)
+{
+    return ix->flags & INDEXER_AUDIT ? xapianlock_begin_search_partial(NULL, ix->userid, xl_r)
+                                     : xapianlock_begin_search(NULL, ix->userid, xl_r);
+}
+
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r)
 {
     struct indexer *ix = talloc_zero(ctx, struct indexer);
@@ -52,10 +58,17 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
     ix->batch = talloc_array(ix, struct indexer_msg, 0);
     ix->known = talloc_array(ix, struct known, 0);
     /* Fail early, naming the cause, on a user without a mailbox, a bad
-     * xapianactive or an unreadable tier. */
-    if ((r = xapianlock_begin_search(NULL, userid, &xl))) {
+     * xapianactive or an unreadable or lost tier.  An audit goes on
+     * without a lost one, and reports its mail as unindexed. */
+    if ((r = begin_search(ix, &xl))) {
         talloc_free(ix);
         return r;
+    }
+    ix->lost = talloc_array(ix, char *, 0);
+    for (const char *const *l = xapianlock_lost(xl); *l; l++) {
+        size_t n = talloc_array_length(ix->lost);
+        ix->lost = talloc_realloc(ix, ix->lost, char *, n + 1);
+        ix->lost[n] = talloc_strdup(ix->lost, *l);
     }
     xapianlock_end(&xl);
     *ix_r = ix;
@@ -85,6 +98,12 @@ void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock)
 {
     ix->audit = fn;
     ix->audit_rock = rock;
+}
+
+size_t indexer_lost(const struct indexer *ix, const char *const **lost_r)
+{
+    *lost_r = (const char *const *)ix->lost;
+    return talloc_array_length(ix->lost);
 }
 
 const struct indexer_stats *indexer_stats(const struct indexer *ix)
@@ -121,7 +140,7 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
         *set_r = k->set;
         return 0;
     }
-    if ((r = xapianlock_begin_search(NULL, ix->userid, &xl)))
+    if ((r = begin_search(ix, &xl)))
         return r;
     set = uidset_new(ix);
     paths = xapianlock_paths(xl);

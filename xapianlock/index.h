@@ -23,6 +23,7 @@
 #ifndef XAPIARY_INDEX_H
 #define XAPIARY_INDEX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mailbox/message.h"
@@ -101,6 +102,10 @@ int indexer_mailbox(struct indexer *ix, const char *mailbox);
 /* Indexes what is collected (a commit). */
 int indexer_flush(struct indexer *ix);
 const struct indexer_stats *indexer_stats(const struct indexer *ix);
+/* -A only: the listed databases found missing (lost, or their search
+ * partition away), each logged; their mail is reported unindexed.  Every
+ * other mode fails at indexer_begin instead.  Returns how many. */
+size_t indexer_lost(const struct indexer *ix, const char *const **lost_r);
 /* Flushes and frees; returns the flush's result. */
 int indexer_end(struct indexer **ixp);
 

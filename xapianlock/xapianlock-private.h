@@ -12,6 +12,7 @@ struct xapianlock {
     struct mboxlock *namelock;
     struct activefile *af;          /* NULL: the user has no xapianactive */
     const char **paths;             /* search: NULL-terminated */
+    const char **lost;              /* search: listed, missing (partial only) */
     char *write_path;               /* update */
 };
 
@@ -20,6 +21,19 @@ int xapianlock_user_partition(void *ctx, const char *userid, char **partition_r)
 /* The Xapian namelock of USERID. */
 int xapianlock_namelock(const char *userid, int type, struct mboxlock **lock_r);
 const char *xapianlock_userid(const struct xapianlock *xl);
+/* As xapianlock_begin_search, but a listed database that is missing (lost,
+ * or its search partition is away) is logged and left out instead of
+ * failing: what an audit needs to report the mail it held as unindexed.
+ * xapianlock_lost() names them (NULL-terminated, owned by XL). */
+int xapianlock_begin_search_partial(void *ctx, const char *userid,
+                                    struct xapianlock **xl_r);
+const char *const *xapianlock_lost(const struct xapianlock *xl);
+/* Under the EXCLUSIVE namelock: drops from USERID's xapianactive every
+ * item whose directory is missing (a new empty first item replaces a lost
+ * first one), each logged; *N_R says how many.  Refuses (IMAP_SEARCH_CORRUPT)
+ * while a search partition of a listed item is missing: a disk that is
+ * away is not lost. */
+int xapianlock_forget_lost(const char *userid, unsigned *n_r);
 /* rm -rf DIR (logged). */
 int xapianlock_remove_tree(const char *dir);
 

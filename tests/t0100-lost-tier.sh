@@ -1,0 +1,100 @@
+#!/bin/sh
+# A lost search database or a missing search partition is an error naming
+# it, never fewer hits: for a search, for squatter (which must not index
+# the mail again behind it or drop the item), for -z (which must not make
+# the partition tree again on a bare mount point); squatter -A reports the
+# lost database's mail as unindexed and exits 1; --forget-lost is the way
+# to give a lost database up.  A first item listed but never written (an
+# empty directory) stays a legitimate empty database.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
+
+U=erin W=eword
+. "${top_srcdir:-$(dirname "$0")/..}/tests/tiers.sh"
+
+expect_exit 0 "create user.erin" "$MBCTL" create user.erin
+add; add; add
+expect_exit 0 "compact t1 into t2" "$SQUATTER" -z t2 -t t1 -u erin
+# the legitimate absence: the new first item, listed, nothing written yet
+expect_exit 0 "search with an unwritten first item" "$XSEARCH" -u erin --count eword
+[ "$(cat "$T/out")" = 3 ] && pass "3 found with an unwritten first item" \
+    || fail "found $(cat "$T/out") with an unwritten first item"
+add; add
+[ "$(count eword)" = 5 ] && pass "5 found in two tiers" || fail "found $(count eword)"
+set -- $(active)
+second=$2
+gen=${second#t2:}
+db2=$(find "$T/search2" -mindepth 4 -maxdepth 4 -name "xapian.$gen")
+[ -d "$db2" ] && pass "t2 database at $db2" || fail "no t2 database ($second)"
+before=$(active)
+
+# a lost non-first database
+mv "$db2" "$T/away"
+expect_exit 65 "search with a lost t2 database: an error" "$XSEARCH" -u erin --count eword
+expect_grep "$db2" "$T/err" "the error names the lost database"
+expect_grep "is missing" "$T/err" "the error says it is missing"
+[ -s "$T/out" ] && fail "no count printed" "$(cat "$T/out")" || pass "no count printed"
+add
+expect_exit 65 "squatter with a lost t2 database: an error" "$SQUATTER" -u erin
+expect_grep "$db2" "$T/err" "squatter names the lost database"
+[ "$(active)" = "$before" ] && pass "xapianactive untouched by squatter" \
+    || fail "xapianactive changed: $(active)"
+expect_exit 65 "squatter -j 3 with a lost t2 database: an error" "$SQUATTER" -j 3 -u erin
+[ "$(active)" = "$before" ] && pass "xapianactive untouched by squatter -j 3" \
+    || fail "xapianactive changed: $(active)"
+expect_exit 1 "squatter -A with a lost t2 database exits 1" "$SQUATTER" -A -u erin
+expect_grep "$db2" "$T/err" "-A names the lost database"
+expect_grep "Unindexed message(s) in user.erin: 1 2 3 6" "$T/out" \
+    "-A reports the lost database's mail and the new message as unindexed"
+expect_exit 65 "squatter -z with a lost t2 database: an error" "$SQUATTER" -z t2 -t t1,t2 -u erin
+expect_grep "$db2" "$T/err" "-z names the lost database"
+[ "$(active)" = "$before" ] && pass "xapianactive untouched by -z" || fail "xapianactive changed: $(active)"
+
+# restored: everything as before, nothing was indexed twice behind it
+mv "$T/away" "$db2"
+expect_exit 0 "squatter after the restore" "$SQUATTER" -u erin
+[ "$(count eword)" = 6 ] && pass "6 found after the restore" || fail "found $(count eword)"
+expect_exit 0 "squatter -A silent after the restore: exit 0" "$SQUATTER" -A -u erin
+[ -s "$T/out" ] && fail "audit silent" "$(cat "$T/out")" || pass "audit silent"
+
+# a missing search partition (renamed, not mounted)
+before=$(active)
+mv "$T/search2" "$T/search2.away"
+expect_exit 65 "search with the t2 partition missing: an error" "$XSEARCH" -u erin --count eword
+expect_grep "$T/search2" "$T/err" "the error names the partition"
+expect_grep "not mounted" "$T/err" "the error says the partition is missing"
+add
+expect_exit 65 "squatter with the t2 partition missing: an error" "$SQUATTER" -u erin
+expect_exit 65 "squatter -j 3 with the t2 partition missing: an error" "$SQUATTER" -j 3 -u erin
+expect_exit 65 "squatter -z with the t2 partition missing: an error" "$SQUATTER" -z t2 -t t1,t2 -u erin
+expect_exit 65 "--forget-lost refuses while the partition is missing" \
+    "$SQUATTER" --forget-lost -u erin
+[ ! -e "$T/search2" ] && pass "no tool made the partition again" || fail "$T/search2 made again"
+[ "$(active)" = "$before" ] && pass "xapianactive untouched" || fail "xapianactive changed: $(active)"
+# a bare mount point: the directory is there, the disk is not
+mkdir "$T/search2"
+expect_exit 65 "squatter -z on a bare mount point: an error" "$SQUATTER" -z t2 -t t1,t2 -u erin
+expect_exit 65 "squatter on a bare mount point: an error" "$SQUATTER" -j 3 -u erin
+[ -z "$(ls -A "$T/search2")" ] && pass "nothing made on the bare mount point" \
+    || fail "made on the bare mount point: $(find "$T/search2")"
+[ "$(active)" = "$before" ] && pass "xapianactive untouched" || fail "xapianactive changed: $(active)"
+rmdir "$T/search2"
+mv "$T/search2.away" "$T/search2"
+expect_exit 0 "squatter once the partition is back" "$SQUATTER" -u erin
+[ "$(count eword)" = 7 ] && pass "7 found once the partition is back" || fail "found $(count eword)"
+
+# --forget-lost: a lost t2 database and a lost first database given up,
+# their mail indexed again
+set -- $(active)
+first=$(find "$T/search" -mindepth 4 -maxdepth 4 -name "xapian.${1#t1:}")
+rm -rf "$db2" "$first"
+expect_exit 65 "search with both lost" "$XSEARCH" -u erin --count eword
+expect_exit 0 "squatter --forget-lost" "$SQUATTER" --forget-lost -u erin
+expect_grep "2 lost search database" "$T/err" "--forget-lost says what it dropped"
+[ "$(count eword)" = 7 ] && pass "7 found after --forget-lost" || fail "found $(count eword)"
+expect_exit 0 "audit silent after --forget-lost" "$SQUATTER" -A -u erin
+no_debris "no debris after --forget-lost"
+expect_exit 0 "compaction after --forget-lost" "$SQUATTER" -z t2 -t t1,t2 -u erin
+[ "$(count eword)" = 7 ] && pass "7 found after compaction" || fail "found $(count eword)"
+no_debris "no debris after compaction"
+
+done_testing
