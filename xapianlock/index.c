@@ -27,6 +27,7 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
+#include "mailbox/guiddb.h"
 #include "mailbox/message.h"
 #include "xapianlock/index.h"
 #include "xapianlock/index-private.h"
@@ -61,6 +62,14 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
      * xapianactive or an unreadable or lost tier.  An audit goes on
      * without a lost one, and reports its mail as unindexed. */
     if ((r = begin_search(ix, &xl))) {
+        talloc_free(ix);
+        return r;
+    }
+    /* Kept open for the run: each mailbox with mail must be in it, or a
+     * search would miss what we index (guiddb_check_mailbox). */
+    r = guiddb_open(ix, userid, 0, &ix->gdb);
+    if (r && r != IMAP_NOTFOUND) {
+        xapianlock_end(&xl);
         talloc_free(ix);
         return r;
     }
@@ -122,6 +131,30 @@ static struct known *known_of(const struct indexer *ix, const char *uniqueid)
     return NULL;
 }
 
+int indexer_read_state(struct xw_dbr *dbr, const char *const *paths, unsigned n,
+                       const char *userid, const char *uniqueid, struct uidset *set)
+{
+    void *tmp = talloc_new(NULL);
+    char *key = talloc_asprintf(tmp, INDEXED_KEY "%s", uniqueid), *val;
+    int r = 0;
+
+    for (unsigned i = 0; i < n && !r; i++) {
+        struct uidset *one;
+        if ((r = xw_dbr_get_metadata(dbr, i, tmp, key, &val)))
+            break;
+        if (!*val)
+            continue;
+        if (uidset_parse(tmp, val, strlen(val), &one)) {
+            xlog(LOG_ERR, "user %s: %s: metadata %s is corrupt", userid, paths[i], key);
+            r = IMAP_SEARCH_CORRUPT;
+            break;
+        }
+        uidset_union(set, one);
+    }
+    talloc_free(tmp);
+    return r;
+}
+
 /* Reads the union of "indexed.UNIQUEID" over every tier, under the search
  * locks.  An unreadable tier is an error, never an empty state (that
  * would reindex everything into the first tier). */
@@ -131,7 +164,6 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
     struct xw_dbr *dbr = NULL;
     struct uidset *set;
     const char *const *paths;
-    char *key, *val;
     struct known *k = known_of(ix, uniqueid);
     unsigned n = 0;
     int r;
@@ -146,23 +178,8 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
     paths = xapianlock_paths(xl);
     while (paths[n])
         n++;
-    key = talloc_asprintf(xl, INDEXED_KEY "%s", uniqueid);
-    if (n && !(r = xw_dbr_open(xl, paths, n, &dbr))) {
-        for (unsigned i = 0; i < n && !r; i++) {
-            struct uidset *one;
-            if ((r = xw_dbr_get_metadata(dbr, i, xl, key, &val)))
-                break;
-            if (!*val)
-                continue;
-            if ((r = uidset_parse(xl, val, strlen(val), &one))) {
-                xlog(LOG_ERR, "user %s: %s: metadata %s is corrupt", ix->userid,
-                     paths[i], key);
-                r = IMAP_SEARCH_CORRUPT;
-                break;
-            }
-            uidset_union(set, one);
-        }
-    }
+    if (n && !(r = xw_dbr_open(xl, paths, n, &dbr)))
+        r = indexer_read_state(dbr, paths, n, ix->userid, uniqueid, set);
     xapianlock_end(&xl);
     if (r) {
         talloc_free(set);
@@ -255,7 +272,9 @@ static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **m
 
     if (r)
         return r;
-    if ((r = read_indexed(ix, mailbox_uniqueid(*mb_r), set_r)))
+    if ((r = guiddb_check_mailbox(ix->gdb, ix->userid, name, mailbox_uniqueid(*mb_r),
+                                  mailbox_last_uid(*mb_r))) ||
+        (r = read_indexed(ix, mailbox_uniqueid(*mb_r), set_r)))
         mailbox_close(mb_r);
     return r;
 }

@@ -66,6 +66,7 @@ struct indexer_msg {
 
 struct mailbox;
 struct uidset;
+struct xw_dbr;
 struct xw_dbw;
 
 /* Appends to *MSGS (a talloc array) the live records of MAILBOX (open,
@@ -83,6 +84,13 @@ int indexer_collect_indexed(struct mailbox *mailbox, const struct uidset *set,
 int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
                        const uint8_t *have, struct xw_dbw *dbw, uint8_t *done,
                        struct indexer_stats *stats);
+
+/* Adds to SET the union of "indexed.UNIQUEID" over the N databases of
+ * DBR (opened from PATHS, named in logs), under the search locks: what
+ * is indexed or gone in that mailbox.  IMAP_SEARCH_CORRUPT (logged) for
+ * a value that does not parse. */
+int indexer_read_state(struct xw_dbr *dbr, const char *const *paths, unsigned n,
+                       const char *userid, const char *uniqueid, struct uidset *set);
 
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r);
 /* How many Xapian writers a large backlog is split between (default 1):
