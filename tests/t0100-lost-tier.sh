@@ -97,4 +97,55 @@ expect_exit 0 "compaction after --forget-lost" "$SQUATTER" -z t2 -t t1,t2 -u eri
 [ "$(count eword)" = 7 ] && pass "7 found after compaction" || fail "found $(count eword)"
 no_debris "no debris after compaction"
 
+# xapianactive.dirs: killed after an item's directory is made, before the
+# list names it (a new user's first item, a compaction's step 1,
+# --forget-lost, side writers' targets): nothing lost, no debris once the
+# next run (or compaction) is done
+U=k W=kword
+killed() {   # killed DESCRIPTION SQUATTER-ARGS...
+    local desc=$1 rc
+    shift
+    XAPIARY_FAULT=xapianactive.dirs "$SQUATTER" "$@" 2> "$T/kill.err"; rc=$?
+    [ $rc -eq 137 ] && pass "$desc: killed at xapianactive.dirs" \
+        || fail "$desc: killed at xapianactive.dirs" "exit $rc: $(cat "$T/kill.err")"
+}
+expect_exit 0 "create user.k" "$MBCTL" create user.k
+printf 'Subject: kword 0\n\nkword number0\n' > "$T/m"
+"$MBCTL" append user.k "$T/m" > /dev/null
+killed "a new user's first run" -u k
+expect_exit 0 "the next run" "$SQUATTER" -u k
+[ "$(count kword)" = 1 ] && pass "1 found" || fail "found $(count kword)"
+no_debris "no debris after the next run"
+add
+killed "compaction" -z t2 -t t1 -u k
+[ "$(count kword)" = 2 ] && pass "2 found after the killed compaction" || fail "found $(count kword)"
+add
+expect_exit 0 "compaction after the kill" "$SQUATTER" -z t2 -t t1,t2 -u k
+[ "$(count kword)" = 3 ] && pass "3 found after compaction" || fail "found $(count kword)"
+no_debris "no debris after the next compaction"
+add
+set -- $(active)
+rm -rf "$(find "$T/search" -mindepth 4 -maxdepth 4 -name "xapian.${1#t1:}" -path '*/user/k/*')"
+killed "--forget-lost" --forget-lost -u k
+expect_exit 65 "the lost first database is still an error" "$XSEARCH" -u k --count kword
+expect_exit 0 "--forget-lost again" "$SQUATTER" --forget-lost -u k
+[ "$(count kword)" = 4 ] && pass "4 found after --forget-lost" || fail "found $(count kword)"
+expect_exit 0 "compaction after --forget-lost" "$SQUATTER" -z t2 -t t1,t2 -u k
+no_debris "no debris after --forget-lost and compaction"
+echo "search_batchsize: 2" >> "$XAPIARY_CONFIG"
+i=10
+while [ $i -lt 20 ]; do
+    printf 'Subject: kword %d\n\nkword number%d\n' $i $i > "$T/m"
+    "$MBCTL" append user.k "$T/m" > /dev/null
+    i=$((i + 1))
+done
+killed "side writers" -j 3 -u k
+[ "$(count kword)" = 4 ] && pass "4 found after the killed side run" || fail "found $(count kword)"
+expect_exit 0 "the next side run" "$SQUATTER" -j 3 -u k
+[ "$(count kword)" = 14 ] && pass "14 found after the next run" || fail "found $(count kword)"
+expect_exit 0 "compaction after the side runs" "$SQUATTER" -z t2 -t t1,t2 -u k
+[ "$(count kword)" = 14 ] && pass "14 found after compaction" || fail "found $(count kword)"
+no_debris "no debris after the side runs and compaction"
+expect_exit 0 "audit silent" "$SQUATTER" -A -u k
+
 done_testing

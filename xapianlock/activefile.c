@@ -399,6 +399,28 @@ static unsigned max_gen_in_dir(const char *dir, int *found)
     return max;
 }
 
+void activefile_remove_unbuilt(const char *userid, const char *partition)
+{
+    const char *const *tiers = config_tiers(NULL);
+
+    for (size_t t = 0; tiers && tiers[t]; t++) {
+        char *dir = activefile_tier_dir(NULL, userid, partition, tiers[t]);
+        DIR *d = dir ? opendir(dir) : NULL;
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            if (strncmp(de->d_name, "xapian", 6))
+                continue;
+            /* rmdir removes only an empty directory: nothing is lost */
+            char *path = talloc_asprintf(dir, "%s/%s", dir, de->d_name);
+            if (rmdir(path) == 0)
+                xlog(LOG_INFO, "user %s: removed %s: empty and not listed", userid, path);
+        }
+        if (d)
+            closedir(d);
+        talloc_free(dir);
+    }
+}
+
 unsigned activefile_next_gen(const char *userid, const char *partition,
                              const struct activeitem *items)
 {

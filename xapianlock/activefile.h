@@ -101,6 +101,11 @@ int activefile_read(void *ctx, const char *userid, struct activeitem **items_r);
 int activefile_write(const char *userid, const struct activeitem *items,
                      const char *fault);
 
+/* Removes every empty xapian* directory of USERID in every tier: under
+ * the EXCLUSIVE namelock, with no xapianactive, those are what a crash
+ * left between making a first item's directory and listing it. */
+void activefile_remove_unbuilt(const char *userid, const char *partition);
+
 /* The next generation: one above every N in ITEMS and every xapian.N or
  * xapian.N.NEW directory of USERID in every tier, so a name is never
  * reused. */

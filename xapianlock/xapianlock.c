@@ -148,6 +148,7 @@ static int create_activefile(const char *userid, const char *partition)
     if (r == IMAP_NOTFOUND) {
         items = talloc_zero_array(NULL, struct activeitem, 1);
         items[0].tier = talloc_strdup(items, tier);
+        activefile_remove_unbuilt(userid, partition);
         items[0].gen = activefile_next_gen(userid, partition, NULL);
         r = activefile_item_create(userid, partition, &items[0]);
         if (!r) {
