@@ -68,6 +68,11 @@ expect_exit 65 "squatter -j 3 with the t2 partition missing: an error" "$SQUATTE
 expect_exit 65 "squatter -z with the t2 partition missing: an error" "$SQUATTER" -z t2 -t t1,t2 -u erin
 expect_exit 65 "--forget-lost refuses while the partition is missing" \
     "$SQUATTER" --forget-lost -u erin
+expect_exit 65 "a user rename with the t2 partition missing: an error" \
+    "$MBCTL" rename user.erin user.erin2
+expect_grep "$T/search2" "$T/err" "the rename names the partition"
+expect_exit 0 "user.erin is still there" "$MBCTL" status user.erin
+expect_exit 66 "user.erin2 is not" "$MBCTL" status user.erin2
 [ ! -e "$T/search2" ] && pass "no tool made the partition again" || fail "$T/search2 made again"
 [ "$(active)" = "$before" ] && pass "xapianactive untouched" || fail "xapianactive changed: $(active)"
 # a bare mount point: the directory is there, the disk is not
