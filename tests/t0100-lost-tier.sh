@@ -45,6 +45,8 @@ expect_exit 1 "squatter -A with a lost t2 database exits 1" "$SQUATTER" -A -u er
 expect_grep "$db2" "$T/err" "-A names the lost database"
 expect_grep "Unindexed message(s) in user.erin: 1 2 3 6" "$T/out" \
     "-A reports the lost database's mail and the new message as unindexed"
+expect_exit 65 "squatter -l with a lost t2 database: an error" "$SQUATTER" -l -u erin
+expect_grep "$db2" "$T/err" "-l names the lost database"
 expect_exit 65 "squatter -z with a lost t2 database: an error" "$SQUATTER" -z t2 -t t1,t2 -u erin
 expect_grep "$db2" "$T/err" "-z names the lost database"
 [ "$(active)" = "$before" ] && pass "xapianactive untouched by -z" || fail "xapianactive changed: $(active)"

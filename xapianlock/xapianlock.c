@@ -312,8 +312,14 @@ int xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
     else if (!r)
         r = activefile_check_tiers(userid, partition, items);
     for (size_t i = 0; !r && i < talloc_array_length(items); i++) {
-        char *dir = activefile_item_dir(NULL, userid, partition, &items[i]);
-        add_files(ctx, &files, dir);
+        char *dir = NULL;
+        int state;
+        /* a lost database is an error here too, not a shorter list */
+        if (!(r = activefile_item_check(NULL, userid, partition, &items[i], &dir, &state)) &&
+            state == ACTIVE_LOST)
+            r = IMAP_SEARCH_CORRUPT;
+        if (!r)
+            add_files(ctx, &files, dir);
         talloc_free(dir);
     }
 done:
