@@ -63,7 +63,7 @@ char *guiddb_file(void *ctx, const char *userid)
     return path;
 }
 
-int guiddb_check_synced(const char *userid, const char *name, int have_db,
+static int check_synced(const char *userid, const char *name, int have_db,
                         uint64_t synced, uint32_t last_uid)
 {
     char *path;
@@ -90,7 +90,7 @@ int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name
 
     if (db && last_uid && (r = guiddb_get_synced(db, uniqueid, &synced)))
         return r;
-    return guiddb_check_synced(userid, name, db != NULL, synced, last_uid);
+    return check_synced(userid, name, db != NULL, synced, last_uid);
 }
 
 static int fail(struct guiddb *db, const char *what)

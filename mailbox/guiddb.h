@@ -70,13 +70,13 @@ char *guiddb_file(void *ctx, const char *userid);
  * open GUID db, or NULL when it did not exist at open (it is looked for
  * again: a first append may have made it since).  Returns 0, or
  * IMAP_SEARCH_CORRUPT logged naming the GUID db, the mailbox and the
- * repair (mbctl reconstruct), or the error of reading the row. */
+ * repair (mbctl reconstruct), or the error of reading the row.  The
+ * caller holds the mailbox's index lock while it reads LAST_UID and the
+ * row, with no read transaction of DB begun before it: every commit syncs
+ * the GUID db under that lock, so the row is at least as new as
+ * LAST_UID. */
 int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name,
                          const char *uniqueid, uint32_t last_uid);
-/* The same with the row already read: SYNCED (0: no row), HAVE_DB: the
- * GUID db existed when it was read. */
-int guiddb_check_synced(const char *userid, const char *name, int have_db,
-                        uint64_t synced, uint32_t last_uid);
 /* Opens mailbox NAME (SHARED locks) and checks its owner's GUID db
  * describes it (0 for a mailbox that is not a user's). */
 int guiddb_verify_mailbox(const char *name);

@@ -31,7 +31,6 @@ struct one {
 struct unindexed {
     char *userid;
     struct one *mb;               /* talloc array */
-    int have_gdb;                 /* the GUID db existed when read */
 };
 
 static int list_one(const struct mboxlist_entry *e, void *rock)
@@ -71,7 +70,6 @@ int unindexed_read(struct unindexed *u, struct guiddb *gdb, struct xw_dbr *dbr,
 {
     int r = 0;
 
-    u->have_gdb = gdb != NULL;
     for (size_t i = 0; i < talloc_array_length(u->mb) && !r; i++) {
         struct one *m = &u->mb[i];
         m->set = uidset_new(u->mb);
@@ -98,6 +96,24 @@ static int count_backlog(struct mailbox *mailbox, const struct uidset *set, uint
     return r;
 }
 
+/* MAILBOX has mail and no row in the GUID db as the search read it.  That
+ * snapshot may predate the mailbox's first commit; every commit syncs
+ * the GUID db under the index lock, which we now hold SHARED: asked
+ * again, the GUID db must describe it. */
+static int recheck_guiddb(const char *userid, struct mailbox *mailbox)
+{
+    struct guiddb *db = NULL;
+    int r = guiddb_open(NULL, userid, 0, &db);
+
+    if (r == IMAP_NOTFOUND)
+        r = 0;
+    if (!r)
+        r = guiddb_check_mailbox(db, userid, mailbox_name(mailbox),
+                                 mailbox_uniqueid(mailbox), mailbox_last_uid(mailbox));
+    guiddb_close(&db);
+    return r;
+}
+
 int unindexed_count(struct unindexed *u, uint64_t *n_r)
 {
     int r = 0;
@@ -115,8 +131,8 @@ int unindexed_count(struct unindexed *u, uint64_t *n_r)
             mailbox_close(&mailbox);  /* another mailbox under the name now */
             continue;
         }
-        r = guiddb_check_synced(u->userid, m->name, u->have_gdb, m->synced,
-                                mailbox_last_uid(mailbox));
+        if (mailbox_last_uid(mailbox) && !m->synced)
+            r = recheck_guiddb(u->userid, mailbox);
         if (!r && !uidset_covers(m->set, 1, mailbox_last_uid(mailbox)))
             r = count_backlog(mailbox, m->set, n_r);
         mailbox_close(&mailbox);
