@@ -202,11 +202,6 @@ int activefile_item_check(void *ctx, const char *userid, const char *partition,
             xlog_syserr("stat", dir);
             r = IMAP_SEARCH_CORRUPT;
         } else {
-            if (!activefile_check_partition(userid, partition, item->tier))
-                xlog(LOG_ERR, "user %s: search database %s (%s:%u) is missing: it is "
-                     "listed in xapianactive and was never removed (restore it, or "
-                     "drop it with squatter --forget-lost and index its mail again)",
-                     userid, dir, item->tier, item->gen);
             *state_r = ACTIVE_LOST;
             if (dir_r)
                 *dir_r = dir;
@@ -229,6 +224,22 @@ int activefile_item_check(void *ctx, const char *userid, const char *partition,
     else
         talloc_free(dir);
     return 0;
+}
+
+int activefile_lost(const char *userid, const char *partition,
+                    const struct activeitem *item)
+{
+    char *dir;
+
+    if (activefile_check_partition(userid, partition, item->tier))
+        return IMAP_SEARCH_CORRUPT;         /* logged: the partition is away */
+    dir = activefile_item_dir(NULL, userid, partition, item);
+    xlog(LOG_ERR, "user %s: search database %s (%s:%u) is missing: it is listed in "
+         "xapianactive and was never removed (restore it, or drop it with squatter "
+         "--forget-lost and index its mail again)", userid, dir ? dir : "?", item->tier,
+         item->gen);
+    talloc_free(dir);
+    return IMAP_SEARCH_CORRUPT;
 }
 
 int activefile_item_create(const char *userid, const char *partition,

@@ -55,14 +55,17 @@ char *activefile_tier_dir(void *ctx, const char *userid, const char *partition,
  *                   item before its first batch, a compaction's or side
  *                   writer's target before its rename)
  *   ACTIVE_LOST     its directory is missing: a lost database, never an
- *                   empty one (logged, naming the directory, or the search
- *                   partition when that is what is missing: not mounted?)
+ *                   empty one (activefile_lost says so)
  * activefile_item_check returns 0 with *STATE_R, IMAP_SEARCH_CORRUPT when
  * the directory cannot be read (logged) or IMAP_SEARCH_TIER_UNKNOWN.
  * *DIR_R (may be NULL) is the directory under CTX. */
 enum { ACTIVE_BUILT = 1, ACTIVE_UNBUILT, ACTIVE_LOST };
 int activefile_item_check(void *ctx, const char *userid, const char *partition,
                           const struct activeitem *item, char **dir_r, int *state_r);
+/* Logs that ITEM is lost, naming its directory, or its search partition
+ * when that is what is missing (not mounted?); IMAP_SEARCH_CORRUPT. */
+int activefile_lost(const char *userid, const char *partition,
+                    const struct activeitem *item);
 /* 1 when DIR exists and is empty: an item not built yet. */
 int activefile_dir_unbuilt(const char *dir);
 /* 0 when the search partition of TIER for PARTITION is a directory;

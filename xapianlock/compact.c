@@ -144,7 +144,8 @@ int compact_cleanup_locked(const char *userid, const char *partition,
     for (size_t i = 0; i < n; i++) {
         if ((r = activefile_item_check(NULL, userid, partition, &(*items)[i], NULL,
                                        &state[i])) ||
-            (state[i] == ACTIVE_LOST && (r = IMAP_SEARCH_CORRUPT))) {
+            (state[i] == ACTIVE_LOST &&
+             (r = activefile_lost(userid, partition, &(*items)[i])))) {
             talloc_free(state);
             return r;
         }

@@ -38,10 +38,12 @@
 
 static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r);
 
-static int begin_search(const struct indexer *ix, struct xapianlock **xl_r)
+/* QUIET: a lost database was reported by indexer_begin already. */
+static int begin_search(const struct indexer *ix, int quiet, struct xapianlock **xl_r)
 {
-    return ix->flags & INDEXER_AUDIT ? xapianlock_begin_search_partial(NULL, ix->userid, xl_r)
-                                     : xapianlock_begin_search(NULL, ix->userid, xl_r);
+    if (ix->flags & INDEXER_AUDIT)
+        return xapianlock_begin_search_partial(NULL, ix->userid, quiet, xl_r);
+    return xapianlock_begin_search(NULL, ix->userid, xl_r);
 }
 
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r)
@@ -61,7 +63,7 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
     /* Fail early, naming the cause, on a user without a mailbox, a bad
      * xapianactive or an unreadable or lost tier.  An audit goes on
      * without a lost one, and reports its mail as unindexed. */
-    if ((r = begin_search(ix, &xl))) {
+    if ((r = begin_search(ix, 0, &xl))) {
         talloc_free(ix);
         return r;
     }
@@ -172,7 +174,7 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
         *set_r = k->set;
         return 0;
     }
-    if ((r = begin_search(ix, &xl)))
+    if ((r = begin_search(ix, 1, &xl)))
         return r;
     set = uidset_new(ix);
     paths = xapianlock_paths(xl);

@@ -22,10 +22,11 @@ int xapianlock_user_partition(void *ctx, const char *userid, char **partition_r)
 int xapianlock_namelock(const char *userid, int type, struct mboxlock **lock_r);
 const char *xapianlock_userid(const struct xapianlock *xl);
 /* As xapianlock_begin_search, but a listed database that is missing (lost,
- * or its search partition is away) is logged and left out instead of
- * failing: what an audit needs to report the mail it held as unindexed.
- * xapianlock_lost() names them (NULL-terminated, owned by XL). */
-int xapianlock_begin_search_partial(void *ctx, const char *userid,
+ * or its search partition is away) is logged (unless QUIET: the caller
+ * said so once already) and left out instead of failing: what an audit
+ * needs to report the mail it held as unindexed.  xapianlock_lost() names
+ * them (NULL-terminated, owned by XL). */
+int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
                                     struct xapianlock **xl_r);
 const char *const *xapianlock_lost(const struct xapianlock *xl);
 /* Under the EXCLUSIVE namelock: drops from USERID's xapianactive every

@@ -80,7 +80,7 @@ static struct xapianlock *new_lock(void *ctx, const char *userid)
  * item not built yet (an empty directory) is skipped, and a missing
  * directory is a lost database: an error, never a silent gap (with
  * PARTIAL, for an audit, it is recorded in LOST and skipped instead). */
-static int resolve_paths(struct xapianlock *xl, int partial)
+static int resolve_paths(struct xapianlock *xl, int partial, int quiet)
 {
     size_t n = talloc_array_length(xl->af->items), k = 0, nlost = 0;
 
@@ -92,8 +92,10 @@ static int resolve_paths(struct xapianlock *xl, int partial)
         if ((r = activefile_item_check(xl, xl->userid, xl->partition, &xl->af->items[i],
                                        &dir, &state)))
             return r;
+        if (state == ACTIVE_LOST && !(partial && quiet))
+            r = activefile_lost(xl->userid, xl->partition, &xl->af->items[i]);
         if (state == ACTIVE_LOST && !partial)
-            return IMAP_SEARCH_CORRUPT;
+            return r;
         if (state == ACTIVE_LOST)
             xl->lost[nlost++] = dir;
         else if (state == ACTIVE_BUILT)
@@ -163,6 +165,7 @@ static int create_activefile(const char *userid, const char *partition)
 
 #define BEGIN_WRITE   1
 #define BEGIN_PARTIAL 2
+#define BEGIN_QUIET   4
 
 static int begin(void *ctx, const char *userid, int flags, struct xapianlock **xl_r)
 {
@@ -206,9 +209,9 @@ static int begin(void *ctx, const char *userid, int flags, struct xapianlock **x
             r = activefile_item_check(xl, userid, xl->partition, &xl->af->items[0],
                                       &xl->write_path, &state);
             if (!r && state == ACTIVE_LOST)
-                r = IMAP_SEARCH_CORRUPT;
+                r = activefile_lost(userid, xl->partition, &xl->af->items[0]);
         } else {
-            r = resolve_paths(xl, flags & BEGIN_PARTIAL);
+            r = resolve_paths(xl, flags & BEGIN_PARTIAL, flags & BEGIN_QUIET);
         }
         break;
     }
@@ -232,10 +235,10 @@ int xapianlock_begin_mailbox_update(void *ctx, const char *userid,
     return begin(ctx, userid, BEGIN_WRITE, xl_r);
 }
 
-int xapianlock_begin_search_partial(void *ctx, const char *userid,
+int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
                                     struct xapianlock **xl_r)
 {
-    return begin(ctx, userid, BEGIN_PARTIAL, xl_r);
+    return begin(ctx, userid, BEGIN_PARTIAL | (quiet ? BEGIN_QUIET : 0), xl_r);
 }
 
 const char *const *xapianlock_lost(const struct xapianlock *xl)
@@ -317,7 +320,7 @@ int xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
         /* a lost database is an error here too, not a shorter list */
         if (!(r = activefile_item_check(NULL, userid, partition, &items[i], &dir, &state)) &&
             state == ACTIVE_LOST)
-            r = IMAP_SEARCH_CORRUPT;
+            r = activefile_lost(userid, partition, &items[i]);
         if (!r)
             add_files(ctx, &files, dir);
         talloc_free(dir);
