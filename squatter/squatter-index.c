@@ -11,13 +11,13 @@
 
 #include "xapiary/xapiary.h"
 #include "xapiary/mboxlist.h"
+#include "xapiary/xapianlock.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
 #include "squatter/squatter.h"
 #include "tools/cli.h"
 #include "xapianlock/index.h"
-#include "xapianlock/xapianlock-private.h"
 
 /* The users to visit, each with the mailboxes to index (NULL: all). */
 struct target {

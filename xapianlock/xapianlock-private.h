@@ -29,12 +29,6 @@ const char *xapianlock_userid(const struct xapianlock *xl);
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
                                     struct xapianlock **xl_r);
 const char *const *xapianlock_lost(const struct xapianlock *xl);
-/* Under the EXCLUSIVE namelock: drops from USERID's xapianactive every
- * item whose directory is missing (a new empty first item replaces a lost
- * first one), each logged; *N_R says how many.  Refuses (IMAP_SEARCH_CORRUPT)
- * while a search partition of a listed item is missing: a disk that is
- * away is not lost. */
-int xapianlock_forget_lost(const char *userid, unsigned *n_r);
 /* rm -rf DIR (logged). */
 int xapianlock_remove_tree(const char *dir);
 

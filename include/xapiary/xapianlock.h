@@ -63,6 +63,15 @@ const char *xapianlock_partition(const struct xapianlock *xl);
  * element, NULL-terminated, under CTX (SHARED namelock only). */
 int xapianlock_list_files(void *ctx, const char *userid, char ***files_r);
 
+/* Gives up USERID's lost databases (squatter --forget-lost): under the
+ * EXCLUSIVE namelock, drops from xapianactive every item whose directory
+ * is missing (a new empty first item replaces a lost first one), each
+ * logged, so that their mail is unindexed and the next run indexes it;
+ * *N_R says how many.  Refuses (IMAP_SEARCH_CORRUPT) while a search
+ * partition of a listed item is missing: a disk that is away is not
+ * lost. */
+int xapianlock_forget_lost(const char *userid, unsigned *n_r);
+
 /* Removes the user's xapianactive and every search directory of the user
  * in every tier (EXCLUSIVE namelock + WRITE lock). */
 int xapianlock_delete_user(const char *userid);
