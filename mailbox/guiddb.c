@@ -55,6 +55,45 @@ char *user_config_dir(void *ctx, const char *userid)
     return path;
 }
 
+char *guiddb_file(void *ctx, const char *userid)
+{
+    char *dir = user_config_dir(NULL, userid);
+    char *path = dir ? talloc_asprintf(ctx, "%s/guid.db", dir) : NULL;
+
+    talloc_free(dir);
+    return path;
+}
+
+static int check_synced(const char *userid, const char *name, int have_db,
+                        uint64_t synced, uint32_t last_uid)
+{
+    char *path;
+
+    if (last_uid == 0 || synced > 0)
+        return 0;
+    path = guiddb_file(NULL, userid);
+    if (!have_db && path && access(path, F_OK) == 0) {
+        talloc_free(path);        /* made by a first append since */
+        return 0;
+    }
+    xlog(LOG_ERR, "user %s: GUID db %s %s mailbox %s, which has mail (lost?): "
+         "rebuild it with mbctl reconstruct -u %s", userid, path ? path : "?",
+         have_db ? "does not describe" : "is missing: it must describe", name, userid);
+    talloc_free(path);
+    return IMAP_SEARCH_CORRUPT;
+}
+
+int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name,
+                         const char *uniqueid, uint32_t last_uid)
+{
+    uint64_t synced = 0;
+    int r;
+
+    if (db && last_uid && (r = guiddb_get_synced(db, uniqueid, &synced)))
+        return r;
+    return check_synced(userid, name, db != NULL, synced, last_uid);
+}
+
 static int fail(struct guiddb *db, const char *what)
 {
     xlog(LOG_ERR, "GUID db %s: %s: %s", db->path, what, sqlite3_errmsg(db->db));
@@ -74,20 +113,19 @@ static int destroy(struct guiddb *db)
 int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
 {
     struct guiddb *db;
-    char *dir = user_config_dir(NULL, userid);
+    char *path = guiddb_file(NULL, userid);
     int rc, fd, r;
 
     *db_r = NULL;
-    if (!dir)
+    if (!path)
         return IMAP_MAILBOX_BADNAME;
     if ((r = userdata_check(userid))) {
-        talloc_free(dir);
+        talloc_free(path);
         return r;       /* another incarnation's: never read nor written */
     }
     db = talloc_zero(ctx, struct guiddb);
-    db->path = talloc_asprintf(db, "%s/guid.db", dir);
+    db->path = talloc_steal(db, path);
     db->lockname = talloc_asprintf(db, "GUID db of %s", userid);
-    talloc_free(dir);
     if (!create && access(db->path, F_OK) < 0) {
         talloc_free(db);
         return IMAP_NOTFOUND;

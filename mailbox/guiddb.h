@@ -58,6 +58,33 @@ typedef int guiddb_guid_fn(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE]);
 int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
                         guiddb_guid_fn *cb, void *rock);
 
+/* The path of USERID's GUID db under CTX (NULL: bad userid). */
+char *guiddb_file(void *ctx, const char *userid);
+
+/* Whether USERID's GUID db describes the mailbox NAME (UNIQUEID), whose
+ * last UID is LAST_UID.  A mailbox that ever had a message (LAST_UID > 0)
+ * has had a commit, and every commit writes its `synced` row, creating
+ * the GUID db if need be: so a brand-new user has none until its first
+ * append, and a mailbox with mail but no row means the GUID db was lost
+ * (and maybe made again by a later commit of another mailbox).  DB is the
+ * open GUID db, or NULL when it did not exist at open (it is looked for
+ * again: a first append may have made it since).  Returns 0, or
+ * IMAP_SEARCH_CORRUPT logged naming the GUID db, the mailbox and the
+ * repair (mbctl reconstruct), or the error of reading the row.  The
+ * caller holds the mailbox's index lock while it reads LAST_UID and the
+ * row, with no read transaction of DB begun before it: every commit syncs
+ * the GUID db under that lock, so the row is at least as new as
+ * LAST_UID. */
+int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name,
+                         const char *uniqueid, uint32_t last_uid);
+/* Opens mailbox NAME (SHARED locks) and checks its owner's GUID db
+ * describes it (0 for a mailbox that is not a user's). */
+int guiddb_verify_mailbox(const char *name);
+/* Makes USERID's GUID db say exactly what mailbox NAME (a user's)
+ * holds: opens it (SHARED namelock, EXCLUSIVE index lock) and syncs it
+ * whole, creating the GUID db if it is missing (mbctl reconstruct). */
+int guiddb_rebuild_mailbox(const char *name);
+
 /* Brings USERID's GUID db in step with MAILBOX (locked): applies every
  * record changed since the last sync, or all records when FULL.  Called
  * by mailbox_commit for users' mailboxes and by squatter. */

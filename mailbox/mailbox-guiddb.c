@@ -123,3 +123,42 @@ fail:
     guiddb_abort(db);
     return r;
 }
+
+int guiddb_verify_mailbox(const char *name)
+{
+    struct mailbox *mailbox = NULL;
+    struct guiddb *db = NULL;
+    char *userid = NULL;
+    int r;
+
+    if (mboxname_to_userid(NULL, name, &userid))
+        return 0;       /* not a user's mailbox: no GUID db */
+    if ((r = mailbox_open_irl(name, &mailbox)))
+        goto out;
+    r = guiddb_open(NULL, userid, 0, &db);
+    if (r == IMAP_NOTFOUND)
+        r = 0;
+    if (!r)
+        r = guiddb_check_mailbox(db, userid, name, mailbox->uniqueid, mailbox->i.last_uid);
+    guiddb_close(&db);
+    mailbox_close(&mailbox);
+out:
+    talloc_free(userid);
+    return r;
+}
+
+int guiddb_rebuild_mailbox(const char *name)
+{
+    struct mailbox *mailbox = NULL;
+    char *userid = NULL;
+    int r;
+
+    if (mboxname_to_userid(NULL, name, &userid))
+        return 0;       /* not a user's mailbox: no GUID db */
+    talloc_free(userid);
+    if ((r = mailbox_open_iwl(name, &mailbox)))
+        return r;
+    r = guiddb_sync_mailbox(mailbox, 1);
+    mailbox_close(&mailbox);
+    return r;
+}

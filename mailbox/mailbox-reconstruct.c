@@ -7,7 +7,8 @@
  * modseq; an expunged record's file, if still there, is removed.  The
  * uidvalidity and uniqueid come from mailboxes.db; last_uid never goes
  * down.  The new files are written under a new cache generation and
- * switched in with one rename of the index, as a repack does. */
+ * switched in with one rename of the index, as a repack does; then the
+ * owner's GUID db is made to describe the mailbox whole. */
 #include <config.h>
 
 #include <dirent.h>
@@ -27,6 +28,7 @@
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
+#include "mailbox/guiddb.h"
 #include "mailbox/mailbox-private.h"
 #include "mailbox/message.h"
 
@@ -240,5 +242,9 @@ done:
     if (mailbox)
         mboxname_release(&mailbox->namelock);
     talloc_free(tmp);
+    /* The owner's GUID db learns the mailbox anew from what was rebuilt
+     * (and is made again if it was lost), under the ordinary locks. */
+    if (!r)
+        r = guiddb_rebuild_mailbox(name);
     return r;
 }

@@ -622,6 +622,8 @@ int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_
         goto done;
     if (p->olduser) {
         char *path = NULL;
+        if ((r = userdata_check_partitions(p->olduser)))
+            goto done;
         if ((r = userdata_find(p, p->newuser, &path))) {
             xlog(LOG_ERR, "rename %s -> %s: user %s already has data at %s",
                  from, to, p->newuser, path);

@@ -119,6 +119,29 @@ static char *parent_of(void *ctx, const char *path)
     return talloc_strndup(ctx, path, slash && slash != path ? (size_t)(slash - path) : 1);
 }
 
+int userdata_check_partitions(const char *userid)
+{
+    char **dirs;
+    int r = 0;
+
+    if (mboxname_userid_validate(userid))
+        return IMAP_MAILBOX_BADNAME;
+    dirs = user_dirs(NULL, userid);
+    for (size_t i = 1; i < talloc_array_length(dirs) && !r; i++) {
+        char *base = dirs[i];     /* SEARCHPART/HH/user/ID */
+        struct stat st;
+        for (int up = 0; up < 3; up++)
+            base = parent_of(dirs, base);
+        if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            xlog(LOG_ERR, "user %s: search partition %s is missing (not mounted?): the "
+                 "user's search data there cannot be moved", userid, base);
+            r = IMAP_SEARCH_CORRUPT;
+        }
+    }
+    talloc_free(dirs);
+    return r;
+}
+
 int userdata_move(const char *from, const char *to)
 {
     char **src, **dst;

@@ -11,6 +11,7 @@
 
 #include "xapiary/xapiary.h"
 #include "xapiary/mboxlist.h"
+#include "xapiary/xapianlock.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -86,7 +87,7 @@ int squatter_all_users(void *ctx, char ***users_r)
 static void audit_print(void *rock, const char *mailbox, const uint32_t *uids,
                         unsigned long n)
 {
-    (void)rock;
+    *(int *)rock = 1;             /* something reported: exit 1 */
     printf("Unindexed message(s) in %s:", mailbox);
     for (unsigned long i = 0; i < n; i++)
         printf(" %u", uids[i]);
@@ -113,7 +114,7 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     struct indexer *ix = NULL;
     struct progress p = { o->verbose, now_seconds(), 0, 0, 0, 0, 0 };
     char **names = mailboxes;
-    int ret = 0, r, vanished = 0;
+    int ret = 0, r, vanished = 0, reported = 0;
 
     if (!names) {
         char *root = talloc_asprintf(tmp, "user.%s", userid);
@@ -131,6 +132,16 @@ static int index_user(const struct squatter_opts *o, const char *userid,
             return r;
         }
     }
+    if (o->forget_lost) {
+        unsigned nlost = 0;
+        if ((r = xapianlock_forget_lost(userid, &nlost))) {
+            talloc_free(tmp);
+            return cli_error(userid, r, "lost search databases not forgotten");
+        }
+        if (nlost)
+            fprintf(stderr, "squatter: %s: %u lost search database(s) forgotten: their "
+                    "mail is indexed again\n", userid, nlost);
+    }
     r = indexer_begin(tmp, userid, o->mode == SQ_RECHECK ? INDEXER_RECHECK :
                       o->mode == SQ_AUDIT ? INDEXER_AUDIT : 0, &ix);
     if (r) {
@@ -140,8 +151,15 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     indexer_set_writers(ix, o->jobs);
     struct progress_rock pr = { &p, userid };
     indexer_set_progress(ix, on_progress, &pr);
-    if (o->mode == SQ_AUDIT)
-        indexer_set_audit(ix, audit_print, NULL);
+    if (o->mode == SQ_AUDIT) {
+        const char *const *lost;
+        indexer_set_audit(ix, audit_print, &reported);
+        for (size_t i = 0, n = indexer_lost(ix, &lost); i < n; i++) {
+            fprintf(stderr, "squatter: %s: search database is missing: its mail is "
+                    "reported unindexed\n", lost[i]);
+            reported = 1;
+        }
+    }
     p.mailboxes_total = talloc_array_length(names);
     if (o->verbose && o->mode != SQ_AUDIT) {
         for (size_t i = 0; i < talloc_array_length(names); i++) {
@@ -189,7 +207,7 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     }
     indexer_end(&ix);
     talloc_free(tmp);
-    return ret;
+    return !ret && reported ? SQUATTER_EX_REPORTED : ret;
 }
 
 struct job_rock {

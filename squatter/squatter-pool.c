@@ -22,8 +22,9 @@
 
 int squatter_merge_exit(int ret, int r)
 {
-    /* the first failure is kept, except that "try again" wins */
-    return r && (ret == EX_OK || r == EX_TEMPFAIL) ? r : ret;
+    /* the first failure is kept, except that "try again" wins; -A's
+     * report (not a failure) gives way to any failure */
+    return r && (ret == EX_OK || ret == SQUATTER_EX_REPORTED || r == EX_TEMPFAIL) ? r : ret;
 }
 
 struct child {

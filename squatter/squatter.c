@@ -1,7 +1,7 @@
 /* squatter - index mailboxes into their owners' search tiers, audit,
  * list and compact them (spec section 10).
  *
- *   squatter [-C conf] [-v] [-i] [-u USER...] [MAILBOX...]   index
+ *   squatter [-C conf] [-v] [-i] [--forget-lost] [-u USER...] [MAILBOX...]   index
  *   squatter -R [-d] [-n CHANNEL]                            rolling
  *   squatter -A [-u USER...] [MAILBOX...]                    audit
  *   squatter -Z [-u USER...] [MAILBOX...]                    re-check
@@ -39,11 +39,17 @@ static void usage(FILE *f)
 "                        accepted for Cyrus compatibility)\n"
 "  -R, --rolling         index the mailboxes named by the sync log channel\n"
 "                        as they change (with -d: stay in the foreground)\n"
-"  -A, --audit           print `Unindexed message(s) in MAILBOX: UID...`\n"
+"  -A, --audit           print `Unindexed message(s) in MAILBOX: UID...`;\n"
+"                        a listed search database that is missing is named\n"
+"                        on stderr and its mail reported unindexed\n"
 "  -Z, --recheck         check every message against Xapian itself and\n"
 "                        index what is missing\n"
 "  -l, --list            list the files of the users' active databases\n"
-"  -z, --compact TIER    compact into TIER (with -t)\n\n"
+"  -z, --compact TIER    compact into TIER (with -t)\n"
+"      --forget-lost     (index) first drop from the list the users' search\n"
+"                        databases that are missing (lost: a search or a run\n"
+"                        names them), so that their mail is indexed again;\n"
+"                        refused while a search partition is missing\n\n"
 "Selection:\n"
 "  -u, --user            the arguments are userids: all their mailboxes\n"
 "                        (default with no argument: every user)\n"
@@ -69,8 +75,12 @@ static void usage(FILE *f)
 "  -v, --verbose         progress (mailboxes done, messages/s, ETA)\n"
 "  -h, --help            show this help\n"
 "      --version         show the version\n\n"
-"Exit status: 0 only when every mailbox and user succeeded; 75 when\n"
-"something was locked or busy; another sysexits(3) code otherwise.\n\n"
+"Exit status: 0 only when every mailbox and user succeeded (for -A: and\n"
+"nothing is unindexed); 1 when -A reported unindexed mail or a missing\n"
+"database and nothing failed; 75 when something was locked or busy;\n"
+"another sysexits(3) code otherwise.  A listed search database or search\n"
+"partition that is missing is an error naming it in every mode: nothing\n"
+"is indexed again or dropped behind it (see --forget-lost).\n\n"
 "See squatter(8).\n", f);
 }
 
@@ -98,6 +108,7 @@ int squatter_stopping(void)
 
 int main(int argc, char **argv)
 {
+    enum { OPT_FORGET_LOST = 256 };
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
@@ -118,6 +129,7 @@ int main(int argc, char **argv)
         { "reindex-items", required_argument, NULL, 'T' },
         { "copy", no_argument, NULL, 'o' },
         { "skip-busy", no_argument, NULL, 'B' },
+        { "forget-lost", no_argument, NULL, OPT_FORGET_LOST },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, CLI_OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -157,6 +169,7 @@ int main(int argc, char **argv)
         case 'T': o.reindex_items = optarg; break;
         case 'o': o.copy = 1; break;
         case 'B': o.skip_busy = 1; break;
+        case OPT_FORGET_LOST: o.forget_lost = 1; break;
         case 'h': usage(stdout); return EX_OK;
         case CLI_OPT_VERSION: cli_version(); return EX_OK;
         default: cli_bad_option(NULL, argv);
@@ -169,6 +182,8 @@ int main(int argc, char **argv)
     if (o.mode != SQ_COMPACT && (o.srctiers || o.filter || o.reindex || o.reindex_items ||
                                  o.copy))
         cli_usage_error("-t, -F, -X, -T and -o go with -z");
+    if (o.forget_lost && o.mode != SQ_INDEX)
+        cli_usage_error("--forget-lost goes with the index mode");
     if (o.mode == SQ_LIST && !o.users)
         cli_usage_error("-l needs -u USER...");
     if (o.mode == SQ_ROLLING && optind < argc)

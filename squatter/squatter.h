@@ -16,9 +16,13 @@ struct squatter_opts {
     int filter, reindex, copy, skip_busy;
     unsigned jobs;                /* -j: Xapian writers per user */
     const char *reindex_items;    /* -T */
+    int forget_lost;              /* --forget-lost */
     const char *const *args;
     int nargs;
 };
+
+/* -A's exit status when it reported unindexed mail (and nothing failed). */
+#define SQUATTER_EX_REPORTED 1
 
 /* Each returns a sysexits code: 0 only when everything succeeded. */
 int squatter_index(const struct squatter_opts *o);

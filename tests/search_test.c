@@ -204,6 +204,9 @@ START_TEST(expunge_and_copies_are_live)
     ck_assert_uint_eq(res->total, 1);
     ck_assert_str_eq(res->hits[0].mailbox, "user.s.Archive");
     ck_assert_uint_eq(run(ss, "quarterly", NULL)->total, 5);
+    ck_assert_uint_eq(res->unindexed, 0);
+    make("user.s.Archive", 8, 9);     /* appended since the last run */
+    ck_assert_uint_eq(run(ss, "quarterly", NULL)->unindexed, 2);
     search_close(&ss);
 }
 END_TEST
@@ -218,8 +221,9 @@ START_TEST(errors)
     ck_assert_int_eq(search_open(NULL, "../x", &ss), IMAP_MAILBOX_BADNAME);
     make("user.s", 1, 1);
     ck_assert_int_eq(search_open(NULL, "s", &ss), 0);
-    /* nothing indexed yet: no hits, truthfully */
+    /* nothing indexed yet: no hits, truthfully, and the result says why */
     ck_assert_uint_eq(run(ss, "quarterly", NULL)->total, 0);
+    ck_assert_uint_eq(run(ss, "quarterly", NULL)->unindexed, 1);
     ck_assert_int_eq(search_run(ss, "subject:(open", NULL, &res, &err), IMAP_SEARCH_SYNTAX);
     ck_assert_ptr_nonnull(err);
     ck_assert_ptr_nonnull(strstr(err, "position"));

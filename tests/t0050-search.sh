@@ -98,7 +98,7 @@ expect_exit 0 "audit" "$SQUATTER" -A -u b
 [ -s "$T/out" ] && fail "audit silent" "$(cat "$T/out")" || pass "audit silent"
 # messages left out: the audit names exactly them
 (cd "$T" && "$MBCTL" append user.b b1 b2 b3 > /dev/null)
-expect_exit 0 "audit with three unindexed" "$SQUATTER" -A -u b
+expect_exit 1 "audit with three unindexed (exit 1: it reported)" "$SQUATTER" -A -u b
 expect_grep "^Unindexed message(s) in user.b: 66 67 68$" "$T/out" "audit names exactly UIDs 66 67 68"
 expect_exit 0 "squatter user.b (by mailbox)" "$SQUATTER" user.b
 got=$("$XSEARCH" -u b --count batchword)
@@ -132,7 +132,7 @@ XAPIARY_FAULT=xapianactive.written "$SQUATTER" -u k 2> "$T/err"; rc=$?
 [ $rc -eq 137 ] && pass "killed at xapianactive.written" || fail "killed at xapianactive.written: exit $rc"
 XAPIARY_FAULT=index.batch.1 "$SQUATTER" -u k 2> "$T/err"; rc=$?
 [ $rc -eq 137 ] && pass "killed at index.batch.1" || fail "killed at index.batch.1: exit $rc"
-expect_exit 0 "audit after the crash" "$SQUATTER" -A -u k
+expect_exit 1 "audit after the crash (exit 1: it reported)" "$SQUATTER" -A -u k
 expect_grep "^Unindexed message(s) in user.k: 1 2 3 4 5$" "$T/out" "the killed batch counts as not indexed"
 expect_exit 0 "squatter after the crashes" "$SQUATTER" -v -u k
 expect_grep " 5 indexed" "$T/err" "the run indexes the five"
@@ -171,13 +171,20 @@ expect_grep "xapianactive" "$T/err" "the error names xapianactive"
 printf 'nosuchtier:1\n' > "$active"
 expect_exit 78 "an unknown tier is an error (EX_CONFIG)" "$XSEARCH" -u b --count batchword
 expect_grep "nosuchtier" "$T/err" "the error names the tier"
-# a listed database that does not exist (yet) is skipped; one that
-# exists but is not a directory is an error naming it
+# a listed database not built yet (its directory empty) is skipped; one
+# whose directory is missing is lost: an error naming it (issue 15); one
+# that exists but is not a directory is an error naming it
 cp "$T/active.save" "$active"
 want=$("$XSEARCH" -u b --count batchword)
 printf '%s t1:999\n' "$(tr -d '\n' < "$T/active.save")" > "$active"
+dir999=$(dirname "$(find "$T/search" -type d -name 'xapian.*' -path '*user/b/*' | head -1)")/xapian.999
+expect_exit 65 "a listed database whose directory is missing is an error" \
+    "$XSEARCH" -u b --count batchword
+expect_grep "xapian.999" "$T/err" "the error names the missing database"
+mkdir "$dir999"
 got=$("$XSEARCH" -u b --count batchword 2> "$T/err")
-[ "$got" = "$want" ] && pass "a missing listed database is skipped" || fail "a missing listed database is skipped: $got" "$(cat "$T/err")"
+[ "$got" = "$want" ] && pass "a listed database not built yet is skipped" || fail "a listed database not built yet is skipped: $got" "$(cat "$T/err")"
+rmdir "$dir999"
 printf '%s t1:998\n' "$(tr -d '\n' < "$T/active.save")" > "$active"
 dir998=$(dirname "$(find "$T/search" -type d -name 'xapian.*' -path '*user/b/*' | head -1)")/xapian.998
 echo "not a database" > "$dir998"

@@ -14,8 +14,10 @@ expect_exit 0 "compact t1 into t2" "$SQUATTER" -v -z t2 -t t1 -u c
 [ "$(count cword)" = 3 ] && pass "found after compaction" || fail "found after compaction"
 first=$(active | cut -d' ' -f1)
 case "$first" in t1:*) pass "a new t1 first item ($first)" ;; *) fail "first item $first" ;; esac
-[ ! -e "$T/search/$(ls "$T/search")/user/c/xapian.${first#t1:}" ] \
-    && pass "t1's first database is empty (not created yet)" || fail "t1's first database exists"
+fdir="$T/search/$(ls "$T/search")/user/c/xapian.${first#t1:}"
+[ -d "$fdir" ] && [ -z "$(ls -A "$fdir")" ] \
+    && pass "t1's first database is empty (its directory made, no database yet)" \
+    || fail "t1's first database is not an empty directory" "$(ls -la "$fdir" 2>&1)"
 expect_exit 0 "compact again" "$SQUATTER" -z t2 -t t1,t2 -u c
 [ "$(count cword)" = 3 ] && pass "repeated compaction is idempotent" || fail "repeated compaction: $(count cword)"
 no_debris "no debris after two compactions"

@@ -34,7 +34,7 @@ msg s2 9 sword
 XAPIARY_FAULT=index.batch.2 "$SQUATTER" -j 1 -u k 2> "$T/err"; rc=$?
 [ $rc -eq 137 ] && pass "killed after the first batch's commit" \
                 || fail "killed at index.batch.2: exit $rc" "$(cat "$T/err")"
-expect_exit 0 "audit after the kill" "$SQUATTER" -A -u k
+expect_exit 1 "audit after the kill (exit 1: it reported)" "$SQUATTER" -A -u k
 expect_grep "^Unindexed message(s) in user.k: 4 5 6 7$" "$T/out" "INBOX resumes after the first batch"
 expect_grep "^Unindexed message(s) in user.k.sub: 1 2 3$" "$T/out" "the folder is untouched"
 [ "$(wc -l < "$T/out")" -eq 2 ] && pass "audit lists two mailboxes" \
@@ -73,7 +73,7 @@ for i in 1 2 3 4 5; do msg "j$i" $i jword; done
 XAPIARY_FAULT=index.batch.1 "$SQUATTER" -j 1 -u j 2> "$T/err"; rc=$?
 [ $rc -eq 137 ] && pass "killed inside the first batch" \
                 || fail "killed at index.batch.1: exit $rc" "$(cat "$T/err")"
-expect_exit 0 "audit after the kill" "$SQUATTER" -A -u j
+expect_exit 1 "audit after the kill (exit 1: it reported)" "$SQUATTER" -A -u j
 expect_grep "^Unindexed message(s) in user.j: 1 2 3 4 5$" "$T/out" "the killed batch is not indexed"
 expect_exit 0 "the next run" "$SQUATTER" -j 1 -v -u j
 expect_grep " 5 indexed .* 2 batches" "$T/err" "5 documents in 2 batches"

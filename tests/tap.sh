@@ -14,7 +14,7 @@ _tap_failed=0
 
 T=$(mktemp -d /tmp/xapiary-shtest-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-mkdir -p "$T/conf"
+mkdir -p "$T/conf" "$T/search"   # no tool makes a search partition
 cat > "$T/xapiary.conf" <<CONF
 configdirectory: $T/conf
 partition-default: $T/spool

@@ -35,6 +35,12 @@ struct testenv *testenv_new(const char *extra)
     env->dir = talloc_strdup(env, tmpl);
     env->confdir = talloc_asprintf(env, "%s/conf", env->dir);
     ck_assert_int_eq(mkdir(env->confdir, 0700), 0);
+    /* a search partition is made by the administrator, never by a tool */
+    {
+        char *search = talloc_asprintf(env, "%s/search", env->dir);
+        ck_assert_int_eq(mkdir(search, 0700), 0);
+        talloc_free(search);
+    }
     text = talloc_asprintf(env,
         "# written by the test suite\n"
         "configdirectory: %s/conf\n"

@@ -11,6 +11,8 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/mboxlist.h"
+#include "common/mboxname.h"
+#include "mailbox/guiddb.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
@@ -41,7 +43,8 @@ int mbctl_verify(const struct mbctl_ctx *ctx, int argc, char **argv)
     static const char usage[] =
         "Usage: mbctl verify [MAILBOX...]\n"
         "Check every CRC, every message file (present, size, SHA-1 GUID),\n"
-        "the counts and stray files, of the named mailboxes or of all.\n"
+        "the counts and stray files, of the named mailboxes or of all, and\n"
+        "that the owner's GUID db describes each user's mailbox with mail.\n"
         "Each problem is one line on stderr; exit status 65 (EX_DATAERR)\n"
         "if any was found.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 0), ret = EX_OK, total = 0;
@@ -64,6 +67,10 @@ int mbctl_verify(const struct mbctl_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < talloc_array_length(names.v); i++) {
         int problems = 0;
         int r = mailbox_verify(names.v[i], report, NULL, &problems);
+        /* a user's mailbox with mail must be in its owner's GUID db, or
+         * searches miss its messages (logged, naming the repair) */
+        if (!r && guiddb_verify_mailbox(names.v[i]))
+            problems++;
         if (r) {
             ret = cli_error(names.v[i], r, "cannot be verified; try mbctl reconstruct");
             total++;
@@ -83,20 +90,57 @@ int mbctl_reconstruct(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
         "Usage: mbctl reconstruct MAILBOX...\n"
+        "       mbctl reconstruct -u USER...\n"
         "Rebuild the index, cache and header files of each MAILBOX from its\n"
-        "message files, keeping the flags of records that still check out.\n";
-    int first = mbctl_simple_opts(argc, argv, usage, 0), ret = EX_OK;
+        "message files, keeping the flags of records that still check out,\n"
+        "and the mailbox's part of its owner's GUID db.  With -u, every\n"
+        "mailbox of each USER: that rebuilds a lost GUID db whole.\n";
+    static const struct option opts[] = {
+        { "user", no_argument, NULL, 'u' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct names names = { talloc_array(NULL, char *, 0) };
+    int ret = EX_OK, users = 0, c;
 
-    if (first >= argc)
-        cli_usage_error("reconstruct: no mailbox named");
-    cli_init(ctx->config);
-    for (int i = first; i < argc; i++) {
-        uint32_t n;
-        int r = mailbox_reconstruct(argv[i], &n);
-        if (r)
-            ret = cli_error(argv[i], r, NULL);
-        else
-            printf("%s: %u messages\n", argv[i], n);
+    while ((c = getopt_long(argc, argv, "+uh", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            exit(EX_OK);
+        }
+        if (c != 'u')
+            cli_usage_error("%s: bad option", argv[0]);
+        users = 1;
     }
+    if (optind >= argc)
+        cli_usage_error(users ? "reconstruct: no user named" : "reconstruct: no mailbox named");
+    cli_init(ctx->config);
+    for (int i = optind; i < argc; i++) {
+        size_t n = talloc_array_length(names.v);
+        int r;
+        if (!users) {
+            names.v = talloc_realloc(NULL, names.v, char *, n + 1);
+            names.v[n] = talloc_strdup(names.v, argv[i]);
+            continue;
+        }
+        char *root = talloc_asprintf(NULL, "user.%s", argv[i]);
+        if (mboxname_userid_validate(argv[i]))
+            r = IMAP_MAILBOX_BADNAME;
+        else if (!(r = mboxlist_collect_tree(root, &names.v)) &&
+                 talloc_array_length(names.v) == n)
+            r = IMAP_MAILBOX_NONEXISTENT;
+        if (r)
+            ret = cli_error(root, r, NULL);
+        talloc_free(root);
+    }
+    for (size_t i = 0; i < talloc_array_length(names.v); i++) {
+        uint32_t n;
+        int r = mailbox_reconstruct(names.v[i], &n);
+        if (r)
+            ret = cli_error(names.v[i], r, NULL);
+        else
+            printf("%s: %u messages\n", names.v[i], n);
+    }
+    talloc_free(names.v);
     return ret;
 }

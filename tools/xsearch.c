@@ -8,7 +8,9 @@
  *
  * Prints one line per live location: mailbox, UID, GUID, date, from,
  * subject, tab-separated; --count prints only the number of live
- * locations; --json prints an array of objects. */
+ * locations; --json prints an object with the total, the number of
+ * messages not indexed yet and the hits.  Unindexed mail is warned about
+ * on stderr: it cannot be among the results. */
 #include <config.h>
 
 #include <errno.h>
@@ -39,8 +41,10 @@ static void usage(FILE *f)
 "      --offset N       skip the first N results\n"
 "  -s, --sort ORDER     newest (default), oldest or relevance\n"
 "  -c, --count          print only the number of results\n"
-"  -j, --json           print a JSON array of objects (mailbox, uid, guid,\n"
-"                       date, from, subject)\n"
+"  -j, --json           print a JSON object: {\"total\": N, \"unindexed\": N,\n"
+"                       \"hits\": [{mailbox, uid, guid, date, from,\n"
+"                       subject}...]}; unindexed counts the user's messages\n"
+"                       not indexed yet (not searched)\n"
 "  -C, --config FILE    configuration file (" CLI_CONFIG_DEFAULT ")\n"
 "  -v, --verbose        more logging\n"
 "  -h, --help           show this help\n"
@@ -69,9 +73,13 @@ static void usage(FILE *f)
 "                                 an unknown mailbox is an error\n"
 "  At most 16384 terms (100 of them word*) and 65536 bytes per query,\n"
 "  groups 100 deep.\n"
-"Exit status: 0 (even with no results), 64 for a query syntax error,\n"
-"66 for an unknown mailbox, 75 when the index is locked, another\n"
-"sysexits(3) code on failure.\n\n"
+"Mail not indexed yet cannot be found: when some of the user's messages\n"
+"are not indexed, a one-line warning on stderr says how many.\n"
+"Exit status: 0 (even with no results or unindexed mail), 64 for a query\n"
+"syntax error, 66 for an unknown mailbox, 75 when the index is locked,\n"
+"65 when a search database, a search partition or the GUID db is missing\n"
+"or cannot be read (the error names it: never fewer results instead),\n"
+"another sysexits(3) code on failure.\n\n"
 "See xsearch(1); the query language: xapiary-search(7).\n", f);
 }
 
@@ -172,11 +180,14 @@ int main(int argc, char **argv)
         goto fail;
     if ((r = search_run(ss, query, &so, &res, &err)))
         goto fail;
+    if (res->unindexed)
+        fprintf(stderr, "xsearch: user %s: warning: %zu message(s) not indexed yet, "
+                "not searched (run squatter)\n", user, res->unindexed);
 
     if (count) {
         printf("%zu\n", res->total);
     } else if (json) {
-        json_t *arr = json_array();
+        json_t *obj = json_object(), *arr = json_array();
         for (size_t i = 0; i < res->nhits; i++) {
             const struct search_hit *h = &res->hits[i];
             json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}",
@@ -184,10 +195,13 @@ int main(int argc, char **argv)
                 "date", iso_date(tmp, h->date), "from", h->from ? h->from : "",
                 "subject", h->subject ? h->subject : ""));
         }
-        char *text = json_dumps(arr, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        json_object_set_new(obj, "total", json_integer((json_int_t)res->total));
+        json_object_set_new(obj, "unindexed", json_integer((json_int_t)res->unindexed));
+        json_object_set_new(obj, "hits", arr);
+        char *text = json_dumps(obj, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
         free(text);
-        json_decref(arr);
+        json_decref(obj);
     } else {
         for (size_t i = 0; i < res->nhits; i++) {
             const struct search_hit *h = &res->hits[i];

@@ -146,6 +146,120 @@ char *activefile_item_dir(void *ctx, const char *userid, const char *partition,
     return path;
 }
 
+int activefile_check_partition(const char *userid, const char *partition, const char *tier)
+{
+    const char *base = config_searchpartition(NULL, tier, partition);
+    const char *why = NULL;
+    struct stat st;
+
+    if (!base)
+        return IMAP_SEARCH_TIER_UNKNOWN;
+    if (stat(base, &st) < 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a directory";
+    if (!why)
+        return 0;
+    xlog(LOG_ERR, "user %s: search partition %s (%ssearchpartition-%s) is missing "
+         "(not mounted?): %s", userid, base, tier, partition, why);
+    return IMAP_SEARCH_CORRUPT;
+}
+
+static int dir_is_empty(const char *dir, int *empty_r)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (!d)
+        return -1;
+    *empty_r = 1;
+    while (*empty_r && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            *empty_r = 0;
+    closedir(d);
+    return 0;
+}
+
+int activefile_dir_unbuilt(const char *dir)
+{
+    int empty = 0;
+
+    return dir_is_empty(dir, &empty) == 0 && empty;
+}
+
+int activefile_item_check(void *ctx, const char *userid, const char *partition,
+                          const struct activeitem *item, char **dir_r, int *state_r)
+{
+    char *dir = activefile_item_dir(ctx, userid, partition, item);
+    struct stat st;
+    int r = 0, empty = 0;
+
+    if (dir_r)
+        *dir_r = NULL;
+    if (!dir)
+        return IMAP_SEARCH_TIER_UNKNOWN;
+    if (stat(dir, &st) < 0) {
+        if (errno != ENOENT) {
+            xlog_syserr("stat", dir);
+            r = IMAP_SEARCH_CORRUPT;
+        } else {
+            *state_r = ACTIVE_LOST;
+            if (dir_r)
+                *dir_r = dir;
+            else
+                talloc_free(dir);
+            return 0;
+        }
+    } else if (!S_ISDIR(st.st_mode) || access(dir, R_OK | X_OK) < 0 ||
+               dir_is_empty(dir, &empty) < 0) {
+        xlog(LOG_ERR, "user %s: search database %s cannot be read", userid, dir);
+        r = IMAP_SEARCH_CORRUPT;
+    }
+    if (r) {
+        talloc_free(dir);
+        return r;
+    }
+    *state_r = empty ? ACTIVE_UNBUILT : ACTIVE_BUILT;
+    if (dir_r)
+        *dir_r = dir;
+    else
+        talloc_free(dir);
+    return 0;
+}
+
+int activefile_lost(const char *userid, const char *partition,
+                    const struct activeitem *item)
+{
+    char *dir;
+
+    if (activefile_check_partition(userid, partition, item->tier))
+        return IMAP_SEARCH_CORRUPT;         /* logged: the partition is away */
+    dir = activefile_item_dir(NULL, userid, partition, item);
+    xlog(LOG_ERR, "user %s: search database %s (%s:%u) is missing: it is listed in "
+         "xapianactive and was never removed (restore it, or drop it with squatter "
+         "--forget-lost and index its mail again)", userid, dir ? dir : "?", item->tier,
+         item->gen);
+    talloc_free(dir);
+    return IMAP_SEARCH_CORRUPT;
+}
+
+int activefile_item_create(const char *userid, const char *partition,
+                           const struct activeitem *item)
+{
+    char *dir;
+    int r;
+
+    if ((r = activefile_check_partition(userid, partition, item->tier)))
+        return r;
+    if (!(dir = activefile_item_dir(NULL, userid, partition, item)))
+        return IMAP_SEARCH_TIER_UNKNOWN;
+    r = mkdir_p(dir, 0700);
+    if (!r)
+        r = fsync_parent(dir);
+    talloc_free(dir);
+    return r;
+}
+
 static int lock_fd(int fd, int write, const char *path)
 {
     int r;
@@ -298,6 +412,28 @@ static unsigned max_gen_in_dir(const char *dir, int *found)
     }
     closedir(d);
     return max;
+}
+
+void activefile_remove_unbuilt(const char *userid, const char *partition)
+{
+    const char *const *tiers = config_tiers(NULL);
+
+    for (size_t t = 0; tiers && tiers[t]; t++) {
+        char *dir = activefile_tier_dir(NULL, userid, partition, tiers[t]);
+        DIR *d = dir ? opendir(dir) : NULL;
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            if (strncmp(de->d_name, "xapian", 6))
+                continue;
+            /* rmdir removes only an empty directory: nothing is lost */
+            char *path = talloc_asprintf(dir, "%s/%s", dir, de->d_name);
+            if (rmdir(path) == 0)
+                xlog(LOG_INFO, "user %s: removed %s: empty and not listed", userid, path);
+        }
+        if (d)
+            closedir(d);
+        talloc_free(dir);
+    }
 }
 
 unsigned activefile_next_gen(const char *userid, const char *partition,

@@ -111,11 +111,9 @@ int compact_plan_state(void *ctx, const char *userid, const char *frozen, char *
         r = IMAP_AGAIN;
         goto out;
     }
-    for (size_t i = 0; i < talloc_array_length(rdirs); i++) {
-        struct stat sb;
-        if (stat(rdirs[i], &sb) == 0)
+    for (size_t i = 0; i < talloc_array_length(rdirs); i++)
+        if (!activefile_dir_unbuilt(rdirs[i]))   /* never written: no state */
             have[nhave++] = rdirs[i];
-    }
     if (nhave && (r = xw_dbr_open(tmp, have, nhave, &dbr)))
         goto out;
     for (size_t m = 0; m < n && nhave; m++) {

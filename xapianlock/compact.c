@@ -128,28 +128,38 @@ static int remove_unlisted(const char *userid, const char *partition,
 }
 
 /* Under the EXCLUSIVE namelock: drops listed items other than the first
- * whose directory does not exist (targets of dead runs; a live run's
- * target would lose its race anyway, since the caller changes the file),
- * and removes unlisted directories and every .NEW.  *CHANGED_R: ITEMS
- * was shortened (the caller writes it). */
+ * that were never built (an empty directory: targets of dead runs; a
+ * live run's target would lose its race anyway, since the caller changes
+ * the file), and removes unlisted directories and every .NEW.  A listed
+ * item whose directory is missing is lost: IMAP_SEARCH_CORRUPT, nothing
+ * changed (dropping it would hide that its mail is no longer searchable,
+ * and a partition that is only away would come back as an orphan).
+ * *CHANGED_R: ITEMS was shortened (the caller writes it). */
 int compact_cleanup_locked(const char *userid, const char *partition,
                            struct activeitem **items, int *changed_r)
 {
-    size_t n = talloc_array_length(*items), k = 1;
+    size_t n = talloc_array_length(*items), k = 0;
+    int r, *state = talloc_array(NULL, int, n);
 
     *changed_r = 0;
-    for (size_t i = 1; i < n; i++) {
-        char *dir = activefile_item_dir(NULL, userid, partition, &(*items)[i]);
-        struct stat st;
-        int gone = dir && stat(dir, &st) < 0 && errno == ENOENT;
-        talloc_free(dir);
-        if (gone) {
+    for (size_t i = 0; i < n; i++) {
+        if ((r = activefile_item_check(NULL, userid, partition, &(*items)[i], NULL,
+                                       &state[i])) ||
+            (state[i] == ACTIVE_LOST &&
+             (r = activefile_lost(userid, partition, &(*items)[i])))) {
+            talloc_free(state);
+            return r;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && state[i] == ACTIVE_UNBUILT) {
             *changed_r = 1;
             continue;
         }
         (*items)[k++] = (*items)[i];
     }
-    if (n > 1 && k < n)
+    talloc_free(state);
+    if (k < n)
         *items = talloc_realloc(NULL, *items, struct activeitem, k);
     return remove_unlisted(userid, partition, *items, 1);
 }
@@ -262,7 +272,7 @@ static int copy_dir(const char *src, const char *dest)
     return r ? r : fsync_dir(dest);
 }
 
-/* Builds NEWDIR from the existing SRCS (missing ones were never written)
+/* Builds NEWDIR from the built SRCS (empty ones were never written)
  * and, when PL, by reindexing the messages of RDIRS. */
 static int build_target(const char *userid, char **srcs, char **rdirs, struct plan *pl,
                         const char *newdir, int flags, struct guiddb *gdb,
@@ -276,8 +286,7 @@ static int build_target(const char *userid, char **srcs, char **rdirs, struct pl
     for (size_t i = 0; i < talloc_array_length(rdirs); i++)
         st->bytes_in += tree_bytes(rdirs[i]);
     for (size_t i = 0; i < talloc_array_length(srcs); i++) {
-        struct stat sb;
-        if (stat(srcs[i], &sb) < 0 && errno == ENOENT)
+        if (activefile_dir_unbuilt(srcs[i]))
             continue;
         have[n++] = srcs[i];
         st->bytes_in += tree_bytes(srcs[i]);
@@ -319,7 +328,7 @@ static int user_gone(const char *userid, int k, struct compact_stats *st)
 /* Lost a race, or failed after step 1: take our target out of the list
  * again (EXCLUSIVE namelock held) and remove its .NEW. */
 static void undo_target(const char *userid, const struct activeitem *target,
-                        const char *newdir)
+                        const char *targetdir, const char *newdir)
 {
     struct activeitem *items = NULL, *keep;
     size_t k = 0;
@@ -333,7 +342,9 @@ static void undo_target(const char *userid, const struct activeitem *target,
             keep[k++] = items[i];
     if (k < talloc_array_length(items)) {
         keep = talloc_realloc(items, keep, struct activeitem, k);
-        activefile_write(userid, keep, NULL);
+        /* Its empty directory goes once the list no longer names it. */
+        if (!activefile_write(userid, keep, NULL))
+            xapianlock_remove_tree(targetdir);
     }
     talloc_free(items);
 }
@@ -433,6 +444,11 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     for (size_t i = 0; i < n; i++)
         next[i + 1] = items[i];
     next[n + 1] = target;
+    /* Their empty directories first: a listed item without one is lost. */
+    if ((r = activefile_item_create(userid, partition, &first)) ||
+        (r = activefile_item_create(userid, partition, &target)))
+        goto out;
+    fault_point("xapianactive.dirs");
     if ((r = activefile_write(userid, next, NULL)))
         goto out;
     frozen = activefile_format(tmp, next);
@@ -496,7 +512,9 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     step(4);
 
     /* 5: the target, privately, under the SHARED namelock only. */
-    if (mkdir_parents(newdir, 0700) || xapianlock_remove_tree(newdir)) {
+    /* Beside the target's directory (made at step 1): nothing is made
+     * above it, so a partition that went away is not made again. */
+    if (xapianlock_remove_tree(newdir)) {
         r = IMAP_IOERROR;
         goto undo;
     }
@@ -582,7 +600,7 @@ undo:
      * of that name was then removed by delete_user.) */
     if (!xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock) &&
         xapianlock_same_user(userid, me))
-        undo_target(userid, &target, newdir);
+        undo_target(userid, &target, targetdir, newdir);
     st->target[0] = 0;
 out:
     /* 13 */

@@ -27,6 +27,8 @@ struct indexer {
     indexer_progress_fn *progress;
     void *progress_rock;
     struct indexer_stats stats;
+    char **lost;                  /* -A: listed databases found missing */
+    struct guiddb *gdb;           /* the user's GUID db, NULL: none yet */
 };
 
 /* One Xapian commit into the user's first database: the N messages MSGS

@@ -138,7 +138,12 @@ static int list_targets(struct indexer *ix, const char *partition, struct side *
             goto out;
         }
         sides[w].newdir = talloc_asprintf(sides[w].ctx, "%s.NEW", sides[w].dir);
+        /* its empty directory before the list names it: a listed item
+         * without one is lost */
+        if ((r = activefile_item_create(ix->userid, partition, &sides[w].target)))
+            goto out;
     }
+    fault_point("xapianactive.dirs");
     if (!(r = activefile_write(ix->userid, next, NULL)))
         fault_point("index.side.1");
 out:
@@ -184,7 +189,7 @@ static int create_targets(struct indexer *ix, struct side *sides, unsigned nside
                  "writer fewer", ix->userid, sides[w].target.tier, sides[w].target.gen);
             continue;
         }
-        if (mkdir_parents(sides[w].newdir, 0700) || xapianlock_remove_tree(sides[w].newdir)) {
+        if (xapianlock_remove_tree(sides[w].newdir)) {
             r = IMAP_IOERROR;
             break;
         }
@@ -198,9 +203,10 @@ static int create_targets(struct indexer *ix, struct side *sides, unsigned nside
 }
 
 /* side.5: each .NEW becomes its listed item, whole (all its commits
- * done).  Under the SHARED namelock: the list does not change, and the
- * item only appears.  A failure leaves the item listed without a
- * directory, which readers skip and the next EXCLUSIVE holder removes. */
+ * done), renamed over the item's empty directory.  Under the SHARED
+ * namelock: the list does not change, and the item only appears.  A
+ * failure leaves the item listed with an empty directory, which readers
+ * skip and the next EXCLUSIVE holder removes. */
 static int register_targets(struct indexer *ix, struct side *sides, unsigned nside)
 {
     int ret = 0;

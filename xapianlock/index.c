@@ -27,6 +27,7 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
+#include "mailbox/guiddb.h"
 #include "mailbox/message.h"
 #include "xapianlock/index.h"
 #include "xapianlock/index-private.h"
@@ -36,6 +37,14 @@
 #define INDEXED_KEY "indexed."
 
 static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r);
+
+/* QUIET: a lost database was reported by indexer_begin already. */
+static int begin_search(const struct indexer *ix, int quiet, struct xapianlock **xl_r)
+{
+    if (ix->flags & INDEXER_AUDIT)
+        return xapianlock_begin_search_partial(NULL, ix->userid, quiet, xl_r);
+    return xapianlock_begin_search(NULL, ix->userid, xl_r);
+}
 
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r)
 {
@@ -52,10 +61,25 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
     ix->batch = talloc_array(ix, struct indexer_msg, 0);
     ix->known = talloc_array(ix, struct known, 0);
     /* Fail early, naming the cause, on a user without a mailbox, a bad
-     * xapianactive or an unreadable tier. */
-    if ((r = xapianlock_begin_search(NULL, userid, &xl))) {
+     * xapianactive or an unreadable or lost tier.  An audit goes on
+     * without a lost one, and reports its mail as unindexed. */
+    if ((r = begin_search(ix, 0, &xl))) {
         talloc_free(ix);
         return r;
+    }
+    /* Kept open for the run: each mailbox with mail must be in it, or a
+     * search would miss what we index (guiddb_check_mailbox). */
+    r = guiddb_open(ix, userid, 0, &ix->gdb);
+    if (r && r != IMAP_NOTFOUND) {
+        xapianlock_end(&xl);
+        talloc_free(ix);
+        return r;
+    }
+    ix->lost = talloc_array(ix, char *, 0);
+    for (const char *const *l = xapianlock_lost(xl); *l; l++) {
+        size_t n = talloc_array_length(ix->lost);
+        ix->lost = talloc_realloc(ix, ix->lost, char *, n + 1);
+        ix->lost[n] = talloc_strdup(ix->lost, *l);
     }
     xapianlock_end(&xl);
     *ix_r = ix;
@@ -87,6 +111,12 @@ void indexer_set_audit(struct indexer *ix, indexer_audit_fn *fn, void *rock)
     ix->audit_rock = rock;
 }
 
+size_t indexer_lost(const struct indexer *ix, const char *const **lost_r)
+{
+    *lost_r = (const char *const *)ix->lost;
+    return talloc_array_length(ix->lost);
+}
+
 const struct indexer_stats *indexer_stats(const struct indexer *ix)
 {
     return &ix->stats;
@@ -103,6 +133,30 @@ static struct known *known_of(const struct indexer *ix, const char *uniqueid)
     return NULL;
 }
 
+int indexer_read_state(struct xw_dbr *dbr, const char *const *paths, unsigned n,
+                       const char *userid, const char *uniqueid, struct uidset *set)
+{
+    void *tmp = talloc_new(NULL);
+    char *key = talloc_asprintf(tmp, INDEXED_KEY "%s", uniqueid), *val;
+    int r = 0;
+
+    for (unsigned i = 0; i < n && !r; i++) {
+        struct uidset *one;
+        if ((r = xw_dbr_get_metadata(dbr, i, tmp, key, &val)))
+            break;
+        if (!*val)
+            continue;
+        if (uidset_parse(tmp, val, strlen(val), &one)) {
+            xlog(LOG_ERR, "user %s: %s: metadata %s is corrupt", userid, paths[i], key);
+            r = IMAP_SEARCH_CORRUPT;
+            break;
+        }
+        uidset_union(set, one);
+    }
+    talloc_free(tmp);
+    return r;
+}
+
 /* Reads the union of "indexed.UNIQUEID" over every tier, under the search
  * locks.  An unreadable tier is an error, never an empty state (that
  * would reindex everything into the first tier). */
@@ -112,7 +166,6 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
     struct xw_dbr *dbr = NULL;
     struct uidset *set;
     const char *const *paths;
-    char *key, *val;
     struct known *k = known_of(ix, uniqueid);
     unsigned n = 0;
     int r;
@@ -121,29 +174,14 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
         *set_r = k->set;
         return 0;
     }
-    if ((r = xapianlock_begin_search(NULL, ix->userid, &xl)))
+    if ((r = begin_search(ix, 1, &xl)))
         return r;
     set = uidset_new(ix);
     paths = xapianlock_paths(xl);
     while (paths[n])
         n++;
-    key = talloc_asprintf(xl, INDEXED_KEY "%s", uniqueid);
-    if (n && !(r = xw_dbr_open(xl, paths, n, &dbr))) {
-        for (unsigned i = 0; i < n && !r; i++) {
-            struct uidset *one;
-            if ((r = xw_dbr_get_metadata(dbr, i, xl, key, &val)))
-                break;
-            if (!*val)
-                continue;
-            if ((r = uidset_parse(xl, val, strlen(val), &one))) {
-                xlog(LOG_ERR, "user %s: %s: metadata %s is corrupt", ix->userid,
-                     paths[i], key);
-                r = IMAP_SEARCH_CORRUPT;
-                break;
-            }
-            uidset_union(set, one);
-        }
-    }
+    if (n && !(r = xw_dbr_open(xl, paths, n, &dbr)))
+        r = indexer_read_state(dbr, paths, n, ix->userid, uniqueid, set);
     xapianlock_end(&xl);
     if (r) {
         talloc_free(set);
@@ -236,7 +274,9 @@ static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **m
 
     if (r)
         return r;
-    if ((r = read_indexed(ix, mailbox_uniqueid(*mb_r), set_r)))
+    if ((r = guiddb_check_mailbox(ix->gdb, ix->userid, name, mailbox_uniqueid(*mb_r),
+                                  mailbox_last_uid(*mb_r))) ||
+        (r = read_indexed(ix, mailbox_uniqueid(*mb_r), set_r)))
         mailbox_close(mb_r);
     return r;
 }

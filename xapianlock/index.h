@@ -23,6 +23,7 @@
 #ifndef XAPIARY_INDEX_H
 #define XAPIARY_INDEX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mailbox/message.h"
@@ -65,6 +66,7 @@ struct indexer_msg {
 
 struct mailbox;
 struct uidset;
+struct xw_dbr;
 struct xw_dbw;
 
 /* Appends to *MSGS (a talloc array) the live records of MAILBOX (open,
@@ -82,6 +84,13 @@ int indexer_collect_indexed(struct mailbox *mailbox, const struct uidset *set,
 int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
                        const uint8_t *have, struct xw_dbw *dbw, uint8_t *done,
                        struct indexer_stats *stats);
+
+/* Adds to SET the union of "indexed.UNIQUEID" over the N databases of
+ * DBR (opened from PATHS, named in logs), under the search locks: what
+ * is indexed or gone in that mailbox.  IMAP_SEARCH_CORRUPT (logged) for
+ * a value that does not parse. */
+int indexer_read_state(struct xw_dbr *dbr, const char *const *paths, unsigned n,
+                       const char *userid, const char *uniqueid, struct uidset *set);
 
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r);
 /* How many Xapian writers a large backlog is split between (default 1):
@@ -101,6 +110,10 @@ int indexer_mailbox(struct indexer *ix, const char *mailbox);
 /* Indexes what is collected (a commit). */
 int indexer_flush(struct indexer *ix);
 const struct indexer_stats *indexer_stats(const struct indexer *ix);
+/* -A only: the listed databases found missing (lost, or their search
+ * partition away), each logged; their mail is reported unindexed.  Every
+ * other mode fails at indexer_begin instead.  Returns how many. */
+size_t indexer_lost(const struct indexer *ix, const char *const **lost_r);
 /* Flushes and frees; returns the flush's result. */
 int indexer_end(struct indexer **ixp);
 

@@ -5,7 +5,9 @@
  * tier is opened as one database, the query runs once, and each matching
  * GUID becomes its live locations through the GUID db and mailboxes.db.
  * A document may sit in several tiers until they are compacted together,
- * so hits are made unique by GUID. */
+ * so hits are made unique by GUID.  Under the same locks the indexed
+ * state of each of the user's mailboxes is read, and once every lock is
+ * released the messages it does not cover are counted (unindexed.c). */
 #include <config.h>
 
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 #include "mailbox/message.h"
 #include "xapianlock/query.h"
 #include "xapianlock/translate.h"
+#include "xapianlock/unindexed.h"
 #include "xapianlock/xapianlock-private.h"
 
 struct search_session {
@@ -272,20 +275,26 @@ static int run(struct search_session *ss, const struct query *q,
     struct xw_dbr *dbr = NULL;
     struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), 0, NULL,
                          NULL, NULL, NULL, 0, 0 };
-    struct search_result *res;
+    struct search_result *res = NULL;
+    struct unindexed *u = NULL;
     struct mailbox_rock mr = { ss, NULL, NULL, NULL, NULL, NULL };
     struct xw_query *xq;
     const char *const *paths;
     unsigned n = 0;
+    uint64_t unindexed = 0;
     int r, sort;
 
     g_hash_table_remove_all(ss->names);
     if (!opts)
         opts = &defaults;
     *res_r = NULL;
+    if ((r = unindexed_list(tmp, ss->userid, &u)))
+        goto out;
     r = guiddb_open(tmp, ss->userid, 0, &gdb);
     if (r == IMAP_NOTFOUND) {
-        r = 0;                     /* no mail was ever appended: no hits */
+        /* No hits: nothing was ever appended, or the GUID db is lost,
+         * which unindexed_count tells from the mailboxes. */
+        r = unindexed_read(u, NULL, NULL, NULL, 0);
         goto done;
     }
     if (r || (r = guiddb_begin(gdb, 0)))
@@ -299,6 +308,8 @@ static int run(struct search_session *ss, const struct query *q,
      * query is made even without a tier, so that an unknown mailbox is
      * an error all the same. */
     if (n && (r = xw_dbr_open(tmp, paths, n, &dbr)))
+        goto out;
+    if ((r = unindexed_read(u, gdb, dbr, paths, n)))
         goto out;
     mr.gdb = gdb;
     mr.dbr = dbr;
@@ -335,7 +346,6 @@ done:
     }
     /* The strings were allocated under c.hits; keep them with the result. */
     talloc_steal(res, c.hits);
-    *res_r = res;
     c.hits = NULL;
 out:
     talloc_free(c.hits);
@@ -344,6 +354,13 @@ out:
     if (gdb) {
         guiddb_abort(gdb);
         guiddb_close(&gdb);
+    }
+    /* Mailbox locks come before the others: counted with none held. */
+    if (!r && !(r = unindexed_count(u, &unindexed))) {
+        res->unindexed = (size_t)unindexed;
+        *res_r = res;
+    } else {
+        talloc_free(res);
     }
     talloc_free(tmp);
     return r;

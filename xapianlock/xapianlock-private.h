@@ -12,6 +12,7 @@ struct xapianlock {
     struct mboxlock *namelock;
     struct activefile *af;          /* NULL: the user has no xapianactive */
     const char **paths;             /* search: NULL-terminated */
+    const char **lost;              /* search: listed, missing (partial only) */
     char *write_path;               /* update */
 };
 
@@ -29,6 +30,14 @@ int xapianlock_same_user(const char *userid, const char *id);
 /* The Xapian namelock of USERID. */
 int xapianlock_namelock(const char *userid, int type, struct mboxlock **lock_r);
 const char *xapianlock_userid(const struct xapianlock *xl);
+/* As xapianlock_begin_search, but a listed database that is missing (lost,
+ * or its search partition is away) is logged (unless QUIET: the caller
+ * said so once already) and left out instead of failing: what an audit
+ * needs to report the mail it held as unindexed.  xapianlock_lost() names
+ * them (NULL-terminated, owned by XL). */
+int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
+                                    struct xapianlock **xl_r);
+const char *const *xapianlock_lost(const struct xapianlock *xl);
 /* rm -rf DIR (logged). */
 int xapianlock_remove_tree(const char *dir);
 

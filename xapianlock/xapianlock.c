@@ -97,56 +97,34 @@ static struct xapianlock *new_lock(void *ctx, const char *userid)
     return xl;
 }
 
-static int dir_is_empty(const char *dir)
+/* Resolves every listed item to a directory: a database is read, an
+ * item not built yet (an empty directory) is skipped, and a missing
+ * directory is a lost database: an error, never a silent gap (with
+ * PARTIAL, for an audit, it is recorded in LOST and skipped instead). */
+static int resolve_paths(struct xapianlock *xl, int partial, int quiet)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int empty = 1;
-
-    while (d && empty && (de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            empty = 0;
-    if (d)
-        closedir(d);
-    return d && empty;
-}
-
-/* Resolves every listed item to a directory: missing ones are skipped
- * (ENOENT: a compaction target not yet renamed into place); anything else
- * that stops us from reading one is an error, never a silent gap. */
-static int resolve_paths(struct xapianlock *xl)
-{
-    size_t n = talloc_array_length(xl->af->items), k = 0;
+    size_t n = talloc_array_length(xl->af->items), k = 0, nlost = 0;
 
     xl->paths = talloc_zero_array(xl, const char *, n + 1);
+    xl->lost = talloc_zero_array(xl, const char *, n + 1);
     for (size_t i = 0; i < n; i++) {
-        char *dir = activefile_item_dir(xl, xl->userid, xl->partition, &xl->af->items[i]);
-        struct stat st;
-        if (!dir)
-            return IMAP_SEARCH_TIER_UNKNOWN;
-        if (stat(dir, &st) < 0) {
-            if (errno == ENOENT)
-                continue;
-            xlog_syserr("stat", dir);
-            return IMAP_SEARCH_CORRUPT;
-        }
-        if (!S_ISDIR(st.st_mode) || access(dir, R_OK | X_OK) < 0) {
-            xlog(LOG_ERR, "user %s: search database %s cannot be read", xl->userid, dir);
-            return IMAP_SEARCH_CORRUPT;
-        }
-        if (i == 0 && dir_is_empty(dir)) {
-            /* The first item's directory is made just before its database
-             * is created in it (begin_mailbox_update): nothing written. */
-            continue;
-        }
-        xl->paths[k++] = dir;
+        char *dir;
+        int state, r;
+        if ((r = activefile_item_check(xl, xl->userid, xl->partition, &xl->af->items[i],
+                                       &dir, &state)))
+            return r;
+        if (state == ACTIVE_LOST && !(partial && quiet))
+            r = activefile_lost(xl->userid, xl->partition, &xl->af->items[i]);
+        if (state == ACTIVE_LOST && !partial)
+            return r;
+        if (state == ACTIVE_LOST)
+            xl->lost[nlost++] = dir;
+        else if (state == ACTIVE_BUILT)
+            xl->paths[k++] = dir;
     }
     return 0;
 }
 
-/* Creates the user's xapianactive with one item in the default tier,
- * under the EXCLUSIVE namelock (a SHARED holder relies on the list not
- * changing, so even its creation needs the exclusive lock). */
 /* 0 when user.USERID is a mailbox (not a tombstone, not a rename's new
  * name still being filled); IMAP_MAILBOX_NONEXISTENT otherwise. */
 static int user_exists(const char *userid)
@@ -163,6 +141,10 @@ static int user_exists(const char *userid)
     return r;
 }
 
+/* Creates the user's xapianactive with one item in the default tier,
+ * under the EXCLUSIVE namelock (a SHARED holder relies on the list not
+ * changing, so even its creation needs the exclusive lock).  The item's
+ * empty directory comes first: a listed item without one is lost. */
 static int create_activefile(const char *userid, const char *partition)
 {
     struct mboxlock *lock = NULL;
@@ -189,19 +171,28 @@ static int create_activefile(const char *userid, const char *partition)
     if (r == IMAP_NOTFOUND) {
         items = talloc_zero_array(NULL, struct activeitem, 1);
         items[0].tier = talloc_strdup(items, tier);
+        activefile_remove_unbuilt(userid, partition);
         items[0].gen = activefile_next_gen(userid, partition, NULL);
-        r = activefile_write(userid, items, "xapianactive");
+        r = activefile_item_create(userid, partition, &items[0]);
+        if (!r) {
+            fault_point("xapianactive.dirs");
+            r = activefile_write(userid, items, "xapianactive");
+        }
     }
     talloc_free(items);
     mboxname_release(&lock);
     return r;
 }
 
-static int begin(void *ctx, const char *userid, int write, struct xapianlock **xl_r)
+#define BEGIN_WRITE   1
+#define BEGIN_PARTIAL 2
+#define BEGIN_QUIET   4
+
+static int begin(void *ctx, const char *userid, int flags, struct xapianlock **xl_r)
 {
     struct xapianlock *xl = NULL;
     char *partition = NULL;
-    int r;
+    int r, write = flags & BEGIN_WRITE;
 
     *xl_r = NULL;
     if ((r = userdata_check(userid)) ||
@@ -216,6 +207,7 @@ static int begin(void *ctx, const char *userid, int write, struct xapianlock **x
         if (r == IMAP_NOTFOUND && !write) {
             /* Nothing indexed yet: a search finds nothing, truthfully. */
             xl->paths = talloc_zero_array(xl, const char *, 1);
+            xl->lost = talloc_zero_array(xl, const char *, 1);
             r = 0;
             break;
         }
@@ -233,11 +225,15 @@ static int begin(void *ctx, const char *userid, int write, struct xapianlock **x
         if ((r = activefile_check_tiers(userid, xl->partition, xl->af->items)))
             break;
         if (write) {
-            xl->write_path = activefile_item_dir(xl, userid, xl->partition,
-                                                 &xl->af->items[0]);
-            r = xl->write_path ? mkdir_p(xl->write_path, 0700) : IMAP_SEARCH_TIER_UNKNOWN;
+            /* Made when the item was listed: never made here, where a
+             * missing partition would be made again on its mount point. */
+            int state;
+            r = activefile_item_check(xl, userid, xl->partition, &xl->af->items[0],
+                                      &xl->write_path, &state);
+            if (!r && state == ACTIVE_LOST)
+                r = activefile_lost(userid, xl->partition, &xl->af->items[0]);
         } else {
-            r = resolve_paths(xl);
+            r = resolve_paths(xl, flags & BEGIN_PARTIAL, flags & BEGIN_QUIET);
         }
         break;
     }
@@ -258,7 +254,18 @@ int xapianlock_begin_search(void *ctx, const char *userid, struct xapianlock **x
 int xapianlock_begin_mailbox_update(void *ctx, const char *userid,
                                     struct xapianlock **xl_r)
 {
-    return begin(ctx, userid, 1, xl_r);
+    return begin(ctx, userid, BEGIN_WRITE, xl_r);
+}
+
+int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
+                                    struct xapianlock **xl_r)
+{
+    return begin(ctx, userid, BEGIN_PARTIAL | (quiet ? BEGIN_QUIET : 0), xl_r);
+}
+
+const char *const *xapianlock_lost(const struct xapianlock *xl)
+{
+    return xl->lost;
 }
 
 void xapianlock_end(struct xapianlock **xlp)
@@ -334,8 +341,14 @@ int xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
     else if (!r)
         r = activefile_check_tiers(userid, partition, items);
     for (size_t i = 0; !r && i < talloc_array_length(items); i++) {
-        char *dir = activefile_item_dir(NULL, userid, partition, &items[i]);
-        add_files(ctx, &files, dir);
+        char *dir = NULL;
+        int state;
+        /* a lost database is an error here too, not a shorter list */
+        if (!(r = activefile_item_check(NULL, userid, partition, &items[i], &dir, &state)) &&
+            state == ACTIVE_LOST)
+            r = activefile_lost(userid, partition, &items[i]);
+        if (!r)
+            add_files(ctx, &files, dir);
         talloc_free(dir);
     }
 done:
@@ -350,6 +363,62 @@ done:
     files[talloc_array_length(files) - 1] = NULL;
     *files_r = files;
     return 0;
+}
+
+int xapianlock_forget_lost(const char *userid, unsigned *n_r)
+{
+    struct mboxlock *lock = NULL;
+    struct activeitem *items = NULL, *keep;
+    char *partition = NULL;
+    size_t n, k = 0;
+    int r;
+
+    *n_r = 0;
+    if ((r = xapianlock_user_partition(NULL, userid, &partition)))
+        return r;
+    if ((r = xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock)))
+        goto out;
+    r = activefile_read(NULL, userid, &items);
+    if (r == IMAP_NOTFOUND) {
+        r = 0;                    /* nothing listed: nothing lost */
+        goto out;
+    }
+    if (r || (r = activefile_check_tiers(userid, partition, items)))
+        goto out;
+    n = talloc_array_length(items);
+    keep = talloc_array(items, struct activeitem, n);
+    for (size_t i = 0; i < n; i++) {
+        char *dir = NULL;
+        int state;
+        if ((r = activefile_check_partition(userid, partition, items[i].tier)) ||
+            (r = activefile_item_check(items, userid, partition, &items[i], &dir, &state)))
+            goto out;
+        if (state != ACTIVE_LOST) {
+            keep[k++] = items[i];
+            continue;
+        }
+        xlog(LOG_WARNING, "user %s: %s:%u (%s) is forgotten: its mail is indexed again",
+             userid, items[i].tier, items[i].gen, dir);
+        (*n_r)++;
+        if (i == 0) {
+            /* The first item is the one written: a new one takes its place. */
+            keep[k].tier = talloc_strdup(items, config_defaultsearchtier(NULL));
+            keep[k].gen = activefile_next_gen(userid, partition, items);
+            if ((r = activefile_item_create(userid, partition, &keep[k])))
+                goto out;
+            k++;
+            fault_point("xapianactive.dirs");
+        }
+    }
+    if (*n_r) {
+        keep = talloc_realloc(items, keep, struct activeitem, k);
+        r = activefile_write(userid, keep, "xapianactive");
+    }
+out:
+    mboxname_release(&lock);
+    talloc_free(items);
+    talloc_free(partition);
+    return r;
 }
 
 int xapianlock_remove_tree(const char *dir)

@@ -308,8 +308,10 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock,
 
 /* Rebuilds NAME's index, cache and header files from its message files,
  * keeping the flags and dates of records that still check out.  Works on
- * a mailbox whose index or cache is truncated or corrupt.  Sets
- * *MESSAGES_R to the number of messages in the rebuilt index. */
+ * a mailbox whose index or cache is truncated or corrupt.  For a user's
+ * mailbox it then rebuilds the mailbox's part of the owner's GUID db
+ * (creating a lost one).  Sets *MESSAGES_R to the number of messages in
+ * the rebuilt index. */
 int mailbox_reconstruct(const char *name, uint32_t *messages_r);
 
 /* Called at unlock after changes with the mailbox name (IDLE and the

@@ -45,11 +45,17 @@
  *
  * Errors: 0; IMAP_SEARCH_SYNTAX with *ERR_R naming the position;
  * IMAP_MAILBOX_NONEXISTENT for a user without mail, or (search_run, with
- * *ERR_R naming it) a mailbox: that the user does not have; IMAP_SEARCH_CORRUPT or
- * IMAP_IOERROR when a tier cannot be read (never an empty result);
+ * *ERR_R naming it) a mailbox: that the user does not have;
+ * IMAP_SEARCH_CORRUPT or IMAP_IOERROR when a tier cannot be read (never
+ * an empty result): a listed database that is missing (lost) or whose
+ * search partition is missing (not mounted), a corrupt one, or a GUID db
+ * that is missing or does not describe a mailbox that has mail (lost;
+ * mbctl reconstruct -u rebuilds it), each logged naming the path;
  * IMAP_MAILBOX_LOCKED when namelock_timeout expired;
  * IMAP_PERMISSION_DENIED when the user's GUID db and tiers belong to an
  * earlier user of the same name (docs/FORMAT.md "owner"): never searched.
+ * A user with mail that is not indexed yet is not an error: see
+ * search_result.unindexed.
  */
 #ifndef XAPIARY_SEARCH_H
 #define XAPIARY_SEARCH_H
@@ -89,6 +95,14 @@ struct search_result {
     size_t total;                 /* every live location that matched */
     size_t nhits;                 /* those in HITS, after offset/limit */
     struct search_hit *hits;
+    size_t unindexed;             /* the user's live messages that no tier
+                                   * has indexed yet (appended since the
+                                   * last squatter run, or never indexed):
+                                   * they cannot be among the hits.  Read
+                                   * from the same per-mailbox indexed
+                                   * state as a squatter run, counted
+                                   * after the search; 0 when all is
+                                   * indexed. */
 };
 
 int search_open(void *ctx, const char *userid, struct search_session **ss_r);

@@ -1,0 +1,141 @@
+/* unindexed.c - see unindexed.h.
+ *
+ * States of a struct unindexed
+ *   listed   the user's mailboxes (name, uniqueid) from mailboxes.db
+ *   read     + each one's indexed state and GUID db row, under the
+ *            search's locks
+ *   counted  each mailbox opened in turn, no other lock held */
+#include <config.h>
+
+#include <string.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "xapiary/mailbox.h"
+#include "xapiary/mboxlist.h"
+#include "common/mboxname.h"
+#include "mailbox/guiddb.h"
+#include "xapianlock/index.h"
+#include "xapianlock/uidset.h"
+#include "xapianlock/unindexed.h"
+#include "xapianlock/xapianlock-private.h"
+
+struct one {
+    char *name;
+    char *uniqueid;
+    struct uidset *set;           /* indexed or gone, over every tier */
+    uint64_t synced;              /* the GUID db's row (0: none) */
+};
+
+struct unindexed {
+    char *userid;
+    struct one *mb;               /* talloc array */
+};
+
+static int list_one(const struct mboxlist_entry *e, void *rock)
+{
+    struct unindexed *u = rock;
+    size_t n = talloc_array_length(u->mb);
+
+    if (e->type != MBTYPE_NORMAL)
+        return 0;
+    u->mb = talloc_realloc(u, u->mb, struct one, n + 1);
+    u->mb[n].name = talloc_strdup(u->mb, e->name);
+    u->mb[n].uniqueid = talloc_strdup(u->mb, e->uniqueid);
+    u->mb[n].set = NULL;
+    u->mb[n].synced = 0;
+    return 0;
+}
+
+int unindexed_list(void *ctx, const char *userid, struct unindexed **u_r)
+{
+    struct unindexed *u = talloc_zero(ctx, struct unindexed);
+    char *root = talloc_asprintf(u, "user.%s", userid);
+    int r;
+
+    *u_r = NULL;
+    u->userid = talloc_strdup(u, userid);
+    u->mb = talloc_array(u, struct one, 0);
+    if ((r = mboxlist_foreach(root, MBOXLIST_TREE, list_one, u))) {
+        talloc_free(u);
+        return r;
+    }
+    *u_r = u;
+    return 0;
+}
+
+int unindexed_read(struct unindexed *u, struct guiddb *gdb, struct xw_dbr *dbr,
+                   const char *const *paths, unsigned n)
+{
+    int r = 0;
+
+    for (size_t i = 0; i < talloc_array_length(u->mb) && !r; i++) {
+        struct one *m = &u->mb[i];
+        m->set = uidset_new(u->mb);
+        if (gdb && (r = guiddb_get_synced(gdb, m->uniqueid, &m->synced)))
+            break;
+        if (n)
+            r = indexer_read_state(dbr, paths, n, u->userid, m->uniqueid, m->set);
+    }
+    return r;
+}
+
+/* The live records of MAILBOX whose UID is not in SET. */
+static int count_backlog(struct mailbox *mailbox, const struct uidset *set, uint64_t *n_r)
+{
+    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, ITER_SKIP_EXPUNGED);
+    const struct index_record *rec;
+    int r;
+
+    while ((rec = mailbox_iter_step(iter)))
+        if (!uidset_contains(set, rec->uid))
+            (*n_r)++;
+    r = mailbox_iter_error(iter);
+    mailbox_iter_done(&iter);
+    return r;
+}
+
+/* MAILBOX has mail and no row in the GUID db as the search read it.  That
+ * snapshot may predate the mailbox's first commit; every commit syncs
+ * the GUID db under the index lock, which we now hold SHARED: asked
+ * again, the GUID db must describe it. */
+static int recheck_guiddb(const char *userid, struct mailbox *mailbox)
+{
+    struct guiddb *db = NULL;
+    int r = guiddb_open(NULL, userid, 0, &db);
+
+    if (r == IMAP_NOTFOUND)
+        r = 0;
+    if (!r)
+        r = guiddb_check_mailbox(db, userid, mailbox_name(mailbox),
+                                 mailbox_uniqueid(mailbox), mailbox_last_uid(mailbox));
+    guiddb_close(&db);
+    return r;
+}
+
+int unindexed_count(struct unindexed *u, uint64_t *n_r)
+{
+    int r = 0;
+
+    *n_r = 0;
+    for (size_t i = 0; i < talloc_array_length(u->mb) && !r; i++) {
+        struct one *m = &u->mb[i];
+        struct mailbox *mailbox = NULL;
+        if ((r = mailbox_open_irl(m->name, &mailbox))) {
+            if (r == IMAP_MAILBOX_NONEXISTENT)
+                r = 0;            /* deleted since it was listed */
+            continue;
+        }
+        if (strcmp(mailbox_uniqueid(mailbox), m->uniqueid)) {
+            mailbox_close(&mailbox);  /* another mailbox under the name now */
+            continue;
+        }
+        if (mailbox_last_uid(mailbox) && !m->synced)
+            r = recheck_guiddb(u->userid, mailbox);
+        if (!r && !uidset_covers(m->set, 1, mailbox_last_uid(mailbox)))
+            r = count_backlog(mailbox, m->set, n_r);
+        mailbox_close(&mailbox);
+    }
+    return r;
+}
