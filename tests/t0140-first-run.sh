@@ -45,6 +45,13 @@ expect_exit 0 "mbctl import user.x DIR creates user.x" "$MBCTL" import user.x "$
 expect_grep "^user.x$" "$T/list" "user.x is listed"
 "$MBCTL" status user.x > "$T/status"
 expect_grep "^messages: 3$" "$T/status" "user.x holds the 3 messages"
+# No tool makes a search partition (a disk that is away must not be
+# replaced by an empty index): squatter says which one and what to do.
+expect_exit 65 "squatter before the search partition exists" "$SQUATTER" -u x
+expect_grep "search partition $T/fresh/search .* missing.*mkdir -m 0700 $T/fresh/search" \
+    "$T/err" "... names it and says how to create it"
+no_source_location "... without a source location"
+mkdir -m 0700 "$T/fresh/search"
 expect_exit 0 "squatter indexes the new user" "$SQUATTER" -u x
 expect_exit 0 "xsearch finds its mail" "$XSEARCH" -u x --count firstrun
 expect_grep "^3$" "$T/out" "... all 3 messages"
@@ -123,6 +130,7 @@ sed -e "s#/var/lib/xapiary#$S/lib#g" -e "s#/var/spool/xapiary#$S/spool#g" \
     -e "s#/srv/xapiary#$S/srv#g" "$top_srcdir/docs/xapiary.conf.sample" > "$T/sample.conf"
 expect_exit 0 "the sample configuration works (mbctl import)" \
     "$MBCTL" -C "$T/sample.conf" import user.s "$T/mail"
+mkdir -p "$S/lib/search-t1"     # as the sample's comment says
 expect_exit 0 "... (squatter)" "$SQUATTER" -C "$T/sample.conf" -u s
 expect_exit 0 "... (xsearch)" "$XSEARCH" -C "$T/sample.conf" -u s --count firstrun
 expect_grep "^3$" "$T/out" "... finds the mail"

@@ -6,6 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 echo "t2searchpartition-default: $T/search2" >> "$XAPIARY_CONFIG"
+mkdir "$T/search2"    # no tool makes a search partition (README)
 
 # silent DESCRIPTION COMMAND...: exits 0 with empty stdout and stderr.
 silent() {

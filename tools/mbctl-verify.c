@@ -103,13 +103,13 @@ int mbctl_reconstruct(const struct mbctl_ctx *ctx, int argc, char **argv)
     struct names names = { talloc_array(NULL, char *, 0) };
     int ret = EX_OK, users = 0, c;
 
-    while ((c = getopt_long(argc, argv, "+uh", opts, NULL)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "uh", opts)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            mbctl_help(usage);
             exit(EX_OK);
         }
         if (c != 'u')
-            cli_usage_error("%s: bad option", argv[0]);
+            cli_bad_option(argv[0], argv);
         users = 1;
     }
     if (optind >= argc)

@@ -160,8 +160,11 @@ int activefile_check_partition(const char *userid, const char *partition, const 
         why = "not a directory";
     if (!why)
         return 0;
+    /* The fix is the operator's: no tool makes a partition's root, so
+     * that a disk that is away is never replaced by an empty index. */
     xlog(LOG_ERR, "user %s: search partition %s (%ssearchpartition-%s) is missing "
-         "(not mounted?): %s", userid, base, tier, partition, why);
+         "(not mounted?): %s; mount it, or on a new server create it with "
+         "mkdir -m 0700 %s", userid, base, tier, partition, why, base);
     return IMAP_SEARCH_CORRUPT;
 }
 
