@@ -12,7 +12,8 @@
  *                                      user.delete.3 (after all)
  *   files     the user's search tiers, xapianactive, GUID db and owner
  *             file, under the user's EXCLUSIVE Xapian namelock
- *             (userdata_remove).          userdata.remove.1, .2
+ *             (userdata_remove), unless a new user of the name was
+ *             created meanwhile and claimed them.  userdata.remove.1, .2
  *   unmark    the tombstone loses the mark: the user is gone.
  *
  * The mark is what a crash leaves for the next process: an INBOX record,
@@ -142,14 +143,25 @@ static int delete_mailboxes(const char *userid, const char *inbox)
     return r ? r : ret;
 }
 
-static int remove_files(const char *userid)
+/* The files step.  A user of the same name created since the mailboxes
+ * step (no lock of ours spans the two) finished this work itself and
+ * claimed the files (userdata_claim): once its INBOX is live and the owner
+ * file does not name another incarnation, they are the new user's. */
+static int remove_files(const char *userid, const char *inbox)
 {
     char xname[MBOXNAME_MAX + 16];
     struct mboxlock *xl = NULL;
+    struct mboxlist_entry *e = NULL;
     int r = mboxname_xapian_lockname(userid, xname, sizeof xname);
 
-    if (!r && !(r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE)))
-        r = userdata_remove(userid);
+    if (!r && !(r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE))) {
+        if (!mboxlist_lookup(NULL, inbox, &e) && !userdata_check(userid))
+            xlog(LOG_NOTICE, "user %s: created again meanwhile: its files are left to it",
+                 userid);
+        else
+            r = userdata_remove(userid);
+    }
+    talloc_free(e);
     mboxname_release(&xl);
     return r;
 }
@@ -200,7 +212,7 @@ int mailbox_delete_user(const char *userid)
     }
     if (!r && !(r = delete_mailboxes(userid, inbox))) {
         fault_point("user.delete.3");
-        if (!(r = remove_files(userid)))
+        if (!(r = remove_files(userid, inbox)))
             r = unmark(inbox);
     }
     talloc_free(inbox);

@@ -60,6 +60,27 @@ for point in user.delete.1 user.delete.2 user.delete.3 userdata.remove.1 userdat
     done
 done
 
+# A delete paused after its mailboxes step (the user's files still to be
+# removed) while a new user.x is created, gets mail and is indexed: the
+# create finished the old delete's work and claimed the files, so the old
+# delete, going on, must leave the new user's files alone.
+make_user oldpaused > "$T/out" 2>&1 || fail "user.x for the paused delete" "$(cat "$T/out")"
+rm -f "$T/pause"
+XAPIARY_PAUSE="user.delete.3:$T/pause" "$MBCTL" delete user.x > "$T/paused.out" 2>&1 &
+paused=$!
+i=0
+while [ ! -e "$T/pause" ] && [ $i -lt 1000 ]; do sleep 0.02; i=$((i + 1)); done
+[ -e "$T/pause" ] && pass "a delete paused after its mailboxes step" \
+    || fail "the delete did not reach user.delete.3" "$(cat "$T/paused.out")"
+expect_exit 0 "a new user.x meanwhile, with mail, indexed" make_user newpaused
+rm -f "$T/pause"
+wait $paused; rc=$?
+[ $rc -eq 0 ] && pass "the paused delete finishes" || fail "the paused delete: exit $rc" "$(cat "$T/paused.out")"
+new=$("$XSEARCH" -u x --count newpaused 2> "$T/err"); rc=$?
+[ $rc -eq 0 ] && [ "$new" = 3 ] && [ ! -s "$T/err" ] && pass "the new user.x still finds its mail, nothing unindexed" \
+    || fail "the new user.x after the old delete went on" "exit $rc, found $new: $(cat "$T/err")"
+expect_exit 0 "delete the new user.x" "$MBCTL" delete user.x
+
 # Once finished, a delete says the user does not exist.
 expect_exit 66 "deleting a user that is gone" "$MBCTL" delete user.x
 expect_grep "does not exist" "$T/err" "says it does not exist"
