@@ -27,6 +27,9 @@
 #include "xapianlock/index.h"
 
 #define POLL_MS 200
+/* After a failed batch the wait doubles up to this, so that a failure
+ * that lasts (a disk away) is not logged five times a second. */
+#define RETRY_MAX_MS 6400
 
 static volatile sig_atomic_t hangup;
 
@@ -142,6 +145,7 @@ static int write_pidfile(const char *pidfile)
 int squatter_rolling(const struct squatter_opts *o)
 {
     int ret = EX_OK;
+    long wait_ms = POLL_MS;
 
     if (!o->foreground && daemon(0, 0) < 0)
         return cli_error("squatter", IMAP_IOERROR, "cannot detach");
@@ -170,13 +174,19 @@ int squatter_rolling(const struct squatter_opts *o)
         /* Only a fully processed log is removed; on failure or stop it
          * stays and is replayed.  A failure is logged, not kept for the
          * exit status: a later batch may succeed. */
-        if (!talloc_array_length(names) ||
-            (index_names(names) == EX_OK && !squatter_stopping()))
+        if (!talloc_array_length(names))
             synclog_done(work);
+        else if (index_names(names) != EX_OK)
+            wait_ms = wait_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait_ms * 2;
+        else if (!squatter_stopping()) {
+            synclog_done(work);
+            wait_ms = POLL_MS;
+        }
         talloc_free(names);
         talloc_free(work);
         if (!squatter_stopping()) {
-            struct timespec ts = { 0, POLL_MS * 1000000L };
+            /* A signal ends the wait early (nanosleep fails with EINTR). */
+            struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
             nanosleep(&ts, NULL);
         }
     }

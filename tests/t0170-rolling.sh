@@ -68,5 +68,20 @@ else fail "SIGHUP reopens the log file" "$(ls "$T"; cat "$T/roll.log.1")"; fi
 kill -TERM "$pid"
 if wait_until dead "$pid"; then pass "the daemon stops on SIGTERM"; else fail "the daemon stops on SIGTERM"; fi
 [ ! -e "$T/pid2" ] && pass "its pidfile is removed" || fail "its pidfile is removed"
+# A failure that lasts (the search partition away) keeps the entry, which
+# is indexed once the partition is back.
+mv "$T/search" "$T/search.away"
+msg emuaway; "$MBCTL" append user.b "$T/m" > /dev/null
+"$SQUATTER" -R -d > "$T/roll.out" 2> "$T/roll3.err" &
+roller=$!
+if wait_until grep -q "error: user b: search partition" "$T/roll3.err"; then pass "a missing partition is an error"
+else fail "a missing partition is an error" "$(cat "$T/roll3.err")"; fi
+[ -e "$LOG-work" ] && pass "the entry is kept" || fail "the entry is kept"
+mv "$T/search.away" "$T/search"
+if wait_until count b emuaway 1; then pass "indexed once the partition is back"
+else fail "indexed once the partition is back" "$(cat "$T/roll3.err")"; fi
+if wait_until gone "$LOG-work"; then pass "then log-work goes away"; else fail "then log-work goes away"; fi
+kill -TERM $roller
+wait $roller && pass "exit 0 on SIGTERM after a failure" || fail "exit 0 on SIGTERM after a failure"
 expect_exit 64 "--pidfile goes with -R" "$SQUATTER" --pidfile "$T/x" -u b
 done_testing
