@@ -29,6 +29,13 @@ expect_exit 0 "delete user.gone" "$MBCTL" delete user.gone
 msg numbatrenamed; "$MBCTL" append user.b.old "$T/m" > /dev/null
 expect_exit 0 "rename user.b.old to user.b.new" "$MBCTL" rename user.b.old user.b.new
 msg quollother; "$MBCTL" append user.b "$T/m" > /dev/null
+# A renamer killed after the switch (rename.5): recovery finishes the
+# rename, and logs the new name.
+expect_exit 0 "create user.b.x" "$MBCTL" create user.b.x
+msg kowarikilled; "$MBCTL" append user.b.x "$T/m" > /dev/null
+XAPIARY_FAULT=rename.5 "$MBCTL" rename user.b.x user.b.y 2> /dev/null
+[ $? -eq 137 ] && pass "rename killed at rename.5" || fail "rename killed at rename.5"
+expect_exit 0 "mbctl recover finishes it" "$MBCTL" recover
 
 "$SQUATTER" -R -d -v --pidfile "$T/pid" > "$T/roll.out" 2> "$T/roll.err" &
 roller=$!
@@ -36,6 +43,8 @@ if wait_until count b quollother 1; then pass "another user's mail is indexed"
 else fail "another user's mail is indexed" "$(cat "$T/roll.err")"; fi
 if wait_until count b numbatrenamed 1; then pass "mail of a renamed folder is indexed"
 else fail "mail of a renamed folder is indexed" "$(cat "$T/roll.err")"; fi
+if wait_until count b kowarikilled 1; then pass "mail of a rename finished by recovery is indexed"
+else fail "mail of a rename finished by recovery is indexed" "$(cat "$T/roll.err")"; fi
 if wait_until gone "$LOG-work"; then pass "log-work goes away"
 else fail "log-work goes away" "$(cat "$T/roll.err")"; fi
 if [ "$(cat "$T/pid" 2>/dev/null)" = "$roller" ]; then pass "--pidfile holds the pid"
@@ -48,6 +57,8 @@ kill -TERM $roller
 wait $roller && pass "-R exits 0 on SIGTERM" || fail "-R exit status" "$(cat "$T/roll.err")"
 n=$(grep -c "user.gone" "$T/roll.err")
 [ "$n" = 1 ] && pass "one line about the deleted user" || fail "one line about the deleted user: $n" "$(cat "$T/roll.err")"
+n=$(grep -c "user.b.old" "$T/roll.err")
+[ "$n" = 1 ] && pass "one line about the renamed-away folder" || fail "one line about the renamed-away folder: $n" "$(cat "$T/roll.err")"
 expect_grep "user.gone: .*dropped" "$T/roll.err" "the line says the entry is dropped"
 if grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z squatter\[[0-9]+\]: (warning|notice): user.gone' "$T/roll.err"
 then pass "the line has a timestamp and a level"; else fail "timestamp and level" "$(cat "$T/roll.err")"; fi
