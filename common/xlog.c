@@ -5,11 +5,19 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/xlog.h"
 
 static int log_to_syslog;
 static int stderr_level = LOG_NOTICE;
+static int stderr_stamp;
+
+/* Indexed by syslog priority (LOG_EMERG 0 .. LOG_DEBUG 7). */
+static const char *const level_names[] = {
+    "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+};
 
 void xlog_open(int use_syslog)
 {
@@ -35,6 +43,37 @@ int xlog_level(void)
     return stderr_level;
 }
 
+void xlog_set_stamp(int on)
+{
+    stderr_stamp = on;
+}
+
+void xlog_reopen(void)
+{
+    /* closelog drops the socket to the syslog daemon, so that the next
+     * message connects again (to a restarted daemon). */
+    if (log_to_syslog) {
+        closelog();
+        openlog(program_invocation_short_name, LOG_PID, LOG_MAIL);
+    }
+}
+
+/* "2026-01-31T12:00:00Z squatter[123]: error: " into LINE; returns its
+ * length (0 when it does not fit). */
+static int stamp_prefix(char *line, size_t size, int prio)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char when[32];
+    int n;
+
+    if (!gmtime_r(&now, &tm) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        strcpy(when, "-");
+    n = snprintf(line, size, "%s %s[%ld]: %s: ", when, program_invocation_short_name,
+                 (long)getpid(), level_names[LOG_PRI(prio)]);
+    return n < 0 || (size_t)n >= size ? 0 : n;
+}
+
 static void vlog(int prio, const char *fmt, va_list ap)
 {
     if (log_to_syslog) {
@@ -47,7 +86,8 @@ static void vlog(int prio, const char *fmt, va_list ap)
         /* One write per line so that lines of concurrent processes do not
          * interleave mid-line. */
         char line[2048];
-        int n = snprintf(line, sizeof line, "%s: ", program_invocation_short_name);
+        int n = stderr_stamp ? stamp_prefix(line, sizeof line, prio)
+                             : snprintf(line, sizeof line, "%s: ", program_invocation_short_name);
         if (n < 0 || (size_t)n >= sizeof line)
             n = 0;
         vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);

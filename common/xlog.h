@@ -15,6 +15,13 @@ void xlog_close(void);
 void xlog_set_level(int prio);
 int xlog_level(void);
 
+/* With ON, stderr lines read "TIME PROGRAM[PID]: LEVEL: message" (TIME in
+ * UTC, ISO 8601; LEVEL error, warning, notice, info or debug), for a
+ * daemon whose stderr is a log file. */
+void xlog_set_stamp(int on);
+/* Reconnects to syslog when it is in use (SIGHUP of a daemon). */
+void xlog_reopen(void);
+
 void xlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Logs "SYSCALL PATH: strerror(errno)" at LOG_ERR with the source location

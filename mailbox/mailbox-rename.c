@@ -55,6 +55,7 @@
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
 #include "mailbox/statuscache.h"
+#include "mailbox/synclog.h"
 #include "mailbox/userdata.h"
 
 /* Collection retries when another rename's records are in the way. */
@@ -226,6 +227,11 @@ static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
     double t = now_seconds();
     int r = 0;
 
+    /* The log may still name the old names, which squatter -R drops as
+     * gone: the new ones, live since the switch, must be in it too.  A
+     * crash before this point finishes here on the next open. */
+    for (size_t i = 0; i < talloc_array_length(p->items); i++)
+        synclog_append(SYNCLOG_CHANNEL_SQUATTER, p->items[i].newname);
     for (size_t i = talloc_array_length(p->items); i-- > 0 && !r; ) {
         r = remove_mailbox_files(p->items[i].partition, p->items[i].oldname);
         statuscache_invalidate(p->items[i].oldname);

@@ -2,7 +2,7 @@
  * list and compact them (spec section 10).
  *
  *   squatter [-C conf] [-v] [-i] [--forget-lost] [-u USER...] [MAILBOX...]   index
- *   squatter -R [-d] [-n CHANNEL]                            rolling
+ *   squatter -R [-d] [-n CHANNEL] [--pidfile F] [--log-file F] rolling
  *   squatter -A [-u USER...] [MAILBOX...]                    audit
  *   squatter -Z [-u USER...] [MAILBOX...]                    re-check
  *   squatter -l -u USER...                                   list files
@@ -62,7 +62,15 @@ static void usage(FILE *f)
 "                        the default tier until a compaction merges them\n\n"
 "Rolling mode:\n"
 "  -d, --foreground      do not detach; stop cleanly on SIGTERM/SIGINT\n"
-"  -n, --channel NAME    the sync log channel (default squatter)\n\n"
+"  -n, --channel NAME    the sync log channel (default squatter)\n"
+"      --pidfile FILE    write the process id to FILE (after detaching);\n"
+"                        removed at exit\n"
+"      --log-file FILE   log to FILE (appended), not to stderr\n"
+"  Lines read `TIME squatter[PID]: LEVEL: message' (to syslog as well\n"
+"  with `syslog: yes').  SIGTERM/SIGINT: finish the batch, exit 0;\n"
+"  SIGHUP: reopen the log file, reconnect to syslog.  A sync log entry\n"
+"  whose user or mailbox is gone is dropped with one line; one that\n"
+"  fails otherwise is kept and retried, at intervals growing to 6.4 s.\n\n"
 "Compaction:\n"
 "  -t, --tiers T[,T]     the source tiers\n"
 "  -F, --filter          drop documents of expunged mail and duplicates\n"
@@ -108,7 +116,7 @@ int squatter_stopping(void)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_FORGET_LOST = 256 };
+    enum { OPT_FORGET_LOST = 256, OPT_PIDFILE, OPT_LOGFILE };
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
@@ -130,6 +138,8 @@ int main(int argc, char **argv)
         { "copy", no_argument, NULL, 'o' },
         { "skip-busy", no_argument, NULL, 'B' },
         { "forget-lost", no_argument, NULL, OPT_FORGET_LOST },
+        { "pidfile", required_argument, NULL, OPT_PIDFILE },
+        { "log-file", required_argument, NULL, OPT_LOGFILE },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, CLI_OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -170,6 +180,8 @@ int main(int argc, char **argv)
         case 'o': o.copy = 1; break;
         case 'B': o.skip_busy = 1; break;
         case OPT_FORGET_LOST: o.forget_lost = 1; break;
+        case OPT_PIDFILE: o.pidfile = optarg; break;
+        case OPT_LOGFILE: o.logfile = optarg; break;
         case 'h': usage(stdout); return EX_OK;
         case CLI_OPT_VERSION: cli_version(); return EX_OK;
         default: cli_bad_option(NULL, argv);
@@ -186,6 +198,8 @@ int main(int argc, char **argv)
         cli_usage_error("--forget-lost goes with the index mode");
     if (o.mode == SQ_LIST && !o.users)
         cli_usage_error("-l needs -u USER...");
+    if (o.mode != SQ_ROLLING && (o.pidfile || o.logfile))
+        cli_usage_error("--pidfile and --log-file go with -R");
     if (o.mode == SQ_ROLLING && optind < argc)
         cli_usage_error("-R takes no mailboxes");
     o.args = (const char *const *)argv + optind;

@@ -11,6 +11,8 @@ struct squatter_opts {
     int recursive;                /* -r */
     int foreground;               /* -d */
     const char *channel;          /* -n */
+    const char *pidfile;          /* --pidfile (-R) */
+    const char *logfile;          /* --log-file (-R) */
     const char *desttier;         /* -z */
     const char *srctiers;         /* -t */
     int filter, reindex, copy, skip_busy;
