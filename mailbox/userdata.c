@@ -213,9 +213,11 @@ int userdata_remove(const char *userid)
 
 static char *owner_path(void *ctx, const char *userid)
 {
-    char *dir = user_config_dir(ctx, userid);
+    char *dir = user_config_dir(NULL, userid), *path;
 
-    return dir ? talloc_asprintf(ctx, "%s/owner", dir) : NULL;
+    path = dir ? talloc_asprintf(ctx, "%s/owner", dir) : NULL;
+    talloc_free(dir);
+    return path;
 }
 
 /* The INBOX uniqueid the owner file of USERID names (under CTX), or NULL
