@@ -135,8 +135,12 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
             talloc_free(db);
             return IMAP_IOERROR;
         }
-        /* Created 0600 here: SQLite would use the umask. */
-        fd = open(db->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* Created 0600 here: SQLite would use the umask.  Only when it is
+         * not there (O_EXCL): closing a descriptor of a file that a
+         * connection of this process has open drops that connection's
+         * POSIX locks, and another process's close would then take itself
+         * for the last one and delete the WAL under it. */
+        fd = open(db->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0)
             close(fd);
     }

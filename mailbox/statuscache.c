@@ -38,7 +38,9 @@ static int open_db(void)
     path = talloc_asprintf(NULL, "%s/statuscache.db", confdir);
     /* SQLite would create it with the umask's mode; the WAL and shm files
      * take the main file's. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* O_EXCL: never a descriptor of a file SQLite may have open here
+     * (closing it would drop that connection's POSIX locks). */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0)
         close(fd);
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);

@@ -17,6 +17,7 @@
 #include "xapiary/search.h"
 #include "xapianlock/index.h"
 #include "xapiary/xapianlock.h"
+#include "mailbox/guiddb.h"
 
 static struct testenv *env;
 
@@ -231,24 +232,37 @@ START_TEST(errors)
 }
 END_TEST
 
-/* Runs `mbctl rename FROM TO` as a separate process, as another client
- * of the server would. */
-static void rename_elsewhere(const char *from, const char *to)
+/* Runs mbctl with ARGS (NULL-terminated, after -C CONFIG) as a separate
+ * process, as another client of the server would, and requires exit 0. */
+static void mbctl_elsewhere(const char *const *args)
 {
     const char *top = getenv("top_builddir");
     char *prog = talloc_asprintf(NULL, "%s/mbctl", top ? top : ".");
+    const char *argv[16] = { prog, "-C", env->config };
+    size_t n = 3;
     int status;
-    pid_t pid = fork();
+    pid_t pid;
 
+    while (*args && n < 15)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        execl(prog, prog, "-C", env->config, "rename", from, to, (char *)NULL);
+        execv(prog, (char *const *)argv);
         _exit(127);
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "mbctl rename %s %s: status %d", from, to, status);
+                  "mbctl %s: status %d", argv[3], status);
     talloc_free(prog);
+}
+
+static void rename_elsewhere(const char *from, const char *to)
+{
+    const char *args[] = { "rename", from, to, NULL };
+
+    mbctl_elsewhere(args);
 }
 
 START_TEST(session_sees_renames)
@@ -300,6 +314,36 @@ START_TEST(list_files_is_one_tree)
 }
 END_TEST
 
+/* A second GUID db connection in a process (an indexer keeps one open
+ * while a mailbox commit opens its own, creating the file if missing)
+ * must not cancel the first one's POSIX locks: closing any descriptor of
+ * the file does that.  Without those locks, another process closing its
+ * connection thinks it is the last, checkpoints and deletes the WAL under
+ * ours: later reads here saw "database disk image is malformed" (a stress
+ * run of squatter -R). */
+START_TEST(second_guiddb_open_keeps_locks)
+{
+    struct guiddb *a = NULL, *b = NULL;
+    const char *args[] = { "reconstruct", "user.s", NULL };
+    char *dir, *wal;
+
+    make("user.s", 1, 2);
+    ck_assert_int_eq(guiddb_open(NULL, "s", 0, &a), 0);
+    ck_assert_int_eq(guiddb_begin(a, 0), 0);
+    ck_assert_int_eq(guiddb_open(NULL, "s", 1, &b), 0);
+    guiddb_close(&b);
+    make("user.s", 3, 3);          /* a write: the WAL has frames */
+    mbctl_elsewhere(args);         /* opens and closes the GUID db */
+    dir = user_config_dir(NULL, "s");
+    wal = talloc_asprintf(dir, "%s/guid.db-wal", dir);
+    ck_assert_msg(access(wal, F_OK) == 0,
+                  "%s was removed while this process had the GUID db open", wal);
+    guiddb_abort(a);
+    guiddb_close(&a);
+    talloc_free(dir);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("search");
@@ -312,6 +356,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, errors);
     tcase_add_test(tc, session_sees_renames);
     tcase_add_test(tc, list_files_is_one_tree);
+    tcase_add_test(tc, second_guiddb_open_keeps_locks);
     suite_add_tcase(s, tc);
     return s;
 }
