@@ -127,6 +127,14 @@ int mailbox_open_index_file(struct mailbox *mailbox)
     if (mailbox->index_fd >= 0)
         close(mailbox->index_fd);
     mailbox->index_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    mailbox->index_readonly = 0;
+    if (mailbox->index_fd < 0 && (errno == EACCES || errno == EROFS)) {
+        /* A read-only spool (mounted so, or not ours to write): readers
+         * (verify, squatter -A, search) still work; a writer is refused
+         * at its EXCLUSIVE index lock. */
+        mailbox->index_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        mailbox->index_readonly = mailbox->index_fd >= 0;
+    }
     if (mailbox->index_fd < 0) {
         xlog_syserr("open", path);
         r = errno == ENOENT ? IMAP_MAILBOX_BADFORMAT : IMAP_IOERROR;
@@ -143,6 +151,12 @@ int mailbox_lock_index(struct mailbox *mailbox, int locktype)
     if (mailbox->index_locktype) {
         xlog(LOG_ERR, "mailbox %s: index is already locked", mailbox->name);
         return IMAP_MAILBOX_LOCKED;
+    }
+    if (op == LOCK_EX && mailbox->index_readonly) {
+        /* Not EX_TEMPFAIL: retrying will not make the spool writable. */
+        xlog(LOG_ERR, "mailbox %s: index file is read-only (read-only spool?): "
+             "cannot be changed", mailbox->name);
+        return IMAP_PERMISSION_DENIED;
     }
     lockorder_check(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname, 0);
     for (;;) {
