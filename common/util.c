@@ -106,15 +106,24 @@ static int read_file_flags(void *ctx, int dirfd, const char *path, int flags,
  * -1 with errno set and COPY cut at the directory that could not be made. */
 static int make_dirs(char *copy, mode_t mode)
 {
-    for (char *p = copy + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                return -1;
-            *p = c;
-            if (c == '\0')
-                return 0;
+    /* ENOENT: an empty parent we made was removed by rmdir_empty_parents
+     * in another process before we made its child: start again. */
+    for (int tries = 0; ; tries++) {
+        for (char *p = copy + 1; ; p++) {
+            if (*p == '/' || *p == '\0') {
+                char c = *p;
+                *p = '\0';
+                if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+                    if (errno == ENOENT && tries < 100) {
+                        *p = c;
+                        break;
+                    }
+                    return -1;
+                }
+                *p = c;
+                if (c == '\0')
+                    return 0;
+            }
         }
     }
 }
@@ -171,6 +180,24 @@ int mkdir_parents(const char *path, mode_t mode)
     }
     talloc_free(dir);
     return r;
+}
+
+void rmdir_empty_parents(const char *path, int levels)
+{
+    char *dir = talloc_strdup(NULL, path);
+
+    for (int i = 0; i < levels; i++) {
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+            break;
+        *slash = '\0';
+        if (rmdir(dir) < 0) {
+            if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
+                xlog_syserr("rmdir", dir);
+            break;
+        }
+    }
+    talloc_free(dir);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -31,6 +31,13 @@ int mkdir_p_quiet(const char *path, mode_t mode);
 /* Creates the parent directories of the file PATH. */
 int mkdir_parents(const char *path, mode_t mode);
 
+/* Removes the parent directories of PATH that are empty, the nearest
+ * first, at most LEVELS of them, stopping at the first that is not (or
+ * cannot go): what a removed name leaves above it (a spool's HH/user/).
+ * A process making a directory below one of them at the same moment is
+ * safe: mkdir_p starts again from the top when a parent vanished. */
+void rmdir_empty_parents(const char *path, int levels);
+
 /* Checks that no component of PATH after ROOT (a prefix of PATH; ROOT
  * itself may be a symlink, the operator's choice) is a symbolic link, so
  * that a link planted in a spool or search partition is never followed

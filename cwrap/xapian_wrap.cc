@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -46,6 +47,13 @@ int xwp::failed(const char *fn, const char *where) noexcept
     try {
         throw;
     } catch (const Xapian::DatabaseLockError &e) {
+        // A lock file that cannot be made (a read-only tier) is not a busy
+        // database: "locked, retry" would have cron retry forever.
+        if (access(where, W_OK) < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+            xlog(LOG_ERR, "%s: %s: not writable (read-only search tier?): %s", fn, where,
+                 e.get_msg().c_str());
+            return IMAP_PERMISSION_DENIED;
+        }
         xlog(LOG_ERR, "%s: %s: database locked: %s", fn, where, e.get_msg().c_str());
         return IMAP_MAILBOX_LOCKED;
     } catch (const Xapian::DatabaseVersionError &e) {

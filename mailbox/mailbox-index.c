@@ -72,7 +72,9 @@ int mailbox_open_cache(struct mailbox *mailbox)
     struct stat st;
     int fd, r = 0;
 
-    fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    /* Written only under the EXCLUSIVE index lock, refused on a read-only
+     * spool (mailbox_lock_index), so there a read-only descriptor does. */
+    fd = open(path, (mailbox->index_readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         xlog_syserr("open", path);
         r = errno == ENOENT ? IMAP_MAILBOX_BADFORMAT : IMAP_IOERROR;

@@ -127,6 +127,14 @@ int mailbox_open_index_file(struct mailbox *mailbox)
     if (mailbox->index_fd >= 0)
         close(mailbox->index_fd);
     mailbox->index_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    mailbox->index_readonly = 0;
+    if (mailbox->index_fd < 0 && (errno == EACCES || errno == EROFS)) {
+        /* A read-only spool (mounted so, or not ours to write): readers
+         * (verify, squatter -A, search) still work; a writer is refused
+         * at its EXCLUSIVE index lock. */
+        mailbox->index_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        mailbox->index_readonly = mailbox->index_fd >= 0;
+    }
     if (mailbox->index_fd < 0) {
         xlog_syserr("open", path);
         r = errno == ENOENT ? IMAP_MAILBOX_BADFORMAT : IMAP_IOERROR;
@@ -143,6 +151,12 @@ int mailbox_lock_index(struct mailbox *mailbox, int locktype)
     if (mailbox->index_locktype) {
         xlog(LOG_ERR, "mailbox %s: index is already locked", mailbox->name);
         return IMAP_MAILBOX_LOCKED;
+    }
+    if (op == LOCK_EX && mailbox->index_readonly) {
+        /* Not EX_TEMPFAIL: retrying will not make the spool writable. */
+        xlog(LOG_ERR, "mailbox %s: index file is read-only (read-only spool?): "
+             "cannot be changed", mailbox->name);
+        return IMAP_PERMISSION_DENIED;
     }
     lockorder_check(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname, 0);
     for (;;) {
@@ -320,45 +334,56 @@ static void run_unlinks(struct mailbox *mailbox)
 
 /* Repack or delete cleanup, when no other process has the mailbox open:
  * trade our SHARED namelock for a NONBLOCKING EXCLUSIVE one; if someone
- * else holds it, the last of them does the work at their close. */
-static void cleanup_if_alone(struct mailbox *mailbox)
+ * else holds it, the last of them does the work at their close.  Returns
+ * the work's result: 0 when it was left to another process. */
+static int cleanup_if_alone(struct mailbox *mailbox)
 {
+    int r = 0;
+
     if (mboxname_islocked(mailbox->name) != LOCK_EXCLUSIVE) {
         mboxname_release(&mailbox->namelock);
         if (mboxname_lock(mailbox->name, &mailbox->namelock, LOCK_NONBLOCKING))
-            return;
+            return 0;
     }
     if (mailbox_lock_index(mailbox, LOCK_EXCLUSIVE))
-        return;
+        return 0;
     if (mailbox->i.options & OPT_MAILBOX_DELETED) {
         mailbox_unlock_index(mailbox, NULL);
-        mailbox_delete_cleanup(mailbox);
-        return;
+        return mailbox_delete_cleanup(mailbox);
     }
     if (mailbox->i.options & OPT_MAILBOX_NEEDS_REPACK)
-        mailbox_index_repack(mailbox);
+        r = mailbox_index_repack(mailbox);
     else if (mailbox->i.options & OPT_MAILBOX_NEEDS_CLEANUP)
-        mailbox_finish_cleanup(mailbox);
+        r = mailbox_finish_cleanup(mailbox);
     mailbox_unlock_index(mailbox, NULL);
+    return r;
 }
 
-void mailbox_close(struct mailbox **mailboxp)
+int mailbox_close_checked(struct mailbox **mailboxp)
 {
     struct mailbox *mailbox = mailboxp ? *mailboxp : NULL;
+    int r = 0;
 
     if (!mailbox)
-        return;
+        return 0;
     *mailboxp = NULL;
     mailbox_unlock_index(mailbox, NULL);
     if (--mailbox->refcount > 0)
-        return;
+        return 0;
     unregister(mailbox);
     run_unlinks(mailbox);
     if (mailbox->i.options & (OPT_MAILBOX_DELETED | OPT_MAILBOX_NEEDS_REPACK |
                               OPT_MAILBOX_NEEDS_CLEANUP))
-        cleanup_if_alone(mailbox);
+        r = cleanup_if_alone(mailbox);
     mboxname_release(&mailbox->namelock);
     talloc_free(mailbox);
+    return r;
+}
+
+void mailbox_close(struct mailbox **mailboxp)
+{
+    /* The delayed work logged its own failure; the next close retries it. */
+    (void)mailbox_close_checked(mailboxp);
 }
 
 /* ------------------------------------------------------------ accessors */

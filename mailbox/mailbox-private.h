@@ -76,6 +76,7 @@ struct mailbox {
     char **user_flags;             /* talloc array of names */
     struct mboxlock *namelock;
     int index_fd;
+    int index_readonly;            /* index_fd is O_RDONLY: a read-only spool */
     int index_locktype;            /* 0, LOCK_SHARED or LOCK_EXCLUSIVE */
     char *index_lockname;          /* for the lock-order registry */
     struct index_header i;         /* as of now, with pending changes */

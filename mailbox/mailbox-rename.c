@@ -206,6 +206,14 @@ static int remove_mailbox_files(const char *partition, const char *name)
 
     if (!r && rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
         xlog_syserr("rmdir", dir);
+    else if (!r) {
+        /* PARTITION/HH/C1/.../Cn: the levels above Cn that held only this
+         * name (HH/user/ after a user's INBOX) go too. */
+        int levels = 1;
+        for (const char *c = name; *c; c++)
+            levels += *c == MBOXNAME_SEP;
+        rmdir_empty_parents(dir, levels);
+    }
     talloc_free(dir);
     return r;
 }

@@ -177,6 +177,9 @@ int userdata_move(const char *from, const char *to)
         /* Both directory entries changed: make both durable. */
         if ((r = fsync_dir(dparent)) || (r = fsync_dir(sparent)))
             break;
+        /* SRC is BASE/HH/user/ID: HH/user and HH belong to the old name
+         * when no other user shares them. */
+        rmdir_empty_parents(src[i], 2);
     }
     talloc_free(src);
     return r;

@@ -107,6 +107,17 @@ static void on_progress(void *rock, unsigned long done)
     print_progress(pr->p, pr->userid, 0);
 }
 
+/* Whether NAME still has a live record: a mailbox that "does not exist"
+ * for the indexer but is still listed is damaged, not deleted. */
+static int still_listed(const char *name)
+{
+    struct mboxlist_entry *e = NULL;
+    int r = mboxlist_lookup(NULL, name, &e);
+
+    talloc_free(e);
+    return !r;
+}
+
 static int index_user(const struct squatter_opts *o, const char *userid,
                       char **mailboxes)
 {
@@ -170,7 +181,12 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     }
     for (size_t i = 0; i < talloc_array_length(names) && !squatter_stopping(); i++) {
         r = indexer_mailbox(ix, names[i]);
-        if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes && !vanished) {
+        if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes && still_listed(names[i])) {
+            /* Listed but its files are gone (a missing header file): a
+             * mailbox that cannot be read, not one renamed away. */
+            ret = squatter_merge_exit(ret, cli_error(names[i], IMAP_IOERROR,
+                                      "listed in mailboxes.db but its files cannot be read"));
+        } else if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes && !vanished) {
             /* Deleted or renamed since we listed the user's mailboxes: not
              * an error.  Its new name (if any) is listed again, once. */
             char *root = talloc_asprintf(tmp, "user.%s", userid);
@@ -187,7 +203,7 @@ static int index_user(const struct squatter_opts *o, const char *userid,
         } else if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes) {
             xlog(LOG_INFO, "mailbox %s: gone since it was listed", names[i]);
         } else if (r) {
-            ret = cli_error(names[i], r, "not indexed");
+            ret = squatter_merge_exit(ret, cli_error(names[i], r, "not indexed"));
         }
         p.mailboxes_done++;
         p.done = indexer_stats(ix)->indexed + indexer_stats(ix)->copies;

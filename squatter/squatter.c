@@ -86,6 +86,8 @@ static void usage(FILE *f)
 "Exit status: 0 only when every mailbox and user succeeded (for -A: and\n"
 "nothing is unindexed); 1 when -A reported unindexed mail or a missing\n"
 "database and nothing failed; 75 when something was locked or busy;\n"
+"74 for a listed mailbox that cannot be read; 77 for a read-only tier\n"
+"or spool that would have to be written (-A reads both read-only);\n"
 "another sysexits(3) code otherwise.  A listed search database or search\n"
 "partition that is missing is an error naming it in every mode: nothing\n"
 "is indexed again or dropped behind it (see --forget-lost).\n\n"

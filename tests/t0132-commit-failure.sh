@@ -38,17 +38,18 @@ after() {
 }
 
 # again NAME MAILBOX: with room again, the same import succeeds, and
-# every message is there (some twice: an import does not deduplicate)
+# every message is there once (the 5 of small.mbox committed before are
+# the first 5 of big.mbox, byte for byte: the import skips them by GUID)
 again() {
     expect_exit 0 "$1: the import again, with room" "$MBCTL" import "$2" "$T/big.mbox"
     expect_exit 0 "$1: verify after it" "$MBCTL" verify "$2"
     got=$(msgs "$2")
-    [ "$got" -eq $((before + 400)) ] && pass "$1: every message there ($got)" \
-        || fail "$1: every message there" "$got, want $((before + 400))"
+    [ "$got" -eq 400 ] && pass "$1: every message there, once ($got)" \
+        || fail "$1: every message there, once" "$got, want 400"
     expect_exit 0 "$1: squatter indexes it" "$SQUATTER" -u "$3"
     got=$("$XSEARCH" -u "$3" --count fill 2>&1)
-    [ "$got" = "$((before + 400))" ] && pass "$1: every message found" \
-        || fail "$1: every message found" "$got, want $((before + 400))"
+    [ "$got" = 400 ] && pass "$1: every message found" \
+        || fail "$1: every message found" "$got, want 400"
 }
 
 # --- a file size limit

@@ -42,6 +42,8 @@
 
 /* --follow-symlinks: links inside the tree are followed. */
 static int follow_links;
+/* --duplicates: a message already in the mailbox (same GUID) is stored again. */
+static int keep_duplicates;
 
 struct importer {
     const char *name;          /* the mailbox */
@@ -50,6 +52,8 @@ struct importer {
     unsigned long count;
     unsigned long long bytes;
     unsigned long failed;
+    unsigned long skipped;     /* already in the mailbox */
+    struct import_guids *guids;
     double start;
     int verbose;
 };
@@ -61,6 +65,8 @@ static int importer_open(struct importer *im)
 
     if (r == IMAP_MAILBOX_NONEXISTENT)
         r = mailbox_create(im->name, NULL, NULL, 0, &im->mailbox);
+    else if (!r && !keep_duplicates)
+        r = import_guids_load(im->mailbox, im->mailbox, &im->guids);
     if (r)
         cli_error(im->name, r, NULL);
     return r;
@@ -85,9 +91,15 @@ static int importer_add(struct importer *im, const char *buf, size_t len,
                         int64_t internaldate, int64_t envdate, uint32_t flags,
                         const char *source)
 {
-    int r = mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
-                                         flags, NULL);
+    int r;
 
+    if (import_guids_has(im->guids, buf, len)) {
+        /* Stored by an earlier run of the same import. */
+        im->skipped++;
+        return 0;
+    }
+    r = mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
+                                     flags, NULL);
     if (r) {
         char *what = talloc_asprintf(NULL, "%s: %s", im->name, source);
         cli_error(what, r, NULL);
@@ -497,8 +509,10 @@ static int import_one(const char *mbox, const char *path, int dirfd, const char 
     total->count += im.count;
     total->bytes += im.bytes;
     total->failed += im.failed;
+    total->skipped += im.skipped;
     if (verbose)
-        fprintf(stderr, "mbctl: %s: imported %lu messages from %s\n", mbox, im.count, path);
+        fprintf(stderr, "mbctl: %s: imported %lu messages from %s, %lu already there\n",
+                mbox, im.count, path, im.skipped);
     return r;
 }
 
@@ -528,7 +542,12 @@ static int import_tree(void *ctx, const char *name, const char *path, int dfd, i
         /* Loose message files were imported into NAME above. */
         if (S_ISREG(st.st_mode) && classify_at(dfd, e, sub) != FILE_MBOX)
             continue;
+        /* One entry, one folder: a dot in its name ("2024.mbox") is not a
+         * hierarchy separator; it is stored as '^', as Cyrus does. */
         child = talloc_asprintf(ctx, "%s.%s", name, e);
+        for (char *q = child + strlen(name) + 1; *q; q++)
+            if (*q == MBOXNAME_SEP)
+                *q = '^';
         if (mboxname_validate(child)) {
             fprintf(stderr, "mbctl: %s: folder name '%s' is not a valid mailbox name: skipped\n",
                     sub, child);
@@ -597,19 +616,24 @@ static int import_maildirpp(void *ctx, const char *name, const char *path, int d
 int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
-        "Usage: mbctl import [-v] [-r] [-L] MAILBOX PATH\n"
+        "Usage: mbctl import [-v] [-r] [-L] [-d] MAILBOX PATH\n"
         "Import a Maildir folder, a directory of message files or an mbox\n"
         "file into MAILBOX (created if missing).\n\n"
         "  -r, --recursive   PATH is a Maildir++ tree or a directory of\n"
         "                    Maildirs, mbox files and message directories:\n"
-        "                    folders become child mailboxes\n"
+        "                    folders become child mailboxes (a dot in a\n"
+        "                    file or directory name is stored as '^')\n"
         "  -L, --follow-symlinks  follow symbolic links inside PATH; by\n"
         "                    default each one (to a file or a directory) is\n"
         "                    skipped with a warning naming it, so that\n"
         "                    importing a user's Maildir as root cannot\n"
         "                    store files the links point to (PATH itself\n"
         "                    may always be a link)\n"
-"  -v, --verbose     progress: each batch and folder, then the totals\n"
+        "  -d, --duplicates  store a message even when the mailbox already\n"
+        "                    has one with the same GUID (the same bytes); by\n"
+        "                    default it is skipped, so that running the same\n"
+        "                    import again adds only what is new\n"
+        "  -v, --verbose     progress: each batch and folder, then the totals\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
         "\\Deleted \\Draft; the file time becomes the internal date.  A\n"
@@ -620,6 +644,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     static const struct option opts[] = {
         { "recursive", no_argument, NULL, 'r' },
         { "follow-symlinks", no_argument, NULL, 'L' },
+        { "duplicates", no_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -628,10 +653,11 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     void *tmp;
     int recursive = 0, c, r, rfd;
 
-    while ((c = mbctl_getopt(argc, argv, "rLh", opts)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "rLdh", opts)) != -1) {
         switch (c) {
         case 'r': recursive = 1; break;
         case 'L': follow_links = 1; break;
+        case 'd': keep_duplicates = 1; break;
         case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("import", argv);
         }
@@ -676,9 +702,9 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     double secs = now_seconds() - total.start;
     if (ctx->verbose || total.failed)
         fprintf(stderr, "mbctl: imported %lu messages (%.1f MB) in %.2f s: %.0f msgs/s, "
-                "%.1f MB/s; %lu failed\n", total.count, (double)total.bytes / 1e6, secs,
-                (double)total.count / (secs + 1e-9),
-                (double)total.bytes / 1e6 / (secs + 1e-9), total.failed);
+                "%.1f MB/s; %lu already there; %lu failed\n", total.count,
+                (double)total.bytes / 1e6, secs, (double)total.count / (secs + 1e-9),
+                (double)total.bytes / 1e6 / (secs + 1e-9), total.skipped, total.failed);
     if (!r && total.failed)
         r = IMAP_MESSAGE_BADHEADER;
     return r ? cli_exit_code(r) : EX_OK;

@@ -227,6 +227,9 @@ int mbctl_expunge(const struct mbctl_ctx *ctx, int argc, char **argv)
     }
     if ((r = mailbox_commit(mb)))
         ret = cli_error(name, r, "commit failed");
-    mailbox_close(&mb);
+    /* The repack that removes the expunged records runs at the close. */
+    if ((r = mailbox_close_checked(&mb)) && !ret)
+        ret = cli_error(name, r, "expunged, but the repack failed: the next "
+                        "close of the mailbox retries it");
     return ret;
 }

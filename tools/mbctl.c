@@ -114,7 +114,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nExit status: 0 on success, else a sysexits(3) code "
-               "(75 when a lock is busy).\n\nSee mbctl(8).\n");
+               "(75 when a lock is busy,\n77 for a change to a read-only spool).\n\n"
+               "See mbctl(8).\n");
 }
 
 int main(int argc, char **argv)

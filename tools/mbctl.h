@@ -37,6 +37,13 @@ int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args);
 
 mbctl_fn mbctl_create, mbctl_delete, mbctl_list, mbctl_status, mbctl_expunge;
 mbctl_fn mbctl_append, mbctl_import;
+
+/* mbctl import: the GUIDs MAILBOX holds now (expunged ones aside), under
+ * CTX; then whether the message BUF/LEN is one of them. */
+struct mailbox;
+struct import_guids;
+int import_guids_load(void *ctx, struct mailbox *mailbox, struct import_guids **guids_r);
+int import_guids_has(const struct import_guids *guids, const char *buf, size_t len);
 mbctl_fn mbctl_verify, mbctl_reconstruct;
 mbctl_fn mbctl_watch;
 mbctl_fn mbctl_lock;

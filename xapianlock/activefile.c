@@ -111,20 +111,31 @@ char *activefile_path(void *ctx, const char *userid)
     return path;
 }
 
+/* Why the last activefile_tier_dir() of this thread returned NULL: a
+ * refused link must not be reported as a tier missing from the
+ * configuration. */
+static __thread int last_dir_error;
+
 char *activefile_tier_dir(void *ctx, const char *userid, const char *partition,
                           const char *tier)
 {
     const char *base = config_searchpartition(NULL, tier, partition);
     char *name, *path;
 
+    last_dir_error = IMAP_SEARCH_TIER_UNKNOWN;
     if (!base)
         return NULL;
     name = talloc_asprintf(NULL, "user.%s", userid);
     path = mboxname_hashed_path(ctx, base, name);
     talloc_free(name);
-    if (path && path_check_beneath(base, path))
+    if (path && (last_dir_error = path_check_beneath(base, path)))
         TALLOC_FREE(path);
     return path;
+}
+
+int activefile_dir_failed(void)
+{
+    return last_dir_error ? last_dir_error : IMAP_SEARCH_TIER_UNKNOWN;
 }
 
 char *activefile_item_dir(void *ctx, const char *userid, const char *partition,
@@ -200,7 +211,7 @@ int activefile_item_check(void *ctx, const char *userid, const char *partition,
     if (dir_r)
         *dir_r = NULL;
     if (!dir)
-        return IMAP_SEARCH_TIER_UNKNOWN;
+        return activefile_dir_failed();
     if (stat(dir, &st) < 0) {
         if (errno != ENOENT) {
             xlog_syserr("stat", dir);
@@ -255,7 +266,7 @@ int activefile_item_create(const char *userid, const char *partition,
     if ((r = activefile_check_partition(userid, partition, item->tier)))
         return r;
     if (!(dir = activefile_item_dir(NULL, userid, partition, item)))
-        return IMAP_SEARCH_TIER_UNKNOWN;
+        return activefile_dir_failed();
     r = mkdir_p(dir, 0700);
     if (!r)
         r = fsync_parent(dir);

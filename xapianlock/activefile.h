@@ -39,12 +39,19 @@ int activefile_check_tiers(const char *userid, const char *partition,
 
 char *activefile_path(void *ctx, const char *userid);
 
-/* The directory of ITEM for USERID on PARTITION (NULL: unknown tier). */
+/* The directory of ITEM for USERID on PARTITION (NULL: see
+ * activefile_dir_failed). */
 char *activefile_item_dir(void *ctx, const char *userid, const char *partition,
                           const struct activeitem *item);
-/* The directory where USERID's databases of TIER live. */
+/* The directory where USERID's databases of TIER live (NULL: see
+ * activefile_dir_failed). */
 char *activefile_tier_dir(void *ctx, const char *userid, const char *partition,
                           const char *tier);
+/* Why the last of the two above in this thread returned NULL:
+ * IMAP_SEARCH_TIER_UNKNOWN (no searchpartition configured), or
+ * IMAP_PERMISSION_DENIED (a symbolic link on the way, refused and logged),
+ * or IMAP_IOERROR. */
+int activefile_dir_failed(void);
 
 /* Every listed item has a directory from the moment it is listed
  * (activefile_item_create runs before the list that names it is

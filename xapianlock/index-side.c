@@ -134,7 +134,7 @@ static int list_targets(struct indexer *ix, const char *partition, struct side *
         sides[w].dir = activefile_item_dir(sides[w].ctx, ix->userid, partition,
                                            &sides[w].target);
         if (!sides[w].dir) {
-            r = IMAP_SEARCH_TIER_UNKNOWN;
+            r = activefile_dir_failed();
             goto out;
         }
         sides[w].newdir = talloc_asprintf(sides[w].ctx, "%s.NEW", sides[w].dir);

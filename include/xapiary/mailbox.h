@@ -144,6 +144,10 @@ int mailbox_open_exclusive(const char *name, struct mailbox **mailboxp);
  * reference, and at the last one runs the delayed actions and releases the
  * namelock.  Sets *mailboxp to NULL; NULL is a no-op. */
 void mailbox_close(struct mailbox **mailboxp);
+/* The same, returning the result of the delayed repack or cleanup it ran
+ * (logged already; the next close retries it): 0 when there was none or
+ * another process still has the mailbox open and will do it. */
+int mailbox_close_checked(struct mailbox **mailboxp);
 
 int mailbox_lock_index(struct mailbox *mailbox, int locktype);
 /* SDATA: a fresh status to store in the statuscache, or NULL to just
