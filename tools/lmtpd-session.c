@@ -362,8 +362,10 @@ static int cmd_mail(struct session *s, const char *arg)
                 return reply(s, "501 5.5.4 BODY is 7BIT or 8BITMIME");
             }
         } else {
+            /* TOK is in PARAMS, a child of PATH: reply before freeing. */
+            reply(s, "555 5.5.4 Unsupported MAIL parameter %s", tok);
             talloc_free(path);
-            return reply(s, "555 5.5.4 Unsupported MAIL parameter %s", tok);
+            return 0;
         }
     }
     talloc_free(params);

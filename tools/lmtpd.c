@@ -331,10 +331,13 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    void *ctx = talloc_new(NULL);
-    struct listener *ls = talloc_array(ctx, struct listener, 0);
+    /* Nothing is allocated before the options are read: a usage error
+     * exits from inside the loop. */
+    const char *addrs[argc > 0 ? argc : 1];
+    size_t naddrs = 0;
+    void *ctx;
+    struct listener *ls;
     const char *config = NULL, *pidfile = NULL;
-    char **addrs = talloc_array(ctx, char *, 0);
     int verbose = 0, daemonize = 0, c, r = 0;
     size_t nls;
     struct sigaction sa;
@@ -343,12 +346,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "C:l:dp:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'C': config = optarg; break;
-        case 'l': {
-            size_t n = talloc_array_length(addrs);
-            addrs = talloc_realloc(ctx, addrs, char *, n + 1);
-            addrs[n] = optarg;
-            break;
-        }
+        case 'l': addrs[naddrs++] = optarg; break;
         case 'd': daemonize = 1; break;
         case 'p': pidfile = optarg; break;
         case 'v': verbose++; break;
@@ -362,10 +360,14 @@ int main(int argc, char **argv)
     cli_init(config);
     cli_set_verbose(verbose);
 
+    ctx = talloc_new(NULL);
+    ls = talloc_array(ctx, struct listener, 0);
     nls = inherited_listeners(ctx, &ls);
-    if (nls == 0 && talloc_array_length(addrs) == 0)
+    if (nls == 0 && naddrs == 0) {
+        talloc_free(ctx);
         cli_usage_error("no --listen address given (and no sockets from systemd)");
-    for (size_t i = 0; i < talloc_array_length(addrs) && !r; i++) {
+    }
+    for (size_t i = 0; i < naddrs && !r; i++) {
         ls = talloc_realloc(ctx, ls, struct listener, nls + 1);
         ls[nls] = (struct listener){ .fd = -1 };
         if (!strncmp(addrs[i], "unix:", 5))
@@ -379,6 +381,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nls; i++)
             if (ls[i].unlink_path)
                 unlink(ls[i].unlink_path);
+        talloc_free(ctx);
         xapiary_done();
         return r;
     }

@@ -100,7 +100,7 @@ int mbctl_reconstruct(const struct mbctl_ctx *ctx, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct names names = { talloc_array(NULL, char *, 0) };
+    struct names names = { NULL };
     int ret = EX_OK, users = 0, c;
 
     while ((c = mbctl_getopt(argc, argv, "uh", opts)) != -1) {
@@ -114,6 +114,7 @@ int mbctl_reconstruct(const struct mbctl_ctx *ctx, int argc, char **argv)
     }
     if (optind >= argc)
         cli_usage_error(users ? "reconstruct: no user named" : "reconstruct: no mailbox named");
+    names.v = talloc_array(NULL, char *, 0);   /* after the exits of --help and usage */
     cli_init(ctx->config);
     for (int i = optind; i < argc; i++) {
         size_t n = talloc_array_length(names.v);
