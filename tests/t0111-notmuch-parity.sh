@@ -20,7 +20,13 @@ fi
 TZ=EST5
 export TZ
 
+# Two files share the Message-ID <encrypted-signed@crypto.notmuchmail.org>
+# with different dates (2000 and 2019); notmuch dates the message by
+# whichever file its scan meets first, which varies from copy to copy (it
+# made the date counts below differ in one run of several).  One of them
+# is left out, so that both sides see one date.
 cp -r "$CORPUS" "$T/mail" && chmod -R u+w "$T/mail" &&
+    rm "$T/mail/protected-headers/encrypted-signed.eml" &&
     find "$T/mail" -type f -exec touch -d '2015-06-15 12:00' {} + \
     && pass "copy the corpus" || fail "copy the corpus"
 # notmuch as bench/run sets it up: its own config and HOME, the database
@@ -63,8 +69,8 @@ date:2009-11-17..2009-11-18	date:2009-11-17..2009-11-18	0	a range of days
 date:2009-11..2010-02	date:2009-11..2010-02	0	a range of months
 date:2010-01..2010-06	date:2010-01..2010-06	0	a range of months
 date:2009..2010	date:2009..2010	0	a range of years
-date:..2009-11-17	date:..2009-11-17	+1	an open start; by design (per-file counting): protected-headers/encrypted-signed.eml says 2000-01-01, notmuch dates the message of its Message-ID by crypto/encrypted-signed.eml (2019)
-date:2010..	date:2010..	+2	an open end; the mbox +2, attachment/text-calendar.eml +1 (its Date: has no year: we take the file's time, notmuch gives it no date), encrypted-signed.eml -1 (as above)
+date:..2009-11-17	date:..2009-11-17	0	an open start
+date:2010..	date:2010..	+3	an open end; the mbox +2, attachment/text-calendar.eml +1 (its Date: has no year: we take the file's time, notmuch gives it no date)
 date:today	date:today	0	relative: nothing is from today
 date:yesterday..	date:yesterday..	0	relative: nothing since yesterday
 date:..yesterday	date:..yesterday	+3	relative; the mbox +2, text-calendar.eml +1 (as above)
