@@ -63,6 +63,7 @@ enum message_text_kind {
     MESSAGE_TEXT_TO_ADDR,
     MESSAGE_TEXT_CC_ADDR,
     MESSAGE_TEXT_BCC_ADDR,
+    MESSAGE_TEXT_LAST = MESSAGE_TEXT_BCC_ADDR   /* for checks of a kind's range */
 };
 
 /* TEXT is UTF-8, LEN bytes, not NUL-terminated; valid only during the call.

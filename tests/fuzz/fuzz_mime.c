@@ -40,7 +40,7 @@ static int piece(void *rock, enum message_text_kind kind, const char *text, size
 {
     struct count *c = rock;
 
-    if ((unsigned)kind > MESSAGE_TEXT_ATTACHMENT || len == 0 ||
+    if ((unsigned)kind > MESSAGE_TEXT_LAST || len == 0 ||
         !g_utf8_validate(text, (gssize)len, NULL))
         abort();
     c->n++;
