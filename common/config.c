@@ -134,6 +134,17 @@ static int check_path(struct parser *p, const char *key, const char *v)
     return 0;
 }
 
+/* A numeric key: V must be a whole number from MIN to MAX (UNIT, "of
+ * seconds " or "of bytes ", says what), else an error naming the key. */
+static int bounded(struct parser *p, const char *key, const char *v, unsigned long min,
+                   unsigned long max, const char *unit, unsigned *out)
+{
+    if (parse_uint(v, min, max, out))
+        return 0;
+    return fail(p, p->line, "%s: '%s' is not a number %sfrom %lu to %lu", key, v,
+                unit, min, max);
+}
+
 /* lmtp_domains: domain names separated by blanks or commas, compared
  * without regard to case. */
 static int set_domains(struct parser *p, struct xconfig *cfg, const char *v)
@@ -179,15 +190,10 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
         cfg->defaultsearchtier_line = p->line;
         return 0;
     case K_BATCH:
-        if (!parse_uint(v, 1, 1000000, &cfg->search_batchsize))
-            return fail(p, p->line, "search_batchsize: '%s' is not a number "
-                        "from 1 to 1000000", v);
-        return 0;
+        return bounded(p, "search_batchsize", v, 1, 1000000, "", &cfg->search_batchsize);
     case K_TIMEOUT:
-        if (!parse_uint(v, 0, 86400, &cfg->namelock_timeout))
-            return fail(p, p->line, "namelock_timeout: '%s' is not a number "
-                        "of seconds from 0 to 86400", v);
-        return 0;
+        return bounded(p, "namelock_timeout", v, 0, 86400, "of seconds ",
+                       &cfg->namelock_timeout);
     case K_SYSLOG:
         if (!strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1"))
             cfg->syslog = 1;
@@ -199,20 +205,12 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
     case K_LMTP_DOMAINS:
         return set_domains(p, cfg, v);
     case K_LMTP_SIZE:
-        if (!parse_uint(v, 1024, 1u << 30, &cfg->lmtp_max_message_size))
-            return fail(p, p->line, "lmtp_max_message_size: '%s' is not a number "
-                        "of bytes from 1024 to 1073741824", v);
-        return 0;
+        return bounded(p, "lmtp_max_message_size", v, 1024, 1u << 30, "of bytes ",
+                       &cfg->lmtp_max_message_size);
     case K_LMTP_CONNS:
-        if (!parse_uint(v, 1, 10000, &cfg->lmtp_max_connections))
-            return fail(p, p->line, "lmtp_max_connections: '%s' is not a number "
-                        "from 1 to 10000", v);
-        return 0;
+        return bounded(p, "lmtp_max_connections", v, 1, 10000, "", &cfg->lmtp_max_connections);
     case K_LMTP_TIMEOUT:
-        if (!parse_uint(v, 1, 86400, &cfg->lmtp_timeout))
-            return fail(p, p->line, "lmtp_timeout: '%s' is not a number "
-                        "of seconds from 1 to 86400", v);
-        return 0;
+        return bounded(p, "lmtp_timeout", v, 1, 86400, "of seconds ", &cfg->lmtp_timeout);
     }
     return IMAP_INTERNAL;
 }
