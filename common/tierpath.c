@@ -36,7 +36,7 @@ int tierpath_parse(const char *name, unsigned *gen_r, int *is_new_r)
     n = strtoul(num, &end, 10);
     if (errno || n > TIER_GEN_MAX)
         return -1;
-    if (*end && !(is_new_r && !strcmp(end, ".NEW")))
+    if (*end && !(is_new_r && !strcmp(end, TIER_NEW_SUFFIX)))
         return -1;
     if (is_new_r)
         *is_new_r = *end != '\0';

@@ -18,6 +18,8 @@
 
 /* The largest generation: what xapianactive accepts too. */
 #define TIER_GEN_MAX 1000000000u
+/* What a database being built adds to its name. */
+#define TIER_NEW_SUFFIX ".NEW"
 
 /* Parses the directory name NAME: 0 with *GEN_R, or -1 for a name that is
  * not one of the above (xapian.0, a sign, a leading zero, a number above

@@ -302,7 +302,7 @@ int tierlist_target(void *ctx, const char *userid, const char *partition,
         *t_r = NULL;
         return r;
     }
-    t->newdir = talloc_asprintf(t, "%s.NEW", t->dir);
+    t->newdir = talloc_asprintf(t, "%s" TIER_NEW_SUFFIX, t->dir);
     *t_r = t;
     return 0;
 }
