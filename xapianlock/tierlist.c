@@ -21,12 +21,15 @@
  *              makes it published.
  *
  *   building   reserved -> building by tierlist_build (SHARED): xapian.N.NEW,
- *              private to one live process, which holds the SHARED
- *              namelock from its creation to its rename.  So an EXCLUSIVE
- *              holder never meets a live .NEW: every .NEW it sees is
- *              debris, and tierlist_clean removes it.  A SHARED holder
- *              (a compaction's step 12) keeps a .NEW whose target is
- *              listed.  building -> reserved by tierlist_abandon.
+ *              private to one process, written under the SHARED namelock.
+ *              A side writer keeps that lock until its rename; a
+ *              compaction lets it go (steps 6, 7) and renames only if the
+ *              list is still the one it reserved the target in.  So an
+ *              EXCLUSIVE holder may remove every .NEW it meets
+ *              (tierlist_clean): its builder is dead, or will find the
+ *              list changed by that very holder and give up.  A SHARED
+ *              holder (a compaction's step 12) keeps a .NEW whose target
+ *              is listed.  building -> reserved by tierlist_abandon.
  *
  *   published  building -> published by tierlist_publish (SHARED or
  *              EXCLUSIVE): the .NEW, complete, renamed over the empty

@@ -105,9 +105,12 @@ int tierlist_reserve(void *ctx, const char *userid, const char *partition,
                      struct activeitem **list_r);
 
 /* Building: removes a .NEW left by a dead run, so that the caller creates
- * T->newdir afresh.  The caller holds the SHARED namelock from here to
- * tierlist_publish, so that no EXCLUSIVE holder takes its .NEW for
- * debris, and checked under it that T is still listed. */
+ * T->newdir afresh.  The caller holds the SHARED namelock, has checked
+ * under it that T is still listed, and either keeps the lock until
+ * tierlist_publish (side writers) or publishes only after checking under
+ * the EXCLUSIVE namelock that the list has not changed since T was
+ * reserved (compaction): an EXCLUSIVE holder in between may have removed
+ * the .NEW, and has changed the list. */
 int tierlist_build(const struct tiertarget *t);
 
 /* Published: T->newdir, complete, renamed over T's empty directory (and

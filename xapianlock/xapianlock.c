@@ -112,7 +112,7 @@ static int resolve_paths(struct xapianlock *xl, int partial, int quiet)
         char *dir;
         int state, r;
         if ((r = tierlist_item_check(xl, xl->userid, xl->partition, &xl->af->items[i],
-                                       &dir, &state)))
+                                     &dir, &state)))
             return r;
         if (state == TIERLIST_LOST && !(partial && quiet))
             r = tierlist_lost(xl->userid, xl->partition, &xl->af->items[i]);
@@ -226,7 +226,7 @@ static int begin(void *ctx, const char *userid, int flags, struct xapianlock **x
              * missing partition would be made again on its mount point. */
             int state;
             r = tierlist_item_check(xl, userid, xl->partition, &xl->af->items[0],
-                                      &xl->write_path, &state);
+                                    &xl->write_path, &state);
             if (!r && state == TIERLIST_LOST)
                 r = tierlist_lost(userid, xl->partition, &xl->af->items[0]);
         } else {
