@@ -4,7 +4,9 @@
  * each in SEARCHPART/HH/user/ID/xapian.N (common/tierpath.h).  The list is
  * written only under the EXCLUSIVE Xapian namelock; a SHARED holder relies
  * on it not changing.  An item goes through these states, and nothing
- * else writes the list or makes or removes a database directory:
+ * else writes the list or makes or removes a database directory (but a
+ * user's rename or removal, which moves or removes them all at once:
+ * mailbox/userdata.c):
  *
  *   free       N is above every generation listed and every xapian.N or
  *              xapian.N.NEW directory of the user, in any tier
