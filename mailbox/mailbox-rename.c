@@ -639,8 +639,9 @@ int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_
         if ((r = userdata_check_partitions(p->olduser)))
             goto done;
         if ((r = userdata_find(p, p->newuser, &path))) {
-            xlog(LOG_ERR, "rename %s -> %s: user %s already has data at %s",
-                 from, to, p->newuser, path);
+            if (r == IMAP_MAILBOX_EXISTS)   /* else logged: a refused link */
+                xlog(LOG_ERR, "rename %s -> %s: user %s already has data at %s",
+                     from, to, p->newuser, path);
             goto done;
         }
     }

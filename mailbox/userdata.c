@@ -31,6 +31,7 @@
 #include "common/config.h"
 #include "common/fault.h"
 #include "common/mboxname.h"
+#include "common/tierpath.h"
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/guiddb.h"
@@ -38,23 +39,30 @@
 
 /* Every directory that may hold USERID's data, under CTX: the config
  * directory first, then each tier on each partition (the user's INBOX
- * partition may not be known, as in delete_user). */
-static char **user_dirs(void *ctx, const char *userid)
+ * partition may not be known, as in delete_user).  NULL with *R_R when
+ * one of them is refused (a symbolic link below its search partition,
+ * logged): moving or removing through it would act outside the
+ * partition. */
+static char **user_dirs(void *ctx, const char *userid, int *r_r)
 {
     const char *const *tiers = config_tiers(NULL);
     char **dirs = talloc_array(ctx, char *, 1);
-    char *name = talloc_asprintf(NULL, "user.%s", userid);
 
+    *r_r = 0;
     dirs[0] = user_config_dir(dirs, userid);
     for (size_t p = 0; p < config_npartitions(NULL); p++) {
         for (size_t t = 0; tiers && tiers[t]; t++) {
-            const char *base = config_searchpartition(NULL, tiers[t],
-                                                      config_partition_name(NULL, p));
             size_t n = talloc_array_length(dirs);
-            char *dir;
-            if (!base)
-                continue;
-            dir = mboxname_hashed_path(dirs, base, name);
+            int r;
+            char *dir = tierpath_user_dir(dirs, userid, config_partition_name(NULL, p),
+                                          tiers[t], &r);
+            if (r == IMAP_SEARCH_TIER_UNKNOWN)
+                continue;         /* no such tier on this partition */
+            if (r) {
+                *r_r = r;
+                TALLOC_FREE(dirs);
+                return NULL;
+            }
             /* Two partitions may share a tier directory: list it once. */
             for (size_t i = 0; i < n && dir; i++)
                 if (dirs[i] && !strcmp(dirs[i], dir))
@@ -65,7 +73,6 @@ static char **user_dirs(void *ctx, const char *userid)
             dirs[n] = dir;
         }
     }
-    talloc_free(name);
     return dirs;
 }
 
@@ -102,7 +109,8 @@ int userdata_find(void *ctx, const char *userid, char **path_r)
     *path_r = NULL;
     if (mboxname_userid_validate(userid))
         return IMAP_MAILBOX_BADNAME;
-    dirs = user_dirs(NULL, userid);
+    if (!(dirs = user_dirs(NULL, userid, &r)))
+        return r;
     for (size_t i = 0; i < talloc_array_length(dirs) && !r; i++) {
         if (dirs[i] && has_data(dirs[i])) {
             *path_r = talloc_strdup(ctx, dirs[i]);
@@ -126,7 +134,8 @@ int userdata_check_partitions(const char *userid)
 
     if (mboxname_userid_validate(userid))
         return IMAP_MAILBOX_BADNAME;
-    dirs = user_dirs(NULL, userid);
+    if (!(dirs = user_dirs(NULL, userid, &r)))
+        return r;
     for (size_t i = 1; i < talloc_array_length(dirs) && !r; i++) {
         char *base = dirs[i];     /* SEARCHPART/HH/user/ID */
         struct stat st;
@@ -149,8 +158,12 @@ int userdata_move(const char *from, const char *to)
 
     if (mboxname_userid_validate(from) || mboxname_userid_validate(to))
         return IMAP_MAILBOX_BADNAME;
-    src = user_dirs(NULL, from);
-    dst = user_dirs(src, to);
+    if (!(src = user_dirs(NULL, from, &r)))
+        return r;
+    if (!(dst = user_dirs(src, to, &r))) {
+        talloc_free(src);
+        return r;
+    }
     if (!src[0] || !dst[0] || talloc_array_length(src) != talloc_array_length(dst)) {
         talloc_free(src);
         return IMAP_CONFIG;
@@ -195,7 +208,8 @@ int userdata_remove(const char *userid)
     /* A process that wrote the GUID db keeps it open: forget it, or a new
      * user of this name would be written into the removed file. */
     guiddb_forget(userid);
-    dirs = user_dirs(NULL, userid);
+    if (!(dirs = user_dirs(NULL, userid, &r)))
+        return r;
     /* The config directory, with the owner file, goes last: until then
      * whatever is left is still marked as this incarnation's. */
     for (size_t i = talloc_array_length(dirs); i-- > 0 && !r; ) {

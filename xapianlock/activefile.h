@@ -6,8 +6,9 @@
  *   CONFIGDIRECTORY/user/HH/user/ID/xapianactive
  *
  * Database directories: SEARCHPART/HH/user/ID/xapian.N, where SEARCHPART
- * is TIERsearchpartition-PARTITION for the partition of user.ID (Cyrus
- * names generation 0 "xapian"; that name is accepted when reading).
+ * is TIERsearchpartition-PARTITION for the partition of user.ID
+ * (common/tierpath.h).  How an item enters and leaves the list, and its
+ * directory with it: xapianlock/tierlist.h.
  *
  * The file is replaced, never edited (file_replace: .NEW, fsync, rename),
  * and only by a holder of the EXCLUSIVE Xapian namelock.  Its lock is a
@@ -39,53 +40,6 @@ int activefile_check_tiers(const char *userid, const char *partition,
 
 char *activefile_path(void *ctx, const char *userid);
 
-/* The directory of ITEM for USERID on PARTITION (NULL: see
- * activefile_dir_failed). */
-char *activefile_item_dir(void *ctx, const char *userid, const char *partition,
-                          const struct activeitem *item);
-/* The directory where USERID's databases of TIER live (NULL: see
- * activefile_dir_failed). */
-char *activefile_tier_dir(void *ctx, const char *userid, const char *partition,
-                          const char *tier);
-/* Why the last of the two above in this thread returned NULL:
- * IMAP_SEARCH_TIER_UNKNOWN (no searchpartition configured), or
- * IMAP_PERMISSION_DENIED (a symbolic link on the way, refused and logged),
- * or IMAP_IOERROR. */
-int activefile_dir_failed(void);
-
-/* Every listed item has a directory from the moment it is listed
- * (activefile_item_create runs before the list that names it is
- * written), so what is on disk tells the states of an item apart
- * (docs/FORMAT.md "Search tiers"):
- *   ACTIVE_BUILT    its directory holds a database
- *   ACTIVE_UNBUILT  its directory is empty: nothing written yet (a first
- *                   item before its first batch, a compaction's or side
- *                   writer's target before its rename)
- *   ACTIVE_LOST     its directory is missing: a lost database, never an
- *                   empty one (activefile_lost says so)
- * activefile_item_check returns 0 with *STATE_R, IMAP_SEARCH_CORRUPT when
- * the directory cannot be read (logged) or IMAP_SEARCH_TIER_UNKNOWN.
- * *DIR_R (may be NULL) is the directory under CTX. */
-enum { ACTIVE_BUILT = 1, ACTIVE_UNBUILT, ACTIVE_LOST };
-int activefile_item_check(void *ctx, const char *userid, const char *partition,
-                          const struct activeitem *item, char **dir_r, int *state_r);
-/* Logs that ITEM is lost, naming its directory, or its search partition
- * when that is what is missing (not mounted?); IMAP_SEARCH_CORRUPT. */
-int activefile_lost(const char *userid, const char *partition,
-                    const struct activeitem *item);
-/* 1 when DIR exists and is empty: an item not built yet. */
-int activefile_dir_unbuilt(const char *dir);
-/* 0 when the search partition of TIER for PARTITION is a directory;
- * else IMAP_SEARCH_CORRUPT (logged: not mounted?) or
- * IMAP_SEARCH_TIER_UNKNOWN. */
-int activefile_check_partition(const char *userid, const char *partition,
-                               const char *tier);
-/* Makes ITEM's empty directory (and the user's directory above it),
- * never the search partition itself: a missing partition (not mounted)
- * is IMAP_SEARCH_CORRUPT, logged.  An existing empty directory is fine. */
-int activefile_item_create(const char *userid, const char *partition,
-                           const struct activeitem *item);
-
 /* The locked file. */
 struct activefile {
     char *path;
@@ -110,16 +64,5 @@ int activefile_read(void *ctx, const char *userid, struct activeitem **items_r);
  * rename (may be NULL). */
 int activefile_write(const char *userid, const struct activeitem *items,
                      const char *fault);
-
-/* Removes every empty xapian* directory of USERID in every tier: under
- * the EXCLUSIVE namelock, with no xapianactive, those are what a crash
- * left between making a first item's directory and listing it. */
-void activefile_remove_unbuilt(const char *userid, const char *partition);
-
-/* The next generation: one above every N in ITEMS and every xapian.N or
- * xapian.N.NEW directory of USERID in every tier, so a name is never
- * reused. */
-unsigned activefile_next_gen(const char *userid, const char *partition,
-                             const struct activeitem *items);
 
 #endif

@@ -15,6 +15,7 @@
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
 #include "xapianlock/compact-reindex.h"
+#include "xapianlock/tierlist.h"
 #include "xapianlock/xapianlock-private.h"
 
 /* Whether the -T item SPEC ("TIER" or "TIER:N") names IT. */
@@ -112,7 +113,7 @@ int compact_plan_state(void *ctx, const char *userid, const char *frozen, char *
         goto out;
     }
     for (size_t i = 0; i < talloc_array_length(rdirs); i++)
-        if (!activefile_dir_unbuilt(rdirs[i]))   /* never written: no state */
+        if (!tierlist_dir_unbuilt(rdirs[i]))   /* never written: no state */
             have[nhave++] = rdirs[i];
     if (nhave && (r = xw_dbr_open(tmp, have, nhave, &dbr)))
         goto out;

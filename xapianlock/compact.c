@@ -6,8 +6,11 @@
  * as xapian.M.NEW, private to this run, and becomes visible by one rename
  * under the EXCLUSIVE namelock.  A process killed at any step leaves the
  * sources listed, so nothing indexed is ever unsearchable; the debris is
- * removed by the next compaction (compact_cleanup_exclusive at step 1) or
- * step 12 of any run.  Fault point compact.K fires right after step K.
+ * removed by the next compaction (tierlist_clean at step 1) or step 12 of
+ * any run.  Fault point compact.K fires right after step K.  What each
+ * step does to the list and the directories (reserve the target, build,
+ * publish, retire the sources) is xapianlock/tierlist.c's: this file
+ * says when, and with which lock.
  *
  * Reindexing (-X, -T): step 5 holds the Xapian namelock, and mailbox locks
  * come before it (docs/LOCKING.md), so step 5 cannot open a mailbox.
@@ -44,6 +47,7 @@
 #include "xapianlock/compact.h"
 #include "xapianlock/compact-reindex.h"
 #include "xapianlock/index.h"
+#include "xapianlock/tierlist.h"
 #include "xapianlock/uidset.h"
 #include "xapianlock/xapianlock-private.h"
 
@@ -53,133 +57,6 @@ static void step(int k)
 
     snprintf(name, sizeof name, "compact.%d", k);
     fault_point(name);
-}
-
-static int same_item(const struct activeitem *a, const struct activeitem *b)
-{
-    return a->gen == b->gen && !strcmp(a->tier, b->tier);
-}
-
-static int listed(const struct activeitem *items, const char *tier, unsigned gen)
-{
-    for (size_t i = 0; i < talloc_array_length(items); i++)
-        if (items[i].gen == gen && !strcmp(items[i].tier, tier))
-            return 1;
-    return 0;
-}
-
-/* "xapian" (Cyrus's generation 0), "xapian.N" or "xapian.N.NEW". */
-static int parse_dirname(const char *name, unsigned *gen, int *is_new)
-{
-    char *end;
-    unsigned long n;
-
-    *is_new = 0;
-    if (!strcmp(name, "xapian")) {
-        *gen = 0;
-        return 0;
-    }
-    if (strncmp(name, "xapian.", 7) || name[7] < '0' || name[7] > '9')
-        return -1;
-    n = strtoul(name + 7, &end, 10);
-    if (!strcmp(end, ".NEW"))
-        *is_new = 1;
-    else if (*end)
-        return -1;
-    *gen = (unsigned)n;
-    return 0;
-}
-
-/* Removes, in every tier directory of USERID, the databases ITEMS does not
- * name; and the .NEW directories: all of them when ALL_NEW (the caller
- * holds the EXCLUSIVE namelock: no run is writing one), else those whose
- * target is not listed (a live run's .NEW always has its target listed). */
-static int remove_unlisted(const char *userid, const char *partition,
-                           const struct activeitem *items, int all_new)
-{
-    const char *const *tiers = config_tiers(NULL);
-    int ret = 0;
-
-    for (size_t t = 0; tiers && tiers[t]; t++) {
-        char *dir = activefile_tier_dir(NULL, userid, partition, tiers[t]);
-        struct dirent *de;
-        DIR *d = dir ? opendir(dir) : NULL;
-
-        while (d && (de = readdir(d))) {
-            unsigned gen;
-            int is_new;
-            if (parse_dirname(de->d_name, &gen, &is_new))
-                continue;
-            if (is_new ? (!all_new && listed(items, tiers[t], gen))
-                       : listed(items, tiers[t], gen))
-                continue;
-            char *path = talloc_asprintf(dir, "%s/%s", dir, de->d_name);
-            xlog(LOG_INFO, "user %s: removing %s: not in xapianactive", userid, path);
-            if (xapianlock_remove_tree(path)) {
-                xlog_syserr("remove", path);
-                ret = IMAP_IOERROR;
-            }
-        }
-        if (d)
-            closedir(d);
-        talloc_free(dir);
-    }
-    return ret;
-}
-
-/* Under the EXCLUSIVE namelock: drops listed items other than the first
- * that were never built (an empty directory: targets of dead runs; a
- * live run's target would lose its race anyway, since the caller changes
- * the file), and removes unlisted directories and every .NEW.  A listed
- * item whose directory is missing is lost: IMAP_SEARCH_CORRUPT, nothing
- * changed (dropping it would hide that its mail is no longer searchable,
- * and a partition that is only away would come back as an orphan).
- * *CHANGED_R: ITEMS was shortened (the caller writes it). */
-int compact_cleanup_locked(const char *userid, const char *partition,
-                           struct activeitem **items, int *changed_r)
-{
-    size_t n = talloc_array_length(*items), k = 0;
-    int r, *state = talloc_array(NULL, int, n);
-
-    *changed_r = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((r = activefile_item_check(NULL, userid, partition, &(*items)[i], NULL,
-                                       &state[i])) ||
-            (state[i] == ACTIVE_LOST &&
-             (r = activefile_lost(userid, partition, &(*items)[i])))) {
-            talloc_free(state);
-            return r;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && state[i] == ACTIVE_UNBUILT) {
-            *changed_r = 1;
-            continue;
-        }
-        (*items)[k++] = (*items)[i];
-    }
-    talloc_free(state);
-    if (k < n)
-        *items = talloc_realloc(NULL, *items, struct activeitem, k);
-    return remove_unlisted(userid, partition, *items, 1);
-}
-
-int compact_cleanup_exclusive(const char *userid)
-{
-    struct activeitem *items = NULL;
-    char *partition = NULL;
-    int changed, r;
-
-    if ((r = xapianlock_user_partition(NULL, userid, &partition)))
-        return r;
-    r = activefile_read(NULL, userid, &items);
-    if (r == IMAP_NOTFOUND)
-        r = 0;
-    else if (!r && !(r = compact_cleanup_locked(userid, partition, &items, &changed)) && changed)
-        r = activefile_write(userid, items, NULL);
-    talloc_free(items);
-    talloc_free(partition);
-    return r;
 }
 
 /* ------------------------------------------------------------ step 5 */
@@ -286,7 +163,7 @@ static int build_target(const char *userid, char **srcs, char **rdirs, struct pl
     for (size_t i = 0; i < talloc_array_length(rdirs); i++)
         st->bytes_in += tree_bytes(rdirs[i]);
     for (size_t i = 0; i < talloc_array_length(srcs); i++) {
-        if (activefile_dir_unbuilt(srcs[i]))
+        if (tierlist_dir_unbuilt(srcs[i]))
             continue;
         have[n++] = srcs[i];
         st->bytes_in += tree_bytes(srcs[i]);
@@ -325,30 +202,6 @@ static int user_gone(const char *userid, int k, struct compact_stats *st)
     return IMAP_AGAIN;
 }
 
-/* Lost a race, or failed after step 1: take our target out of the list
- * again (EXCLUSIVE namelock held) and remove its .NEW. */
-static void undo_target(const char *userid, const struct activeitem *target,
-                        const char *targetdir, const char *newdir)
-{
-    struct activeitem *items = NULL, *keep;
-    size_t k = 0;
-
-    xapianlock_remove_tree(newdir);
-    if (activefile_read(NULL, userid, &items))
-        return;
-    keep = talloc_array(items, struct activeitem, talloc_array_length(items));
-    for (size_t i = 0; i < talloc_array_length(items); i++)
-        if (!same_item(&items[i], target))
-            keep[k++] = items[i];
-    if (k < talloc_array_length(items)) {
-        keep = talloc_realloc(items, keep, struct activeitem, k);
-        /* Its empty directory goes once the list no longer names it. */
-        if (!activefile_write(userid, keep, NULL))
-            xapianlock_remove_tree(targetdir);
-    }
-    talloc_free(items);
-}
-
 static int check_tiers(const char *userid, const char *partition, const char *desttier,
                        const char *const *srctiers)
 {
@@ -378,91 +231,120 @@ static int is_source(const char *tier, const char *const *srctiers)
     return 0;
 }
 
-int compact_dbs(const char *userid, const char *desttier, const char *const *srctiers,
-                const char *const *reindex, int flags, struct compact_stats *st)
+/* What a run carries from step to step. */
+struct run {
+    const char *userid;
+    char *partition;
+    char *me;                     /* the INBOX's uniqueid at step 1: who the user is */
+    char *frozen;                 /* the list step 1 wrote */
+    struct tiertarget *target;    /* NULL: nothing to compact */
+    struct activeitem *sources;   /* the listed items merged */
+    char **srcdirs, **rdirs;      /* their directories: compacted, reindexed */
+};
+
+/* Step 1, under the EXCLUSIVE namelock: the sources are frozen behind a
+ * new first item (which takes the writes from now on) and the target is
+ * reserved at the tail of the list. */
+static int list_target(void *tmp, struct run *run, const char *desttier,
+                       const char *const *srctiers, const char *const *reindex, int flags,
+                       struct compact_stats *st)
 {
-    void *tmp = talloc_new(NULL);
-    struct mboxlock *lock = NULL;
-    struct activefile *af = NULL;
-    struct activeitem *items = NULL, *next, first, target = { NULL, 0 };
-    struct guiddb *gdb = NULL;
-    char *partition = NULL, *frozen = NULL, *targetdir = NULL, *newdir = NULL, **srcdirs;
-    char *me = NULL;
-    char **rdirs;
-    struct plan plan, *pl = NULL;
-    size_t n, k;
-    int r, changed = 0;
-    unsigned nextgen = 0;
+    struct activeitem *items = NULL, *list, first;
+    unsigned gen = 0;
+    int r, changed;
 
-    memset(st, 0, sizeof *st);
-    if ((r = xapianlock_user_partition(tmp, userid, &partition)) ||
-        (r = check_tiers(userid, partition, desttier, srctiers)))
-        goto out;
-
-    /* 1: EXCLUSIVE: freeze the sources behind a new first item, list the
-     * target at the tail. */
-    if ((r = xapianlock_namelock(userid, flags & COMPACT_NONBLOCK ? LOCK_NONBLOCKING
-                                                                  : LOCK_EXCLUSIVE, &lock)))
-        goto out;
     /* Who the user is: whenever the namelock is taken again, a user of
      * the same name created since may have listed the same numbers for
      * its own databases (docs/model: RECREATE). */
-    me = xapianlock_inbox_uniqueid(tmp, userid);
-    r = me ? activefile_read(tmp, userid, &items) : IMAP_NOTFOUND;
-    if (r == IMAP_NOTFOUND) {
-        r = 0;                    /* nothing indexed, or no user: nothing to compact */
-        goto out;
-    }
+    run->me = xapianlock_inbox_uniqueid(tmp, run->userid);
+    r = run->me ? activefile_read(tmp, run->userid, &items) : IMAP_NOTFOUND;
+    if (r == IMAP_NOTFOUND)
+        return 0;                 /* nothing indexed, or no user: nothing to compact */
     /* The new generation numbers come from the list as read, before the
      * cleanup drops the unbuilt target of another run: that run may be
      * alive (between steps 6 and 7) and would later undo its target by
      * name, so the name must not be given to anything else
      * (docs/model: REUSE_GEN). */
     if (!r)
-        nextgen = activefile_next_gen(userid, partition, items);
-    if (r || (r = activefile_check_tiers(userid, partition, items)) ||
-        (r = compact_cleanup_locked(userid, partition, &items, &changed)))
-        goto out;
+        gen = tierlist_next_gen(run->userid, run->partition, items);
+    if (r || (r = activefile_check_tiers(run->userid, run->partition, items)) ||
+        (r = tierlist_clean(run->userid, run->partition, &items, &changed)))
+        return r;
     talloc_steal(tmp, items);
-    n = talloc_array_length(items);
-    srcdirs = talloc_array(tmp, char *, 0);
-    rdirs = talloc_array(tmp, char *, 0);
-    for (size_t i = 0; i < n; i++)
-        if (is_source(items[i].tier, srctiers))
-            st->sources++;
-    if (!st->sources || (r = compact_check_reindex_items(userid, items, srctiers, reindex))) {
-        if (!r && changed)
-            r = activefile_write(userid, items, NULL);
-        goto out;
-    }
-    first.tier = talloc_strdup(tmp, config_defaultsearchtier(NULL));
-    first.gen = nextgen;
-    target.tier = talloc_strdup(tmp, desttier);
-    target.gen = first.gen + 1;
-    next = talloc_array(tmp, struct activeitem, n + 2);
-    next[0] = first;
-    for (size_t i = 0; i < n; i++)
-        next[i + 1] = items[i];
-    next[n + 1] = target;
-    /* Their empty directories first: a listed item without one is lost. */
-    if ((r = activefile_item_create(userid, partition, &first)) ||
-        (r = activefile_item_create(userid, partition, &target)))
-        goto out;
-    fault_point("xapianactive.dirs");
-    if ((r = activefile_write(userid, next, NULL)))
-        goto out;
-    frozen = activefile_format(tmp, next);
-    snprintf(st->target, sizeof st->target, "%s:%u", target.tier, target.gen);
-    targetdir = activefile_item_dir(tmp, userid, partition, &target);
-    newdir = talloc_asprintf(tmp, "%s.NEW", targetdir);
-    for (size_t i = 0; i < n; i++) {
+    run->sources = talloc_array(tmp, struct activeitem, 0);
+    run->srcdirs = talloc_array(tmp, char *, 0);
+    run->rdirs = talloc_array(tmp, char *, 0);
+    for (size_t i = 0; i < talloc_array_length(items); i++) {
         if (!is_source(items[i].tier, srctiers))
             continue;
-        char ***dirs = compact_is_reindexed(&items[i], reindex, flags) ? &rdirs : &srcdirs;
+        size_t n = talloc_array_length(run->sources);
+        run->sources = talloc_realloc(tmp, run->sources, struct activeitem, n + 1);
+        run->sources[n] = items[i];
+        char ***dirs = compact_is_reindexed(&items[i], reindex, flags) ? &run->rdirs
+                                                                         : &run->srcdirs;
         size_t m = talloc_array_length(*dirs);
         *dirs = talloc_realloc(tmp, *dirs, char *, m + 1);
-        (*dirs)[m] = activefile_item_dir(*dirs, userid, partition, &items[i]);
+        if (!((*dirs)[m] = tierlist_item_dir(*dirs, run->userid, run->partition,
+                                             &items[i], &r)))
+            return r;
     }
+    st->sources = (unsigned)talloc_array_length(run->sources);
+    if (!st->sources ||
+        (r = compact_check_reindex_items(run->userid, items, srctiers, reindex)))
+        return !r && changed ? activefile_write(run->userid, items, NULL) : r;
+    first.tier = talloc_strdup(tmp, config_defaultsearchtier(NULL));
+    first.gen = gen;
+    if ((r = tierlist_target(tmp, run->userid, run->partition, desttier, gen + 1,
+                             &run->target)) ||
+        (r = tierlist_reserve(tmp, run->userid, run->partition, items, &first,
+                              &run->target->item, 1, NULL, &list))) {
+        TALLOC_FREE(run->target);
+        return r;
+    }
+    run->frozen = activefile_format(tmp, list);
+    snprintf(st->target, sizeof st->target, "%s:%u", desttier, run->target->item.gen);
+    return 0;
+}
+
+/* Steps 3 and 7: ITEMS (NULL: not read) must be what step 1 wrote;
+ * else another compaction, or a side run, changed the list and won. */
+static int lost_race(const struct run *run, const struct activeitem *items, int k,
+                     const struct compact_stats *st)
+{
+    char *now = items ? activefile_format(NULL, items) : NULL;
+    int same = now && !strcmp(now, run->frozen);
+
+    talloc_free(now);
+    if (same)
+        return 0;
+    xlog(LOG_NOTICE, "user %s: xapianactive changed before step %d: another "
+         "compaction won; %s abandoned", run->userid, k, st->target);
+    return IMAP_AGAIN;
+}
+
+int compact_dbs(const char *userid, const char *desttier, const char *const *srctiers,
+                const char *const *reindex, int flags, struct compact_stats *st)
+{
+    void *tmp = talloc_new(NULL);
+    struct run run = { .userid = userid };
+    struct mboxlock *lock = NULL;
+    struct activefile *af = NULL;
+    struct activeitem *items = NULL;
+    struct guiddb *gdb = NULL;
+    struct plan plan, *pl = NULL;
+    int r, raced;
+
+    memset(st, 0, sizeof *st);
+    if ((r = xapianlock_user_partition(tmp, userid, &run.partition)) ||
+        (r = check_tiers(userid, run.partition, desttier, srctiers)))
+        goto out;
+
+    /* 1: EXCLUSIVE: freeze the sources behind a new first item, reserve
+     * the target at the tail. */
+    if ((r = xapianlock_namelock(userid, flags & COMPACT_NONBLOCK ? LOCK_NONBLOCKING
+                                                                  : LOCK_EXCLUSIVE, &lock)) ||
+        (r = list_target(tmp, &run, desttier, srctiers, reindex, flags, st)) || !run.target)
+        goto out;
     step(1);
 
     /* 2 */
@@ -471,9 +353,9 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
 
     /* Reindexing: what to index is read now, holding the Xapian locks and
      * then the mailbox locks, never both at once (docs/LOCKING.md). */
-    if (talloc_array_length(rdirs)) {
+    if (talloc_array_length(run.rdirs)) {
         pl = &plan;
-        if ((r = compact_plan_state(tmp, userid, frozen, rdirs, pl)) ||
+        if ((r = compact_plan_state(tmp, userid, run.frozen, run.rdirs, pl)) ||
             (r = compact_plan_messages(userid, pl)))
             goto undo;
     }
@@ -493,18 +375,12 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     /* 3: SHARED + READ: has anyone changed the list since step 1? */
     if ((r = xapianlock_namelock(userid, LOCK_SHARED, &lock)))
         goto undo;
-    if (!xapianlock_same_user(userid, me)) {
+    if (!xapianlock_same_user(userid, run.me)) {
         r = user_gone(userid, 3, st);
         goto out;
     }
-    if ((r = activefile_lock(tmp, userid, 0, &af)))
+    if ((r = activefile_lock(tmp, userid, 0, &af)) || (r = lost_race(&run, af->items, 3, st)))
         goto undo;
-    if (strcmp(activefile_format(tmp, af->items), frozen)) {
-        xlog(LOG_NOTICE, "user %s: xapianactive changed before step 3: another "
-             "compaction won; %s abandoned", userid, st->target);
-        r = IMAP_AGAIN;
-        goto undo;
-    }
     step(3);
 
     /* 4 */
@@ -512,13 +388,9 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     step(4);
 
     /* 5: the target, privately, under the SHARED namelock only. */
-    /* Beside the target's directory (made at step 1): nothing is made
-     * above it, so a partition that went away is not made again. */
-    if (xapianlock_remove_tree(newdir)) {
-        r = IMAP_IOERROR;
-        goto undo;
-    }
-    if ((r = build_target(userid, srcdirs, rdirs, pl, newdir, flags, gdb, st)))
+    if ((r = tierlist_build(run.target)) ||
+        (r = build_target(userid, run.srcdirs, run.rdirs, pl, run.target->newdir, flags,
+                          gdb, st)))
         goto undo;
     if (gdb) {
         guiddb_abort(gdb);
@@ -533,35 +405,24 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     /* 7: EXCLUSIVE: the same list as at step 1, or we lost the race. */
     if ((r = xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock)))
         goto undo;
-    if (!xapianlock_same_user(userid, me)) {
+    if (!xapianlock_same_user(userid, run.me)) {
         r = user_gone(userid, 7, st);
         goto out;
     }
     r = activefile_read(tmp, userid, &items);
-    if (r || strcmp(activefile_format(tmp, items), frozen)) {
-        xlog(LOG_NOTICE, "user %s: xapianactive changed before step 7: another "
-             "compaction won; %s abandoned", userid, st->target);
-        r = r ? r : IMAP_AGAIN;
+    if ((raced = lost_race(&run, items, 7, st))) {
+        r = r ? r : raced;
         goto undo;
     }
     step(7);
 
     /* 8: the target appears, whole. */
-    if (rename(newdir, targetdir) < 0 || fsync_parent(targetdir)) {
-        xlog_syserr("rename", newdir);
-        r = IMAP_IOERROR;
+    if ((r = tierlist_publish(run.target)))
         goto undo;
-    }
     step(8);
 
     /* 9: the sources leave the list. */
-    n = talloc_array_length(items);
-    next = talloc_array(tmp, struct activeitem, n);
-    for (size_t i = k = 0; i < n; i++)
-        if (i == 0 || same_item(&items[i], &target) || !is_source(items[i].tier, srctiers))
-            next[k++] = items[i];
-    next = talloc_realloc(tmp, next, struct activeitem, k);
-    if ((r = activefile_write(userid, next, NULL)))
+    if ((r = tierlist_retire(userid, items, run.sources)))
         goto out;                 /* target and sources both listed: duplicates only */
     step(9);
 
@@ -577,12 +438,12 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
      * *now*: no lock was held at step 10, so another run may have changed
      * the list since step 9 (docs/model: STALE_STEP12); under the SHARED
      * namelock it cannot change. */
-    r = xapianlock_same_user(userid, me) ? activefile_read(tmp, userid, &items)
-                                         : IMAP_NOTFOUND;
+    r = xapianlock_same_user(userid, run.me) ? activefile_read(tmp, userid, &items)
+                                             : IMAP_NOTFOUND;
     if (r == IMAP_NOTFOUND)
         r = 0;                    /* the user was deleted meanwhile */
     else if (!r)
-        r = remove_unlisted(userid, partition, items, 0);
+        r = tierlist_remove_unlisted(userid, run.partition, items);
     step(12);
     goto out;
 
@@ -599,8 +460,8 @@ undo:
      * created since may list it for a database of its own.  (Every .NEW
      * of that name was then removed by delete_user.) */
     if (!xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock) &&
-        xapianlock_same_user(userid, me))
-        undo_target(userid, &target, targetdir, newdir);
+        xapianlock_same_user(userid, run.me))
+        tierlist_take_back(userid, run.target);
     st->target[0] = 0;
 out:
     /* 13 */

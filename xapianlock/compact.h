@@ -35,15 +35,4 @@ struct compact_stats {
 int compact_dbs(const char *userid, const char *desttier, const char *const *srctiers,
                 const char *const *reindex, int flags, struct compact_stats *stats);
 
-/* Removes what dead compactions left in USERID's tier directories:
- * directories xapianactive does not name and every .NEW (EXCLUSIVE Xapian
- * namelock held by the caller, so no compaction is writing one). */
-int compact_cleanup_exclusive(const char *userid);
-/* The same on ITEMS (USERID's list as read under the EXCLUSIVE namelock):
- * listed items after the first without a directory are dropped from
- * *ITEMS (*CHANGED_R: the caller writes the list). */
-struct activeitem;
-int compact_cleanup_locked(const char *userid, const char *partition,
-                           struct activeitem **items, int *changed_r);
-
 #endif

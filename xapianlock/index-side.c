@@ -47,8 +47,8 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
-#include "xapianlock/compact.h"
 #include "xapianlock/index-private.h"
+#include "xapianlock/tierlist.h"
 #include "xapianlock/xapianlock-private.h"
 
 struct side {
@@ -56,8 +56,7 @@ struct side {
     pthread_mutex_t *mu;          /* guards PUBLISHED, shared by the writers */
     unsigned long published;      /* messages done so far, for -v */
     void *ctx;                    /* this writer's own talloc tree */
-    struct activeitem target;
-    char *dir, *newdir;
+    struct tiertarget *t;         /* this writer's target: reserved, built, published */
     struct xw_dbw *dbw;
     struct indexer_msg *msgs;     /* this writer's share (shallow copies) */
     size_t *pos;                  /* each one's index in the chunk */
@@ -104,15 +103,14 @@ static void *side_run(void *arg)
 }
 
 /* side.1: under the EXCLUSIVE namelock, removes dead runs' debris and
- * lists NSIDE new items of the default tier at the tail. */
+ * reserves NSIDE new items of the default tier at the tail. */
 static int list_targets(struct indexer *ix, const char *partition, struct side *sides,
                         unsigned nside)
 {
     struct mboxlock *lock = NULL;
-    struct activeitem *items = NULL, *next;
+    struct activeitem *items = NULL, *tail = NULL;
     const char *tier = config_defaultsearchtier(NULL);
     unsigned gen;
-    size_t n;
     int r, changed;
 
     if ((r = xapianlock_namelock(ix->userid, LOCK_EXCLUSIVE, &lock)))
@@ -121,43 +119,23 @@ static int list_targets(struct indexer *ix, const char *partition, struct side *
         goto out;
     /* Numbered before the cleanup, as compaction's step 1 does: a live
      * run's unbuilt target keeps its name (docs/model: REUSE_GEN). */
-    gen = activefile_next_gen(ix->userid, partition, items);
-    if ((r = compact_cleanup_locked(ix->userid, partition, &items, &changed)))
+    gen = tierlist_next_gen(ix->userid, partition, items);
+    if ((r = tierlist_clean(ix->userid, partition, &items, &changed)))
         goto out;
-    n = talloc_array_length(items);
-    next = talloc_array(items, struct activeitem, n + nside);
-    memcpy(next, items, n * sizeof *next);
+    tail = talloc_array(items, struct activeitem, nside);
     for (unsigned w = 0; w < nside; w++) {
-        sides[w].target.tier = talloc_strdup(sides[w].ctx, tier);
-        sides[w].target.gen = gen + w;
-        next[n + w] = sides[w].target;
-        sides[w].dir = activefile_item_dir(sides[w].ctx, ix->userid, partition,
-                                           &sides[w].target);
-        if (!sides[w].dir) {
-            r = activefile_dir_failed();
+        if ((r = tierlist_target(sides[w].ctx, ix->userid, partition, tier, gen + w,
+                                 &sides[w].t)))
             goto out;
-        }
-        sides[w].newdir = talloc_asprintf(sides[w].ctx, "%s.NEW", sides[w].dir);
-        /* its empty directory before the list names it: a listed item
-         * without one is lost */
-        if ((r = activefile_item_create(ix->userid, partition, &sides[w].target)))
-            goto out;
+        tail[w] = sides[w].t->item;
     }
-    fault_point("xapianactive.dirs");
-    if (!(r = activefile_write(ix->userid, next, NULL)))
+    if (!(r = tierlist_reserve(NULL, ix->userid, partition, items, NULL, tail, nside, NULL,
+                               NULL)))
         fault_point("index.side.1");
 out:
     talloc_free(items);
     mboxname_release(&lock);
     return r;
-}
-
-static int is_listed(const struct activeitem *items, const struct activeitem *it)
-{
-    for (size_t i = 0; i < talloc_array_length(items); i++)
-        if (items[i].gen == it->gen && !strcmp(items[i].tier, it->tier))
-            return 1;
-    return 0;
 }
 
 /* side.3: SHARED namelock (*LOCK_R, kept) and READ lock: a .NEW database
@@ -184,16 +162,15 @@ static int create_targets(struct indexer *ix, struct side *sides, unsigned nside
     if ((r = activefile_lock(NULL, ix->userid, 0, &af)))
         return r;
     for (unsigned w = 0; w < nside && !r; w++) {
-        if (!is_listed(af->items, &sides[w].target)) {
+        struct tiertarget *t = sides[w].t;
+        if (!tierlist_listed(af->items, &t->item)) {
             xlog(LOG_NOTICE, "user %s: %s:%u left the list before it was built: one "
-                 "writer fewer", ix->userid, sides[w].target.tier, sides[w].target.gen);
+                 "writer fewer", ix->userid, t->item.tier, t->item.gen);
             continue;
         }
-        if (xapianlock_remove_tree(sides[w].newdir)) {
-            r = IMAP_IOERROR;
+        if ((r = tierlist_build(t)))
             break;
-        }
-        if (!(r = xw_dbw_open(sides[w].ctx, sides[w].newdir, 1, &sides[w].dbw)))
+        if (!(r = xw_dbw_open(sides[w].ctx, t->newdir, 1, &sides[w].dbw)))
             (*live_r)++;
     }
     activefile_unlock(&af);
@@ -215,15 +192,12 @@ static int register_targets(struct indexer *ix, struct side *sides, unsigned nsi
         int r;
         if (!sides[w].dbw)
             continue;
-        if (!(r = xw_dbw_close(&sides[w].dbw)) &&
-            (rename(sides[w].newdir, sides[w].dir) < 0 || fsync_parent(sides[w].dir))) {
-            xlog_syserr("rename", sides[w].newdir);
-            r = IMAP_IOERROR;
-        }
+        if (!(r = xw_dbw_close(&sides[w].dbw)))
+            r = tierlist_publish(sides[w].t);
         if (r) {
             xlog(LOG_ERR, "user %s: side database %s not registered: %s", ix->userid,
-                 sides[w].newdir, error_message(r));
-            xapianlock_remove_tree(sides[w].newdir);
+                 sides[w].t->newdir, error_message(r));
+            tierlist_abandon(sides[w].t);
             ret = ret ? ret : r;
             continue;
         }
@@ -358,7 +332,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
             done[sides[w].pos[i]] = sides[w].done[i];
         indexer_stats_add(&ix->stats, &sides[w].stats);
         if (sides[w].r) {
-            xlog(LOG_ERR, "user %s: side writer %s: %s", ix->userid, sides[w].newdir,
+            xlog(LOG_ERR, "user %s: side writer %s: %s", ix->userid, sides[w].t->newdir,
                  error_message(sides[w].r));
             if (!r)
                 r = sides[w].r;
@@ -372,7 +346,7 @@ out:
     for (unsigned w = 0; w < nside; w++) {
         if (sides[w].dbw) {    /* an error before the writers ran: ours, unused */
             xw_dbw_close(&sides[w].dbw);
-            xapianlock_remove_tree(sides[w].newdir);
+            tierlist_abandon(sides[w].t);
         }
     }
     mboxname_release(&lock);

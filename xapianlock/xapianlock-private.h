@@ -38,7 +38,5 @@ const char *xapianlock_userid(const struct xapianlock *xl);
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
                                     struct xapianlock **xl_r);
 const char *const *xapianlock_lost(const struct xapianlock *xl);
-/* rm -rf DIR (logged). */
-int xapianlock_remove_tree(const char *dir);
 
 #endif

@@ -28,6 +28,7 @@
 #include "common/xlog.h"
 #include "mailbox/userdata.h"
 #include "xapianlock/activefile.h"
+#include "xapianlock/tierlist.h"
 #include "xapianlock/xapianlock-private.h"
 
 static int destroy(struct xapianlock *xl)
@@ -110,16 +111,16 @@ static int resolve_paths(struct xapianlock *xl, int partial, int quiet)
     for (size_t i = 0; i < n; i++) {
         char *dir;
         int state, r;
-        if ((r = activefile_item_check(xl, xl->userid, xl->partition, &xl->af->items[i],
-                                       &dir, &state)))
+        if ((r = tierlist_item_check(xl, xl->userid, xl->partition, &xl->af->items[i],
+                                     &dir, &state)))
             return r;
-        if (state == ACTIVE_LOST && !(partial && quiet))
-            r = activefile_lost(xl->userid, xl->partition, &xl->af->items[i]);
-        if (state == ACTIVE_LOST && !partial)
+        if (state == TIERLIST_LOST && !(partial && quiet))
+            r = tierlist_lost(xl->userid, xl->partition, &xl->af->items[i]);
+        if (state == TIERLIST_LOST && !partial)
             return r;
-        if (state == ACTIVE_LOST)
+        if (state == TIERLIST_LOST)
             xl->lost[nlost++] = dir;
-        else if (state == ACTIVE_BUILT)
+        else if (state == TIERLIST_PUBLISHED)
             xl->paths[k++] = dir;
     }
     return 0;
@@ -169,15 +170,11 @@ static int create_activefile(const char *userid, const char *partition)
     }
     r = activefile_read(NULL, userid, &items);
     if (r == IMAP_NOTFOUND) {
-        items = talloc_zero_array(NULL, struct activeitem, 1);
-        items[0].tier = talloc_strdup(items, tier);
-        activefile_remove_unbuilt(userid, partition);
-        items[0].gen = activefile_next_gen(userid, partition, NULL);
-        r = activefile_item_create(userid, partition, &items[0]);
-        if (!r) {
-            fault_point("xapianactive.dirs");
-            r = activefile_write(userid, items, "xapianactive");
-        }
+        struct activeitem first = { (char *)tier, 0 };
+        tierlist_remove_unbuilt(userid, partition);
+        first.gen = tierlist_next_gen(userid, partition, NULL);
+        r = tierlist_reserve(NULL, userid, partition, NULL, &first, NULL, 0,
+                             "xapianactive", NULL);
     }
     talloc_free(items);
     mboxname_release(&lock);
@@ -228,10 +225,10 @@ static int begin(void *ctx, const char *userid, int flags, struct xapianlock **x
             /* Made when the item was listed: never made here, where a
              * missing partition would be made again on its mount point. */
             int state;
-            r = activefile_item_check(xl, userid, xl->partition, &xl->af->items[0],
-                                      &xl->write_path, &state);
-            if (!r && state == ACTIVE_LOST)
-                r = activefile_lost(userid, xl->partition, &xl->af->items[0]);
+            r = tierlist_item_check(xl, userid, xl->partition, &xl->af->items[0],
+                                    &xl->write_path, &state);
+            if (!r && state == TIERLIST_LOST)
+                r = tierlist_lost(userid, xl->partition, &xl->af->items[0]);
         } else {
             r = resolve_paths(xl, flags & BEGIN_PARTIAL, flags & BEGIN_QUIET);
         }
@@ -344,9 +341,9 @@ int xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
         char *dir = NULL;
         int state;
         /* a lost database is an error here too, not a shorter list */
-        if (!(r = activefile_item_check(NULL, userid, partition, &items[i], &dir, &state)) &&
-            state == ACTIVE_LOST)
-            r = activefile_lost(userid, partition, &items[i]);
+        if (!(r = tierlist_item_check(NULL, userid, partition, &items[i], &dir, &state)) &&
+            state == TIERLIST_LOST)
+            r = tierlist_lost(userid, partition, &items[i]);
         if (!r)
             add_files(ctx, &files, dir);
         talloc_free(dir);
@@ -368,7 +365,7 @@ done:
 int xapianlock_forget_lost(const char *userid, unsigned *n_r)
 {
     struct mboxlock *lock = NULL;
-    struct activeitem *items = NULL, *keep;
+    struct activeitem *items = NULL, *keep, first = { NULL, 0 };
     char *partition = NULL;
     size_t n, k = 0;
     int r;
@@ -390,10 +387,10 @@ int xapianlock_forget_lost(const char *userid, unsigned *n_r)
     for (size_t i = 0; i < n; i++) {
         char *dir = NULL;
         int state;
-        if ((r = activefile_check_partition(userid, partition, items[i].tier)) ||
-            (r = activefile_item_check(items, userid, partition, &items[i], &dir, &state)))
+        if ((r = tierlist_check_partition(userid, partition, items[i].tier)) ||
+            (r = tierlist_item_check(items, userid, partition, &items[i], &dir, &state)))
             goto out;
-        if (state != ACTIVE_LOST) {
+        if (state != TIERLIST_LOST) {
             keep[k++] = items[i];
             continue;
         }
@@ -401,27 +398,20 @@ int xapianlock_forget_lost(const char *userid, unsigned *n_r)
              userid, items[i].tier, items[i].gen, dir);
         (*n_r)++;
         if (i == 0) {
-            /* The first item is the one written: a new one takes its place. */
-            keep[k].tier = talloc_strdup(items, config_defaultsearchtier(NULL));
-            keep[k].gen = activefile_next_gen(userid, partition, items);
-            if ((r = activefile_item_create(userid, partition, &keep[k])))
-                goto out;
-            k++;
-            fault_point("xapianactive.dirs");
+            /* The first item is the one written: a new one takes its place,
+             * numbered from the list as read. */
+            first.tier = talloc_strdup(items, config_defaultsearchtier(NULL));
+            first.gen = tierlist_next_gen(userid, partition, items);
         }
     }
     if (*n_r) {
         keep = talloc_realloc(items, keep, struct activeitem, k);
-        r = activefile_write(userid, keep, "xapianactive");
+        r = tierlist_reserve(NULL, userid, partition, keep, first.tier ? &first : NULL, NULL,
+                             0, "xapianactive", NULL);
     }
 out:
     mboxname_release(&lock);
     talloc_free(items);
     talloc_free(partition);
     return r;
-}
-
-int xapianlock_remove_tree(const char *dir)
-{
-    return remove_tree(dir);
 }

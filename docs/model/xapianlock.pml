@@ -123,7 +123,7 @@
  *   M_SIDE_NO_READ_LOCK    side.3 reads xapianactive without the READ
  *                          lock (under the SHARED namelock)
  *   M_SIDE_NO_CLEANUP      side.1 leaves debris and unbuilt targets
- *   M_SIDE_CLEANUP_KEEPS_UNBUILT  compact_cleanup_locked (step 1 and
+ *   M_SIDE_CLEANUP_KEEPS_UNBUILT  tierlist_clean (step 1 and
  *                          side.1) keeps listed items without a directory
  *   M_SIDE_NO_IDENTITY_CHECK  side.3 does not compare the INBOX's
  *                          identity with the one read before side.1
@@ -317,7 +317,7 @@ inline new_inode() {
     :: else -> break                   \
     od
 
-/* activefile_next_gen: one more than the highest generation listed in
+/* tierlist_next_gen: one more than the highest generation listed in
  * a_ or present as xapian.G or xapian.G.NEW. */
 #define next_gen(n_,a_,g_)                                            \
     g_ = 0;                                                           \
@@ -390,7 +390,7 @@ inline check_findable() {
     :: else -> break                              \
     od
 
-/* compact_cleanup_locked (under the EXCLUSIVE namelock): drop the listed
+/* tierlist_clean (under the EXCLUSIVE namelock): drop the listed
  * non-first items without a directory (targets of dead runs, or of live
  * ones that lose their race), then remove_unlisted with all_. */
 #define cleanup_locked(n_,a_,all_)                \
