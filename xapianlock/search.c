@@ -24,6 +24,7 @@
 #include "cwrap/xapian_wrap.h"
 #include "mailbox/guiddb.h"
 #include "mailbox/message.h"
+#include "xapianlock/hitinfo.h"
 #include "xapianlock/query.h"
 #include "xapianlock/translate.h"
 #include "xapianlock/unindexed.h"
@@ -181,6 +182,7 @@ struct collect {
     struct guiddb *gdb;
     struct search_hit *hits;      /* every live location: NHITS used, the
                                    * talloc array grows by doubling */
+    char **uniqueids;             /* of each hit's mailbox, the same way */
     size_t nhits;
     GHashTable *seen;             /* GUIDs already expanded */
     /* the document being expanded */
@@ -210,12 +212,18 @@ static int add_location(void *rock, const char *uniqueid, uint32_t uid)
     const char *name = mailbox_name_of(c->ss, uniqueid);
     size_t n = c->nhits;
     struct search_hit *h;
+    gpointer key = NULL;
 
     if (!name)
         return 0;
-    if (n == talloc_array_length(c->hits))
+    if (n == talloc_array_length(c->hits)) {
         c->hits = talloc_realloc(c->ss, c->hits, struct search_hit, n ? 2 * n : 64);
+        c->uniqueids = talloc_realloc(c->hits, c->uniqueids, char *, n ? 2 * n : 64);
+    }
     c->nhits = n + 1;
+    /* The run's names table holds the string until the next run. */
+    g_hash_table_lookup_extended(c->ss->names, uniqueid, &key, NULL);
+    c->uniqueids[n] = key;
     h = &c->hits[n];
     h->mailbox = talloc_strdup(c->hits, name);
     h->uid = uid;
@@ -273,7 +281,7 @@ static int run(struct search_session *ss, const struct query *q,
     struct guiddb *gdb = NULL;
     struct xapianlock *xl = NULL;
     struct xw_dbr *dbr = NULL;
-    struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), 0, NULL,
+    struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), NULL, 0, NULL,
                          NULL, NULL, NULL, 0, 0 };
     struct search_result *res = NULL;
     struct unindexed *u = NULL;
@@ -282,6 +290,8 @@ static int run(struct search_session *ss, const struct query *q,
     const char *const *paths;
     unsigned n = 0;
     uint64_t unindexed = 0;
+    char **uniqueids = NULL;
+    size_t page = 0;
     int r, sort;
 
     g_hash_table_remove_all(ss->names);
@@ -340,9 +350,12 @@ done:
         if (opts->limit && opts->limit < count)
             count = opts->limit;
         res->hits = talloc_array(res, struct search_hit, count);
-        for (size_t i = 0; i < count; i++)
+        uniqueids = talloc_array(tmp, char *, count);
+        for (size_t i = 0; i < count; i++) {
             res->hits[i] = c.hits[from + i];
-        res->nhits = count;
+            uniqueids[i] = c.uniqueids[from + i];
+        }
+        res->nhits = page = count;
     }
     /* The strings were allocated under c.hits; keep them with the result. */
     talloc_steal(res, c.hits);
@@ -355,9 +368,13 @@ out:
         guiddb_abort(gdb);
         guiddb_close(&gdb);
     }
-    /* Mailbox locks come before the others: counted with none held. */
-    if (!r && !(r = unindexed_count(u, &unindexed))) {
+    /* Mailbox locks come before the others: counted, and the page's
+     * details read, with none held. */
+    if (!r && !(r = unindexed_count(u, &unindexed)) &&
+        !(r = hitinfo_fill(res, res->hits, uniqueids, &page))) {
         res->unindexed = (size_t)unindexed;
+        res->total -= res->nhits - page;
+        res->nhits = page;
         *res_r = res;
     } else {
         talloc_free(res);
