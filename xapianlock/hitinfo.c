@@ -58,30 +58,16 @@ static const char *const *keywords(void *ctx, struct mailbox *mailbox,
     return kw ? kw : no_keywords;
 }
 
-/* IMAP_NOTFOUND when H's UID is no longer live in MAILBOX. */
-static int fill_one(void *ctx, struct mailbox *mailbox, struct search_hit *h)
+/* Is REC (of H's UID) still H's message? */
+static int same_message(const struct search_hit *h, const struct index_record *rec)
 {
-    struct index_record rec;
-    int r;
+    char hex[41];
 
-    if ((r = mailbox_find_uid(mailbox, h->uid, &rec)))
-        return r;
-    if (rec.internal_flags & FLAG_INTERNAL_EXPUNGED)
-        return IMAP_NOTFOUND;
-    if ((r = mailbox_cacherecord(mailbox, &rec)))
-        return r;
-    h->to = cache_str(ctx, &rec, CACHE_TO);
-    h->cc = cache_str(ctx, &rec, CACHE_CC);
-    envelope_ids(ctx, &rec, h);
-    h->size = rec.size;
-    h->internaldate = rec.internaldate;
-    h->flags = rec.system_flags;
-    h->keywords = keywords(ctx, mailbox, &rec);
-    h->path = mailbox_message_path(ctx, mailbox, h->uid);
-    return 0;
+    message_guid_hex(rec->guid, hex);
+    return !(rec->internal_flags & FLAG_INTERNAL_EXPUNGED) && !strcmp(hex, h->guid);
 }
 
-/* Page order, grouped by mailbox. */
+/* Name order, then page order. */
 static gint by_mailbox(gconstpointer a, gconstpointer b, gpointer rock)
 {
     const struct search_hit *hits = rock;
@@ -91,73 +77,94 @@ static gint by_mailbox(gconstpointer a, gconstpointer b, gpointer rock)
     return c ? c : (i > j) - (i < j);
 }
 
-int hitinfo_fill(void *ctx, struct search_hit *hits, char **uniqueids, size_t *n_r)
+int hitinfo_visit(const struct search_hit *hits, size_t n, hitinfo_fn *fn, void *rock)
 {
-    size_t n = *n_r, *order = talloc_array(NULL, size_t, n), k = 0;
-    char *gone = talloc_zero_array(NULL, char, n ? n : 1);
+    size_t *order = talloc_array(NULL, size_t, n);
     int r = 0;
 
     for (size_t i = 0; i < n; i++)
         order[i] = i;
-    g_qsort_with_data(order, (gint)n, sizeof *order, by_mailbox, hits);
+    g_qsort_with_data(order, (gint)n, sizeof *order, by_mailbox, (gpointer)hits);
     for (size_t i = 0; i < n && !r;) {
         const char *name = hits[order[i]].mailbox;
-        size_t end = i;
         struct mailbox *mailbox = NULL;
-        while (end < n && !strcmp(hits[order[end]].mailbox, name))
-            end++;
-        r = mailbox_open_irl(name, &mailbox);
-        if (!r && strcmp(mailbox_uniqueid(mailbox), uniqueids[order[i]]))
-            r = IMAP_MAILBOX_NONEXISTENT;   /* another mailbox has the name now */
-        for (; i < end; i++) {
-            size_t h = order[i];
-            if (r == IMAP_MAILBOX_NONEXISTENT) {
-                gone[h] = 1;
-                continue;
-            }
-            if (!r && (r = fill_one(ctx, mailbox, &hits[h])) == IMAP_NOTFOUND) {
-                gone[h] = 1;
-                r = 0;
-            }
-        }
-        if (r == IMAP_MAILBOX_NONEXISTENT)
+        int gone = 0;
+        if ((r = mailbox_open_irl(name, &mailbox)) == IMAP_MAILBOX_NONEXISTENT) {
+            gone = 1;
             r = 0;
+        }
+        for (; i < n && !r && !strcmp(hits[order[i]].mailbox, name); i++) {
+            const struct search_hit *h = &hits[order[i]];
+            struct index_record rec;
+            int found = 0;
+            if (!gone && !(r = mailbox_find_uid(mailbox, h->uid, &rec)))
+                found = same_message(h, &rec);
+            else if (r == IMAP_NOTFOUND)
+                r = 0;
+            if (!r)
+                r = found ? fn(rock, mailbox, &rec, order[i]) : fn(rock, NULL, NULL, order[i]);
+        }
         mailbox_close(&mailbox);
     }
-    for (size_t i = 0; i < n; i++)
-        if (!gone[i]) {
-            hits[k] = hits[i];
-            uniqueids[k++] = uniqueids[i];
-        }
-    *n_r = k;
     talloc_free(order);
-    talloc_free(gone);
     return r;
+}
+
+struct fill {
+    void *ctx;
+    struct search_hit *hits;
+    char *gone;
+};
+
+static int fill_one(void *rock, struct mailbox *mailbox, struct index_record *rec, size_t i)
+{
+    struct fill *f = rock;
+    struct search_hit *h = &f->hits[i];
+    int r;
+
+    if (!mailbox) {
+        f->gone[i] = 1;
+        return 0;
+    }
+    if ((r = mailbox_cacherecord(mailbox, rec)))
+        return r;
+    h->to = cache_str(f->ctx, rec, CACHE_TO);
+    h->cc = cache_str(f->ctx, rec, CACHE_CC);
+    envelope_ids(f->ctx, rec, h);
+    h->size = rec->size;
+    h->internaldate = rec->internaldate;
+    h->flags = rec->system_flags;
+    h->keywords = keywords(f->ctx, mailbox, rec);
+    h->path = mailbox_message_path(f->ctx, mailbox, h->uid);
+    return 0;
+}
+
+int hitinfo_fill(void *ctx, struct search_hit *hits, size_t *n_r)
+{
+    struct fill f = { ctx, hits, talloc_zero_array(NULL, char, *n_r ? *n_r : 1) };
+    size_t k = 0;
+    int r = hitinfo_visit(hits, *n_r, fill_one, &f);
+
+    for (size_t i = 0; i < *n_r; i++)
+        if (!f.gone[i])
+            hits[k++] = hits[i];
+    *n_r = k;
+    talloc_free(f.gone);
+    return r;
+}
+
+/* search_hit_open's visit: the descriptor of the one hit. */
+static int open_one(void *rock, struct mailbox *mailbox, struct index_record *rec, size_t i)
+{
+    (void)i;
+    return mailbox ? mailbox_open_message(mailbox, rec->uid, rock) : IMAP_NOTFOUND;
 }
 
 int search_hit_open(struct search_session *ss, const struct search_hit *hit, int *fd_r)
 {
-    struct mailbox *mailbox = NULL;
-    struct index_record rec;
-    char hex[41];
-    int r;
-
     (void)ss;                     /* for the API's shape: hits are a session's */
     *fd_r = -1;
     if (!hit || !hit->mailbox || !hit->guid)
         return IMAP_INVALID_ARGUMENT;
-    if ((r = mailbox_open_irl(hit->mailbox, &mailbox)))
-        return r == IMAP_MAILBOX_NONEXISTENT ? IMAP_NOTFOUND : r;
-    /* The GUID tells the message from another one that now has the name
-     * and UID (the mailbox was deleted and created again). */
-    r = mailbox_find_uid(mailbox, hit->uid, &rec);
-    if (!r) {
-        message_guid_hex(rec.guid, hex);
-        if (strcmp(hex, hit->guid))
-            r = IMAP_NOTFOUND;
-    }
-    if (!r)
-        r = mailbox_open_message(mailbox, hit->uid, fd_r);
-    mailbox_close(&mailbox);
-    return r;
+    return hitinfo_visit(hit, 1, open_one, fd_r);
 }

@@ -1,19 +1,31 @@
-/* hitinfo.h - the details of a page of hits that the search documents do
- * not hold (search.h "Hit details"), read from their mailboxes. */
+/* hitinfo.h - reading hits from their mailboxes after a search: the
+ * details the search documents do not hold (search.h "Hit details"), and
+ * the way to the message for search_hit_open and snippets. */
 #ifndef XAPIARY_HITINFO_H
 #define XAPIARY_HITINFO_H
 
 #include <stddef.h>
 
+#include "xapiary/mailbox.h"
 #include "xapiary/search.h"
 
-/* Fills TO .. PATH of HITS[0 .. *N_R), whose mailboxes the search found
- * with the uniqueids UNIQUEIDS[i]; strings under CTX.  A hit whose
- * location is gone (expunged, or its mailbox deleted, renamed or
- * replaced) is removed, the rest moving down in order, and *N_R counts
- * those left.  Call it holding no lock: it opens each mailbox with hits
- * in turn (mailbox_open_irl).  Returns 0 or the error of a mailbox that
- * could not be read (logged). */
-int hitinfo_fill(void *ctx, struct search_hit *hits, char **uniqueids, size_t *n_r);
+/* Called for hit I with its mailbox open (SHARED namelock and index lock)
+ * and REC its live record (the cache not loaded), or with MAILBOX and REC
+ * NULL when the location is gone: the UID is expunged or holds another
+ * message now, or the mailbox was deleted or renamed.  Non-zero stops the
+ * visit with that result. */
+typedef int hitinfo_fn(void *rock, struct mailbox *mailbox, struct index_record *rec,
+                       size_t i);
+
+/* Visits HITS[0 .. N), opening each mailbox that has some once
+ * (mailbox_open_irl), in name order.  Call it holding no lock.  Returns
+ * 0, FN's result, or the error of a mailbox that could not be read
+ * (logged). */
+int hitinfo_visit(const struct search_hit *hits, size_t n, hitinfo_fn *fn, void *rock);
+
+/* Fills TO .. PATH of HITS[0 .. *N_R), strings under CTX.  A hit whose
+ * location is gone is removed, the rest moving down in order, and *N_R
+ * counts those left. */
+int hitinfo_fill(void *ctx, struct search_hit *hits, size_t *n_r);
 
 #endif

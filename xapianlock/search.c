@@ -182,7 +182,6 @@ struct collect {
     struct guiddb *gdb;
     struct search_hit *hits;      /* every live location: NHITS used, the
                                    * talloc array grows by doubling */
-    char **uniqueids;             /* of each hit's mailbox, the same way */
     size_t nhits;
     GHashTable *seen;             /* GUIDs already expanded */
     /* the document being expanded */
@@ -212,18 +211,12 @@ static int add_location(void *rock, const char *uniqueid, uint32_t uid)
     const char *name = mailbox_name_of(c->ss, uniqueid);
     size_t n = c->nhits;
     struct search_hit *h;
-    gpointer key = NULL;
 
     if (!name)
         return 0;
-    if (n == talloc_array_length(c->hits)) {
+    if (n == talloc_array_length(c->hits))
         c->hits = talloc_realloc(c->ss, c->hits, struct search_hit, n ? 2 * n : 64);
-        c->uniqueids = talloc_realloc(c->hits, c->uniqueids, char *, n ? 2 * n : 64);
-    }
     c->nhits = n + 1;
-    /* The run's names table holds the string until the next run. */
-    g_hash_table_lookup_extended(c->ss->names, uniqueid, &key, NULL);
-    c->uniqueids[n] = key;
     h = &c->hits[n];
     h->mailbox = talloc_strdup(c->hits, name);
     h->uid = uid;
@@ -281,7 +274,7 @@ static int run(struct search_session *ss, const struct query *q,
     struct guiddb *gdb = NULL;
     struct xapianlock *xl = NULL;
     struct xw_dbr *dbr = NULL;
-    struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), NULL, 0, NULL,
+    struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), 0, NULL,
                          NULL, NULL, NULL, 0, 0 };
     struct search_result *res = NULL;
     struct unindexed *u = NULL;
@@ -290,7 +283,6 @@ static int run(struct search_session *ss, const struct query *q,
     const char *const *paths;
     unsigned n = 0;
     uint64_t unindexed = 0;
-    char **uniqueids = NULL;
     size_t page = 0;
     int r, sort;
 
@@ -350,11 +342,8 @@ done:
         if (opts->limit && opts->limit < count)
             count = opts->limit;
         res->hits = talloc_array(res, struct search_hit, count);
-        uniqueids = talloc_array(tmp, char *, count);
-        for (size_t i = 0; i < count; i++) {
+        for (size_t i = 0; i < count; i++)
             res->hits[i] = c.hits[from + i];
-            uniqueids[i] = c.uniqueids[from + i];
-        }
         res->nhits = page = count;
     }
     /* The strings were allocated under c.hits; keep them with the result. */
@@ -371,7 +360,7 @@ out:
     /* Mailbox locks come before the others: counted, and the page's
      * details read, with none held. */
     if (!r && !(r = unindexed_count(u, &unindexed)) &&
-        !(r = hitinfo_fill(res, res->hits, uniqueids, &page))) {
+        !(r = hitinfo_fill(res, res->hits, &page))) {
         res->unindexed = (size_t)unindexed;
         res->total -= res->nhits - page;
         res->nhits = page;
