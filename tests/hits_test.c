@@ -40,7 +40,7 @@ static const char reply[] =
     "Message-ID: <reply-1@example.com>\n"
     "In-Reply-To: <orig-1@example.com>\n"
     "\n"
-    "The razor arrived sharp.\n";
+    "Bob's razor arrived sharp.\n";
 
 static const char plain[] =
     "From: dave@example.com\n"
@@ -186,6 +186,68 @@ START_TEST(hit_open_and_expunge)
 }
 END_TEST
 
+static const char japanese[] =
+    "From: tanaka@example.jp\n"
+    "Subject: =?UTF-8?B?5Lya6K2w?=\n"
+    "Date: Thu, 03 Mar 2022 12:00:00 +0000\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain; charset=utf-8\n"
+    "Content-Transfer-Encoding: 8bit\n"
+    "\n"
+    "来週は東京オフィスで会議があります。\n";
+
+START_TEST(snippets_mark_the_matches)
+{
+    struct search_session *ss = NULL;
+    struct search_result *res;
+    struct search_snippet_options brackets = { "[", "]", "...", 0 };
+    struct mailbox *mb = NULL;
+    char **snips = NULL;
+    size_t which[2] = { 1, 0 };
+    uint32_t uid;
+
+    uid = append("user.h", reply, 0, 0);
+    append("user.h", plain, 0, 0);
+    append("user.h", japanese, 0, 0);
+    index_mailbox("user.h");
+    ck_assert_int_eq(search_open(NULL, "h", &ss), 0);
+
+    /* stemmed: razor marks razors; the defaults are <mark> */
+    res = run(ss, "razor");
+    ck_assert_uint_eq(res->nhits, 2);
+    ck_assert_int_eq(search_snippets(ss, res, NULL, 2, NULL, &snips), 0);
+    ck_assert_str_eq(res->hits[0].from, "dave@example.com");
+    ck_assert_str_eq(snips[0], "Nothing about <mark>razors</mark> at all.");
+    ck_assert_str_eq(snips[1], "Bob's <mark>razor</mark> arrived sharp.");
+
+    /* chosen hits, in the order asked, with the caller's markers; words
+     * of other fields (from:bob) are not marked in the body */
+    res = run(ss, "from:bob OR razor");
+    ck_assert_int_eq(search_snippets(ss, res, which, 2, &brackets, &snips), 0);
+    ck_assert_str_eq(snips[0], "Bob's [razor] arrived sharp.");
+    ck_assert_str_eq(snips[1], "Nothing about [razors] at all.");
+    ck_assert_int_eq(search_snippets(ss, res, (size_t[]){ 2 }, 1, NULL, &snips),
+                     IMAP_INVALID_ARGUMENT);
+
+    /* CJK: the word as one mark */
+    res = run(ss, "東京");
+    ck_assert_uint_eq(res->nhits, 1);
+    ck_assert_int_eq(search_snippets(ss, res, NULL, 1, NULL, &snips), 0);
+    ck_assert_msg(strstr(snips[0], "来週は<mark>東京</mark>オフィスで会議"), "%s", snips[0]);
+
+    /* a hit expunged since the search: NULL */
+    res = run(ss, "sharp");
+    ck_assert_uint_eq(res->nhits, 1);
+    ck_assert_int_eq(mailbox_open_iwl("user.h", &mb), 0);
+    ck_assert_int_eq(mailbox_expunge_uid(mb, uid), 0);
+    ck_assert_int_eq(mailbox_commit(mb), 0);
+    mailbox_close(&mb);
+    ck_assert_int_eq(search_snippets(ss, res, NULL, 1, NULL, &snips), 0);
+    ck_assert_ptr_null(snips[0]);
+    search_close(&ss);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("hits");
@@ -194,6 +256,7 @@ Suite *make_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, details_from_the_mailbox);
     tcase_add_test(tc, hit_open_and_expunge);
+    tcase_add_test(tc, snippets_mark_the_matches);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,7 @@
 /* xsearch - search a user's mail from the shell.
  *
  *   xsearch -u USER [--limit N] [--offset N] [--sort ORDER]
- *           [--count|--json|--output=files] QUERY...
+ *           [--count|--json|--output=files] [--snippets] QUERY...
  *
  * Options come before the query: from its first word on, every argument
  * is a query word, so that "xsearch -u bob patch -cifs" needs no "--"
@@ -11,7 +11,9 @@
  * subject, tab-separated; --count prints only the number of live
  * locations; --json prints an object with the total, the number of
  * messages not indexed yet and the hits; --output=files the path of each
- * hit's message file, one per line, as notmuch search --output=files.  Unindexed mail is warned about
+ * hit's message file, one per line, as notmuch search --output=files.
+ * --snippets adds to each hit an extract of its body around the matches
+ * (search_snippets).  Unindexed mail is warned about
  * on stderr: it cannot be among the results. */
 #include <config.h>
 
@@ -53,6 +55,10 @@ static void usage(FILE *f)
 "      --output=FORMAT  summary (default: the line per hit below) or\n"
 "                       files: the path of each hit's message file, one\n"
 "                       per line (read them, never write them)\n"
+"  -S, --snippets       add to each hit an extract of its body around the\n"
+"                       matches, marked <mark>...</mark> and escaped for\n"
+"                       HTML: a last field of the summary line (white\n"
+"                       space made single spaces), \"snippet\" in --json\n"
 "  -C, --config FILE    configuration file (" CLI_CONFIG_DEFAULT ")\n"
 "  -v, --verbose        more logging\n"
 "  -h, --help           show this help\n"
@@ -118,6 +124,23 @@ static char *iso_date(void *ctx, int64_t t)
     return talloc_strdup(ctx, buf);
 }
 
+/* S with every run of white space one space: a field of a line. */
+static char *one_line(void *ctx, const char *s)
+{
+    char *out = talloc_strdup(ctx, s ? s : ""), *w = out;
+
+    for (const char *p = out; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            if (w > out && w[-1] != ' ')
+                *w++ = ' ';
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = 0;
+    return out;
+}
+
 /* The IMAP names of the system flags in FLAGS, as a JSON array. */
 static json_t *flag_names(uint32_t flags)
 {
@@ -153,6 +176,7 @@ int main(int argc, char **argv)
         { "count", no_argument, NULL, 'c' },
         { "json", no_argument, NULL, 'j' },
         { "output", required_argument, NULL, OPT_OUTPUT },
+        { "snippets", no_argument, NULL, 'S' },
         { "config", required_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -163,12 +187,13 @@ int main(int argc, char **argv)
     struct search_session *ss = NULL;
     struct search_result *res = NULL;
     const char *user = NULL, *config = NULL;
-    int count = 0, json = 0, files = 0, verbose = 0, c, r;
+    int count = 0, json = 0, files = 0, snippets = 0, verbose = 0, c, r;
+    char **snips = NULL;
     char *query, *err = NULL;
     void *tmp;
 
     /* '+': the first query word ends the options (see the top). */
-    while ((c = getopt_long(argc, argv, "+u:n:s:cjC:vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+u:n:s:cjSC:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'u': user = optarg; break;
         case 'n': so.limit = count_arg("--limit", optarg); break;
@@ -181,6 +206,7 @@ int main(int argc, char **argv)
             break;
         case 'c': count = 1; break;
         case 'j': json = 1; break;
+        case 'S': snippets = 1; break;
         case OPT_OUTPUT:
             if (!strcmp(optarg, "files")) files = 1;
             else if (!strcmp(optarg, "summary")) files = 0;
@@ -205,6 +231,8 @@ int main(int argc, char **argv)
                             "the query to search for it)", argv[i]);
     if (count + json + files > 1)
         cli_usage_error("--count, --json and --output=files are exclusive");
+    if (snippets && (count || files))
+        cli_usage_error("--snippets goes with the summary or --json only");
     if (mboxname_userid_validate(user))
         return cli_error(user, IMAP_MAILBOX_BADNAME, "not a valid userid");
 
@@ -218,6 +246,8 @@ int main(int argc, char **argv)
     if ((r = search_open(tmp, user, &ss)))
         goto fail;
     if ((r = search_run(ss, query, &so, &res, &err)))
+        goto fail;
+    if (snippets && res->nhits && (r = search_snippets(ss, res, NULL, res->nhits, NULL, &snips)))
         goto fail;
     if (res->unindexed)
         fprintf(stderr, "xsearch: user %s: warning: %zu message(s) not indexed yet, "
@@ -238,6 +268,9 @@ int main(int argc, char **argv)
                 "internaldate", iso_date(tmp, h->internaldate),
                 "flags", flag_names(h->flags), "keywords", keyword_names(h->keywords),
                 "path", h->path));
+            if (snips)
+                json_object_set_new(json_array_get(arr, i), "snippet",
+                                    json_string(snips[i] ? snips[i] : ""));
         }
         json_object_set_new(obj, "total", json_integer((json_int_t)res->total));
         json_object_set_new(obj, "unindexed", json_integer((json_int_t)res->unindexed));
@@ -252,9 +285,11 @@ int main(int argc, char **argv)
     } else {
         for (size_t i = 0; i < res->nhits; i++) {
             const struct search_hit *h = &res->hits[i];
-            printf("%s\t%u\t%s\t%s\t%s\t%s\n", h->mailbox, h->uid, h->guid,
-                   iso_date(tmp, h->date), h->from ? h->from : "",
-                   h->subject ? h->subject : "");
+            printf("%s\t%u\t%s\t%s\t%s\t%s", h->mailbox, h->uid, h->guid,
+                   iso_date(tmp, h->date), h->from, h->subject);
+            if (snips)
+                printf("\t%s", one_line(tmp, snips[i]));
+            printf("\n");
         }
     }
     search_close(&ss);

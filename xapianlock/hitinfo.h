@@ -28,4 +28,9 @@ int hitinfo_visit(const struct search_hit *hits, size_t n, hitinfo_fn *fn, void 
  * counts those left. */
 int hitinfo_fill(void *ctx, struct search_hit *hits, size_t *n_r);
 
+/* What search_snippets marks in the hits of RES (a result of search_run
+ * or search_run_query, which keep it): owned by RES. */
+struct xw_query;
+const struct xw_query *search_result_snippet_query(const struct search_result *res);
+
 #endif

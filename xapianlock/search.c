@@ -42,6 +42,18 @@ struct search_query {
     struct query *q;
 };
 
+/* A result as the library allocates it: what callers see first, then
+ * what search_snippets needs of the query that made it. */
+struct result_full {
+    struct search_result pub;
+    struct xw_query *snip;
+};
+
+const struct xw_query *search_result_snippet_query(const struct search_result *res)
+{
+    return ((const struct result_full *)res)->snip;
+}
+
 static int session_destroy(struct search_session *ss)
 {
     g_hash_table_destroy(ss->names);
@@ -277,9 +289,10 @@ static int run(struct search_session *ss, const struct query *q,
     struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), 0, NULL,
                          NULL, NULL, NULL, 0, 0 };
     struct search_result *res = NULL;
+    struct result_full *full = talloc_zero(ss, struct result_full);
     struct unindexed *u = NULL;
     struct mailbox_rock mr = { ss, NULL, NULL, NULL, NULL, NULL };
-    struct xw_query *xq;
+    struct xw_query *xq = NULL;
     const char *const *paths;
     unsigned n = 0;
     uint64_t unindexed = 0;
@@ -334,7 +347,9 @@ static int run(struct search_session *ss, const struct query *q,
             goto out;
     }
 done:
-    res = talloc_zero(ss, struct search_result);
+    res = &full->pub;
+    /* NULL without tiers: nothing to make snippets of */
+    full->snip = xq ? xw_query_snippet_part(full, xq) : NULL;
     res->total = c.nhits;
     {
         size_t from = opts->offset < res->total ? opts->offset : res->total;
@@ -366,7 +381,7 @@ out:
         res->nhits = page;
         *res_r = res;
     } else {
-        talloc_free(res);
+        talloc_free(full);
     }
     talloc_free(tmp);
     return r;

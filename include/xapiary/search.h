@@ -156,6 +156,43 @@ int search_run_query(struct search_session *ss, const struct search_query *q,
  * Threads: one per process, as all of the library (xapiary.h). */
 int search_hit_open(struct search_session *ss, const struct search_hit *hit, int *fd_r);
 
+/* Snippets: for chosen hits of a result, a short extract of the message's
+ * body around what the query matched, made by Xapian's snippet generator
+ * (MSet::snippet) with the English stemmer and CJK n-grams used at index
+ * time, so a search for "razor" marks "razors" and one for 東京 marks it
+ * in Japanese text.  The body is the text the indexer reads (text parts
+ * decoded, HTML without markup; of a long body the first 256 KiB).  Only
+ * the query's words searched in the body are marked (bare words, body:,
+ * not those under NOT or in from:, subject:...); without such words a
+ * snippet is the start of the body.  The extract is escaped for HTML
+ * (&amp; &lt; &gt; &quot;); the markers are put in as given, one pair
+ * around adjacent matches (the characters of a CJK word). */
+struct search_snippet_options {
+    const char *hi_start;         /* before each match; NULL: "<mark>" */
+    const char *hi_end;           /* after each match; NULL: "</mark>" */
+    const char *omit;             /* where text was left out at either
+                                   * end; NULL: "\u2026" (an ellipsis) */
+    size_t length;                /* bytes of text to aim for (markers
+                                   * and escapes not counted); 0: 200 */
+};
+
+/* Makes a snippet for each of N hits of RES (a result of search_run or
+ * search_run_query on SS): RES->hits[WHICH[i]] for i < N, or, with WHICH
+ * NULL, the first N hits.  Sets *SNIPPETS_R to an array of N strings
+ * (UTF-8), the i-th that of the i-th hit chosen, or NULL for a hit whose
+ * location is gone since the search (expunged, its mailbox deleted or
+ * renamed).  The array and its strings belong to RES: freed with it (or
+ * with talloc_free(*SNIPPETS_R)).  Reads each message file: opens each
+ * mailbox with hits chosen once, with mailbox_open_irl() (SHARED namelock
+ * and index lock, docs/LOCKING.md), one at a time; takes no Xapian lock.
+ * Call it holding no other lock of the library.  Returns 0;
+ * IMAP_INVALID_ARGUMENT (an index past RES->nhits); IMAP_MAILBOX_LOCKED
+ * when namelock_timeout expired; IMAP_IOERROR (logged, naming the file).
+ * Threads: one per process, as all of the library (xapiary.h). */
+int search_snippets(struct search_session *ss, const struct search_result *res,
+                    const size_t *which, size_t n,
+                    const struct search_snippet_options *opts, char ***snippets_r);
+
 /* Building queries without a string.  Queries are talloc objects under
  * CTX; a compound query takes ownership of its parts. */
 enum search_field {
