@@ -348,7 +348,7 @@ static int run(struct search_session *ss, const struct query *q,
     }
 done:
     res = &full->pub;
-    /* NULL without tiers: nothing to make snippets of */
+    /* NULL when nothing was searched (no GUID db): no hits either */
     full->snip = xq ? xw_query_snippet_part(full, xq) : NULL;
     res->total = c.nhits;
     {

@@ -171,6 +171,11 @@ class Session:
         self.close()
         return False
 
+    def __del__(self):
+        # A session dropped without close(): its results go with it.
+        if getattr(self, "_ss", None) is not None and _config is not None:
+            self.close()
+
     def close(self):
         if self._ss is None:
             return
