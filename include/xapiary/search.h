@@ -5,7 +5,8 @@
  * and turns each hit (a message GUID) into its live locations through the
  * user's GUID db and mailboxes.db: expunged copies never appear, renamed
  * mailboxes appear under their new names (looked up afresh by every run,
- * so a long-lived session sees renames), and no mailbox is opened.
+ * so a long-lived session sees renames); no mailbox is opened under those
+ * locks, only after them, to read the page's hits (see "Hit details").
  *
  * Calling sequence
  *     struct search_session *ss = NULL;
@@ -66,7 +67,10 @@
  *   cache record, and the mailbox closed.  The flags are those committed
  *   at that moment.  A location expunged (or its mailbox deleted or
  *   renamed) between the search and that read is left out of the page
- *   and of TOTAL, as if the search had run a moment later.
+ *   and of TOTAL, as if the search had run a moment later.  A mailbox
+ *   whose index or cache cannot be read fails the search with that
+ *   mailbox's error (IMAP_MAILBOX_CHECKSUM, IMAP_MAILBOX_BADFORMAT,
+ *   IMAP_IOERROR, logged naming it), never a hit without its details.
  */
 #ifndef XAPIARY_SEARCH_H
 #define XAPIARY_SEARCH_H
