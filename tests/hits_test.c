@@ -4,6 +4,7 @@
  * location expunged between the search and the read of its details. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -248,6 +249,37 @@ START_TEST(snippets_mark_the_matches)
 }
 END_TEST
 
+START_TEST(damaged_cache_fails_the_search)
+{
+    struct search_session *ss = NULL;
+    struct search_result *res = NULL;
+    char *dir, *path, *err = NULL, *buf = NULL, *at;
+    size_t len = 0;
+    FILE *f;
+
+    append("user.h", reply, 0, 0);
+    index_mailbox("user.h");
+    ck_assert_int_eq(search_open(NULL, "h", &ss), 0);
+    res = run(ss, "razor");
+    /* the cache file beside the message: its subject text changed, the
+     * CRC no longer matches */
+    dir = talloc_strndup(NULL, res->hits[0].path, strrchr(res->hits[0].path, '/') -
+                                                   res->hits[0].path);
+    path = talloc_asprintf(dir, "%s/xapiary.cache.1", dir);
+    ck_assert_int_eq(read_file(dir, path, &buf, &len), 0);
+    ck_assert_ptr_nonnull(at = memmem(buf, len, "razor blades", 12));
+    at[0] = 'R';
+    ck_assert_ptr_nonnull(f = fopen(path, "r+"));
+    ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    /* an error, never a hit without its details */
+    ck_assert_int_eq(search_run(ss, "razor", NULL, &res, &err), IMAP_MAILBOX_CHECKSUM);
+    ck_assert_ptr_null(res);
+    talloc_free(dir);
+    search_close(&ss);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("hits");
@@ -257,6 +289,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, details_from_the_mailbox);
     tcase_add_test(tc, hit_open_and_expunge);
     tcase_add_test(tc, snippets_mark_the_matches);
+    tcase_add_test(tc, damaged_cache_fails_the_search);
     suite_add_tcase(s, tc);
     return s;
 }
