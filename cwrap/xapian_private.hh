@@ -5,7 +5,20 @@
 
 #include <new>
 
+#include <xapian.h>
+
 namespace xwp {
+
+// The English stemmer that indexing and querying use.
+const Xapian::Stem &stemmer_english();
+
+// A query tree and what a body snippet of its hits marks: the same text
+// without field prefixes (the snippet generator sees bare words), empty
+// when the query has no body text.
+struct QueryPair {
+    Xapian::Query search;
+    Xapian::Query snip;
+};
 
 // Must be called from inside a catch block: rethrows the exception being
 // handled to classify it, logs it naming WHERE (a database path or another
@@ -35,5 +48,9 @@ template <typename F> int guard(const char *fn, const char *const &where, F &&bo
 }
 
 }  // namespace xwp
+
+struct xw_query {
+    xwp::QueryPair *impl;
+};
 
 #endif

@@ -87,6 +87,14 @@ int xwp::failed(const char *fn, const char *where) noexcept
     }
 }
 
+// The stemmer of the "S" and "B" fields; one for the process (Stem is
+// reference-counted and its stemming is const).
+const Xapian::Stem &xwp::stemmer_english()
+{
+    static const Xapian::Stem stem("english");
+    return stem;
+}
+
 namespace {
 
 using namespace xwp;
@@ -134,11 +142,6 @@ bool stemmed_prefix(const std::string &prefix)
     return prefix == "S" || prefix == "B";
 }
 
-const Xapian::Stem &stemmer()
-{
-    static const Xapian::Stem stem("english");
-    return stem;
-}
 
 // The English stemmer with a memo of the words it has stemmed: mail says
 // the same words over and over, and the Snowball algorithm costs several
@@ -225,12 +228,12 @@ Xapian::Query leaf(const Xapian::Database *db, const std::string &term)
     return Xapian::Query(t);
 }
 
-// One field's part of a text query.
+// One field's part of a text query; STEM: a word also matches its stem
+// ("Z"+prefix+stem).
 Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
                          const std::vector<std::string> &words,
-                         const std::vector<std::string> &extra, int flags)
+                         const std::vector<std::string> &extra, int flags, bool stem)
 {
-    const bool stem = stemmed_prefix(prefix);
     const bool wild = (flags & XW_WILDCARD) && !words.empty();
     const size_t nplain = words.size() - (wild ? 1 : 0);
     std::vector<Xapian::Query> subs;
@@ -257,7 +260,7 @@ Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
         if (!stem)
             return plain;
         return Xapian::Query(Xapian::Query::OP_OR, plain,
-                             leaf(db, "Z" + prefix + stemmer()(w)));
+                             leaf(db, "Z" + prefix + stemmer_english()(w)));
     };
     for (size_t i = 0; i < nplain; i++)
         subs.push_back(word(words[i]));
@@ -314,13 +317,10 @@ struct xw_doc {
     Xapian::termpos termpos;   // where the next field starts
 };
 
-struct xw_query {
-    Xapian::Query *impl;
-};
-
-static struct xw_query *new_query(void *ctx, Xapian::Query q)
+static struct xw_query *new_query(void *ctx, Xapian::Query q,
+                                  Xapian::Query snip = Xapian::Query())
 {
-    return wrap<xw_query>(ctx, new Xapian::Query(std::move(q)));
+    return wrap<xw_query>(ctx, new QueryPair{std::move(q), std::move(snip)});
 }
 
 extern "C" {
@@ -583,11 +583,17 @@ struct xw_query *xw_query_text(void *ctx, struct xw_dbr *dbr, const char *const 
         if (words.empty() && extra.empty())
             return new_query(ctx, Xapian::Query::MatchNothing);
         std::vector<Xapian::Query> fields;
-        for (unsigned i = 0; i < nprefixes; i++)
+        Xapian::Query snip;
+        for (unsigned i = 0; i < nprefixes; i++) {
             fields.push_back(text_query(dbr ? &dbr->impl->all : nullptr, prefixes[i],
-                                        words, extra, flags));
+                                        words, extra, flags, stemmed_prefix(prefixes[i])));
+            // What a body snippet marks: the same words without the
+            // field's prefix, as the snippet generator tokenises text.
+            if (!strcmp(prefixes[i], "B"))
+                snip = text_query(nullptr, "", words, extra, flags, true);
+        }
         return new_query(ctx, Xapian::Query(Xapian::Query::OP_OR, fields.begin(),
-                                            fields.end()));
+                                            fields.end()), snip);
     });
 }
 
@@ -620,22 +626,26 @@ struct xw_query *xw_query_combine(void *ctx, int op, struct xw_query **subs, uns
 {
     using Q = Xapian::Query;
     return guard_ptr(__func__, "query", [&]() -> struct xw_query * {
-        std::vector<Q> qs;
+        std::vector<Q> qs, snips;
         for (unsigned i = 0; i < n; i++) {
             if (!subs[i])
                 return nullptr;   // an earlier failure, already logged
-            qs.push_back(*subs[i]->impl);
+            qs.push_back(subs[i]->impl->search);
+            // A snippet marks what the parts mark, never what is negated.
+            if (!subs[i]->impl->snip.empty() && (op != XW_AND_NOT || i == 0))
+                snips.push_back(subs[i]->impl->snip);
         }
+        Q snip(Q::OP_OR, snips.begin(), snips.end());
         switch (op) {
         case XW_AND:   // the empty AND is everything, as in logic
-            return new_query(ctx, n ? Q(Q::OP_AND, qs.begin(), qs.end()) : Q::MatchAll);
+            return new_query(ctx, n ? Q(Q::OP_AND, qs.begin(), qs.end()) : Q::MatchAll, snip);
         case XW_OR:
-            return new_query(ctx, Q(Q::OP_OR, qs.begin(), qs.end()));
+            return new_query(ctx, Q(Q::OP_OR, qs.begin(), qs.end()), snip);
         case XW_AND_NOT:
             if (n == 0)
                 return new_query(ctx, Q::MatchNothing);
             return new_query(ctx, Q(Q::OP_AND_NOT, qs[0],
-                                    Q(Q::OP_OR, qs.begin() + 1, qs.end())));
+                                    Q(Q::OP_OR, qs.begin() + 1, qs.end())), snip);
         }
         xlog(LOG_ERR, "xw_query_combine: unknown operator %d", op);
         return nullptr;
@@ -656,7 +666,7 @@ struct xw_query *xw_query_none(void *ctx)
 char *xw_query_describe(void *ctx, const struct xw_query *q)
 {
     return guard_ptr(__func__, "query", [&] {
-        return check(talloc_strdup(ctx, q ? q->impl->get_description().c_str()
+        return check(talloc_strdup(ctx, q ? q->impl->search.get_description().c_str()
                                           : "(null query)"));
     });
 }
@@ -714,7 +724,7 @@ int xw_dbr_search(struct xw_dbr *dbr, const struct xw_query *q, int sort,
     return guard(__func__, dbr->path, [&] {
         for (int attempt = 0;; attempt++) {
             try {
-                return search(dbr, *q->impl, sort, offset, limit, fn, rock, &delivered);
+                return search(dbr, q->impl->search, sort, offset, limit, fn, rock, &delivered);
             } catch (const Xapian::DatabaseModifiedError &) {
                 // A writer committed twice under us.  Starting again on the
                 // new revision is invisible to the caller only if nothing

@@ -140,6 +140,28 @@ typedef int xw_hit_fn(void *rock, const char *data, size_t len);
 int xw_dbr_search(struct xw_dbr *dbr, const struct xw_query *q, int sort,
                   unsigned long offset, unsigned long limit, xw_hit_fn *fn, void *rock);
 
+/* ---------------------------------------------------------------- snippets */
+
+/* What a body snippet of Q's hits marks (Q's words searched in the body,
+ * not those under a NOT), as a query of its own under CTX that matches
+ * nothing: kept with a result for the snippets asked for later.  NULL
+ * after a failure (logged). */
+struct xw_query *xw_query_snippet_part(void *ctx, const struct xw_query *q);
+
+/* A snippet maker for Q (an xw_query_snippet_part or any query), under
+ * CTX.  It reads no database, so it needs no search lock. */
+struct xw_snipper;
+int xw_snipper_new(void *ctx, const struct xw_query *q, struct xw_snipper **sn_r);
+/* About LENGTH bytes of TEXT (UTF-8, LEN bytes) around the words SN
+ * marks, chosen by MSet::snippet with the English stemmer and CJK
+ * n-grams as at index time: escaped for HTML, each match between
+ * HI_START and HI_END (one pair around adjacent matches, as the
+ * characters of a CJK word), OMIT where text was left out.  When nothing
+ * matches, the start of TEXT.  *SNIPPET_R under CTX. */
+int xw_snippet(struct xw_snipper *sn, void *ctx, const char *text, size_t len,
+               size_t length, const char *hi_start, const char *hi_end, const char *omit,
+               char **snippet_r);
+
 #ifdef __cplusplus
 }
 #endif

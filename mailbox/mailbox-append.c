@@ -1,4 +1,5 @@
-/* mailbox-append.c - storing a new message and expunging one.
+/* mailbox-append.c - storing a new message, expunging one, and opening
+ * a live one's file for reading.
  *
  * Append writes the message file "UID." and fsyncs it before the record
  * exists anywhere, so no committed record can name a missing file.  If
@@ -9,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -174,6 +176,30 @@ static int find_uid(struct mailbox *mailbox, uint32_t uid, struct index_record *
 int mailbox_find_uid(struct mailbox *mailbox, uint32_t uid, struct index_record *record)
 {
     return find_uid(mailbox, uid, record);
+}
+
+int mailbox_open_message(struct mailbox *mailbox, uint32_t uid, int *fd_r)
+{
+    struct index_record record;
+    char *path;
+    int r, fd;
+
+    *fd_r = -1;
+    if ((r = find_uid(mailbox, uid, &record)))
+        return r;
+    if (record.internal_flags & FLAG_INTERNAL_EXPUNGED)
+        return IMAP_NOTFOUND;
+    path = mailbox_message_path(NULL, mailbox, uid);
+    /* A live record always has its file (append writes it first): a
+     * missing one is damage, never "not found". */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+        xlog_syserr("open", path);
+        talloc_free(path);
+        return IMAP_IOERROR;
+    }
+    talloc_free(path);
+    *fd_r = fd;
+    return 0;
 }
 
 int mailbox_expunge_uid(struct mailbox *mailbox, uint32_t uid)

@@ -397,6 +397,11 @@ uint32_t mailbox_num_records(const struct mailbox *m) { return m->i.num_records;
 uint32_t mailbox_exists(const struct mailbox *m) { return m->i.exists; }
 uint64_t mailbox_highestmodseq(const struct mailbox *m) { return m->i.highestmodseq; }
 
+const char *mailbox_user_flag(const struct mailbox *m, unsigned i)
+{
+    return i < talloc_array_length(m->user_flags) ? m->user_flags[i] : NULL;
+}
+
 void mailbox_status(const struct mailbox *m, struct statusdata *s)
 {
     s->messages = m->i.exists;

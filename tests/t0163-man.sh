@@ -33,7 +33,7 @@ help_names() {
     if grep -qxF "$want" "$T/help"; then pass "$desc"; else fail "$desc" "$(tail -3 "$T/help")"; fi
 }
 help_names "See mbctl(8)." "mbctl --help names mbctl(8)" "$MBCTL"
-for c in create delete rename list status append import expunge verify \
+for c in create delete rename list status append import expunge cat verify \
          reconstruct watch lock expire recover; do
     help_names "See mbctl(8)." "mbctl $c --help names mbctl(8)" "$MBCTL" $c
 done

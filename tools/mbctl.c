@@ -92,6 +92,7 @@ static const struct mbctl_command commands[] = {
     { "append", mbctl_append, "append messages from files or stdin" },
     { "import", mbctl_import, "import a Maildir, an mbox or a tree of them" },
     { "expunge", mbctl_expunge, "expunge messages by UID" },
+    { "cat", mbctl_cat, "print a message as stored" },
     { "verify", mbctl_verify, "check CRCs and message files" },
     { "reconstruct", mbctl_reconstruct, "rebuild index and cache from the message files" },
     { "watch", mbctl_watch, "print each new message's UID as it arrives" },

@@ -45,7 +45,7 @@ struct import_guids;
 int import_guids_load(void *ctx, struct mailbox *mailbox, struct import_guids **guids_r);
 int import_guids_has(const struct import_guids *guids, const char *buf, size_t len);
 mbctl_fn mbctl_verify, mbctl_reconstruct;
-mbctl_fn mbctl_watch;
+mbctl_fn mbctl_watch, mbctl_cat;
 mbctl_fn mbctl_lock;
 mbctl_fn mbctl_rename, mbctl_expire, mbctl_recover;
 

@@ -1,6 +1,7 @@
 /* xsearch - search a user's mail from the shell.
  *
- *   xsearch -u USER [--limit N] [--offset N] [--sort ORDER] [--count|--json] QUERY...
+ *   xsearch -u USER [--limit N] [--offset N] [--sort ORDER]
+ *           [--count|--json|--output=files] [--snippets] QUERY...
  *
  * Options come before the query: from its first word on, every argument
  * is a query word, so that "xsearch -u bob patch -cifs" needs no "--"
@@ -9,7 +10,10 @@
  * Prints one line per live location: mailbox, UID, GUID, date, from,
  * subject, tab-separated; --count prints only the number of live
  * locations; --json prints an object with the total, the number of
- * messages not indexed yet and the hits.  Unindexed mail is warned about
+ * messages not indexed yet and the hits; --output=files the path of each
+ * hit's message file, one per line, as notmuch search --output=files.
+ * --snippets adds to each hit an extract of its body around the matches
+ * (search_snippets).  Unindexed mail is warned about
  * on stderr: it cannot be among the results. */
 #include <config.h>
 
@@ -25,6 +29,7 @@
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
+#include "xapiary/mailbox.h"
 #include "xapiary/search.h"
 #include "common/mboxname.h"
 #include "tools/cli.h"
@@ -43,8 +48,17 @@ static void usage(FILE *f)
 "  -c, --count          print only the number of results\n"
 "  -j, --json           print a JSON object: {\"total\": N, \"unindexed\": N,\n"
 "                       \"hits\": [{mailbox, uid, guid, date, from,\n"
-"                       subject}...]}; unindexed counts the user's messages\n"
-"                       not indexed yet (not searched)\n"
+"                       subject, to, cc, message_id, in_reply_to, size,\n"
+"                       internaldate, flags, keywords, path}...]};\n"
+"                       unindexed counts the user's messages not indexed\n"
+"                       yet (not searched); flags are IMAP system flags\n"
+"      --output=FORMAT  summary (default: the line per hit below) or\n"
+"                       files: the path of each hit's message file, one\n"
+"                       per line (read them, never write them)\n"
+"  -S, --snippets       add to each hit an extract of its body around the\n"
+"                       matches, marked <mark>...</mark> and escaped for\n"
+"                       HTML: a last field of the summary line (white\n"
+"                       space made single spaces), \"snippet\" in --json\n"
 "  -C, --config FILE    configuration file (" CLI_CONFIG_DEFAULT ")\n"
 "  -v, --verbose        more logging\n"
 "  -h, --help           show this help\n"
@@ -73,6 +87,7 @@ static void usage(FILE *f)
 "                                 an unknown mailbox is an error\n"
 "  At most 16384 terms (100 of them word*) and 65536 bytes per query,\n"
 "  groups 100 deep.\n"
+"A summary line: mailbox, UID, GUID, date, from, subject, tab-separated.\n"
 "Mail not indexed yet cannot be found: when some of the user's messages\n"
 "are not indexed, a one-line warning on stderr says how many.\n"
 "Exit status: 0 (even with no results or unindexed mail), 64 for a query\n"
@@ -109,9 +124,50 @@ static char *iso_date(void *ctx, int64_t t)
     return talloc_strdup(ctx, buf);
 }
 
+/* S with every run of white space one space: a field of a line. */
+static char *one_line(void *ctx, const char *s)
+{
+    char *out = talloc_strdup(ctx, s ? s : ""), *w = out;
+
+    for (const char *p = out; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            if (w > out && w[-1] != ' ')
+                *w++ = ' ';
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = 0;
+    return out;
+}
+
+/* The IMAP names of the system flags in FLAGS, as a JSON array. */
+static json_t *flag_names(uint32_t flags)
+{
+    static const struct { uint32_t bit; const char *name; } names[] = {
+        { FLAG_ANSWERED, "\\Answered" }, { FLAG_FLAGGED, "\\Flagged" },
+        { FLAG_DELETED, "\\Deleted" }, { FLAG_DRAFT, "\\Draft" }, { FLAG_SEEN, "\\Seen" },
+    };
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (flags & names[i].bit)
+            json_array_append_new(a, json_string(names[i].name));
+    return a;
+}
+
+static json_t *keyword_names(const char *const *kw)
+{
+    json_t *a = json_array();
+
+    for (; *kw; kw++)
+        json_array_append_new(a, json_string(*kw));
+    return a;
+}
+
 int main(int argc, char **argv)
 {
-    enum { OPT_OFFSET = 256 };
+    enum { OPT_OFFSET = 256, OPT_OUTPUT };
     static const struct option opts[] = {
         { "user", required_argument, NULL, 'u' },
         { "limit", required_argument, NULL, 'n' },
@@ -119,6 +175,8 @@ int main(int argc, char **argv)
         { "sort", required_argument, NULL, 's' },
         { "count", no_argument, NULL, 'c' },
         { "json", no_argument, NULL, 'j' },
+        { "output", required_argument, NULL, OPT_OUTPUT },
+        { "snippets", no_argument, NULL, 'S' },
         { "config", required_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -129,12 +187,13 @@ int main(int argc, char **argv)
     struct search_session *ss = NULL;
     struct search_result *res = NULL;
     const char *user = NULL, *config = NULL;
-    int count = 0, json = 0, verbose = 0, c, r;
+    int count = 0, json = 0, files = 0, snippets = 0, verbose = 0, c, r;
+    char **snips = NULL;
     char *query, *err = NULL;
     void *tmp;
 
     /* '+': the first query word ends the options (see the top). */
-    while ((c = getopt_long(argc, argv, "+u:n:s:cjC:vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+u:n:s:cjSC:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'u': user = optarg; break;
         case 'n': so.limit = count_arg("--limit", optarg); break;
@@ -147,6 +206,12 @@ int main(int argc, char **argv)
             break;
         case 'c': count = 1; break;
         case 'j': json = 1; break;
+        case 'S': snippets = 1; break;
+        case OPT_OUTPUT:
+            if (!strcmp(optarg, "files")) files = 1;
+            else if (!strcmp(optarg, "summary")) files = 0;
+            else cli_usage_error("--output: '%s' is not summary or files", optarg);
+            break;
         case 'C': config = optarg; break;
         case 'v': verbose++; break;
         case 'h': usage(stdout); return EX_OK;
@@ -164,8 +229,10 @@ int main(int argc, char **argv)
         if (argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2])
             cli_usage_error("'%s': options go before the query (or put -- before "
                             "the query to search for it)", argv[i]);
-    if (count && json)
-        cli_usage_error("--count and --json are exclusive");
+    if (count + json + files > 1)
+        cli_usage_error("--count, --json and --output=files are exclusive");
+    if (snippets && (count || files))
+        cli_usage_error("--snippets goes with the summary or --json only");
     if (mboxname_userid_validate(user))
         return cli_error(user, IMAP_MAILBOX_BADNAME, "not a valid userid");
 
@@ -180,6 +247,8 @@ int main(int argc, char **argv)
         goto fail;
     if ((r = search_run(ss, query, &so, &res, &err)))
         goto fail;
+    if (snippets && res->nhits && (r = search_snippets(ss, res, NULL, res->nhits, NULL, &snips)))
+        goto fail;
     if (res->unindexed)
         fprintf(stderr, "xsearch: user %s: warning: %zu message(s) not indexed yet, "
                 "not searched (run squatter)\n", user, res->unindexed);
@@ -190,10 +259,18 @@ int main(int argc, char **argv)
         json_t *obj = json_object(), *arr = json_array();
         for (size_t i = 0; i < res->nhits; i++) {
             const struct search_hit *h = &res->hits[i];
-            json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}",
+            json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s,"
+                                                 " s:s, s:s, s:I, s:s, s:o, s:o, s:s}",
                 "mailbox", h->mailbox, "uid", (json_int_t)h->uid, "guid", h->guid,
-                "date", iso_date(tmp, h->date), "from", h->from ? h->from : "",
-                "subject", h->subject ? h->subject : ""));
+                "date", iso_date(tmp, h->date), "from", h->from, "subject", h->subject,
+                "to", h->to, "cc", h->cc, "message_id", h->message_id,
+                "in_reply_to", h->in_reply_to, "size", (json_int_t)h->size,
+                "internaldate", iso_date(tmp, h->internaldate),
+                "flags", flag_names(h->flags), "keywords", keyword_names(h->keywords),
+                "path", h->path));
+            if (snips)
+                json_object_set_new(json_array_get(arr, i), "snippet",
+                                    json_string(snips[i] ? snips[i] : ""));
         }
         json_object_set_new(obj, "total", json_integer((json_int_t)res->total));
         json_object_set_new(obj, "unindexed", json_integer((json_int_t)res->unindexed));
@@ -202,12 +279,17 @@ int main(int argc, char **argv)
         printf("%s\n", text);
         free(text);
         json_decref(obj);
+    } else if (files) {
+        for (size_t i = 0; i < res->nhits; i++)
+            printf("%s\n", res->hits[i].path);
     } else {
         for (size_t i = 0; i < res->nhits; i++) {
             const struct search_hit *h = &res->hits[i];
-            printf("%s\t%u\t%s\t%s\t%s\t%s\n", h->mailbox, h->uid, h->guid,
-                   iso_date(tmp, h->date), h->from ? h->from : "",
-                   h->subject ? h->subject : "");
+            printf("%s\t%u\t%s\t%s\t%s\t%s", h->mailbox, h->uid, h->guid,
+                   iso_date(tmp, h->date), h->from, h->subject);
+            if (snips)
+                printf("\t%s", one_line(tmp, snips[i]));
+            printf("\n");
         }
     }
     search_close(&ss);

@@ -24,6 +24,7 @@
 #include "cwrap/xapian_wrap.h"
 #include "mailbox/guiddb.h"
 #include "mailbox/message.h"
+#include "xapianlock/hitinfo.h"
 #include "xapianlock/query.h"
 #include "xapianlock/translate.h"
 #include "xapianlock/unindexed.h"
@@ -40,6 +41,18 @@ struct search_session {
 struct search_query {
     struct query *q;
 };
+
+/* A result as the library allocates it: what callers see first, then
+ * what search_snippets needs of the query that made it. */
+struct result_full {
+    struct search_result pub;
+    struct xw_query *snip;
+};
+
+const struct xw_query *search_result_snippet_query(const struct search_result *res)
+{
+    return ((const struct result_full *)res)->snip;
+}
 
 static int session_destroy(struct search_session *ss)
 {
@@ -276,12 +289,14 @@ static int run(struct search_session *ss, const struct query *q,
     struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), 0, NULL,
                          NULL, NULL, NULL, 0, 0 };
     struct search_result *res = NULL;
+    struct result_full *full = talloc_zero(ss, struct result_full);
     struct unindexed *u = NULL;
     struct mailbox_rock mr = { ss, NULL, NULL, NULL, NULL, NULL };
-    struct xw_query *xq;
+    struct xw_query *xq = NULL;
     const char *const *paths;
     unsigned n = 0;
     uint64_t unindexed = 0;
+    size_t page = 0;
     int r, sort;
 
     g_hash_table_remove_all(ss->names);
@@ -332,7 +347,9 @@ static int run(struct search_session *ss, const struct query *q,
             goto out;
     }
 done:
-    res = talloc_zero(ss, struct search_result);
+    res = &full->pub;
+    /* NULL when nothing was searched (no GUID db): no hits either */
+    full->snip = xq ? xw_query_snippet_part(full, xq) : NULL;
     res->total = c.nhits;
     {
         size_t from = opts->offset < res->total ? opts->offset : res->total;
@@ -342,7 +359,7 @@ done:
         res->hits = talloc_array(res, struct search_hit, count);
         for (size_t i = 0; i < count; i++)
             res->hits[i] = c.hits[from + i];
-        res->nhits = count;
+        res->nhits = page = count;
     }
     /* The strings were allocated under c.hits; keep them with the result. */
     talloc_steal(res, c.hits);
@@ -355,12 +372,16 @@ out:
         guiddb_abort(gdb);
         guiddb_close(&gdb);
     }
-    /* Mailbox locks come before the others: counted with none held. */
-    if (!r && !(r = unindexed_count(u, &unindexed))) {
+    /* Mailbox locks come before the others: counted, and the page's
+     * details read, with none held. */
+    if (!r && !(r = unindexed_count(u, &unindexed)) &&
+        !(r = hitinfo_fill(res, res->hits, &page))) {
         res->unindexed = (size_t)unindexed;
+        res->total -= res->nhits - page;
+        res->nhits = page;
         *res_r = res;
     } else {
-        talloc_free(res);
+        talloc_free(full);
     }
     talloc_free(tmp);
     return r;

@@ -264,6 +264,11 @@ uint32_t mailbox_num_records(const struct mailbox *mailbox);
 uint32_t mailbox_exists(const struct mailbox *mailbox);
 uint64_t mailbox_highestmodseq(const struct mailbox *mailbox);
 void mailbox_status(const struct mailbox *mailbox, struct statusdata *sdata);
+/* The name of user flag I (bit I % 32 of index_record.user_flags[I / 32]),
+ * or NULL when the mailbox has no such flag.  The string belongs to the
+ * mailbox: valid while it is open.  Takes no lock; read the record and
+ * the name under the same index lock. */
+const char *mailbox_user_flag(const struct mailbox *mailbox, unsigned i);
 
 /* The path of message UID's file, under CTX. */
 char *mailbox_message_path(void *ctx, const struct mailbox *mailbox, uint32_t uid);
@@ -292,6 +297,16 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
 int mailbox_deliver(const char *name, const char *msg, size_t len,
                     int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
                     uint32_t *uid_r);
+
+/* Opens the file of the live message UID read-only (O_CLOEXEC) and sets
+ * *FD_R to its descriptor, which the caller closes; -1 on error.  Needs
+ * the index lock (either mode); the mailbox being open (its namelock)
+ * keeps the file from being deleted until then, and the descriptor stays
+ * readable after an expunge removes the file.  Returns 0;
+ * IMAP_NOTFOUND when there is no such UID or it is expunged;
+ * IMAP_IOERROR (logged, naming the file) when the file cannot be opened.
+ * Any thread may call it on a mailbox it has open. */
+int mailbox_open_message(struct mailbox *mailbox, uint32_t uid, int *fd_r);
 
 /* Marks UID expunged (EXPUNGED|UNLINKED) and schedules its file's unlink
  * for the last close.  IMAP_NOTFOUND if there is no such live UID. */

@@ -5,7 +5,8 @@
  * and turns each hit (a message GUID) into its live locations through the
  * user's GUID db and mailboxes.db: expunged copies never appear, renamed
  * mailboxes appear under their new names (looked up afresh by every run,
- * so a long-lived session sees renames), and no mailbox is opened.
+ * so a long-lived session sees renames); no mailbox is opened under those
+ * locks, only after them, to read the page's hits (see "Hit details").
  *
  * Calling sequence
  *     struct search_session *ss = NULL;
@@ -56,6 +57,20 @@
  * earlier user of the same name (docs/FORMAT.md "owner"): never searched.
  * A user with mail that is not indexed yet is not an error: see
  * search_result.unindexed.
+ *
+ * Hit details
+ *   TO .. PATH of a hit are read, for the hits of the page only (after
+ *   offset and limit), from the live location's mailbox: once the search
+ *   has released its locks, each mailbox with hits is opened in turn with
+ *   mailbox_open_irl() (its SHARED namelock and SHARED index lock, nothing
+ *   else held; docs/LOCKING.md), the record of each UID read with its
+ *   cache record, and the mailbox closed.  The flags are those committed
+ *   at that moment.  A location expunged (or its mailbox deleted or
+ *   renamed) between the search and that read is left out of the page
+ *   and of TOTAL, as if the search had run a moment later.  A mailbox
+ *   whose index or cache cannot be read fails the search with that
+ *   mailbox's error (IMAP_MAILBOX_CHECKSUM, IMAP_MAILBOX_BADFORMAT,
+ *   IMAP_IOERROR, logged naming it), never a hit without its details.
  */
 #ifndef XAPIARY_SEARCH_H
 #define XAPIARY_SEARCH_H
@@ -82,13 +97,30 @@ struct search_options {
     size_t limit;                 /* at most this many (0: all) */
 };
 
+/* A hit is one live location of a matching message.  MAILBOX to SUBJECT
+ * come from the search document; the rest (see "Hit details" above) from
+ * the live location's mailbox index and cache, read after the search.
+ * Every string is UTF-8 and never NULL ("" when the message has none). */
 struct search_hit {
     const char *mailbox;          /* live location: mailbox name */
     uint32_t uid;                 /* and UID */
     const char *guid;             /* 40 hex digits */
-    int64_t date;                 /* seconds since the epoch */
+    int64_t date;                 /* Date: in seconds since the epoch */
     const char *from;             /* decoded From: */
     const char *subject;          /* decoded Subject: */
+    const char *to;               /* decoded To: */
+    const char *cc;               /* decoded Cc: */
+    const char *message_id;       /* Message-ID: as in the header (<a@b>) */
+    const char *in_reply_to;      /* In-Reply-To: as in the header */
+    uint32_t size;                /* bytes of the message (RFC822.SIZE) */
+    int64_t internaldate;         /* arrival, seconds since the epoch */
+    uint32_t flags;               /* system flags: the FLAG_ANSWERED,
+                                   * FLAG_FLAGGED, FLAG_DELETED, FLAG_DRAFT
+                                   * and FLAG_SEEN bits of xapiary/mailbox.h */
+    const char *const *keywords;  /* user flags ($Forwarded, ...), a
+                                   * NULL-terminated array, never NULL */
+    const char *path;             /* the message file, to read only (see
+                                   * search_hit_open for the safe way) */
 };
 
 struct search_result {
@@ -115,6 +147,55 @@ int search_run(struct search_session *ss, const char *query,
 /* Runs a built query. */
 int search_run_query(struct search_session *ss, const struct search_query *q,
                      const struct search_options *opts, struct search_result **res_r);
+
+/* Opens the message of HIT (a hit of a result of SS) read-only and sets
+ * *FD_R to a descriptor (O_CLOEXEC) that the caller owns and close()s;
+ * -1 on error.  Opens HIT's mailbox with mailbox_open_irl() (SHARED
+ * namelock and index lock, docs/LOCKING.md) for the moment it takes: call
+ * it holding no other lock of the library.  The descriptor stays readable
+ * after the message is expunged.  Returns 0; IMAP_NOTFOUND when the
+ * location is gone (the UID expunged, the mailbox deleted or renamed, or
+ * the UID now holds another message); IMAP_MAILBOX_LOCKED when
+ * namelock_timeout expired; IMAP_IOERROR (logged, naming the file).
+ * Threads: one per process, as all of the library (xapiary.h). */
+int search_hit_open(struct search_session *ss, const struct search_hit *hit, int *fd_r);
+
+/* Snippets: for chosen hits of a result, a short extract of the message's
+ * body around what the query matched, made by Xapian's snippet generator
+ * (MSet::snippet) with the English stemmer and CJK n-grams used at index
+ * time, so a search for "razor" marks "razors" and one for 東京 marks it
+ * in Japanese text.  The body is the text the indexer reads (text parts
+ * decoded, HTML without markup; of a long body the first 256 KiB).  Only
+ * the query's words searched in the body are marked (bare words, body:,
+ * not those under NOT or in from:, subject:...); without such words a
+ * snippet is the start of the body.  The extract is escaped for HTML
+ * (&amp; &lt; &gt; &quot;); the markers are put in as given, one pair
+ * around adjacent matches (the characters of a CJK word). */
+struct search_snippet_options {
+    const char *hi_start;         /* before each match; NULL: "<mark>" */
+    const char *hi_end;           /* after each match; NULL: "</mark>" */
+    const char *omit;             /* where text was left out at either
+                                   * end; NULL: "\u2026" (an ellipsis) */
+    size_t length;                /* bytes of text to aim for (markers
+                                   * and escapes not counted); 0: 200 */
+};
+
+/* Makes a snippet for each of N hits of RES (a result of search_run or
+ * search_run_query on SS): RES->hits[WHICH[i]] for i < N, or, with WHICH
+ * NULL, the first N hits.  Sets *SNIPPETS_R to an array of N strings
+ * (UTF-8), the i-th that of the i-th hit chosen, or NULL for a hit whose
+ * location is gone since the search (expunged, its mailbox deleted or
+ * renamed).  The array and its strings belong to RES: freed with it (or
+ * with talloc_free(*SNIPPETS_R)).  Reads each message file: opens each
+ * mailbox with hits chosen once, with mailbox_open_irl() (SHARED namelock
+ * and index lock, docs/LOCKING.md), one at a time; takes no Xapian lock.
+ * Call it holding no other lock of the library.  Returns 0;
+ * IMAP_INVALID_ARGUMENT (an index past RES->nhits); IMAP_MAILBOX_LOCKED
+ * when namelock_timeout expired; IMAP_IOERROR (logged, naming the file).
+ * Threads: one per process, as all of the library (xapiary.h). */
+int search_snippets(struct search_session *ss, const struct search_result *res,
+                    const size_t *which, size_t n,
+                    const struct search_snippet_options *opts, char ***snippets_r);
 
 /* Building queries without a string.  Queries are talloc objects under
  * CTX; a compound query takes ownership of its parts. */

@@ -1,0 +1,28 @@
+#!/bin/sh
+# The Python binding (bindings/python): its pytest suite against the
+# library and tools of this build.  Skipped without python3-cffi or
+# python3-pytest (scripts/deps installs them).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
+
+lib="$top_builddir/.libs/libxapiary.so.0"
+# The first Python that has both (the system's, where Debian installs
+# them, may come after another in PATH).
+py=""
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import cffi, pytest' 2> /dev/null; then py=$p; break; fi
+done
+if [ -z "$py" ]; then
+    pass "# SKIP python3-cffi or python3-pytest missing (scripts/deps)"
+elif [ ! -e "$lib" ]; then
+    pass "# SKIP no shared libxapiary in this build"
+else
+    if XAPIARY_LIBRARY="$lib" XAPIARY_MBCTL="$MBCTL" XAPIARY_SQUATTER="$SQUATTER" \
+       PYTHONPATH="$top_srcdir/bindings/python" PYTHONDONTWRITEBYTECODE=1 \
+       "$py" -m pytest -q -p no:cacheprovider --basetemp="$T/pytest" \
+           "$top_srcdir/bindings/python/tests" > "$T/out" 2>&1; then
+        pass "pytest bindings/python: $(tail -1 "$T/out")"
+    else
+        fail "pytest bindings/python" "$(tail -60 "$T/out")"
+    fi
+fi
+done_testing
