@@ -90,7 +90,7 @@ int activefile_item_create(const char *userid, const char *partition,
 struct activefile {
     char *path;
     char *userid;
-    int fd;
+    struct lockfile *lock;
     int write;
     struct activeitem *items;
 };
