@@ -21,8 +21,8 @@
 #include "mailbox/guiddb.h"
 #include "tests/testutil.h"
 
-/* As in namelock_test: a request that must not be granted is observed as
- * no reply within BLOCKED_MS, never as "fast enough". */
+/* A request that must not be granted is observed as no reply within
+ * BLOCKED_MS, never as "fast enough". */
 #define BLOCKED_MS 300
 #define REPLY_MS 10000
 
@@ -37,14 +37,9 @@ static void teardown(void)
 {
     xapiary_done();
     testenv_free(env);
-    env = NULL;
 }
 
-#define ck_reply(h, cmd, want) do { \
-    const char *got_ = helper_send((h), (cmd), REPLY_MS); \
-    ck_assert_msg(got_ && !strcmp(got_, (want)), "%s: got '%s', want '%s'", \
-                  (cmd), got_ ? got_ : "(no reply)", (want)); \
-} while (0)
+#define ck_reply(h, cmd, want) ck_helper_reply((h), (cmd), (want), REPLY_MS)
 
 #define ck_blocked(h, what) do { \
     const char *got_ = helper_reply((h), BLOCKED_MS); \
@@ -79,6 +74,17 @@ static char *read_all(void *ctx, const char *path)
     return buf;
 }
 
+/* A releases the file "f", B (waiting for it) gets it; then both exit
+ * and TMP is freed. */
+static void release_then_granted(struct helper *a, struct helper *b, void *tmp)
+{
+    ck_reply(a, file_cmd(tmp, "funlock", "f"), "ok");
+    ck_assert_str_eq(helper_reply(b, REPLY_MS), "ok");
+    helper_stop(a, 0);
+    helper_stop(b, 0);
+    talloc_free(tmp);
+}
+
 START_TEST(timeout_gives_up_and_try_fails_at_once)
 {
     void *tmp = talloc_new(NULL);
@@ -94,11 +100,7 @@ START_TEST(timeout_gives_up_and_try_fails_at_once)
     /* A wait that ends in time still gets the lock. */
     helper_send_async(b, flock_cmd(tmp, "f", "shared", 3600, LOCKLEVEL_XAPIANACTIVE));
     ck_blocked(b, "shared under exclusive");
-    ck_reply(a, file_cmd(tmp, "funlock", "f"), "ok");
-    ck_assert_str_eq(helper_reply(b, REPLY_MS), "ok");
-    helper_stop(a, 0);
-    helper_stop(b, 0);
-    talloc_free(tmp);
+    release_then_granted(a, b, tmp);
 }
 END_TEST
 
@@ -117,11 +119,7 @@ static void signals_do_not_end_a_wait(unsigned timeout)
         ck_assert_int_eq(kill(b->pid, SIGUSR1), 0);
         ck_blocked(b, "exclusive under exclusive, after SIGUSR1");
     }
-    ck_reply(a, file_cmd(tmp, "funlock", "f"), "ok");
-    ck_assert_str_eq(helper_reply(b, REPLY_MS), "ok");
-    helper_stop(a, 0);
-    helper_stop(b, 0);
-    talloc_free(tmp);
+    release_then_granted(a, b, tmp);
 }
 
 START_TEST(signal_does_not_end_a_wait_without_timeout)
