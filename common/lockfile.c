@@ -124,7 +124,7 @@ int lockfile_lock(struct lockfile *lf, int op, unsigned timeout, const char *wha
             xlog_syserr("flock", lf->path);
             return IMAP_IOERROR;
         }
-        if (still_there(lf))
+        if ((lf->flags & LOCKFILE_NEVER_REPLACED) || still_there(lf))
             break;
         flock(lf->fd, LOCK_UN);
         if ((r = lockfile_open(lf)))

@@ -5,7 +5,8 @@
  * (common/lockorder.h), wait for the flock with a deadline and through
  * signals (common/lockwait.h), check that the path still names the file
  * that was locked (a file replaced by rename(2) while we waited is opened
- * again and waited for again), and release.  The rules that make flock
+ * again and waited for again; not for LOCKFILE_NEVER_REPLACED), and
+ * release.  The rules that make flock
  * the right tool, and the order, are in docs/LOCKING.md.
  *
  * States of a struct lockfile
@@ -24,6 +25,9 @@
 #define LOCKFILE_MAY_BE_MISSING 1 /* ENOENT is IMAP_NOTFOUND, not logged */
 #define LOCKFILE_RDONLY_FALLBACK 2 /* opened O_RDONLY when O_RDWR is refused
                                      * (EACCES, EROFS): a read-only spool */
+#define LOCKFILE_NEVER_REPLACED 4 /* no re-check after the grant: nothing
+                                    * replaces or removes the file while
+                                    * lockers run (the namelock files) */
 
 /* Makes the missing directories of PATH; 0 or an IMAP_* code (logged). */
 typedef int lockfile_mkdirs_fn(const char *path);

@@ -139,7 +139,7 @@ int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype)
                               mboxname_is_xapian_lockname(name)
                                   ? LOCKLEVEL_XAPIAN_NAMELOCK
                                   : LOCKLEVEL_MBOX_NAMELOCK,
-                              O_RDWR | O_CREAT, 0);
+                              O_RDWR | O_CREAT, LOCKFILE_NEVER_REPLACED);
     lock->file->mkdirs = make_dirs;
     op = want == LOCK_SHARED ? LOCK_SH : LOCK_EX;
     if (locktype == LOCK_NONBLOCKING) {
