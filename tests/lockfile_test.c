@@ -178,6 +178,9 @@ START_TEST(order_violation_aborts_naming_both_locks)
     char *err, *want;
     int status;
 
+#ifndef XAPIARY_DEBUG
+    ck_assert_msg(0, "lock-order checker is not built (configure --enable-debug)");
+#endif
     ck_reply(b, talloc_asprintf(tmp, "stderr %s", log), "ok");
     ck_reply(b, flock_cmd(tmp, "high", "shared", 0, LOCKLEVEL_XAPIANACTIVE), "ok");
     /* A try cannot deadlock: not checked, and registered. */
