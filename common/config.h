@@ -11,7 +11,8 @@
  *                                  may be left out when one tier exists
  *   search_batchsize               messages per Xapian commit (1..1000000,
  *                                  default 1000)
- *   namelock_timeout               seconds to wait for a namelock
+ *   namelock_timeout               seconds to wait for a namelock or
+ *                                  a SQLite database's lock
  *                                  (0..86400, 0 = forever; default
  *                                  CONFIG_NAMELOCK_TIMEOUT_DEFAULT)
  *   syslog                         yes|no: also log to syslog (default no)

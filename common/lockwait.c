@@ -90,7 +90,7 @@ int lockwait_flock(int fd, int op, unsigned timeout, const char *what)
     struct sigaction sa, old_sa;
     struct itimerval it, old_it;
     double start, deadline;
-    int r, tell = xlog_level() >= LOG_INFO, told = 0;
+    int r, tell = what && xlog_level() >= LOG_INFO, told = 0;
 
     if (flock(fd, op | LOCK_NB) == 0)
         return 0;
@@ -135,7 +135,7 @@ int lockwait_flock(int fd, int op, unsigned timeout, const char *what)
     sigaction(SIGALRM, &old_sa, NULL);
     if (r == 0 && told)
         xlog(LOG_INFO, "got %s after %.1f s", what, now_seconds() - start);
-    else if (r < 0 && saved == EWOULDBLOCK)
+    else if (r < 0 && saved == EWOULDBLOCK && what)
         xlog(LOG_NOTICE, "gave up waiting for %s after %u s (namelock_timeout)",
              what, timeout);
     errno = saved;

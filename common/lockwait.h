@@ -10,8 +10,9 @@
 
 /* Takes OP (LOCK_SH or LOCK_EX) on FD, waiting at most TIMEOUT seconds
  * (0: as long as it takes).  WHAT describes the lock in the progress line
- * ("the EXCLUSIVE namelock on user.alice").  Returns 0, or -1 with errno
- * EWOULDBLOCK when the time ran out, or another errno from flock(2). */
+ * ("the EXCLUSIVE namelock on user.alice"; NULL: say nothing).  Returns 0,
+ * or -1 with errno EWOULDBLOCK when the time ran out, or another errno
+ * from flock(2). */
 int lockwait_flock(int fd, int op, unsigned timeout, const char *what);
 
 /* Logs, at LOG_INFO, "waiting for WHAT" followed by the holders of the

@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/lockorder.h"
 #include "common/mboxname.h"
+#include "common/sqldb.h"
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/guiddb.h"
@@ -32,7 +33,8 @@ static const char *const sql[ST_COUNT] = {
 };
 
 struct guiddb {
-    sqlite3 *db;
+    struct sqldb *sql;
+    sqlite3 *db;                 /* sql's */
     char *path;
     char *lockname;
     sqlite3_stmt *st[ST_COUNT];
@@ -94,10 +96,15 @@ int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name
     return check_synced(userid, name, db != NULL, synced, last_uid);
 }
 
-static int fail(struct guiddb *db, const char *what)
+static const struct sqldb_spec spec = {
+    .label = "GUID db ",
+    .kind = "GUID db",
+    .synchronous = "NORMAL",
+};
+
+static int fail(struct guiddb *db, const char *what, int rc)
 {
-    xlog(LOG_ERR, "GUID db %s: %s: %s", db->path, what, sqlite3_errmsg(db->db));
-    return IMAP_IOERROR;
+    return sqldb_error(db->sql, what, rc);
 }
 
 static int destroy(struct guiddb *db)
@@ -106,15 +113,15 @@ static int destroy(struct guiddb *db)
         sqlite3_finalize(db->st[i]);
     if (db->in_txn == 2)
         lockorder_released(LOCKLEVEL_GUIDDB, db->lockname);
-    sqlite3_close(db->db);
+    talloc_free(db->sql);       /* the statements first */
     return 0;
 }
 
 int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
 {
     struct guiddb *db;
-    char *path = guiddb_file(NULL, userid);
-    int rc, fd, r;
+    char *path = guiddb_file(NULL, userid), *waiting;
+    int rc, r;
 
     *db_r = NULL;
     if (!path)
@@ -126,47 +133,30 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     db = talloc_zero(ctx, struct guiddb);
     db->path = talloc_steal(db, path);
     db->lockname = talloc_asprintf(db, "GUID db of %s", userid);
-    if (!create && access(db->path, F_OK) < 0) {
+    if (create && mkdir_parents(db->path, 0700)) {
         talloc_free(db);
-        return IMAP_NOTFOUND;
+        return IMAP_IOERROR;
     }
-    if (create) {
-        if (mkdir_parents(db->path, 0700)) {
-            talloc_free(db);
-            return IMAP_IOERROR;
-        }
-        /* Created 0600 here: SQLite would use the umask.  Only when it is
-         * not there (O_EXCL): closing a descriptor of a file that a
-         * connection of this process has open drops that connection's
-         * POSIX locks, and another process's close would then take itself
-         * for the last one and delete the WAL under it. */
-        fd = open(db->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd >= 0)
-            close(fd);
-    }
-    rc = sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE, NULL);
-    talloc_set_destructor(db, destroy);
-    if (rc != SQLITE_OK) {
-        r = fail(db, "open");
+    waiting = talloc_asprintf(db, "the write lock of the %s", db->lockname);
+    /* Not a child of DB: the destructor frees it after the statements. */
+    r = sqldb_open(NULL, db->path, &spec, create, waiting, &db->sql);
+    if (r) {
         talloc_free(db);
         return r;
     }
-    /* Writers are short (one commit's records); waiting is better than
-     * failing a mailbox commit's bookkeeping. */
-    sqlite3_busy_timeout(db->db, 600000);
-    rc = sqlite3_exec(db->db,
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    db->db = db->sql->db;
+    talloc_set_destructor(db, destroy);
+    rc = sqldb_exec(db->sql,
         "CREATE TABLE IF NOT EXISTS locations (guid BLOB NOT NULL,"
         " uniqueid TEXT NOT NULL, uid INTEGER NOT NULL,"
         " PRIMARY KEY (uniqueid, uid)) WITHOUT ROWID;"
         "CREATE INDEX IF NOT EXISTS locations_guid ON locations (guid);"
         "CREATE TABLE IF NOT EXISTS synced (uniqueid TEXT PRIMARY KEY,"
-        " modseq INTEGER NOT NULL) WITHOUT ROWID;",
-        NULL, NULL, NULL);
+        " modseq INTEGER NOT NULL) WITHOUT ROWID;");
     for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
         rc = sqlite3_prepare_v2(db->db, sql[i], -1, &db->st[i], NULL);
     if (rc != SQLITE_OK) {
-        r = fail(db, "not a GUID db");
+        r = fail(db, "not a GUID db", rc);
         talloc_free(db);
         return r == IMAP_IOERROR ? IMAP_MAILBOX_BADFORMAT : r;
     }
@@ -185,16 +175,17 @@ int guiddb_begin(struct guiddb *db, int write)
 {
     if (write)
         lockorder_check(LOCKLEVEL_GUIDDB, db->lockname, 0);
-    if (sqlite3_exec(db->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL)
-        != SQLITE_OK)
-        return fail(db, "begin");
+    int rc = sqldb_exec(db->sql, write ? "BEGIN IMMEDIATE" : "BEGIN");
+
+    if (rc != SQLITE_OK)
+        return fail(db, "begin", rc);
     db->in_txn = write ? 2 : 1;
     if (write)
         lockorder_acquired(LOCKLEVEL_GUIDDB, db->lockname);
     else
         /* A read snapshot starts at the first read, not at BEGIN: take it
          * now, before the caller takes the Xapian locks. */
-        sqlite3_exec(db->db, "SELECT count(*) FROM synced", NULL, NULL, NULL);
+        sqldb_exec(db->sql, "SELECT count(*) FROM synced");
     return 0;
 }
 
@@ -207,10 +198,10 @@ static void end_txn(struct guiddb *db)
 
 int guiddb_commit(struct guiddb *db)
 {
-    int rc = sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+    int rc = sqldb_exec(db->sql, "COMMIT");
 
     if (rc != SQLITE_OK) {
-        int r = fail(db, "commit");
+        int r = fail(db, "commit", rc);
         guiddb_abort(db);
         return r;
     }
@@ -222,18 +213,18 @@ void guiddb_abort(struct guiddb *db)
 {
     if (!db->in_txn)
         return;
-    sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    sqldb_exec(db->sql, "ROLLBACK");
     end_txn(db);
 }
 
 /* Runs statement I to completion (no rows expected). */
 static int run(struct guiddb *db, int i)
 {
-    int rc = sqlite3_step(db->st[i]);
+    int rc = sqldb_step(db->sql, db->st[i]);
 
     sqlite3_reset(db->st[i]);
     sqlite3_clear_bindings(db->st[i]);
-    return rc == SQLITE_DONE ? 0 : fail(db, sql[i]);
+    return rc == SQLITE_DONE ? 0 : fail(db, sql[i], rc);
 }
 
 int guiddb_add(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
@@ -265,11 +256,11 @@ int guiddb_get_synced(struct guiddb *db, const char *uniqueid, uint64_t *modseq_
 
     *modseq_r = 0;
     sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
+    rc = sqldb_step(db->sql, st);
     if (rc == SQLITE_ROW)
         *modseq_r = (uint64_t)sqlite3_column_int64(st, 0);
     else if (rc != SQLITE_DONE)
-        r = fail(db, "get synced");
+        r = fail(db, "get synced", rc);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return r;
@@ -296,7 +287,7 @@ int guiddb_lookup(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
             break;
     }
     if (!r && rc != SQLITE_DONE)
-        r = fail(db, "lookup");
+        r = fail(db, "lookup", rc);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return r;
@@ -317,7 +308,7 @@ int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
             break;
     }
     if (!r && rc != SQLITE_DONE)
-        r = fail(db, "listing a mailbox's GUIDs");
+        r = fail(db, "listing a mailbox's GUIDs", rc);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return r;

@@ -74,7 +74,7 @@ int mailbox_open_cache(struct mailbox *mailbox)
 
     /* Written only under the EXCLUSIVE index lock, refused on a read-only
      * spool (mailbox_lock_index), so there a read-only descriptor does. */
-    fd = open(path, (mailbox->index_readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+    fd = open(path, (mailbox->index_lock->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         xlog_syserr("open", path);
         r = errno == ENOENT ? IMAP_MAILBOX_BADFORMAT : IMAP_IOERROR;
@@ -120,7 +120,7 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
     struct index_header h;
     int r;
 
-    if (pread_all(mailbox->index_fd, buf, sizeof buf, 0) < 0) {
+    if (pread_all(mailbox->index_lock->fd, buf, sizeof buf, 0) < 0) {
         char *path = mailbox_file(NULL, mailbox, FNAME_INDEX);
         if (errno)
             xlog_syserr("read", path);
@@ -139,7 +139,7 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
      * shorter than its count lost its tail: corruption, which an append
      * would otherwise paper over with a hole of empty records. */
     struct stat ist;
-    if (fstat(mailbox->index_fd, &ist) < 0) {
+    if (fstat(mailbox->index_lock->fd, &ist) < 0) {
         xlog_syserr("fstat", mailbox->path);
         return IMAP_IOERROR;
     }
@@ -173,8 +173,8 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
             return r;
         mailbox->i.options &= ~OPT_MAILBOX_DIRTY;
         index_header_encode(&mailbox->i, buf);
-        if (pwrite_all(mailbox->index_fd, buf, sizeof buf, 0) < 0 ||
-            fsync(mailbox->index_fd) < 0) {
+        if (pwrite_all(mailbox->index_lock->fd, buf, sizeof buf, 0) < 0 ||
+            fsync(mailbox->index_lock->fd) < 0) {
             xlog_syserr("write", mailbox->path);
             return IMAP_IOERROR;
         }
@@ -242,7 +242,7 @@ int mailbox_read_index_record(struct mailbox *mailbox, uint32_t recno,
         memset(&record->crec, 0, sizeof record->crec);
         return 0;
     }
-    if (pread_all(mailbox->index_fd, buf, sizeof buf, record_offset(recno)) < 0) {
+    if (pread_all(mailbox->index_lock->fd, buf, sizeof buf, record_offset(recno)) < 0) {
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX " record %u: %s", mailbox->name,
              mailbox->path, recno, errno ? strerror(errno) : "file truncated");
         return errno ? IMAP_IOERROR : IMAP_MAILBOX_BADFORMAT;
@@ -358,8 +358,8 @@ static int write_header(struct mailbox *mailbox, const struct index_header *h)
     unsigned char buf[INDEX_HEADER_SIZE];
 
     index_header_encode(h, buf);
-    if (pwrite_all(mailbox->index_fd, buf, sizeof buf, 0) < 0 ||
-        fsync(mailbox->index_fd) < 0) {
+    if (pwrite_all(mailbox->index_lock->fd, buf, sizeof buf, 0) < 0 ||
+        fsync(mailbox->index_lock->fd) < 0) {
         xlog_syserr("write", mailbox->path);
         return IMAP_IOERROR;
     }
@@ -377,7 +377,7 @@ static int write_pending(struct mailbox *mailbox, int appends)
         if (p->is_append != appends)
             continue;
         index_record_encode(&p->record, buf);
-        if (pwrite_all(mailbox->index_fd, buf, sizeof buf,
+        if (pwrite_all(mailbox->index_lock->fd, buf, sizeof buf,
                        record_offset(p->record.recno)) < 0) {
             xlog_syserr("write", mailbox->path);
             return IMAP_IOERROR;
@@ -428,7 +428,7 @@ static int commit_steps(struct mailbox *mailbox)
     /* 4 */
     if ((r = write_pending(mailbox, 0)))
         return r;
-    if (fsync(mailbox->index_fd) < 0) {
+    if (fsync(mailbox->index_lock->fd) < 0) {
         xlog_syserr("fsync", mailbox->path);
         return IMAP_IOERROR;
     }
@@ -630,7 +630,7 @@ static int iter_read(struct mailbox_iter *iter, uint32_t recno)
             n = ITER_CHUNK;
         if (n == 0)
             return mailbox_read_index_record(mailbox, recno, &iter->record);
-        if (pread_all(mailbox->index_fd, iter->buf, (size_t)n * INDEX_RECORD_SIZE,
+        if (pread_all(mailbox->index_lock->fd, iter->buf, (size_t)n * INDEX_RECORD_SIZE,
                       record_offset(recno)) < 0) {
             xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": cannot read records from %u",
                  mailbox->name, mailbox->path, recno);

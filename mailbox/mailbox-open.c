@@ -20,8 +20,7 @@
 #include "xapiary/mboxlist.h"
 #include "xapiary/namelock.h"
 #include "common/init.h"
-#include "common/lockorder.h"
-#include "common/lockwait.h"
+#include "common/lockfile.h"
 #include "common/mboxname.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
@@ -40,8 +39,6 @@ void mailbox_set_updatenotifier(mailbox_notify_fn *fn)
 static int destroy_mailbox(struct mailbox *mailbox)
 {
     mailbox_release_lock_state(mailbox);
-    if (mailbox->index_fd >= 0)
-        close(mailbox->index_fd);
     if (mailbox->cache_fd >= 0)
         close(mailbox->cache_fd);
     return 0;
@@ -65,6 +62,7 @@ static void close_all(void)
 struct mailbox *mailbox_new(const char *name, const char *partition)
 {
     struct mailbox *mailbox = talloc_zero(NULL, struct mailbox);
+    char *path, *lockname;
 
     if (!registered) {
         registered = 1;
@@ -73,15 +71,18 @@ struct mailbox *mailbox_new(const char *name, const char *partition)
     talloc_set_destructor(mailbox, destroy_mailbox);
     mailbox->name = talloc_strdup(mailbox, name);
     mailbox->partition = talloc_strdup(mailbox, partition ? partition : "default");
-    mailbox->index_fd = -1;
     mailbox->cache_fd = -1;
-    mailbox->index_lockname = talloc_asprintf(mailbox, "index of %s", name);
     mailbox->user_flags = talloc_array(mailbox, char *, 0);
     mailbox->path = mailbox_dir(mailbox, mailbox->partition, name);
     if (!mailbox->path) {
         talloc_free(mailbox);
         return NULL;
     }
+    path = mailbox_file(NULL, mailbox, FNAME_INDEX);
+    lockname = talloc_asprintf(path, "index of %s", name);
+    mailbox->index_lock = lockfile_new(mailbox, path, lockname, LOCKLEVEL_MBOX_INDEX,
+                                       O_RDWR, LOCKFILE_RDONLY_FALLBACK);
+    talloc_free(path);
     return mailbox;
 }
 
@@ -121,77 +122,41 @@ static void unregister(struct mailbox *mailbox)
 
 int mailbox_open_index_file(struct mailbox *mailbox)
 {
-    char *path = mailbox_file(NULL, mailbox, FNAME_INDEX);
-    int r = 0;
+    int r = lockfile_open(mailbox->index_lock);
 
-    if (mailbox->index_fd >= 0)
-        close(mailbox->index_fd);
-    mailbox->index_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-    mailbox->index_readonly = 0;
-    if (mailbox->index_fd < 0 && (errno == EACCES || errno == EROFS)) {
-        /* A read-only spool (mounted so, or not ours to write): readers
-         * (verify, squatter -A, search) still work; a writer is refused
-         * at its EXCLUSIVE index lock. */
-        mailbox->index_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        mailbox->index_readonly = mailbox->index_fd >= 0;
-    }
-    if (mailbox->index_fd < 0) {
-        xlog_syserr("open", path);
-        r = errno == ENOENT ? IMAP_MAILBOX_BADFORMAT : IMAP_IOERROR;
-    }
-    talloc_free(path);
-    return r;
+    return r == IMAP_NOTFOUND ? IMAP_MAILBOX_BADFORMAT : r;
 }
 
 int mailbox_lock_index(struct mailbox *mailbox, int locktype)
 {
     int op = locktype == LOCK_SHARED ? LOCK_SH : LOCK_EX;
+    char *what;
     int r;
 
     if (mailbox->index_locktype) {
         xlog(LOG_ERR, "mailbox %s: index is already locked", mailbox->name);
         return IMAP_MAILBOX_LOCKED;
     }
-    if (op == LOCK_EX && mailbox->index_readonly) {
+    if (op == LOCK_EX && mailbox->index_lock->readonly) {
         /* Not EX_TEMPFAIL: retrying will not make the spool writable. */
         xlog(LOG_ERR, "mailbox %s: index file is read-only (read-only spool?): "
              "cannot be changed", mailbox->name);
         return IMAP_PERMISSION_DENIED;
     }
-    lockorder_check(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname, 0);
-    for (;;) {
-        struct stat fst, pst;
-        char *path;
-
-        char *what = talloc_asprintf(NULL, "the %s index lock of mailbox %s",
-                                     op == LOCK_SH ? "SHARED" : "EXCLUSIVE",
-                                     mailbox->name);
-        /* No timeout: it is held only while records are read or written. */
-        r = lockwait_flock(mailbox->index_fd, op, 0, what);
-        talloc_free(what);
-        if (r < 0) {
-            xlog_syserr("flock", mailbox->path);
-            return IMAP_IOERROR;
-        }
-        /* A repack replaces the index file by rename while holding the
-         * EXCLUSIVE namelock, so an open mailbox never sees it happen; but
-         * make sure the lock is on the file the path names. */
-        path = mailbox_file(NULL, mailbox, FNAME_INDEX);
-        r = stat(path, &pst);
-        talloc_free(path);
-        if (r == 0 && fstat(mailbox->index_fd, &fst) == 0 &&
-            fst.st_ino == pst.st_ino && fst.st_dev == pst.st_dev)
-            break;
-        flock(mailbox->index_fd, LOCK_UN);
-        if ((r = mailbox_open_index_file(mailbox)))
-            return r;
-    }
-    lockorder_acquired(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname);
+    what = talloc_asprintf(NULL, "the %s index lock of mailbox %s",
+                           op == LOCK_SH ? "SHARED" : "EXCLUSIVE", mailbox->name);
+    /* No timeout: it is held only while records are read or written.  A
+     * repack replaces the index file by rename while holding the
+     * EXCLUSIVE namelock, so an open mailbox never sees it happen; but the
+     * lock file makes sure the lock is on the file the path names. */
+    r = lockfile_lock(mailbox->index_lock, op, 0, what);
+    talloc_free(what);
+    if (r)
+        return r == IMAP_NOTFOUND ? IMAP_MAILBOX_BADFORMAT : r;
     mailbox->index_locktype = locktype == LOCK_SHARED ? LOCK_SHARED : LOCK_EXCLUSIVE;
     r = mailbox_read_header_locked(mailbox);
     if (r) {
-        flock(mailbox->index_fd, LOCK_UN);
-        lockorder_released(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname);
+        lockfile_unlock(mailbox->index_lock);
         mailbox->index_locktype = 0;
     }
     return r;
@@ -218,8 +183,7 @@ int mailbox_unlock_index(struct mailbox *mailbox, const struct statusdata *sdata
         mailbox->has_changed = 0;
     }
     mailbox_release_lock_state(mailbox);
-    flock(mailbox->index_fd, LOCK_UN);
-    lockorder_released(LOCKLEVEL_MBOX_INDEX, mailbox->index_lockname);
+    lockfile_unlock(mailbox->index_lock);
     mailbox->index_locktype = 0;
     return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "xapiary/mailbox.h"
 #include "xapiary/namelock.h"
+#include "common/lockfile.h"
 
 #define INDEX_MAGIC "\x89XPYIDX\n"
 #define INDEX_VERSION 1
@@ -75,10 +76,9 @@ struct mailbox {
     char *path;                    /* the mailbox directory */
     char **user_flags;             /* talloc array of names */
     struct mboxlock *namelock;
-    int index_fd;
-    int index_readonly;            /* index_fd is O_RDONLY: a read-only spool */
+    struct lockfile *index_lock;   /* the index file: its fd, and the lock;
+                                    * readonly: a read-only spool */
     int index_locktype;            /* 0, LOCK_SHARED or LOCK_EXCLUSIVE */
-    char *index_lockname;          /* for the lock-order registry */
     struct index_header i;         /* as of now, with pending changes */
     struct index_header committed; /* as on disk */
     int cache_fd;

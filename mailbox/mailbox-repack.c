@@ -32,6 +32,7 @@
 #include "xapiary/namelock.h"
 #include "common/atomicfile.h"
 #include "common/fault.h"
+#include "common/lockfile.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
 
@@ -155,15 +156,9 @@ int mailbox_index_repack(struct mailbox *mailbox)
     /* Our descriptor is on the old file: move the lock to the new one.
      * Nobody else can have it open (we hold the EXCLUSIVE namelock), so
      * there is no moment where another process could get in. */
-    flock(mailbox->index_fd, LOCK_UN);
-    if ((r = mailbox_open_index_file(mailbox)))
+    if ((r = lockfile_reopen(mailbox->index_lock))) {
+        r = r == IMAP_NOTFOUND ? IMAP_MAILBOX_BADFORMAT : r;
         goto done;
-    while (flock(mailbox->index_fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            xlog_syserr("flock", path);
-            r = IMAP_IOERROR;
-            goto done;
-        }
     }
     mailbox_release_lock_state(mailbox);
     if ((r = mailbox_read_header_locked(mailbox)))

@@ -123,7 +123,7 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
     /* The records the file really holds: a header that claims more is a
      * problem to report once, not billions of reads past the end. */
     nrecords = v.mailbox->i.num_records;
-    if (fstat(v.mailbox->index_fd, &st) == 0 && st.st_size >= INDEX_HEADER_SIZE) {
+    if (fstat(v.mailbox->index_lock->fd, &st) == 0 && st.st_size >= INDEX_HEADER_SIZE) {
         uint64_t held = ((uint64_t)st.st_size - INDEX_HEADER_SIZE) / INDEX_RECORD_SIZE;
         if (held < nrecords) {
             problem(&v, "index truncated: the header says %u records, the file holds %llu",

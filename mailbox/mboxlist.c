@@ -24,10 +24,8 @@
  *   One writer at a time: a transaction is BEGIN IMMEDIATE, which takes
  *   SQLite's write lock at once, so a transaction never has to upgrade a
  *   read snapshot (that upgrade can fail with a BUSY that no wait cures).
- *   busy_wait() is SQLite's busy handler and our retry rule both: it
- *   sleeps and says "try again" until namelock_timeout expires (never,
- *   when it is 0).  SQLITE_BUSY is thus never an error a caller sees;
- *   only a timeout is, as IMAP_MAILBOX_LOCKED.
+ *   The wait for it is the one of every SQLite database of the project
+ *   (common/sqldb.c): until namelock_timeout, then IMAP_MAILBOX_LOCKED.
  *
  * States of the process's connection
  *   closed    db == NULL.  The next call opens it (open_db).
@@ -59,8 +57,8 @@
 #include "common/config.h"
 #include "common/init.h"
 #include "common/lockorder.h"
-#include "common/lockwait.h"
 #include "common/mboxname.h"
+#include "common/sqldb.h"
 #include "common/util.h"
 #include "common/xlog.h"
 
@@ -89,15 +87,17 @@ struct mboxlist_txn {
     int unused;   /* there is only ever one; the struct is its identity */
 };
 
-static sqlite3 *db;
-static char *db_path;
+static struct sqldb *db;
 static pid_t db_pid;
 static struct mboxlist_txn *cur_txn;
 static int forsaken;
 static int fork_handlers;
-static double deadline;   /* of the current wait; 0 = none */
-static double wait_start; /* when the current wait began, for -v */
-static int wait_told;     /* whether this call said it is waiting */
+
+static const struct sqldb_spec spec = {
+    .label = "",
+    .kind = DBNAME,
+    .synchronous = "FULL",
+};
 
 static const char *const type_names[] = {
     [MBTYPE_NORMAL] = "",
@@ -120,118 +120,6 @@ static int type_parse(const char *s)
     return -1;
 }
 
-/* ---------------------------------------------------------------- waiting */
-
-/* Each public call starts its own wait budget. */
-static void start_op(void)
-{
-    unsigned timeout = config_namelock_timeout(NULL);
-    deadline = timeout ? now_seconds() + timeout : 0;
-    wait_told = 0;
-}
-
-/* SQLite's busy handler: 1 = sleep done, try again; 0 = give up. */
-static int busy_wait(void *unused, int count)
-{
-    static const int ms[] = { 1, 2, 5, 10, 20, 50, 100 };
-    int n = (int)(sizeof ms / sizeof ms[0]);
-    struct timespec ts;
-
-    (void)unused;
-    if (deadline && now_seconds() >= deadline)
-        return 0;
-    if (count == 0)
-        wait_start = now_seconds();
-    if (!wait_told && now_seconds() - wait_start >= 1.0) {
-        /* SQLite's lock is a POSIX lock on the file; /proc/locks would
-         * name the holder, but SQLite keeps its descriptor to itself. */
-        lockwait_report(-1, "the mailboxes.db write lock (another process "
-                        "is creating, deleting or renaming a mailbox)");
-        wait_told = 1;
-    }
-    ts.tv_sec = 0;
-    ts.tv_nsec = (long)ms[count < n ? count : n - 1] * 1000000L;
-    nanosleep(&ts, NULL);
-    return 1;
-}
-
-static int is_busy(int rc)
-{
-    return (rc & 0xff) == SQLITE_BUSY;
-}
-
-/* Logs a failed SQLite call WHAT and maps RC to our code. */
-static int db_error(const char *what, int rc)
-{
-    const char *path = db_path ? db_path : DBNAME;
-    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    int sys = db ? sqlite3_system_errno(db) : 0;
-
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-        xlog(LOG_ERR, "%s: %s: still locked by another process after "
-             "namelock_timeout", path, what);
-        return IMAP_MAILBOX_LOCKED;
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-    case SQLITE_SCHEMA:
-        xlog(LOG_ERR, "%s: not a valid mailboxes.db (%s: %s)", path, what, msg);
-        return IMAP_MAILBOX_BADFORMAT;
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_FULL:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-        if (sys) {
-            xlog(LOG_ERR, "%s: %s: %s: %s", path, what, msg, strerror(sys));
-            return IMAP_IOERROR;
-        }
-        break;
-    }
-    xlog(LOG_ERR, "%s: %s: %s", path, what, msg);
-    return IMAP_IOERROR;
-}
-
-/* Steps ST; a BUSY before the first row (the snapshot or the lock was not
- * to be had) restarts it until the wait is over. */
-static int step(sqlite3_stmt *st)
-{
-    int rc, count = 0;
-
-    while (is_busy(rc = sqlite3_step(st)) && busy_wait(NULL, count++))
-        sqlite3_reset(st);
-    return rc;
-}
-
-/* Runs a statement that returns no rows. */
-static int exec(const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-    if (rc == SQLITE_OK) {
-        rc = step(st);
-        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-            rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Reads the integer a one-row PRAGMA or query returns. */
-static int query_int(const char *sql, int64_t *v_r)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-    if (rc == SQLITE_OK && (rc = step(st)) == SQLITE_ROW) {
-        *v_r = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* ---------------------------------------------------------------- open */
 
 static void end_txn(void)
@@ -242,20 +130,17 @@ static void end_txn(void)
 
 static void close_db(void)
 {
-    if (forsaken) {
+    if (forsaken && db) {
         /* The parent's: neither close nor roll back (nor unregister: the
          * lock registry may have been reset in the child already). */
-        db = NULL;
+        db->db = NULL;
         TALLOC_FREE(cur_txn);
     }
     if (cur_txn) {
-        exec("ROLLBACK");
+        sqldb_exec(db, "ROLLBACK");
         end_txn();
     }
-    if (db)
-        sqlite3_close_v2(db);
-    db = NULL;
-    TALLOC_FREE(db_path);
+    TALLOC_FREE(db);
 }
 
 static void before_fork(void)
@@ -268,7 +153,7 @@ static void in_child(void)
 {
     if (db) {
         xlog(LOG_DEBUG, "%s: forked during a transaction: not usable in the child",
-             db_path);
+             db->path);
         forsaken = 1;
     }
 }
@@ -282,44 +167,44 @@ static int check_schema(void)
     int64_t version = 0, objects = 0;
     int rc;
 
-    if ((rc = query_int("PRAGMA user_version", &version)))
-        return db_error("read the format version", rc);
+    if ((rc = sqldb_query_int(db, "PRAGMA user_version", &version)))
+        return sqldb_error(db, "read the format version", rc);
     if (version == 0) {
         /* First use.  The write lock makes concurrent first users agree;
          * it is not registered with the lock-order checker: no process
          * can hold a transaction on a database without a schema, so this
          * wait cannot be part of a deadlock. */
-        if ((rc = exec("BEGIN IMMEDIATE")))
-            return db_error("begin", rc);
-        rc = query_int("PRAGMA user_version", &version);
+        if ((rc = sqldb_exec(db, "BEGIN IMMEDIATE")))
+            return sqldb_error(db, "begin", rc);
+        rc = sqldb_query_int(db, "PRAGMA user_version", &version);
         if (!rc && version == 0) {
-            rc = query_int("SELECT count(*) FROM sqlite_master", &objects);
+            rc = sqldb_query_int(db, "SELECT count(*) FROM sqlite_master", &objects);
             if (!rc && objects) {
-                exec("ROLLBACK");
+                sqldb_exec(db, "ROLLBACK");
                 xlog(LOG_ERR, "%s: not a valid mailboxes.db (a different "
-                     "SQLite database)", db_path);
+                     "SQLite database)", db->path);
                 return IMAP_MAILBOX_BADFORMAT;
             }
             if (!rc)
-                rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+                rc = sqldb_exec(db, schema);
         }
         if (!rc)
-            rc = exec("COMMIT");
+            rc = sqldb_exec(db, "COMMIT");
         if (rc) {
-            int r = db_error("create the schema", rc);
-            exec("ROLLBACK");
+            int r = sqldb_error(db, "create the schema", rc);
+            sqldb_exec(db, "ROLLBACK");
             return r;
         }
     }
     if (version > MBOXLIST_VERSION) {
         xlog(LOG_ERR, "%s: format version %lld is newer than this program's (%d)",
-             db_path, (long long)version, MBOXLIST_VERSION);
+             db->path, (long long)version, MBOXLIST_VERSION);
         return IMAP_MAILBOX_NOTSUPPORTED;
     }
-    rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes", -1, &st, NULL);
+    rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes", -1, &st, NULL);
     sqlite3_finalize(st);
     if (rc) {
-        xlog(LOG_ERR, "%s: not a valid mailboxes.db (%s)", db_path, sqlite3_errmsg(db));
+        xlog(LOG_ERR, "%s: not a valid mailboxes.db (%s)", db->path, sqlite3_errmsg(db->db));
         return IMAP_MAILBOX_BADFORMAT;
     }
     return 0;
@@ -333,8 +218,8 @@ static int check_schema(void)
 static int open_db(int create)
 {
     const char *confdir;
-    sqlite3_stmt *st = NULL;
-    int fd, rc, r;
+    char *path;
+    int r;
 
     if (forsaken) {
         xlog(LOG_ERR, "mailboxes.db: used in a process forked during a transaction");
@@ -355,59 +240,20 @@ static int open_db(int create)
         pthread_atfork(before_fork, NULL, in_child);
         fork_handlers = 1;
     }
-    TALLOC_FREE(db_path);
-    db_path = talloc_asprintf(NULL, "%s/" DBNAME, confdir);
-    if (access(db_path, F_OK) < 0 && errno == ENOENT) {
-        if (!create)
-            return IMAP_NOTFOUND;
-        if ((r = config_make_configdirectory())) {
-            TALLOC_FREE(db_path);
-            return r;
-        }
+    path = talloc_asprintf(NULL, "%s/" DBNAME, confdir);
+    if (create && access(path, F_OK) < 0 && errno == ENOENT &&
+        (r = config_make_configdirectory())) {
+        talloc_free(path);
+        return r;
     }
-
-    /* SQLite would create the file with the umask's mode; its -wal and
-     * -shm files take the main file's. */
-    fd = open(db_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        xlog_syserr("open", db_path);
-        TALLOC_FREE(db_path);
-        return IMAP_IOERROR;
-    }
-    close(fd);
-
-    rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
+    r = sqldb_open(NULL, path, &spec, create, "the mailboxes.db write lock "
+                   "(another process is creating, deleting or renaming a mailbox)",
+                   &db);
+    talloc_free(path);
+    if (r)
+        return r;
     db_pid = getpid();
     xapiary_atdone(close_db);
-    if (rc) {
-        r = db_error("open", rc);
-        close_db();
-        return r;
-    }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_handler(db, busy_wait, NULL);
-
-    /* The first statement reads the header: garbage shows here. */
-    rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = step(st)) == SQLITE_ROW) {
-        const char *mode = (const char *)sqlite3_column_text(st, 0);
-        if (!mode || strcmp(mode, "wal")) {
-            xlog(LOG_ERR, "%s: cannot switch to WAL mode (journal mode %s)",
-                 db_path, mode ? mode : "unknown");
-            sqlite3_finalize(st);
-            close_db();
-            return IMAP_IOERROR;
-        }
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    if (!rc)
-        rc = exec("PRAGMA synchronous=FULL");
-    if (rc) {
-        r = db_error("open", rc);
-        close_db();
-        return r;
-    }
     if ((r = check_schema())) {
         close_db();
         return r;
@@ -434,14 +280,14 @@ static int row_to_entry(void *ctx, sqlite3_stmt *st, struct mboxlist_entry **ent
     e->namelock = namelock ? talloc_strdup(e, namelock) : NULL;
     e->type = type_parse(type ? type : "");
     if (e->type < 0) {
-        xlog(LOG_ERR, "%s: record %s: unknown type '%s'", db_path, e->name, type);
+        xlog(LOG_ERR, "%s: record %s: unknown type '%s'", db->path, e->name, type);
         talloc_free(e);
         return IMAP_MAILBOX_BADFORMAT;
     }
     obj = json_loads(extra ? extra : "{}", JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(obj)) {
         xlog(LOG_ERR, "%s: record %s: extra is not a JSON object (%s)",
-             db_path, e->name, obj ? "another JSON value" : jerr.text);
+             db->path, e->name, obj ? "another JSON value" : jerr.text);
         json_decref(obj);
         talloc_free(e);
         return IMAP_MAILBOX_BADFORMAT;
@@ -469,14 +315,14 @@ static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const c
 
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        rc = step(st);
+        rc = sqldb_step(db, st);
     }
     if (rc == SQLITE_ROW)
         r = row_to_entry(ctx, st, entry_r);
     else if (rc == SQLITE_DONE)
         r = IMAP_MAILBOX_NONEXISTENT;
     else
-        r = db_error(what, rc);
+        r = sqldb_error(db, what, rc);
     sqlite3_finalize(st);
     return r;
 }
@@ -489,7 +335,7 @@ static int get_row(void *ctx, const char *name, struct mboxlist_entry **entry_r)
     int rc;
 
     *entry_r = NULL;
-    rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1",
+    rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1",
                             -1, &st, NULL);
     return one_row(ctx, st, rc, name, "read a record", entry_r);
 }
@@ -516,7 +362,7 @@ static int put_row(const struct mboxlist_entry *e)
     char *extra = make_extra(NULL, e, (int64_t)time(NULL));
     int rc;
 
-    rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO mailboxes (" COLUMNS ")"
+    rc = sqlite3_prepare_v2(db->db, "INSERT OR REPLACE INTO mailboxes (" COLUMNS ")"
                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, e->name, -1, SQLITE_STATIC);
@@ -527,11 +373,11 @@ static int put_row(const struct mboxlist_entry *e)
         if (e->namelock)
             sqlite3_bind_text(st, 6, e->namelock, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 7, extra, -1, SQLITE_STATIC);
-        rc = step(st);
+        rc = sqldb_step(db, st);
     }
     sqlite3_finalize(st);
     talloc_free(extra);
-    return rc == SQLITE_DONE ? 0 : db_error("write a record", rc);
+    return rc == SQLITE_DONE ? 0 : sqldb_error(db, "write a record", rc);
 }
 
 /* The checks of mboxlist_create_exclusive(), before the database. */
@@ -569,7 +415,6 @@ static int lookup(void *ctx, const char *name, int any,
     *entry_r = NULL;
     if (!name || mboxname_validate(name))
         return IMAP_MAILBOX_BADNAME;
-    start_op();
     if ((r = open_db(0)) || (r = get_row(ctx, name, entry_r)))
         return r == IMAP_NOTFOUND ? IMAP_MAILBOX_NONEXISTENT : r;
     if (!any && (*entry_r)->type == MBTYPE_DELETED) {
@@ -598,10 +443,9 @@ int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
     *entry_r = NULL;
     if (!uniqueid || !*uniqueid)
         return IMAP_INVALID_ARGUMENT;
-    start_op();
     if ((r = open_db(0)))
         return r == IMAP_NOTFOUND ? IMAP_MAILBOX_NONEXISTENT : r;
-    rc = sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM mailboxes"
+    rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes"
                             " WHERE uniqueid = ?1 AND type != 'DELETED'"
                             " ORDER BY CASE type WHEN '' THEN 0"
                             " WHEN 'RENAMELOCKED' THEN 1 ELSE 2 END, name LIMIT 1",
@@ -655,7 +499,7 @@ static int foreach_batch(void *ctx, const char *prefix, int flags,
     size_t n = 0;
     int rc, r = 0;
 
-    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, start, -1, SQLITE_STATIC);
@@ -664,7 +508,7 @@ static int foreach_batch(void *ctx, const char *prefix, int flags,
             sqlite3_bind_text(st, 4, after, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 5, !!(flags & MBOXLIST_ALL));
         sqlite3_bind_int(st, 6, FOREACH_BATCH);
-        rc = step(st);
+        rc = sqldb_step(db, st);
         while (rc == SQLITE_ROW) {
             v = talloc_realloc(ctx, v, struct mboxlist_entry *, n + 1);
             if ((r = row_to_entry(v, st, &v[n])))
@@ -674,7 +518,7 @@ static int foreach_batch(void *ctx, const char *prefix, int flags,
         }
     }
     if (!r && rc != SQLITE_DONE)
-        r = db_error("list records", rc);
+        r = sqldb_error(db, "list records", rc);
     sqlite3_finalize(st);
     *v_r = talloc_realloc(ctx, v, struct mboxlist_entry *, n);
     return r;
@@ -695,8 +539,7 @@ int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
         struct mboxlist_entry **v;
         size_t n;
 
-        start_op();
-        if ((r = open_db(0)) == IMAP_NOTFOUND) {
+            if ((r = open_db(0)) == IMAP_NOTFOUND) {
             r = 0;      /* no mailboxes.db yet: no mailboxes */
             talloc_free(tmp);
             break;
@@ -744,16 +587,15 @@ int mboxlist_begin(struct mboxlist_txn **txn_r)
     int rc, r;
 
     *txn_r = NULL;
-    start_op();
     if ((r = open_db(1)))
         return r;
     lockorder_check(LOCKLEVEL_MBOXLIST, DBNAME, 0);
     if (cur_txn) {
-        xlog(LOG_ERR, "%s: a second transaction in one process", db_path);
+        xlog(LOG_ERR, "%s: a second transaction in one process", db->path);
         return IMAP_INTERNAL;
     }
-    if ((rc = exec("BEGIN IMMEDIATE")))
-        return db_error("begin", rc);
+    if ((rc = sqldb_exec(db, "BEGIN IMMEDIATE")))
+        return sqldb_error(db, "begin", rc);
     lockorder_acquired(LOCKLEVEL_MBOXLIST, DBNAME);
     cur_txn = talloc_zero(NULL, struct mboxlist_txn);
     *txn_r = cur_txn;
@@ -780,11 +622,10 @@ int mboxlist_commit(struct mboxlist_txn **txnp)
         *txnp = NULL;
         return IMAP_INTERNAL;
     }
-    start_op();
-    if ((rc = exec("COMMIT"))) {
-        r = db_error("commit", rc);
-        if (!sqlite3_get_autocommit(db))
-            exec("ROLLBACK");
+    if ((rc = sqldb_exec(db, "COMMIT"))) {
+        r = sqldb_error(db, "commit", rc);
+        if (!sqlite3_get_autocommit(db->db))
+            sqldb_exec(db, "ROLLBACK");
     }
     end_txn();
     *txnp = NULL;
@@ -796,9 +637,9 @@ void mboxlist_abort(struct mboxlist_txn **txnp)
     if (!*txnp)
         return;
     if (txn_ok(*txnp)) {
-        int rc = exec("ROLLBACK");
+        int rc = sqldb_exec(db, "ROLLBACK");
         if (rc)
-            db_error("roll back", rc);
+            sqldb_error(db, "roll back", rc);
         end_txn();
     }
     *txnp = NULL;
@@ -810,8 +651,7 @@ static int write_start(struct mboxlist_txn *txn, struct mboxlist_txn **own_r)
 {
     *own_r = NULL;
     if (txn) {
-        start_op();
-        return txn_ok(txn) ? 0 : IMAP_INTERNAL;
+            return txn_ok(txn) ? 0 : IMAP_INTERNAL;
     }
     return mboxlist_begin(own_r);
 }
@@ -891,14 +731,14 @@ int mboxlist_remove(struct mboxlist_txn *txn, const char *name)
         return IMAP_MAILBOX_BADNAME;
     if ((r = write_start(txn, &own)))
         return r;
-    rc = sqlite3_prepare_v2(db, "DELETE FROM mailboxes WHERE name = ?1", -1, &st, NULL);
+    rc = sqlite3_prepare_v2(db->db, "DELETE FROM mailboxes WHERE name = ?1", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        rc = step(st);
+        rc = sqldb_step(db, st);
     }
     if (rc != SQLITE_DONE)
-        r = db_error("remove a record", rc);
-    else if (sqlite3_changes(db) == 0)
+        r = sqldb_error(db, "remove a record", rc);
+    else if (sqlite3_changes(db->db) == 0)
         r = IMAP_MAILBOX_NONEXISTENT;
     sqlite3_finalize(st);
     return write_end(&own, r);

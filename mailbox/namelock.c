@@ -21,7 +21,7 @@
  * Waiting
  *   A blocking wait ends after namelock_timeout seconds (0: never) and,
  *   at -v, says after a second which name it waits for and who holds it:
- *   common/lockwait.c.
+ *   common/lockfile.c, as for every file lock.
  */
 #include <config.h>
 
@@ -40,8 +40,8 @@
 #include "xapiary/namelock.h"
 #include "common/config.h"
 #include "common/init.h"
+#include "common/lockfile.h"
 #include "common/lockorder.h"
-#include "common/lockwait.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -50,10 +50,9 @@
 struct mboxlock {
     struct mboxlock *next;
     char *name;
-    int fd;
+    struct lockfile *file;
     int type;                 /* LOCK_SHARED or LOCK_EXCLUSIVE */
     int refcount;
-    enum lock_level level;
 };
 
 static struct mboxlock *held;
@@ -87,18 +86,12 @@ static char *lock_path(void *ctx, const char *name)
     return path;
 }
 
-static int open_lockfile(const char *path)
+/* A lock file's directories, the configdirectory first (its error says
+ * what to do on a first run). */
+static int make_dirs(const char *path)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
-        if (config_make_configdirectory() || mkdir_parents(path, 0700))
-            return -1;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    }
-    if (fd < 0)
-        xlog_syserr("open", path);
-    return fd;
+    return config_make_configdirectory() || mkdir_parents(path, 0700)
+               ? IMAP_IOERROR : 0;
 }
 
 static struct mboxlock *find_held(const char *name)
@@ -142,38 +135,24 @@ int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype)
     lock->name = talloc_strdup(lock, name);
     lock->type = want;
     lock->refcount = 1;
-    lock->level = mboxname_is_xapian_lockname(name) ? LOCKLEVEL_XAPIAN_NAMELOCK
-                                                    : LOCKLEVEL_MBOX_NAMELOCK;
-    lock->fd = open_lockfile(path);
-    if (lock->fd < 0) {
-        r = IMAP_IOERROR;
-        goto fail;
-    }
-
-    lockorder_check(lock->level, name,
-                    locktype == LOCK_NONBLOCKING ? LOCKORDER_TRY : 0);
+    lock->file = lockfile_new(lock, path, name,
+                              mboxname_is_xapian_lockname(name)
+                                  ? LOCKLEVEL_XAPIAN_NAMELOCK
+                                  : LOCKLEVEL_MBOX_NAMELOCK,
+                              O_RDWR | O_CREAT, LOCKFILE_NEVER_REPLACED);
+    lock->file->mkdirs = make_dirs;
     op = want == LOCK_SHARED ? LOCK_SH : LOCK_EX;
     if (locktype == LOCK_NONBLOCKING) {
-        while ((r = flock(lock->fd, op | LOCK_NB)) < 0 && errno == EINTR)
-            ;
+        r = lockfile_lock(lock->file, op | LOCK_NB, 0, NULL);
     } else {
         char *what = talloc_asprintf(lock, "the %s namelock on %s",
                                      want == LOCK_SHARED ? "SHARED" : "EXCLUSIVE",
                                      name);
-        r = lockwait_flock(lock->fd, op, config_namelock_timeout(NULL), what);
+        r = lockfile_lock(lock->file, op, config_namelock_timeout(NULL), what);
     }
-    if (r < 0) {
-        if (errno == EWOULDBLOCK) {
-            r = IMAP_MAILBOX_LOCKED;
-        } else {
-            xlog_syserr("flock", path);
-            r = IMAP_IOERROR;
-        }
-        close(lock->fd);
+    if (r)
         goto fail;
-    }
 
-    lockorder_acquired(lock->level, name);
     lock->next = held;
     held = lock;
     talloc_free(path);
@@ -202,12 +181,7 @@ void mboxname_release(struct mboxlock **lockp)
             break;
         }
     }
-    /* Unlock explicitly rather than rely on close(): a child spawned
-     * without fork handlers may still share the descriptor until exec. */
-    flock(lock->fd, LOCK_UN);
-    close(lock->fd);
-    lockorder_released(lock->level, lock->name);
-    talloc_free(lock);
+    talloc_free(lock);      /* and its lock file: unlocked, closed */
 }
 
 const char *mboxlock_name(const struct mboxlock *lock)
@@ -256,7 +230,7 @@ static void forget_all_in_child(void)
     while (held) {
         struct mboxlock *lock = held;
         held = lock->next;
-        close(lock->fd);
+        lockfile_forget(lock->file);
         talloc_free(lock);
     }
     lockorder_reset();

@@ -13,15 +13,22 @@
 #include "common/config.h"
 #include "common/init.h"
 #include "common/lockorder.h"
+#include "common/sqldb.h"
 #include "common/xlog.h"
 #include "mailbox/statuscache.h"
 
-static sqlite3 *db;
+static struct sqldb *conn;
+static sqlite3 *db;             /* conn's */
+
+static const struct sqldb_spec spec = {
+    .label = "statuscache ",
+    .kind = "statuscache",
+    .synchronous = "FULL",
+};
 
 static void close_db(void)
 {
-    if (db)
-        sqlite3_close(db);
+    TALLOC_FREE(conn);
     db = NULL;
 }
 
@@ -29,38 +36,28 @@ static int open_db(void)
 {
     const char *confdir = config_configdirectory(NULL);
     char *path;
-    int rc;
+    int rc, r;
 
     if (db)
         return 0;
     if (!confdir)
         return IMAP_CONFIG;
     path = talloc_asprintf(NULL, "%s/statuscache.db", confdir);
-    /* SQLite would create it with the umask's mode; the WAL and shm files
-     * take the main file's. */
-    /* O_EXCL: never a descriptor of a file SQLite may have open here
-     * (closing it would drop that connection's POSIX locks). */
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd >= 0)
-        close(fd);
-    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 60000);
-        rc = sqlite3_exec(db,
-            "PRAGMA journal_mode=WAL;"
-            "CREATE TABLE IF NOT EXISTS status (name TEXT PRIMARY KEY,"
-            " messages INTEGER, uidnext INTEGER, uidvalidity INTEGER,"
-            " unseen INTEGER, highestmodseq INTEGER, size INTEGER);",
-            NULL, NULL, NULL);
-    }
+    r = sqldb_open(NULL, path, &spec, 1, "the statuscache.db write lock", &conn);
+    talloc_free(path);
+    if (r)
+        return r;
+    db = conn->db;
+    rc = sqldb_exec(conn,
+        "CREATE TABLE IF NOT EXISTS status (name TEXT PRIMARY KEY,"
+        " messages INTEGER, uidnext INTEGER, uidvalidity INTEGER,"
+        " unseen INTEGER, highestmodseq INTEGER, size INTEGER);");
     if (rc != SQLITE_OK) {
-        xlog(LOG_ERR, "statuscache %s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        r = sqldb_error(conn, "open", rc);
         close_db();
-        talloc_free(path);
-        return IMAP_IOERROR;
+        return r;
     }
     xapiary_atdone(close_db);
-    talloc_free(path);
     return 0;
 }
 
@@ -84,7 +81,7 @@ static void exec_write(const char *sql, const char *name, const struct statusdat
             sqlite3_bind_int64(st, 6, (sqlite3_int64)s->highestmodseq);
             sqlite3_bind_int64(st, 7, (sqlite3_int64)s->size);
         }
-        rc = sqlite3_step(st);
+        rc = sqldb_step(conn, st);
     }
     if (rc != SQLITE_DONE)
         xlog(LOG_WARNING, "statuscache: %s: %s", name, sqlite3_errmsg(db));
@@ -115,7 +112,7 @@ int statuscache_lookup(const char *name, struct statusdata *s)
                             -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
+        rc = sqldb_step(conn, st);
         if (rc == SQLITE_ROW) {
             s->messages = (uint32_t)sqlite3_column_int64(st, 0);
             s->uidnext = (uint32_t)sqlite3_column_int64(st, 1);

@@ -14,7 +14,7 @@
 #include "xapiary/xapiary.h"
 #include "common/atomicfile.h"
 #include "common/config.h"
-#include "common/lockorder.h"
+#include "common/lockfile.h"
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/synclog.h"
@@ -26,70 +26,39 @@ static char *log_path(void *ctx, const char *channel, const char *suffix)
                    : NULL;
 }
 
-/* flock with EINTR retried, registered with the lock-order checker. */
-static int lock_log(int fd, const char *path)
+static int make_dirs(const char *path)
 {
-    int r;
-
-    lockorder_check(LOCKLEVEL_SYNCLOG, path, 0);
-    while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
-        ;
-    if (r < 0) {
-        xlog_syserr("flock", path);
-        return IMAP_IOERROR;
-    }
-    lockorder_acquired(LOCKLEVEL_SYNCLOG, path);
-    return 0;
-}
-
-static void unlock_log(int fd, const char *path)
-{
-    flock(fd, LOCK_UN);
-    lockorder_released(LOCKLEVEL_SYNCLOG, path);
+    return mkdir_parents(path, 0700) ? IMAP_IOERROR : 0;
 }
 
 int synclog_append(const char *channel, const char *name)
 {
     char *path = log_path(NULL, channel, "");
+    struct lockfile *lf;
     char *line;
-    int fd, r = 0;
+    int r;
 
     if (!path)
         return IMAP_CONFIG;
     line = talloc_asprintf(path, "MAILBOX %s\n", name);
-    for (;;) {
-        struct stat st1, st2;
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 && errno == ENOENT && !mkdir_parents(path, 0700))
-            continue;
-        if (fd < 0) {
-            xlog_syserr("open", path);
-            r = IMAP_IOERROR;
-            goto done;
-        }
-        if ((r = lock_log(fd, path))) {
-            close(fd);
-            goto done;
-        }
-        /* The reader may have renamed the file between our open and our
-         * lock: then write to the new one. */
-        if (fstat(fd, &st1) == 0 && stat(path, &st2) == 0 &&
-            st1.st_ino == st2.st_ino && st1.st_dev == st2.st_dev)
-            break;
-        unlock_log(fd, path);
-        close(fd);
-    }
-    if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+    /* The reader renames the file away (synclog_take): the lock file
+     * re-checks that the one locked is still the one at the path, so the
+     * line goes to the new file.  A leaf held for one write: no progress
+     * line. */
+    lf = lockfile_new(path, path, NULL, LOCKLEVEL_SYNCLOG,
+                      O_WRONLY | O_APPEND | O_CREAT, 0);
+    lf->mkdirs = make_dirs;
+    if ((r = lockfile_lock(lf, LOCK_EX, 0, NULL)))
+        goto done;
+    if (write(lf->fd, line, strlen(line)) != (ssize_t)strlen(line)) {
         xlog_syserr("write", path);
         r = IMAP_IOERROR;
     }
-    unlock_log(fd, path);
-    close(fd);
 done:
     if (r)
         xlog(LOG_ERR, "sync log %s: mailbox %s not logged: squatter -R will miss it",
              channel, name);
-    talloc_free(path);
+    talloc_free(path);      /* and the lock file: unlocked, closed */
     return r;
 }
 
@@ -99,7 +68,8 @@ int synclog_take(void *ctx, const char *channel, char ***names_r, char **workfil
     char *work, *buf;
     size_t len;
     char **names = talloc_array(ctx, char *, 0);
-    int fd, r = 0;
+    struct lockfile *lf;
+    int r = 0;
 
     *names_r = names;
     *workfile_r = NULL;
@@ -117,19 +87,14 @@ int synclog_take(void *ctx, const char *channel, char ***names_r, char **workfil
             goto done;
         }
     }
-    fd = open(work, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        xlog_syserr("open", work);
-        r = IMAP_IOERROR;
-        goto done;
-    }
     /* Wait for writers who opened the file before the rename. */
-    if ((r = lock_log(fd, work))) {
-        close(fd);
+    lf = lockfile_new(NULL, work, NULL, LOCKLEVEL_SYNCLOG, O_RDONLY, 0);
+    r = lockfile_lock(lf, LOCK_EX, 0, NULL);
+    talloc_free(lf);
+    if (r) {
+        r = IMAP_IOERROR;       /* logged; even a work file gone is one */
         goto done;
     }
-    unlock_log(fd, work);
-    close(fd);
     if (read_file(path, work, &buf, &len) < 0) {
         xlog_syserr("read", work);
         r = IMAP_IOERROR;

@@ -7,20 +7,90 @@
  *   fork-release NAME  (a forked child releases its copy and exits; the
  *                       lock must stay held here)  -> "ok"
  *   exit               exits at once, without releasing anything
+ * and, for the file lock primitive (common/lockfile.h), the file at PATH
+ * locked at lock-order level LEVEL (a number of enum lock_level):
+ *   flock PATH shared|exclusive|try-shared|try-exclusive TIMEOUT LEVEL
+ *                                           -> "ok" | "err MESSAGE"
+ *   funlock PATH                            -> "ok" | "err not held"
+ *   fino PATH          the inode the held lock is on -> "INO" | "err not held"
+ *   stderr PATH        sends stderr (log lines) to PATH -> "ok"
+ * and, for the SQLite busy wait (common/sqldb.h), USERID's GUID db:
+ *   gdb-begin USERID   opens it (creating it) and begins a write
+ *                      transaction  -> "ok" | "err MESSAGE"
+ *   gdb-end            rolls it back and closes it -> "ok"
+ * SIGUSR1 is caught, without SA_RESTART, so that a test can interrupt a
+ * blocking wait.
  * It prints "ready" once initialised. */
 #include <config.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <talloc.h>
+
 #include "xapiary/xapiary.h"
 #include "xapiary/namelock.h"
+#include "common/lockfile.h"
+#include "mailbox/guiddb.h"
 
 #define MAXLOCKS 64
 static struct { char name[512]; struct mboxlock *lock; } locks[MAXLOCKS];
+
+static struct lockfile *files[MAXLOCKS];
+static struct guiddb *gdb;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+static struct lockfile **file_slot(const char *path)
+{
+    for (int i = 0; i < MAXLOCKS; i++)
+        if (files[i] && !strcmp(files[i]->path, path))
+            return &files[i];
+    return NULL;
+}
+
+/* "flock PATH MODE TIMEOUT LEVEL" */
+static void file_lock(const char *line)
+{
+    char path[512], mode[32];
+    unsigned timeout, level;
+    struct lockfile **slot = NULL;
+    int op, r;
+
+    if (sscanf(line, "flock %511s %31s %u %u", path, mode, &timeout, &level) != 4) {
+        printf("err usage\n");
+        return;
+    }
+    op = strstr(mode, "shared") ? LOCK_SH : LOCK_EX;
+    if (!strncmp(mode, "try-", 4))
+        op |= LOCK_NB;
+    for (int i = 0; i < MAXLOCKS && !slot; i++)
+        if (!files[i])
+            slot = &files[i];
+    if (!slot) {
+        printf("err too many locks\n");
+        return;
+    }
+    *slot = lockfile_new(NULL, path, NULL, (enum lock_level)level,
+                         O_RDWR | O_CREAT, 0);
+    r = lockfile_lock(*slot, op, timeout, path);
+    if (r) {
+        TALLOC_FREE(*slot);
+        printf("err %s\n", error_message(r));
+        return;
+    }
+    printf("ok\n");
+}
 
 static int slot_for_release(const char *name)
 {
@@ -45,6 +115,11 @@ int main(int argc, char **argv)
         return 78;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
     printf("ready\n");
 
     while (fgets(line, sizeof line, stdin)) {
@@ -94,6 +169,36 @@ int main(int argc, char **argv)
             waitpid(pid, &status, 0);
             printf(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok\n"
                                                                  : "err child\n");
+        } else if (!strcmp(cmd, "flock")) {
+            file_lock(line);
+        } else if (!strcmp(cmd, "funlock") || !strcmp(cmd, "fino")) {
+            struct lockfile **slot = file_slot(name);
+            struct stat st;
+            if (!slot || !(*slot)->held) {
+                printf("err not held\n");
+            } else if (!strcmp(cmd, "fino")) {
+                fstat((*slot)->fd, &st);
+                printf("%lu\n", (unsigned long)st.st_ino);
+            } else {
+                TALLOC_FREE(*slot);
+                printf("ok\n");
+            }
+        } else if (!strcmp(cmd, "gdb-begin")) {
+            r = gdb ? IMAP_INTERNAL : guiddb_open(NULL, name, 1, &gdb);
+            if (!r && (r = guiddb_begin(gdb, 1)))
+                guiddb_close(&gdb);
+            if (r)
+                printf("err %s\n", error_message(r));
+            else
+                printf("ok\n");
+        } else if (!strcmp(cmd, "gdb-end")) {
+            guiddb_close(&gdb);
+            printf("ok\n");
+        } else if (!strcmp(cmd, "stderr")) {
+            int ok = freopen(name, "a", stderr) != NULL;
+            if (ok)
+                setvbuf(stderr, NULL, _IONBF, 0);   /* abort() flushes nothing */
+            printf(ok ? "ok\n" : "err freopen\n");
         } else if (!strcmp(cmd, "exit")) {
             _exit(0);
         } else {

@@ -38,11 +38,7 @@ static void teardown(void)
     env = NULL;
 }
 
-#define ck_reply(h, cmd, want) do { \
-    const char *got_ = helper_send((h), (cmd), REPLY_MS); \
-    ck_assert_msg(got_ && !strcmp(got_, (want)), "%s: got '%s', want '%s'", \
-                  (cmd), got_ ? got_ : "(no reply)", (want)); \
-} while (0)
+#define ck_reply(h, cmd, want) ck_helper_reply((h), (cmd), (want), REPLY_MS)
 
 START_TEST(shared_is_shared_between_processes)
 {

@@ -45,6 +45,13 @@ void helper_send_async(struct helper *h, const char *cmd);
 /* Kills with SIG (0: ask it to exit) and reaps it; returns the wait status. */
 int helper_stop(struct helper *h, int sig);
 
+/* Sends CMD to H and checks that the reply, within TIMEOUT_MS, is WANT. */
+#define ck_helper_reply(h, cmd, want, timeout_ms) do { \
+    const char *got_ = helper_send((h), (cmd), (timeout_ms)); \
+    ck_assert_msg(got_ && !strcmp(got_, (want)), "%s: got '%s', want '%s'", \
+                  (cmd), got_ ? got_ : "(no reply)", (want)); \
+} while (0)
+
 /* Path of a program built in the tree. */
 char *test_program(void *ctx, const char *name);
 

@@ -16,8 +16,7 @@
 #include "xapiary/xapiary.h"
 #include "common/atomicfile.h"
 #include "common/config.h"
-#include "common/lockorder.h"
-#include "common/lockwait.h"
+#include "common/lockfile.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -111,41 +110,14 @@ char *activefile_path(void *ctx, const char *userid)
     return path;
 }
 
-static int lock_fd(int fd, int write, const char *path)
-{
-    int r;
-
-    char *what = talloc_asprintf(NULL, "the %s lock of %s",
-                                 write ? "WRITE" : "READ", path);
-    /* No timeout: it is held for one batch's commit or one search. */
-    r = lockwait_flock(fd, write ? LOCK_EX : LOCK_SH, 0, what);
-    talloc_free(what);
-    if (r < 0) {
-        xlog_syserr("flock", path);
-        return IMAP_IOERROR;
-    }
-    return 0;
-}
-
-static int destroy_activefile(struct activefile *af)
-{
-    if (af->fd >= 0) {
-        flock(af->fd, LOCK_UN);
-        close(af->fd);
-        lockorder_released(LOCKLEVEL_XAPIANACTIVE, af->path);
-    }
-    return 0;
-}
-
 int activefile_lock(void *ctx, const char *userid, int write, struct activefile **af_r)
 {
     struct activefile *af = talloc_zero(ctx, struct activefile);
-    char *buf;
+    char *buf, *what;
     size_t len;
     int r;
 
     *af_r = NULL;
-    af->fd = -1;
     af->write = write;
     af->userid = talloc_strdup(af, userid);
     af->path = activefile_path(af, userid);
@@ -153,32 +125,17 @@ int activefile_lock(void *ctx, const char *userid, int write, struct activefile 
         talloc_free(af);
         return IMAP_MAILBOX_BADNAME;
     }
-    lockorder_check(LOCKLEVEL_XAPIANACTIVE, af->path, 0);
-    for (;;) {
-        struct stat fst, pst;
-        int fd = open(af->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0) {
-            r = errno == ENOENT ? IMAP_NOTFOUND : IMAP_IOERROR;
-            if (r == IMAP_IOERROR)
-                xlog_syserr("open", af->path);
-            talloc_free(af);
-            return r;
-        }
-        if ((r = lock_fd(fd, write, af->path))) {
-            close(fd);
-            talloc_free(af);
-            return r;
-        }
-        /* Replaced by rename while we waited?  Then lock the new one. */
-        if (fstat(fd, &fst) == 0 && stat(af->path, &pst) == 0 &&
-            fst.st_ino == pst.st_ino && fst.st_dev == pst.st_dev) {
-            af->fd = fd;
-            break;
-        }
-        close(fd);
+    /* Replaced by rename at every change of the list: the lock file
+     * re-checks that it locked the file the path names. */
+    af->lock = lockfile_new(af, af->path, NULL, LOCKLEVEL_XAPIANACTIVE, O_RDONLY,
+                            LOCKFILE_MAY_BE_MISSING);
+    what = talloc_asprintf(af, "the %s lock of %s", write ? "WRITE" : "READ",
+                           af->path);
+    /* No timeout: it is held for one batch's commit or one search. */
+    if ((r = lockfile_lock(af->lock, write ? LOCK_EX : LOCK_SH, 0, what))) {
+        talloc_free(af);
+        return r;
     }
-    lockorder_acquired(LOCKLEVEL_XAPIANACTIVE, af->path);
-    talloc_set_destructor(af, destroy_activefile);
     if (read_file(af, af->path, &buf, &len) < 0) {
         xlog_syserr("read", af->path);
         talloc_free(af);

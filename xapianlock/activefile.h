@@ -44,7 +44,7 @@ char *activefile_path(void *ctx, const char *userid);
 struct activefile {
     char *path;
     char *userid;
-    int fd;
+    struct lockfile *lock;
     int write;
     struct activeitem *items;
 };
