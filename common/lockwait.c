@@ -40,6 +40,17 @@ static void on_alarm(int sig)
 
 /* Appends to BUF the holders of the flock on (DEV, INO): " (held shared
  * by pid 12, 34)". */
+/* Whether PID is in LIST, a ", "-separated list of pids. */
+static int pid_listed(const char *list, const char *pid)
+{
+    size_t n = strlen(pid);
+
+    for (const char *p = list; (p = strstr(p, pid)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 static void describe_holders(char *buf, size_t size, dev_t dev, ino_t ino)
 {
     char key[64], line[256], pids[128] = "";
@@ -63,7 +74,9 @@ static void describe_holders(char *buf, size_t size, dev_t dev, ino_t ino)
             tok[n++] = t;
         if (n < 6 || strcmp(tok[1], "FLOCK") || strcmp(tok[5], key))
             continue;
-        if (used < sizeof pids) {
+        /* /proc/locks is read in pieces while locks come and go, so one
+         * holder can be read twice: name each pid once. */
+        if (used < sizeof pids && !pid_listed(pids, tok[4])) {
             int w = snprintf(pids + used, sizeof pids - used, "%s%s",
                              used ? ", " : "", tok[4]);
             used += w > 0 ? (size_t)w : 0;
