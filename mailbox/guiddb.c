@@ -100,6 +100,40 @@ static int fail(struct guiddb *db, const char *what)
     return IMAP_IOERROR;
 }
 
+/* The format version (PRAGMA user_version), docs/FORMAT.md "guid.db".  A
+ * newer file is refused: its rows may mean something else.  0 is a file
+ * made before the version was written (the same format), or a new one:
+ * both get this version at their first open. */
+#define GUIDDB_VERSION 1
+
+static int check_version(struct guiddb *db)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t version = -1;
+
+    if (sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (version < 0)
+        return fail(db, "read the format version");
+    if (version > GUIDDB_VERSION) {
+        xlog(LOG_ERR, "GUID db %s: format version %lld is newer than %d, the newest this "
+             "xapiary reads: upgrade xapiary (nothing was read or written)", db->path,
+             (long long)version, GUIDDB_VERSION);
+        return IMAP_MAILBOX_NOTSUPPORTED;
+    }
+    if (version == 0) {
+        char *set = talloc_asprintf(NULL, "PRAGMA user_version = %d", GUIDDB_VERSION);
+        int rc = sqlite3_exec(db->db, set, NULL, NULL, NULL);
+        talloc_free(set);
+        /* A read-only file keeps 0, which means the same format. */
+        if (rc != SQLITE_OK && rc != SQLITE_READONLY)
+            return fail(db, "write the format version");
+    }
+    return 0;
+}
+
 static int destroy(struct guiddb *db)
 {
     for (int i = 0; i < ST_COUNT; i++)
@@ -154,6 +188,10 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     /* Writers are short (one commit's records); waiting is better than
      * failing a mailbox commit's bookkeeping. */
     sqlite3_busy_timeout(db->db, 600000);
+    if ((r = check_version(db))) {
+        talloc_free(db);
+        return r;
+    }
     rc = sqlite3_exec(db->db,
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         "CREATE TABLE IF NOT EXISTS locations (guid BLOB NOT NULL,"
