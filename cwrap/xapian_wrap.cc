@@ -341,7 +341,18 @@ struct xw_dbw {
     Xapian::WritableDatabase *impl;
     char *path;
     int in_txn;
+    int stamp;      // SCHEMA_VERSION_KEY is yet to be written
 };
+
+// Writes the schema version of a database xw_dbw_open created, in the
+// first commit (inside the transaction if one is open): no commit of its
+// own, so that the version and the first content arrive together.  The
+// flag is cleared by a commit that succeeded, not by a cancel.
+static void stamp(struct xw_dbw *dbw)
+{
+    if (dbw->stamp)
+        dbw->impl->set_metadata(SCHEMA_VERSION_KEY, std::to_string(SCHEMA_VERSION));
+}
 
 struct xw_dbr_impl {
     Xapian::Database all;                 // what searches run on
@@ -389,12 +400,9 @@ int xw_dbw_open(void *ctx, const char *path, int create, struct xw_dbw **dbw_r)
         }
         // A database with no metadata and no document ever was created by
         // this open (or an earlier one that wrote nothing): it is of this
-        // schema.  Committed now, before any transaction of the caller.
-        if (dbw->impl->get_lastdocid() == 0 &&
-            dbw->impl->metadata_keys_begin() == dbw->impl->metadata_keys_end()) {
-            dbw->impl->set_metadata(SCHEMA_VERSION_KEY, std::to_string(SCHEMA_VERSION));
-            dbw->impl->commit();
-        }
+        // schema, which its first commit says (stamp()).
+        dbw->stamp = dbw->impl->get_lastdocid() == 0 &&
+                     dbw->impl->metadata_keys_begin() == dbw->impl->metadata_keys_end();
         *dbw_r = dbw;
         return 0;
     });
@@ -425,6 +433,7 @@ int xw_dbw_begin(struct xw_dbw *dbw)
         // them reach the disk in one commit (FORMAT.md).
         dbw->impl->begin_transaction(true);
         dbw->in_txn = 1;
+        stamp(dbw);
         return 0;
     });
 }
@@ -433,11 +442,14 @@ int xw_dbw_commit(struct xw_dbw *dbw)
 {
     return guard(__func__, dbw->path, [&] {
         if (!dbw->in_txn) {
+            stamp(dbw);
             dbw->impl->commit();
+            dbw->stamp = 0;
             return 0;
         }
         dbw->in_txn = 0;   // Xapian ends it even when the commit throws
         dbw->impl->commit_transaction();
+        dbw->stamp = 0;
         return 0;
     });
 }

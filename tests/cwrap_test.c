@@ -519,14 +519,10 @@ START_TEST(corrupt_database_is_reported)
     struct hits h = { env, talloc_strdup(env, ""), 0, 0 };
     int fd, r;
 
-    /* Every block: the live root may be in any of them (the schema
-     * version's commit at creation leaves the first one to an older
-     * revision). */
     memset(junk, 0x5a, sizeof junk);
-    fd = open(file, O_RDWR);
+    fd = open(file, O_WRONLY);
     ck_assert_int_ge(fd, 0);
-    for (off_t end = lseek(fd, 0, SEEK_END), at = 0; at < end; at += (off_t)sizeof junk)
-        ck_assert_int_eq(pwrite(fd, junk, sizeof junk, at), (int)sizeof junk);
+    ck_assert_int_eq(write(fd, junk, sizeof junk), (int)sizeof junk);
     ck_assert_int_eq(close(fd), 0);
 
     r = xw_dbr_open(env, (const char *const *)&path, 1, &dbr);
