@@ -83,6 +83,18 @@ got=$("$XSEARCH" -u l --count 'subject:fields mailbox:user.l.old')
 expect_exit 0 "verify" "$MBCTL" verify user.l.old
 rm -f "$T/big" "$T/over" "$T/md/cur/1.over:2,"
 
+# Out of range: a configuration error naming the key and the range.
+{ cat "$T/default.conf"; echo "max_message_size: 267386881"; } > "$T/bad.conf"
+expect_exit 78 "max_message_size over 255 MiB" env XAPIARY_CONFIG="$T/bad.conf" \
+    "$MBCTL" status user.l
+expect_grep "max_message_size: '267386881' is not a number of bytes from 1024 to 267386880" \
+    "$T/err" "the error names the key and the range"
+{ cat "$T/default.conf"; echo "max_header_fields: 99"; } > "$T/bad.conf"
+expect_exit 78 "max_header_fields under 100" env XAPIARY_CONFIG="$T/bad.conf" \
+    "$MBCTL" status user.l
+expect_grep "max_header_fields: '99' is not a number from 100 to 10000000" "$T/err" \
+    "the error names the key and the range"
+
 # LMTP: SIZE in LHLO is the smaller limit; both limits get 552 5.3.4.
 if command -v python3 > /dev/null; then
     S="$T/lmtp.sock"

@@ -736,7 +736,8 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
         "UID of each once it is stored for good.  A leading mbox envelope\n"
         "line (\"From SENDER DATE\") is not stored; its date (read as UTC) becomes the internal date\n"
         "when the message has no Date: header that parses (else the\n"
-        "internal date is the time of the append).\n";
+        "internal date is the time of the append).  A message over\n"
+        "max_message_size or max_header_fields is refused (exit 65).\n";
     int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
     const char *name = argv[first];
 
