@@ -85,7 +85,7 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
 
 struct xw_doc *xw_doc_new(void *ctx);
 /* Free text: words of TEXT (UTF-8, LEN bytes) with positions under
- * PREFIX, stemmed for "S" and "B", CJK as n-grams. */
+ * PREFIX, stemmed for SCHEMA_STEMMED, CJK as n-grams. */
 int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, size_t len);
 /* One boolean term, PREFIX + TERM, as is (truncated to Xapian's limit). */
 int xw_doc_add_term(struct xw_doc *doc, const char *prefix, const char *term);
