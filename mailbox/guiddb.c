@@ -110,13 +110,16 @@ static int check_version(struct guiddb *db)
 {
     sqlite3_stmt *st = NULL;
     int64_t version = -1;
+    int rc = sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &st, NULL);
 
-    if (sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
         version = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    if (version < 0)
-        return fail(db, "read the format version");
+    if (version < 0) {
+        int r = fail(db, "read the format version");
+        /* Garbage in place of the file is damage, not an I/O error. */
+        return rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? IMAP_MAILBOX_BADFORMAT : r;
+    }
     if (version > GUIDDB_VERSION) {
         xlog(LOG_ERR, "GUID db %s: format version %lld is newer than %d, the newest this "
              "xapiary reads: upgrade xapiary (nothing was read or written)", db->path,
@@ -125,7 +128,7 @@ static int check_version(struct guiddb *db)
     }
     if (version == 0) {
         char *set = talloc_asprintf(NULL, "PRAGMA user_version = %d", GUIDDB_VERSION);
-        int rc = sqlite3_exec(db->db, set, NULL, NULL, NULL);
+        rc = sqlite3_exec(db->db, set, NULL, NULL, NULL);
         talloc_free(set);
         /* A read-only file keeps 0, which means the same format. */
         if (rc != SQLITE_OK && rc != SQLITE_READONLY)
