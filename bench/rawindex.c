@@ -64,7 +64,7 @@ int main(int argc, char **argv)
             message_guid((const char *)buf, len, guid);
             message_guid_hex(guid, hex);
             if (message_foreach_text(buf, len, &date, add, doc) ||
-                xw_doc_set_number(doc, XW_SLOT_DATE, (double)date) ||
+                xw_doc_set_number(doc, SCHEMA_SLOT_DATE, (double)date) ||
                 xw_doc_set_data(doc, hex, 40) || xw_dbw_put(dbw, hex, doc))
                 return EX_SOFTWARE;
             talloc_free(path);

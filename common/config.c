@@ -38,7 +38,8 @@ struct searchpartition {
 };
 
 enum { K_CONFIGDIR, K_DEFTIER, K_BATCH, K_TIMEOUT, K_SYSLOG,
-       K_LMTP_DOMAINS, K_LMTP_SIZE, K_LMTP_CONNS, K_LMTP_TIMEOUT, K_NKEYS };
+       K_LMTP_DOMAINS, K_LMTP_SIZE, K_LMTP_CONNS, K_LMTP_TIMEOUT, K_MAX_SIZE, K_MAX_FIELDS,
+       K_NKEYS };
 
 struct xconfig {
     char *path;
@@ -52,6 +53,8 @@ struct xconfig {
     unsigned lmtp_max_message_size;
     unsigned lmtp_max_connections;
     unsigned lmtp_timeout;
+    unsigned max_message_size;
+    unsigned max_header_fields;
     struct partition *partitions;       /* talloc array */
     struct searchpartition *searchparts; /* talloc array */
     const char **tiers;                 /* distinct, NULL-terminated */
@@ -63,6 +66,7 @@ static const char *const fixed_keys[K_NKEYS] = {
     "configdirectory", "defaultsearchtier", "search_batchsize",
     "namelock_timeout", "syslog",
     "lmtp_domains", "lmtp_max_message_size", "lmtp_max_connections", "lmtp_timeout",
+    "max_message_size", "max_header_fields",
 };
 
 static struct xconfig *current;
@@ -211,6 +215,11 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
         return bounded(p, "lmtp_max_connections", v, 1, 10000, "", &cfg->lmtp_max_connections);
     case K_LMTP_TIMEOUT:
         return bounded(p, "lmtp_timeout", v, 1, 86400, "of seconds ", &cfg->lmtp_timeout);
+    case K_MAX_SIZE:
+        return bounded(p, "max_message_size", v, 1024, CONFIG_MAX_MESSAGE_SIZE_MAX,
+                       "of bytes ", &cfg->max_message_size);
+    case K_MAX_FIELDS:
+        return bounded(p, "max_header_fields", v, 100, 10000000, "", &cfg->max_header_fields);
     }
     return IMAP_INTERNAL;
 }
@@ -323,6 +332,8 @@ int config_parse(void *ctx, const char *name, const char *buf, size_t len,
     cfg->lmtp_max_message_size = LMTP_MAX_MESSAGE_SIZE_DEFAULT;
     cfg->lmtp_max_connections = LMTP_MAX_CONNECTIONS_DEFAULT;
     cfg->lmtp_timeout = LMTP_TIMEOUT_DEFAULT;
+    cfg->max_message_size = CONFIG_MAX_MESSAGE_SIZE_DEFAULT;
+    cfg->max_header_fields = CONFIG_MAX_HEADER_FIELDS_DEFAULT;
     cfg->namelock_timeout = CONFIG_NAMELOCK_TIMEOUT_DEFAULT;
     cfg->partitions = talloc_array(cfg, struct partition, 0);
     cfg->searchparts = talloc_array(cfg, struct searchpartition, 0);
@@ -521,6 +532,16 @@ int config_lmtp_domain_ok(const struct xconfig *cfg, const char *domain)
         if (domain && !g_ascii_strcasecmp(*d, domain))
             return 1;
     return 0;
+}
+
+unsigned config_max_message_size(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->max_message_size : CONFIG_MAX_MESSAGE_SIZE_DEFAULT;
+}
+
+unsigned config_max_header_fields(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->max_header_fields : CONFIG_MAX_HEADER_FIELDS_DEFAULT;
 }
 
 unsigned config_lmtp_max_message_size(const struct xconfig *cfg)

@@ -23,11 +23,22 @@
  *   lmtp_max_message_size          bytes (1024..1073741824, default
  *                                  104857600): larger messages get 552;
  *                                  lmtpd holds a message in memory
+ *                                  (max_message_size applies too)
  *   lmtp_max_connections           LMTP connections served at once, one
  *                                  process each (1..10000, default 64);
  *                                  more wait in the listen queue
  *   lmtp_timeout                   seconds an LMTP client may stay silent
  *                                  (1..86400, default 300, RFC 5321's)
+ *   max_message_size               bytes (1024..267386880, default
+ *                                  262144000): a larger message is refused
+ *                                  by every append (mbctl append and
+ *                                  import, lmtpd)
+ *   max_header_fields              header fields of a message, those of its
+ *                                  MIME parts included (100..10000000,
+ *                                  default 100000; message_header_fields):
+ *                                  more are refused by every append, and
+ *                                  what lies past the limit of a message
+ *                                  stored before is not parsed
  *
  * Unknown keys are warned about and ignored; a bad value, a repeated key or
  * a malformed line is an error naming FILE:LINE.
@@ -77,6 +88,16 @@ const char *config_defaultsearchtier(const struct xconfig *cfg);
 unsigned config_search_batchsize(const struct xconfig *cfg);
 unsigned config_namelock_timeout(const struct xconfig *cfg);
 int config_syslog(const struct xconfig *cfg);
+
+/* Memory per message is a small multiple of these two (docs/OPERATIONS.md
+ * "Limits"): GMime holds a few hundred bytes per header field.  A message
+ * is read whole into one talloc object, and talloc refuses objects of
+ * 256 MiB or more: hence the maximum. */
+#define CONFIG_MAX_MESSAGE_SIZE_DEFAULT 262144000u
+#define CONFIG_MAX_MESSAGE_SIZE_MAX 267386880u
+#define CONFIG_MAX_HEADER_FIELDS_DEFAULT 100000u
+unsigned config_max_message_size(const struct xconfig *cfg);
+unsigned config_max_header_fields(const struct xconfig *cfg);
 
 #define LMTP_MAX_MESSAGE_SIZE_DEFAULT 104857600u
 #define LMTP_MAX_CONNECTIONS_DEFAULT 64u

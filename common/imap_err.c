@@ -25,6 +25,8 @@ static const char *const messages[IMAP_ERROR_LAST - IMAP_INTERNAL] = {
     [IMAP_MESSAGE_BADHEADER - IMAP_INTERNAL] = "Message cannot be stored",
     [IMAP_NOTFOUND - IMAP_INTERNAL] = "Not found",
     [IMAP_AGAIN - IMAP_INTERNAL] = "State changed, try again",
+    [IMAP_SEARCH_NOTSUPPORTED - IMAP_INTERNAL] = "Search index of a newer schema",
+    [IMAP_MESSAGE_TOOLARGE - IMAP_INTERNAL] = "Message exceeds the size limits",
 };
 
 const char *error_message(int r)

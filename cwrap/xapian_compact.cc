@@ -17,6 +17,7 @@
 #include "cwrap/xapian_wrap.h"
 #include "cwrap/xapian_private.hh"
 #include "xapiary/xapiary.h"
+#include "common/schema.h"
 extern "C" {
 #include "common/xlog.h"   // a C header without its own extern "C"
 }
@@ -26,7 +27,8 @@ using namespace xwp;
 namespace {
 
 // Metadata present in several sources (the "indexed." state of the same
-// mailbox in two tiers) is merged by the caller's function.
+// mailbox in two tiers) is merged by the caller's function; the schema
+// version is cwrap's own (xwp::schema_merge).
 class MergeCompactor : public Xapian::Compactor {
   public:
     explicit MergeCompactor(xw_merge_fn *merge) : merge_(merge) {}
@@ -34,14 +36,16 @@ class MergeCompactor : public Xapian::Compactor {
     std::string resolve_duplicate_metadata(const std::string &key, size_t num_tags,
                                            const std::string tags[]) override
     {
-        if (!merge_ || num_tags == 0)
-            return num_tags ? tags[0] : std::string();
         // Xapian 1.4 (glass) passes the key as stored in its B-tree, with
         // the internal user-metadata prefix "\0\xc0" in front: strip it
         // so that the caller sees the key it set.
         std::string k = key;
         if (k.size() >= 2 && k[0] == '\0' && k[1] == '\xc0')
             k.erase(0, 2);
+        if (k == SCHEMA_VERSION_KEY)
+            return schema_merge(num_tags, tags);
+        if (!merge_ || num_tags == 0)
+            return num_tags ? tags[0] : std::string();
         void *tmp = check(talloc_new(nullptr));
         const char **vals = talloc_array(tmp, const char *, num_tags);
         char *res = vals ? merge_(tmp, k.c_str(), vals_of(vals, num_tags, tags),
@@ -85,7 +89,10 @@ int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_f
         Xapian::Database all;
         for (unsigned i = 0; i < n; i++) {
             where = srcs[i];
-            all.add_database(Xapian::Database(srcs[i]));
+            Xapian::Database src(srcs[i]);
+            if (int r = schema_check(src, srcs[i]))
+                return r;
+            all.add_database(src);
         }
         where = dest;
         // Document ids are renumbered (the default): the sources' ids
@@ -111,24 +118,27 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
             xlog(LOG_ERR, "xw_copy_docs: %s: destination exists", dest);
             return (int)IMAP_INVALID_ARGUMENT;
         }
-        Xapian::WritableDatabase out(dest, Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS);
         std::unordered_set<std::string> seen;
         std::vector<std::string> keys;
         std::vector<Xapian::Database> dbs;
         for (unsigned i = 0; i < n; i++) {
             where = srcs[i];
             dbs.emplace_back(srcs[i]);
+            if (int r = schema_check(dbs.back(), srcs[i]))
+                return r;
         }
+        where = dest;
+        Xapian::WritableDatabase out(dest, Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS);
         // Documents: the first copy of each GUID that KEEP accepts.  The
-        // GUID is the document's "Q" term.
+        // GUID is the document's SCHEMA_GUID term.
         for (unsigned i = 0; i < n; i++) {
             where = srcs[i];
             Xapian::Database &db = dbs[i];
             for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
                 Xapian::Document doc = db.get_document(*it);
                 auto t = doc.termlist_begin();
-                t.skip_to("Q");
-                if (t == doc.termlist_end() || (*t)[0] != 'Q') {
+                t.skip_to(SCHEMA_GUID);
+                if (t == doc.termlist_end() || (*t)[0] != SCHEMA_GUID[0]) {
                     dropped++;   // not one of ours: no GUID
                     continue;
                 }
@@ -138,7 +148,7 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
                     continue;
                 }
                 seen.insert(guid);
-                out.replace_document("Q" + guid, doc);
+                out.replace_document(SCHEMA_GUID + guid, doc);
                 kept++;
             }
             for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k)
@@ -154,6 +164,10 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
                 std::string v = db.get_metadata(k);
                 if (!v.empty())
                     vals.push_back(v);
+            }
+            if (k == SCHEMA_VERSION_KEY) {
+                out.set_metadata(k, schema_merge(vals.size(), vals.data()));
+                continue;
             }
             if (vals.size() == 1 || !merge) {
                 out.set_metadata(k, vals[0]);

@@ -4,6 +4,9 @@
 #define XAPIARY_XAPIAN_PRIVATE_HH
 
 #include <new>
+#include <string>
+
+#include <xapian.h>
 
 #include <xapian.h>
 
@@ -46,6 +49,16 @@ template <typename F> int guard(const char *fn, const char *const &where, F &&bo
         return failed(fn, where);
     }
 }
+
+// The schema version check of every database opened (common/schema.h):
+// 0, or IMAP_SEARCH_NOTSUPPORTED for a newer schema (IMAP_SEARCH_CORRUPT
+// for a version that is not a number), logged naming PATH and both
+// versions.  A database without the key predates it and is accepted.
+int schema_check(const Xapian::Database &db, const char *path);
+// The version a merge of databases declares: the highest of VALS (the
+// sources' versions, all checked), so that a reader of the target needs
+// what a reader of every source needed.
+std::string schema_merge(size_t n, const std::string vals[]);
 
 }  // namespace xwp
 

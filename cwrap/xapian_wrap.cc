@@ -31,6 +31,7 @@
 #include "cwrap/xapian_wrap.h"
 #include "cwrap/xapian_private.hh"
 #include "xapiary/xapiary.h"
+#include "common/schema.h"
 extern "C" {
 #include "common/xlog.h"   // a C header without its own extern "C"
 }
@@ -95,6 +96,49 @@ const Xapian::Stem &xwp::stemmer_english()
     return stem;
 }
 
+// ------------------------------------------------------------------ schema
+
+namespace {
+
+// VALUE as a version: a non-negative decimal number, else -1.
+long version_of(const std::string &v)
+{
+    if (v.empty() || v.size() > 9 ||
+        !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return -1;
+    return std::stol(v);
+}
+
+}  // namespace
+
+int xwp::schema_check(const Xapian::Database &db, const char *path)
+{
+    std::string v = db.get_metadata(SCHEMA_VERSION_KEY);
+    if (v.empty())
+        return 0;
+    long n = version_of(v);
+    if (n < 0) {
+        xlog(LOG_ERR, "%s: search database schema version '%s' is not a number", path,
+             v.c_str());
+        return IMAP_SEARCH_CORRUPT;
+    }
+    if (n > SCHEMA_VERSION) {
+        xlog(LOG_ERR, "%s: search database of schema %ld, newer than %d, the newest this "
+             "xapiary reads: upgrade xapiary (nothing was read or written)", path, n,
+             SCHEMA_VERSION);
+        return IMAP_SEARCH_NOTSUPPORTED;
+    }
+    return 0;
+}
+
+std::string xwp::schema_merge(size_t n, const std::string vals[])
+{
+    long best = -1;
+    for (size_t i = 0; i < n; i++)
+        best = std::max(best, version_of(vals[i]));
+    return best < 0 ? std::string() : std::to_string(best);
+}
+
 namespace {
 
 using namespace xwp;
@@ -139,7 +183,7 @@ std::string truncate_utf8(std::string s)
 
 bool stemmed_prefix(const std::string &prefix)
 {
-    return prefix == "S" || prefix == "B";
+    return prefix.size() == 1 && strchr(SCHEMA_STEMMED, prefix[0]);
 }
 
 
@@ -182,7 +226,7 @@ Xapian::TermGenerator &termgen(const std::string &prefix)
         t.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
         return t;
     }();
-    // STEM_SOME writes the stems as "Z"+prefix+stem, without positions,
+    // STEM_SOME writes the stems as SCHEMA_STEM+prefix+stem, without positions,
     // next to the unstemmed terms (which carry the positions).
     tg.set_stemming_strategy(stemmed_prefix(prefix) ? Xapian::TermGenerator::STEM_SOME
                                                     : Xapian::TermGenerator::STEM_NONE);
@@ -260,7 +304,7 @@ Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
         if (!stem)
             return plain;
         return Xapian::Query(Xapian::Query::OP_OR, plain,
-                             leaf(db, "Z" + prefix + stemmer_english()(w)));
+                             leaf(db, SCHEMA_STEM + prefix + stemmer_english()(w)));
     };
     for (size_t i = 0; i < nplain; i++)
         subs.push_back(word(words[i]));
@@ -300,7 +344,18 @@ struct xw_dbw {
     Xapian::WritableDatabase *impl;
     char *path;
     int in_txn;
+    int stamp;      // SCHEMA_VERSION_KEY is yet to be written
 };
+
+// Writes the schema version of a database xw_dbw_open created, in the
+// first commit (inside the transaction if one is open): no commit of its
+// own, so that the version and the first content arrive together.  The
+// flag is cleared by a commit that succeeded, not by a cancel.
+static void stamp(struct xw_dbw *dbw)
+{
+    if (dbw->stamp)
+        dbw->impl->set_metadata(SCHEMA_VERSION_KEY, std::to_string(SCHEMA_VERSION));
+}
 
 struct xw_dbr_impl {
     Xapian::Database all;                 // what searches run on
@@ -339,6 +394,15 @@ int xw_dbw_open(void *ctx, const char *path, int create, struct xw_dbw **dbw_r)
             talloc_free(dbw);
             throw std::bad_alloc();
         }
+        if (int r = schema_check(*dbw->impl, path)) {
+            talloc_free(dbw);
+            return r;
+        }
+        // A database with no metadata and no document ever was created by
+        // this open (or an earlier one that wrote nothing): it is of this
+        // schema, which its first commit says (stamp()).
+        dbw->stamp = dbw->impl->get_lastdocid() == 0 &&
+                     dbw->impl->metadata_keys_begin() == dbw->impl->metadata_keys_end();
         *dbw_r = dbw;
         return 0;
     });
@@ -369,6 +433,7 @@ int xw_dbw_begin(struct xw_dbw *dbw)
         // them reach the disk in one commit (FORMAT.md).
         dbw->impl->begin_transaction(true);
         dbw->in_txn = 1;
+        stamp(dbw);
         return 0;
     });
 }
@@ -377,11 +442,14 @@ int xw_dbw_commit(struct xw_dbw *dbw)
 {
     return guard(__func__, dbw->path, [&] {
         if (!dbw->in_txn) {
+            stamp(dbw);
             dbw->impl->commit();
+            dbw->stamp = 0;
             return 0;
         }
         dbw->in_txn = 0;   // Xapian ends it even when the commit throws
         dbw->impl->commit_transaction();
+        dbw->stamp = 0;
         return 0;
     });
 }
@@ -419,7 +487,7 @@ int xw_dbw_has_guid(struct xw_dbw *dbw, const char *guidhex, int *yes_r)
 {
     *yes_r = 0;
     return guard(__func__, dbw->path, [&] {
-        *yes_r = dbw->impl->term_exists(std::string("Q") + guidhex);
+        *yes_r = dbw->impl->term_exists(std::string(SCHEMA_GUID) + guidhex);
         return 0;
     });
 }
@@ -427,7 +495,7 @@ int xw_dbw_has_guid(struct xw_dbw *dbw, const char *guidhex, int *yes_r)
 int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
 {
     return guard(__func__, dbw->path, [&] {
-        std::string q = std::string("Q") + guidhex;
+        std::string q = std::string(SCHEMA_GUID) + guidhex;
         doc->impl->add_boolean_term(q);
         // Replacing by unique term adds when the term is new.
         dbw->impl->replace_document(q, *doc->impl);
@@ -438,7 +506,7 @@ int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
 int xw_dbw_add(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
 {
     return guard(__func__, dbw->path, [&] {
-        doc->impl->add_boolean_term(std::string("Q") + guidhex);
+        doc->impl->add_boolean_term(std::string(SCHEMA_GUID) + guidhex);
         // No look-up of the unique term, which replace_document pays for
         // every document: the caller knows the GUID is not there.
         dbw->impl->add_document(*doc->impl);
@@ -449,7 +517,7 @@ int xw_dbw_add(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
 int xw_dbw_delete_guid(struct xw_dbw *dbw, const char *guidhex)
 {
     return guard(__func__, dbw->path, [&] {
-        dbw->impl->delete_document(std::string("Q") + guidhex);
+        dbw->impl->delete_document(std::string(SCHEMA_GUID) + guidhex);
         return 0;
     });
 }
@@ -527,6 +595,8 @@ int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr *
         for (unsigned i = 0; i < n; i++) {
             where = paths[i];
             impl->subs.emplace_back(paths[i]);
+            if (int r = schema_check(impl->subs.back(), paths[i]))
+                return r;
             impl->all.add_database(impl->subs.back());
             joined += (i ? "," : "") + std::string(paths[i]);
         }
@@ -560,7 +630,7 @@ int xw_dbr_has_guid(struct xw_dbr *dbr, const char *guidhex, int *yes_r)
 {
     *yes_r = 0;
     return guard(__func__, dbr->path, [&] {
-        *yes_r = dbr->impl->all.term_exists(std::string("Q") + guidhex);
+        *yes_r = dbr->impl->all.term_exists(std::string(SCHEMA_GUID) + guidhex);
         return 0;
     });
 }
@@ -684,7 +754,7 @@ static int search(struct xw_dbr *dbr, const Xapian::Query &q, int sort,
         bool desc = sort == XW_SORT_DATE_DESC;
         // Weights are unused when sorting by value: skip computing them.
         enq.set_weighting_scheme(Xapian::BoolWeight());
-        enq.set_sort_by_value(XW_SLOT_DATE, desc);
+        enq.set_sort_by_value(SCHEMA_SLOT_DATE, desc);
         // Same date: later-added first when newest first, so that the
         // order is total and stable between pages.
         enq.set_docid_order(desc ? Xapian::Enquire::DESCENDING : Xapian::Enquire::ASCENDING);

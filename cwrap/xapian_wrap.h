@@ -11,15 +11,22 @@
  * Objects are talloc-allocated under the CTX given and release their Xapian
  * state in a talloc destructor, so freeing a parent frees them.
  *
- * Terms follow docs/FORMAT.md "Xapian document schema": the caller passes
- * the field prefix ("F", "S", "B", ...); the wrapper owns stemming (English,
- * for S and B only, stems as "Z"+prefix), positions and CJK n-grams, so
- * that indexing and querying cannot disagree. */
+ * Terms follow docs/FORMAT.md "Xapian document schema", whose prefixes,
+ * value slots and metadata keys are common/schema.h's: the caller passes
+ * the field prefix (SCHEMA_FROM, ...); the wrapper owns stemming (English,
+ * for SCHEMA_STEMMED only, stems as SCHEMA_STEM+prefix), positions and CJK
+ * n-grams, so that indexing and querying cannot disagree, and the schema
+ * version: every database opened (xw_dbw_open, xw_dbr_open, the sources of
+ * xw_compact and xw_copy_docs) is refused with IMAP_SEARCH_NOTSUPPORTED
+ * when its SCHEMA_VERSION_KEY is newer than SCHEMA_VERSION, and a
+ * database that xw_dbw_open creates gets SCHEMA_VERSION. */
 #ifndef XAPIARY_XAPIAN_WRAP_H
 #define XAPIARY_XAPIAN_WRAP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/schema.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,9 +36,6 @@ struct xw_dbw;     /* one writable database */
 struct xw_dbr;     /* several databases read as one */
 struct xw_doc;     /* a document being built */
 struct xw_query;   /* a query tree */
-
-#define XW_SLOT_DATE 0
-#define XW_SLOT_SIZE 1
 
 /* ---------------------------------------------------------------- write */
 
@@ -48,7 +52,7 @@ int xw_dbw_get_metadata(struct xw_dbw *dbw, void *ctx, const char *key, char **v
 int xw_dbw_set_metadata(struct xw_dbw *dbw, const char *key, const char *val);
 /* Whether a document for GUIDHEX (40 hex digits) exists. */
 int xw_dbw_has_guid(struct xw_dbw *dbw, const char *guidhex, int *yes_r);
-/* Adds or replaces the document of GUIDHEX (unique term "Q"+GUIDHEX). */
+/* Adds or replaces the document of GUIDHEX (unique term SCHEMA_GUID+GUIDHEX). */
 int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc);
 /* Adds the document of GUIDHEX, which the caller knows DBW does not have
  * (xw_dbw_has_guid under the same write lock, nothing added since): a
@@ -60,7 +64,8 @@ unsigned long xw_dbw_doccount(struct xw_dbw *dbw);
 /* Compacts the databases SRCS (N of them) into DEST (which must not
  * exist), merging their metadata: for a key present in several sources
  * MERGE is called (may be NULL: the first source's value wins) and returns
- * the merged value allocated under CTX. */
+ * the merged value allocated under CTX; but SCHEMA_VERSION_KEY is never
+ * passed to MERGE: DEST gets the highest of the sources'. */
 typedef char *xw_merge_fn(void *ctx, const char *key, const char *const *vals,
                           unsigned nvals);
 int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge);
@@ -80,7 +85,7 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
 
 struct xw_doc *xw_doc_new(void *ctx);
 /* Free text: words of TEXT (UTF-8, LEN bytes) with positions under
- * PREFIX, stemmed for "S" and "B", CJK as n-grams. */
+ * PREFIX, stemmed for SCHEMA_STEMMED, CJK as n-grams. */
 int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, size_t len);
 /* One boolean term, PREFIX + TERM, as is (truncated to Xapian's limit). */
 int xw_doc_add_term(struct xw_doc *doc, const char *prefix, const char *term);

@@ -107,6 +107,37 @@ static int fail(struct guiddb *db, const char *what, int rc)
     return sqldb_error(db->sql, what, rc);
 }
 
+/* The format version (PRAGMA user_version), docs/FORMAT.md "guid.db".  A
+ * newer file is refused: its rows may mean something else.  0 is a file
+ * made before the version was written (the same format), or a new one:
+ * both get this version at their first open. */
+#define GUIDDB_VERSION 1
+
+static int check_version(struct guiddb *db)
+{
+    int64_t version = -1;
+    int rc = sqldb_query_int(db->sql, "PRAGMA user_version", &version);
+
+    /* Garbage in place of the file is IMAP_MAILBOX_BADFORMAT (sqldb_error). */
+    if (rc != SQLITE_OK)
+        return fail(db, "read the format version", rc);
+    if (version > GUIDDB_VERSION) {
+        xlog(LOG_ERR, "GUID db %s: format version %lld is newer than %d, the newest this "
+             "xapiary reads: upgrade xapiary (nothing was read or written)", db->path,
+             (long long)version, GUIDDB_VERSION);
+        return IMAP_MAILBOX_NOTSUPPORTED;
+    }
+    if (version == 0) {
+        char *set = talloc_asprintf(NULL, "PRAGMA user_version = %d", GUIDDB_VERSION);
+        rc = sqldb_exec(db->sql, set);
+        talloc_free(set);
+        /* A read-only file keeps 0, which means the same format. */
+        if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_READONLY)
+            return fail(db, "write the format version", rc);
+    }
+    return 0;
+}
+
 static int destroy(struct guiddb *db)
 {
     for (int i = 0; i < ST_COUNT; i++)
@@ -146,6 +177,10 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     }
     db->db = db->sql->db;
     talloc_set_destructor(db, destroy);
+    if ((r = check_version(db))) {
+        talloc_free(db);
+        return r;
+    }
     rc = sqldb_exec(db->sql,
         "CREATE TABLE IF NOT EXISTS locations (guid BLOB NOT NULL,"
         " uniqueid TEXT NOT NULL, uid INTEGER NOT NULL,"

@@ -21,6 +21,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/namelock.h"
 #include "common/atomicfile.h"
+#include "common/config.h"
 #include "common/fault.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
@@ -55,6 +56,26 @@ int mailbox_remove_uncommitted_files(struct mailbox *mailbox)
     return r;
 }
 
+static int check_limits(const char *name, const char *msg, size_t len)
+{
+    unsigned max_size = config_max_message_size(NULL);
+    unsigned max_fields = config_max_header_fields(NULL);
+
+    /* Refused before anything is written: memory and time per message
+     * stay bounded by the two limits (docs/OPERATIONS.md "Limits"). */
+    if (len > max_size) {
+        xlog(LOG_ERR, "mailbox %s: message of %zu bytes is larger than max_message_size "
+             "(%u bytes)", name, len, max_size);
+        return IMAP_MESSAGE_TOOLARGE;
+    }
+    if (message_header_fields(msg, len, max_fields, NULL) > max_fields) {
+        xlog(LOG_ERR, "mailbox %s: message has more than max_header_fields (%u) header "
+             "fields, counting those of its MIME parts", name, max_fields);
+        return IMAP_MESSAGE_TOOLARGE;
+    }
+    return 0;
+}
+
 int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
                            int64_t internaldate, uint32_t system_flags,
                            uint32_t *uid_r)
@@ -78,10 +99,8 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
         xlog(LOG_ERR, "mailbox %s: append without the exclusive index lock", mailbox->name);
         return IMAP_INTERNAL;
     }
-    if (len > UINT32_MAX) {
-        xlog(LOG_ERR, "mailbox %s: message of %zu bytes is too large", mailbox->name, len);
-        return IMAP_MESSAGE_BADHEADER;
-    }
+    if ((r = check_limits(mailbox->name, msg, len)))
+        return r;
     memset(&record, 0, sizeof record);
     record.uid = mailbox->i.last_uid + 1;
     path = mailbox_message_path(NULL, mailbox, record.uid);

@@ -16,6 +16,7 @@
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
+#include "common/config.h"
 #include "mailbox/message.h"
 
 /* Shared, read-only after message_init(): building options per message
@@ -217,15 +218,54 @@ static size_t header_size(const char *buf, size_t len)
     return len;
 }
 
+/* Whether the line P..END (its LF included, if any) is empty. */
+static int empty_line(const char *p, const char *end)
+{
+    return (end - p == 1 && p[0] == '\n') || (end - p == 2 && p[0] == '\r' && p[1] == '\n');
+}
+
+size_t message_header_fields(const char *buf, size_t len, size_t max, size_t *cut_r)
+{
+    const char *p = buf, *end = buf + len;
+    size_t n = 0;
+    int in_header = 1;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        if (in_header) {
+            if (empty_line(p, next))
+                in_header = 0;
+            else if (*p != ' ' && *p != '\t')
+                n++;
+        } else if (next - p >= 2 && p[0] == '-' && p[1] == '-') {
+            n++;
+            in_header = 1;
+        }
+        if (n > max) {
+            if (cut_r)
+                *cut_r = (size_t)(p - buf);
+            return max + 1;
+        }
+        p = next;
+    }
+    if (cut_r)
+        *cut_r = len;
+    return n;
+}
+
 /* Parses BUF without copying it: the memory stream reads BUF through WRAP,
  * which it does not own.  WRAP (and BUF) must outlive the message.  NULL
- * when GMime finds no message at all (empty input, no header). */
+ * when GMime finds no message at all (empty input, no header).  Only the
+ * bytes before the max_header_fields cut are parsed: GMime's memory grows
+ * with the header fields, not with the bytes. */
 static GMimeMessage *parse(const char *buf, size_t len, GByteArray *wrap)
 {
     GMimeStream *stream;
     GMimeParser *parser;
     GMimeMessage *msg;
 
+    message_header_fields(buf, len, config_max_header_fields(NULL), &len);
     message_init();
     wrap->data = (guint8 *)buf;     /* only ever read */
     wrap->len = len > G_MAXUINT ? G_MAXUINT : (guint)len;

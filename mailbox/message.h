@@ -39,6 +39,20 @@ void message_init(void);
 int message_parse(void *ctx, const char *buf, size_t len,
                   struct message_parsed **parsed_r);
 
+/* The header fields of BUF, as counted against max_header_fields: the
+ * fields of the message's header, and for each line that starts with "--"
+ * after it (a MIME boundary, or what could be one) one more and the
+ * fields of the part header that follows, up to its empty line.  A folded
+ * line continues its field.  Found in one pass without parsing MIME, a
+ * superset of the header fields (and parts) GMime makes objects of, a few
+ * hundred bytes each.  Counting stops past MAX: the result is then MAX + 1
+ * and *CUT_R (may be NULL) the offset of the line that went past, else
+ * *CUT_R is LEN.  message_parse() and message_foreach_text() parse only
+ * the bytes before the cut of the configured max_header_fields, so that a
+ * message stored before the limit (or with a higher one) costs bounded
+ * memory too. */
+size_t message_header_fields(const char *buf, size_t len, size_t max, size_t *cut_r);
+
 /* SHA-1 of BUF: the message GUID. */
 void message_guid(const char *buf, size_t len, unsigned char guid[MESSAGE_GUID_SIZE]);
 /* 40 lowercase hex digits and a NUL. */

@@ -8,7 +8,8 @@
  * body), charset (unknown and lying charsets), encoding (broken base64
  * and quoted-printable), parts (SCALE tiny attachments, default 20,000),
  * body (a text body of SCALE MiB, default 200), boundary (boundaries that
- * never close). */
+ * never close), fields (SCALE short header fields, default 2,000,000: 12
+ * bytes of header cost GMime hundreds of bytes each). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,12 @@ int main(int argc, char **argv)
         line[sizeof line - 1] = '\n';
         for (long i = 0; i < mib; i++)
             fwrite(line, 1, sizeof line, stdout);
+    } else if (!strcmp(kind, "fields")) {
+        long n = scale ? scale : 2000000;
+        head("fields");
+        for (long i = 0; i < n; i++)
+            fputs("X-Field: v\r\n", stdout);
+        printf("Content-Type: text/plain\r\n\r\nhostilefields body\r\n");
     } else if (!strcmp(kind, "boundary")) {
         head("boundary");
         printf("Content-Type: multipart/mixed; boundary=\"never\"\r\n\r\n"
@@ -94,7 +101,7 @@ int main(int argc, char **argv)
                "--inner\r\nContent-Type: text/plain\r\n\r\nhostileboundary\r\n"
                "--inner\r\nContent-Type: text/html\r\n\r\n<p>and no end\r\n");
     } else {
-        fprintf(stderr, "usage: hostile_gen nest|header|nul|charset|encoding|parts|body|boundary [SCALE]\n");
+        fprintf(stderr, "usage: hostile_gen nest|header|nul|charset|encoding|parts|body|boundary|fields [SCALE]\n");
         return 64;
     }
     return ferror(stdout) ? 74 : 0;

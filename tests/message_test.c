@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <glib.h>
@@ -454,6 +455,67 @@ START_TEST(corpus)
 }
 END_TEST
 
+START_TEST(header_fields_are_counted)
+{
+    static const char m[] =
+        "From: a@example.com\n"
+        "Subject: folded\n"
+        "  continued\n"                     /* not a field of its own */
+        "Content-Type: multipart/mixed; boundary=b\n"
+        "\n"
+        "preamble: not a header\n"
+        "--b\n"                             /* 4: a part */
+        "Content-Type: text/plain\n"        /* 5 */
+        "\n"
+        "body: not a header\n"
+        "--b--\n"                           /* 6 */
+        "epilogue\n";                       /* 7: counted, a superset */
+    size_t cut;
+
+    ck_assert_uint_eq(message_header_fields(m, strlen(m), 100, &cut), 7);
+    ck_assert_uint_eq(cut, strlen(m));
+    ck_assert_uint_eq(message_header_fields(m, strlen(m), 3, &cut), 4);
+    ck_assert_str_eq(m + cut, strstr(m, "--b\n"));
+    ck_assert_uint_eq(message_header_fields(m, strlen(m), 1, &cut), 2);
+    ck_assert_str_eq(m + cut, strstr(m, "Subject"));
+}
+END_TEST
+
+static long maxrss_kb(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* 2,000,000 short header fields (24 MB) cost GMime about 1 GB when all
+ * are parsed; past max_header_fields (100,000 by default) they are not.
+ * A bound with a wide margin: the peak grows by less than 300 MB. */
+START_TEST(many_header_fields_cost_bounded_memory)
+{
+    static const char field[] = "X-Field: v\n";
+    const size_t n = 2000000, fl = sizeof field - 1;
+    const char *head = "From: f@example.com\nSubject: fields\n";
+    size_t hl = strlen(head), len = hl + n * fl + 6;
+    char *m = talloc_size(NULL, len + 1);
+    struct message_parsed *p;
+    long before;
+
+    memcpy(m, head, hl);
+    for (size_t i = 0; i < n; i++)
+        memcpy(m + hl + i * fl, field, fl);
+    memcpy(m + hl + n * fl, "\nbody\n", 7);
+    before = maxrss_kb();
+    ck_assert_int_eq(message_parse(m, m, len, &p), 0);
+    ck_assert_str_eq(p->cache[CACHE_SUBJECT], "fields");
+    ck_assert_uint_eq(p->header_size, len - 5);
+    ck_assert_str_eq(find(texts(m, m, len, NULL), MESSAGE_TEXT_SUBJECT, 0), "fields");
+    ck_assert_int_lt(maxrss_kb() - before, 300 * 1024);
+    talloc_free(m);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("message");
@@ -469,6 +531,14 @@ Suite *make_suite(void)
     tcase_add_test(tc, empty_and_garbage);
     tcase_add_test(tc, deep_nesting_is_bounded);
     tcase_add_test(tc, many_parts_are_bounded);
+    tcase_add_test(tc, header_fields_are_counted);
+    suite_add_tcase(s, tc);
+
+    /* Its own case and time: without the bound it takes seconds and
+     * should fail on its memory, not on the default timeout. */
+    tc = tcase_create("bounds");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, many_header_fields_cost_bounded_memory);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("corpus");

@@ -39,10 +39,12 @@ int cli_exit_code(int r)
     case IMAP_MAILBOX_BADFORMAT:
     case IMAP_SEARCH_CORRUPT:
     case IMAP_MESSAGE_BADHEADER:
+    case IMAP_MESSAGE_TOOLARGE:
         return EX_DATAERR;
     case IMAP_IOERROR:
         return EX_IOERR;
     case IMAP_MAILBOX_NOTSUPPORTED:
+    case IMAP_SEARCH_NOTSUPPORTED:
         return EX_UNAVAILABLE;
     default:
         return EX_SOFTWARE;

@@ -24,8 +24,8 @@
  * Long lines: a command line of more than 1,000 bytes (RFC 5321's limit
  * with CRLF) gets 500 and is skipped.  Message lines of any length are
  * kept: RFC 5321 4.5.3.1 asks receivers to impose no limits where they
- * can, and real mail has long lines; lmtp_max_message_size bounds the
- * whole. */
+ * can, and real mail has long lines; lmtp_max_message_size and
+ * max_message_size bound the whole, max_header_fields its header fields. */
 #include <config.h>
 
 #include <ctype.h>
@@ -526,9 +526,14 @@ static const char *deliver_one(struct session *s, const struct rcpt *rc, const c
         xlog(LOG_NOTICE, "%s: <%s>: %s is locked: deferred", s->peer, rc->addr, mailbox);
         return "451 4.2.0 Mailbox busy, try again later";
     case IMAP_MESSAGE_BADHEADER:
+    case IMAP_MESSAGE_TOOLARGE:
         xlog(LOG_NOTICE, "%s: <%s>: %s: refused: %s", s->peer, rc->addr, mailbox,
              error_message(r));
-        return "554 5.6.0 The message cannot be stored";
+        /* Too large: past max_header_fields (the size was checked while
+         * reading). */
+        return r == IMAP_MESSAGE_TOOLARGE
+            ? "552 5.3.4 Message exceeds the limits (max_header_fields)"
+            : "554 5.6.0 The message cannot be stored";
     default:
         xlog(LOG_ERR, "%s: <%s>: %s: deferred: %s", s->peer, rc->addr, mailbox,
              error_message(r));
@@ -627,7 +632,11 @@ void lmtpd_session(int fd, const char *peer)
     s->fd = fd;
     s->peer = peer;
     s->out = talloc_strdup(s, "");
+    /* Announced in LHLO: the smaller of lmtpd's own limit and the one
+     * every append enforces. */
     s->max_size = config_lmtp_max_message_size(NULL);
+    if (s->max_size > config_max_message_size(NULL))
+        s->max_size = config_max_message_size(NULL);
     s->timeout = config_lmtp_timeout(NULL);
     tv.tv_sec = (time_t)s->timeout;
     tv.tv_usec = 0;

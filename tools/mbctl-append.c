@@ -31,6 +31,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/namelock.h"
+#include "common/config.h"
 #include "common/fault.h"
 #include "common/mboxname.h"
 #include "common/util.h"
@@ -334,7 +335,7 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int dfd
         }
         r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime, envdate,
                          maildir_flags(files[i]), path);
-        if (r == IMAP_MESSAGE_BADHEADER)
+        if (r == IMAP_MESSAGE_BADHEADER || r == IMAP_MESSAGE_TOOLARGE)
             r = 0;     /* counted and reported; go on with the rest */
         talloc_free(buf);
     }
@@ -444,7 +445,7 @@ static int import_mbox(struct importer *im, const char *path, int dirfd, const c
             line += n;
         }
         r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path);
-        if (r == IMAP_MESSAGE_BADHEADER)
+        if (r == IMAP_MESSAGE_BADHEADER || r == IMAP_MESSAGE_TOOLARGE)
             r = 0;
         talloc_free(msg);
         p = next;
@@ -710,6 +711,23 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     return r ? cli_exit_code(r) : EX_OK;
 }
 
+/* IMAP_MESSAGE_TOOLARGE, logged, when SRC ("-": standard input) is a
+ * regular file over max_message_size: refused before it is read, so that
+ * memory stays bounded.  A pipe is read first (talloc bounds that) and
+ * refused by the append. */
+static int too_large(const char *name, const char *src)
+{
+    struct stat st;
+    unsigned max = config_max_message_size(NULL);
+    int r = strcmp(src, "-") ? stat(src, &st) : fstat(STDIN_FILENO, &st);
+
+    if (r < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size <= max)
+        return 0;
+    xlog(LOG_ERR, "mailbox %s: %s: message of %jd bytes is larger than max_message_size "
+         "(%u bytes)", name, src, (intmax_t)st.st_size, max);
+    return IMAP_MESSAGE_TOOLARGE;
+}
+
 int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
@@ -718,7 +736,8 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
         "UID of each once it is stored for good.  A leading mbox envelope\n"
         "line (\"From SENDER DATE\") is not stored; its date (read as UTC) becomes the internal date\n"
         "when the message has no Date: header that parses (else the\n"
-        "internal date is the time of the append).\n";
+        "internal date is the time of the append).  A message over\n"
+        "max_message_size or max_header_fields is refused (exit 65).\n";
     int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
     const char *name = argv[first];
 
@@ -729,22 +748,20 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
         size_t len, skip;
         int64_t envdate;
         uint32_t uid;
-        if (!strcmp(src, "-"))
-            r = read_file_follow(NULL, "/dev/stdin", &buf, &len);
-        else
-            r = read_file_follow(NULL, src, &buf, &len);
-        if (r < 0) {
-            fprintf(stderr, "mbctl: %s: %s\n", src, strerror(errno));
-            ret = EX_NOINPUT;
-            if (i >= argc)
-                break;
-            continue;
+        if (!(r = too_large(name, src))) {
+            if (read_file_follow(NULL, strcmp(src, "-") ? src : "/dev/stdin", &buf, &len) < 0) {
+                fprintf(stderr, "mbctl: %s: %s\n", src, strerror(errno));
+                ret = EX_NOINPUT;
+                if (i >= argc)
+                    break;
+                continue;
+            }
+            /* The same delivery as lmtpd's: one commit per message. */
+            skip = envelope_line(buf, len, &envdate);
+            r = mailbox_deliver(name, buf + skip, len - skip, 0, envdate, 0, &uid);
+            talloc_free(buf);
         }
-        /* The same delivery as lmtpd's: one commit per message. */
-        skip = envelope_line(buf, len, &envdate);
-        r = mailbox_deliver(name, buf + skip, len - skip, 0, envdate, 0, &uid);
-        talloc_free(buf);
-        if (r == IMAP_MESSAGE_BADHEADER) {
+        if (r == IMAP_MESSAGE_BADHEADER || r == IMAP_MESSAGE_TOOLARGE) {
             char *what = talloc_asprintf(NULL, "%s: %s", name, src);
             ret = cli_error(what, r, NULL);
             talloc_free(what);

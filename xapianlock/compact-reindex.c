@@ -118,7 +118,7 @@ int compact_plan_state(void *ctx, const char *userid, const char *frozen, char *
     if (nhave && (r = xw_dbr_open(tmp, have, nhave, &dbr)))
         goto out;
     for (size_t m = 0; m < n && nhave; m++) {
-        char *key = talloc_asprintf(tmp, "indexed.%s", pl->uniqueids[m]);
+        char *key = talloc_asprintf(tmp, SCHEMA_INDEXED_KEY "%s", pl->uniqueids[m]);
         pl->sets[m] = uidset_new(pl->sets);
         for (unsigned i = 0; i < nhave; i++) {
             struct uidset *one;
@@ -229,7 +229,7 @@ int compact_reindex_into(const char *userid, const char *newdir, struct plan *pl
         char *key, *val;
         if (!pl->sets[m] || !uidset_count(pl->sets[m]))
             continue;
-        key = talloc_asprintf(tmp, "indexed.%s", pl->uniqueids[m]);
+        key = talloc_asprintf(tmp, SCHEMA_INDEXED_KEY "%s", pl->uniqueids[m]);
         if ((r = xw_dbw_get_metadata(dbw, tmp, key, &val)))
             break;
         if (!*val)

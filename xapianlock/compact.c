@@ -67,7 +67,7 @@ static char *merge_metadata(void *ctx, const char *key, const char *const *vals,
 {
     struct uidset *all, *one;
 
-    if (strncmp(key, "indexed.", 8))
+    if (strncmp(key, SCHEMA_INDEXED_KEY, strlen(SCHEMA_INDEXED_KEY)))
         return talloc_strdup(ctx, vals[0]);
     all = uidset_new(ctx);
     for (unsigned i = 0; i < nvals; i++) {

@@ -120,8 +120,8 @@ static int build_doc(void *ctx, const struct indexer_msg *p, const char *buf, si
     dlen += strlen(data + dlen);
     if ((r = xw_doc_add_term(b.doc, "", SCHEMA_V2)) ||
         (r = xw_doc_set_data(b.doc, data, dlen)) ||
-        (r = xw_doc_set_number(b.doc, XW_SLOT_DATE, (double)date)) ||
-        (r = xw_doc_set_number(b.doc, XW_SLOT_SIZE, (double)p->size)))
+        (r = xw_doc_set_number(b.doc, SCHEMA_SLOT_DATE, (double)date)) ||
+        (r = xw_doc_set_number(b.doc, SCHEMA_SLOT_SIZE, (double)p->size)))
         return r;
     *doc_r = b.doc;
     return 0;

@@ -34,7 +34,6 @@
 #include "xapianlock/uidset.h"
 #include "xapianlock/xapianlock-private.h"
 
-#define INDEXED_KEY "indexed."
 
 static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r);
 
@@ -137,7 +136,7 @@ int indexer_read_state(struct xw_dbr *dbr, const char *const *paths, unsigned n,
                        const char *userid, const char *uniqueid, struct uidset *set)
 {
     void *tmp = talloc_new(NULL);
-    char *key = talloc_asprintf(tmp, INDEXED_KEY "%s", uniqueid), *val;
+    char *key = talloc_asprintf(tmp, SCHEMA_INDEXED_KEY "%s", uniqueid), *val;
     int r = 0;
 
     for (unsigned i = 0; i < n && !r; i++) {
@@ -455,7 +454,7 @@ int indexer_write_state(const struct indexer *ix, const char *userid,
             ;
         if (j < i)
             continue;
-        key = talloc_asprintf(tmp, INDEXED_KEY "%s", uid);
+        key = talloc_asprintf(tmp, SCHEMA_INDEXED_KEY "%s", uid);
         if ((r = xw_dbw_get_metadata(dbw, tmp, key, &val)))
             break;
         if (!*val)

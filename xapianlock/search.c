@@ -109,7 +109,7 @@ static int add_guid_term(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE])
 
     message_guid_hex(guid, hex);
     mr->terms = talloc_realloc(NULL, mr->terms, struct xw_query *, n + 1);
-    mr->terms[n] = xw_query_term(mr->terms, mr->dbr, "Q", hex);
+    mr->terms[n] = xw_query_term(mr->terms, mr->dbr, SCHEMA_GUID, hex);
     return mr->terms[n] ? 0 : IMAP_IOERROR;
 }
 

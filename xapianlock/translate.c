@@ -11,10 +11,7 @@
 #include "xapianlock/schema.h"
 #include "xapianlock/translate.h"
 
-static const char *const all_prefixes[] = {
-    SCHEMA_FROM, SCHEMA_TO, SCHEMA_CC, SCHEMA_BCC, SCHEMA_SUBJECT, SCHEMA_BODY,
-    SCHEMA_ATTACHMENT,
-};
+static const char *const all_prefixes[] = { SCHEMA_TEXT_PREFIXES };
 static const char *const recipient_prefixes[] = { SCHEMA_TO, SCHEMA_CC, SCHEMA_BCC };
 
 struct translate {
@@ -97,7 +94,7 @@ static struct xw_query *translate(struct translate *t, const struct query *q)
         return match_query(t, q);
     case QOP_DATE:
         /* [from, to) in whole seconds: the range is inclusive. */
-        return xw_query_range(t->ctx, XW_SLOT_DATE, q->from < 0 ? NAN : (double)q->from,
+        return xw_query_range(t->ctx, SCHEMA_SLOT_DATE, q->from < 0 ? NAN : (double)q->from,
                               q->to < 0 ? NAN : (double)(q->to - 1));
     case QOP_MAILBOX:
         if (!t->mailbox) {

@@ -275,7 +275,9 @@ char *mailbox_message_path(void *ctx, const struct mailbox *mailbox, uint32_t ui
 
 /* High-level append: stores LEN bytes of MSG as the next UID, parses it,
  * appends the record (needs the EXCLUSIVE index lock; commit after).
- * INTERNALDATE 0 = now.  Returns the UID in *uid_r. */
+ * INTERNALDATE 0 = now.  Returns the UID in *uid_r.  A message over the
+ * configured max_message_size or max_header_fields is refused before
+ * anything is written: IMAP_MESSAGE_TOOLARGE, logged naming the limit. */
 int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
                            int64_t internaldate, uint32_t system_flags,
                            uint32_t *uid_r);
@@ -292,7 +294,8 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
  * (the message is durable when this returns 0) and closes.  Returns 0 and
  * the UID in *uid_r (may be NULL); IMAP_MAILBOX_NONEXISTENT;
  * IMAP_MAILBOX_LOCKED (namelock_timeout expired); IMAP_MESSAGE_BADHEADER
- * (not a message); IMAP_IOERROR (logged; the disk may be full).  On
+ * (not a message); IMAP_MESSAGE_TOOLARGE (over a limit, as above);
+ * IMAP_IOERROR (logged; the disk may be full).  On
  * failure nothing of MSG is in the mailbox. */
 int mailbox_deliver(const char *name, const char *msg, size_t len,
                     int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,

@@ -52,6 +52,9 @@
  * search partition is missing (not mounted), a corrupt one, or a GUID db
  * that is missing or does not describe a mailbox that has mail (lost;
  * mbctl reconstruct -u rebuilds it), each logged naming the path;
+ * IMAP_SEARCH_NOTSUPPORTED (a search database of a newer schema) or
+ * IMAP_MAILBOX_NOTSUPPORTED (a GUID db of a newer format), logged naming
+ * the file and both versions: nothing is read;
  * IMAP_MAILBOX_LOCKED when namelock_timeout expired;
  * IMAP_PERMISSION_DENIED when the user's GUID db and tiers belong to an
  * earlier user of the same name (docs/FORMAT.md "owner"): never searched.

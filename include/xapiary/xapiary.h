@@ -49,6 +49,8 @@ enum {
     IMAP_MESSAGE_BADHEADER,        /* a message could not be stored */
     IMAP_NOTFOUND,                 /* no such record (not a mailbox) */
     IMAP_AGAIN,                    /* state changed under us: try again */
+    IMAP_SEARCH_NOTSUPPORTED,      /* a search database of a newer schema */
+    IMAP_MESSAGE_TOOLARGE,         /* over max_message_size or max_header_fields */
     IMAP_ERROR_LAST                /* not an error: one past the last code */
 };
 

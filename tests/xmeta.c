@@ -1,0 +1,76 @@
+/* xmeta - reads or sets the versions the schema tests play with
+ * (tests/t0220-schema.sh):
+ *
+ *   xmeta PATH KEY          prints metadata KEY of the Xapian database PATH
+ *   xmeta PATH KEY VALUE    sets it
+ *   xmeta -s FILE [N]       prints (or sets to N) SQLite's user_version
+ *
+ * Xapian through cwrap, so a database of a newer schema can be neither
+ * read nor changed with it; SQLite directly (no sqlite3 program needed). */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+#include <talloc.h>
+
+#include "cwrap/xapian_wrap.h"
+#include "xapiary/xapiary.h"
+
+static int user_version(const char *file, const char *set)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char sql[64];
+    int rc = sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE, NULL);
+
+    snprintf(sql, sizeof sql, "PRAGMA user_version%s%d", set ? " = " : "",
+             set ? atoi(set) : 0);
+    if (!set)
+        sql[strlen("PRAGMA user_version")] = '\0';
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            printf("%d\n", sqlite3_column_int(st, 0));
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "xmeta: %s: %s\n", file, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    void *ctx;
+    struct xw_dbw *dbw;
+    struct xw_dbr *dbr;
+    const char *path = argc > 1 ? argv[1] : "";
+    char *val;
+    int r;
+
+    if (argc >= 3 && argc <= 4 && !strcmp(argv[1], "-s"))
+        return user_version(argv[2], argc == 4 ? argv[3] : NULL);
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: xmeta PATH KEY [VALUE] | xmeta -s FILE [N]\n");
+        return 64;
+    }
+    ctx = talloc_new(NULL);
+    if (argc == 3) {
+        if (!(r = xw_dbr_open(ctx, &path, 1, &dbr)) &&
+            !(r = xw_dbr_get_metadata(dbr, 0, ctx, argv[2], &val)))
+            printf("%s\n", val);
+    } else if (!(r = xw_dbw_open(ctx, path, 0, &dbw)) &&
+               !(r = xw_dbw_set_metadata(dbw, argv[2], argv[3]))) {
+        r = xw_dbw_close(&dbw);
+    }
+    if (r)
+        fprintf(stderr, "xmeta: %s: %s\n", path, error_message(r));
+    talloc_free(ctx);
+    return r ? 1 : 0;
+}
