@@ -36,6 +36,28 @@ n=$(wc -l < "$T/declared")
 [ "$n" -gt 50 ] && pass "the headers declare $n functions" ||
     fail "the headers declare functions" "only $n: $(cat "$T/aux")"
 
+# Every public function has its own comment (issue 17 point 3): the
+# comment right above its declaration names it.
+sed -n 's|^/\* \([^ ]*include/xapiary/[^ :]*\):\([0-9]*\):[^ ]* \*/ extern [^(]*[ *]\([A-Za-z_][A-Za-z0-9_]*\) (.*|\1 \2 \3|p' \
+    "$T/aux" | while read -r file line name; do
+    awk -v line="$line" -v name="$name" '
+        { text[NR] = $0 }
+        END {
+            i = line - 1
+            if (text[i] !~ /\*\/[ \t]*$/) exit 1
+            for (; i > 0; i--) {
+                if (text[i] ~ "(^|[^A-Za-z0-9_])" name "([^A-Za-z0-9_]|$)") exit 0
+                if (text[i] ~ /\/\*/) exit 1
+            }
+            exit 1
+        }' "$file" || echo "$(basename "$file"):$line $name"
+done > "$T/uncommented"
+if [ -s "$T/uncommented" ]; then
+    fail "every public function has its own comment naming it" "$(cat "$T/uncommented")"
+else
+    pass "every public function has its own comment naming it"
+fi
+
 soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 case $soname in
     libxapiary.so.[0-9]*) pass "soname $soname" ;;
