@@ -114,9 +114,10 @@ const char *xapiary_version(void);
 
 /* A log hook: LEVEL is a syslog(3) priority (LOG_ERR 3, LOG_WARNING 4,
  * LOG_NOTICE 5, LOG_INFO 6, LOG_DEBUG 7 of <syslog.h>); MESSAGE one line
- * without a newline nor a program name, e.g. "open /srv/x/cyrus.index:
- * No such file or directory (mailbox/mailbox-open.c:120)"; DATA what was
- * given to xapiary_set_log().  MESSAGE is the library's and valid during
+ * without a newline nor a program name, e.g. "open
+ * /srv/spool/a/user/alice/xapiary.index: No such file or directory"
+ * followed by the library's source file and line; DATA what was given to
+ * xapiary_set_log().  MESSAGE is the library's and valid during
  * the call only: copy it to keep it.  The hook runs in the thread that
  * called the library, inside that call, possibly with locks held: it
  * must not call libxapiary, and should not block for long. */
