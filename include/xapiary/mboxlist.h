@@ -39,10 +39,10 @@
  *
  * Locking
  *   A transaction is the one write lock on the list (LOCKING.md in the
- *   documentation directory, level 25): one writer at a time server-wide; readers never wait.  It
- *   may be taken while holding mailbox namelocks and index locks, never
- *   after a higher lock (statuscache, Xapian locks), and a process holds
- *   at most one.  A writer waits for another process's transaction as
+ *   documentation directory, level 25): one writer at a time
+ *   server-wide; readers never wait.  It may be taken while holding
+ *   mailbox namelocks and index locks, never after a higher lock
+ *   (statuscache, Xapian locks), and a process holds at most one.  A writer waits for another process's transaction as
  *   long as `namelock_timeout` says (default 60 s; 0: for ever), then gets
  *   IMAP_MAILBOX_LOCKED.  The death of the holder ends the wait.
  *
@@ -145,76 +145,78 @@ int mboxlist_lookup_any(void *ctx, const char *name,
 int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
                                 struct mboxlist_entry **entry_r);
 
-/* mboxlist_next_uidvalidity - a uidvalidity for a new mailbox NAME: at least the current time and
- * larger than the uidvalidity of any record NAME has (a tombstone's), so
- * that a recreated mailbox never repeats one.  Returns 0 and *UV_R;
- * IMAP_MAILBOX_BADNAME.  Call it under the name's EXCLUSIVE namelock, or
- * the record may change before it is used. */
+/* mboxlist_next_uidvalidity - a uidvalidity for a new mailbox NAME: at least
+ * the current time and larger than the uidvalidity of any record NAME has (a
+ * tombstone's), so that a recreated mailbox never repeats one.  Returns 0
+ * and *UV_R; IMAP_MAILBOX_BADNAME.  Call it under the name's EXCLUSIVE
+ * namelock, or the record may change before it is used. */
 int mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r);
 
 /* The callback of mboxlist_foreach(). */
 typedef int mboxlist_foreach_cb(const struct mboxlist_entry *entry, void *rock);
 
-/* mboxlist_foreach - calls CB(entry, ROCK) for each record whose name starts with PREFIX (""
- * or NULL: all), in name order (byte order of the UTF-8 names), skipping
- * tombstones and RENAMETEMP records unless FLAGS has MBOXLIST_ALL; with
- * MBOXLIST_TREE, only PREFIX itself and the names below it.  ENTRY is
- * owned by foreach and valid during the call only.  CB may read and write
- * the list (expire removes what it visits); the walk is not a snapshot:
- * each record is visited at most once, in order, and records written
- * during the walk may or may not be seen.  Returns 0, the first non-zero
- * value CB returned (the walk stops there), or an error.  Takes no lock
- * (reads a snapshot per step). */
+/* mboxlist_foreach - calls CB(entry, ROCK) for each record whose name starts
+ * with PREFIX ("" or NULL: all), in name order (byte order of the UTF-8
+ * names), skipping tombstones and RENAMETEMP records unless FLAGS has
+ * MBOXLIST_ALL; with MBOXLIST_TREE, only PREFIX itself and the names below
+ * it.  ENTRY is owned by foreach and valid during the call only.  CB may
+ * read and write the list (expire removes what it visits); the walk is not a
+ * snapshot: each record is visited at most once, in order, and records
+ * written during the walk may or may not be seen.  Returns 0, the first
+ * non-zero value CB returned (the walk stops there), or an error.  Takes no
+ * lock (reads a snapshot per step). */
 int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
                      void *rock);
 
-/* mboxlist_collect_tree - appends to *NAMES (a talloc array of strings, reallocated; the caller
- * owns it) the name of every mailbox in ROOT's tree (ROOT and below,
- * MBOXLIST_TREE), in name order, skipping records a rename has marked.
- * Returns 0 or the error of mboxlist_foreach(). */
+/* mboxlist_collect_tree - appends to *NAMES (a talloc array of strings,
+ * reallocated; the caller owns it) the name of every mailbox in ROOT's tree
+ * (ROOT and below, MBOXLIST_TREE), in name order, skipping records a rename
+ * has marked.  Returns 0 or the error of mboxlist_foreach(). */
 int mboxlist_collect_tree(const char *root, char ***names);
 
 /* ------------------------------------------------------------ writes */
 
-/* mboxlist_begin - starts a write transaction: waits until no other process has one (see
- * Locking).  Returns 0 and *TXN_R (owned by the library until
- * mboxlist_commit() or mboxlist_abort()); IMAP_MAILBOX_LOCKED when the
- * wait timed out; IMAP_INTERNAL if this process already has one (the
- * debug build aborts instead: a lock order violation). */
+/* mboxlist_begin - starts a write transaction: waits until no other process
+ * has one (see Locking).  Returns 0 and *TXN_R (owned by the library until
+ * mboxlist_commit() or mboxlist_abort()); IMAP_MAILBOX_LOCKED when the wait
+ * timed out; IMAP_INTERNAL if this process already has one (the debug build
+ * aborts instead: a lock order violation). */
 int mboxlist_begin(struct mboxlist_txn **txn_r);
 
-/* mboxlist_commit - makes the transaction's writes durable (on disk, fsynced) and visible,
- * and ends it.  Returns 0, or IMAP_IOERROR after rolling back.  Either
- * way *TXNP is set to NULL; NULL is a no-op returning 0. */
+/* mboxlist_commit - makes the transaction's writes durable (on disk,
+ * fsynced) and visible, and ends it.  Returns 0, or IMAP_IOERROR after
+ * rolling back.  Either way *TXNP is set to NULL; NULL is a no-op returning
+ * 0. */
 int mboxlist_commit(struct mboxlist_txn **txnp);
 
-/* mboxlist_abort - drops the transaction's writes and ends it; sets *TXNP to NULL.  NULL is
- * a no-op. */
+/* mboxlist_abort - drops the transaction's writes and ends it; sets *TXNP to
+ * NULL.  NULL is a no-op. */
 void mboxlist_abort(struct mboxlist_txn **txnp);
 
-/* mboxlist_create_exclusive - writes ENTRY as a new record.  The entry is checked first: NAME and
- * NAMELOCK (when set) valid names, else IMAP_MAILBOX_BADNAME; PARTITION
- * configured, else IMAP_PARTITION_UNKNOWN; UNIQUEID not empty, TYPE an
- * MBTYPE_* and EXTRA NULL or a JSON object, else IMAP_INVALID_ARGUMENT.
- * Returns 0; IMAP_MAILBOX_EXISTS when NAME has a record that is not a
- * tombstone (a tombstone is replaced: take the uidvalidity from
- * mboxlist_next_uidvalidity() first).  ENTRY is not kept. */
+/* mboxlist_create_exclusive - writes ENTRY as a new record.  The entry is
+ * checked first: NAME and NAMELOCK (when set) valid names, else
+ * IMAP_MAILBOX_BADNAME; PARTITION configured, else IMAP_PARTITION_UNKNOWN;
+ * UNIQUEID not empty, TYPE an MBTYPE_* and EXTRA NULL or a JSON object, else
+ * IMAP_INVALID_ARGUMENT.  Returns 0; IMAP_MAILBOX_EXISTS when NAME has a
+ * record that is not a tombstone (a tombstone is replaced: take the
+ * uidvalidity from mboxlist_next_uidvalidity() first).  ENTRY is not kept. */
 int mboxlist_create_exclusive(struct mboxlist_txn *txn,
                               const struct mboxlist_entry *entry);
 
-/* mboxlist_update - replaces the record of ENTRY->name, of any type, with ENTRY (checked as
- * by create).  Returns 0; IMAP_MAILBOX_NONEXISTENT when there is no
- * record. */
+/* mboxlist_update - replaces the record of ENTRY->name, of any type, with
+ * ENTRY (checked as by create).  Returns 0; IMAP_MAILBOX_NONEXISTENT when
+ * there is no record. */
 int mboxlist_update(struct mboxlist_txn *txn, const struct mboxlist_entry *entry);
 
-/* mboxlist_delete - turns the record of NAME into a DELETED tombstone that keeps the
- * partition, uniqueid, uidvalidity and extra fields and drops NAMELOCK.
- * Returns 0; IMAP_MAILBOX_NONEXISTENT when there is no record or it is a
- * tombstone already. */
+/* mboxlist_delete - turns the record of NAME into a DELETED tombstone that
+ * keeps the partition, uniqueid, uidvalidity and extra fields and drops
+ * NAMELOCK.  Returns 0; IMAP_MAILBOX_NONEXISTENT when there is no record or
+ * it is a tombstone already. */
 int mboxlist_delete(struct mboxlist_txn *txn, const char *name);
 
-/* mboxlist_remove - removes the record of NAME, of any type, for good (expire, rename
- * cleanup).  Returns 0; IMAP_MAILBOX_NONEXISTENT when there is none. */
+/* mboxlist_remove - removes the record of NAME, of any type, for good
+ * (expire, rename cleanup).  Returns 0; IMAP_MAILBOX_NONEXISTENT when there
+ * is none. */
 int mboxlist_remove(struct mboxlist_txn *txn, const char *name);
 
 #ifdef __cplusplus

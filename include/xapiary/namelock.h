@@ -43,8 +43,9 @@
  *
  * Files
  *   One zero-byte file per name under CONFIGDIRECTORY/lock/, in a hashed
- *   tree (FORMAT.md in the documentation directory).  Lock files are never removed while the server
- *   runs; `mbctl recover` removes the tree at boot.  lock/ may be a tmpfs.
+ *   tree (FORMAT.md in the documentation directory).  Lock files are
+ *   never removed while the server runs; `mbctl recover` removes the
+ *   tree at boot.  lock/ may be a tmpfs.
  *
  * Fork
  *   Lock descriptors are close-on-exec.  A forked child must not release

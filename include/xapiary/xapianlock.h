@@ -30,7 +30,8 @@
  * userid), IMAP_SEARCH_TIER_UNKNOWN (xapianactive names a tier the config
  * lacks for the user's partition), IMAP_MAILBOX_BADFORMAT (corrupt
  * xapianactive), IMAP_SEARCH_CORRUPT (a listed directory is missing or
- * cannot be read, or its search partition is missing), IMAP_MAILBOX_LOCKED (namelock_timeout expired), IMAP_IOERROR.
+ * cannot be read, or its search partition is missing),
+ * IMAP_MAILBOX_LOCKED (namelock_timeout expired), IMAP_IOERROR.
  * Every one is logged with the user and the path.
  *
  * Memory: a struct xapianlock is a talloc object under the CTX passed to
@@ -92,11 +93,11 @@ const char *xapianlock_partition(const struct xapianlock *xl);
 int xapianlock_list_files(void *ctx, const char *userid, char ***files_r);
 
 /* xapianlock_forget_lost - give up USERID's lost databases (squatter
- * --forget-lost): under the EXCLUSIVE namelock, drops from xapianactive every item whose directory
- * is missing (a new empty first item replaces a lost first one), each
- * logged, so that their mail is unindexed and the next run indexes it;
- * *N_R says how many.  Refuses (IMAP_SEARCH_CORRUPT) while a search
- * partition of a listed item is missing: a disk that is away is not
+ * --forget-lost): under the EXCLUSIVE namelock, drops from xapianactive
+ * every item whose directory is missing (a new empty first item replaces a
+ * lost first one), each logged, so that their mail is unindexed and the next
+ * run indexes it; *N_R says how many.  Refuses (IMAP_SEARCH_CORRUPT) while a
+ * search partition of a listed item is missing: a disk that is away is not
  * lost. */
 int xapianlock_forget_lost(const char *userid, unsigned *n_r);
 
