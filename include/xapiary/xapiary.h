@@ -124,9 +124,12 @@ const char *xapiary_version(void);
 typedef void xapiary_log_fn(int level, const char *message, void *data);
 
 /* xapiary_set_log - send the library's log lines to FN.
- * FN: the hook; every line, at every level, goes to FN(level, message,
- * DATA) instead of stderr and syslog (the `syslog` configuration key is
- * then ignored).  NULL restores stderr (and syslog when configured).
+ * FN: the hook; every line the library logs, whatever its level, goes to
+ * FN(level, message, DATA) instead of stderr and syslog (the `syslog`
+ * configuration key is then ignored): errors and warnings with their
+ * detail, notices, and the few informational lines of long operations
+ * (reports of lock waits are made only when a tool runs with -v, never
+ * for the hook).  NULL restores stderr (and syslog when configured).
  * DATA: passed to FN as is; the library never frees it.
  * May be called before xapiary_init() (to receive its errors) and at any
  * time after; xapiary_done() does not remove the hook.  Takes no lock;
