@@ -76,8 +76,11 @@ for h in "$incdir"/*.h; do
     grep -q "#include <xapiary/$(basename "$h")>" "$top_srcdir/tests/external/abi_prog.c" ||
         fail "abi_prog.c includes <xapiary/$(basename "$h")>"
 done
-# shellcheck disable=SC2046
-if "$CC" -Wall -Wextra -Werror -o "$T/abi_prog" "$top_srcdir/tests/external/abi_prog.c" \
+# A sanitizer build's library needs the sanitizers' runtime in the
+# program too: their flags, and nothing else, are added.
+san=$(sed -n 's/^SAN_FLAGS = //p' "$top_builddir/Makefile")
+# shellcheck disable=SC2046,SC2086
+if "$CC" -Wall -Wextra -Werror $san -o "$T/abi_prog" "$top_srcdir/tests/external/abi_prog.c" \
         $(pkg-config --cflags --libs xapiary) 2> "$T/err"; then
     pass "abi_prog.c builds with pkg-config's flags only"
 else
