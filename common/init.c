@@ -61,6 +61,11 @@ void xapiary_done(void)
     xlog_close();
 }
 
+const char *xapiary_version(void)
+{
+    return PACKAGE_VERSION;
+}
+
 const char *xapiary_config_path(void)
 {
     return config_path_of(NULL);

@@ -8,7 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xapiary/xapiary.h"
 #include "common/xlog.h"
+
+/* The embedding program's hook (xapiary_set_log): when set, it gets every
+ * line instead of stderr and syslog. */
+static xapiary_log_fn *log_hook;
+static void *log_hook_data;
 
 static int log_to_syslog;
 static int stderr_level = LOG_NOTICE;
@@ -74,8 +80,22 @@ static int stamp_prefix(char *line, size_t size, int prio)
     return n < 0 || (size_t)n >= size ? 0 : n;
 }
 
+void xapiary_set_log(xapiary_log_fn *fn, void *data)
+{
+    log_hook = fn;
+    log_hook_data = fn ? data : NULL;
+}
+
 static void vlog(int prio, const char *fmt, va_list ap)
 {
+    if (log_hook) {
+        /* Every level: the program filters, since it cannot reach the
+         * threshold the tools set with -v. */
+        char line[2048];
+        vsnprintf(line, sizeof line, fmt, ap);
+        log_hook(LOG_PRI(prio), line, log_hook_data);
+        return;
+    }
     if (log_to_syslog) {
         va_list ap2;
         va_copy(ap2, ap);

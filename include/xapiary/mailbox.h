@@ -1,5 +1,5 @@
 /* mailbox.h - a mailbox: its header, index and cache files and its
- * message files (seeds/002, spec section 6).
+ * message files (FORMAT.md in the documentation directory).
  *
  * Calling sequence
  *     struct mailbox *mailbox = NULL;
@@ -23,8 +23,8 @@
  * Holding the mailbox open keeps the namelock: record numbers will not
  * change and message files will not be deleted.  mailbox_unlock_index()
  * lets other processes change the mailbox meanwhile; mailbox_lock_index()
- * re-reads the index header under the lock (never trusting mtimes, as
- * seeds/004 teaches), so a reader that polls misses no committed append.
+ * re-reads the index header under the lock (never trusting mtimes), so a
+ * reader that polls misses no committed append.
  *
  * Writing
  *   rewrite and append need the EXCLUSIVE index lock; read needs either.
@@ -50,6 +50,11 @@
  * Error handling
  *   Functions return 0 or an IMAP_* code.  A CRC mismatch is
  *   IMAP_MAILBOX_CHECKSUM, logged with the file and record.
+ *
+ * Threads
+ *   One thread at a time (<xapiary/xapiary.h>): open mailboxes and their
+ *   locks belong to the process, and opening a name twice returns the
+ *   same mailbox.
  */
 #ifndef XAPIARY_MAILBOX_H
 #define XAPIARY_MAILBOX_H
@@ -134,165 +139,283 @@ struct statusdata {
     uint64_t size;                /* quota used by this mailbox, bytes */
 };
 
-/* Lock types for mailbox_lock_index(): LOCK_SHARED / LOCK_EXCLUSIVE of
- * <xapiary/namelock.h>. */
+/* Every function below returns 0 or an IMAP_* code, the detail logged;
+ * besides the codes named, any may return IMAP_IOERROR, and those that
+ * read a mailbox's files IMAP_MAILBOX_CHECKSUM or IMAP_MAILBOX_BADFORMAT.
+ * A struct mailbox is the library's (one per name per process): never
+ * freed by the caller, given back with mailbox_close().  Threads: one
+ * thread at a time (<xapiary/xapiary.h>); locks belong to the process. */
 
+/* mailbox_open_iwl - open NAME for writing: SHARED namelock, then
+ * EXCLUSIVE index lock, both held on return (see the table above).
+ * *MAILBOXP: NULL on entry; the mailbox on success, NULL on failure.
+ * Returns 0; IMAP_MAILBOX_BADNAME; IMAP_MAILBOX_NONEXISTENT (no record,
+ * or a tombstone); IMAP_MAILBOX_LOCKED (namelock_timeout expired, or this
+ * process has NAME open and its index locked); IMAP_PERMISSION_DENIED (a
+ * read-only spool).  Waits for the namelock and, while a rename moves
+ * NAME, for the rename to finish. */
 int mailbox_open_iwl(const char *name, struct mailbox **mailboxp);
+
+/* mailbox_open_irl - open NAME for reading: SHARED namelock, then SHARED
+ * index lock.  As mailbox_open_iwl() otherwise. */
 int mailbox_open_irl(const char *name, struct mailbox **mailboxp);
+
+/* mailbox_open_exclusive - open NAME alone: EXCLUSIVE namelock (waits
+ * until every other process has closed it), then EXCLUSIVE index lock.
+ * As mailbox_open_iwl() otherwise. */
 int mailbox_open_exclusive(const char *name, struct mailbox **mailboxp);
-/* Unlocks the index if needed (fatal if uncommitted changes), drops one
- * reference, and at the last one runs the delayed actions and releases the
- * namelock.  Sets *mailboxp to NULL; NULL is a no-op. */
+
+/* mailbox_close - unlock the index if needed (fatal if uncommitted
+ * changes), drop one reference, and at the last one run the delayed
+ * actions (see above) and release the namelock.  Sets *MAILBOXP to NULL;
+ * *MAILBOXP NULL is a no-op. */
 void mailbox_close(struct mailbox **mailboxp);
-/* The same, returning the result of the delayed repack or cleanup it ran
- * (logged already; the next close retries it): 0 when there was none or
- * another process still has the mailbox open and will do it. */
+
+/* mailbox_close_checked - as mailbox_close(), returning the result of the
+ * delayed repack or cleanup it ran (logged already; the next close
+ * retries it): 0 when there was none or another process still has the
+ * mailbox open and will do it. */
 int mailbox_close_checked(struct mailbox **mailboxp);
 
+/* mailbox_lock_index - take the index lock again after
+ * mailbox_unlock_index(): LOCKTYPE is LOCK_SHARED or LOCK_EXCLUSIVE of
+ * <xapiary/namelock.h>.  Waits as long as another process holds it (it is
+ * held only while records are read or written), then re-reads the index
+ * header under the lock (never trusting mtimes), so a reader that polls
+ * misses no committed append.  Returns 0; IMAP_MAILBOX_LOCKED when the
+ * index is locked already; IMAP_PERMISSION_DENIED for EXCLUSIVE on a
+ * read-only spool; an error reading the header (the lock is then not
+ * held). */
 int mailbox_lock_index(struct mailbox *mailbox, int locktype);
-/* SDATA: a fresh status to store in the statuscache, or NULL to just
- * invalidate it when the mailbox changed. */
+
+/* mailbox_unlock_index - release the index lock (the namelock stays),
+ * running the delayed actions of a change (notifier, sync log,
+ * statuscache).  SDATA: a fresh status to store in the statuscache (the
+ * library copies it), or NULL to just invalidate it when the mailbox
+ * changed.  Fatal (the process aborts) with uncommitted changes.  Returns
+ * 0, also when the index was not locked. */
 int mailbox_unlock_index(struct mailbox *mailbox, const struct statusdata *sdata);
 
-/* Creates NAME on PARTITION (NULL: "default") with UNIQUEID (NULL: a new
- * one) and UIDVALIDITY (0: chosen so it is never reused for the name).
- * Writes the files and the mailboxes.db record.  Returns the mailbox
- * open with an EXCLUSIVE namelock and index lock. */
+/* mailbox_create - create NAME on PARTITION (NULL: "default") with
+ * UNIQUEID (NULL: a new one) and UIDVALIDITY (0: chosen so it is never
+ * reused for the name).  Writes the files and the mailboxes.db record
+ * (a transaction of its own).  Returns 0 and *MAILBOXP, the mailbox open
+ * with an EXCLUSIVE namelock and index lock (close it with
+ * mailbox_close()); IMAP_MAILBOX_EXISTS; IMAP_MAILBOX_BADNAME;
+ * IMAP_PARTITION_UNKNOWN; IMAP_MAILBOX_LOCKED. */
 int mailbox_create(const char *name, const char *partition,
                    const char *uniqueid, uint32_t uidvalidity,
                    struct mailbox **mailboxp);
 
-/* Marks the mailbox deleted, turns its mailboxes.db record into a DELETED
- * tombstone and closes it; the files go at the last close (delete
- * cleanup).  Needs the EXCLUSIVE index lock. */
+/* mailbox_delete - mark *MAILBOXP deleted, turn its mailboxes.db record
+ * into a DELETED tombstone and close it (*MAILBOXP set to NULL); the
+ * files go at the last close (delete cleanup).  Needs the EXCLUSIVE index
+ * lock.  On error the mailbox stays open, for the caller to close. */
 int mailbox_delete(struct mailbox **mailboxp);
 
-/* Deletes user USERID whole: every mailbox of user.USERID's tree, then
- * the user's search tiers, xapianactive, GUID db and owner file.  Crash
- * safe: a deletion that was interrupted is finished by the next call, by
- * mailbox_expire()/mailbox_recover() and by a create of user.USERID (see
- * mailbox/mailbox-deluser.c).  Returns 0, IMAP_MAILBOX_NONEXISTENT when
- * there is no such user and nothing of one is left, or the first error
- * (logged, naming the mailbox or file; the deletion stays pending). */
+/* mailbox_delete_user - delete user USERID whole: every mailbox of
+ * user.USERID's tree, then the user's search tiers, xapianactive, GUID db
+ * and owner file.  Crash safe: a deletion that was interrupted is
+ * finished by the next call, by mailbox_expire()/mailbox_recover() and by
+ * a create of user.USERID.  Opens each mailbox in turn as
+ * mailbox_open_iwl() does, then takes the user's EXCLUSIVE Xapian
+ * namelock.  Returns 0,
+ * IMAP_MAILBOX_NONEXISTENT when there is no such user and nothing of one
+ * is left, or the first error (logged, naming the mailbox or file; the
+ * deletion stays pending).  Call it holding no mailbox open. */
 int mailbox_delete_user(const char *userid);
 
-/* Copies OLDMAILBOX (EXCLUSIVE index lock) to NEWNAME on NEWPARTITION
- * (NULL: the same): header, index, cache and message files; the copy gets
- * the same uniqueid and uidvalidity.  Returns the new mailbox with
- * EXCLUSIVE locks.  It does not touch mailboxes.db: the caller (rename)
+/* mailbox_rename_copy - copy OLDMAILBOX (EXCLUSIVE index lock) to NEWNAME
+ * on NEWPARTITION (NULL: the same): header, index, cache and message
+ * files; the copy gets the same uniqueid and uidvalidity.  Returns 0 and
+ * *NEWMAILBOXP, the new mailbox with EXCLUSIVE locks (close it with
+ * mailbox_close()).  It does not touch mailboxes.db: the caller (rename)
  * owns the records.  The caller must hold NEWNAME's exclusive namelock,
  * taken before OLDMAILBOX was opened (namelocks before index locks). */
 int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
                         const char *newpartition,
                         struct mailbox **newmailboxp);
 
-/* Renames mailbox FROM and every mailbox below it to TO (spec section 7,
- * seeds/001) as one atomic operation: other processes see the whole old
- * tree or the whole new one, and a crash at any point is finished or
- * undone by the next open of a name involved, by mailbox_expire() or by
- * mailbox_recover().  user.A -> user.B also moves the user's GUID db,
- * xapianactive and search tier directories.  Mailboxes keep their
- * uniqueid, uidvalidity, UIDs and partition, so nothing is reindexed.
- * Returns 0; IMAP_MAILBOX_BADNAME (a bad name, or TO inside FROM's
- * tree); IMAP_MAILBOX_EXISTS (TO or a new name below it exists, or user B
- * already has search data); IMAP_MAILBOX_NONEXISTENT (no FROM);
- * IMAP_MAILBOX_NOTSUPPORTED (mail would change owner: between users, or a
- * user's INBOX to a folder); IMAP_MAILBOX_LOCKED (another rename of these
- * names is running).  Nothing is changed on error.  STATS may be NULL.
- * Call it holding no mailbox open. */
+/* What mailbox_rename_tree() did, for its caller's report. */
 struct mailbox_rename_stats {
     unsigned mailboxes;
     unsigned long messages;
     double mark_s, copy_s, switch_s, remove_s, tombstone_s;   /* seconds */
 };
+
+/* mailbox_rename_tree - rename mailbox FROM and every mailbox below it to
+ * TO as one atomic operation: other processes see the whole old tree or
+ * the whole new one, and a crash at any point is finished or undone by
+ * the next open of a name involved, by mailbox_expire() or by
+ * mailbox_recover().  user.A -> user.B also moves the user's GUID db,
+ * xapianactive and search tier directories.  Mailboxes keep their
+ * uniqueid, uidvalidity, UIDs and partition, so nothing is reindexed.
+ * Holds FROM's EXCLUSIVE namelock for its duration and takes each
+ * mailbox's (old name and new) in turn, and for user.A -> user.B the
+ * users' EXCLUSIVE Xapian namelocks.
+ * Returns 0; IMAP_MAILBOX_BADNAME (a bad name, or TO inside FROM's
+ * tree); IMAP_MAILBOX_EXISTS (TO or a new name below it exists, or user B
+ * already has search data); IMAP_MAILBOX_NONEXISTENT (no FROM);
+ * IMAP_MAILBOX_NOTSUPPORTED (mail would change owner: between users, or a
+ * user's INBOX to a folder); IMAP_MAILBOX_LOCKED (another rename of these
+ * names is running).  Nothing is changed on error.  STATS (may be NULL,
+ * the caller's) is filled in.  Call it holding no mailbox open. */
 int mailbox_rename_tree(const char *from, const char *to,
                         struct mailbox_rename_stats *stats);
 
-/* Finishes or undoes the rename whose NAMELOCK is ROOT when its process
- * is dead (waits for a live one, or with NONBLOCK returns
- * IMAP_MAILBOX_LOCKED).  0 also when there is nothing to do. */
+/* mailbox_rename_resolve - finish or undo the rename whose NAMELOCK field
+ * is ROOT when its process is dead: waits for ROOT's namelock while a
+ * live process renames, or with NONBLOCK non-zero returns
+ * IMAP_MAILBOX_LOCKED at once.  Returns 0 also when there is nothing to
+ * do. */
 int mailbox_rename_resolve(const char *root, int nonblock);
 
-/* Visits every mailboxes.db record: cleans up dead renames (a live one is
- * counted as busy and left alone) and removes DELETED tombstones older
- * than TOMBSTONE_DAYS (negative: keep them all).  Returns 0 or the first
- * error; STATS (may be NULL) counts what was done. */
+/* What mailbox_expire() and mailbox_recover() did. */
 struct mailbox_expire_stats {
     unsigned long renames, busy, tombstones;
     unsigned long users;          /* interrupted user deletions finished */
 };
+
+/* mailbox_expire - visit every mailboxes.db record: clean up dead renames
+ * (a live one, whose namelock is held, is counted as busy and left
+ * alone), finish interrupted user deletions and remove DELETED
+ * tombstones older than TOMBSTONE_DAYS (negative: keep them all).
+ * Returns 0 or the first error; STATS (may be NULL, the caller's) counts
+ * what was done. */
 int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats);
 
-/* At boot, before any other process runs: mailbox_expire() keeping the
- * tombstones, then removes the namelock tree (everything under
- * CONFIGDIRECTORY/lock/). */
+/* mailbox_recover - at boot, before any other process of the server
+ * runs: mailbox_expire() keeping the tombstones, then removes the
+ * namelock tree (everything under CONFIGDIRECTORY/lock/).  Never while
+ * another process may hold a namelock.  STATS as mailbox_expire(). */
 int mailbox_recover(struct mailbox_expire_stats *stats);
 
+/* mailbox_read_index_record - read record RECNO (1 ..
+ * mailbox_num_records()) into RECORD (the caller's; its cache record not
+ * loaded), uncommitted changes of this process included.  Needs the
+ * index lock, either mode.  Returns 0; IMAP_NOTFOUND for a RECNO out of
+ * range; IMAP_MAILBOX_CHECKSUM. */
 int mailbox_read_index_record(struct mailbox *mailbox, uint32_t recno,
                               struct index_record *record);
+
+/* mailbox_rewrite_index_record - replace the record RECORD->recno with
+ * RECORD (flags, modseq; UID, GUID and the expunged state checked not to
+ * go back: IMAP_INTERNAL).  Needs the EXCLUSIVE index lock; durable at
+ * mailbox_commit().  Sets RECORD's modseq unless RECORD->silent. */
 int mailbox_rewrite_index_record(struct mailbox *mailbox,
                                  struct index_record *record);
-/* The message file (mailbox_message_path(mailbox, record->uid)) must be
- * in place; record->uid must be above every existing UID. */
+
+/* mailbox_append_index_record - append RECORD (sets RECORD->recno).  The
+ * message file (mailbox_message_path(mailbox, record->uid)) must be in
+ * place; record->uid must be above every existing UID.  Needs the
+ * EXCLUSIVE index lock; durable at mailbox_commit(). */
 int mailbox_append_index_record(struct mailbox *mailbox,
                                 struct index_record *record);
+
+/* mailbox_commit - make this lock's changes durable (fsynced) and visible
+ * to other processes; the index lock stays.  Needs the EXCLUSIVE index
+ * lock when there are changes; 0 at once when there are none.  On
+ * failure (a full disk, an I/O error) the changes are dropped and the
+ * index lock released: the error is returned and the mailbox can be
+ * closed. */
 int mailbox_commit(struct mailbox *mailbox);
 
-/* Loads RECORD's cache record (checking its CRC). */
+/* mailbox_cacherecord - load RECORD's cache record into RECORD->crec,
+ * checking its CRC.  RECORD is one of this mailbox read under the current
+ * index lock; the data belongs to the mailbox and is valid until the
+ * index is unlocked.  Needs the index lock, either mode.  Returns 0;
+ * IMAP_MAILBOX_CHECKSUM; IMAP_MAILBOX_BADFORMAT (no cache record). */
 int mailbox_cacherecord(struct mailbox *mailbox, struct index_record *record);
+
+/* cacheitem_base - field FIELD (CACHE_*) of RECORD's loaded cache record:
+ * a pointer into the mailbox's buffer, not NUL-terminated (see
+ * cacheitem_size()), valid until the index is unlocked; NULL when the
+ * record is not loaded or FIELD is out of range. */
 const char *cacheitem_base(const struct index_record *record, int field);
+
+/* cacheitem_size - the length in bytes of cacheitem_base(RECORD, FIELD);
+ * 0 when the record is not loaded or FIELD is out of range. */
 unsigned cacheitem_size(const struct index_record *record, int field);
 
-/* Iteration over records, in recno order. */
+/* Flags for mailbox_iter_init(). */
 #define ITER_SKIP_EXPUNGED 1
+
+/* mailbox_iter_init - an iteration over MAILBOX's records in recno order,
+ * those whose modseq is above CHANGEDSINCE (0: all), without expunged ones
+ * with ITER_SKIP_EXPUNGED.  The iterator is a talloc child of the mailbox
+ * (freed at its last close, or by mailbox_iter_done()).  Needs the index
+ * lock, either mode, for the whole iteration; without it every step
+ * fails (mailbox_iter_error()). */
 struct mailbox_iter *mailbox_iter_init(struct mailbox *mailbox,
                                        uint64_t changedsince, unsigned flags);
-/* The next record, or NULL at the end or on error (see
- * mailbox_iter_error). */
+
+/* mailbox_iter_step - the next record, owned by the iterator and valid
+ * until the next step; NULL at the end or on error (see
+ * mailbox_iter_error()). */
 const struct index_record *mailbox_iter_step(struct mailbox_iter *iter);
+
+/* mailbox_iter_error - 0, or the error that ended the iteration. */
 int mailbox_iter_error(const struct mailbox_iter *iter);
+
+/* mailbox_iter_done - free *ITERP and set it to NULL; *ITERP NULL is a
+ * no-op. */
 void mailbox_iter_done(struct mailbox_iter **iterp);
 
-/* Accessors (valid while the mailbox is open; counts are as of the last
- * header read under the index lock). */
+/* Accessors: valid while the mailbox is open; strings owned by it; counts
+ * as of the last header read under the index lock.  No lock taken. */
+
+/* mailbox_name - the mailbox's internal name, e.g. user.alice.Sent. */
 const char *mailbox_name(const struct mailbox *mailbox);
+/* mailbox_uniqueid - its uniqueid, kept across renames. */
 const char *mailbox_uniqueid(const struct mailbox *mailbox);
+/* mailbox_partition - the name of its partition, e.g. "default". */
 const char *mailbox_partition(const struct mailbox *mailbox);
+/* mailbox_uidvalidity - its UIDVALIDITY. */
 uint32_t mailbox_uidvalidity(const struct mailbox *mailbox);
+/* mailbox_last_uid - the highest UID ever given (UIDNEXT - 1). */
 uint32_t mailbox_last_uid(const struct mailbox *mailbox);
+/* mailbox_num_records - the number of index records, expunged included. */
 uint32_t mailbox_num_records(const struct mailbox *mailbox);
+/* mailbox_exists - the number of messages that are not expunged. */
 uint32_t mailbox_exists(const struct mailbox *mailbox);
+/* mailbox_highestmodseq - its HIGHESTMODSEQ. */
 uint64_t mailbox_highestmodseq(const struct mailbox *mailbox);
+/* mailbox_status - fills SDATA (the caller's) with the STATUS values. */
 void mailbox_status(const struct mailbox *mailbox, struct statusdata *sdata);
-/* The name of user flag I (bit I % 32 of index_record.user_flags[I / 32]),
- * or NULL when the mailbox has no such flag.  The string belongs to the
- * mailbox: valid while it is open.  Takes no lock; read the record and
- * the name under the same index lock. */
+/* mailbox_user_flag - the name of user flag I (bit I % 32 of
+ * index_record.user_flags[I / 32]), or NULL when the mailbox has no such
+ * flag.  The string belongs to the mailbox: valid while it is open.  Takes
+ * no lock; read the record and the name under the same index lock. */
 const char *mailbox_user_flag(const struct mailbox *mailbox, unsigned i);
 
-/* The path of message UID's file, under CTX. */
+/* mailbox_message_path - the path of message UID's file (whether it
+ * exists or not), under CTX; the caller frees it with talloc_free(). */
 char *mailbox_message_path(void *ctx, const struct mailbox *mailbox, uint32_t uid);
 
-/* High-level append: stores LEN bytes of MSG as the next UID, parses it,
- * appends the record (needs the EXCLUSIVE index lock; commit after).
- * INTERNALDATE 0 = now.  Returns the UID in *uid_r.  A message over the
- * configured max_message_size or max_header_fields is refused before
- * anything is written: IMAP_MESSAGE_TOOLARGE, logged naming the limit. */
+/* mailbox_append_message - high-level append: stores LEN bytes of MSG
+ * (not kept) as the next UID, parses it, appends the record.  Needs the
+ * EXCLUSIVE index lock; durable at mailbox_commit().  INTERNALDATE 0 =
+ * now; SYSTEM_FLAGS FLAG_*.  Returns 0 and the UID in *UID_R;
+ * IMAP_MESSAGE_BADHEADER (not a message); IMAP_MESSAGE_TOOLARGE (over the
+ * configured max_message_size or max_header_fields: refused before
+ * anything is written, logged naming the limit). */
 int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
                            int64_t internaldate, uint32_t system_flags,
                            uint32_t *uid_r);
-/* The same, with FALLBACKDATE (0: none) as the internal date instead of
- * INTERNALDATE when the message has no Date: header that parses (an mbox
- * envelope line's date, which is when the mail was delivered). */
+
+/* mailbox_append_message_dated - as mailbox_append_message(), with
+ * FALLBACKDATE (0: none) as the internal date instead of INTERNALDATE
+ * when the message has no Date: header that parses (an mbox envelope
+ * line's date, which is when the mail was delivered). */
 int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_t len,
                                  int64_t internaldate, int64_t fallbackdate,
                                  uint32_t system_flags, uint32_t *uid_r);
 
-/* One delivery, as `mbctl append` and lmtpd make it: opens NAME with
- * mailbox_open_iwl(), appends MSG with mailbox_append_message_dated()
- * (FALLBACKDATE as there; 0: none), commits
- * (the message is durable when this returns 0) and closes.  Returns 0 and
- * the UID in *uid_r (may be NULL); IMAP_MAILBOX_NONEXISTENT;
+/* mailbox_deliver - one delivery, as `mbctl append` and lmtpd make it:
+ * opens NAME with mailbox_open_iwl(), appends MSG with
+ * mailbox_append_message_dated() (FALLBACKDATE as there; 0: none),
+ * commits (the message is durable when this returns 0) and closes.
+ * Returns 0 and the UID in *UID_R (may be NULL); IMAP_MAILBOX_NONEXISTENT;
  * IMAP_MAILBOX_LOCKED (namelock_timeout expired); IMAP_MESSAGE_BADHEADER
  * (not a message); IMAP_MESSAGE_TOOLARGE (over a limit, as above);
  * IMAP_IOERROR (logged; the disk may be full).  On
@@ -301,44 +424,57 @@ int mailbox_deliver(const char *name, const char *msg, size_t len,
                     int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
                     uint32_t *uid_r);
 
-/* Opens the file of the live message UID read-only (O_CLOEXEC) and sets
- * *FD_R to its descriptor, which the caller closes; -1 on error.  Needs
- * the index lock (either mode); the mailbox being open (its namelock)
- * keeps the file from being deleted until then, and the descriptor stays
- * readable after an expunge removes the file.  Returns 0;
- * IMAP_NOTFOUND when there is no such UID or it is expunged;
- * IMAP_IOERROR (logged, naming the file) when the file cannot be opened.
- * Any thread may call it on a mailbox it has open. */
+/* mailbox_open_message - open the file of the live message UID read-only
+ * (O_CLOEXEC) and set *FD_R to its descriptor, which the caller closes; -1
+ * on error.  Needs the index lock (either mode); the mailbox being open
+ * (its namelock) keeps the file from being deleted until then, and the
+ * descriptor stays readable after an expunge removes the file.  Returns 0;
+ * IMAP_NOTFOUND when there is no such UID or it is expunged; IMAP_IOERROR
+ * (logged, naming the file) when the file cannot be opened.  Any thread
+ * may call it on a mailbox it has open. */
 int mailbox_open_message(struct mailbox *mailbox, uint32_t uid, int *fd_r);
 
-/* Marks UID expunged (EXPUNGED|UNLINKED) and schedules its file's unlink
- * for the last close.  IMAP_NOTFOUND if there is no such live UID. */
+/* mailbox_expunge_uid - mark UID expunged (EXPUNGED|UNLINKED) and schedule
+ * its file's unlink for the last close.  Needs the EXCLUSIVE index lock;
+ * durable at mailbox_commit().  IMAP_NOTFOUND if there is no such live
+ * UID. */
 int mailbox_expunge_uid(struct mailbox *mailbox, uint32_t uid);
 
-/* Reads the record of UID (expunged or not).  IMAP_NOTFOUND if none. */
+/* mailbox_find_uid - read the record of UID (expunged or not) into RECORD
+ * (the caller's).  Needs the index lock, either mode.  IMAP_NOTFOUND if
+ * none. */
 int mailbox_find_uid(struct mailbox *mailbox, uint32_t uid,
                      struct index_record *record);
 
-/* Audits NAME read-only: every CRC, every message file (present, size,
- * GUID), the counts, stray files.  Calls CB once per problem found and
- * sets *PROBLEMS_R to their number.  Returns 0 when the audit ran (even
- * with problems), else why it could not (e.g. IMAP_MAILBOX_CHECKSUM for a
- * header that cannot be trusted). */
+/* The callback of mailbox_verify(): NAME the mailbox, PROBLEM a sentence;
+ * both valid during the call only. */
 typedef void mailbox_verify_fn(void *rock, const char *name, const char *problem);
+
+/* mailbox_verify - audit NAME read-only (opened as mailbox_open_irl()):
+ * every CRC, every message file (present, size, GUID), the counts, stray
+ * files.  Calls CB(ROCK, ...) once per problem found and sets *PROBLEMS_R
+ * to their number.  Returns 0 when the audit ran (even with problems),
+ * else why it could not (e.g. IMAP_MAILBOX_CHECKSUM for a header that
+ * cannot be trusted). */
 int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock,
                    int *problems_r);
 
-/* Rebuilds NAME's index, cache and header files from its message files,
- * keeping the flags and dates of records that still check out.  Works on
- * a mailbox whose index or cache is truncated or corrupt.  For a user's
- * mailbox it then rebuilds the mailbox's part of the owner's GUID db
- * (creating a lost one).  Sets *MESSAGES_R to the number of messages in
- * the rebuilt index. */
+/* mailbox_reconstruct - rebuild NAME's index, cache and header files from
+ * its message files under the EXCLUSIVE namelock, keeping the flags and
+ * dates of records that still check out.  Works on a mailbox whose index
+ * or cache is truncated or corrupt.  For a user's mailbox it then
+ * rebuilds the mailbox's part of the owner's GUID db (creating a lost
+ * one).  Sets *MESSAGES_R to the number of messages in the rebuilt
+ * index. */
 int mailbox_reconstruct(const char *name, uint32_t *messages_r);
 
-/* Called at unlock after changes with the mailbox name (IDLE and the
- * like).  NULL to remove. */
+/* The callback of mailbox_set_updatenotifier(): NAME the mailbox that
+ * changed, valid during the call only.  Runs inside mailbox_unlock_index()
+ * (no index lock held, the namelock held); must not open mailboxes. */
 typedef void mailbox_notify_fn(const char *name);
+
+/* mailbox_set_updatenotifier - call FN at every unlock after changes, in
+ * this process (IDLE and the like).  NULL to remove. */
 void mailbox_set_updatenotifier(mailbox_notify_fn *fn);
 
 #ifdef __cplusplus

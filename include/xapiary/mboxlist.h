@@ -1,11 +1,10 @@
-/* mboxlist.h - mailboxes.db, the server's list of mailboxes (spec section
- * 5, seeds/001).
+/* mboxlist.h - mailboxes.db, the server's list of mailboxes.
  *
  * One record per name: which partition holds the mailbox, its uniqueid and
  * uidvalidity, its type and, during a rename, the NAMELOCK field.  The
  * list is the authority on whether a mailbox exists: a mailbox's files
  * without a record are debris.  The file is CONFIGDIRECTORY/mailboxes.db;
- * docs/FORMAT.md describes it.
+ * FORMAT.md in the documentation directory describes it.
  *
  * Record types
  *   MBTYPE_NORMAL        a mailbox.
@@ -39,11 +38,11 @@
  *   process that holds a transaction see its uncommitted writes.
  *
  * Locking
- *   A transaction is the one write lock on the list (docs/LOCKING.md,
- *   level 25): one writer at a time server-wide; readers never wait.  It
- *   may be taken while holding mailbox namelocks and index locks, never
- *   after a higher lock (statuscache, Xapian locks), and a process holds
- *   at most one.  A writer waits for another process's transaction as
+ *   A transaction is the one write lock on the list (LOCKING.md in the
+ *   documentation directory, level 25): one writer at a time
+ *   server-wide; readers never wait.  It may be taken while holding
+ *   mailbox namelocks and index locks, never after a higher lock
+ *   (statuscache, Xapian locks), and a process holds at most one.  A writer waits for another process's transaction as
  *   long as `namelock_timeout` says (default 60 s; 0: for ever), then gets
  *   IMAP_MAILBOX_LOCKED.  The death of the holder ends the wait.
  *
@@ -60,13 +59,18 @@
  *   (mailboxes.db is not a mailboxes.db: garbage, another database, a
  *   broken record), IMAP_MAILBOX_NOTSUPPORTED (written by a newer
  *   version), IMAP_MAILBOX_LOCKED (writes only: the wait timed out).
- *   Names are checked with the rules of spec section 3 before the database
- *   is touched: a bad one is IMAP_MAILBOX_BADNAME and nothing is written.
+ *   Names are checked (valid UTF-8 without control characters or '/',
+ *   no empty part between dots, no leading '$') before the database is
+ *   touched: a bad one is IMAP_MAILBOX_BADNAME and nothing is written.
  *
  * Memory
  *   Entries returned are talloc objects under the CTX passed in (NULL: a
  *   new talloc root); their strings are children of the entry.  The caller
  *   owns them and frees the entry with talloc_free().
+ *
+ * Threads
+ *   One thread at a time (see <xapiary/xapiary.h>): the connection and the
+ *   transaction belong to the process.
  */
 #ifndef XAPIARY_MBOXLIST_H
 #define XAPIARY_MBOXLIST_H
@@ -114,12 +118,13 @@ struct mboxlist_txn;
 #define MBOXLIST_ALL  2   /* every record: tombstones (DELETED) and
                            * RENAMETEMP records too */
 
-/* "" for MBTYPE_NORMAL, "DELETED", ...; "?" for anything else.  Static. */
+/* mboxlist_type_name - "" for MBTYPE_NORMAL, "DELETED", ...; "?" for
+ * anything else.  Static string; needs no xapiary_init(). */
 const char *mboxlist_type_name(int type);
 
 /* ------------------------------------------------------------ reads */
 
-/* The record of mailbox NAME, if it is not a tombstone.
+/* mboxlist_lookup - the record of mailbox NAME, if it is not a tombstone.
  * Returns 0 and *ENTRY_R (a new entry under CTX, owned by the caller);
  * IMAP_MAILBOX_NONEXISTENT when NAME has no record or a DELETED one;
  * IMAP_MAILBOX_BADNAME.  *ENTRY_R is NULL on failure.  RENAMELOCKED and
@@ -127,11 +132,12 @@ const char *mboxlist_type_name(int type);
 int mboxlist_lookup(void *ctx, const char *name,
                     struct mboxlist_entry **entry_r);
 
-/* The same, tombstones included. */
+/* mboxlist_lookup_any - as mboxlist_lookup(), tombstones included. */
 int mboxlist_lookup_any(void *ctx, const char *name,
                         struct mboxlist_entry **entry_r);
 
-/* The record that is not a tombstone with UNIQUEID.  A rename gives two
+/* mboxlist_lookup_by_uniqueid - the record that is not a tombstone with
+ * UNIQUEID.  A rename gives two
  * records one uniqueid for a while; the mailbox (NORMAL, else
  * RENAMELOCKED, else RENAMETEMP) is returned.  Returns 0 and *ENTRY_R
  * (under CTX, owned by the caller); IMAP_MAILBOX_NONEXISTENT;
@@ -139,73 +145,78 @@ int mboxlist_lookup_any(void *ctx, const char *name,
 int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
                                 struct mboxlist_entry **entry_r);
 
-/* A uidvalidity for a new mailbox NAME: at least the current time and
- * larger than the uidvalidity of any record NAME has (a tombstone's), so
- * that a recreated mailbox never repeats one.  Returns 0 and *UV_R;
- * IMAP_MAILBOX_BADNAME.  Call it under the name's EXCLUSIVE namelock, or
- * the record may change before it is used. */
+/* mboxlist_next_uidvalidity - a uidvalidity for a new mailbox NAME: at least
+ * the current time and larger than the uidvalidity of any record NAME has (a
+ * tombstone's), so that a recreated mailbox never repeats one.  Returns 0
+ * and *UV_R; IMAP_MAILBOX_BADNAME.  Call it under the name's EXCLUSIVE
+ * namelock, or the record may change before it is used. */
 int mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r);
 
-/* Calls CB(entry, ROCK) for each record whose name starts with PREFIX (""
- * or NULL: all), in name order (byte order of the UTF-8 names), skipping
- * tombstones and RENAMETEMP records unless FLAGS has MBOXLIST_ALL; with
- * MBOXLIST_TREE, only PREFIX itself and the names below it.  ENTRY is
- * owned by foreach and valid during the call only.  CB may read and write
- * the list (expire removes what it visits); the walk is not a snapshot:
- * each record is visited at most once, in order, and records written
- * during the walk may or may not be seen.  Returns 0, the first non-zero
- * value CB returned (the walk stops there), or an error. */
+/* The callback of mboxlist_foreach(). */
 typedef int mboxlist_foreach_cb(const struct mboxlist_entry *entry, void *rock);
+
+/* mboxlist_foreach - calls CB(entry, ROCK) for each record whose name starts
+ * with PREFIX ("" or NULL: all), in name order (byte order of the UTF-8
+ * names), skipping tombstones and RENAMETEMP records unless FLAGS has
+ * MBOXLIST_ALL; with MBOXLIST_TREE, only PREFIX itself and the names below
+ * it.  ENTRY is owned by foreach and valid during the call only.  CB may
+ * read and write the list (expire removes what it visits); the walk is not a
+ * snapshot: each record is visited at most once, in order, and records
+ * written during the walk may or may not be seen.  Returns 0, the first
+ * non-zero value CB returned (the walk stops there), or an error.  Takes no
+ * lock (reads a snapshot per step). */
 int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
                      void *rock);
 
-/* Appends to *NAMES (a talloc array of strings, reallocated; the caller
- * owns it) the name of every mailbox in ROOT's tree (ROOT and below,
- * MBOXLIST_TREE), in name order, skipping records a rename has marked.
- * Returns 0 or the error of mboxlist_foreach(). */
+/* mboxlist_collect_tree - appends to *NAMES (a talloc array of strings,
+ * reallocated; the caller owns it) the name of every mailbox in ROOT's tree
+ * (ROOT and below, MBOXLIST_TREE), in name order, skipping records a rename
+ * has marked.  Returns 0 or the error of mboxlist_foreach(). */
 int mboxlist_collect_tree(const char *root, char ***names);
 
 /* ------------------------------------------------------------ writes */
 
-/* Starts a write transaction: waits until no other process has one (see
- * Locking).  Returns 0 and *TXN_R (owned by the library until
- * mboxlist_commit() or mboxlist_abort()); IMAP_MAILBOX_LOCKED when the
- * wait timed out; IMAP_INTERNAL if this process already has one (the
- * debug build aborts instead: a lock order violation). */
+/* mboxlist_begin - starts a write transaction: waits until no other process
+ * has one (see Locking).  Returns 0 and *TXN_R (owned by the library until
+ * mboxlist_commit() or mboxlist_abort()); IMAP_MAILBOX_LOCKED when the wait
+ * timed out; IMAP_INTERNAL if this process already has one (the debug build
+ * aborts instead: a lock order violation). */
 int mboxlist_begin(struct mboxlist_txn **txn_r);
 
-/* Makes the transaction's writes durable (on disk, fsynced) and visible,
- * and ends it.  Returns 0, or IMAP_IOERROR after rolling back.  Either
- * way *TXNP is set to NULL; NULL is a no-op returning 0. */
+/* mboxlist_commit - makes the transaction's writes durable (on disk,
+ * fsynced) and visible, and ends it.  Returns 0, or IMAP_IOERROR after
+ * rolling back.  Either way *TXNP is set to NULL; NULL is a no-op returning
+ * 0. */
 int mboxlist_commit(struct mboxlist_txn **txnp);
 
-/* Drops the transaction's writes and ends it; sets *TXNP to NULL.  NULL is
- * a no-op. */
+/* mboxlist_abort - drops the transaction's writes and ends it; sets *TXNP to
+ * NULL.  NULL is a no-op. */
 void mboxlist_abort(struct mboxlist_txn **txnp);
 
-/* Writes ENTRY as a new record.  The entry is checked first: NAME and
- * NAMELOCK (when set) valid names, else IMAP_MAILBOX_BADNAME; PARTITION
- * configured, else IMAP_PARTITION_UNKNOWN; UNIQUEID not empty, TYPE an
- * MBTYPE_* and EXTRA NULL or a JSON object, else IMAP_INVALID_ARGUMENT.
- * Returns 0; IMAP_MAILBOX_EXISTS when NAME has a record that is not a
- * tombstone (a tombstone is replaced: take the uidvalidity from
- * mboxlist_next_uidvalidity() first).  ENTRY is not kept. */
+/* mboxlist_create_exclusive - writes ENTRY as a new record.  The entry is
+ * checked first: NAME and NAMELOCK (when set) valid names, else
+ * IMAP_MAILBOX_BADNAME; PARTITION configured, else IMAP_PARTITION_UNKNOWN;
+ * UNIQUEID not empty, TYPE an MBTYPE_* and EXTRA NULL or a JSON object, else
+ * IMAP_INVALID_ARGUMENT.  Returns 0; IMAP_MAILBOX_EXISTS when NAME has a
+ * record that is not a tombstone (a tombstone is replaced: take the
+ * uidvalidity from mboxlist_next_uidvalidity() first).  ENTRY is not kept. */
 int mboxlist_create_exclusive(struct mboxlist_txn *txn,
                               const struct mboxlist_entry *entry);
 
-/* Replaces the record of ENTRY->name, of any type, with ENTRY (checked as
- * by create).  Returns 0; IMAP_MAILBOX_NONEXISTENT when there is no
- * record. */
+/* mboxlist_update - replaces the record of ENTRY->name, of any type, with
+ * ENTRY (checked as by create).  Returns 0; IMAP_MAILBOX_NONEXISTENT when
+ * there is no record. */
 int mboxlist_update(struct mboxlist_txn *txn, const struct mboxlist_entry *entry);
 
-/* Turns the record of NAME into a DELETED tombstone that keeps the
- * partition, uniqueid, uidvalidity and extra fields and drops NAMELOCK.
- * Returns 0; IMAP_MAILBOX_NONEXISTENT when there is no record or it is a
- * tombstone already. */
+/* mboxlist_delete - turns the record of NAME into a DELETED tombstone that
+ * keeps the partition, uniqueid, uidvalidity and extra fields and drops
+ * NAMELOCK.  Returns 0; IMAP_MAILBOX_NONEXISTENT when there is no record or
+ * it is a tombstone already. */
 int mboxlist_delete(struct mboxlist_txn *txn, const char *name);
 
-/* Removes the record of NAME, of any type, for good (expire, rename
- * cleanup).  Returns 0; IMAP_MAILBOX_NONEXISTENT when there is none. */
+/* mboxlist_remove - removes the record of NAME, of any type, for good
+ * (expire, rename cleanup).  Returns 0; IMAP_MAILBOX_NONEXISTENT when there
+ * is none. */
 int mboxlist_remove(struct mboxlist_txn *txn, const char *name);
 
 #ifdef __cplusplus

@@ -43,12 +43,18 @@
  *
  * Files
  *   One zero-byte file per name under CONFIGDIRECTORY/lock/, in a hashed
- *   tree (docs/FORMAT.md).  Lock files are never removed while the server
- *   runs; `mbctl recover` removes the tree at boot.  lock/ may be a tmpfs.
+ *   tree (FORMAT.md in the documentation directory).  Lock files are
+ *   never removed while the server runs; `mbctl recover` removes the
+ *   tree at boot.  lock/ may be a tmpfs.
  *
  * Fork
  *   Lock descriptors are close-on-exec.  A forked child must not release
  *   or rely on its parent's locks: the kernel lock is shared between them.
+ *
+ * Threads
+ *   Namelocks belong to the process, not to a thread: two threads asking
+ *   for one name share the lock.  Call from one thread at a time (see
+ *   <xapiary/xapiary.h>).
  */
 #ifndef XAPIARY_NAMELOCK_H
 #define XAPIARY_NAMELOCK_H
@@ -65,19 +71,36 @@ enum {
     LOCK_NONBLOCKING = 3
 };
 
+/* mboxname_lock - take the namelock of NAME.
+ * NAME: a mailbox name (user.alice.Sent) or a reserved lock name
+ * (mboxname_xapian_lockname()); copied, not kept.
+ * LOCKP: where the lock goes; must point to NULL.  The lock is the
+ * library's: give it back with mboxname_release(), never free it.
+ * LOCKTYPE: LOCK_SHARED, LOCK_EXCLUSIVE or LOCK_NONBLOCKING.
+ * Returns 0, or one of the codes of "Error handling" above with *LOCKP
+ * left NULL.  Blocks (up to namelock_timeout) while another process holds
+ * NAME in a conflicting mode. */
 int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype);
+
+/* mboxname_release - drop one reference to *LOCKP (the lock goes with the
+ * last) and set *LOCKP to NULL.  LOCKP or *LOCKP NULL is a no-op. */
 void mboxname_release(struct mboxlock **lockp);
 
-/* The name a lock was taken on; owned by the lock. */
+/* mboxlock_name - the name LOCK was taken on; owned by the lock, valid
+ * until its last mboxname_release(). */
 const char *mboxlock_name(const struct mboxlock *lock);
 
-/* Whether this process holds NAME, and how: 0 (not held), LOCK_SHARED or
- * LOCK_EXCLUSIVE (a NONBLOCKING lock that was granted reads as EXCLUSIVE). */
+/* mboxname_islocked - whether this process holds NAME, and how: 0 (not
+ * held), LOCK_SHARED or LOCK_EXCLUSIVE (a NONBLOCKING lock that was
+ * granted reads as EXCLUSIVE).  Takes no lock; knows nothing of other
+ * processes' locks. */
 int mboxname_islocked(const char *name);
 
-/* The reserved lock name of a user's search tiers, "$XAPIAN$" USERID.  No
- * mailbox can have it.  Writes at most SIZE bytes to BUF; returns 0 or
- * IMAP_MAILBOX_BADNAME when USERID is not a valid userid. */
+/* mboxname_xapian_lockname - the reserved lock name of a user's search
+ * tiers, "$XAPIAN$" USERID, which no mailbox can have.
+ * Writes at most SIZE bytes (the terminating NUL included) to BUF, which
+ * the caller owns.  Returns 0, or IMAP_MAILBOX_BADNAME when USERID is not
+ * a valid userid or the name does not fit.  Takes no lock. */
 int mboxname_xapian_lockname(const char *userid, char *buf, unsigned long size);
 
 #ifdef __cplusplus

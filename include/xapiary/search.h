@@ -12,13 +12,28 @@
  *     struct search_session *ss = NULL;
  *     struct search_result *res = NULL;
  *     char *err = NULL;
+ *     r = xapiary_init(NULL);     (once per process, <xapiary/xapiary.h>)
  *     r = search_open(ctx, "alice", &ss);
  *     r = search_run(ss, "from:bob subject:\"lunch\"", NULL, &res, &err);
  *     for (size_t i = 0; i < res->nhits; i++)
  *         printf("%s %u\n", res->hits[i].mailbox, res->hits[i].uid);
  *     search_close(&ss);          (frees every result of the session)
+ *     xapiary_done();             (before the process exits)
+ *   CTX is a talloc context (<talloc.h>) or NULL: the session is its
+ *   child (NULL: a new root), so freeing CTX also closes the session.
+ *   Check each r: on error the output pointers stay NULL.
  *
- * The query language (spec section 10; every form in xsearch --help):
+ * Locks: a run takes the user's SHARED Xapian namelock and the READ lock
+ * on xapianactive for its duration and releases both before returning;
+ * between runs a session holds nothing, so it never blocks squatter or
+ * another process.  mailboxes.db and the GUID db are read without locks
+ * (SQLite WAL snapshots).
+ *
+ * Threads: one thread at a time in the library (<xapiary/xapiary.h>); a
+ * session is not to be used from two threads, not even in turn while
+ * another thread is in the library.
+ *
+ * The query language (xapiary-search(7); every form in xsearch --help):
  *   words, "quoted phrases", word* (a prefix); bare words search all text
  *   AND OR NOT (or -word) in any case ("and" quoted is the word), ( )
  *   *                     every message of the user
@@ -57,7 +72,8 @@
  * the file and both versions: nothing is read;
  * IMAP_MAILBOX_LOCKED when namelock_timeout expired;
  * IMAP_PERMISSION_DENIED when the user's GUID db and tiers belong to an
- * earlier user of the same name (docs/FORMAT.md "owner"): never searched.
+ * earlier user of the same name ("owner" in FORMAT.md, installed in the
+ * documentation directory): never searched.
  * A user with mail that is not indexed yet is not an error: see
  * search_result.unindexed.
  *
@@ -66,7 +82,7 @@
  *   offset and limit), from the live location's mailbox: once the search
  *   has released its locks, each mailbox with hits is opened in turn with
  *   mailbox_open_irl() (its SHARED namelock and SHARED index lock, nothing
- *   else held; docs/LOCKING.md), the record of each UID read with its
+ *   else held; LOCKING.md), the record of each UID read with its
  *   cache record, and the mailbox closed.  The flags are those committed
  *   at that moment.  A location expunged (or its mailbox deleted or
  *   renamed) between the search and that read is left out of the page
@@ -140,21 +156,40 @@ struct search_result {
                                    * indexed. */
 };
 
+/* search_open - a search session for USERID (alice for user.alice).
+ * CTX: talloc parent of the session (NULL: a new root).
+ * Returns 0 and *SS_R, to be closed with search_close(); or
+ * IMAP_MAILBOX_BADNAME (not a userid), IMAP_MAILBOX_NONEXISTENT (no such
+ * user) or an error reading mailboxes.db, with *SS_R NULL.  Takes no
+ * lock. */
 int search_open(void *ctx, const char *userid, struct search_session **ss_r);
+
+/* search_close - free the session *SSP and every result and error string
+ * of it, and set *SSP to NULL.  *SSP NULL is a no-op. */
 void search_close(struct search_session **ssp);
 
-/* Runs QUERY (the query language); OPTS may be NULL for the defaults. */
+/* search_run - run QUERY (the query language above) in session SS.
+ * OPTS: sort, offset and limit; NULL for the defaults (newest first, all).
+ * *RES_R: the result, owned by the session (valid until search_close()
+ * or talloc_free() of it), NULL on error.
+ * *ERR_R (ERR_R may be NULL): on IMAP_SEARCH_SYNTAX or a mailbox: term
+ * the user does not have, a sentence naming the position or the mailbox,
+ * owned by the session; NULL otherwise.
+ * Returns 0 or a code of Errors above.  Locks: see Locks above. */
 int search_run(struct search_session *ss, const char *query,
                const struct search_options *opts, struct search_result **res_r,
                char **err_r);
-/* Runs a built query. */
+
+/* search_run_query - run the built query Q (not modified, still the
+ * caller's) in session SS; OPTS and *RES_R as search_run().  Returns 0,
+ * IMAP_INVALID_ARGUMENT for a NULL Q, or a code of Errors above. */
 int search_run_query(struct search_session *ss, const struct search_query *q,
                      const struct search_options *opts, struct search_result **res_r);
 
-/* Opens the message of HIT (a hit of a result of SS) read-only and sets
- * *FD_R to a descriptor (O_CLOEXEC) that the caller owns and close()s;
- * -1 on error.  Opens HIT's mailbox with mailbox_open_irl() (SHARED
- * namelock and index lock, docs/LOCKING.md) for the moment it takes: call
+/* search_hit_open - open the message of HIT (a hit of a result of SS)
+ * read-only and set *FD_R to a descriptor (O_CLOEXEC) that the caller owns
+ * and close()s; -1 on error.  Opens HIT's mailbox with mailbox_open_irl() (SHARED
+ * namelock and index lock, LOCKING.md) for the moment it takes: call
  * it holding no other lock of the library.  The descriptor stays readable
  * after the message is expunged.  Returns 0; IMAP_NOTFOUND when the
  * location is gone (the UID expunged, the mailbox deleted or renamed, or
@@ -183,15 +218,15 @@ struct search_snippet_options {
                                    * and escapes not counted); 0: 200 */
 };
 
-/* Makes a snippet for each of N hits of RES (a result of search_run or
- * search_run_query on SS): RES->hits[WHICH[i]] for i < N, or, with WHICH
+/* search_snippets - make a snippet for each of N hits of RES (a result of
+ * search_run or search_run_query on SS): RES->hits[WHICH[i]] for i < N, or, with WHICH
  * NULL, the first N hits.  Sets *SNIPPETS_R to an array of N strings
  * (UTF-8), the i-th that of the i-th hit chosen, or NULL for a hit whose
  * location is gone since the search (expunged, its mailbox deleted or
  * renamed).  The array and its strings belong to RES: freed with it (or
  * with talloc_free(*SNIPPETS_R)).  Reads each message file: opens each
  * mailbox with hits chosen once, with mailbox_open_irl() (SHARED namelock
- * and index lock, docs/LOCKING.md), one at a time; takes no Xapian lock.
+ * and index lock, LOCKING.md), one at a time; takes no Xapian lock.
  * Call it holding no other lock of the library.  Returns 0;
  * IMAP_INVALID_ARGUMENT (an index past RES->nhits); IMAP_MAILBOX_LOCKED
  * when namelock_timeout expired; IMAP_IOERROR (logged, naming the file).
@@ -201,26 +236,51 @@ int search_snippets(struct search_session *ss, const struct search_result *res,
                     const struct search_snippet_options *opts, char ***snippets_r);
 
 /* Building queries without a string.  Queries are talloc objects under
- * CTX; a compound query takes ownership of its parts. */
+ * CTX (NULL: a new root) that the caller frees with talloc_free(); a
+ * compound query takes over its parts: they are freed by the
+ * constructor (their content lives on in the compound), so free the
+ * compound only and use the parts no more.  The constructors need no
+ * session, take no lock and return the new query. */
 enum search_field {
     SEARCH_FIELD_ALL = 0, SEARCH_FIELD_FROM, SEARCH_FIELD_TO, SEARCH_FIELD_CC,
     SEARCH_FIELD_BCC, SEARCH_FIELD_SUBJECT, SEARCH_FIELD_BODY,
     SEARCH_FIELD_ATTACHMENT, SEARCH_FIELD_ID
 };
+
+/* search_query_parse - QUERY (the query language) as a built query, in
+ * *Q_R under CTX.  Returns 0, or IMAP_SEARCH_SYNTAX with *Q_R NULL and
+ * *ERR_R (ERR_R may be NULL) a sentence naming the position, under CTX. */
 int search_query_parse(void *ctx, const char *query, struct search_query **q_r,
                        char **err_r);
+
+/* search_query_words - every word of TEXT in FIELD (as bare words in the
+ * query language: all of them must match).  TEXT is copied. */
 struct search_query *search_query_words(void *ctx, enum search_field field,
                                         const char *text);
+
+/* search_query_phrase - the words of TEXT in FIELD, in that order, as a
+ * "quoted phrase".  TEXT is copied. */
 struct search_query *search_query_phrase(void *ctx, enum search_field field,
                                          const char *text);
+
+/* search_query_and - messages matching all N queries of QS (the array
+ * stays the caller's; the queries in it are taken over and freed). */
 struct search_query *search_query_and(void *ctx, struct search_query **qs, unsigned n);
+
+/* search_query_or - messages matching any of the N queries of QS (taken
+ * over as by search_query_and()). */
 struct search_query *search_query_or(void *ctx, struct search_query **qs, unsigned n);
+
+/* search_query_not - messages not matching Q (taken over and freed). */
 struct search_query *search_query_not(void *ctx, struct search_query *q);
-/* [FROM, TO) in seconds since the epoch; -1 for an open end. */
+
+/* search_query_date - messages dated in [FROM, TO), seconds since the
+ * epoch; -1 for an open end. */
 struct search_query *search_query_date(void *ctx, int64_t from, int64_t to);
-/* MAILBOX as mailbox: takes it (INBOX, lkml, Archive/2019, user.alice.lkml,
- * lkml*); search_run_query fails with IMAP_MAILBOX_NONEXISTENT when the
- * user has no such mailbox. */
+
+/* search_query_mailbox - MAILBOX as mailbox: takes it (INBOX, lkml,
+ * Archive/2019, user.alice.lkml, lkml*; copied); search_run_query fails
+ * with IMAP_MAILBOX_NONEXISTENT when the user has no such mailbox. */
 struct search_query *search_query_mailbox(void *ctx, const char *mailbox);
 
 #ifdef __cplusplus

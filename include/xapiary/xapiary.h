@@ -1,23 +1,44 @@
-/* xapiary.h - start-up, configuration and error codes of libxapiary.
+/* xapiary.h - start-up, configuration, logging and error codes of
+ * libxapiary.
+ *
+ * Building
+ *   cc prog.c $(pkg-config --cflags --libs xapiary).  Every header of
+ *   <xapiary/...> stands alone: include the ones you use, in any order.
  *
  * Calling sequence
  *   Every program calls xapiary_init() once before any other function of
- *   the library and xapiary_done() before it exits.  xapiary_init() reads
- *   the configuration file, reads $XAPIARY_FAULT once (see FAULT POINTS in
- *   docs/FAULTS.md), sets up logging and sets the process's umask to 077
- *   (every file the library or Xapian and SQLite under it create is
- *   private to the server's user).
+ *   the library (xapiary_set_log() and xapiary_version() excepted) and
+ *   xapiary_done() before it exits.  xapiary_init() reads the
+ *   configuration file (xapiary.conf(5)), reads $XAPIARY_FAULT once (the
+ *   crash tests' fault points, FAULTS.md in the documentation directory),
+ *   sets up logging and sets the process's umask to 077 (every file the
+ *   library or Xapian and SQLite under it create is private to the
+ *   server's user).
  *
  * Error handling
  *   Every function that can fail returns an int: 0 on success, otherwise
  *   one of the IMAP_* codes below.  error_message() turns a code into a
  *   sentence.  The detail (system call, path, errno) has already been
- *   logged by the function that failed; callers add the object they were
- *   working on when they report it.
+ *   logged by the function that failed (to stderr, syslog or the hook of
+ *   xapiary_set_log()); callers add the object they were working on when
+ *   they report it.
+ *
+ * Memory and CTX
+ *   Memory is talloc's (<talloc.h>, pkg-config talloc).  A function that
+ *   returns an allocation takes its talloc parent as its first argument,
+ *   CTX: NULL makes the result a new talloc root, anything else a child
+ *   of that talloc context.  The caller owns what it gets that way and
+ *   frees it with talloc_free() (or by freeing CTX); each function's
+ *   comment says when the result belongs to something else instead.
  *
  * Threads
- *   The library is for processes: locks are per process, state is global.
- *   Use it from one thread per process.
+ *   The library is for processes: namelocks, index locks and the
+ *   mailboxes.db connection belong to the process, and its state (the
+ *   configuration, the open mailboxes, the log hook) is global and not
+ *   guarded.  Call it from one thread at a time, in practice from one
+ *   thread per process; no object may be shared with another thread.
+ *   What a function returns may be read by another thread once the
+ *   library is no longer called.
  */
 #ifndef XAPIARY_XAPIARY_H
 #define XAPIARY_XAPIARY_H
@@ -54,23 +75,68 @@ enum {
     IMAP_ERROR_LAST                /* not an error: one past the last code */
 };
 
-/* Returns a sentence for R that does not end in a full stop; for an
- * unknown code, a sentence that names the number.  The string is static. */
+/* error_message - a sentence for the code R.
+ * R: 0 or an IMAP_* code (any int is accepted).
+ * Returns a sentence that does not end in a full stop, static: never
+ * freed, valid for the life of the process.  For an unknown code, a
+ * sentence that names the number, in one static buffer that the next
+ * call for an unknown code overwrites (so not from two threads at once).
+ * Needs no xapiary_init(); takes no lock. */
 const char *error_message(int r);
 
-/* Reads the configuration from CONFIG_PATH, or when that is NULL from
- * $XAPIARY_CONFIG, or else from /etc/xapiary.conf (configure
- * --with-config-file=PATH changes that default).  Returns 0, or
- * IMAP_CONFIG after logging file:line and the cause.  Calling it again
- * after xapiary_done() starts afresh. */
+/* xapiary_init - start the library.
+ * CONFIG_PATH: the configuration file; NULL for $XAPIARY_CONFIG, or when
+ * that is unset or empty /etc/xapiary.conf (configure
+ * --with-config-file=PATH changes that default).  Not kept: the library
+ * copies it.
+ * Returns 0, or IMAP_CONFIG after logging file:line and the cause (the
+ * library is then as before the call: xapiary_done() is harmless).
+ * Calling it again ends the previous start (as xapiary_done() does,
+ * releasing every lock) and starts afresh.  Takes no lock.  Sets the
+ * umask (see the top of this file). */
 int xapiary_init(const char *config_path);
 
-/* Releases every namelock still held, the configuration and all memory the
- * library owns.  Safe to call when xapiary_init() failed or never ran. */
+/* xapiary_done - stop the library.
+ * Closes every open database, releases every namelock still held, and
+ * frees the configuration and all memory the library owns; what callers
+ * own (results under their CTX) is theirs to free.  Safe to call when
+ * xapiary_init() failed or never ran, and twice.  The log hook of
+ * xapiary_set_log() stays. */
 void xapiary_done(void);
 
-/* The path of the configuration file in use, or NULL before init. */
+/* xapiary_config_path - the path of the configuration file in use.
+ * Returns a string owned by the library, valid until xapiary_done(), or
+ * NULL before xapiary_init() succeeded. */
 const char *xapiary_config_path(void);
+
+/* xapiary_version - the version of the library, e.g. "0.1.0" (the
+ * package version, as `pkg-config --modversion xapiary` says for the
+ * headers).  Static string; needs no xapiary_init(); any thread. */
+const char *xapiary_version(void);
+
+/* A log hook: LEVEL is a syslog(3) priority (LOG_ERR 3, LOG_WARNING 4,
+ * LOG_NOTICE 5, LOG_INFO 6, LOG_DEBUG 7 of <syslog.h>); MESSAGE one line
+ * without a newline nor a program name, e.g. "open
+ * /srv/spool/a/user/alice/xapiary.index: No such file or directory"
+ * followed by the library's source file and line; DATA what was given to
+ * xapiary_set_log().  MESSAGE is the library's and valid during
+ * the call only: copy it to keep it.  The hook runs in the thread that
+ * called the library, inside that call, possibly with locks held: it
+ * must not call libxapiary, and should not block for long. */
+typedef void xapiary_log_fn(int level, const char *message, void *data);
+
+/* xapiary_set_log - send the library's log lines to FN.
+ * FN: the hook; every line the library logs, whatever its level, goes to
+ * FN(level, message, DATA) instead of stderr and syslog (the `syslog`
+ * configuration key is then ignored): errors and warnings with their
+ * detail, notices, and the few informational lines of long operations
+ * (reports of lock waits are made only when a tool runs with -v, never
+ * for the hook).  NULL restores stderr (and syslog when configured).
+ * DATA: passed to FN as is; the library never frees it.
+ * May be called before xapiary_init() (to receive its errors) and at any
+ * time after; xapiary_done() does not remove the hook.  Takes no lock;
+ * not to be called while another thread is in the library. */
+void xapiary_set_log(xapiary_log_fn *fn, void *data);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,95 @@
+/* A program outside the tree that uses every public header: built by
+ * tests/t0241-installed.sh against the installed library with nothing but
+ * `cc abi_prog.c $(pkg-config --cflags --libs xapiary)`.  Usage: abi_prog
+ * CONFIG; it prints one line per step for the test to check. */
+#include <stdio.h>
+#include <string.h>
+
+#include <talloc.h>
+
+#include <xapiary/xapiary.h>
+#include <xapiary/namelock.h>
+#include <xapiary/mboxlist.h>
+#include <xapiary/mailbox.h>
+#include <xapiary/xapianlock.h>
+#include <xapiary/search.h>
+
+static void hook(int level, const char *message, void *data)
+{
+    int *n = data;
+    (*n)++;
+    printf("log %d %s\n", level, message);
+}
+
+static int step(const char *what, int r)
+{
+    printf("%s: %s\n", what, error_message(r));
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    static const char msg[] = "From: bob@example.com\r\nSubject: abi\r\n\r\nhello\r\n";
+    void *ctx;
+    struct mailbox *mb = NULL;
+    struct mboxlist_entry *e = NULL;
+    struct mboxlock *lock = NULL;
+    struct xapianlock *xl = NULL;
+    struct search_session *ss = NULL;
+    struct search_result *res = NULL;
+    char *err = NULL;
+    uint32_t uid = 0;
+    int logged = 0;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: abi_prog CONFIG\n");
+        return 2;
+    }
+    printf("version %s\n", xapiary_version());
+    xapiary_set_log(hook, &logged);
+    /* An error whose detail arrives through the hook. */
+    step("init missing", xapiary_init("/nonexistent/xapiary.conf"));
+    if (step("init", xapiary_init(argv[1])))
+        return 1;
+    ctx = talloc_new(NULL);
+
+    /* mailbox.h, mboxlist.h */
+    if (step("create", mailbox_create("user.ext", NULL, NULL, 0, &mb)))
+        return 1;
+    if (step("append", mailbox_append_message(mb, msg, strlen(msg), 0, FLAG_SEEN, &uid)) ||
+        step("commit", mailbox_commit(mb)))
+        return 1;
+    printf("uid %u exists %u\n", uid, mailbox_exists(mb));
+    mailbox_close(&mb);
+    if (step("lookup", mboxlist_lookup(ctx, "user.ext", &e)))
+        return 1;
+    printf("entry %s %s type '%s'\n", e->name, e->partition, mboxlist_type_name(e->type));
+    talloc_free(e);
+
+    /* namelock.h */
+    if (step("lock", mboxname_lock("user.ext", &lock, LOCK_SHARED)))
+        return 1;
+    printf("locked %s %d\n", mboxlock_name(lock), mboxname_islocked("user.ext"));
+    mboxname_release(&lock);
+
+    /* xapianlock.h: no tier is built before squatter runs. */
+    step("xapianlock", xapianlock_begin_search(ctx, "ext", &xl));
+    xapianlock_end(&xl);
+
+    /* search.h */
+    if (step("search_open", search_open(ctx, "ext", &ss)))
+        return 1;
+    step("search_run", search_run(ss, "from:bob", NULL, &res, &err));
+    if (res)
+        printf("total %zu unindexed %zu\n", res->total, res->unindexed);
+    step("search_run bad", search_run(ss, "from:(", NULL, &res, &err));
+    printf("err %s\n", err ? err : "(none)");
+    search_close(&ss);
+
+    step("open missing", mailbox_open_irl("user.nobody", &mb));
+    printf("hook lines %d\n", logged);
+
+    talloc_free(ctx);
+    xapiary_done();
+    return 0;
+}
