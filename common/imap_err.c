@@ -25,6 +25,8 @@ static const char *const messages[IMAP_ERROR_LAST - IMAP_INTERNAL] = {
     [IMAP_MESSAGE_BADHEADER - IMAP_INTERNAL] = "Message cannot be stored",
     [IMAP_NOTFOUND - IMAP_INTERNAL] = "Not found",
     [IMAP_AGAIN - IMAP_INTERNAL] = "State changed, try again",
+    [IMAP_MAILBOX_REMOTE - IMAP_INTERNAL] = "Mailbox lives on another server",
+    [IMAP_REGISTRY_DOWN - IMAP_INTERNAL] = "Cluster registry unreachable, try again later",
 };
 
 const char *error_message(int r)

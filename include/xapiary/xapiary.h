@@ -49,6 +49,11 @@ enum {
     IMAP_MESSAGE_BADHEADER,        /* a message could not be stored */
     IMAP_NOTFOUND,                 /* no such record (not a mailbox) */
     IMAP_AGAIN,                    /* state changed under us: try again */
+    IMAP_MAILBOX_REMOTE,           /* the user (or shared mailbox) lives on
+                                    * another back end: registry_where()
+                                    * names it (docs/SCALING.md) */
+    IMAP_REGISTRY_DOWN,            /* the cluster registry (etcd) cannot be
+                                    * reached: retry later */
     IMAP_ERROR_LAST                /* not an error: one past the last code */
 };
 
