@@ -37,6 +37,7 @@
 #include "common/mboxname.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/registry.h"
 #include "mailbox/userdata.h"
 
 #define MARK "deleting"
@@ -214,6 +215,10 @@ int mailbox_delete_user(const char *userid)
         fault_point("user.delete.3");
         if (!(r = remove_files(userid, inbox)))
             r = unmark(inbox);
+        /* Last: while the key says "here", no other back end can take the
+         * name, and this one replaces its own stale key at the next create. */
+        if (!r && e)
+            r = registry_release(inbox, e->uniqueid);
     }
     talloc_free(inbox);
     return r;

@@ -37,6 +37,9 @@
  * etcd_create's UNKNOWN_R). */
 static int maybe_sent;
 
+/* What the last failed attempt said, for the error when none answers. */
+static char last_error[256];
+
 struct reply {
     char *buf;   /* talloc */
 };
@@ -91,14 +94,16 @@ static int post_one(const char *endpoint, const char *path, const char *body,
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
-        xlog(LOG_WARNING, "etcd %s: %s", url, curl_easy_strerror(cc));
+        snprintf(last_error, sizeof last_error, "%s: %s", url, curl_easy_strerror(cc));
+        xlog(LOG_INFO, "etcd %s", last_error);
         if (cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_HOST)
             maybe_sent = 1;
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
-        xlog(LOG_WARNING, "etcd %s: HTTP %ld: %.200s", url, status, rep.buf);
+        snprintf(last_error, sizeof last_error, "%s: HTTP %ld: %.100s", url, status, rep.buf);
+        xlog(status >= 400 && status < 500 ? LOG_ERR : LOG_INFO, "etcd %s", last_error);
         if (status >= 400 && status < 500)
             r = IMAP_INTERNAL;
         goto out;
@@ -106,7 +111,9 @@ static int post_one(const char *endpoint, const char *path, const char *body,
     json_error_t err;
     *json_r = json_loads(rep.buf, 0, &err);
     if (!*json_r || !json_is_object(*json_r)) {
-        xlog(LOG_WARNING, "etcd %s: reply is not a JSON object: %s", url, err.text);
+        snprintf(last_error, sizeof last_error, "%s: reply is not a JSON object: %s", url,
+                 err.text);
+        xlog(LOG_INFO, "etcd %s", last_error);
         json_decref(*json_r);
         *json_r = NULL;
         goto out;
@@ -138,6 +145,10 @@ static int post(const char *path, json_t *req, json_t **json_r)
         return IMAP_CONFIG;
     }
     for (int pass = 0; pass < ETCD_PASSES; pass++) {
+        /* A cluster electing a leader answers again within a second or
+         * two: wait a little longer before each new pass. */
+        if (pass)
+            g_usleep((gulong)pass * 300000);
         for (const char *const *ep = eps; *ep; ep++) {
             int rr = post_one(*ep, path, body, json_r);
             if (rr != IMAP_AGAIN) {
@@ -146,7 +157,7 @@ static int post(const char *path, json_t *req, json_t **json_r)
             }
         }
     }
-    xlog(LOG_ERR, "etcd: no endpoint of etcd_endpoints answered %s", path);
+    xlog(LOG_ERR, "etcd: no endpoint of etcd_endpoints answered (last: %s)", last_error);
 done:
     free(body);
     return r;
@@ -267,6 +278,23 @@ int etcd_delete_if(const char *key, const char *value, int *deleted_r)
     if ((r = post("/v3/kv/txn", req, &rep)))
         return r;
     *deleted_r = json_is_true(json_object_get(rep, "succeeded"));
+    json_decref(rep);
+    return 0;
+}
+
+int etcd_replace_if(const char *key, const char *old, const char *value, int *replaced_r)
+{
+    json_t *req, *rep;
+    int r;
+
+    *replaced_r = 0;
+    req = json_pack("{s:[{s:o,s:s,s:s,s:o}],s:[{s:{s:o,s:o}}]}",
+                    "compare", "key", b64(key), "target", "VALUE", "result", "EQUAL",
+                    "value", b64(old),
+                    "success", "request_put", "key", b64(key), "value", b64(value));
+    if ((r = post("/v3/kv/txn", req, &rep)))
+        return r;
+    *replaced_r = json_is_true(json_object_get(rep, "succeeded"));
     json_decref(rep);
     return 0;
 }

@@ -348,7 +348,7 @@ static int check_folder(const char *name, const char *root)
         return r;
     r = registry_where_mailbox(NULL, root, &owner);
     if (!r) {
-        xlog(LOG_ERR, "mailbox %s: %s lives on %s", name, root, owner);
+        xlog(LOG_INFO, "mailbox %s: %s lives on %s", name, root, owner);
         r = IMAP_MAILBOX_REMOTE;
     } else if (r == IMAP_MAILBOX_NONEXISTENT) {
         xlog(LOG_ERR, "mailbox %s: %s does not exist: in a cluster a user is "
@@ -401,8 +401,20 @@ int registry_reserve(void *ctx, const char *name, const char *partition,
 
     mine = owner_value(tmp, partition, *uniqueid_io);
     r = backend()->claim(tmp, key, root, mine, &o, &unknown);
+    if (!r && registry_clustered() && !strcmp(o->server, registry_me()) &&
+        strcmp(o->uniqueid, *uniqueid_io)) {
+        /* Ours, but of a user this back end no longer has (a delete that
+         * died before it released the key): we hold the name's EXCLUSIVE
+         * namelock and have no record of it, so the key is stale. */
+        int replaced = 0;
+        xlog(LOG_NOTICE, "mailbox %s: replacing this server's stale registry key", name);
+        if (!(r = etcd_replace_if(key, o->value, mine, &replaced)) && replaced)
+            o = parse_owner(tmp, mine, 0);
+        else if (!r)
+            r = IMAP_AGAIN;
+    }
     if (!r && (strcmp(o->server, registry_me()) || strcmp(o->uniqueid, *uniqueid_io))) {
-        xlog(LOG_ERR, "mailbox %s: lives on %s", name, o->server);
+        xlog(LOG_INFO, "mailbox %s: lives on %s", name, o->server);
         r = IMAP_MAILBOX_REMOTE;
     }
     if (r && !(r == IMAP_REGISTRY_DOWN && unknown)) {

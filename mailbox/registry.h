@@ -62,6 +62,9 @@ int etcd_create(void *ctx, const char *key, const char *value, int *created_r,
                 struct registry_kv **current_r, int *unknown_r);
 /* One transaction: delete KEY if its value is VALUE. */
 int etcd_delete_if(const char *key, const char *value, int *deleted_r);
+/* One transaction: put KEY = VALUE if its value is OLD.  A repeat after
+ * an unknown outcome finds VALUE, not OLD, and changes nothing. */
+int etcd_replace_if(const char *key, const char *old, const char *value, int *replaced_r);
 /* Grants a lease of TTL seconds and puts KEY = VALUE under it. */
 int etcd_put_leased(const char *key, const char *value, unsigned ttl);
 

@@ -8,6 +8,7 @@
 
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
+#include "xapiary/registry.h"
 #include "common/xlog.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
@@ -114,16 +115,27 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Run at boot, before any other xapiary process: clean up renames\n"
         "and user deletions that died (as expire does, keeping\n"
         "tombstones), then remove the\n"
-        "namelock tree (CONFIGDIRECTORY/lock/).\n";
+        "namelock tree (CONFIGDIRECTORY/lock/).  In a cluster, first resolve\n"
+        "the RESERVED records of creates that died by reading the registry:\n"
+        "finished when the create won, removed otherwise (exit 75, the\n"
+        "records kept, when etcd cannot be reached).\n";
     struct mailbox_expire_stats st;
-    int r;
+    unsigned reserved = 0;
+    int r, rr;
 
     mbctl_simple_opts(argc, argv, usage, 0);
     if (optind != argc)
         cli_usage_error("recover: takes no arguments");
     cli_init(ctx->config);
     quiet_unless_verbose(ctx);
+    /* Before mailbox_recover(), which wants no namelock held and removes
+     * the lock tree last. */
+    rr = registry_recover(&reserved);
+    if (ctx->verbose && reserved)
+        fprintf(stderr, "mbctl: recover: %u reserved record(s) resolved\n", reserved);
     r = mailbox_recover(&st);
     report(ctx, "recover", &st);
+    if (!r && rr)
+        return cli_error("mailboxes.db", rr, "reserved records left");
     return r ? cli_error("mailboxes.db", r, "recover did not finish") : EX_OK;
 }

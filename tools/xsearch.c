@@ -25,8 +25,10 @@
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
+#include "xapiary/registry.h"
 #include "xapiary/search.h"
 #include "common/mboxname.h"
+#include "tools/backend.h"
 #include "tools/cli.h"
 
 static void usage(FILE *f)
@@ -45,6 +47,7 @@ static void usage(FILE *f)
 "                       \"hits\": [{mailbox, uid, guid, date, from,\n"
 "                       subject}...]}; unindexed counts the user's messages\n"
 "                       not indexed yet (not searched)\n"
+"      --here           do not forward to the user's back end (cluster)\n"
 "  -C, --config FILE    configuration file (" CLI_CONFIG_DEFAULT ")\n"
 "  -v, --verbose        more logging\n"
 "  -h, --help           show this help\n"
@@ -73,6 +76,9 @@ static void usage(FILE *f)
 "                                 an unknown mailbox is an error\n"
 "  At most 16384 terms (100 of them word*) and 65536 bytes per query,\n"
 "  groups 100 deep.\n"
+"In a cluster (cluster_registry: etcd), the search of a user that lives on\n"
+"another back end runs there, through backend_shell, with the same output\n"
+"and exit status.\n"
 "Mail not indexed yet cannot be found: when some of the user's messages\n"
 "are not indexed, a one-line warning on stderr says how many.\n"
 "Exit status: 0 (even with no results or unindexed mail), 64 for a query\n"
@@ -109,9 +115,38 @@ static char *iso_date(void *ctx, int64_t t)
     return talloc_strdup(ctx, buf);
 }
 
+/* Runs this search on USER's back end: the options as given, less the
+ * configuration (the other back end has its own), plus --here so that a
+ * registry that changed meanwhile cannot bounce it back and forth; then
+ * "--" and the query words. */
+static int forward(void *ctx, const char *user, int argc, char **argv, int first_word)
+{
+    char **args = talloc_array(ctx, char *, argc + 3);
+    char *owner = NULL;
+    int n = 0, r;
+
+    if ((r = registry_where(ctx, user, &owner)))
+        return cli_error(talloc_asprintf(ctx, "user %s", user), r, NULL);
+    args[n++] = "--here";
+    for (int i = 1; i < first_word; i++) {
+        if (!strcmp(argv[i], "-C") || !strcmp(argv[i], "--config")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(argv[i], "-C", 2) || !strncmp(argv[i], "--config=", 9) ||
+            !strcmp(argv[i], "--"))
+            continue;
+        args[n++] = argv[i];
+    }
+    args[n++] = "--";
+    for (int i = first_word; i < argc; i++)
+        args[n++] = argv[i];
+    return backend_run(owner, "xsearch", args, n);
+}
+
 int main(int argc, char **argv)
 {
-    enum { OPT_OFFSET = 256 };
+    enum { OPT_OFFSET = 256, OPT_HERE };
     static const struct option opts[] = {
         { "user", required_argument, NULL, 'u' },
         { "limit", required_argument, NULL, 'n' },
@@ -119,6 +154,7 @@ int main(int argc, char **argv)
         { "sort", required_argument, NULL, 's' },
         { "count", no_argument, NULL, 'c' },
         { "json", no_argument, NULL, 'j' },
+        { "here", no_argument, NULL, OPT_HERE },
         { "config", required_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -129,7 +165,7 @@ int main(int argc, char **argv)
     struct search_session *ss = NULL;
     struct search_result *res = NULL;
     const char *user = NULL, *config = NULL;
-    int count = 0, json = 0, verbose = 0, c, r;
+    int count = 0, json = 0, verbose = 0, here = 0, c, r;
     char *query, *err = NULL;
     void *tmp;
 
@@ -149,6 +185,7 @@ int main(int argc, char **argv)
         case 'j': json = 1; break;
         case 'C': config = optarg; break;
         case 'v': verbose++; break;
+        case OPT_HERE: here = 1; break;
         case 'h': usage(stdout); return EX_OK;
         case CLI_OPT_VERSION: cli_version(); return EX_OK;
         default: cli_bad_option(NULL, argv);
@@ -176,7 +213,13 @@ int main(int argc, char **argv)
 
     cli_init(config);
     cli_set_verbose(verbose);
-    if ((r = search_open(tmp, user, &ss)))
+    if ((r = search_open(tmp, user, &ss)) == IMAP_MAILBOX_REMOTE && !here) {
+        int code = forward(tmp, user, argc, argv, optind);
+        talloc_free(tmp);
+        xapiary_done();
+        return code;
+    }
+    if (r)
         goto fail;
     if ((r = search_run(ss, query, &so, &res, &err)))
         goto fail;
