@@ -31,7 +31,10 @@ int mbctl_create_placed(const char *name, const char *server, const char *partit
     int n = 0, r, ret;
 
     *handled_r = 0;
-    if (!config_cluster_etcd(NULL) || !is_unit_root(name) || mboxname_validate(name))
+    /* Here by choice: the create's own claim is the exclusive check and
+     * names the owner when it loses. */
+    if (!config_cluster_etcd(NULL) || !is_unit_root(name) || mboxname_validate(name) ||
+        (server && !strcmp(server, config_servername(NULL))))
         return EX_OK;
     /* A unit that has an owner is not placed again: its owner's create
      * says it exists, another's names the owner (exit 73). */
@@ -51,8 +54,6 @@ int mbctl_create_placed(const char *name, const char *server, const char *partit
         if ((r = registry_place(NULL, &target)))
             return cli_error(name, r, "cannot place it");
         server = target;
-    } else if ((r = registry_register())) {
-        return cli_error(name, r, "cannot register this back end");
     }
     if (!strcmp(server, config_servername(NULL))) {
         talloc_free(target);
