@@ -38,7 +38,7 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *partition = NULL, *server = NULL;
-    int c, ret = EX_OK;
+    int c, ret = EX_OK, created = 0;
 
     while ((c = mbctl_getopt(argc, argv, "p:s:h", opts)) != -1) {
         switch (c) {
@@ -70,15 +70,17 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
             continue;
         }
         mailbox_close(&mb);
-        /* Placement counts users: the next create should see this one.
-         * The create stands whether or not this works. */
-        registry_register();
+        created++;
         /* "alice" for "user.alice" is an easy slip that makes a mailbox
          * no user owns: say what was made where a person can read it. */
         if (strncmp(argv[i], "user.", 5) && (ctx->verbose || isatty(STDERR_FILENO)))
             fprintf(stderr, "mbctl: %s: created a shared mailbox (owned by no user; "
                     "a user's INBOX is user.NAME)\n", argv[i]);
     }
+    /* Placement counts users: the next create should see these.  Once
+     * per run, and the creates stand whether or not it works. */
+    if (created)
+        registry_register();
     return ret;
 }
 
