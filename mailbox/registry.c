@@ -529,3 +529,56 @@ int registry_recover(unsigned *n_r)
     talloc_free(names);
     return r ? r : first;
 }
+
+/* ---------------------------------------------------------- renames */
+
+int registry_rename_begin(const char *from, const char *to)
+{
+    void *tmp = talloc_new(NULL);
+    struct mboxlist_entry *e = NULL;
+    struct registry_owner *o = NULL;
+    char *froot, *troot, *tkey, *mine;
+    int r, unknown = 0;
+
+    if (!registry_clustered()) {
+        talloc_free(tmp);
+        return 0;
+    }
+    unit_key(tmp, from, &froot);
+    tkey = unit_key(tmp, to, &troot);
+    if (strncmp(from, "user.", 5)) {
+        xlog(LOG_ERR, "rename %s -> %s: shared mailboxes cannot be renamed in a "
+             "cluster (each is its own registry key)", from, to);
+        r = IMAP_MAILBOX_NOTSUPPORTED;
+        goto out;
+    }
+    if (strcmp(from, froot)) {
+        r = 0;     /* folders stay in their user: nothing changes owner */
+        goto out;
+    }
+    if ((r = mboxlist_lookup(tmp, from, &e)))
+        goto out;
+    /* The new name's key, with the uniqueid the rename keeps: a retry, or
+     * the next create here after a crash, recognizes it as ours. */
+    mine = owner_value(tmp, e->partition, e->uniqueid);
+    r = backend()->claim(tmp, tkey, troot, mine, &o, &unknown);
+    if (!r && (strcmp(o->server, registry_me()) || strcmp(o->uniqueid, e->uniqueid))) {
+        xlog(LOG_INFO, "rename %s -> %s: %s lives on %s", from, to, to, o->server);
+        r = IMAP_MAILBOX_REMOTE;
+    }
+    if (!r)
+        fault_point("registry.rename.1");
+out:
+    talloc_free(tmp);
+    return r;
+}
+
+int registry_rename_end(const char *from, const char *to, const char *uniqueid,
+                        int committed)
+{
+    if (!registry_clustered() || strncmp(from, "user.", 5) ||
+        strchr(from + 5, MBOXNAME_SEP))
+        return 0;
+    /* The name that is not the user's any more lets go of its key. */
+    return registry_release(committed ? from : to, uniqueid);
+}

@@ -94,4 +94,17 @@ int registry_reserve(void *ctx, const char *name, const char *partition,
  * here: removes its key if it still says this back end has it. */
 int registry_release(const char *name, const char *uniqueid);
 
+/* A rename of FROM to TO, under FROM's EXCLUSIVE namelock, before it
+ * marks anything.  For a user (user.A -> user.B) in a cluster: claims B's
+ * key for this server with A's uniqueid (which the rename keeps).
+ * Returns 0; IMAP_MAILBOX_REMOTE when another back end has B;
+ * IMAP_MAILBOX_NOTSUPPORTED for a shared mailbox (one key each: not
+ * renamed in a cluster); IMAP_REGISTRY_DOWN. */
+int registry_rename_begin(const char *from, const char *to);
+
+/* After the rename: COMMITTED, A's key goes; not, B's claim goes.  Keys
+ * are removed only while they still name this server and UNIQUEID. */
+int registry_rename_end(const char *from, const char *to, const char *uniqueid,
+                        int committed);
+
 #endif

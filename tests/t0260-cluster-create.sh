@@ -41,9 +41,26 @@ expect_exit 0 "be2 now creates user.alice" $M2 create -s be2 user.alice
 expect_exit 0 "where alice" $M1 where alice
 expect_grep "^be2$" "$T/out" "... is be2"
 
+# A user rename moves the key: the old name is free, the new one be2's.
+expect_exit 0 "be2 renames user.alice to user.alicia" $M2 rename user.alice user.alicia
+[ -z "$(etcd_get /xapiary/users/alice)" ] && pass "... alice's key is gone" ||
+    fail "... alice's key is gone" "$(etcd_get /xapiary/users/alice)"
+expect_exit 0 "where alicia" $M1 where alicia
+expect_grep "^be2$" "$T/out" "... is be2"
+expect_exit 0 "be1 may create user.alice now" $M1 create -s be1 user.alice user.alice.Sent
+expect_exit 73 "be2 cannot rename user.alicia onto be1's user.alice" $M2 rename user.alicia user.alice
+expect_grep "be1" "$T/err" "... the error names the owner"
+[ "$($M2 list user.alicia)" = user.alicia ] && pass "... and alicia is as she was" ||
+    fail "... and alicia is as she was"
+expect_exit 0 "where alicia, still" $M1 where alicia
+expect_grep "^be2$" "$T/out" "... is be2"
+expect_exit 0 "a folder rename inside a user needs no registry" $M1 rename user.alice.Sent user.alice.Old
+printf 'Subject: x\n\ny\n' | $M1 append user.alice.Old > /dev/null
+
 # Shared mailboxes are units of their own.
 expect_exit 0 "be1 creates shared mailbox" $M1 create -s be1 shared
 expect_exit 73 "be2 cannot create it" $M2 create -s be2 shared
+expect_exit 69 "shared mailboxes are not renamed in a cluster" $M1 rename shared shared2
 
 # Configuration: etcd needs endpoints and a servername.
 printf 'configdirectory: %s\ncluster_registry: etcd\n' "$T/x" > "$T/bad.conf"

@@ -94,4 +94,26 @@ XAPIARY_FAULT=user.delete.3 $M1 delete user.u6 > /dev/null 2>&1
 expect_exit 0 "stale key: recover finishes the delete" $M1 recover
 expect_exit 0 "stale key: be1 creates u6 again" $M1 create -s be1 user.u6
 complete u6 "stale key"
+# A user rename killed on each side of its switch: recover undoes or
+# finishes it, and the registry follows: the key of the name that is not
+# the user's any more is gone, the other says be1.
+for point in registry.rename.1 rename.3 rename.5 rename.8; do
+    case $point in
+    rename.5|rename.8) keep=n$point; gone=o$point ;;
+    *) keep=o$point; gone=n$point ;;
+    esac
+    keep=$(echo "$keep" | tr -d .); gone=$(echo "$gone" | tr -d .)
+    o=$(echo "o$point" | tr -d .); nn=$(echo "n$point" | tr -d .)
+    $M1 create -s be1 "user.$o" > /dev/null || fail "$point: create user.$o"
+    XAPIARY_FAULT=$point $M1 rename "user.$o" "user.$nn" > /dev/null 2>&1
+    st=$?
+    [ $st -eq 137 ] && pass "rename at $point: killed" || fail "rename at $point: killed" "exit $st"
+    expect_exit 0 "rename at $point: recover" $M1 recover
+    complete "$keep" "rename at $point + recover"
+    [ -z "$(etcd_get "/xapiary/users/$gone")" ] && pass "rename at $point: no key for $gone" ||
+        fail "rename at $point: no key for $gone" "$(etcd_get "/xapiary/users/$gone")"
+    [ -z "$($M1 list "user.$gone")" ] && pass "rename at $point: be1 has no user.$gone" ||
+        fail "rename at $point: be1 has no user.$gone"
+    expect_exit 0 "rename at $point: be2 may create user.$gone" $M2 create -s be2 "user.$gone"
+done
 done_testing

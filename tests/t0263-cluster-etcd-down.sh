@@ -34,6 +34,10 @@ expect_exit 0 "etcd down: local search" "$XSEARCH" -u alice --count message
 expect_grep "^2$" "$T/out" "... finds both messages"
 expect_exit 75 "etcd down: search of a user not here exits 75" "$XSEARCH" -u bob x
 expect_exit 75 "etcd down: mbctl register exits 75" $M1 register
+expect_exit 75 "etcd down: a user rename exits 75" $M1 rename user.alice user.alex
+[ "$($M1 list 'user.al*')" = "user.alice
+user.alice.Sent" ] && pass "... and the user is as it was" || fail "... and the user is as it was" "$($M1 list -a)"
+expect_exit 0 "etcd down: a folder rename of a local user" $M1 rename user.alice.Sent user.alice.Old
 
 run_member 1
 wait_member 1

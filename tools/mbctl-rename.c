@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <talloc.h>
+
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/registry.h"
@@ -26,7 +28,10 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
         "or out of the user namespace: a user's folder stays that user's,\n"
         "an INBOX renames only to another user's INBOX, and `user` itself\n"
         "(the root of every user's tree) is neither OLD nor NEW.  With -v\n"
-        "(global), prints where the time went.\n";
+        "(global), prints where the time went.\n"
+        "In a cluster (cluster_registry: etcd) a user rename claims the new\n"
+        "name in the registry first: exit 73 when another back end has it,\n"
+        "75 when etcd cannot be reached; shared mailboxes are not renamed.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 2), r;
     struct mailbox_rename_stats st;
 
@@ -34,6 +39,16 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
         cli_usage_error("rename: give exactly OLD and NEW");
     cli_init(ctx->config);
     r = mailbox_rename_tree(argv[first], argv[first + 1], &st);
+    if (r == IMAP_MAILBOX_REMOTE) {
+        /* A cluster: another back end has the new user (docs/SCALING.md). */
+        char *owner = NULL, *why;
+        registry_where_mailbox(NULL, argv[first + 1], &owner);
+        why = talloc_asprintf(NULL, "%s is on %s", argv[first + 1], owner ? owner : "?");
+        r = cli_error(argv[first], r, why);
+        talloc_free(why);
+        talloc_free(owner);
+        return r;
+    }
     if (r) {
         const char *why = r == IMAP_MAILBOX_EXISTS ? "the new name is taken" :
                           r == IMAP_MAILBOX_NOTSUPPORTED ? "renaming across owners is not supported" :
