@@ -26,6 +26,7 @@
 
 #include "xapiary/xapiary.h"
 #include "common/config.h"
+#include "common/init.h"
 #include "common/xlog.h"
 #include "mailbox/registry.h"
 
@@ -56,6 +57,17 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *rock)
     return n;
 }
 
+static int curl_inited;
+
+/* At xapiary_done(): libcurl's global state (its TLS library's too). */
+static void curl_done(void)
+{
+    if (curl_inited) {
+        curl_global_cleanup();
+        curl_inited = 0;
+    }
+}
+
 /* One POST of BODY to ENDPOINT PATH.  Returns 0 and *JSON_R; IMAP_AGAIN
  * when the outcome is unknown or the endpoint cannot serve (try the next);
  * IMAP_INTERNAL when etcd refused the request itself (a 4xx: retrying
@@ -63,7 +75,6 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *rock)
 static int post_one(const char *endpoint, const char *path, const char *body,
                     json_t **json_r)
 {
-    static int inited;
     struct reply rep = { talloc_strdup(NULL, "") };
     char *url = talloc_asprintf(NULL, "%s%s", endpoint, path);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
@@ -72,9 +83,10 @@ static int post_one(const char *endpoint, const char *path, const char *body,
     long status = 0;
     int r = IMAP_AGAIN;
 
-    if (!inited) {
+    if (!curl_inited) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        inited = 1;
+        curl_inited = 1;
+        xapiary_atdone(curl_done);
     }
     *json_r = NULL;
     c = curl_easy_init();

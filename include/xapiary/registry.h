@@ -30,7 +30,7 @@ int registry_where(void *ctx, const char *userid, char **server_r);
 /* The owner of the unit mailbox NAME belongs to (user.X.Sent: user X's). */
 int registry_where_mailbox(void *ctx, const char *name, char **server_r);
 
-/* Registers this back end under a lease of REGISTRY_LEASE_TTL seconds
+/* Registers this back end under a lease of 300 seconds
  * with its free space and user count (a no-op without a cluster). */
 int registry_register(void);
 
