@@ -38,8 +38,8 @@ struct searchpartition {
 };
 
 enum { K_CONFIGDIR, K_DEFTIER, K_BATCH, K_TIMEOUT, K_SYSLOG,
-       K_LMTP_DOMAINS, K_LMTP_SIZE, K_LMTP_CONNS, K_LMTP_TIMEOUT, K_MAX_SIZE, K_MAX_FIELDS,
-       K_NKEYS };
+       K_LMTP_DOMAINS, K_LMTP_SIZE, K_LMTP_CONNS, K_LMTP_TIMEOUT,
+       K_MAX_SIZE, K_MAX_FIELDS, K_REGISTRY, K_ETCD, K_SERVERNAME, K_BACKEND_SHELL, K_NKEYS };
 
 struct xconfig {
     char *path;
@@ -55,6 +55,10 @@ struct xconfig {
     unsigned lmtp_timeout;
     unsigned max_message_size;
     unsigned max_header_fields;
+    int cluster_etcd;                   /* cluster_registry: etcd */
+    char **etcd_endpoints;              /* NULL-terminated; NULL: none */
+    char *servername;
+    char *backend_shell;
     struct partition *partitions;       /* talloc array */
     struct searchpartition *searchparts; /* talloc array */
     const char **tiers;                 /* distinct, NULL-terminated */
@@ -67,6 +71,7 @@ static const char *const fixed_keys[K_NKEYS] = {
     "namelock_timeout", "syslog",
     "lmtp_domains", "lmtp_max_message_size", "lmtp_max_connections", "lmtp_timeout",
     "max_message_size", "max_header_fields",
+    "cluster_registry", "etcd_endpoints", "servername", "backend_shell",
 };
 
 static struct xconfig *current;
@@ -172,6 +177,40 @@ static int set_domains(struct parser *p, struct xconfig *cfg, const char *v)
     return 0;
 }
 
+/* etcd_endpoints: http:// or https:// URLs separated by commas (libcurl
+ * parses the rest when it connects). */
+static int set_endpoints(struct parser *p, struct xconfig *cfg, const char *v)
+{
+    gchar **urls = g_strsplit(v, ",", -1);
+    size_t n = 0;
+
+    cfg->etcd_endpoints = talloc_zero_array(cfg, char *, g_strv_length(urls) + 1);
+    for (gchar **u = urls; *u; u++) {
+        g_strstrip(*u);
+        if (strncmp(*u, "http://", 7) && strncmp(*u, "https://", 8)) {
+            int r = fail(p, p->line, "etcd_endpoints: '%s' is not an http:// or "
+                         "https:// URL", *u);
+            g_strfreev(urls);
+            return r;
+        }
+        cfg->etcd_endpoints[n++] = talloc_strdup(cfg->etcd_endpoints, *u);
+    }
+    g_strfreev(urls);
+    return 0;
+}
+
+/* servername: it is a key component in the registry and a word in a
+ * backend_shell command line, so nothing a shell or a path would read. */
+static int valid_servername(const char *v)
+{
+    if (!*v || strlen(v) > 64)
+        return 0;
+    for (const char *c = v; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
+            return 0;
+    return 1;
+}
+
 static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
                      const char *v)
 {
@@ -220,6 +259,25 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
                        "of bytes ", &cfg->max_message_size);
     case K_MAX_FIELDS:
         return bounded(p, "max_header_fields", v, 100, 10000000, "", &cfg->max_header_fields);
+    case K_REGISTRY:
+        if (strcmp(v, "etcd") && strcmp(v, "local"))
+            return fail(p, p->line, "cluster_registry: '%s' is not local or etcd", v);
+        cfg->cluster_etcd = !strcmp(v, "etcd");
+        return 0;
+    case K_ETCD:
+        return set_endpoints(p, cfg, v);
+    case K_SERVERNAME:
+        if (!valid_servername(v))
+            return fail(p, p->line, "servername: '%s' is not a server name "
+                        "(letters, digits, '.', '_', '-')", v);
+        cfg->servername = talloc_strdup(cfg, v);
+        return 0;
+    case K_BACKEND_SHELL:
+        if (!strstr(v, "%s") || strchr(strstr(v, "%s") + 2, '%'))
+            return fail(p, p->line, "backend_shell: '%s' must have one %%s "
+                        "(the server name) and no other %%", v);
+        cfg->backend_shell = talloc_strdup(cfg, v);
+        return 0;
     }
     return IMAP_INTERNAL;
 }
@@ -296,6 +354,9 @@ static int check_config(struct parser *p, struct xconfig *cfg)
 
     if (!cfg->configdirectory)
         return fail(p, p->line, "configdirectory is not set");
+    if (cfg->cluster_etcd && (!cfg->etcd_endpoints || !cfg->servername))
+        return fail(p, cfg->seen[K_REGISTRY], "cluster_registry: etcd needs "
+                    "etcd_endpoints and servername");
     for (size_t i = 0; i < nsp; i++)
         if (!config_partitiondir(cfg, cfg->searchparts[i].partition))
             return fail(p, cfg->searchparts[i].line,
@@ -557,6 +618,27 @@ unsigned config_lmtp_max_connections(const struct xconfig *cfg)
 unsigned config_lmtp_timeout(const struct xconfig *cfg)
 {
     return CFG(cfg) ? CFG(cfg)->lmtp_timeout : LMTP_TIMEOUT_DEFAULT;
+}
+
+int config_cluster_etcd(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->cluster_etcd : 0;
+}
+
+const char *const *config_etcd_endpoints(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? (const char *const *)CFG(cfg)->etcd_endpoints : NULL;
+}
+
+const char *config_servername(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->servername : NULL;
+}
+
+const char *config_backend_shell(const struct xconfig *cfg)
+{
+    return CFG(cfg) && CFG(cfg)->backend_shell ? CFG(cfg)->backend_shell
+                                               : CONFIG_BACKEND_SHELL_DEFAULT;
 }
 
 size_t config_npartitions(const struct xconfig *cfg)

@@ -39,6 +39,16 @@
  *                                  more are refused by every append, and
  *                                  what lies past the limit of a message
  *                                  stored before is not parsed
+ *   cluster_registry               local (default) or etcd: where the
+ *                                  list of which back end owns which
+ *                                  user is kept (docs/SCALING.md)
+ *   etcd_endpoints                 etcd's client URLs, comma-separated
+ *                                  (required with cluster_registry: etcd)
+ *   servername                     this back end's name in the registry
+ *                                  (required with cluster_registry: etcd)
+ *   backend_shell                  command template that runs a command
+ *                                  on back end %s (default
+ *                                  CONFIG_BACKEND_SHELL_DEFAULT)
  *
  * Unknown keys are warned about and ignored; a bad value, a repeated key or
  * a malformed line is an error naming FILE:LINE.
@@ -108,6 +118,15 @@ int config_lmtp_domain_ok(const struct xconfig *cfg, const char *domain);
 unsigned config_lmtp_max_message_size(const struct xconfig *cfg);
 unsigned config_lmtp_max_connections(const struct xconfig *cfg);
 unsigned config_lmtp_timeout(const struct xconfig *cfg);
+
+/* The cluster registry (docs/SCALING.md). */
+#define CONFIG_BACKEND_SHELL_DEFAULT "ssh -o BatchMode=yes %s"
+int config_cluster_etcd(const struct xconfig *cfg);
+/* NULL-terminated; NULL when not configured. */
+const char *const *config_etcd_endpoints(const struct xconfig *cfg);
+/* NULL when not configured. */
+const char *config_servername(const struct xconfig *cfg);
+const char *config_backend_shell(const struct xconfig *cfg);
 
 /* Creates the process's configdirectory and its parents when missing, for
  * the first command that writes on a server that has only its

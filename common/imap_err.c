@@ -27,6 +27,8 @@ static const char *const messages[IMAP_ERROR_LAST - IMAP_INTERNAL] = {
     [IMAP_AGAIN - IMAP_INTERNAL] = "State changed, try again",
     [IMAP_SEARCH_NOTSUPPORTED - IMAP_INTERNAL] = "Search index of a newer schema",
     [IMAP_MESSAGE_TOOLARGE - IMAP_INTERNAL] = "Message exceeds the size limits",
+    [IMAP_MAILBOX_REMOTE - IMAP_INTERNAL] = "Mailbox lives on another server",
+    [IMAP_REGISTRY_DOWN - IMAP_INTERNAL] = "Cluster registry unreachable, try again later",
 };
 
 const char *error_message(int r)

@@ -29,6 +29,7 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/registry.h"
 #include "mailbox/userdata.h"
 
 /* Whether FNAME is one of a mailbox's own files (not a child's directory):
@@ -94,7 +95,7 @@ int mailbox_create(const char *name, const char *partition,
     struct mboxlist_entry newentry;
     struct mailbox *mailbox;
     char *userid = NULL;
-    int r;
+    int r, reserved = 0;
 
     *mailboxp = NULL;
     if (mboxname_validate(name))
@@ -156,6 +157,13 @@ int mailbox_create(const char *name, const char *partition,
     mailbox->i.uidvalidity = uidvalidity;
     mailbox->i.highestmodseq = 1;
 
+    /* In a cluster, the name is held locally and claimed in the registry
+     * before any file is made (docs/SCALING.md); a lost claim has
+     * removed its record by the time we return. */
+    if ((r = registry_reserve(mailbox, name, partition, uidvalidity, &mailbox->uniqueid,
+                              &reserved)))
+        goto finish;
+
     /* A new user's search tiers and GUID db are its own, whatever an
      * earlier user of the name left (mailbox/userdata.c). */
     if (!mboxname_to_userid(mailbox, name, &userid) && !strchr(name + 5, MBOXNAME_SEP) &&
@@ -174,7 +182,8 @@ int mailbox_create(const char *name, const char *partition,
     newentry.uniqueid = mailbox->uniqueid;
     newentry.uidvalidity = uidvalidity;
     newentry.type = MBTYPE_NORMAL;
-    if ((r = mboxlist_create_exclusive(NULL, &newentry)))
+    if ((r = reserved ? mboxlist_update(NULL, &newentry)
+                      : mboxlist_create_exclusive(NULL, &newentry)))
         goto finish;
     fault_point("mailbox.create.2");
 

@@ -37,6 +37,7 @@
 #include "common/mboxname.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/registry.h"
 #include "mailbox/userdata.h"
 
 #define MARK "deleting"
@@ -214,6 +215,16 @@ int mailbox_delete_user(const char *userid)
         fault_point("user.delete.3");
         if (!(r = remove_files(userid, inbox)))
             r = unmark(inbox);
+        /* Last: while the key says "here", no other back end can take the
+         * name, and this one replaces its own stale key at the next create,
+         * so a delete that cannot reach etcd is still a delete. */
+        if (!r && e) {
+            int r2 = registry_release(inbox, e->uniqueid);
+            if (r2)
+                xlog(LOG_WARNING, "user %s: deleted, but its registry key still names "
+                     "this server (%s): the next create of it here replaces the key",
+                     userid, error_message(r2));
+        }
     }
     talloc_free(inbox);
     return r;

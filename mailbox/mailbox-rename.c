@@ -10,6 +10,10 @@
  *            record (same uniqueid, uidvalidity and partition; a tombstone
  *            the new name had is kept in the record, to restore on undo).
  *                                                              rename.1
+ *   claim    in a cluster, a user rename claims the new user's registry
+ *            key (docs/SCALING.md); the switch's cleanup or the undo
+ *            releases the key that is no longer the user's.
+ *                                                     registry.rename.1
  *   copy     each mailbox's files are copied to the new name (messages
  *            hard-linked, index and cache copied, fsynced).    rename.2
  *            (after the first mailbox), rename.3 (after all)
@@ -54,6 +58,7 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/registry.h"
 #include "mailbox/statuscache.h"
 #include "mailbox/synclog.h"
 #include "mailbox/userdata.h"
@@ -218,6 +223,22 @@ static int remove_mailbox_files(const char *partition, const char *name)
     return r;
 }
 
+/* In a cluster, the registry key of the name that is not the user's any
+ * more (the old one after the switch, the new one after an undo) goes.
+ * A failure leaves a key that names this server for a user it does not
+ * have, which its next create here replaces: logged, not an error of the
+ * rename. */
+static void registry_end(struct rename_plan *p, int committed)
+{
+    int r;
+
+    if (!talloc_array_length(p->items))
+        return;
+    if ((r = registry_rename_end(p->from, p->to, p->items[0].uniqueid, committed)))
+        xlog(LOG_ERR, "rename %s -> %s: the registry still names this server for %s: %s",
+             p->from, p->to, committed ? p->from : p->to, error_message(r));
+}
+
 static int commit_records(struct mboxlist_txn *txn, int r)
 {
     if (r) {
@@ -235,6 +256,9 @@ static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
     double t = now_seconds();
     int r = 0;
 
+    /* First, so that a crash anywhere after the switch comes back here
+     * and tries again (releasing is idempotent). */
+    registry_end(p, 1);
     /* The log may still name the old names, which squatter -R drops as
      * gone: the new ones, live since the switch, must be in it too.  A
      * crash before this point finishes here on the next open. */
@@ -286,6 +310,8 @@ static int undo(struct rename_plan *p)
     struct mboxlist_txn *txn = NULL;
     int r = 0;
 
+    /* First, for the same reason as in finish(). */
+    registry_end(p, 0);
     for (size_t i = talloc_array_length(p->items); i-- > 0 && !r; )
         if (is_new_side(p, p->items[i].newname))
             r = remove_mailbox_files(p->items[i].partition, p->items[i].newname);
@@ -650,6 +676,13 @@ int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_
         goto done;
     marked = 1;
     fault_point("rename.1");
+    /* In a cluster the new user's name is claimed once the records say a
+     * rename is going on, so that whoever undoes or finishes it (this
+     * process or the next opener) also lets go of the key that is not
+     * the user's any more (docs/SCALING.md); etcd down undoes the rename
+     * here, exit 75. */
+    if ((r = registry_rename_begin(from, to)))
+        goto done;
     if (st) {
         st->mailboxes = (unsigned)talloc_array_length(p->items);
         st->mark_s = now_seconds() - t;

@@ -104,6 +104,7 @@ static const char *const type_names[] = {
     [MBTYPE_DELETED] = "DELETED",
     [MBTYPE_RENAMELOCKED] = "RENAMELOCKED",
     [MBTYPE_RENAMETEMP] = "RENAMETEMP",
+    [MBTYPE_RESERVED] = "RESERVED",
 };
 #define NTYPES ((int)(sizeof type_names / sizeof type_names[0]))
 
@@ -417,7 +418,8 @@ static int lookup(void *ctx, const char *name, int any,
         return IMAP_MAILBOX_BADNAME;
     if ((r = open_db(0)) || (r = get_row(ctx, name, entry_r)))
         return r == IMAP_NOTFOUND ? IMAP_MAILBOX_NONEXISTENT : r;
-    if (!any && (*entry_r)->type == MBTYPE_DELETED) {
+    if (!any && ((*entry_r)->type == MBTYPE_DELETED ||
+                 (*entry_r)->type == MBTYPE_RESERVED)) {
         TALLOC_FREE(*entry_r);
         return IMAP_MAILBOX_NONEXISTENT;
     }
@@ -446,7 +448,7 @@ int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
     if ((r = open_db(0)))
         return r == IMAP_NOTFOUND ? IMAP_MAILBOX_NONEXISTENT : r;
     rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes"
-                            " WHERE uniqueid = ?1 AND type != 'DELETED'"
+                            " WHERE uniqueid = ?1 AND type NOT IN ('DELETED', 'RESERVED')"
                             " ORDER BY CASE type WHEN '' THEN 0"
                             " WHEN 'RENAMELOCKED' THEN 1 ELSE 2 END, name LIMIT 1",
                             -1, &st, NULL);

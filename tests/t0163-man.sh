@@ -34,7 +34,7 @@ help_names() {
 }
 help_names "See mbctl(8)." "mbctl --help names mbctl(8)" "$MBCTL"
 for c in create delete rename list status append import expunge cat verify \
-         reconstruct watch lock expire recover; do
+         reconstruct watch lock expire recover where register; do
     help_names "See mbctl(8)." "mbctl $c --help names mbctl(8)" "$MBCTL" $c
 done
 help_names "See squatter(8)." "squatter --help names squatter(8)" "$SQUATTER"

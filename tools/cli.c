@@ -19,6 +19,7 @@ int cli_exit_code(int r)
         return EX_OK;
     case IMAP_MAILBOX_LOCKED:
     case IMAP_AGAIN:
+    case IMAP_REGISTRY_DOWN:
         return EX_TEMPFAIL;
     case IMAP_CONFIG:
     case IMAP_PARTITION_UNKNOWN:
@@ -32,6 +33,7 @@ int cli_exit_code(int r)
     case IMAP_NOTFOUND:
         return EX_NOINPUT;
     case IMAP_MAILBOX_EXISTS:
+    case IMAP_MAILBOX_REMOTE:
         return EX_CANTCREAT;
     case IMAP_PERMISSION_DENIED:
         return EX_NOPERM;

@@ -46,6 +46,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/mboxlist.h"
+#include "xapiary/registry.h"
 #include "common/config.h"
 #include "common/mboxname.h"
 #include "common/xlog.h"
@@ -303,6 +304,31 @@ static int resolve(void *ctx, const char *local, char **mailbox_r)
     return 0;
 }
 
+/* RCPT for a user this back end does not have, in a cluster: 451 when
+ * another back end has it (docs/SCALING.md: lmtpd does not forward; the
+ * MTA routes, and retries a misrouted message instead of losing it), 550
+ * when none does, 451 when etcd cannot say. */
+static int elsewhere(struct session *s, char *addr, const char *local)
+{
+    const char *plus = strchr(local, '+');
+    char *user = plus ? talloc_strndup(addr, local, (size_t)(plus - local))
+                      : talloc_strdup(addr, local);
+    char *owner = NULL;
+    int r = registry_where(addr, user, &owner);
+
+    if (r == 0) {
+        xlog(LOG_NOTICE, "%s: <%s>: lives on %s: deferred", s->peer, addr, owner);
+        r = reply(s, "451 4.2.0 That user lives on %s, try there", owner);
+    } else if (r == IMAP_MAILBOX_NONEXISTENT || r == IMAP_MAILBOX_BADNAME) {
+        xlog(LOG_INFO, "%s: <%s>: no such user", s->peer, addr);
+        r = reply(s, "550 5.1.1 No such user here");
+    } else {
+        r = reply(s, "451 4.3.0 Cannot look the recipient up now: %s", error_message(r));
+    }
+    talloc_free(addr);
+    return r;
+}
+
 static void hostname(char *buf, size_t size)
 {
     if (gethostname(buf, size) < 0)
@@ -404,6 +430,8 @@ static int cmd_rcpt(struct session *s, const char *arg)
         return reply(s, "550 5.1.2 Mail for that domain is not taken here");
     }
     r = resolve(addr, local, &mailbox);
+    if (r == IMAP_MAILBOX_NONEXISTENT && config_cluster_etcd(NULL))
+        return elsewhere(s, addr, local);
     if (r == IMAP_MAILBOX_NONEXISTENT) {
         xlog(LOG_INFO, "%s: <%s>: no such user", s->peer, addr);
         talloc_free(addr);

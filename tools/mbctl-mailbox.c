@@ -14,6 +14,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/mboxlist.h"
+#include "xapiary/registry.h"
 #include "common/mboxname.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
@@ -32,15 +33,17 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
         "  -p, --partition NAME  the partition (default: default)\n";
     static const struct option opts[] = {
         { "partition", required_argument, NULL, 'p' },
+        { "server", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *partition = NULL;
-    int c, ret = EX_OK;
+    const char *partition = NULL, *server = NULL;
+    int c, ret = EX_OK, created = 0;
 
-    while ((c = mbctl_getopt(argc, argv, "p:h", opts)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "p:s:h", opts)) != -1) {
         switch (c) {
         case 'p': partition = optarg; break;
+        case 's': server = optarg; break;
         case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("create", argv);
         }
@@ -50,18 +53,34 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
     cli_init(ctx->config);
     for (int i = optind; i < argc; i++) {
         struct mailbox *mb = NULL;
-        int r = mailbox_create(argv[i], partition, NULL, 0, &mb);
+        int handled, r;
+        int code = mbctl_create_placed(argv[i], server, partition, &handled);
+        if (handled || code != EX_OK) {
+            if (code != EX_OK)
+                ret = code;
+            continue;
+        }
+        r = mailbox_create(argv[i], partition, NULL, 0, &mb);
         if (r) {
-            ret = cli_error(argv[i], r, NULL);
+            char *owner = NULL;
+            if (r == IMAP_MAILBOX_REMOTE)
+                registry_where_mailbox(NULL, argv[i], &owner);
+            ret = cli_error(argv[i], r, owner);
+            talloc_free(owner);
             continue;
         }
         mailbox_close(&mb);
+        created++;
         /* "alice" for "user.alice" is an easy slip that makes a mailbox
          * no user owns: say what was made where a person can read it. */
         if (strncmp(argv[i], "user.", 5) && (ctx->verbose || isatty(STDERR_FILENO)))
             fprintf(stderr, "mbctl: %s: created a shared mailbox (owned by no user; "
                     "a user's INBOX is user.NAME)\n", argv[i]);
     }
+    /* Placement counts users: the next create should see these.  Once
+     * per run, and the creates stand whether or not it works. */
+    if (created)
+        registry_register();
     return ret;
 }
 

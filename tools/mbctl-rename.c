@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <talloc.h>
+
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
+#include "xapiary/registry.h"
 #include "common/xlog.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
@@ -25,7 +28,10 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
         "or out of the user namespace: a user's folder stays that user's,\n"
         "an INBOX renames only to another user's INBOX, and `user` itself\n"
         "(the root of every user's tree) is neither OLD nor NEW.  With -v\n"
-        "(global), prints where the time went.\n";
+        "(global), prints where the time went.\n"
+        "In a cluster (cluster_registry: etcd) a user rename claims the new\n"
+        "name in the registry first: exit 73 when another back end has it,\n"
+        "75 when etcd cannot be reached; shared mailboxes are not renamed.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 2), r;
     struct mailbox_rename_stats st;
 
@@ -33,6 +39,16 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
         cli_usage_error("rename: give exactly OLD and NEW");
     cli_init(ctx->config);
     r = mailbox_rename_tree(argv[first], argv[first + 1], &st);
+    if (r == IMAP_MAILBOX_REMOTE) {
+        /* A cluster: another back end has the new user (docs/SCALING.md). */
+        char *owner = NULL, *why;
+        registry_where_mailbox(NULL, argv[first + 1], &owner);
+        why = talloc_asprintf(NULL, "%s is on %s", argv[first + 1], owner ? owner : "?");
+        r = cli_error(argv[first], r, why);
+        talloc_free(why);
+        talloc_free(owner);
+        return r;
+    }
     if (r) {
         const char *why = r == IMAP_MAILBOX_EXISTS ? "the new name is taken" :
                           r == IMAP_MAILBOX_NOTSUPPORTED ? "renaming across owners is not supported" :
@@ -114,16 +130,27 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Run at boot, before any other xapiary process: clean up renames\n"
         "and user deletions that died (as expire does, keeping\n"
         "tombstones), then remove the\n"
-        "namelock tree (CONFIGDIRECTORY/lock/).\n";
+        "namelock tree (CONFIGDIRECTORY/lock/).  In a cluster, first resolve\n"
+        "the RESERVED records of creates that died by reading the registry:\n"
+        "finished when the create won, removed otherwise (exit 75, the\n"
+        "records kept, when etcd cannot be reached).\n";
     struct mailbox_expire_stats st;
-    int r;
+    unsigned reserved = 0;
+    int r, rr;
 
     mbctl_simple_opts(argc, argv, usage, 0);
     if (optind != argc)
         cli_usage_error("recover: takes no arguments");
     cli_init(ctx->config);
     quiet_unless_verbose(ctx);
+    /* Before mailbox_recover(), which wants no namelock held and removes
+     * the lock tree last. */
+    rr = registry_recover(&reserved);
+    if (ctx->verbose && reserved)
+        fprintf(stderr, "mbctl: recover: %u reserved record(s) resolved\n", reserved);
     r = mailbox_recover(&st);
     report(ctx, "recover", &st);
+    if (!r && rr)
+        return cli_error("mailboxes.db", rr, "reserved records left");
     return r ? cli_error("mailboxes.db", r, "recover did not finish") : EX_OK;
 }

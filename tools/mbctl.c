@@ -99,6 +99,8 @@ static const struct mbctl_command commands[] = {
     { "lock", mbctl_lock, "hold a namelock while a command runs" },
     { "expire", mbctl_expire, "clean up dead renames and old tombstones" },
     { "recover", mbctl_recover, "at boot: clean up dead renames, remove the lock tree" },
+    { "where", mbctl_where, "print the back end that owns a user (cluster)" },
+    { "register", mbctl_register, "publish this back end in the cluster registry" },
 };
 
 static void usage(FILE *f)

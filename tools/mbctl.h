@@ -48,5 +48,14 @@ mbctl_fn mbctl_verify, mbctl_reconstruct;
 mbctl_fn mbctl_watch, mbctl_cat;
 mbctl_fn mbctl_lock;
 mbctl_fn mbctl_rename, mbctl_expire, mbctl_recover;
+mbctl_fn mbctl_where, mbctl_register;
+
+/* In a cluster, a create of a unit root NAME that belongs on another back
+ * end (SERVER, or where placement puts it when NULL) runs there through
+ * backend_shell: *HANDLED_R is then set and the exit code returned.
+ * Otherwise returns EX_OK with *HANDLED_R clear (create it here), or an
+ * exit code after reporting why the placement failed. */
+int mbctl_create_placed(const char *name, const char *server, const char *partition,
+                        int *handled_r);
 
 #endif

@@ -30,8 +30,10 @@
 
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
+#include "xapiary/registry.h"
 #include "xapiary/search.h"
 #include "common/mboxname.h"
+#include "tools/backend.h"
 #include "tools/cli.h"
 
 static void usage(FILE *f)
@@ -59,6 +61,7 @@ static void usage(FILE *f)
 "                       matches, marked <mark>...</mark> and escaped for\n"
 "                       HTML: a last field of the summary line (white\n"
 "                       space made single spaces), \"snippet\" in --json\n"
+"      --here           do not forward to the user's back end (cluster)\n"
 "  -C, --config FILE    configuration file (" CLI_CONFIG_DEFAULT ")\n"
 "  -v, --verbose        more logging\n"
 "  -h, --help           show this help\n"
@@ -88,6 +91,9 @@ static void usage(FILE *f)
 "  At most 16384 terms (100 of them word*) and 65536 bytes per query,\n"
 "  groups 100 deep.\n"
 "A summary line: mailbox, UID, GUID, date, from, subject, tab-separated.\n"
+"In a cluster (cluster_registry: etcd), the search of a user that lives on\n"
+"another back end runs there, through backend_shell, with the same output\n"
+"and exit status.\n"
 "Mail not indexed yet cannot be found: when some of the user's messages\n"
 "are not indexed, a one-line warning on stderr says how many.\n"
 "Exit status: 0 (even with no results or unindexed mail), 64 for a query\n"
@@ -165,9 +171,38 @@ static json_t *keyword_names(const char *const *kw)
     return a;
 }
 
+/* Runs this search on USER's back end: the options as given, less the
+ * configuration (the other back end has its own), plus --here so that a
+ * registry that changed meanwhile cannot bounce it back and forth; then
+ * "--" and the query words. */
+static int forward(void *ctx, const char *user, int argc, char **argv, int first_word)
+{
+    char **args = talloc_array(ctx, char *, argc + 3);
+    char *owner = NULL;
+    int n = 0, r;
+
+    if ((r = registry_where(ctx, user, &owner)))
+        return cli_error(talloc_asprintf(ctx, "user %s", user), r, NULL);
+    args[n++] = "--here";
+    for (int i = 1; i < first_word; i++) {
+        if (!strcmp(argv[i], "-C") || !strcmp(argv[i], "--config")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(argv[i], "-C", 2) || !strncmp(argv[i], "--config=", 9) ||
+            !strcmp(argv[i], "--"))
+            continue;
+        args[n++] = argv[i];
+    }
+    args[n++] = "--";
+    for (int i = first_word; i < argc; i++)
+        args[n++] = argv[i];
+    return backend_run(owner, "xsearch", args, n);
+}
+
 int main(int argc, char **argv)
 {
-    enum { OPT_OFFSET = 256, OPT_OUTPUT };
+    enum { OPT_OFFSET = 256, OPT_OUTPUT, OPT_HERE };
     static const struct option opts[] = {
         { "user", required_argument, NULL, 'u' },
         { "limit", required_argument, NULL, 'n' },
@@ -177,6 +212,7 @@ int main(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "snippets", no_argument, NULL, 'S' },
+        { "here", no_argument, NULL, OPT_HERE },
         { "config", required_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -187,7 +223,7 @@ int main(int argc, char **argv)
     struct search_session *ss = NULL;
     struct search_result *res = NULL;
     const char *user = NULL, *config = NULL;
-    int count = 0, json = 0, files = 0, snippets = 0, verbose = 0, c, r;
+    int count = 0, json = 0, files = 0, snippets = 0, verbose = 0, here = 0, c, r;
     char **snips = NULL;
     char *query, *err = NULL;
     void *tmp;
@@ -214,6 +250,7 @@ int main(int argc, char **argv)
             break;
         case 'C': config = optarg; break;
         case 'v': verbose++; break;
+        case OPT_HERE: here = 1; break;
         case 'h': usage(stdout); return EX_OK;
         case CLI_OPT_VERSION: cli_version(); return EX_OK;
         default: cli_bad_option(NULL, argv);
@@ -243,7 +280,13 @@ int main(int argc, char **argv)
 
     cli_init(config);
     cli_set_verbose(verbose);
-    if ((r = search_open(tmp, user, &ss)))
+    if ((r = search_open(tmp, user, &ss)) == IMAP_MAILBOX_REMOTE && !here) {
+        int code = forward(tmp, user, argc, argv, optind);
+        talloc_free(tmp);
+        xapiary_done();
+        return code;
+    }
+    if (r)
         goto fail;
     if ((r = search_run(ss, query, &so, &res, &err)))
         goto fail;

@@ -18,7 +18,9 @@
 
 #include "xapiary/xapiary.h"
 #include "xapiary/mboxlist.h"
+#include "xapiary/registry.h"
 #include "xapiary/search.h"
+#include "common/config.h"
 #include "common/mboxname.h"
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
@@ -72,6 +74,15 @@ int search_open(void *ctx, const char *userid, struct search_session **ss_r)
         return IMAP_MAILBOX_BADNAME;
     inbox = talloc_asprintf(NULL, "user.%s", userid);
     r = mboxlist_lookup(inbox, inbox, &e);
+    if (r == IMAP_MAILBOX_NONEXISTENT && config_cluster_etcd(NULL)) {
+        /* Not here: another back end's, or nobody's (docs/SCALING.md). */
+        char *owner = NULL;
+        int rr = registry_where(inbox, userid, &owner);
+        if (!rr && strcmp(owner, config_servername(NULL)))
+            r = IMAP_MAILBOX_REMOTE;
+        else if (rr && rr != IMAP_MAILBOX_NONEXISTENT)
+            r = rr;
+    }
     talloc_free(inbox);
     if (r)
         return r;

@@ -20,6 +20,12 @@
  *                        being removed): not a mailbox yet / any more;
  *                        openers wait on NAMELOCK and clean up a dead
  *                        rename.
+ *   MBTYPE_RESERVED      a name a create holds in a cluster while it asks
+ *                        the cluster registry (SCALING.md): not a
+ *                        mailbox yet.  Only mboxlist_lookup_any() and
+ *                        foreach with MBOXLIST_ALL see it; the next create
+ *                        of the name or `mbctl recover` resolves a
+ *                        leftover one.
  *
  * Calling sequence
  *   xapiary_init() first.  Every function opens the database on first use
@@ -81,12 +87,14 @@
 extern "C" {
 #endif
 
-/* Record types (stored as "", "DELETED", "RENAMELOCKED", "RENAMETEMP"). */
+/* Record types (stored as "", "DELETED", "RENAMELOCKED", "RENAMETEMP",
+ * "RESERVED"). */
 enum {
     MBTYPE_NORMAL = 0,
     MBTYPE_DELETED,
     MBTYPE_RENAMELOCKED,
-    MBTYPE_RENAMETEMP
+    MBTYPE_RENAMETEMP,
+    MBTYPE_RESERVED
 };
 
 struct mboxlist_entry {
@@ -126,7 +134,8 @@ const char *mboxlist_type_name(int type);
 
 /* mboxlist_lookup - the record of mailbox NAME, if it is not a tombstone.
  * Returns 0 and *ENTRY_R (a new entry under CTX, owned by the caller);
- * IMAP_MAILBOX_NONEXISTENT when NAME has no record or a DELETED one;
+ * IMAP_MAILBOX_NONEXISTENT when NAME has no record, a DELETED or a
+ * RESERVED one;
  * IMAP_MAILBOX_BADNAME.  *ENTRY_R is NULL on failure.  RENAMELOCKED and
  * RENAMETEMP records are returned: the caller must look at the type. */
 int mboxlist_lookup(void *ctx, const char *name,

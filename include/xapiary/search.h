@@ -62,6 +62,10 @@
  * Errors: 0; IMAP_SEARCH_SYNTAX with *ERR_R naming the position;
  * IMAP_MAILBOX_NONEXISTENT for a user without mail, or (search_run, with
  * *ERR_R naming it) a mailbox: that the user does not have;
+ * IMAP_MAILBOX_REMOTE (search_open, cluster_registry: etcd) for a user
+ * that lives on another back end, which registry_where() names
+ * (<xapiary/registry.h>); IMAP_REGISTRY_DOWN when the user is not here
+ * and etcd cannot be asked;
  * IMAP_SEARCH_CORRUPT or IMAP_IOERROR when a tier cannot be read (never
  * an empty result): a listed database that is missing (lost) or whose
  * search partition is missing (not mounted), a corrupt one, or a GUID db

@@ -72,6 +72,11 @@ enum {
     IMAP_AGAIN,                    /* state changed under us: try again */
     IMAP_SEARCH_NOTSUPPORTED,      /* a search database of a newer schema */
     IMAP_MESSAGE_TOOLARGE,         /* over max_message_size or max_header_fields */
+    IMAP_MAILBOX_REMOTE,           /* the user (or shared mailbox) lives on
+                                    * another back end: registry_where()
+                                    * names it (SCALING.md) */
+    IMAP_REGISTRY_DOWN,            /* the cluster registry (etcd) cannot be
+                                    * reached: retry later */
     IMAP_ERROR_LAST                /* not an error: one past the last code */
 };
 

@@ -13,6 +13,7 @@
 #include <xapiary/mailbox.h>
 #include <xapiary/xapianlock.h>
 #include <xapiary/search.h>
+#include <xapiary/registry.h>
 
 static void hook(int level, const char *message, void *data)
 {
@@ -85,6 +86,13 @@ int main(int argc, char **argv)
     step("search_run bad", search_run(ss, "from:(", NULL, &res, &err));
     printf("err %s\n", err ? err : "(none)");
     search_close(&ss);
+
+    /* registry.h: without a cluster every user is this server's. */
+    {
+        char *owner = NULL;
+        if (!step("where", registry_where(ctx, "ext", &owner)))
+            printf("owner %s\n", owner);
+    }
 
     step("open missing", mailbox_open_irl("user.nobody", &mb));
     printf("hook lines %d\n", logged);

@@ -1,0 +1,339 @@
+/* registry-etcd.c - the cluster registry kept in etcd (docs/SCALING.md).
+ *
+ * etcd's v3 API over its HTTP/JSON gateway (POST /v3/kv/range,
+ * /v3/kv/txn, /v3/lease/grant), through libcurl and jansson: Debian has no
+ * etcd C client, and the gateway is in every etcd since 3.3.  Keys and
+ * values travel base64-encoded; 64-bit numbers travel as JSON strings.
+ *
+ * Every request has a timeout (ETCD_CONNECT_MS to connect, ETCD_CALL_MS
+ * for the whole call).  Every request this file sends is idempotent by
+ * construction (reads; a create guarded by create_revision == 0 whose
+ * value names its writer; a put of our own registration; a delete guarded
+ * by the value we wrote), so a request whose outcome is unknown (timed
+ * out, connection lost after sending, 5xx) is simply sent again, to the
+ * next endpoint, up to ETCD_PASSES passes over the endpoint list.  When
+ * none answers the caller gets IMAP_REGISTRY_DOWN. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <glib.h>
+#include <jansson.h>
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/config.h"
+#include "common/init.h"
+#include "common/xlog.h"
+#include "mailbox/registry.h"
+
+#define ETCD_CONNECT_MS 2000L
+#define ETCD_CALL_MS 5000L
+#define ETCD_PASSES 3
+
+/* Whether the last post() may have delivered its request (see
+ * etcd_create's UNKNOWN_R). */
+static int maybe_sent;
+
+/* What the last failed attempt said, for the error when none answers. */
+static char last_error[256];
+
+struct reply {
+    char *buf;   /* talloc */
+};
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *rock)
+{
+    struct reply *rep = rock;
+    size_t n = size * nmemb, old = talloc_get_size(rep->buf);
+
+    /* old counts the NUL kept at the end */
+    rep->buf = talloc_realloc_size(NULL, rep->buf, old + n);
+    memcpy(rep->buf + old - 1, data, n);
+    rep->buf[old - 1 + n] = '\0';
+    return n;
+}
+
+static int curl_inited;
+
+/* At xapiary_done(): libcurl's global state (its TLS library's too). */
+static void curl_done(void)
+{
+    if (curl_inited) {
+        curl_global_cleanup();
+        curl_inited = 0;
+    }
+}
+
+/* One POST of BODY to ENDPOINT PATH.  Returns 0 and *JSON_R; IMAP_AGAIN
+ * when the outcome is unknown or the endpoint cannot serve (try the next);
+ * IMAP_INTERNAL when etcd refused the request itself (a 4xx: retrying
+ * cannot help). */
+static int post_one(const char *endpoint, const char *path, const char *body,
+                    json_t **json_r)
+{
+    struct reply rep = { talloc_strdup(NULL, "") };
+    char *url = talloc_asprintf(NULL, "%s%s", endpoint, path);
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    CURL *c;
+    CURLcode cc;
+    long status = 0;
+    int r = IMAP_AGAIN;
+
+    if (!curl_inited) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        curl_inited = 1;
+        xapiary_atdone(curl_done);
+    }
+    *json_r = NULL;
+    c = curl_easy_init();
+    if (!c) {
+        xlog(LOG_ERR, "etcd: curl_easy_init failed");
+        goto out;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ETCD_CALL_MS);
+    /* No signals: a timeout must not interrupt the caller's syscalls. */
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        snprintf(last_error, sizeof last_error, "%s: %s", url, curl_easy_strerror(cc));
+        xlog(LOG_INFO, "etcd %s", last_error);
+        if (cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_HOST)
+            maybe_sent = 1;
+        goto out;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        snprintf(last_error, sizeof last_error, "%s: HTTP %ld: %.100s", url, status, rep.buf);
+        xlog(status >= 400 && status < 500 ? LOG_ERR : LOG_INFO, "etcd %s", last_error);
+        if (status >= 400 && status < 500)
+            r = IMAP_INTERNAL;
+        goto out;
+    }
+    json_error_t err;
+    *json_r = json_loads(rep.buf, 0, &err);
+    if (!*json_r || !json_is_object(*json_r)) {
+        snprintf(last_error, sizeof last_error, "%s: reply is not a JSON object: %s", url,
+                 err.text);
+        xlog(LOG_INFO, "etcd %s", last_error);
+        json_decref(*json_r);
+        *json_r = NULL;
+        goto out;
+    }
+    r = 0;
+out:
+    if (c)
+        curl_easy_cleanup(c);
+    curl_slist_free_all(hdr);
+    talloc_free(url);
+    talloc_free(rep.buf);
+    return r;
+}
+
+/* POSTs REQ (consumed) to PATH, trying every endpoint in turn, ETCD_PASSES
+ * times over (see the top of the file for why this is safe).  Returns 0
+ * and *JSON_R (the caller decrefs), IMAP_REGISTRY_DOWN or IMAP_INTERNAL. */
+static int post(const char *path, json_t *req, json_t **json_r)
+{
+    const char *const *eps = config_etcd_endpoints(NULL);
+    char *body = json_dumps(req, JSON_COMPACT);
+    int r = IMAP_REGISTRY_DOWN;
+
+    json_decref(req);
+    *json_r = NULL;
+    maybe_sent = 0;
+    if (!eps || !body) {
+        free(body);
+        return IMAP_CONFIG;
+    }
+    for (int pass = 0; pass < ETCD_PASSES; pass++) {
+        /* A cluster electing a leader answers again within a second or
+         * two: wait a little longer before each new pass. */
+        if (pass)
+            g_usleep((gulong)pass * 300000);
+        for (const char *const *ep = eps; *ep; ep++) {
+            int rr = post_one(*ep, path, body, json_r);
+            if (rr != IMAP_AGAIN) {
+                r = rr;
+                goto done;
+            }
+        }
+    }
+    xlog(LOG_ERR, "etcd: no endpoint of etcd_endpoints answered (last: %s)", last_error);
+done:
+    free(body);
+    return r;
+}
+
+static json_t *b64(const char *s)
+{
+    gchar *e = g_base64_encode((const guchar *)s, strlen(s));
+    json_t *j = json_string(e);
+    g_free(e);
+    return j;
+}
+
+static char *unb64(void *ctx, json_t *j)
+{
+    gsize len = 0;
+    guchar *d;
+    char *s;
+
+    if (!json_is_string(j))
+        return talloc_strdup(ctx, "");
+    d = g_base64_decode(json_string_value(j), &len);
+    s = talloc_strndup(ctx, (const char *)d, len);
+    g_free(d);
+    return s;
+}
+
+static int64_t num(json_t *j)
+{
+    if (json_is_string(j))
+        return g_ascii_strtoll(json_string_value(j), NULL, 10);
+    return json_is_integer(j) ? json_integer_value(j) : 0;
+}
+
+/* The kvs array of a range response, as registry_kv entries under CTX. */
+static void read_kvs(void *ctx, json_t *range, struct registry_kv **kvs_r, size_t *n_r)
+{
+    json_t *kvs = json_object_get(range, "kvs");
+    size_t n = json_array_size(kvs);
+    struct registry_kv *v = talloc_zero_array(ctx, struct registry_kv, n ? n : 1);
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *kv = json_array_get(kvs, i);
+        v[i].key = unb64(v, json_object_get(kv, "key"));
+        v[i].value = unb64(v, json_object_get(kv, "value"));
+        v[i].create_revision = num(json_object_get(kv, "create_revision"));
+        v[i].mod_revision = num(json_object_get(kv, "mod_revision"));
+    }
+    *kvs_r = v;
+    *n_r = n;
+}
+
+int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
+             size_t *n_r)
+{
+    json_t *req = json_pack("{s:o}", "key", b64(key)), *rep;
+    int r;
+
+    *kvs_r = NULL;
+    *n_r = 0;
+    if (prefix) {
+        /* [key, key with its last byte + 1): every key that starts with
+         * KEY (our prefixes end in '/', so the last byte never wraps). */
+        char *end = talloc_strdup(NULL, key);
+        end[strlen(end) - 1]++;
+        json_object_set_new(req, "range_end", b64(end));
+        talloc_free(end);
+    }
+    if ((r = post("/v3/kv/range", req, &rep)))
+        return r;
+    read_kvs(ctx, rep, kvs_r, n_r);
+    json_decref(rep);
+    return 0;
+}
+
+int etcd_create(void *ctx, const char *key, const char *value, int *created_r,
+                struct registry_kv **current_r, int *unknown_r)
+{
+    json_t *req, *rep, *resp;
+    size_t n = 0;
+    int r;
+
+    *created_r = 0;
+    *current_r = NULL;
+    req = json_pack("{s:[{s:o,s:s,s:s,s:s}],s:[{s:{s:o,s:o}}],s:[{s:{s:o}}]}",
+                    "compare", "key", b64(key), "target", "CREATE", "result", "EQUAL",
+                    "create_revision", "0",
+                    "success", "request_put", "key", b64(key), "value", b64(value),
+                    "failure", "request_range", "key", b64(key));
+    r = post("/v3/kv/txn", req, &rep);
+    *unknown_r = r && maybe_sent;
+    if (r)
+        return r;
+    *created_r = json_is_true(json_object_get(rep, "succeeded"));
+    resp = json_array_get(json_object_get(rep, "responses"), 0);
+    if (!*created_r)
+        read_kvs(ctx, json_object_get(resp, "response_range"), current_r, &n);
+    if (!*created_r && n == 0) {
+        /* The compare failed yet the key is gone: deleted in between.
+         * The caller tries again. */
+        TALLOC_FREE(*current_r);
+        r = IMAP_AGAIN;
+    }
+    json_decref(rep);
+    return r;
+}
+
+int etcd_delete_if(const char *key, const char *value, int *deleted_r)
+{
+    json_t *req, *rep;
+    int r;
+
+    *deleted_r = 0;
+    req = json_pack("{s:[{s:o,s:s,s:s,s:o}],s:[{s:{s:o}}]}",
+                    "compare", "key", b64(key), "target", "VALUE", "result", "EQUAL",
+                    "value", b64(value),
+                    "success", "request_delete_range", "key", b64(key));
+    if ((r = post("/v3/kv/txn", req, &rep)))
+        return r;
+    *deleted_r = json_is_true(json_object_get(rep, "succeeded"));
+    json_decref(rep);
+    return 0;
+}
+
+int etcd_replace_if(const char *key, const char *old, const char *value, int *replaced_r)
+{
+    json_t *req, *rep;
+    int r;
+
+    *replaced_r = 0;
+    req = json_pack("{s:[{s:o,s:s,s:s,s:o}],s:[{s:{s:o,s:o}}]}",
+                    "compare", "key", b64(key), "target", "VALUE", "result", "EQUAL",
+                    "value", b64(old),
+                    "success", "request_put", "key", b64(key), "value", b64(value));
+    if ((r = post("/v3/kv/txn", req, &rep)))
+        return r;
+    *replaced_r = json_is_true(json_object_get(rep, "succeeded"));
+    json_decref(rep);
+    return 0;
+}
+
+int etcd_put_leased(const char *key, const char *value, unsigned ttl)
+{
+    json_t *rep;
+    char ttls[16];
+    int64_t id;
+    int r;
+
+    snprintf(ttls, sizeof ttls, "%u", ttl);
+    if ((r = post("/v3/lease/grant", json_pack("{s:s}", "TTL", ttls), &rep)))
+        return r;
+    id = num(json_object_get(rep, "ID"));
+    json_decref(rep);
+    if (!id) {
+        xlog(LOG_ERR, "etcd: lease grant answered no lease ID");
+        return IMAP_INTERNAL;
+    }
+    /* A put repeated after an unknown outcome writes the same value; a
+     * lease granted by a request whose answer was lost expires unused. */
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    r = post("/v3/kv/put", json_pack("{s:o,s:o,s:s}", "key", b64(key), "value", b64(value),
+                                     "lease", ids), &rep);
+    if (!r)
+        json_decref(rep);
+    return r;
+}

@@ -1,0 +1,110 @@
+/* registry.h - the cluster registry inside the library: which back end
+ * owns each user (and each shared mailbox), docs/SCALING.md.
+ *
+ * Two back ends behind one interface (struct registry_backend): "local",
+ * the default, where mailboxes.db is the whole truth and every answer is
+ * "this server"; and "etcd" (cluster_registry: etcd), registry-etcd.c.
+ * The public face is <xapiary/registry.h>; the create hooks below are
+ * called by mailbox_create() and mailbox_delete_user().
+ *
+ * Locking: every call that may reach etcd is made holding at most
+ * namelocks (docs/LOCKING.md "Cluster registry"), never a mailboxes.db
+ * transaction or anything above it: a call can take seconds. */
+#ifndef XAPIARY_MAILBOX_REGISTRY_H
+#define XAPIARY_MAILBOX_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REGISTRY_PREFIX "/xapiary/"
+/* How long a back end's registration lives without being renewed. */
+#define REGISTRY_LEASE_TTL 300
+
+/* One key of etcd as read. */
+struct registry_kv {
+    char *key;
+    char *value;
+    int64_t create_revision;
+    int64_t mod_revision;
+};
+
+/* What the registry says about a unit (a user or a shared mailbox). */
+struct registry_owner {
+    char *server;
+    char *partition;
+    char *uniqueid;
+    char *value;            /* the stored JSON, as read */
+    int64_t mod_revision;   /* 0 for the local back end */
+};
+
+/* A registered back end. */
+struct registry_server {
+    char *name;
+    uint64_t free_bytes;
+    uint64_t users;
+};
+
+/* ---------------------------------------------------------- etcd wire
+ * registry-etcd.c.  Each returns 0, IMAP_REGISTRY_DOWN (no endpoint
+ * answered), IMAP_CONFIG or IMAP_INTERNAL (etcd refused the request);
+ * details are logged. */
+
+/* The key KEY (or with PREFIX, every key that starts with it). */
+int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
+             size_t *n_r);
+/* One transaction: put KEY = VALUE if KEY does not exist
+ * (create_revision == 0), else read it.  *CREATED_R says which; when not
+ * created, *CURRENT_R (under CTX) is the key as it is.  IMAP_AGAIN when the
+ * key vanished between the compare and the read (call again).  On an
+ * error, *UNKNOWN_R says whether etcd may have applied the transaction
+ * (a request was sent and its answer lost). */
+int etcd_create(void *ctx, const char *key, const char *value, int *created_r,
+                struct registry_kv **current_r, int *unknown_r);
+/* One transaction: delete KEY if its value is VALUE. */
+int etcd_delete_if(const char *key, const char *value, int *deleted_r);
+/* One transaction: put KEY = VALUE if its value is OLD.  A repeat after
+ * an unknown outcome finds VALUE, not OLD, and changes nothing. */
+int etcd_replace_if(const char *key, const char *old, const char *value, int *replaced_r);
+/* Grants a lease of TTL seconds and puts KEY = VALUE under it. */
+int etcd_put_leased(const char *key, const char *value, unsigned ttl);
+
+/* ---------------------------------------------------------- hooks */
+
+/* Whether cluster_registry is etcd. */
+int registry_clustered(void);
+
+/* This back end's name: servername, or "localhost" when none is set. */
+const char *registry_me(void);
+
+/* Before a create of NAME makes any file, under NAME's EXCLUSIVE
+ * namelock.  When NAME is a unit's root (user.X or a shared mailbox) in a
+ * cluster: writes the RESERVED record (a leftover one is adopted: its
+ * uniqueid replaces *UNIQUEID_IO, under CTX), then claims the unit in
+ * etcd.  *RESERVED_R says whether a RESERVED record now stands for NAME
+ * (the caller turns it into the mailbox's record).  Returns 0;
+ * IMAP_MAILBOX_REMOTE after removing the record when another back end
+ * owns the unit (logged with its name); IMAP_MAILBOX_NONEXISTENT for a
+ * folder of a user that is not here (create the user first);
+ * IMAP_REGISTRY_DOWN (the record is removed when etcd never saw the
+ * request, else kept for recovery).  Without a cluster, does nothing. */
+int registry_reserve(void *ctx, const char *name, const char *partition,
+                     uint32_t uidvalidity, char **uniqueid_io, int *reserved_r);
+
+/* After a unit root NAME whose uniqueid was UNIQUEID has been deleted
+ * here: removes its key if it still says this back end has it. */
+int registry_release(const char *name, const char *uniqueid);
+
+/* A rename of FROM to TO, under FROM's EXCLUSIVE namelock, before it
+ * marks anything.  For a user (user.A -> user.B) in a cluster: claims B's
+ * key for this server with A's uniqueid (which the rename keeps).
+ * Returns 0; IMAP_MAILBOX_REMOTE when another back end has B;
+ * IMAP_MAILBOX_NOTSUPPORTED for a shared mailbox (one key each: not
+ * renamed in a cluster); IMAP_REGISTRY_DOWN. */
+int registry_rename_begin(const char *from, const char *to);
+
+/* After the rename: COMMITTED, A's key goes; not, B's claim goes.  Keys
+ * are removed only while they still name this server and UNIQUEID. */
+int registry_rename_end(const char *from, const char *to, const char *uniqueid,
+                        int committed);
+
+#endif
