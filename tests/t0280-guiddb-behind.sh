@@ -5,8 +5,8 @@
 # counts the new copies as unindexed; the next `squatter -u` catches the
 # GUID db up before it marks anything indexed, so that the search then
 # finds every live copy (never fewer hits with nothing said); `squatter
-# -A`, which writes nothing, reports the gap instead; and a squatter that
-# cannot catch up fails.
+# -A` and `mbctl verify`, which write nothing, report the gap instead;
+# and a squatter that cannot catch up fails.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 if ! command -v sqlite3 > /dev/null 2>&1; then
@@ -46,7 +46,10 @@ allow
 [ "$(unindexed bword)" -ge 1 ] 2> /dev/null && pass "a search meanwhile counts them as unindexed" \
     || fail "unindexed: '$(unindexed bword)'"
 
-# squatter -A writes nothing: it reports the gap
+# mbctl verify and squatter -A write nothing: they report the gap
+expect_exit 65 "mbctl verify with the GUID db behind: a problem" "$MBCTL" verify user.b
+expect_grep "GUID db .* is behind mailbox user.b " "$T/err" "verify says the GUID db is behind user.b"
+expect_grep "squatter -u b" "$T/err" "verify names the repair"
 expect_exit 65 "squatter -A with the GUID db behind: an error" "$SQUATTER" -A -u b
 expect_grep "behind" "$T/err" "squatter -A says the GUID db is behind"
 expect_grep "user.b" "$T/err" "squatter -A names the mailbox"
@@ -62,6 +65,7 @@ expect_grep "caught up" "$T/err" "squatter says it caught the GUID db up"
 [ "$(count number1)" = 2 ] && pass "both copies of m1 found" || fail "found $(count number1) copies of m1"
 [ "$(unindexed bword)" = 0 ] && pass "nothing unindexed" || fail "unindexed: '$(unindexed bword)'"
 expect_exit 0 "squatter -A after the catch-up" "$SQUATTER" -A -u b
+expect_exit 0 "mbctl verify after the catch-up" "$MBCTL" verify
 expect_exit 0 "squatter again: nothing to catch up" "$SQUATTER" -u b
 [ -s "$T/err" ] && fail "squatter with nothing to do is quiet" "$(cat "$T/err")" || pass "squatter with nothing to do is quiet"
 
