@@ -6,8 +6,10 @@
  * and renamed mailboxes keep their uniqueid, so their new name comes from
  * mailboxes.db.  The mailbox layer keeps it in step at every commit of a
  * user's mailbox (guiddb_sync_mailbox); each mailbox's row in `synced`
- * records the highest modseq applied, so a commit that died between the
- * mailbox and this db is repaired by the next commit or squatter run.
+ * records the highest modseq applied, so a commit that died or failed
+ * between the mailbox and this db is caught up by the mailbox's next
+ * commit or by squatter (guiddb_catch_up) before it marks anything
+ * indexed: until then a search counts the new copies as unindexed.
  *
  * File: CONFIGDIRECTORY/user/HH/user/ID/guid.db, SQLite in WAL mode.
  * Lock level LOCKLEVEL_GUIDDB (docs/LOCKING.md): after the mailbox locks,
@@ -77,8 +79,22 @@ char *guiddb_file(void *ctx, const char *userid);
  * LAST_UID. */
 int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name,
                          const char *uniqueid, uint32_t last_uid);
+/* Whether USERID's GUID db DB (open, no transaction begun; NULL: none)
+ * is in step with MAILBOX, whose index lock the caller holds (SHARED will
+ * do: no commit can run meanwhile, and catching up is idempotent).  A
+ * mailbox with mail whose `synced` row is older than its highest modseq
+ * had a commit that could not update the GUID db (I/O error, no space,
+ * a lock wait that timed out, a crash at mailbox.commit.4): the GUID db
+ * lacks its latest copies, so a search would not find them once they
+ * are marked indexed.  With REPAIR it is caught up (a warning says so),
+ * else reported (IMAP_SEARCH_CORRUPT, logged naming the GUID db, the
+ * mailbox and the repair).  A mailbox without a row is left to
+ * guiddb_check_mailbox (call it first). */
+int guiddb_catch_up(struct guiddb *db, const char *userid, struct mailbox *mailbox,
+                    int repair);
 /* Opens mailbox NAME (SHARED locks) and checks its owner's GUID db
- * describes it (0 for a mailbox that is not a user's). */
+ * describes it and is in step with it (0 for a mailbox that is not a
+ * user's). */
 int guiddb_verify_mailbox(const char *name);
 /* Makes USERID's GUID db say exactly what mailbox NAME (a user's)
  * holds: opens it (SHARED namelock, EXCLUSIVE index lock) and syncs it

@@ -124,6 +124,41 @@ fail:
     return r;
 }
 
+int guiddb_catch_up(struct guiddb *db, const char *userid, struct mailbox *mailbox,
+                    int repair)
+{
+    uint64_t synced = 0;
+    char *path;
+    int r;
+
+    /* No GUID db or no row: lost, or a brand-new user (guiddb_check_mailbox). */
+    if (!db || !mailbox->i.last_uid)
+        return 0;
+    if ((r = guiddb_get_synced(db, mailbox->uniqueid, &synced)))
+        return r;
+    if (!synced || synced == mailbox->i.highestmodseq)
+        return 0;
+    path = guiddb_file(NULL, userid);
+    if (!repair) {
+        xlog(LOG_ERR, "user %s: GUID db %s is behind mailbox %s (synced to modseq %llu, "
+             "the mailbox is at %llu: a commit could not update it), so a search "
+             "would miss its latest mail: squatter -u %s catches it up", userid,
+             path ? path : "?", mailbox->name, (unsigned long long)synced,
+             (unsigned long long)mailbox->i.highestmodseq, userid);
+        r = IMAP_SEARCH_CORRUPT;
+    } else if ((r = guiddb_sync_mailbox(mailbox, 0))) {
+        xlog(LOG_ERR, "user %s: GUID db %s is behind mailbox %s and could not be "
+             "caught up: %s", userid, path ? path : "?", mailbox->name, error_message(r));
+    } else {
+        xlog(LOG_WARNING, "user %s: GUID db %s was behind mailbox %s (synced to modseq "
+             "%llu of %llu: a commit could not update it): caught up", userid,
+             path ? path : "?", mailbox->name, (unsigned long long)synced,
+             (unsigned long long)mailbox->i.highestmodseq);
+    }
+    talloc_free(path);
+    return r;
+}
+
 int guiddb_verify_mailbox(const char *name)
 {
     struct mailbox *mailbox = NULL;
@@ -140,6 +175,8 @@ int guiddb_verify_mailbox(const char *name)
         r = 0;
     if (!r)
         r = guiddb_check_mailbox(db, userid, name, mailbox->uniqueid, mailbox->i.last_uid);
+    if (!r)
+        r = guiddb_catch_up(db, userid, mailbox, 0);
     guiddb_close(&db);
     mailbox_close(&mailbox);
 out:

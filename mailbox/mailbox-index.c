@@ -439,11 +439,14 @@ static int commit_steps(struct mailbox *mailbox)
         return r;
     fault_point("mailbox.commit.4");
     /* 6: the owner's GUID db.  The mailbox is committed whatever happens
-     * here; a failure leaves the db's sync mark behind, and the next
-     * commit or squatter run catches up. */
+     * here; a failure leaves the db's sync mark behind, which the
+     * mailbox's next commit, or squatter before it marks anything
+     * indexed (guiddb_catch_up), catches up: meanwhile a search counts
+     * these messages as unindexed. */
     if (guiddb_sync_mailbox(mailbox, 0))
         xlog(LOG_ERR, "mailbox %s: GUID db not updated; search results will "
-             "lack these changes until the next commit or squatter run", mailbox->name);
+             "lack these changes until the mailbox's next commit or squatter run",
+             mailbox->name);
     fault_point("mailbox.commit.5");
 
     mailbox->cache_end += ncache;

@@ -18,6 +18,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "xapiary/mboxlist.h"
+#include "mailbox/guiddb.h"
 #include "tests/testutil.h"
 
 static struct testenv *env;
@@ -160,6 +161,26 @@ static void check_clean(const char *name, unsigned want_exists)
     mailbox_close(&mb);
 }
 
+/* Killed after the header and before the GUID db: the GUID db is behind
+ * NAME, which a reader reports and squatter's catch-up (SHARED locks
+ * only) repairs, once. */
+static void check_guiddb_caught_up(const char *name)
+{
+    struct mailbox *mb = NULL;
+    struct guiddb *db = NULL;
+    uint64_t synced = 0;
+
+    ck_assert_int_eq(mailbox_open_irl(name, &mb), 0);
+    ck_assert_int_eq(guiddb_open(NULL, "crash", 0, &db), 0);
+    ck_assert_int_eq(guiddb_catch_up(db, "crash", mb, 0), IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(guiddb_catch_up(db, "crash", mb, 1), 0);
+    ck_assert_int_eq(guiddb_catch_up(db, "crash", mb, 0), 0);
+    ck_assert_int_eq(guiddb_get_synced(db, mailbox_uniqueid(mb), &synced), 0);
+    ck_assert_uint_eq(synced, mailbox_highestmodseq(mb));
+    guiddb_close(&db);
+    mailbox_close(&mb);
+}
+
 static const char *const commit_points[] = {
     "mailbox.append.1", "mailbox.commit.1", "mailbox.commit.2",
     "mailbox.commit.3", "mailbox.commit.4", "mailbox.header.written",
@@ -189,6 +210,8 @@ START_TEST(crash_in_append_and_commit)
                   "%s: %u messages", point, exists);
     ck_assert_int_eq(mailbox_read_index_record(mb, 1, &rec), 0);
     mailbox_close(&mb);
+    if (!strcmp(point, "mailbox.commit.4"))
+        check_guiddb_caught_up("user.crash");
     /* the next writer goes on as if nothing happened */
     append_n("user.crash", 1);
     check_clean("user.crash", exists + 1);

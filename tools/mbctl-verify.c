@@ -44,7 +44,8 @@ int mbctl_verify(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Usage: mbctl verify [MAILBOX...]\n"
         "Check every CRC, every message file (present, size, SHA-1 GUID),\n"
         "the counts and stray files, of the named mailboxes or of all, and\n"
-        "that the owner's GUID db describes each user's mailbox with mail.\n"
+        "that the owner's GUID db describes each user's mailbox with mail,\n"
+        "up to its latest commit (squatter -u USER catches up one behind).\n"
         "Each problem is one line on stderr; exit status 65 (EX_DATAERR)\n"
         "if any was found.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 0), ret = EX_OK, total = 0;

@@ -273,8 +273,13 @@ static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **m
 
     if (r)
         return r;
+    /* A GUID db left behind by a failed commit is caught up before
+     * anything is marked indexed: a search maps what it finds to live
+     * copies through the GUID db only.  An audit writes nothing: it
+     * reports it. */
     if ((r = guiddb_check_mailbox(ix->gdb, ix->userid, name, mailbox_uniqueid(*mb_r),
                                   mailbox_last_uid(*mb_r))) ||
+        (r = guiddb_catch_up(ix->gdb, ix->userid, *mb_r, !(ix->flags & INDEXER_AUDIT))) ||
         (r = read_indexed(ix, mailbox_uniqueid(*mb_r), set_r)))
         mailbox_close(mb_r);
     return r;
