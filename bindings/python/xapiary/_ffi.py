@@ -83,13 +83,11 @@ def _library_path():
     if path:
         return path
     try:
-        from ._paths import LIBDIR
-        candidate = os.path.join(LIBDIR, "libxapiary.so.0")
-        if os.path.exists(candidate):
-            return candidate
+        from ._paths import LIBDIR, SONAME
     except ImportError:
-        pass
-    return "libxapiary.so.0"
+        return "libxapiary.so.1"
+    candidate = os.path.join(LIBDIR, SONAME)
+    return candidate if os.path.exists(candidate) else SONAME
 
 
 lib = ffi.dlopen(_library_path())
