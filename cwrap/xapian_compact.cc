@@ -66,6 +66,32 @@ class MergeCompactor : public Xapian::Compactor {
     xw_merge_fn *merge_;
 };
 
+// Xapian opens the optional tables (document data, positions) of a
+// database it reads lazily: a table file that it cannot open, for any
+// reason (EIO, EMFILE), it takes for an absent table, and compaction then
+// writes a database without the sources' document data or positions,
+// silently.  Every document of ours has data and every database with
+// text has positions: a source whose table file is there but whose
+// documents came without them was not read whole.
+void check_read_whole(const Xapian::Database &db, const char *path)
+{
+    static const char *const tables[] = { "docdata", "position" };
+    struct stat st;
+
+    if (db.get_doccount() == 0)
+        return;
+    for (const char *t : tables) {
+        std::string file = std::string(path) + "/" + t + ".glass";
+        if (stat(file.c_str(), &st) < 0 || st.st_size == 0)
+            continue;
+        bool lost = !strcmp(t, "position")
+                        ? !db.has_positions()
+                        : db.get_document(*db.postlist_begin("")).get_data().empty();
+        if (lost)
+            throw Xapian::DatabaseOpeningError(file + " could not be read");
+    }
+}
+
 }  // namespace
 
 int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge)
@@ -85,7 +111,9 @@ int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_f
         Xapian::Database all;
         for (unsigned i = 0; i < n; i++) {
             where = srcs[i];
-            all.add_database(Xapian::Database(srcs[i]));
+            Xapian::Database src(srcs[i]);
+            check_read_whole(src, srcs[i]);
+            all.add_database(src);
         }
         where = dest;
         // Document ids are renumbered (the default): the sources' ids
@@ -118,6 +146,7 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
         for (unsigned i = 0; i < n; i++) {
             where = srcs[i];
             dbs.emplace_back(srcs[i]);
+            check_read_whole(dbs.back(), srcs[i]);
         }
         // Documents: the first copy of each GUID that KEEP accepts.  The
         // GUID is the document's "Q" term.

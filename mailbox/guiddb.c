@@ -96,7 +96,11 @@ int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name
 
 static int fail(struct guiddb *db, const char *what)
 {
-    xlog(LOG_ERR, "GUID db %s: %s: %s", db->path, what, sqlite3_errmsg(db->db));
+    int sys = sqlite3_system_errno(db->db);
+
+    /* SQLite's "disk I/O error" does not say which: the system's errno does. */
+    xlog(LOG_ERR, "GUID db %s: %s: %s%s%s", db->path, what, sqlite3_errmsg(db->db),
+         sys ? ": " : "", sys ? strerror(sys) : "");
     return IMAP_IOERROR;
 }
 
@@ -166,9 +170,13 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
         rc = sqlite3_prepare_v2(db->db, sql[i], -1, &db->st[i], NULL);
     if (rc != SQLITE_OK) {
-        r = fail(db, "not a GUID db");
+        /* A failed read or write (a full disk, EIO) is an I/O error, not
+         * a file in a bad format. */
+        int bad = rc != SQLITE_IOERR && rc != SQLITE_FULL && rc != SQLITE_CANTOPEN &&
+                  rc != SQLITE_READONLY && rc != SQLITE_NOMEM && rc != SQLITE_PERM;
+        r = fail(db, bad ? "not a GUID db" : "open");
         talloc_free(db);
-        return r == IMAP_IOERROR ? IMAP_MAILBOX_BADFORMAT : r;
+        return bad ? IMAP_MAILBOX_BADFORMAT : r;
     }
     *db_r = db;
     return 0;

@@ -386,7 +386,10 @@ static int write_pending(struct mailbox *mailbox, int appends)
     return 0;
 }
 
-static int commit_steps(struct mailbox *mailbox)
+/* UNKNOWN_R: set when the commit failed at its last step and the header
+ * in the file may be the new one (written, not fsynced) or the old: then
+ * nothing may be undone from what memory says was committed. */
+static int commit_steps(struct mailbox *mailbox, int *unknown_r)
 {
     size_t ncache = talloc_array_length(mailbox->cache_pending);
     size_t n = talloc_array_length(mailbox->pending);
@@ -435,8 +438,17 @@ static int commit_steps(struct mailbox *mailbox)
     fault_point("mailbox.commit.3");
     /* 5 */
     mailbox->i.options &= ~OPT_MAILBOX_DIRTY;
-    if ((r = write_header(mailbox, &mailbox->i)))
+    if ((r = write_header(mailbox, &mailbox->i))) {
+        /* The new header may be in the file although its fsync failed,
+         * and readers would see it: put back the header of step 3, so
+         * that the file says what the failure path assumes. */
+        struct index_header back = mailbox->committed;
+        if (rewrites)
+            back.options |= OPT_MAILBOX_DIRTY;
+        if (write_header(mailbox, &back))
+            *unknown_r = 1;
         return r;
+    }
     fault_point("mailbox.commit.4");
     /* 6: the owner's GUID db.  The mailbox is committed whatever happens
      * here; a failure leaves the db's sync mark behind, and the next
@@ -461,18 +473,20 @@ static int commit_steps(struct mailbox *mailbox)
  * records past the header's count and cache bytes past its end are
  * invisible).  The changes in memory are dropped, so the mailbox can be
  * closed (not the abort of an unlock with uncommitted changes), the
- * files of the dropped appends are removed, and the index lock is let
+ * files of the dropped appends are removed (unless the last step failed
+ * in a way that leaves unknown which header is in the file), those of
+ * the messages it expunged are kept, and the index lock is let
  * go, so that nothing here goes on from a header that may no longer be
  * the one on disk. */
 int mailbox_commit(struct mailbox *mailbox)
 {
-    int r;
+    int r, unknown = 0;
 
     if (!mailbox->dirty)
         return 0;
     if ((r = check_locked(mailbox, 1, "commit")))
         return r;
-    if (!(r = commit_steps(mailbox)))
+    if (!(r = commit_steps(mailbox, &unknown)))
         return 0;
     xlog(LOG_ERR, "mailbox %s: commit failed, its changes are dropped: %s", mailbox->name,
          error_message(r));
@@ -481,7 +495,11 @@ int mailbox_commit(struct mailbox *mailbox)
     TALLOC_FREE(mailbox->cache_pending);
     mailbox->header_changed = 0;
     mailbox->dirty = 0;
-    mailbox_remove_uncommitted_files(mailbox);   /* room for the next try */
+    /* The files of messages expunged in this commit stay: their records
+     * may still be live.  A repack removes those of records that are not. */
+    TALLOC_FREE(mailbox->unlinks);
+    if (!unknown)       /* else the next append decides, from the file */
+        mailbox_remove_uncommitted_files(mailbox);   /* room for the next try */
     mailbox_unlock_index(mailbox, NULL);
     return r;
 }
