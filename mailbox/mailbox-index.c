@@ -386,10 +386,7 @@ static int write_pending(struct mailbox *mailbox, int appends)
     return 0;
 }
 
-/* UNKNOWN_R: set when the commit failed at its last step and the header
- * in the file may be the new one (written, not fsynced) or the old: then
- * nothing may be undone from what memory says was committed. */
-static int commit_steps(struct mailbox *mailbox, int *unknown_r)
+static int commit_steps(struct mailbox *mailbox)
 {
     size_t ncache = talloc_array_length(mailbox->cache_pending);
     size_t n = talloc_array_length(mailbox->pending);
@@ -438,17 +435,8 @@ static int commit_steps(struct mailbox *mailbox, int *unknown_r)
     fault_point("mailbox.commit.3");
     /* 5 */
     mailbox->i.options &= ~OPT_MAILBOX_DIRTY;
-    if ((r = write_header(mailbox, &mailbox->i))) {
-        /* The new header may be in the file although its fsync failed,
-         * and readers would see it: put back the header of step 3, so
-         * that the file says what the failure path assumes. */
-        struct index_header back = mailbox->committed;
-        if (rewrites)
-            back.options |= OPT_MAILBOX_DIRTY;
-        if (write_header(mailbox, &back))
-            *unknown_r = 1;
+    if ((r = write_header(mailbox, &mailbox->i)))
         return r;
-    }
     fault_point("mailbox.commit.4");
     /* 6: the owner's GUID db.  The mailbox is committed whatever happens
      * here; a failure leaves the db's sync mark behind, and the next
@@ -467,26 +455,55 @@ static int commit_steps(struct mailbox *mailbox, int *unknown_r)
     return 0;
 }
 
+/* Of the UIDs whose files an expunge scheduled for removal at close,
+ * keeps those whose records the file says are unlinked: a failed commit
+ * may have left them live. */
+static void keep_committed_unlinks(struct mailbox *mailbox)
+{
+    size_t n = talloc_array_length(mailbox->unlinks), kept = 0;
+    struct index_record rec;
+
+    for (size_t i = 0; i < n; i++) {
+        int unlinked = 0;
+        for (uint32_t recno = 1; recno <= mailbox->i.num_records; recno++) {
+            if (mailbox_read_index_record(mailbox, recno, &rec))
+                break;
+            if (rec.uid == mailbox->unlinks[i]) {
+                unlinked = (rec.internal_flags & FLAG_INTERNAL_UNLINKED) != 0;
+                break;
+            }
+        }
+        if (unlinked)
+            mailbox->unlinks[kept++] = mailbox->unlinks[i];
+    }
+    if (kept)
+        mailbox->unlinks = talloc_realloc(mailbox, mailbox->unlinks, uint32_t, kept);
+    else
+        TALLOC_FREE(mailbox->unlinks);
+}
+
 /* A failed commit (ENOSPC, EIO) stopped between two of the steps above:
  * on disk that is the state of a crash at the same point, which the
  * next EXCLUSIVE locker repairs (a DIRTY header is recounted; appended
  * records past the header's count and cache bytes past its end are
  * invisible).  The changes in memory are dropped, so the mailbox can be
- * closed (not the abort of an unlock with uncommitted changes), the
- * files of the dropped appends are removed (unless the last step failed
- * in a way that leaves unknown which header is in the file), those of
- * the messages it expunged are kept, and the index lock is let
- * go, so that nothing here goes on from a header that may no longer be
- * the one on disk. */
+ * closed (not the abort of an unlock with uncommitted changes).  What
+ * the file says now is read back (a header whose write succeeded and
+ * whose fsync failed is there for every reader), with the repair done
+ * at once while we hold the lock: only the files of appends the file
+ * does not count are removed, and of the messages expunged, only those
+ * whose records stand as unlinked.  If even that read fails, no file is
+ * removed.  Then the index lock is let go, so that nothing here goes on
+ * from a header that may no longer be the one on disk. */
 int mailbox_commit(struct mailbox *mailbox)
 {
-    int r, unknown = 0;
+    int r;
 
     if (!mailbox->dirty)
         return 0;
     if ((r = check_locked(mailbox, 1, "commit")))
         return r;
-    if (!(r = commit_steps(mailbox, &unknown)))
+    if (!(r = commit_steps(mailbox)))
         return 0;
     xlog(LOG_ERR, "mailbox %s: commit failed, its changes are dropped: %s", mailbox->name,
          error_message(r));
@@ -495,11 +512,12 @@ int mailbox_commit(struct mailbox *mailbox)
     TALLOC_FREE(mailbox->cache_pending);
     mailbox->header_changed = 0;
     mailbox->dirty = 0;
-    /* The files of messages expunged in this commit stay: their records
-     * may still be live.  A repack removes those of records that are not. */
-    TALLOC_FREE(mailbox->unlinks);
-    if (!unknown)       /* else the next append decides, from the file */
+    if (mailbox_read_header_locked(mailbox) == 0) {
+        keep_committed_unlinks(mailbox);
         mailbox_remove_uncommitted_files(mailbox);   /* room for the next try */
+    } else {
+        TALLOC_FREE(mailbox->unlinks);
+    }
     mailbox_unlock_index(mailbox, NULL);
     return r;
 }

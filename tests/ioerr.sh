@@ -8,7 +8,7 @@
 # verify` passes; the next run succeeds; and no debris is left.
 #
 # By default the calls of each OP are sampled: the first, the last and
-# about four between.  XAPIARY_IOERR_FULL=1 tries every N (minutes).
+# about three between.  XAPIARY_IOERR_FULL=1 tries every N (minutes).
 
 SHIM="$top_builddir/tests/.libs/ioerr_shim.so"
 if [ ! -f "$SHIM" ]; then
@@ -122,7 +122,7 @@ sweep() {
         total=$(awk -v op=$op '$1 == op { print $2 }' "$T/cnt")
         [ -n "$total" ] || { fail "$name: counted $op" "$(cat "$T/cnt" 2>&1)"; continue; }
         stride=1
-        [ "${XAPIARY_IOERR_FULL:-0}" = 1 ] || stride=$(( total / 5 + 1 ))
+        [ "${XAPIARY_IOERR_FULL:-0}" = 1 ] || stride=$(( total / 4 + 1 ))
         n=1
         while [ "$n" -le "$total" ]; do
             one_case "$name" "$object" "$rerun" "$settle" "$op:$n" "$@" || bad=$((bad + 1))

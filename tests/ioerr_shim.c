@@ -13,6 +13,9 @@
  *   XAPIARY_IOERR_COUNT=FILE     at exit, append "OP COUNT" for every OP
  *                                to FILE; and when a call is failed, a
  *                                line "fired OP N OBJECT" at once
+ *   XAPIARY_IOERR_PATH=STRING    count (and fail) only the calls on a
+ *                                file whose path contains STRING, so a
+ *                                test can aim at one file's calls
  *
  * Which libc functions count as which OP is the table `ops` below.  Only
  * processes that link libxapiary count and fail: the libtool wrapper
@@ -62,7 +65,7 @@ static int active;                 /* this process links libxapiary */
 static int fail_op = -1;           /* the armed OP, or -1 */
 static unsigned long fail_n;       /* ... its Nth call fails */
 static int fail_errno;
-static const char *count_file;
+static const char *count_file, *path_filter;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 #define REAL(ret, name, args) \
@@ -90,6 +93,9 @@ static void setup(void)
     /* Every library is mapped before the first call reaches us. */
     active = dlsym(RTLD_DEFAULT, "xapiary_init") != NULL;
     count_file = getenv("XAPIARY_IOERR_COUNT");
+    path_filter = getenv("XAPIARY_IOERR_PATH");
+    if (path_filter && !*path_filter)
+        path_filter = NULL;
     if (!active || !spec || !*spec)
         return;
     char buf[64];
@@ -139,20 +145,25 @@ __attribute__((destructor)) static void write_counts(void)
  * OBJECT is the path, or NULL and FD. */
 static int hit(enum op op, const char *object, int fd)
 {
+    char path[PATH_MAX] = "?";
+
     pthread_once(&once, setup);
     if (!active)
+        return 0;
+    if (!object && (path_filter || ((int)op == fail_op && count_file))) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        ssize_t len = readlink(proc, path, sizeof path - 1);
+        path[len > 0 ? len : 1] = '\0';
+        object = path;
+    }
+    if (path_filter && !strstr(object, path_filter))
         return 0;
     unsigned long n = __atomic_add_fetch(&counts[op], 1, __ATOMIC_SEQ_CST);
     if ((int)op != fail_op || n != fail_n)
         return 0;
     if (count_file) {
-        char proc[64], path[PATH_MAX] = "?", line[PATH_MAX + 64];
-        if (!object) {
-            snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-            ssize_t len = readlink(proc, path, sizeof path - 1);
-            path[len > 0 ? len : 1] = '\0';
-            object = path;
-        }
+        char line[PATH_MAX + 64];
         snprintf(line, sizeof line, "fired %s %lu %s\n", ops[op].name, n, object);
         report(line);
     }

@@ -266,6 +266,25 @@ static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uid
     return 0;
 }
 
+/* A commit whose GUID db update failed (a full disk, EIO) leaves the
+ * mailbox's sync mark in the db behind, and searches would still find
+ * what it expunged: catch up here, under the SHARED index lock that
+ * keeps committers out.  A mailbox the db has never seen is not one of
+ * these (guiddb_check_mailbox says what it is). */
+static int catch_up_guiddb(struct indexer *ix, struct mailbox *mailbox)
+{
+    uint64_t synced = 0;
+    int r;
+
+    if (!ix->gdb)
+        return 0;
+    if ((r = guiddb_get_synced(ix->gdb, mailbox_uniqueid(mailbox), &synced)))
+        return r;
+    if (synced == 0 || synced >= mailbox_highestmodseq(mailbox))
+        return 0;
+    return guiddb_sync_mailbox(mailbox, 0);
+}
+
 /* Opens MAILBOX for reading and reads its indexed state. */
 static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **mb_r,
                         struct uidset **set_r)
@@ -274,7 +293,8 @@ static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **m
 
     if (r)
         return r;
-    if ((r = guiddb_check_mailbox(ix->gdb, ix->userid, name, mailbox_uniqueid(*mb_r),
+    if ((r = catch_up_guiddb(ix, *mb_r)) ||
+        (r = guiddb_check_mailbox(ix->gdb, ix->userid, name, mailbox_uniqueid(*mb_r),
                                   mailbox_last_uid(*mb_r))) ||
         (r = read_indexed(ix, mailbox_uniqueid(*mb_r), set_r)))
         mailbox_close(mb_r);
