@@ -8,8 +8,10 @@
 #    stay, `mbctl verify` must pass;
 #  - the GUID db failing to open for an I/O error: exit 74, not a "bad
 #    format" (65);
-#  - an expunge whose GUID db update failed: the next squatter run
-#    catches the db up (searches found the expunged message for good);
+#  - an expunge or an append whose GUID db update failed: the repack at
+#    close, or else the next squatter run, catches the db up (searches
+#    found the expunged message for good, and missed the appended one
+#    until the mailbox's next commit);
 #  - a source's docdata or position table of a compaction failing to
 #    open, which Xapian takes for a missing table: the compaction must
 #    fail, not write a database without the documents' data.
@@ -103,6 +105,15 @@ awk '$1 == "user.a" && $2 == 2' "$T/found" | grep -q . \
     || pass "after it no search finds the expunged message"
 [ "$(wc -l < "$T/found")" = 3 ] && pass "and the other three are found" \
                                 || fail "and the other three are found" "$(cat "$T/found")"
+
+# an append whose GUID db update fails: the message is found once the
+# next squatter run has indexed it
+inject write:1 guid.db-wal "$MBCTL" append user.a "$T/m5"
+expect_grep "GUID db not updated" "$T/err" "append, the GUID db fails: a warning naming it"
+expect_exit 0 "the next squatter run" "$SQUATTER" -u a
+got=$("$XSEARCH" -u a --count number5 2>&1)
+[ "$got" = 1 ] && pass "after it a search finds the appended message" \
+               || fail "after it a search finds the appended message" "$got"
 
 # --- a compaction source whose docdata or position table does not open
 for table in docdata position; do
