@@ -66,14 +66,17 @@ class MergeCompactor : public Xapian::Compactor {
     xw_merge_fn *merge_;
 };
 
+}  // namespace
+
 // Xapian opens the optional tables (document data, positions) of a
 // database it reads lazily: a table file that it cannot open, for any
-// reason (EIO, EMFILE), it takes for an absent table, and compaction then
+// reason (EIO, EMFILE), it takes for an absent table.  Compaction then
 // writes a database without the sources' document data or positions,
-// silently.  Every document of ours has data and every database with
-// text has positions: a source whose table file is there but whose
-// documents came without them was not read whole.
-void check_read_whole(const Xapian::Database &db, const char *path)
+// silently, and a search misses what they hold.  Every document of ours
+// has data and every database with text has positions: a database whose
+// table file is there but whose documents came without them was not
+// read whole.  (Here, not in xapian_wrap.cc, for the file's size.)
+void xwp::check_read_whole(const Xapian::Database &db, const char *path)
 {
     static const char *const tables[] = { "docdata", "position" };
     struct stat st;
@@ -91,8 +94,6 @@ void check_read_whole(const Xapian::Database &db, const char *path)
             throw Xapian::DatabaseOpeningError(file + " could not be read");
     }
 }
-
-}  // namespace
 
 int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge)
 {

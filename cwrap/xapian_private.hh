@@ -5,7 +5,16 @@
 
 #include <new>
 
+namespace Xapian {
+class Database;
+}
+
 namespace xwp {
+
+// Throws DatabaseOpeningError when DB (opened from PATH) came without the
+// document data or positions that its files hold: Xapian takes such a
+// table that does not open (EIO, EMFILE) for an absent one.
+void check_read_whole(const Xapian::Database &db, const char *path);
 
 // Must be called from inside a catch block: rethrows the exception being
 // handled to classify it, logs it naming WHERE (a database path or another

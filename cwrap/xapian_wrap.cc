@@ -527,6 +527,7 @@ int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr *
         for (unsigned i = 0; i < n; i++) {
             where = paths[i];
             impl->subs.emplace_back(paths[i]);
+            check_read_whole(impl->subs.back(), paths[i]);
             impl->all.add_database(impl->subs.back());
             joined += (i ? "," : "") + std::string(paths[i]);
         }

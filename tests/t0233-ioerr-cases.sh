@@ -14,7 +14,8 @@
 #    until the mailbox's next commit);
 #  - a source's docdata or position table of a compaction failing to
 #    open, which Xapian takes for a missing table: the compaction must
-#    fail, not write a database without the documents' data.
+#    fail, not write a database without the documents' data; a search
+#    must fail, not answer without them.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 SHIM="$top_builddir/tests/.libs/ioerr_shim.so"
@@ -132,6 +133,16 @@ for table in docdata position; do
     [ "$table" = position ] || continue
     got=$("$XSEARCH" -u a --count '"body word"' 2> /dev/null)
     [ "$got" = 4 ] && pass "position.glass: phrases still found" || fail "position.glass: phrases still found" "$got"
+done
+# ... and a search: an error, never fewer answers
+for table in docdata position; do
+    restore
+    LD_PRELOAD="$SHIM" XAPIARY_IOERR=open:1 XAPIARY_IOERR_PATH="xapian.3/$table.glass" \
+        "$XSEARCH" -u a --count '"body word"' > "$T/out" 2> "$T/err"
+    rc=$?
+    [ "$rc" -eq 74 ] && pass "a search with t2's $table.glass unreadable: exit 74" \
+        || fail "a search with t2's $table.glass unreadable: exit 74" "exit $rc: $(cat "$T/out" "$T/err")"
+    expect_grep "$table.glass could not be read" "$T/err" "the error names the table"
 done
 expect_exit 0 "the next compaction succeeds" "$SQUATTER" -z t2 -t t1,t2 -u a
 [ "$("$XSEARCH" -u a --count word 2> /dev/null)" = 4 ] && pass "every message found after it" \
