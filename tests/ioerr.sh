@@ -10,16 +10,7 @@
 # By default the calls of each OP are sampled: the first, the last and
 # about two between.  XAPIARY_IOERR_FULL=1 tries every N (minutes).
 
-SHIM="$top_builddir/tests/.libs/ioerr_shim.so"
-if [ ! -f "$SHIM" ]; then
-    pass "# SKIP the shim tests/.libs/ioerr_shim.so is not built"
-    done_testing; exit
-fi
-if ! LD_PRELOAD="$SHIM" "$MBCTL" --version > /dev/null 2> "$T/pre.err"; then
-    # ASan's runtime refuses to come after a preloaded object
-    pass "# SKIP LD_PRELOAD does not work in this build: $(head -1 "$T/pre.err")"
-    done_testing; exit
-fi
+. "${top_srcdir:-$(dirname "$0")/..}/tests/ioerr-shim.sh"
 
 mkdir -p "$T/search2"
 echo "t2searchpartition-default: $T/search2" >> "$XAPIARY_CONFIG"

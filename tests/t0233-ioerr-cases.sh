@@ -18,11 +18,7 @@
 #    must fail, not answer without them.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
-SHIM="$top_builddir/tests/.libs/ioerr_shim.so"
-if [ ! -f "$SHIM" ] || ! LD_PRELOAD="$SHIM" "$MBCTL" --version > /dev/null 2> "$T/pre.err"; then
-    pass "# SKIP no I/O-error shim in this build (sanitizers?): $(head -1 "$T/pre.err" 2> /dev/null)"
-    done_testing; exit
-fi
+. "${top_srcdir:-$(dirname "$0")/..}/tests/ioerr-shim.sh"
 mkdir -p "$T/search2"
 echo "t2searchpartition-default: $T/search2" >> "$XAPIARY_CONFIG"
 
