@@ -14,7 +14,8 @@
  *                                to FILE; and when a call is failed, a
  *                                line "fired OP N OBJECT" at once
  *   XAPIARY_IOERR_PATH=STRING    count (and fail) only the calls on a
- *                                file whose path contains STRING, so a
+ *                                file whose path contains STRING (ends
+ *                                with it, if STRING ends with '$'), so a
  *                                test can aim at one file's calls
  *
  * Which libc functions count as which OP is the table `ops` below.  Only
@@ -141,6 +142,15 @@ __attribute__((destructor)) static void write_counts(void)
     }
 }
 
+static int matches(const char *path)
+{
+    size_t n = strlen(path_filter), len = strlen(path);
+
+    if (path_filter[n - 1] != '$')
+        return strstr(path, path_filter) != NULL;
+    return len >= n - 1 && !strncmp(path + len - (n - 1), path_filter, n - 1);
+}
+
 /* Counts a call of OP; 1 (errno set) when this is the one to fail.
  * OBJECT is the path, or NULL and FD. */
 static int hit(enum op op, const char *object, int fd)
@@ -157,7 +167,7 @@ static int hit(enum op op, const char *object, int fd)
         path[len > 0 ? len : 1] = '\0';
         object = path;
     }
-    if (path_filter && !strstr(object, path_filter))
+    if (path_filter && !matches(object))
         return 0;
     unsigned long n = __atomic_add_fetch(&counts[op], 1, __ATOMIC_SEQ_CST);
     if ((int)op != fail_op || n != fail_n)

@@ -12,6 +12,8 @@
 #    close, or else the next squatter run, catches the db up (searches
 #    found the expunged message for good, and missed the appended one
 #    until the mailbox's next commit);
+#  - a user rename whose rmdir of the old user's directory failed: exit
+#    0 and the directory left for good;
 #  - a source's docdata or position table of a compaction failing to
 #    open, which Xapian takes for a missing table: the compaction must
 #    fail, not write a database without the documents' data; a search
@@ -111,6 +113,17 @@ expect_exit 0 "the next squatter run" "$SQUATTER" -u a
 got=$("$XSEARCH" -u a --count number5 2>&1)
 [ "$got" = 1 ] && pass "after it a search finds the appended message" \
                || fail "after it a search finds the appended message" "$got"
+
+# --- a user rename whose removal of the old user's directory fails: the
+# rename's cleanup (here mbctl expire) removes it
+inject unlink:1 'user/a$' "$MBCTL" rename user.a user.b
+[ "$rc" -eq 74 ] && pass "user rename, rmdir of the old directory fails: exit 74" \
+                 || fail "user rename, rmdir of the old directory fails: exit 74" "exit $rc: $(cat "$T/err")"
+expect_exit 0 "mbctl expire after it" "$MBCTL" expire
+left=$(find "$T/spool" -path '*/user/a')
+[ -z "$left" ] && pass "no directory of user a left" || fail "no directory of user a left" "$left"
+[ "$("$XSEARCH" -u b --count word 2>&1)" = 4 ] && pass "user b finds the 4 messages" \
+    || fail "user b finds the 4 messages" "$("$XSEARCH" -u b --count word 2>&1)"
 
 # --- a compaction source whose docdata or position table does not open
 for table in docdata position; do
