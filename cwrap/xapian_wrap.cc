@@ -54,6 +54,12 @@ int xwp::failed(const char *fn, const char *where) noexcept
                  e.get_msg().c_str());
             return IMAP_PERMISSION_DENIED;
         }
+        // Nor is a lock file that cannot be opened (EIO, EMFILE): only
+        // Xapian's "already locked" is another writer.
+        if (e.get_msg().find(": already locked") == std::string::npos) {
+            xlog(LOG_ERR, "%s: %s: %s", fn, where, e.get_msg().c_str());
+            return IMAP_IOERROR;
+        }
         xlog(LOG_ERR, "%s: %s: database locked: %s", fn, where, e.get_msg().c_str());
         return IMAP_MAILBOX_LOCKED;
     } catch (const Xapian::DatabaseVersionError &e) {

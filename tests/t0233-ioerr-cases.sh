@@ -12,6 +12,7 @@
 #    close, or else the next squatter run, catches the db up (searches
 #    found the expunged message for good, and missed the appended one
 #    until the mailbox's next commit);
+#  - Xapian's lock file failing to open: exit 74, not 75 ("locked, retry");
 #  - a user rename whose rmdir of the old user's directory failed: exit
 #    0 and the directory left for good;
 #  - a source's docdata or position table of a compaction failing to
@@ -113,6 +114,19 @@ expect_exit 0 "the next squatter run" "$SQUATTER" -u a
 got=$("$XSEARCH" -u a --count number5 2>&1)
 [ "$got" = 1 ] && pass "after it a search finds the appended message" \
                || fail "after it a search finds the appended message" "$got"
+
+# --- Xapian's lock file does not open: an I/O error, not "locked, retry"
+restore
+"$MBCTL" append user.a "$T/m5" > /dev/null
+LD_PRELOAD="$SHIM" XAPIARY_IOERR=open:1 XAPIARY_IOERR_PATH=flintlock "$SQUATTER" -u a \
+    > "$T/out" 2> "$T/err"
+rc=$?
+[ "$rc" -eq 74 ] && pass "Xapian's lock file does not open: exit 74" \
+                 || fail "Xapian's lock file does not open: exit 74" "exit $rc: $(cat "$T/err")"
+expect_grep "Input/output error" "$T/err" "the error says why"
+inject open:1 flintlock "$SQUATTER" -z t2 -t t1,t2 -u a
+[ "$rc" -eq 74 ] && pass "... in a compaction too: exit 74" \
+                 || fail "... in a compaction too: exit 74" "exit $rc: $(cat "$T/err")"
 
 # --- a user rename whose removal of the old user's directory fails: the
 # rename's cleanup (here mbctl expire) removes it
