@@ -72,6 +72,33 @@ class MergeCompactor : public Xapian::Compactor {
 
 }  // namespace
 
+// Xapian opens the optional tables (document data, positions) of a
+// database it reads lazily: a table file that it cannot open, for any
+// reason (EIO, EMFILE), it takes for an absent table.  Compaction then
+// writes a database without the sources' document data or positions,
+// silently, and a search misses what they hold.  Every document of ours
+// has data and every database with text has positions: a database whose
+// table file is there but whose documents came without them was not
+// read whole.  (Here, not in xapian_wrap.cc, for the file's size.)
+void xwp::check_read_whole(const Xapian::Database &db, const char *path)
+{
+    static const char *const tables[] = { "docdata", "position" };
+    struct stat st;
+
+    if (db.get_doccount() == 0)
+        return;
+    for (const char *t : tables) {
+        std::string file = std::string(path) + "/" + t + ".glass";
+        if (stat(file.c_str(), &st) < 0 || st.st_size == 0)
+            continue;
+        bool lost = !strcmp(t, "position")
+                        ? !db.has_positions()
+                        : db.get_document(*db.postlist_begin("")).get_data().empty();
+        if (lost)
+            throw Xapian::DatabaseOpeningError(file + " could not be read");
+    }
+}
+
 int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge)
 {
     const char *where = dest;
@@ -90,6 +117,7 @@ int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_f
         for (unsigned i = 0; i < n; i++) {
             where = srcs[i];
             Xapian::Database src(srcs[i]);
+            check_read_whole(src, srcs[i]);
             if (int r = schema_check(src, srcs[i]))
                 return r;
             all.add_database(src);
@@ -124,6 +152,7 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
         for (unsigned i = 0; i < n; i++) {
             where = srcs[i];
             dbs.emplace_back(srcs[i]);
+            check_read_whole(dbs.back(), srcs[i]);
             if (int r = schema_check(dbs.back(), srcs[i]))
                 return r;
         }

@@ -10,6 +10,10 @@
 
 #include <xapian.h>
 
+namespace Xapian {
+class Database;
+}
+
 namespace xwp {
 
 // The English stemmer that indexing and querying use.
@@ -22,6 +26,11 @@ struct QueryPair {
     Xapian::Query search;
     Xapian::Query snip;
 };
+
+// Throws DatabaseOpeningError when DB (opened from PATH) came without the
+// document data or positions that its files hold: Xapian takes such a
+// table that does not open (EIO, EMFILE) for an absent one.
+void check_read_whole(const Xapian::Database &db, const char *path);
 
 // Must be called from inside a catch block: rethrows the exception being
 // handled to classify it, logs it naming WHERE (a database path or another

@@ -55,6 +55,12 @@ int xwp::failed(const char *fn, const char *where) noexcept
                  e.get_msg().c_str());
             return IMAP_PERMISSION_DENIED;
         }
+        // Nor is a lock file that cannot be opened (EIO, EMFILE): only
+        // Xapian's "already locked" is another writer.
+        if (e.get_msg().find(": already locked") == std::string::npos) {
+            xlog(LOG_ERR, "%s: %s: %s", fn, where, e.get_msg().c_str());
+            return IMAP_IOERROR;
+        }
         xlog(LOG_ERR, "%s: %s: database locked: %s", fn, where, e.get_msg().c_str());
         return IMAP_MAILBOX_LOCKED;
     } catch (const Xapian::DatabaseVersionError &e) {
@@ -595,6 +601,7 @@ int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr *
         for (unsigned i = 0; i < n; i++) {
             where = paths[i];
             impl->subs.emplace_back(paths[i]);
+            check_read_whole(impl->subs.back(), paths[i]);
             if (int r = schema_check(impl->subs.back(), paths[i]))
                 return r;
             impl->all.add_database(impl->subs.back());

@@ -191,9 +191,14 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
         rc = sqlite3_prepare_v2(db->db, sql[i], -1, &db->st[i], NULL);
     if (rc != SQLITE_OK) {
-        r = fail(db, "not a GUID db", rc);
+        /* A failed read or write (a full disk, EIO) is an I/O error, not
+         * a file in a bad format. */
+        int bad = (rc & 0xff) != SQLITE_IOERR && rc != SQLITE_FULL &&
+                  rc != SQLITE_CANTOPEN && rc != SQLITE_READONLY && rc != SQLITE_NOMEM &&
+                  rc != SQLITE_PERM;
+        r = fail(db, bad ? "not a GUID db" : "open", rc);
         talloc_free(db);
-        return r == IMAP_IOERROR ? IMAP_MAILBOX_BADFORMAT : r;
+        return bad ? IMAP_MAILBOX_BADFORMAT : r;
     }
     *db_r = db;
     return 0;

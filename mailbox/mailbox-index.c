@@ -458,15 +458,46 @@ static int commit_steps(struct mailbox *mailbox)
     return 0;
 }
 
+/* Of the UIDs whose files an expunge scheduled for removal at close,
+ * keeps those whose records the file says are unlinked: a failed commit
+ * may have left them live. */
+static void keep_committed_unlinks(struct mailbox *mailbox)
+{
+    size_t n = talloc_array_length(mailbox->unlinks), kept = 0;
+    struct index_record rec;
+
+    for (size_t i = 0; i < n; i++) {
+        int unlinked = 0;
+        for (uint32_t recno = 1; recno <= mailbox->i.num_records; recno++) {
+            if (mailbox_read_index_record(mailbox, recno, &rec))
+                break;
+            if (rec.uid == mailbox->unlinks[i]) {
+                unlinked = (rec.internal_flags & FLAG_INTERNAL_UNLINKED) != 0;
+                break;
+            }
+        }
+        if (unlinked)
+            mailbox->unlinks[kept++] = mailbox->unlinks[i];
+    }
+    if (kept)
+        mailbox->unlinks = talloc_realloc(mailbox, mailbox->unlinks, uint32_t, kept);
+    else
+        TALLOC_FREE(mailbox->unlinks);
+}
+
 /* A failed commit (ENOSPC, EIO) stopped between two of the steps above:
  * on disk that is the state of a crash at the same point, which the
  * next EXCLUSIVE locker repairs (a DIRTY header is recounted; appended
  * records past the header's count and cache bytes past its end are
  * invisible).  The changes in memory are dropped, so the mailbox can be
- * closed (not the abort of an unlock with uncommitted changes), the
- * files of the dropped appends are removed, and the index lock is let
- * go, so that nothing here goes on from a header that may no longer be
- * the one on disk. */
+ * closed (not the abort of an unlock with uncommitted changes).  What
+ * the file says now is read back (a header whose write succeeded and
+ * whose fsync failed is there for every reader), with the repair done
+ * at once while we hold the lock: only the files of appends the file
+ * does not count are removed, and of the messages expunged, only those
+ * whose records stand as unlinked.  If even that read fails, no file is
+ * removed.  Then the index lock is let go, so that nothing here goes on
+ * from a header that may no longer be the one on disk. */
 int mailbox_commit(struct mailbox *mailbox)
 {
     int r;
@@ -484,7 +515,16 @@ int mailbox_commit(struct mailbox *mailbox)
     TALLOC_FREE(mailbox->cache_pending);
     mailbox->header_changed = 0;
     mailbox->dirty = 0;
-    mailbox_remove_uncommitted_files(mailbox);   /* room for the next try */
+    if (mailbox_read_header_locked(mailbox) == 0) {
+        keep_committed_unlinks(mailbox);
+        mailbox_remove_uncommitted_files(mailbox);   /* room for the next try */
+        /* What the file counts is what every reader sees: the GUID db
+         * follows it now, as step 6 would have (if this fails too, the
+         * sync mark stays behind for squatter to catch up). */
+        (void)guiddb_sync_mailbox(mailbox, 0);
+    } else {
+        TALLOC_FREE(mailbox->unlinks);
+    }
     mailbox_unlock_index(mailbox, NULL);
     return r;
 }

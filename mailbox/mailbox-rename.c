@@ -209,9 +209,13 @@ static int remove_mailbox_files(const char *partition, const char *name)
     char *dir = mailbox_dir(NULL, partition, name);
     int r = dir ? mailbox_remove_files(dir) : IMAP_PARTITION_UNKNOWN;
 
-    if (!r && rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+    if (!r && rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST) {
+        /* An error, so that the cleanup that finishes the rename (the
+         * next open, expire, recover) removes it, not a directory left
+         * for good */
         xlog_syserr("rmdir", dir);
-    else if (!r) {
+        r = IMAP_IOERROR;
+    } else if (!r) {
         /* PARTITION/HH/C1/.../Cn: the levels above Cn that held only this
          * name (HH/user/ after a user's INBOX) go too. */
         int levels = 1;

@@ -35,6 +35,7 @@
 #include "common/lockfile.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/guiddb.h"
 
 int mailbox_remove_debris(struct mailbox *mailbox)
 {
@@ -99,6 +100,11 @@ int mailbox_index_repack(struct mailbox *mailbox)
         talloc_free(tmp);
         return IMAP_INTERNAL;
     }
+    /* The records dropped here are what would tell the GUID db to forget
+     * their messages: a commit whose GUID db update failed is caught up
+     * first, or searches would find expunged mail for good. */
+    if ((r = guiddb_sync_mailbox(mailbox, 0)))
+        goto done;
     if ((r = mailbox_remove_debris(mailbox)))
         goto done;
 

@@ -1,0 +1,11 @@
+#!/bin/sh
+# I/O errors injected at every system call of indexing, compaction and
+# append (see tests/ioerr.sh for what is checked after each).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
+. "${top_srcdir:-$(dirname "$0")/..}/tests/ioerr.sh"
+
+sweep index "user\.a\| a:" always - "$SQUATTER" -u a
+sweep compact "user\.a\| a:\|user a" always - "$SQUATTER" -z t2 -t t1,t2 -u a
+sweep append user.a before - "$MBCTL" append user.a "$T/m7"
+
+done_testing
