@@ -27,7 +27,7 @@ static double now(void)
 
 static void die(const char *what, int r)
 {
-    fprintf(stderr, "namelock bench: %s: %s\n", what, error_message(r));
+    fprintf(stderr, "namelock bench: %s: %s\n", what, xap_error_message(r));
     exit(1);
 }
 
@@ -35,23 +35,23 @@ static void die(const char *what, int r)
 static double pairs_per_second(const char *name, int type, double seconds,
                                int hold_outer)
 {
-    struct mboxlock *outer = NULL, *l = NULL;
+    struct xap_mboxlock *outer = NULL, *l = NULL;
     long n = 0;
     double t0, t;
     int r;
 
-    if (hold_outer && (r = mboxname_lock(name, &outer, type)))
+    if (hold_outer && (r = xap_mboxname_lock(name, &outer, type)))
         die(name, r);
     t0 = now();
     do {
         for (int i = 0; i < 1000; i++, n++) {
-            if ((r = mboxname_lock(name, &l, type)))
+            if ((r = xap_mboxname_lock(name, &l, type)))
                 die(name, r);
-            mboxname_release(&l);
+            xap_mboxname_release(&l);
         }
         t = now();
     } while (t - t0 < seconds);
-    mboxname_release(&outer);
+    xap_mboxname_release(&outer);
     return (double)n / (t - t0);
 }
 
@@ -75,32 +75,32 @@ static void waiter_latency(const char *config, int rounds, double *p50,
     for (int i = 0; i < rounds; i++) {
         int p[2];
         char c;
-        struct mboxlock *l = NULL;
+        struct xap_mboxlock *l = NULL;
         pid_t pid;
 
         if (pipe(p) < 0)
             exit(1);
         pid = fork();
         if (pid == 0) {
-            struct mboxlock *h = NULL;
+            struct xap_mboxlock *h = NULL;
             close(p[0]);
-            if (xapiary_init(config) || mboxname_lock("user.bench.wait", &h, LOCK_EXCLUSIVE))
+            if (xap_init(config) || xap_mboxname_lock("user.bench.wait", &h, XAP_LOCK_EXCLUSIVE))
                 _exit(1);
             if (write(p[1], "x", 1) != 1)
                 _exit(1);
             usleep(20000);      /* let the parent block in flock() */
             *stamp = now();
-            mboxname_release(&h);
+            xap_mboxname_release(&h);
             _exit(0);
         }
         close(p[1]);
         if (read(p[0], &c, 1) != 1)
             exit(1);
         close(p[0]);
-        if ((r = mboxname_lock("user.bench.wait", &l, LOCK_SHARED)))
+        if ((r = xap_mboxname_lock("user.bench.wait", &l, XAP_LOCK_SHARED)))
             die("waiter", r);
         lat[i] = (now() - *stamp) * 1e6;
-        mboxname_release(&l);
+        xap_mboxname_release(&l);
         waitpid(pid, NULL, 0);
     }
     qsort(lat, (size_t)rounds, sizeof *lat, cmp_double);
@@ -119,19 +119,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: namelock CONFIG [SECONDS-PER-ROW]\n");
         return 64;
     }
-    if ((r = xapiary_init(argv[1])))
+    if ((r = xap_init(argv[1])))
         die(argv[1], r);
 
     printf("| namelock operation | result |\n|---|---|\n");
     printf("| shared lock+release, uncontended | %.0f pairs/s |\n",
-           pairs_per_second("user.bench.a", LOCK_SHARED, secs, 0));
+           pairs_per_second("user.bench.a", XAP_LOCK_SHARED, secs, 0));
     printf("| exclusive lock+release, uncontended | %.0f pairs/s |\n",
-           pairs_per_second("user.bench.b", LOCK_EXCLUSIVE, secs, 0));
+           pairs_per_second("user.bench.b", XAP_LOCK_EXCLUSIVE, secs, 0));
     printf("| shared re-lock+release (refcounted) | %.0f pairs/s |\n",
-           pairs_per_second("user.bench.c", LOCK_SHARED, secs, 1));
+           pairs_per_second("user.bench.c", XAP_LOCK_SHARED, secs, 1));
     waiter_latency(argv[1], 200, &p50, &p99, &max);
     printf("| waiter granted after holder releases (200 rounds) | p50 %.0f us, p99 %.0f us, max %.0f us |\n",
            p50, p99, max);
-    xapiary_done();
+    xap_done();
     return 0;
 }

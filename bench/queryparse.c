@@ -67,7 +67,7 @@ static int time_one(const char *name, const char *query, unsigned n, long rounds
         }
         if (translate && !query_translate(tmp, q, NULL, NULL, NULL, &r)) {
             fprintf(stderr, "queryparse: %s: translate failed: %s\n", name,
-                    error_message(r));
+                    xap_error_message(r));
             talloc_free(tmp);
             return EX_SOFTWARE;
         }

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
         DIR *d = opendir(dir);
         while (d && (de = readdir(d))) {
             char *path, *buf, hex[41];
-            unsigned char guid[MESSAGE_GUID_SIZE];
+            unsigned char guid[XAP_MESSAGE_GUID_SIZE];
             int64_t date = 0;
             size_t len;
             struct xw_doc *doc;

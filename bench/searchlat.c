@@ -9,8 +9,8 @@
  * milliseconds it took and the number of hits (-1: it failed, and the
  * exit status is not 0).
  *
- * Default mode: the C search API, one session per query (search_open,
- * search_run with every hit, search_close), as a client answering one
+ * Default mode: the C search API, one session per query (xap_search_open,
+ * xap_search_run with every hit, xap_search_close), as a client answering one
  * command would: locks, tier discovery, GUID db and mailboxes.db included.
  *
  * --raw: the ceiling.  The same query tree (the same parser and the same
@@ -93,7 +93,7 @@ static int run_raw(const char *const *dbs, unsigned ndbs, const char *query, siz
 
     *hits_r = 0;
     if ((r = query_parse(tmp, query, &q, &err)))
-        fprintf(stderr, "searchlat: %s: %s\n", query, err ? err : error_message(r));
+        fprintf(stderr, "searchlat: %s: %s\n", query, err ? err : xap_error_message(r));
     else if ((r = xw_dbr_open(tmp, dbs, ndbs, &dbr)))
         ;
     else if (!(xq = query_translate(tmp, q, dbr, NULL, NULL, &r)))
@@ -108,19 +108,19 @@ static int run_raw(const char *const *dbs, unsigned ndbs, const char *query, siz
 
 static int run_api(const char *user, const char *query, size_t *hits_r)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res = NULL;
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res = NULL;
     char *err = NULL;
     int r;
 
     *hits_r = 0;
-    if (!(r = search_open(NULL, user, &ss)) &&
-        !(r = search_run(ss, query, NULL, &res, &err)))
+    if (!(r = xap_search_open(NULL, user, &ss)) &&
+        !(r = xap_search_run(ss, query, NULL, &res, &err)))
         *hits_r = res->total;
     if (r)
-        fprintf(stderr, "searchlat: user %s: %s: %s%s%s\n", user, query, error_message(r),
+        fprintf(stderr, "searchlat: user %s: %s: %s%s%s\n", user, query, xap_error_message(r),
                 err ? ": " : "", err ? err : "");
-    search_close(&ss);
+    xap_search_close(&ss);
     return r;
 }
 
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
         return EX_USAGE;
     }
     qs = read_queries(top, argv[optind], &nq);
-    if (user && xapiary_init(config)) {
+    if (user && xap_init(config)) {
         fprintf(stderr, "searchlat: %s: cannot read the configuration\n",
                 config ? config : "default configuration");
         return EX_CONFIG;
@@ -194,7 +194,7 @@ int main(int argc, char **argv)
         }
     }
     if (user)
-        xapiary_done();
+        xap_done();
     talloc_free(top);
     return r ? EX_SOFTWARE : EX_OK;
 }

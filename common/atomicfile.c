@@ -60,23 +60,23 @@ int file_write_sync(const char *path, const void *buf, size_t len, int replace)
 
     if (fd < 0) {
         if (errno == EEXIST)
-            return IMAP_MAILBOX_EXISTS;
+            return XAP_IMAP_MAILBOX_EXISTS;
         xlog_syserr("open", path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     if (pwrite_all(fd, buf, len, 0) < 0) {
         xlog_syserr("write", path);
         close(fd);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     if (fsync(fd) < 0) {
         xlog_syserr("fsync", path);
         close(fd);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     if (close(fd) < 0) {
         xlog_syserr("close", path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     return 0;
 }
@@ -88,11 +88,11 @@ int fsync_dir(const char *dir)
 
     if (fd < 0) {
         xlog_syserr("open", dir);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     if (fsync(fd) < 0) {
         xlog_syserr("fsync", dir);
-        r = IMAP_IOERROR;
+        r = XAP_IMAP_IOERROR;
     }
     close(fd);
     return r;
@@ -129,7 +129,7 @@ int file_replace(const char *path, const void *buf, size_t len,
     if (!r && rename(tmp, path) < 0) {
         xlog_syserr("rename", tmp);
         unlink(tmp);
-        r = IMAP_IOERROR;
+        r = XAP_IMAP_IOERROR;
     }
     if (!r)
         r = fsync_parent(path);

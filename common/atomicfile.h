@@ -22,11 +22,11 @@
 /* Writes LEN bytes of BUF to PATH via PATH.NEW, fsync and rename.  Calls
  * fault_point(FAULT_PREFIX ".written") after PATH.NEW is durable and
  * before the rename when FAULT_PREFIX is not NULL.  Returns 0 or
- * IMAP_IOERROR (logged with the path). */
+ * XAP_IMAP_IOERROR (logged with the path). */
 int file_replace(const char *path, const void *buf, size_t len,
                  const char *fault_prefix);
 
-/* Creates PATH (failing with IMAP_MAILBOX_EXISTS if it exists, unless
+/* Creates PATH (failing with XAP_IMAP_MAILBOX_EXISTS if it exists, unless
  * REPLACE) with LEN bytes of BUF and fsyncs it. */
 int file_write_sync(const char *path, const void *buf, size_t len, int replace);
 

@@ -92,13 +92,13 @@ static int fail(struct parser *p, int line, const char *fmt, ...)
     char *body;
 
     if (!p->err_r)
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     va_start(ap, fmt);
     body = talloc_vasprintf(NULL, fmt, ap);
     va_end(ap);
     *p->err_r = talloc_asprintf(p->ctx, "%s:%d: %s", p->name, line, body);
     talloc_free(body);
-    return IMAP_CONFIG;
+    return XAP_IMAP_CONFIG;
 }
 
 /* Names of partitions and tiers: lower-case letters, digits, '_' and '-'
@@ -222,7 +222,7 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
     switch (k) {
     case K_CONFIGDIR:
         if (check_path(p, fixed_keys[k], v))
-            return IMAP_CONFIG;
+            return XAP_IMAP_CONFIG;
         cfg->configdirectory = talloc_strdup(cfg, v);
         return 0;
     case K_DEFTIER:
@@ -279,7 +279,7 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
         cfg->backend_shell = talloc_strdup(cfg, v);
         return 0;
     }
-    return IMAP_INTERNAL;
+    return XAP_IMAP_INTERNAL;
 }
 
 static int parse_line(struct parser *p, struct xconfig *cfg, char *key,
@@ -297,7 +297,7 @@ static int parse_line(struct parser *p, struct xconfig *cfg, char *key,
         if (!valid_ident(name, strlen(name), 1))
             return fail(p, p->line, "%s: '%s' is not a partition name", key, name);
         if (check_path(p, key, v))
-            return IMAP_CONFIG;
+            return XAP_IMAP_CONFIG;
         for (size_t i = 0; i < talloc_array_length(cfg->partitions); i++)
             if (!strcmp(cfg->partitions[i].name, name))
                 return fail(p, p->line, "%s repeated (first set at line %d)",
@@ -318,7 +318,7 @@ static int parse_line(struct parser *p, struct xconfig *cfg, char *key,
         if (!valid_ident(part, strlen(part), 1))
             return fail(p, p->line, "%s: '%s' is not a partition name", key, part);
         if (check_path(p, key, v))
-            return IMAP_CONFIG;
+            return XAP_IMAP_CONFIG;
         size_t n = talloc_array_length(cfg->searchparts);
         for (size_t i = 0; i < n; i++)
             if (!strcmp(cfg->searchparts[i].partition, part) &&
@@ -467,7 +467,7 @@ int config_load(const char *path)
         else
             xlog(LOG_ERR, "cannot read configuration %s: %s", path, strerror(errno));
         talloc_free(tmp);
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     }
     r = config_parse(NULL, path, buf, len, &cfg, &err);
     if (r) {
@@ -489,7 +489,7 @@ int config_make_configdirectory(void)
     int e;
 
     if (!dir)
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
         return 0;
     if (mkdir_p_quiet(dir, 0700) == 0)
@@ -499,7 +499,7 @@ int config_make_configdirectory(void)
     xlog(LOG_ERR, "configdirectory %s: cannot create it: %s (create it for the "
          "user the mail system runs as, or set configdirectory in %s)",
          dir, strerror(e), config_path_of(NULL));
-    return e == EACCES || e == EPERM ? IMAP_PERMISSION_DENIED : IMAP_IOERROR;
+    return e == EACCES || e == EPERM ? XAP_IMAP_PERMISSION_DENIED : XAP_IMAP_IOERROR;
 }
 
 void config_unload(void)

@@ -66,7 +66,7 @@
 struct xconfig;
 
 /* Parses LEN bytes of BUF (NAME is the file name used in messages) into a
- * new config allocated under CTX.  Returns 0 and *CFG_R, or IMAP_CONFIG
+ * new config allocated under CTX.  Returns 0 and *CFG_R, or XAP_IMAP_CONFIG
  * and, when ERR_R is not NULL, a message "NAME:LINE: cause" under CTX.
  * Warnings (unknown keys) are logged. */
 int config_parse(void *ctx, const char *name, const char *buf, size_t len,
@@ -130,8 +130,8 @@ const char *config_backend_shell(const struct xconfig *cfg);
 
 /* Creates the process's configdirectory and its parents when missing, for
  * the first command that writes on a server that has only its
- * configuration file.  Returns 0, or IMAP_PERMISSION_DENIED or
- * IMAP_IOERROR after logging what to do. */
+ * configuration file.  Returns 0, or XAP_IMAP_PERMISSION_DENIED or
+ * XAP_IMAP_IOERROR after logging what to do. */
 int config_make_configdirectory(void);
 
 /* Number of partitions and the name of the Ith, in file order. */

@@ -2,7 +2,7 @@
  *
  * XAPIARY_FAULT=point[,point...] in the environment makes the process kill
  * itself with SIGKILL when it reaches one of the named points, as a crash
- * at that instruction would.  The variable is read once, by xapiary_init();
+ * at that instruction would.  The variable is read once, by xap_init();
  * a process that never called it has no fault points.  Every point in the
  * code is listed in docs/FAULTS.md with what is on disk at that moment.
  *

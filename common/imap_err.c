@@ -1,45 +1,45 @@
-/* imap_err.c - the sentences behind the IMAP_* codes. */
+/* imap_err.c - the sentences behind the XAP_IMAP_* codes. */
 #include <config.h>
 
 #include <stdio.h>
 
 #include "xapiary/xapiary.h"
 
-static const char *const messages[IMAP_ERROR_LAST - IMAP_INTERNAL] = {
-    [IMAP_INTERNAL - IMAP_INTERNAL] = "Internal error",
-    [IMAP_IOERROR - IMAP_INTERNAL] = "System I/O error",
-    [IMAP_CONFIG - IMAP_INTERNAL] = "Configuration error",
-    [IMAP_INVALID_ARGUMENT - IMAP_INTERNAL] = "Invalid argument",
-    [IMAP_PERMISSION_DENIED - IMAP_INTERNAL] = "Permission denied",
-    [IMAP_MAILBOX_LOCKED - IMAP_INTERNAL] = "Mailbox is locked",
-    [IMAP_MAILBOX_NONEXISTENT - IMAP_INTERNAL] = "Mailbox does not exist",
-    [IMAP_MAILBOX_EXISTS - IMAP_INTERNAL] = "Mailbox already exists",
-    [IMAP_MAILBOX_BADNAME - IMAP_INTERNAL] = "Invalid mailbox name",
-    [IMAP_MAILBOX_CHECKSUM - IMAP_INTERNAL] = "Mailbox file checksum mismatch",
-    [IMAP_MAILBOX_BADFORMAT - IMAP_INTERNAL] = "Mailbox file has a bad format",
-    [IMAP_MAILBOX_NOTSUPPORTED - IMAP_INTERNAL] = "Mailbox format not supported",
-    [IMAP_PARTITION_UNKNOWN - IMAP_INTERNAL] = "Unknown partition",
-    [IMAP_SEARCH_TIER_UNKNOWN - IMAP_INTERNAL] = "Unknown search tier",
-    [IMAP_SEARCH_SYNTAX - IMAP_INTERNAL] = "Search query syntax error",
-    [IMAP_SEARCH_CORRUPT - IMAP_INTERNAL] = "Search index cannot be read",
-    [IMAP_MESSAGE_BADHEADER - IMAP_INTERNAL] = "Message cannot be stored",
-    [IMAP_NOTFOUND - IMAP_INTERNAL] = "Not found",
-    [IMAP_AGAIN - IMAP_INTERNAL] = "State changed, try again",
-    [IMAP_SEARCH_NOTSUPPORTED - IMAP_INTERNAL] = "Search index of a newer schema",
-    [IMAP_MESSAGE_TOOLARGE - IMAP_INTERNAL] = "Message exceeds the size limits",
-    [IMAP_MAILBOX_REMOTE - IMAP_INTERNAL] = "Mailbox lives on another server",
-    [IMAP_REGISTRY_DOWN - IMAP_INTERNAL] = "Cluster registry unreachable, try again later",
+static const char *const messages[XAP_IMAP_ERROR_LAST - XAP_IMAP_INTERNAL] = {
+    [XAP_IMAP_INTERNAL - XAP_IMAP_INTERNAL] = "Internal error",
+    [XAP_IMAP_IOERROR - XAP_IMAP_INTERNAL] = "System I/O error",
+    [XAP_IMAP_CONFIG - XAP_IMAP_INTERNAL] = "Configuration error",
+    [XAP_IMAP_INVALID_ARGUMENT - XAP_IMAP_INTERNAL] = "Invalid argument",
+    [XAP_IMAP_PERMISSION_DENIED - XAP_IMAP_INTERNAL] = "Permission denied",
+    [XAP_IMAP_MAILBOX_LOCKED - XAP_IMAP_INTERNAL] = "Mailbox is locked",
+    [XAP_IMAP_MAILBOX_NONEXISTENT - XAP_IMAP_INTERNAL] = "Mailbox does not exist",
+    [XAP_IMAP_MAILBOX_EXISTS - XAP_IMAP_INTERNAL] = "Mailbox already exists",
+    [XAP_IMAP_MAILBOX_BADNAME - XAP_IMAP_INTERNAL] = "Invalid mailbox name",
+    [XAP_IMAP_MAILBOX_CHECKSUM - XAP_IMAP_INTERNAL] = "Mailbox file checksum mismatch",
+    [XAP_IMAP_MAILBOX_BADFORMAT - XAP_IMAP_INTERNAL] = "Mailbox file has a bad format",
+    [XAP_IMAP_MAILBOX_NOTSUPPORTED - XAP_IMAP_INTERNAL] = "Mailbox format not supported",
+    [XAP_IMAP_PARTITION_UNKNOWN - XAP_IMAP_INTERNAL] = "Unknown partition",
+    [XAP_IMAP_SEARCH_TIER_UNKNOWN - XAP_IMAP_INTERNAL] = "Unknown search tier",
+    [XAP_IMAP_SEARCH_SYNTAX - XAP_IMAP_INTERNAL] = "Search query syntax error",
+    [XAP_IMAP_SEARCH_CORRUPT - XAP_IMAP_INTERNAL] = "Search index cannot be read",
+    [XAP_IMAP_MESSAGE_BADHEADER - XAP_IMAP_INTERNAL] = "Message cannot be stored",
+    [XAP_IMAP_NOTFOUND - XAP_IMAP_INTERNAL] = "Not found",
+    [XAP_IMAP_AGAIN - XAP_IMAP_INTERNAL] = "State changed, try again",
+    [XAP_IMAP_SEARCH_NOTSUPPORTED - XAP_IMAP_INTERNAL] = "Search index of a newer schema",
+    [XAP_IMAP_MESSAGE_TOOLARGE - XAP_IMAP_INTERNAL] = "Message exceeds the size limits",
+    [XAP_IMAP_MAILBOX_REMOTE - XAP_IMAP_INTERNAL] = "Mailbox lives on another server",
+    [XAP_IMAP_REGISTRY_DOWN - XAP_IMAP_INTERNAL] = "Cluster registry unreachable, try again later",
 };
 
-const char *error_message(int r)
+const char *xap_error_message(int r)
 {
     /* Unknown codes get a per-call buffer; callers only print it. */
     static char unknown[48];
 
     if (r == 0)
         return "OK";
-    if (r >= IMAP_INTERNAL && r < IMAP_ERROR_LAST && messages[r - IMAP_INTERNAL])
-        return messages[r - IMAP_INTERNAL];
+    if (r >= XAP_IMAP_INTERNAL && r < XAP_IMAP_ERROR_LAST && messages[r - XAP_IMAP_INTERNAL])
+        return messages[r - XAP_IMAP_INTERNAL];
     snprintf(unknown, sizeof unknown, "Unknown error %d", r);
     return unknown;
 }

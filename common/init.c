@@ -1,4 +1,4 @@
-/* init.c - xapiary_init() and xapiary_done(). */
+/* init.c - xap_init() and xap_done(). */
 #include <config.h>
 
 #include <sys/stat.h>
@@ -30,11 +30,11 @@ void xapiary_atdone(xapiary_done_fn *fn)
     done_fns[ndone_fns++] = fn;
 }
 
-int xapiary_init(const char *config_path)
+int xap_init(const char *config_path)
 {
     int r;
 
-    xapiary_done();
+    xap_done();
     fault_init();
     /* Mail and indexes are private to the server's user.  Files we create
      * ourselves get 0600/0700 explicitly; this covers the ones Xapian and
@@ -51,7 +51,7 @@ int xapiary_init(const char *config_path)
     return 0;
 }
 
-void xapiary_done(void)
+void xap_done(void)
 {
     while (ndone_fns > 0)
         done_fns[--ndone_fns]();
@@ -61,12 +61,12 @@ void xapiary_done(void)
     xlog_close();
 }
 
-const char *xapiary_version(void)
+const char *xap_version(void)
 {
     return PACKAGE_VERSION;
 }
 
-const char *xapiary_config_path(void)
+const char *xap_config_path(void)
 {
     return config_path_of(NULL);
 }

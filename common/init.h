@@ -1,13 +1,13 @@
 /* init.h - process-wide start and end of the library (internal side of
- * xapiary_init/xapiary_done).  Lower layers must not call up into higher
+ * xap_init/xap_done).  Lower layers must not call up into higher
  * ones, so a module that keeps process state registers its own cleanup
- * here and xapiary_done() runs it, last registered first. */
+ * here and xap_done() runs it, last registered first. */
 #ifndef XAPIARY_INIT_H
 #define XAPIARY_INIT_H
 
 typedef void xapiary_done_fn(void);
 
-/* Registers FN to run at xapiary_done() (once per FN). */
+/* Registers FN to run at xap_done() (once per FN). */
 void xapiary_atdone(xapiary_done_fn *fn);
 
 #endif

@@ -8,7 +8,7 @@
  * once granted, the locker compares the inode it holds with the one the
  * path names, and if they differ lets go, opens the path again and waits
  * there.  A file removed meanwhile is opened again too: that is
- * IMAP_NOTFOUND, or a new file for a locker that creates it.
+ * XAP_IMAP_NOTFOUND, or a new file for a locker that creates it.
  *
  * Each wait after a re-open starts its own timeout: a replacement is the
  * holder making progress, not a holder that never lets go. */
@@ -80,9 +80,9 @@ int lockfile_open(struct lockfile *lf)
     if (lf->fd >= 0)
         return 0;
     if (errno == ENOENT && (lf->flags & LOCKFILE_MAY_BE_MISSING))
-        return IMAP_NOTFOUND;
+        return XAP_IMAP_NOTFOUND;
     xlog_syserr("open", lf->path);
-    return errno == ENOENT ? IMAP_NOTFOUND : IMAP_IOERROR;
+    return errno == ENOENT ? XAP_IMAP_NOTFOUND : XAP_IMAP_IOERROR;
 }
 
 /* Whether the path still names the file FD is open on. */
@@ -112,7 +112,7 @@ int lockfile_lock(struct lockfile *lf, int op, unsigned timeout, const char *wha
 
     if (lf->held) {
         xlog(LOG_ERR, "%s: locked twice", lf->name);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     lockorder_check(lf->level, lf->name, op & LOCK_NB ? LOCKORDER_TRY : 0);
     if (lf->fd < 0 && (r = lockfile_open(lf)))
@@ -120,9 +120,9 @@ int lockfile_lock(struct lockfile *lf, int op, unsigned timeout, const char *wha
     for (;;) {
         if (wait_flock(lf, op, timeout, what) < 0) {
             if (errno == EWOULDBLOCK)
-                return IMAP_MAILBOX_LOCKED;
+                return XAP_IMAP_MAILBOX_LOCKED;
             xlog_syserr("flock", lf->path);
-            return IMAP_IOERROR;
+            return XAP_IMAP_IOERROR;
         }
         if ((lf->flags & LOCKFILE_NEVER_REPLACED) || still_there(lf))
             break;
@@ -158,7 +158,7 @@ int lockfile_reopen(struct lockfile *lf)
     if (r == 0)
         return 0;
     xlog_syserr("flock", lf->path);
-    r = IMAP_IOERROR;
+    r = XAP_IMAP_IOERROR;
 fail:
     lf->held = 0;
     lockorder_released(lf->level, lf->name);

@@ -22,14 +22,14 @@
 #include "common/lockorder.h"
 
 /* Flags of lockfile_new(). */
-#define LOCKFILE_MAY_BE_MISSING 1 /* ENOENT is IMAP_NOTFOUND, not logged */
+#define LOCKFILE_MAY_BE_MISSING 1 /* ENOENT is XAP_IMAP_NOTFOUND, not logged */
 #define LOCKFILE_RDONLY_FALLBACK 2 /* opened O_RDONLY when O_RDWR is refused
                                      * (EACCES, EROFS): a read-only spool */
 #define LOCKFILE_NEVER_REPLACED 4 /* no re-check after the grant: nothing
                                     * replaces or removes the file while
                                     * lockers run (the namelock files) */
 
-/* Makes the missing directories of PATH; 0 or an IMAP_* code (logged). */
+/* Makes the missing directories of PATH; 0 or an XAP_IMAP_* code (logged). */
 typedef int lockfile_mkdirs_fn(const char *path);
 
 struct lockfile {
@@ -50,17 +50,17 @@ struct lockfile *lockfile_new(void *ctx, const char *path, const char *name,
                               enum lock_level level, int oflags, int flags);
 
 /* Opens the file (closing the descriptor it had, which must not be
- * locked).  0, IMAP_NOTFOUND (ENOENT; logged unless
+ * locked).  0, XAP_IMAP_NOTFOUND (ENOENT; logged unless
  * LOCKFILE_MAY_BE_MISSING), or the mkdirs callback's error, or
- * IMAP_IOERROR (logged). */
+ * XAP_IMAP_IOERROR (logged). */
 int lockfile_open(struct lockfile *lf);
 
 /* Takes OP (LOCK_SH or LOCK_EX; | LOCK_NB for one attempt, whose order is
  * not checked) on the file the path names, opening it first if it is
  * closed.  A blocking wait ends after TIMEOUT seconds (0: never); at -v it
  * says after a second that it waits for WHAT (NULL: it says nothing) and
- * who holds it.  Returns 0 (held), IMAP_MAILBOX_LOCKED (busy with LOCK_NB,
- * or the time ran out), or an error of lockfile_open(), or IMAP_IOERROR
+ * who holds it.  Returns 0 (held), XAP_IMAP_MAILBOX_LOCKED (busy with LOCK_NB,
+ * or the time ran out), or an error of lockfile_open(), or XAP_IMAP_IOERROR
  * (logged).  On failure the file is left open or closed, never held. */
 int lockfile_lock(struct lockfile *lf, int op, unsigned timeout, const char *what);
 

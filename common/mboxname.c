@@ -38,15 +38,15 @@ int mboxname_validate_len(const char *name, size_t len)
     size_t start = 0;
 
     if (!name || len == 0 || len > MBOXNAME_MAX)
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (memchr(name, '\0', len))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (name[0] == '$')
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     for (size_t i = 0; i <= len; i++) {
         if (i == len || name[i] == MBOXNAME_SEP) {
             if (!valid_component(name + start, i - start))
-                return IMAP_MAILBOX_BADNAME;
+                return XAP_IMAP_MAILBOX_BADNAME;
             start = i + 1;
         }
     }
@@ -56,7 +56,7 @@ int mboxname_validate_len(const char *name, size_t len)
         const char *dot = memchr(id, MBOXNAME_SEP, len - 5);
         size_t idlen = dot ? (size_t)(dot - id) : len - 5;
         if (id[0] == '-' || memchr(id, '%', idlen) || memchr(id, '*', idlen))
-            return IMAP_MAILBOX_BADNAME;
+            return XAP_IMAP_MAILBOX_BADNAME;
     }
     return 0;
 }
@@ -64,7 +64,7 @@ int mboxname_validate_len(const char *name, size_t len)
 int mboxname_validate(const char *name)
 {
     if (!name)
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     return mboxname_validate_len(name, strlen(name));
 }
 
@@ -73,13 +73,13 @@ int mboxname_userid_validate(const char *userid)
     size_t len;
 
     if (!userid)
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     len = strlen(userid);
     if (len == 0 || len + 5 > MBOXNAME_MAX || strchr(userid, MBOXNAME_SEP))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (userid[0] == '-' || strchr(userid, '%') || strchr(userid, '*'))
-        return IMAP_MAILBOX_BADNAME;
-    return valid_component(userid, len) ? 0 : IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
+    return valid_component(userid, len) ? 0 : XAP_IMAP_MAILBOX_BADNAME;
 }
 
 int mboxname_to_userid(void *ctx, const char *name, char **userid_r)
@@ -87,7 +87,7 @@ int mboxname_to_userid(void *ctx, const char *name, char **userid_r)
     const char *dot;
 
     if (strncmp(name, "user.", 5) || !name[5])
-        return IMAP_NOTFOUND;
+        return XAP_IMAP_NOTFOUND;
     dot = strchr(name + 5, MBOXNAME_SEP);
     *userid_r = dot ? talloc_strndup(ctx, name + 5, (size_t)(dot - (name + 5)))
                     : talloc_strdup(ctx, name + 5);

@@ -7,7 +7,7 @@
  * reserved for lock names such as "$XAPIAN$alice".  A userid (the
  * component after "user.") additionally may not begin with '-' (it would
  * read as an option to tools) nor contain the IMAP wildcards '%' and '*'.
- * Everything else is IMAP_MAILBOX_BADNAME, decided before any path is
+ * Everything else is XAP_IMAP_MAILBOX_BADNAME, decided before any path is
  * built from the name. */
 #ifndef XAPIARY_MBOXNAME_H
 #define XAPIARY_MBOXNAME_H
@@ -18,14 +18,14 @@
 #define MBOXNAME_SEP '.'
 #define XAPIAN_LOCK_PREFIX "$XAPIAN$"
 
-/* Returns 0 or IMAP_MAILBOX_BADNAME. */
+/* Returns 0 or XAP_IMAP_MAILBOX_BADNAME. */
 int mboxname_validate(const char *name);
 /* The same for LEN bytes that may contain NUL (which is always bad). */
 int mboxname_validate_len(const char *name, size_t len);
 int mboxname_userid_validate(const char *userid);
 
 /* When NAME is user.ID or below, copies ID under CTX into *USERID_R and
- * returns 0; otherwise returns IMAP_NOTFOUND (a shared mailbox).  NAME
+ * returns 0; otherwise returns XAP_IMAP_NOTFOUND (a shared mailbox).  NAME
  * must be valid. */
 int mboxname_to_userid(void *ctx, const char *name, char **userid_r);
 

@@ -10,7 +10,7 @@
 
 /* The version written as metadata SCHEMA_VERSION_KEY when a database is
  * created, and the newest one this program reads or writes.  A database
- * with a higher one is refused (IMAP_SEARCH_NOTSUPPORTED): its terms may
+ * with a higher one is refused (XAP_IMAP_SEARCH_NOTSUPPORTED): its terms may
  * mean something else, and answering from it could be wrong.  One without
  * the key predates it and holds schema 1 or 2 documents, which this
  * version reads (XV2 below tells them apart).  Bump it when a reader of

@@ -134,13 +134,13 @@ int sqldb_error(struct sqldb *db, const char *what, int rc)
     case SQLITE_BUSY:
         xlog(LOG_ERR, "%s%s: %s: still locked by another process after "
              "namelock_timeout", label, db->path, what);
-        return IMAP_MAILBOX_LOCKED;
+        return XAP_IMAP_MAILBOX_LOCKED;
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
     case SQLITE_SCHEMA:
         xlog(LOG_ERR, "%s%s: not a valid %s (%s: %s)", label, db->path,
              db->spec->kind, what, msg);
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_FULL:
@@ -149,12 +149,12 @@ int sqldb_error(struct sqldb *db, const char *what, int rc)
         if (sys) {
             xlog(LOG_ERR, "%s%s: %s: %s: %s", label, db->path, what, msg,
                  strerror(sys));
-            return IMAP_IOERROR;
+            return XAP_IMAP_IOERROR;
         }
         break;
     }
     xlog(LOG_ERR, "%s%s: %s: %s", label, db->path, what, msg);
-    return IMAP_IOERROR;
+    return XAP_IMAP_IOERROR;
 }
 
 static int destroy_sqldb(struct sqldb *db)
@@ -177,7 +177,7 @@ static int set_wal(struct sqldb *db)
             xlog(LOG_ERR, "%s%s: cannot switch to WAL mode (journal mode %s)",
                  db->spec->label, db->path, mode ? mode : "unknown");
             sqlite3_finalize(st);
-            return IMAP_IOERROR;
+            return XAP_IMAP_IOERROR;
         }
         rc = SQLITE_OK;
     }
@@ -194,14 +194,14 @@ int sqldb_open(void *ctx, const char *path, const struct sqldb_spec *spec,
 
     *db_r = NULL;
     if (!create && access(path, F_OK) < 0 && errno == ENOENT)
-        return IMAP_NOTFOUND;
+        return XAP_IMAP_NOTFOUND;
     if (create) {
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0) {
             close(fd);
         } else if (errno != EEXIST) {
             xlog_syserr("open", path);
-            return IMAP_IOERROR;
+            return XAP_IMAP_IOERROR;
         }
     }
     db = talloc_zero(ctx, struct sqldb);

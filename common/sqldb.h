@@ -6,7 +6,7 @@
  * that finds the database locked sleeps and tries again until
  * namelock_timeout has passed since it started (never, when 0), says at
  * -v after a second what it waits for, and then fails with
- * IMAP_MAILBOX_LOCKED ("still locked by another process after
+ * XAP_IMAP_MAILBOX_LOCKED ("still locked by another process after
  * namelock_timeout").  SQLITE_BUSY is thus never an error a caller sees
  * before the timeout, whether SQLite's busy handler ran or the statement
  * returned BUSY at once (a read snapshot that cannot be had). */
@@ -36,11 +36,11 @@ struct sqldb {
 };
 
 /* Opens PATH under CTX in WAL mode with SPEC's synchronous setting.
- * Without CREATE a missing file is IMAP_NOTFOUND (nothing logged); with
+ * Without CREATE a missing file is XAP_IMAP_NOTFOUND (nothing logged); with
  * CREATE a missing file is made 0600 first (its directory must exist):
  * SQLite would take the umask's mode, and the -wal and -shm files take
  * the main file's.  WAITING names the lock in the -v line ("the
- * mailboxes.db write lock").  0 or an IMAP_* code, logged. */
+ * mailboxes.db write lock").  0 or an XAP_IMAP_* code, logged. */
 int sqldb_open(void *ctx, const char *path, const struct sqldb_spec *spec,
                int create, const char *waiting, struct sqldb **db_r);
 
@@ -53,8 +53,8 @@ int sqldb_exec(struct sqldb *db, const char *sql);
 int sqldb_query_int(struct sqldb *db, const char *sql, int64_t *v_r);
 
 /* Logs a failed call WHAT (SQLite code RC) naming the database, and maps
- * RC: BUSY to IMAP_MAILBOX_LOCKED, a file that is not SPEC's kind to
- * IMAP_MAILBOX_BADFORMAT, the rest to IMAP_IOERROR. */
+ * RC: BUSY to XAP_IMAP_MAILBOX_LOCKED, a file that is not SPEC's kind to
+ * XAP_IMAP_MAILBOX_BADFORMAT, the rest to XAP_IMAP_IOERROR. */
 int sqldb_error(struct sqldb *db, const char *what, int rc);
 
 #endif

@@ -55,13 +55,13 @@ char *tierpath_user_dir(void *ctx, const char *userid, const char *partition,
     const char *base = config_searchpartition(NULL, tier, partition);
     char *name, *path;
 
-    *r_r = IMAP_SEARCH_TIER_UNKNOWN;
+    *r_r = XAP_IMAP_SEARCH_TIER_UNKNOWN;
     if (!base)
         return NULL;
     name = talloc_asprintf(NULL, "user.%s", userid);
     path = mboxname_hashed_path(ctx, base, name);
     talloc_free(name);
-    *r_r = path ? path_check_beneath(base, path) : IMAP_IOERROR;
+    *r_r = path ? path_check_beneath(base, path) : XAP_IMAP_IOERROR;
     if (*r_r)
         TALLOC_FREE(path);
     return path;

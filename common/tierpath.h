@@ -32,9 +32,9 @@ int tierpath_parse(const char *name, unsigned *gen_r, int *is_new_r);
 char *tierpath_name(void *ctx, unsigned gen);
 
 /* USERID's directory in TIER for the mail partition PARTITION, under CTX.
- * NULL with *R_R: IMAP_SEARCH_TIER_UNKNOWN (no TIERsearchpartition-
- * PARTITION configured), IMAP_PERMISSION_DENIED (a symbolic link below
- * the search partition: refused and logged, naming it) or IMAP_IOERROR
+ * NULL with *R_R: XAP_IMAP_SEARCH_TIER_UNKNOWN (no TIERsearchpartition-
+ * PARTITION configured), XAP_IMAP_PERMISSION_DENIED (a symbolic link below
+ * the search partition: refused and logged, naming it) or XAP_IMAP_IOERROR
  * (logged).  The directory need not exist. */
 char *tierpath_user_dir(void *ctx, const char *userid, const char *partition,
                         const char *tier, int *r_r);

@@ -150,18 +150,18 @@ int mkdir_p(const char *path, mode_t mode)
 
     if (make_dirs(copy, mode) < 0) {
         xlog_syserr("mkdir", copy);
-        r = IMAP_IOERROR;
+        r = XAP_IMAP_IOERROR;
     }
     if (!r) {
         /* The last component may exist as something else than a directory. */
         struct stat st;
         if (stat(path, &st) < 0) {
             xlog_syserr("stat", path);
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
         } else if (!S_ISDIR(st.st_mode)) {
             errno = ENOTDIR;
             xlog_syserr("mkdir", path);
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
         }
     }
     talloc_free(copy);
@@ -213,7 +213,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 int remove_tree(const char *dir)
 {
     if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     return 0;
 }
 
@@ -225,7 +225,7 @@ int path_check_beneath(const char *root, const char *path)
 
     if (strncmp(path, root, n) || (path[n] != '/' && path[n])) {
         xlog(LOG_ERR, "%s is not below %s", path, root);
-        return IMAP_PERMISSION_DENIED;
+        return XAP_IMAP_PERMISSION_DENIED;
     }
     p = talloc_strdup(NULL, path);
     for (s = p + n; s && *s; ) {
@@ -235,13 +235,13 @@ int path_check_beneath(const char *root, const char *path)
         if (lstat(p, &st) < 0) {
             if (errno != ENOENT) {
                 xlog_syserr("lstat", p);
-                r = IMAP_IOERROR;
+                r = XAP_IMAP_IOERROR;
             }
             break;
         }
         if (S_ISLNK(st.st_mode)) {
             xlog(LOG_ERR, "refusing to follow the symbolic link %s below %s", p, root);
-            r = IMAP_PERMISSION_DENIED;
+            r = XAP_IMAP_PERMISSION_DENIED;
             break;
         }
         if (s)

@@ -21,7 +21,7 @@ int read_file_follow(void *ctx, const char *path, char **buf_r, size_t *len_r);
 int read_file_at(void *ctx, int dirfd, const char *name, char **buf_r, size_t *len_r);
 
 /* Creates every missing directory of PATH with MODE.  Returns 0, or
- * IMAP_IOERROR after logging the directory that could not be made. */
+ * XAP_IMAP_IOERROR after logging the directory that could not be made. */
 int mkdir_p(const char *path, mode_t mode);
 
 /* mkdir_p() that logs nothing: 0, or -1 with errno set, for a caller
@@ -42,7 +42,7 @@ void rmdir_empty_parents(const char *path, int levels);
  * itself may be a symlink, the operator's choice) is a symbolic link, so
  * that a link planted in a spool or search partition is never followed
  * out of it.  Components that do not exist yet are fine.  Returns 0, or
- * IMAP_PERMISSION_DENIED (IMAP_IOERROR when lstat fails otherwise) after
+ * XAP_IMAP_PERMISSION_DENIED (XAP_IMAP_IOERROR when lstat fails otherwise) after
  * logging the path. */
 int path_check_beneath(const char *root, const char *path);
 
@@ -50,7 +50,7 @@ int path_check_beneath(const char *root, const char *path);
 double now_seconds(void);
 
 /* Removes DIR and everything below it, not following symlinks.  A
- * missing DIR is not an error.  Returns 0, or IMAP_IOERROR after logging
+ * missing DIR is not an error.  Returns 0, or XAP_IMAP_IOERROR after logging
  * the path that could not be removed. */
 int remove_tree(const char *dir);
 

@@ -11,9 +11,9 @@
 #include "xapiary/xapiary.h"
 #include "common/xlog.h"
 
-/* The embedding program's hook (xapiary_set_log): when set, it gets every
+/* The embedding program's hook (xap_set_log): when set, it gets every
  * line instead of stderr and syslog. */
-static xapiary_log_fn *log_hook;
+static xap_log_fn *log_hook;
 static void *log_hook_data;
 
 static int log_to_syslog;
@@ -80,7 +80,7 @@ static int stamp_prefix(char *line, size_t size, int prio)
     return n < 0 || (size_t)n >= size ? 0 : n;
 }
 
-void xapiary_set_log(xapiary_log_fn *fn, void *data)
+void xap_set_log(xap_log_fn *fn, void *data)
 {
     log_hook = fn;
     log_hook_data = fn ? data : NULL;

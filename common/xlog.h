@@ -1,7 +1,7 @@
 /* xlog.h - logging.  Tools log to stderr as "PROGRAM: message"; a server
  * process may add syslog (config key `syslog: yes`).  Library code logs the
  * detail of a failure (system call, path, errno) where it happens and
- * returns an IMAP_* code; the caller reports the object it was working on. */
+ * returns an XAP_IMAP_* code; the caller reports the object it was working on. */
 #ifndef XAPIARY_XLOG_H
 #define XAPIARY_XLOG_H
 

@@ -106,12 +106,12 @@ int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_f
         struct stat st;
         if (n == 0) {
             xlog(LOG_ERR, "xw_compact: %s: no sources", dest);
-            return (int)IMAP_INVALID_ARGUMENT;
+            return (int)XAP_IMAP_INVALID_ARGUMENT;
         }
         if (lstat(dest, &st) == 0) {
             // Xapian would write into an existing database's files.
             xlog(LOG_ERR, "xw_compact: %s: destination exists", dest);
-            return (int)IMAP_INVALID_ARGUMENT;
+            return (int)XAP_IMAP_INVALID_ARGUMENT;
         }
         Xapian::Database all;
         for (unsigned i = 0; i < n; i++) {
@@ -144,7 +144,7 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
         struct stat st;
         if (lstat(dest, &st) == 0) {
             xlog(LOG_ERR, "xw_copy_docs: %s: destination exists", dest);
-            return (int)IMAP_INVALID_ARGUMENT;
+            return (int)XAP_IMAP_INVALID_ARGUMENT;
         }
         std::unordered_set<std::string> seen;
         std::vector<std::string> keys;

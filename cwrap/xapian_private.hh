@@ -1,5 +1,5 @@
 // xapian_private.hh - what the cwrap/ C++ files share: turning any
-// exception into an IMAP_* code.  Not installed; C never sees it.
+// exception into an XAP_IMAP_* code.  Not installed; C never sees it.
 #ifndef XAPIARY_XAPIAN_PRIVATE_HH
 #define XAPIARY_XAPIAN_PRIVATE_HH
 
@@ -34,7 +34,7 @@ void check_read_whole(const Xapian::Database &db, const char *path);
 
 // Must be called from inside a catch block: rethrows the exception being
 // handled to classify it, logs it naming WHERE (a database path or another
-// object name) and returns the IMAP_* code.
+// object name) and returns the XAP_IMAP_* code.
 int failed(const char *fn, const char *where) noexcept;
 
 // Allocation failures of talloc are reported by C code as errors, not
@@ -48,7 +48,7 @@ template <typename T> T *check(T *p)
 }
 
 // The try/catch every exported function needs, in one place.  BODY returns
-// an IMAP_* code; WHERE is read after a failure, so a body may point it at
+// an XAP_IMAP_* code; WHERE is read after a failure, so a body may point it at
 // the path it is working on.
 template <typename F> int guard(const char *fn, const char *const &where, F &&body) noexcept
 {
@@ -60,7 +60,7 @@ template <typename F> int guard(const char *fn, const char *const &where, F &&bo
 }
 
 // The schema version check of every database opened (common/schema.h):
-// 0, or IMAP_SEARCH_NOTSUPPORTED for a newer schema (IMAP_SEARCH_CORRUPT
+// 0, or XAP_IMAP_SEARCH_NOTSUPPORTED for a newer schema (XAP_IMAP_SEARCH_CORRUPT
 // for a version that is not a number), logged naming PATH and both
 // versions.  A database without the key predates it and is accepted.
 int schema_check(const Xapian::Database &db, const char *path);

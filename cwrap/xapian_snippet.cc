@@ -72,7 +72,7 @@ int xw_snipper_new(void *ctx, const struct xw_query *q, struct xw_snipper **sn_r
 {
     *sn_r = nullptr;
     if (!q)
-        return IMAP_INTERNAL;    // an earlier failure, already logged
+        return XAP_IMAP_INTERNAL;    // an earlier failure, already logged
     return guard(__func__, "snippet", [&] {
         Xapian::Database none(std::string(), Xapian::DB_BACKEND_INMEMORY);
         Xapian::Enquire enq(none);

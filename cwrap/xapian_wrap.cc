@@ -2,7 +2,7 @@
 // and docs/FORMAT.md "Xapian document schema" for the terms.
 //
 // Shape of every exported function: the body runs inside try { } and every
-// exception is turned into an IMAP_* code by failed() (the "rethrow in one
+// exception is turned into an XAP_IMAP_* code by failed() (the "rethrow in one
 // place" idiom), which also logs it naming the database.  Nothing may
 // escape into C: unwinding through C frames is undefined behaviour.
 //
@@ -53,26 +53,26 @@ int xwp::failed(const char *fn, const char *where) noexcept
         if (access(where, W_OK) < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
             xlog(LOG_ERR, "%s: %s: not writable (read-only search tier?): %s", fn, where,
                  e.get_msg().c_str());
-            return IMAP_PERMISSION_DENIED;
+            return XAP_IMAP_PERMISSION_DENIED;
         }
         // Nor is a lock file that cannot be opened (EIO, EMFILE): only
         // Xapian's "already locked" is another writer.
         if (e.get_msg().find(": already locked") == std::string::npos) {
             xlog(LOG_ERR, "%s: %s: %s", fn, where, e.get_msg().c_str());
-            return IMAP_IOERROR;
+            return XAP_IMAP_IOERROR;
         }
         xlog(LOG_ERR, "%s: %s: database locked: %s", fn, where, e.get_msg().c_str());
-        return IMAP_MAILBOX_LOCKED;
+        return XAP_IMAP_MAILBOX_LOCKED;
     } catch (const Xapian::DatabaseVersionError &e) {
         xlog(LOG_ERR, "%s: %s: unsupported database version: %s", fn, where,
              e.get_msg().c_str());
-        return IMAP_SEARCH_CORRUPT;
+        return XAP_IMAP_SEARCH_CORRUPT;
     } catch (const Xapian::DatabaseCorruptError &e) {
         xlog(LOG_ERR, "%s: %s: database corrupt: %s", fn, where, e.get_msg().c_str());
-        return IMAP_SEARCH_CORRUPT;
+        return XAP_IMAP_SEARCH_CORRUPT;
     } catch (const Xapian::QueryParserError &e) {
         xlog(LOG_ERR, "%s: %s: bad query: %s", fn, where, e.get_msg().c_str());
-        return IMAP_SEARCH_SYNTAX;
+        return XAP_IMAP_SEARCH_SYNTAX;
     } catch (const Xapian::Error &e) {
         // Covers DatabaseNotFoundError (a missing tier: the caller decides
         // whether that matters) and DatabaseOpeningError, whose errno text
@@ -80,17 +80,17 @@ int xwp::failed(const char *fn, const char *where) noexcept
         const char *err = e.get_error_string();
         xlog(LOG_ERR, "%s: %s: %s: %s%s%s%s", fn, where, e.get_type(),
              e.get_msg().c_str(), err ? " (" : "", err ? err : "", err ? ")" : "");
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     } catch (const std::bad_alloc &) {
         // xapiary.h has no out-of-memory code; IOERROR is "a resource failed".
         xlog(LOG_ERR, "%s: %s: out of memory", fn, where);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     } catch (const std::exception &e) {
         xlog(LOG_ERR, "%s: %s: unexpected exception: %s", fn, where, e.what());
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     } catch (...) {
         xlog(LOG_ERR, "%s: %s: unknown exception", fn, where);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
 }
 
@@ -126,13 +126,13 @@ int xwp::schema_check(const Xapian::Database &db, const char *path)
     if (n < 0) {
         xlog(LOG_ERR, "%s: search database schema version '%s' is not a number", path,
              v.c_str());
-        return IMAP_SEARCH_CORRUPT;
+        return XAP_IMAP_SEARCH_CORRUPT;
     }
     if (n > SCHEMA_VERSION) {
         xlog(LOG_ERR, "%s: search database of schema %ld, newer than %d, the newest this "
              "xapiary reads: upgrade xapiary (nothing was read or written)", path, n,
              SCHEMA_VERSION);
-        return IMAP_SEARCH_NOTSUPPORTED;
+        return XAP_IMAP_SEARCH_NOTSUPPORTED;
     }
     return 0;
 }
@@ -625,7 +625,7 @@ int xw_dbr_get_metadata(struct xw_dbr *dbr, unsigned i, void *ctx, const char *k
     return guard(__func__, dbr->path, [&] {
         if (i >= dbr->impl->subs.size()) {
             xlog(LOG_ERR, "xw_dbr_get_metadata: %s: no database %u", dbr->path, i);
-            return (int)IMAP_INVALID_ARGUMENT;
+            return (int)XAP_IMAP_INVALID_ARGUMENT;
         }
         std::string v = dbr->impl->subs[i].get_metadata(key);
         *val_r = check(talloc_strndup(ctx, v.data(), v.size()));
@@ -795,7 +795,7 @@ int xw_dbr_search(struct xw_dbr *dbr, const struct xw_query *q, int sort,
 {
     if (!q) {
         xlog(LOG_ERR, "xw_dbr_search: %s: no query (an earlier failure)", dbr->path);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     unsigned long delivered = 0;
     return guard(__func__, dbr->path, [&] {

@@ -3,9 +3,9 @@
  * speaks this API.
  *
  * Every function catches every exception: Xapian::DatabaseLockError is
- * IMAP_MAILBOX_LOCKED, Xapian::DatabaseCorruptError and
- * DatabaseVersionError are IMAP_SEARCH_CORRUPT, Xapian::QueryParserError is
- * IMAP_SEARCH_SYNTAX, anything else IMAP_IOERROR; the exception's message is
+ * XAP_IMAP_MAILBOX_LOCKED, Xapian::DatabaseCorruptError and
+ * DatabaseVersionError are XAP_IMAP_SEARCH_CORRUPT, Xapian::QueryParserError is
+ * XAP_IMAP_SEARCH_SYNTAX, anything else XAP_IMAP_IOERROR; the exception's message is
  * logged with xlog naming the database path.  Nothing throws into C.
  *
  * Objects are talloc-allocated under the CTX given and release their Xapian
@@ -17,7 +17,7 @@
  * for SCHEMA_STEMMED only, stems as SCHEMA_STEM+prefix), positions and CJK
  * n-grams, so that indexing and querying cannot disagree, and the schema
  * version: every database opened (xw_dbw_open, xw_dbr_open, the sources of
- * xw_compact and xw_copy_docs) is refused with IMAP_SEARCH_NOTSUPPORTED
+ * xw_compact and xw_copy_docs) is refused with XAP_IMAP_SEARCH_NOTSUPPORTED
  * when its SCHEMA_VERSION_KEY is newer than SCHEMA_VERSION, and a
  * database that xw_dbw_open creates gets SCHEMA_VERSION. */
 #ifndef XAPIARY_XAPIAN_WRAP_H
@@ -141,7 +141,7 @@ typedef int xw_hit_fn(void *rock, const char *data, size_t len);
 #define XW_SORT_DATE_ASC  2
 /* Runs Q, calling FN for hits OFFSET.. (at most LIMIT of them, 0 = all)
  * in SORT order; FN returning non-zero stops the run with that result.
- * A NULL query (from an allocation failure) is IMAP_INTERNAL. */
+ * A NULL query (from an allocation failure) is XAP_IMAP_INTERNAL. */
 int xw_dbr_search(struct xw_dbr *dbr, const struct xw_query *q, int sort,
                   unsigned long offset, unsigned long limit, xw_hit_fn *fn, void *rock);
 

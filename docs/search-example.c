@@ -15,9 +15,9 @@
 
 int main(int argc, char **argv)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res = NULL;
-    struct search_options opts = { SEARCH_SORT_DATE_DESC, 0, 20 };
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res = NULL;
+    struct xap_search_options opts = { XAP_SEARCH_SORT_DATE_DESC, 0, 20 };
     const char *config = NULL;
     char *err = NULL;
     int r;
@@ -31,15 +31,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: search-example [-C CONFIG] USER QUERY\n");
         return EX_USAGE;
     }
-    if ((r = xapiary_init(config)))
+    if ((r = xap_init(config)))
         return EX_CONFIG;
 
     /* The session owns every result; NULL: no talloc parent of ours. */
-    r = search_open(NULL, argv[1], &ss);
+    r = xap_search_open(NULL, argv[1], &ss);
     if (!r)
-        r = search_run(ss, argv[2], &opts, &res, &err);
+        r = xap_search_run(ss, argv[2], &opts, &res, &err);
     if (r) {
-        fprintf(stderr, "search-example: %s: %s%s%s\n", argv[1], error_message(r),
+        fprintf(stderr, "search-example: %s: %s%s%s\n", argv[1], xap_error_message(r),
                 err ? ": " : "", err ? err : "");
     } else {
         printf("%zu matches\n", res->total);
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
             printf("%s %u %s %s\n", res->hits[i].mailbox, res->hits[i].uid,
                    res->hits[i].guid, res->hits[i].subject);
     }
-    search_close(&ss);
-    xapiary_done();
+    xap_search_close(&ss);
+    xap_done();
     return r ? EX_SOFTWARE : EX_OK;
 }

@@ -82,7 +82,7 @@ static int check_synced(const char *userid, const char *name, int have_db,
          "rebuild it with mbctl reconstruct -u %s", userid, path ? path : "?",
          have_db ? "does not describe" : "is missing: it must describe", name, userid);
     talloc_free(path);
-    return IMAP_SEARCH_CORRUPT;
+    return XAP_IMAP_SEARCH_CORRUPT;
 }
 
 int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name,
@@ -118,14 +118,14 @@ static int check_version(struct guiddb *db)
     int64_t version = -1;
     int rc = sqldb_query_int(db->sql, "PRAGMA user_version", &version);
 
-    /* Garbage in place of the file is IMAP_MAILBOX_BADFORMAT (sqldb_error). */
+    /* Garbage in place of the file is XAP_IMAP_MAILBOX_BADFORMAT (sqldb_error). */
     if (rc != SQLITE_OK)
         return fail(db, "read the format version", rc);
     if (version > GUIDDB_VERSION) {
         xlog(LOG_ERR, "GUID db %s: format version %lld is newer than %d, the newest this "
              "xapiary reads: upgrade xapiary (nothing was read or written)", db->path,
              (long long)version, GUIDDB_VERSION);
-        return IMAP_MAILBOX_NOTSUPPORTED;
+        return XAP_IMAP_MAILBOX_NOTSUPPORTED;
     }
     if (version == 0) {
         char *set = talloc_asprintf(NULL, "PRAGMA user_version = %d", GUIDDB_VERSION);
@@ -156,7 +156,7 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
 
     *db_r = NULL;
     if (!path)
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if ((r = userdata_check(userid))) {
         talloc_free(path);
         return r;       /* another incarnation's: never read nor written */
@@ -166,7 +166,7 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     db->lockname = talloc_asprintf(db, "GUID db of %s", userid);
     if (create && mkdir_parents(db->path, 0700)) {
         talloc_free(db);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     waiting = talloc_asprintf(db, "the write lock of the %s", db->lockname);
     /* Not a child of DB: the destructor frees it after the statements. */
@@ -198,7 +198,7 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
                   rc != SQLITE_PERM;
         r = fail(db, bad ? "not a GUID db" : "open", rc);
         talloc_free(db);
-        return bad ? IMAP_MAILBOX_BADFORMAT : r;
+        return bad ? XAP_IMAP_MAILBOX_BADFORMAT : r;
     }
     *db_r = db;
     return 0;
@@ -267,10 +267,10 @@ static int run(struct guiddb *db, int i)
     return rc == SQLITE_DONE ? 0 : fail(db, sql[i], rc);
 }
 
-int guiddb_add(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
+int guiddb_add(struct guiddb *db, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                const char *uniqueid, uint32_t uid)
 {
-    sqlite3_bind_blob(db->st[ST_ADD], 1, guid, MESSAGE_GUID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_blob(db->st[ST_ADD], 1, guid, XAP_MESSAGE_GUID_SIZE, SQLITE_STATIC);
     sqlite3_bind_text(db->st[ST_ADD], 2, uniqueid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(db->st[ST_ADD], 3, uid);
     return run(db, ST_ADD);
@@ -313,13 +313,13 @@ int guiddb_set_synced(struct guiddb *db, const char *uniqueid, uint64_t modseq)
     return run(db, ST_SET_SYNCED);
 }
 
-int guiddb_lookup(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
+int guiddb_lookup(struct guiddb *db, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                   guiddb_location_fn *cb, void *rock)
 {
     sqlite3_stmt *st = db->st[ST_LOOKUP];
     int rc, r = 0;
 
-    sqlite3_bind_blob(st, 1, guid, MESSAGE_GUID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 1, guid, XAP_MESSAGE_GUID_SIZE, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         r = cb(rock, (const char *)sqlite3_column_text(st, 0),
                (uint32_t)sqlite3_column_int64(st, 1));
@@ -341,7 +341,7 @@ int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
 
     sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 0) != MESSAGE_GUID_SIZE)
+        if (sqlite3_column_bytes(st, 0) != XAP_MESSAGE_GUID_SIZE)
             continue;
         r = cb(rock, sqlite3_column_blob(st, 0));
         if (r)

@@ -27,7 +27,7 @@ struct guiddb;
  * guid.db and xapianactive); NULL for a bad userid or no config. */
 char *user_config_dir(void *ctx, const char *userid);
 
-/* Opens USERID's GUID db (creating it when CREATE).  IMAP_NOTFOUND when
+/* Opens USERID's GUID db (creating it when CREATE).  XAP_IMAP_NOTFOUND when
  * it does not exist and CREATE is 0. */
 int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r);
 void guiddb_close(struct guiddb **dbp);
@@ -41,7 +41,7 @@ int guiddb_begin(struct guiddb *db, int write);
 int guiddb_commit(struct guiddb *db);
 void guiddb_abort(struct guiddb *db);
 
-int guiddb_add(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
+int guiddb_add(struct guiddb *db, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                const char *uniqueid, uint32_t uid);
 int guiddb_remove(struct guiddb *db, const char *uniqueid, uint32_t uid);
 int guiddb_remove_mailbox(struct guiddb *db, const char *uniqueid);
@@ -51,12 +51,12 @@ int guiddb_set_synced(struct guiddb *db, const char *uniqueid, uint64_t modseq);
 /* Calls CB for each live location of GUID; stops early when it returns
  * non-zero (and returns that). */
 typedef int guiddb_location_fn(void *rock, const char *uniqueid, uint32_t uid);
-int guiddb_lookup(struct guiddb *db, const uint8_t guid[MESSAGE_GUID_SIZE],
+int guiddb_lookup(struct guiddb *db, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                   guiddb_location_fn *cb, void *rock);
 
 /* Calls CB once for each distinct GUID with a live copy in the mailbox
  * UNIQUEID (what `mailbox:` searches for). */
-typedef int guiddb_guid_fn(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE]);
+typedef int guiddb_guid_fn(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE]);
 int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
                         guiddb_guid_fn *cb, void *rock);
 
@@ -71,7 +71,7 @@ char *guiddb_file(void *ctx, const char *userid);
  * (and maybe made again by a later commit of another mailbox).  DB is the
  * open GUID db, or NULL when it did not exist at open (it is looked for
  * again: a first append may have made it since).  Returns 0, or
- * IMAP_SEARCH_CORRUPT logged naming the GUID db, the mailbox and the
+ * XAP_IMAP_SEARCH_CORRUPT logged naming the GUID db, the mailbox and the
  * repair (mbctl reconstruct), or the error of reading the row.  The
  * caller holds the mailbox's index lock while it reads LAST_UID and the
  * row, with no read transaction of DB begun before it: every commit syncs
@@ -87,10 +87,10 @@ int guiddb_check_mailbox(struct guiddb *db, const char *userid, const char *name
  * a lock wait that timed out, a crash at mailbox.commit.4): the GUID db
  * lacks its latest copies, so a search would not find them once they
  * are marked indexed.  With REPAIR it is caught up (a warning says so),
- * else reported (IMAP_SEARCH_CORRUPT, logged naming the GUID db, the
+ * else reported (XAP_IMAP_SEARCH_CORRUPT, logged naming the GUID db, the
  * mailbox and the repair).  A mailbox without a row is left to
  * guiddb_check_mailbox (call it first). */
-int guiddb_catch_up(struct guiddb *db, const char *userid, struct mailbox *mailbox,
+int guiddb_catch_up(struct guiddb *db, const char *userid, struct xap_mailbox *mailbox,
                     int repair);
 /* Opens mailbox NAME (SHARED locks) and checks its owner's GUID db
  * describes it and is in step with it (0 for a mailbox that is not a
@@ -103,7 +103,7 @@ int guiddb_rebuild_mailbox(const char *name);
 
 /* Brings USERID's GUID db in step with MAILBOX (locked): applies every
  * record changed since the last sync, or all records when FULL.  Called
- * by mailbox_commit for users' mailboxes and by squatter. */
-int guiddb_sync_mailbox(struct mailbox *mailbox, int full);
+ * by xap_mailbox_commit for users' mailboxes and by squatter. */
+int guiddb_sync_mailbox(struct xap_mailbox *mailbox, int full);
 
 #endif

@@ -28,7 +28,7 @@
 #include "mailbox/message.h"
 
 /* Removes message files with UIDs above the committed last UID. */
-int mailbox_remove_uncommitted_files(struct mailbox *mailbox)
+int mailbox_remove_uncommitted_files(struct xap_mailbox *mailbox)
 {
     DIR *d = opendir(mailbox->path);
     struct dirent *de;
@@ -36,7 +36,7 @@ int mailbox_remove_uncommitted_files(struct mailbox *mailbox)
 
     if (!d) {
         xlog_syserr("opendir", mailbox->path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     while ((de = readdir(d))) {
         char *end;
@@ -48,7 +48,7 @@ int mailbox_remove_uncommitted_files(struct mailbox *mailbox)
              mailbox->name, path);
         if (unlink(path) < 0 && errno != ENOENT) {
             xlog_syserr("unlink", path);
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
         }
         talloc_free(path);
     }
@@ -66,44 +66,44 @@ static int check_limits(const char *name, const char *msg, size_t len)
     if (len > max_size) {
         xlog(LOG_ERR, "mailbox %s: message of %zu bytes is larger than max_message_size "
              "(%u bytes)", name, len, max_size);
-        return IMAP_MESSAGE_TOOLARGE;
+        return XAP_IMAP_MESSAGE_TOOLARGE;
     }
     if (message_header_fields(msg, len, max_fields, NULL) > max_fields) {
         xlog(LOG_ERR, "mailbox %s: message has more than max_header_fields (%u) header "
              "fields, counting those of its MIME parts", name, max_fields);
-        return IMAP_MESSAGE_TOOLARGE;
+        return XAP_IMAP_MESSAGE_TOOLARGE;
     }
     return 0;
 }
 
-int mailbox_append_message(struct mailbox *mailbox, const char *msg, size_t len,
+int xap_mailbox_append_message(struct xap_mailbox *mailbox, const char *msg, size_t len,
                            int64_t internaldate, uint32_t system_flags,
                            uint32_t *uid_r)
 {
-    return mailbox_append_message_dated(mailbox, msg, len, internaldate, 0, system_flags,
+    return xap_mailbox_append_message_dated(mailbox, msg, len, internaldate, 0, system_flags,
                                         uid_r);
 }
 
-int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_t len,
+int xap_mailbox_append_message_dated(struct xap_mailbox *mailbox, const char *msg, size_t len,
                                  int64_t internaldate, int64_t fallbackdate,
                                  uint32_t system_flags, uint32_t *uid_r)
 {
     struct message_parsed *parsed = NULL;
-    struct index_record record;
-    const char *fields[NUM_CACHE_FIELDS];
+    struct xap_index_record record;
+    const char *fields[XAP_NUM_CACHE_FIELDS];
     size_t off;
     char *path;
     int r;
 
-    if (mailbox->index_locktype != LOCK_EXCLUSIVE) {
+    if (mailbox->index_locktype != XAP_LOCK_EXCLUSIVE) {
         xlog(LOG_ERR, "mailbox %s: append without the exclusive index lock", mailbox->name);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     if ((r = check_limits(mailbox->name, msg, len)))
         return r;
     memset(&record, 0, sizeof record);
     record.uid = mailbox->i.last_uid + 1;
-    path = mailbox_message_path(NULL, mailbox, record.uid);
+    path = xap_mailbox_message_path(NULL, mailbox, record.uid);
 
     if (mailbox->i.last_uid == mailbox->committed.last_uid && access(path, F_OK) == 0 &&
         (r = mailbox_remove_uncommitted_files(mailbox)))
@@ -118,7 +118,7 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
 
     if ((r = message_parse(path, msg, len, &parsed)))
         goto done;
-    for (int f = 0; f < NUM_CACHE_FIELDS; f++)
+    for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++)
         fields[f] = parsed->cache[f];
     if (!mailbox->cache_pending)
         mailbox->cache_pending = talloc_array(mailbox, char, 0);
@@ -135,8 +135,8 @@ int mailbox_append_message_dated(struct mailbox *mailbox, const char *msg, size_
     record.header_size = (uint32_t)parsed->header_size;
     record.system_flags = system_flags;
     record.cache_offset = mailbox->cache_end + off;
-    memcpy(record.guid, parsed->guid, MESSAGE_GUID_SIZE);
-    r = mailbox_append_index_record(mailbox, &record);
+    memcpy(record.guid, parsed->guid, XAP_MESSAGE_GUID_SIZE);
+    r = xap_mailbox_append_index_record(mailbox, &record);
     if (r) {
         /* Drop the cache bytes we just added; the file is debris that the
          * next append clears. */
@@ -150,35 +150,35 @@ done:
     return r;
 }
 
-int mailbox_deliver(const char *name, const char *msg, size_t len,
+int xap_mailbox_deliver(const char *name, const char *msg, size_t len,
                     int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
                     uint32_t *uid_r)
 {
-    struct mailbox *mailbox = NULL;
+    struct xap_mailbox *mailbox = NULL;
     uint32_t uid = 0;
     int r;
 
-    if ((r = mailbox_open_iwl(name, &mailbox)))
+    if ((r = xap_mailbox_open_iwl(name, &mailbox)))
         return r;
-    r = mailbox_append_message_dated(mailbox, msg, len, internaldate, fallbackdate,
+    r = xap_mailbox_append_message_dated(mailbox, msg, len, internaldate, fallbackdate,
                                      system_flags, &uid);
     if (!r)
-        r = mailbox_commit(mailbox);   /* a failed commit drops what it had */
-    mailbox_close(&mailbox);
+        r = xap_mailbox_commit(mailbox);   /* a failed commit drops what it had */
+    xap_mailbox_close(&mailbox);
     if (!r && uid_r)
         *uid_r = uid;
     return r;
 }
 
 /* The record with UID, by binary search (UIDs grow with recno). */
-static int find_uid(struct mailbox *mailbox, uint32_t uid, struct index_record *record)
+static int find_uid(struct xap_mailbox *mailbox, uint32_t uid, struct xap_index_record *record)
 {
     uint32_t lo = 1, hi = mailbox->i.num_records;
     int r;
 
     while (lo <= hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if ((r = mailbox_read_index_record(mailbox, mid, record)))
+        if ((r = xap_mailbox_read_index_record(mailbox, mid, record)))
             return r;
         if (record->uid == uid)
             return 0;
@@ -189,50 +189,50 @@ static int find_uid(struct mailbox *mailbox, uint32_t uid, struct index_record *
         else
             hi = mid - 1;
     }
-    return IMAP_NOTFOUND;
+    return XAP_IMAP_NOTFOUND;
 }
 
-int mailbox_find_uid(struct mailbox *mailbox, uint32_t uid, struct index_record *record)
+int xap_mailbox_find_uid(struct xap_mailbox *mailbox, uint32_t uid, struct xap_index_record *record)
 {
     return find_uid(mailbox, uid, record);
 }
 
-int mailbox_open_message(struct mailbox *mailbox, uint32_t uid, int *fd_r)
+int xap_mailbox_open_message(struct xap_mailbox *mailbox, uint32_t uid, int *fd_r)
 {
-    struct index_record record;
+    struct xap_index_record record;
     char *path;
     int r, fd;
 
     *fd_r = -1;
     if ((r = find_uid(mailbox, uid, &record)))
         return r;
-    if (record.internal_flags & FLAG_INTERNAL_EXPUNGED)
-        return IMAP_NOTFOUND;
-    path = mailbox_message_path(NULL, mailbox, uid);
+    if (record.internal_flags & XAP_FLAG_INTERNAL_EXPUNGED)
+        return XAP_IMAP_NOTFOUND;
+    path = xap_mailbox_message_path(NULL, mailbox, uid);
     /* A live record always has its file (append writes it first): a
      * missing one is damage, never "not found". */
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
         xlog_syserr("open", path);
         talloc_free(path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     talloc_free(path);
     *fd_r = fd;
     return 0;
 }
 
-int mailbox_expunge_uid(struct mailbox *mailbox, uint32_t uid)
+int xap_mailbox_expunge_uid(struct xap_mailbox *mailbox, uint32_t uid)
 {
-    struct index_record record;
+    struct xap_index_record record;
     size_t n;
     int r;
 
     if ((r = find_uid(mailbox, uid, &record)))
         return r;
-    if (record.internal_flags & FLAG_INTERNAL_EXPUNGED)
-        return IMAP_NOTFOUND;
-    record.internal_flags |= FLAG_INTERNAL_EXPUNGED | FLAG_INTERNAL_UNLINKED;
-    if ((r = mailbox_rewrite_index_record(mailbox, &record)))
+    if (record.internal_flags & XAP_FLAG_INTERNAL_EXPUNGED)
+        return XAP_IMAP_NOTFOUND;
+    record.internal_flags |= XAP_FLAG_INTERNAL_EXPUNGED | XAP_FLAG_INTERNAL_UNLINKED;
+    if ((r = xap_mailbox_rewrite_index_record(mailbox, &record)))
         return r;
     /* The file goes at close, after the commit that marks it unlinked;
      * the record goes at the next repack. */

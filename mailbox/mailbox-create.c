@@ -49,7 +49,7 @@ int mailbox_remove_files(const char *dir)
         if (errno == ENOENT)
             return 0;
         xlog_syserr("opendir", dir);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     while ((de = readdir(d))) {
         if (!is_mailbox_file(de->d_name))
@@ -57,7 +57,7 @@ int mailbox_remove_files(const char *dir)
         char *path = talloc_asprintf(NULL, "%s/%s", dir, de->d_name);
         if (unlink(path) < 0 && errno != ENOENT) {
             xlog_syserr("unlink", path);
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
         }
         talloc_free(path);
     }
@@ -67,7 +67,7 @@ int mailbox_remove_files(const char *dir)
     return r;
 }
 
-int mailbox_init_files(struct mailbox *mailbox)
+int mailbox_init_files(struct xap_mailbox *mailbox)
 {
     unsigned char ibuf[INDEX_HEADER_SIZE], cbuf[CACHE_HEADER_SIZE];
     char *ipath = mailbox_file(NULL, mailbox, FNAME_INDEX);
@@ -87,68 +87,68 @@ int mailbox_init_files(struct mailbox *mailbox)
     return r;
 }
 
-int mailbox_create(const char *name, const char *partition,
+int xap_mailbox_create(const char *name, const char *partition,
                    const char *uniqueid, uint32_t uidvalidity,
-                   struct mailbox **mailboxp)
+                   struct xap_mailbox **mailboxp)
 {
-    struct mboxlist_entry *entry = NULL;
-    struct mboxlist_entry newentry;
-    struct mailbox *mailbox;
+    struct xap_mboxlist_entry *entry = NULL;
+    struct xap_mboxlist_entry newentry;
+    struct xap_mailbox *mailbox;
     char *userid = NULL;
     int r, reserved = 0;
 
     *mailboxp = NULL;
     if (mboxname_validate(name))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (!strcmp(name, "user")) {
         /* Every user's tree would live inside it, and a rename of it
          * would move them all away from their search tiers. */
         xlog(LOG_ERR, "mailbox %s: the root of the user namespace cannot be a mailbox",
              name);
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     }
     if (!partition)
         partition = "default";
     if (!config_partitiondir(NULL, partition)) {
         xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", name, partition);
-        return IMAP_PARTITION_UNKNOWN;
+        return XAP_IMAP_PARTITION_UNKNOWN;
     }
 
     mailbox = mailbox_new(name, partition);
     if (!mailbox)
         return mailbox_new_failed();
-    r = mboxname_lock(name, &mailbox->namelock, LOCK_EXCLUSIVE);
+    r = xap_mboxname_lock(name, &mailbox->namelock, XAP_LOCK_EXCLUSIVE);
     if (r)
         goto finish;
-    r = mboxlist_lookup(NULL, name, &entry);
+    r = xap_mboxlist_lookup(NULL, name, &entry);
     if (r == 0 && mailbox_is_renaming(entry) && entry->namelock) {
         /* A rename is moving a mailbox to or from this name: once it is
          * over (or cleaned up) the name is either taken or free. */
         char *root = talloc_steal(mailbox, entry->namelock);
         talloc_free(entry);
-        mboxname_release(&mailbox->namelock);
+        xap_mboxname_release(&mailbox->namelock);
         if ((r = mailbox_rename_wait(root)))
             goto finish;
         talloc_free(mailbox);
-        return mailbox_create(name, partition, uniqueid, uidvalidity, mailboxp);
+        return xap_mailbox_create(name, partition, uniqueid, uidvalidity, mailboxp);
     }
     talloc_free(entry);
     if (r == 0) {
-        r = IMAP_MAILBOX_EXISTS;
+        r = XAP_IMAP_MAILBOX_EXISTS;
         goto finish;
     }
-    if (r != IMAP_MAILBOX_NONEXISTENT)
+    if (r != XAP_IMAP_MAILBOX_NONEXISTENT)
         goto finish;
     if (mailbox_user_delete_pending(mailbox, name, &userid)) {
         /* An earlier user of this name whose deletion was interrupted:
          * its mailboxes and files go first (taking their own locks), or
          * the new user would inherit them. */
-        mboxname_release(&mailbox->namelock);
-        r = mailbox_delete_user(userid);
+        xap_mboxname_release(&mailbox->namelock);
+        r = xap_mailbox_delete_user(userid);
         talloc_free(mailbox);
-        return r ? r : mailbox_create(name, partition, uniqueid, uidvalidity, mailboxp);
+        return r ? r : xap_mailbox_create(name, partition, uniqueid, uidvalidity, mailboxp);
     }
-    if (!uidvalidity && (r = mboxlist_next_uidvalidity(name, &uidvalidity)))
+    if (!uidvalidity && (r = xap_mboxlist_next_uidvalidity(name, &uidvalidity)))
         goto finish;
 
     mailbox->uniqueid = uniqueid ? talloc_strdup(mailbox, uniqueid)
@@ -181,39 +181,39 @@ int mailbox_create(const char *name, const char *partition,
     newentry.partition = mailbox->partition;
     newentry.uniqueid = mailbox->uniqueid;
     newentry.uidvalidity = uidvalidity;
-    newentry.type = MBTYPE_NORMAL;
-    if ((r = reserved ? mboxlist_update(NULL, &newentry)
-                      : mboxlist_create_exclusive(NULL, &newentry)))
+    newentry.type = XAP_MBTYPE_NORMAL;
+    if ((r = reserved ? xap_mboxlist_update(NULL, &newentry)
+                      : xap_mboxlist_create_exclusive(NULL, &newentry)))
         goto finish;
     fault_point("mailbox.create.2");
 
 finish:
-    return mailbox_finish_open(mailbox, LOCK_EXCLUSIVE, r, mailboxp);
+    return mailbox_finish_open(mailbox, XAP_LOCK_EXCLUSIVE, r, mailboxp);
 }
 
-int mailbox_delete(struct mailbox **mailboxp)
+int xap_mailbox_delete(struct xap_mailbox **mailboxp)
 {
-    struct mailbox *mailbox = *mailboxp;
+    struct xap_mailbox *mailbox = *mailboxp;
     int r;
 
-    if (mailbox->index_locktype != LOCK_EXCLUSIVE) {
+    if (mailbox->index_locktype != XAP_LOCK_EXCLUSIVE) {
         xlog(LOG_ERR, "mailbox %s: delete without the exclusive index lock", mailbox->name);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
-    if ((r = mboxlist_delete(NULL, mailbox->name)))
+    if ((r = xap_mboxlist_delete(NULL, mailbox->name)))
         return r;
     fault_point("mailbox.delete.1");
     mailbox->i.options |= OPT_MAILBOX_DELETED;
     mailbox->dirty = 1;
     mailbox->has_changed = 1;
-    if ((r = mailbox_commit(mailbox)))
+    if ((r = xap_mailbox_commit(mailbox)))
         return r;
     fault_point("mailbox.delete.2");
-    mailbox_close(mailboxp);
+    xap_mailbox_close(mailboxp);
     return 0;
 }
 
-int mailbox_delete_cleanup(struct mailbox *mailbox)
+int mailbox_delete_cleanup(struct xap_mailbox *mailbox)
 {
     int r = mailbox_remove_files(mailbox->path);
 
@@ -232,7 +232,7 @@ static int copy_file(const char *src, const char *dst)
 
     if (read_file(NULL, src, &buf, &len) < 0) {
         xlog_syserr("read", src);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     r = file_write_sync(dst, buf, len, 1);
     talloc_free(buf);
@@ -250,36 +250,36 @@ static int link_or_copy(const char *src, const char *dst)
     return copy_file(src, dst);
 }
 
-int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
-                        const char *newpartition, struct mailbox **newmailboxp)
+int xap_mailbox_rename_copy(struct xap_mailbox *oldmailbox, const char *newname,
+                        const char *newpartition, struct xap_mailbox **newmailboxp)
 {
-    struct mailbox *mailbox;
-    struct mailbox_iter *iter;
-    const struct index_record *rec;
+    struct xap_mailbox *mailbox;
+    struct xap_mailbox_iter *iter;
+    const struct xap_index_record *rec;
     char *src, *dst;
     int r;
 
     *newmailboxp = NULL;
     if (mboxname_validate(newname))
-        return IMAP_MAILBOX_BADNAME;
-    if (oldmailbox->index_locktype != LOCK_EXCLUSIVE || oldmailbox->dirty) {
+        return XAP_IMAP_MAILBOX_BADNAME;
+    if (oldmailbox->index_locktype != XAP_LOCK_EXCLUSIVE || oldmailbox->dirty) {
         xlog(LOG_ERR, "mailbox %s: rename copy needs a clean exclusive index lock",
              oldmailbox->name);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     /* Namelocks come before index locks (docs/LOCKING.md), so the new
      * name's must already be held; taking it here would be out of order. */
-    if (mboxname_islocked(newname) != LOCK_EXCLUSIVE) {
+    if (xap_mboxname_islocked(newname) != XAP_LOCK_EXCLUSIVE) {
         xlog(LOG_ERR, "mailbox %s: rename copy to %s without its exclusive namelock",
              oldmailbox->name, newname);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     if (!newpartition)
         newpartition = oldmailbox->partition;
     mailbox = mailbox_new(newname, newpartition);
     if (!mailbox)
         return mailbox_new_failed();
-    if ((r = mboxname_lock(newname, &mailbox->namelock, LOCK_EXCLUSIVE)))
+    if ((r = xap_mboxname_lock(newname, &mailbox->namelock, XAP_LOCK_EXCLUSIVE)))
         goto finish;
     mailbox->uniqueid = talloc_strdup(mailbox, oldmailbox->uniqueid);
     mailbox->user_flags = talloc_array(mailbox, char *,
@@ -292,20 +292,20 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
         (r = mailbox_remove_files(mailbox->path)))
         goto finish;
 
-    iter = mailbox_iter_init(oldmailbox, 0, 0);
-    while ((rec = mailbox_iter_step(iter))) {
-        if (rec->internal_flags & FLAG_INTERNAL_UNLINKED)
+    iter = xap_mailbox_iter_init(oldmailbox, 0, 0);
+    while ((rec = xap_mailbox_iter_step(iter))) {
+        if (rec->internal_flags & XAP_FLAG_INTERNAL_UNLINKED)
             continue;
-        src = mailbox_message_path(NULL, oldmailbox, rec->uid);
-        dst = mailbox_message_path(src, mailbox, rec->uid);
+        src = xap_mailbox_message_path(NULL, oldmailbox, rec->uid);
+        dst = xap_mailbox_message_path(src, mailbox, rec->uid);
         r = link_or_copy(src, dst);
         talloc_free(src);
         if (r)
             break;
     }
     if (!r)
-        r = mailbox_iter_error(iter);
-    mailbox_iter_done(&iter);
+        r = xap_mailbox_iter_error(iter);
+    xap_mailbox_iter_done(&iter);
     if (r)
         goto finish;
 
@@ -326,5 +326,5 @@ int mailbox_rename_copy(struct mailbox *oldmailbox, const char *newname,
     if (!r)
         r = fsync_dir(mailbox->path);
 finish:
-    return mailbox_finish_open(mailbox, LOCK_EXCLUSIVE, r, newmailboxp);
+    return mailbox_finish_open(mailbox, XAP_LOCK_EXCLUSIVE, r, newmailboxp);
 }

@@ -19,7 +19,7 @@
  * The mark is what a crash leaves for the next process: an INBOX record,
  * live or a tombstone, that says "deleting" means the rest of the steps
  * are still to run, and each is idempotent.  The next `mbctl delete`, a
- * sweep (mailbox_expire, hence `mbctl recover`) and a create of the same
+ * sweep (xap_mailbox_expire, hence `mbctl recover`) and a create of the same
  * user run them again; until then the files belong to the old INBOX's
  * uniqueid (userdata.c), so nobody else reads them either. */
 #include <config.h>
@@ -45,7 +45,7 @@
 /* Renames in the way are waited for at most this many times. */
 #define MAX_RETRIES 8
 
-int mailbox_user_deleting(const struct mboxlist_entry *e)
+int mailbox_user_deleting(const struct xap_mboxlist_entry *e)
 {
     json_t *x = e->extra ? json_loads(e->extra, 0, NULL) : NULL;
     int marked = json_is_true(json_object_get(x, MARK));
@@ -55,7 +55,7 @@ int mailbox_user_deleting(const struct mboxlist_entry *e)
 }
 
 /* Writes E again with the mark set (ON) or dropped. */
-static int set_mark(struct mboxlist_entry *e, int on)
+static int set_mark(struct xap_mboxlist_entry *e, int on)
 {
     json_t *x = e->extra ? json_loads(e->extra, 0, NULL) : NULL;
     char *s = NULL;
@@ -73,27 +73,27 @@ static int set_mark(struct mboxlist_entry *e, int on)
     json_decref(x);
     e->extra = s ? talloc_strdup(e, s) : NULL;
     free(s);
-    return mboxlist_update(NULL, e);
+    return xap_mboxlist_update(NULL, e);
 }
 
-/* The mark step.  IMAP_AGAIN after waiting for a rename of the user. */
+/* The mark step.  XAP_IMAP_AGAIN after waiting for a rename of the user. */
 static int mark(const char *inbox)
 {
-    struct mboxlock *lock = NULL;
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlock *lock = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     char *root = NULL;
-    int r = mboxname_lock(inbox, &lock, LOCK_SHARED);
+    int r = xap_mboxname_lock(inbox, &lock, XAP_LOCK_SHARED);
 
     if (!r)
-        r = mboxlist_lookup(NULL, inbox, &e);
+        r = xap_mboxlist_lookup(NULL, inbox, &e);
     if (!r && mailbox_is_renaming(e) && e->namelock) {
         root = talloc_strdup(NULL, e->namelock);
-        r = IMAP_AGAIN;
-    } else if (!r && e->type == MBTYPE_NORMAL && !mailbox_user_deleting(e)) {
+        r = XAP_IMAP_AGAIN;
+    } else if (!r && e->type == XAP_MBTYPE_NORMAL && !mailbox_user_deleting(e)) {
         r = set_mark(e, 1);
     }
     talloc_free(e);
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     if (root) {
         /* A dead rename's records: clean them up, then look again. */
         int r2 = mailbox_rename_wait(root);
@@ -106,16 +106,16 @@ static int mark(const char *inbox)
 
 static int delete_mailbox(const char *userid, const char *name)
 {
-    struct mailbox *mb = NULL;
-    int r = mailbox_open_iwl(name, &mb);
+    struct xap_mailbox *mb = NULL;
+    int r = xap_mailbox_open_iwl(name, &mb);
 
     if (!r)
-        r = mailbox_delete(&mb);
-    mailbox_close(&mb);
-    if (r == IMAP_MAILBOX_NONEXISTENT)
+        r = xap_mailbox_delete(&mb);
+    xap_mailbox_close(&mb);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
         r = 0;           /* gone already */
     else if (r)
-        xlog(LOG_ERR, "user %s: cannot delete %s: %s", userid, name, error_message(r));
+        xlog(LOG_ERR, "user %s: cannot delete %s: %s", userid, name, xap_error_message(r));
     return r;
 }
 
@@ -125,7 +125,7 @@ static int delete_mailboxes(const char *userid, const char *inbox)
 {
     char **names = talloc_array(NULL, char *, 0);
     size_t n;
-    int r = mboxlist_collect_tree(inbox, &names), ret = 0, first = 1;
+    int r = xap_mboxlist_collect_tree(inbox, &names), ret = 0, first = 1;
 
     n = talloc_array_length(names);
     for (size_t i = n; !r && i-- > 0; ) {
@@ -151,63 +151,63 @@ static int delete_mailboxes(const char *userid, const char *inbox)
 static int remove_files(const char *userid, const char *inbox)
 {
     char xname[MBOXNAME_MAX + 16];
-    struct mboxlock *xl = NULL;
-    struct mboxlist_entry *e = NULL;
-    int r = mboxname_xapian_lockname(userid, xname, sizeof xname);
+    struct xap_mboxlock *xl = NULL;
+    struct xap_mboxlist_entry *e = NULL;
+    int r = xap_mboxname_xapian_lockname(userid, xname, sizeof xname);
 
-    if (!r && !(r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE))) {
-        if (!mboxlist_lookup(NULL, inbox, &e) && !userdata_check(userid))
+    if (!r && !(r = xap_mboxname_lock(xname, &xl, XAP_LOCK_EXCLUSIVE))) {
+        if (!xap_mboxlist_lookup(NULL, inbox, &e) && !userdata_check(userid))
             xlog(LOG_NOTICE, "user %s: created again meanwhile: its files are left to it",
                  userid);
         else
             r = userdata_remove(userid);
     }
     talloc_free(e);
-    mboxname_release(&xl);
+    xap_mboxname_release(&xl);
     return r;
 }
 
 static int unmark(const char *inbox)
 {
-    struct mboxlist_entry *e = NULL;
-    int r = mboxlist_lookup_any(NULL, inbox, &e);
+    struct xap_mboxlist_entry *e = NULL;
+    int r = xap_mboxlist_lookup_any(NULL, inbox, &e);
 
     /* A live INBOX now is a new user's (a create finished our work). */
-    if (!r && e->type == MBTYPE_DELETED && mailbox_user_deleting(e))
+    if (!r && e->type == XAP_MBTYPE_DELETED && mailbox_user_deleting(e))
         r = set_mark(e, 0);
-    else if (r == IMAP_MAILBOX_NONEXISTENT)
+    else if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
         r = 0;
     talloc_free(e);
     return r;
 }
 
-int mailbox_delete_user(const char *userid)
+int xap_mailbox_delete_user(const char *userid)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     char *inbox, *found = NULL, **names;
     int r, attempt = 0;
 
     if (mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     inbox = talloc_asprintf(NULL, "user.%s", userid);
     do {
         TALLOC_FREE(e);
-        r = mboxlist_lookup_any(inbox, inbox, &e);
-        if (!r && e->type != MBTYPE_DELETED)
+        r = xap_mboxlist_lookup_any(inbox, inbox, &e);
+        if (!r && e->type != XAP_MBTYPE_DELETED)
             r = mark(inbox);
-    } while (r == IMAP_AGAIN && ++attempt < MAX_RETRIES);
-    if (!r && e->type != MBTYPE_DELETED) {
+    } while (r == XAP_IMAP_AGAIN && ++attempt < MAX_RETRIES);
+    if (!r && e->type != XAP_MBTYPE_DELETED) {
         fault_point("user.delete.1");
     } else if (!r && mailbox_user_deleting(e)) {
         xlog(LOG_NOTICE, "user %s: finishing a deletion that was interrupted", userid);
-    } else if (!r || r == IMAP_MAILBOX_NONEXISTENT) {
+    } else if (!r || r == XAP_IMAP_MAILBOX_NONEXISTENT) {
         /* No user, no mark: gone, unless something of it was left behind
          * (files of an earlier version's interrupted delete). */
         names = talloc_array(inbox, char *, 0);
-        r = mboxlist_collect_tree(inbox, &names);
+        r = xap_mboxlist_collect_tree(inbox, &names);
         if (!r && !talloc_array_length(names) &&
-            userdata_find(inbox, userid, &found) != IMAP_MAILBOX_EXISTS)
-            r = IMAP_MAILBOX_NONEXISTENT;
+            userdata_find(inbox, userid, &found) != XAP_IMAP_MAILBOX_EXISTS)
+            r = XAP_IMAP_MAILBOX_NONEXISTENT;
         else if (!r)
             xlog(LOG_NOTICE, "user %s: removing what is left of a deleted user", userid);
     }
@@ -223,7 +223,7 @@ int mailbox_delete_user(const char *userid)
             if (r2)
                 xlog(LOG_WARNING, "user %s: deleted, but its registry key still names "
                      "this server (%s): the next create of it here replaces the key",
-                     userid, error_message(r2));
+                     userid, xap_error_message(r2));
         }
     }
     talloc_free(inbox);
@@ -232,7 +232,7 @@ int mailbox_delete_user(const char *userid)
 
 int mailbox_user_delete_pending(void *ctx, const char *name, char **userid_r)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     int pending;
 
     *userid_r = NULL;
@@ -240,7 +240,7 @@ int mailbox_user_delete_pending(void *ctx, const char *name, char **userid_r)
         TALLOC_FREE(*userid_r);
         return 0;        /* not a user's INBOX */
     }
-    pending = !mboxlist_lookup_any(NULL, name, &e) && mailbox_user_deleting(e);
+    pending = !xap_mboxlist_lookup_any(NULL, name, &e) && mailbox_user_deleting(e);
     talloc_free(e);
     if (!pending)
         TALLOC_FREE(*userid_r);

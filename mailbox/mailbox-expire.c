@@ -39,21 +39,21 @@ static void push(char ***arr, const char *s)
     (*arr)[n] = talloc_strdup(*arr, s);
 }
 
-static int visit(const struct mboxlist_entry *e, void *rock)
+static int visit(const struct xap_mboxlist_entry *e, void *rock)
 {
     struct sweep *sw = rock;
 
     char *userid = NULL;
 
-    if ((e->type == MBTYPE_NORMAL || e->type == MBTYPE_DELETED) &&
+    if ((e->type == XAP_MBTYPE_NORMAL || e->type == XAP_MBTYPE_DELETED) &&
         mailbox_user_deleting(e) && !mboxname_to_userid(NULL, e->name, &userid)) {
         push(&sw->users, userid);
         talloc_free(userid);
         return 0;       /* its tombstone stays until the deletion is done */
     }
-    if ((e->type == MBTYPE_RENAMELOCKED || e->type == MBTYPE_RENAMETEMP) && e->namelock)
+    if ((e->type == XAP_MBTYPE_RENAMELOCKED || e->type == XAP_MBTYPE_RENAMETEMP) && e->namelock)
         push(&sw->roots, e->namelock);
-    else if (e->type == MBTYPE_DELETED && sw->cutoff && e->mtime < sw->cutoff &&
+    else if (e->type == XAP_MBTYPE_DELETED && sw->cutoff && e->mtime < sw->cutoff &&
              (time_t)e->uidvalidity < sw->cutoff)
         push(&sw->tombstones, e->name);
     return 0;
@@ -64,31 +64,31 @@ static int visit(const struct mboxlist_entry *e, void *rock)
  * that lock); a busy name is left for the next run. */
 static int drop_tombstone(const char *name)
 {
-    struct mboxlock *lock = NULL;
-    struct mboxlist_entry *e = NULL;
-    int r = mboxname_lock(name, &lock, LOCK_NONBLOCKING);
+    struct xap_mboxlock *lock = NULL;
+    struct xap_mboxlist_entry *e = NULL;
+    int r = xap_mboxname_lock(name, &lock, XAP_LOCK_NONBLOCKING);
 
     if (r)
-        return r == IMAP_MAILBOX_LOCKED ? 0 : r;
-    if (!(r = mboxlist_lookup_any(NULL, name, &e)) && e->type == MBTYPE_DELETED &&
+        return r == XAP_IMAP_MAILBOX_LOCKED ? 0 : r;
+    if (!(r = xap_mboxlist_lookup_any(NULL, name, &e)) && e->type == XAP_MBTYPE_DELETED &&
         !mailbox_user_deleting(e))
-        r = mboxlist_remove(NULL, name);
-    else if (r == IMAP_MAILBOX_NONEXISTENT)
+        r = xap_mboxlist_remove(NULL, name);
+    else if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
         r = 0;
     talloc_free(e);
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     return r;
 }
 
 /* Counts the outcome R of one piece of cleanup of OBJ in *DONE, or as busy
  * (locked by a live process), or logs it and keeps the first error. */
 static void tally(int r, const char *what, const char *obj, unsigned long *done,
-                  struct mailbox_expire_stats *stats, int *ret)
+                  struct xap_mailbox_expire_stats *stats, int *ret)
 {
-    if (r == IMAP_MAILBOX_LOCKED) {
+    if (r == XAP_IMAP_MAILBOX_LOCKED) {
         stats->busy++;
     } else if (r) {
-        xlog(LOG_ERR, "expire: cannot %s %s: %s", what, obj, error_message(r));
+        xlog(LOG_ERR, "expire: cannot %s %s: %s", what, obj, xap_error_message(r));
         if (!*ret)
             *ret = r;
     } else {
@@ -96,11 +96,11 @@ static void tally(int r, const char *what, const char *obj, unsigned long *done,
     }
 }
 
-int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats)
+int xap_mailbox_expire(int tombstone_days, struct xap_mailbox_expire_stats *stats)
 {
     struct sweep sw = { talloc_array(NULL, char *, 0), talloc_array(NULL, char *, 0),
                         talloc_array(NULL, char *, 0), 0 };
-    struct mailbox_expire_stats dummy;
+    struct xap_mailbox_expire_stats dummy;
     int r, ret = 0;
 
     if (!stats)
@@ -108,13 +108,13 @@ int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats)
     memset(stats, 0, sizeof *stats);
     if (tombstone_days >= 0)
         sw.cutoff = time(NULL) - (time_t)tombstone_days * 86400;
-    r = mboxlist_foreach("", MBOXLIST_ALL, visit, &sw);
+    r = xap_mboxlist_foreach("", XAP_MBOXLIST_ALL, visit, &sw);
     /* A live rename is busy, not broken: leave it be. */
     for (size_t i = 0; !r && i < talloc_array_length(sw.roots); i++)
-        tally(mailbox_rename_resolve(sw.roots[i], 1), "clean up the rename of",
+        tally(xap_mailbox_rename_resolve(sw.roots[i], 1), "clean up the rename of",
               sw.roots[i], &stats->renames, stats, &ret);
     for (size_t i = 0; !r && i < talloc_array_length(sw.users); i++)
-        tally(mailbox_delete_user(sw.users[i]), "finish deleting user", sw.users[i],
+        tally(xap_mailbox_delete_user(sw.users[i]), "finish deleting user", sw.users[i],
               &stats->users, stats, &ret);
     for (size_t i = 0; !r && i < talloc_array_length(sw.tombstones); i++) {
         int r2 = drop_tombstone(sw.tombstones[i]);
@@ -129,7 +129,7 @@ int mailbox_expire(int tombstone_days, struct mailbox_expire_stats *stats)
     return r ? r : ret;
 }
 
-int mailbox_recover(struct mailbox_expire_stats *stats)
+int xap_mailbox_recover(struct xap_mailbox_expire_stats *stats)
 {
     const char *confdir = config_configdirectory(NULL);
     char *lockdir;
@@ -138,17 +138,17 @@ int mailbox_recover(struct mailbox_expire_stats *stats)
     int r;
 
     if (!confdir)
-        return IMAP_CONFIG;
-    if ((r = mailbox_expire(-1, stats)))
+        return XAP_IMAP_CONFIG;
+    if ((r = xap_mailbox_expire(-1, stats)))
         return r;
     if (namelock_held_count()) {
         xlog(LOG_ERR, "recover: this process still holds namelocks");
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     /* The contents only: lock/ itself may be a mount point (tmpfs). */
     lockdir = talloc_asprintf(NULL, "%s/lock", confdir);
     if (!(d = opendir(lockdir))) {
-        r = errno == ENOENT ? 0 : IMAP_IOERROR;
+        r = errno == ENOENT ? 0 : XAP_IMAP_IOERROR;
         if (r)
             xlog_syserr("opendir", lockdir);
         talloc_free(lockdir);

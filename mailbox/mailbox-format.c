@@ -67,14 +67,14 @@ void index_header_encode(const struct index_header *h, unsigned char *b)
 int index_header_decode(const unsigned char *b, size_t len, struct index_header *h)
 {
     if (len < INDEX_HEADER_SIZE || memcmp(b, INDEX_MAGIC, 8))
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     if (get32(b + 124) != crc(b, 124))
-        return IMAP_MAILBOX_CHECKSUM;
+        return XAP_IMAP_MAILBOX_CHECKSUM;
     h->version = get32(b + 8);
     if (h->version != INDEX_VERSION)
-        return IMAP_MAILBOX_NOTSUPPORTED;
+        return XAP_IMAP_MAILBOX_NOTSUPPORTED;
     if (get32(b + 12) != INDEX_HEADER_SIZE || get32(b + 16) != INDEX_RECORD_SIZE)
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     h->generation = get32(b + 20);
     h->num_records = get32(b + 24);
     h->exists = get32(b + 28);
@@ -91,7 +91,7 @@ int index_header_decode(const unsigned char *b, size_t len, struct index_header 
     return 0;
 }
 
-void index_record_encode(const struct index_record *r, unsigned char *b)
+void index_record_encode(const struct xap_index_record *r, unsigned char *b)
 {
     put32(b + 0, r->uid);
     put64(b + 4, (uint64_t)r->internaldate);
@@ -100,20 +100,20 @@ void index_record_encode(const struct index_record *r, unsigned char *b)
     put32(b + 24, r->header_size);
     put32(b + 28, r->system_flags);
     put32(b + 32, r->internal_flags);
-    for (int i = 0; i < MAX_USER_FLAGS / 32; i++)
+    for (int i = 0; i < XAP_MAX_USER_FLAGS / 32; i++)
         put32(b + 36 + 4 * i, r->user_flags[i]);
     put64(b + 52, r->cache_offset);
-    memcpy(b + 60, r->guid, MESSAGE_GUID_SIZE);
+    memcpy(b + 60, r->guid, XAP_MESSAGE_GUID_SIZE);
     put64(b + 80, r->modseq);
     put64(b + 88, (uint64_t)r->last_updated);
     put32(b + 96, r->cache_crc);
     put32(b + 100, crc(b, 100));
 }
 
-int index_record_decode(const unsigned char *b, struct index_record *r)
+int index_record_decode(const unsigned char *b, struct xap_index_record *r)
 {
     if (get32(b + 100) != crc(b, 100))
-        return IMAP_MAILBOX_CHECKSUM;
+        return XAP_IMAP_MAILBOX_CHECKSUM;
     memset(r, 0, sizeof *r);
     r->uid = get32(b + 0);
     r->internaldate = (int64_t)get64(b + 4);
@@ -122,10 +122,10 @@ int index_record_decode(const unsigned char *b, struct index_record *r)
     r->header_size = get32(b + 24);
     r->system_flags = get32(b + 28);
     r->internal_flags = get32(b + 32);
-    for (int i = 0; i < MAX_USER_FLAGS / 32; i++)
+    for (int i = 0; i < XAP_MAX_USER_FLAGS / 32; i++)
         r->user_flags[i] = get32(b + 36 + 4 * i);
     r->cache_offset = get64(b + 52);
-    memcpy(r->guid, b + 60, MESSAGE_GUID_SIZE);
+    memcpy(r->guid, b + 60, XAP_MESSAGE_GUID_SIZE);
     r->modseq = get64(b + 80);
     r->last_updated = (int64_t)get64(b + 88);
     r->cache_crc = get32(b + 96);
@@ -134,13 +134,13 @@ int index_record_decode(const unsigned char *b, struct index_record *r)
 
 /* A cache record: u32 total length (including itself), then per field a
  * u32 length and the bytes, padded with NULs to a multiple of 4. */
-size_t cache_record_build(char **buf, const char *const fields[NUM_CACHE_FIELDS],
+size_t cache_record_build(char **buf, const char *const fields[XAP_NUM_CACHE_FIELDS],
                           uint32_t *crc_r)
 {
     size_t start = talloc_array_length(*buf), total = 4, off;
-    size_t lens[NUM_CACHE_FIELDS];
+    size_t lens[XAP_NUM_CACHE_FIELDS];
 
-    for (int f = 0; f < NUM_CACHE_FIELDS; f++) {
+    for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++) {
         lens[f] = fields[f] ? strlen(fields[f]) : 0;
         total += 4 + ((lens[f] + 3) & ~(size_t)3);
     }
@@ -149,7 +149,7 @@ size_t cache_record_build(char **buf, const char *const fields[NUM_CACHE_FIELDS]
     memset(p, 0, total);
     put32(p, (uint32_t)total);
     off = 4;
-    for (int f = 0; f < NUM_CACHE_FIELDS; f++) {
+    for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++) {
         put32(p + off, (uint32_t)lens[f]);
         if (lens[f])
             memcpy(p + off + 4, fields[f], lens[f]);
@@ -160,25 +160,25 @@ size_t cache_record_build(char **buf, const char *const fields[NUM_CACHE_FIELDS]
 }
 
 int cache_record_parse(const char *base, size_t avail, uint32_t want_crc,
-                       struct cacherecord *crec)
+                       struct xap_cacherecord *crec)
 {
     const unsigned char *p = (const unsigned char *)base;
     size_t total, off = 4;
 
     if (avail < 4)
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     total = get32(p);
-    if (total < 4 + 4 * NUM_CACHE_FIELDS || total > avail)
-        return IMAP_MAILBOX_BADFORMAT;
+    if (total < 4 + 4 * XAP_NUM_CACHE_FIELDS || total > avail)
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     if (crc(p, total) != want_crc)
-        return IMAP_MAILBOX_CHECKSUM;
-    for (int f = 0; f < NUM_CACHE_FIELDS; f++) {
+        return XAP_IMAP_MAILBOX_CHECKSUM;
+    for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++) {
         size_t len;
         if (off + 4 > total)
-            return IMAP_MAILBOX_BADFORMAT;
+            return XAP_IMAP_MAILBOX_BADFORMAT;
         len = get32(p + off);
         if (len > total - off - 4)
-            return IMAP_MAILBOX_BADFORMAT;
+            return XAP_IMAP_MAILBOX_BADFORMAT;
         crec->item[f].offset = off + 4;
         crec->item[f].size = len;
         off += 4 + ((len + 3) & ~(size_t)3);
@@ -198,9 +198,9 @@ void cache_header_encode(uint32_t generation, unsigned char *b)
 int cache_header_decode(const unsigned char *b, size_t len, uint32_t *generation_r)
 {
     if (len < CACHE_HEADER_SIZE || memcmp(b, CACHE_MAGIC, 8))
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     if (get32(b + 12) != crc(b, 12))
-        return IMAP_MAILBOX_CHECKSUM;
+        return XAP_IMAP_MAILBOX_CHECKSUM;
     *generation_r = get32(b + 8);
     return 0;
 }

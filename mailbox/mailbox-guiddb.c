@@ -1,6 +1,6 @@
 /* mailbox-guiddb.c - keeping the owner's GUID db in step with a mailbox
  * (see guiddb.h).  The process keeps one open GUID db per user it has
- * written, closed at xapiary_done(). */
+ * written, closed at xap_done(). */
 #include <config.h>
 
 #include <string.h>
@@ -68,14 +68,14 @@ void guiddb_forget(const char *userid)
     }
 }
 
-static int apply(struct guiddb *db, const char *uniqueid, const struct index_record *rec)
+static int apply(struct guiddb *db, const char *uniqueid, const struct xap_index_record *rec)
 {
-    if (rec->internal_flags & FLAG_INTERNAL_EXPUNGED)
+    if (rec->internal_flags & XAP_FLAG_INTERNAL_EXPUNGED)
         return guiddb_remove(db, uniqueid, rec->uid);
     return guiddb_add(db, rec->guid, uniqueid, rec->uid);
 }
 
-int guiddb_sync_mailbox(struct mailbox *mailbox, int full)
+int guiddb_sync_mailbox(struct xap_mailbox *mailbox, int full)
 {
     struct guiddb *db;
     char *userid = NULL;
@@ -101,16 +101,16 @@ int guiddb_sync_mailbox(struct mailbox *mailbox, int full)
         for (size_t i = 0; i < talloc_array_length(mailbox->pending) && !r; i++)
             r = apply(db, mailbox->uniqueid, &mailbox->pending[i].record);
     } else if (full || synced < mailbox->i.highestmodseq) {
-        struct mailbox_iter *iter;
-        const struct index_record *rec;
+        struct xap_mailbox_iter *iter;
+        const struct xap_index_record *rec;
         if (full && (r = guiddb_remove_mailbox(db, mailbox->uniqueid)))
             goto fail;
-        iter = mailbox_iter_init(mailbox, full ? 0 : synced, 0);
-        while (!r && (rec = mailbox_iter_step(iter)))
+        iter = xap_mailbox_iter_init(mailbox, full ? 0 : synced, 0);
+        while (!r && (rec = xap_mailbox_iter_step(iter)))
             r = apply(db, mailbox->uniqueid, rec);
         if (!r)
-            r = mailbox_iter_error(iter);
-        mailbox_iter_done(&iter);
+            r = xap_mailbox_iter_error(iter);
+        xap_mailbox_iter_done(&iter);
     }
     if (!r && mailbox->i.options & OPT_MAILBOX_DELETED)
         r = guiddb_remove_mailbox(db, mailbox->uniqueid);
@@ -124,7 +124,7 @@ fail:
     return r;
 }
 
-int guiddb_catch_up(struct guiddb *db, const char *userid, struct mailbox *mailbox,
+int guiddb_catch_up(struct guiddb *db, const char *userid, struct xap_mailbox *mailbox,
                     int repair)
 {
     uint64_t synced = 0;
@@ -145,10 +145,10 @@ int guiddb_catch_up(struct guiddb *db, const char *userid, struct mailbox *mailb
              "would miss its latest mail: squatter -u %s catches it up", userid,
              path ? path : "?", mailbox->name, (unsigned long long)synced,
              (unsigned long long)mailbox->i.highestmodseq, userid);
-        r = IMAP_SEARCH_CORRUPT;
+        r = XAP_IMAP_SEARCH_CORRUPT;
     } else if ((r = guiddb_sync_mailbox(mailbox, 0))) {
         xlog(LOG_ERR, "user %s: GUID db %s is behind mailbox %s and could not be "
-             "caught up: %s", userid, path ? path : "?", mailbox->name, error_message(r));
+             "caught up: %s", userid, path ? path : "?", mailbox->name, xap_error_message(r));
     } else {
         xlog(LOG_WARNING, "user %s: GUID db %s was behind mailbox %s (synced to modseq "
              "%llu of %llu: a commit could not update it): caught up", userid,
@@ -161,24 +161,24 @@ int guiddb_catch_up(struct guiddb *db, const char *userid, struct mailbox *mailb
 
 int guiddb_verify_mailbox(const char *name)
 {
-    struct mailbox *mailbox = NULL;
+    struct xap_mailbox *mailbox = NULL;
     struct guiddb *db = NULL;
     char *userid = NULL;
     int r;
 
     if (mboxname_to_userid(NULL, name, &userid))
         return 0;       /* not a user's mailbox: no GUID db */
-    if ((r = mailbox_open_irl(name, &mailbox)))
+    if ((r = xap_mailbox_open_irl(name, &mailbox)))
         goto out;
     r = guiddb_open(NULL, userid, 0, &db);
-    if (r == IMAP_NOTFOUND)
+    if (r == XAP_IMAP_NOTFOUND)
         r = 0;
     if (!r)
         r = guiddb_check_mailbox(db, userid, name, mailbox->uniqueid, mailbox->i.last_uid);
     if (!r)
         r = guiddb_catch_up(db, userid, mailbox, 0);
     guiddb_close(&db);
-    mailbox_close(&mailbox);
+    xap_mailbox_close(&mailbox);
 out:
     talloc_free(userid);
     return r;
@@ -186,16 +186,16 @@ out:
 
 int guiddb_rebuild_mailbox(const char *name)
 {
-    struct mailbox *mailbox = NULL;
+    struct xap_mailbox *mailbox = NULL;
     char *userid = NULL;
     int r;
 
     if (mboxname_to_userid(NULL, name, &userid))
         return 0;       /* not a user's mailbox: no GUID db */
     talloc_free(userid);
-    if ((r = mailbox_open_iwl(name, &mailbox)))
+    if ((r = xap_mailbox_open_iwl(name, &mailbox)))
         return r;
     r = guiddb_sync_mailbox(mailbox, 1);
-    mailbox_close(&mailbox);
+    xap_mailbox_close(&mailbox);
     return r;
 }

@@ -30,7 +30,7 @@ static uint32_t crc_of(const char *buf, size_t len)
     return (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)buf, (uInt)len);
 }
 
-int mailbox_write_header(struct mailbox *mailbox)
+int mailbox_write_header(struct xap_mailbox *mailbox)
 {
     char *path = mailbox_file(NULL, mailbox, FNAME_HEADER);
     char *text = talloc_asprintf(path, HEADER_MAGIC "%s\t%s\n",
@@ -48,20 +48,20 @@ int mailbox_write_header(struct mailbox *mailbox)
     return r;
 }
 
-int mailbox_read_header(struct mailbox *mailbox)
+int mailbox_read_header(struct xap_mailbox *mailbox)
 {
     char *path = mailbox_file(NULL, mailbox, FNAME_HEADER);
     char *buf, *line2, *line3, *line4, *tab, *end;
     size_t len;
-    int r = IMAP_MAILBOX_BADFORMAT;
+    int r = XAP_IMAP_MAILBOX_BADFORMAT;
 
     if (read_file(path, path, &buf, &len) < 0) {
         if (errno == ENOENT) {
             xlog(LOG_ERR, "mailbox %s: header file %s is missing", mailbox->name, path);
-            r = IMAP_MAILBOX_NONEXISTENT;
+            r = XAP_IMAP_MAILBOX_NONEXISTENT;
         } else {
             xlog_syserr("read", path);
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
         }
         goto done;
     }
@@ -84,7 +84,7 @@ int mailbox_read_header(struct mailbox *mailbox)
         line4[-1] = '\n';
         if (crc_of(buf, (size_t)(line4 - buf)) != want) {
             xlog(LOG_ERR, "mailbox %s: %s: checksum mismatch", mailbox->name, path);
-            r = IMAP_MAILBOX_CHECKSUM;
+            r = XAP_IMAP_MAILBOX_CHECKSUM;
             goto done;
         }
         line3[-1] = '\0';
@@ -104,7 +104,7 @@ int mailbox_read_header(struct mailbox *mailbox)
     for (char *save = NULL, *f = strtok_r(line3, " ", &save); f;
          f = strtok_r(NULL, " ", &save)) {
         size_t n = talloc_array_length(mailbox->user_flags);
-        if (n == MAX_USER_FLAGS)
+        if (n == XAP_MAX_USER_FLAGS)
             goto bad;
         mailbox->user_flags = talloc_realloc(mailbox, mailbox->user_flags, char *, n + 1);
         mailbox->user_flags[n] = talloc_strdup(mailbox->user_flags, f);
@@ -113,7 +113,7 @@ int mailbox_read_header(struct mailbox *mailbox)
     goto done;
 bad:
     xlog(LOG_ERR, "mailbox %s: %s is not a mailbox header file", mailbox->name, path);
-    r = IMAP_MAILBOX_BADFORMAT;
+    r = XAP_IMAP_MAILBOX_BADFORMAT;
 done:
     talloc_free(path);
     return r;

@@ -2,7 +2,7 @@
  * and the commit that makes them durable.
  *
  * A transaction keeps every change in memory (struct pending, and the new
- * cache bytes) until mailbox_commit(), which writes in this order:
+ * cache bytes) until xap_mailbox_commit(), which writes in this order:
  *
  *   1. new cache records at the end of the cache file, fsync; the mailbox
  *      directory, fsync (new message files are then durable by name);
@@ -47,24 +47,24 @@ static off_t record_offset(uint32_t recno)
     return INDEX_HEADER_SIZE + (off_t)(recno - 1) * INDEX_RECORD_SIZE;
 }
 
-void mailbox_count_record(struct index_header *h, const struct index_record *r,
+void mailbox_count_record(struct index_header *h, const struct xap_index_record *r,
                           int sign)
 {
-    if (r->internal_flags & FLAG_INTERNAL_EXPUNGED)
+    if (r->internal_flags & XAP_FLAG_INTERNAL_EXPUNGED)
         return;
     h->exists += (uint32_t)sign;
     h->quota_used += (uint64_t)(int64_t)sign * r->size;
-    if (r->system_flags & FLAG_DELETED)
+    if (r->system_flags & XAP_FLAG_DELETED)
         h->deleted += (uint32_t)sign;
-    if (r->system_flags & FLAG_ANSWERED)
+    if (r->system_flags & XAP_FLAG_ANSWERED)
         h->answered += (uint32_t)sign;
-    if (r->system_flags & FLAG_FLAGGED)
+    if (r->system_flags & XAP_FLAG_FLAGGED)
         h->flagged += (uint32_t)sign;
-    if (!(r->system_flags & FLAG_SEEN))
+    if (!(r->system_flags & XAP_FLAG_SEEN))
         h->unseen += (uint32_t)sign;
 }
 
-int mailbox_open_cache(struct mailbox *mailbox)
+int mailbox_open_cache(struct xap_mailbox *mailbox)
 {
     char *path = mailbox_cache_file(NULL, mailbox, mailbox->i.generation);
     unsigned char hdr[CACHE_HEADER_SIZE];
@@ -73,24 +73,24 @@ int mailbox_open_cache(struct mailbox *mailbox)
     int fd, r = 0;
 
     /* Written only under the EXCLUSIVE index lock, refused on a read-only
-     * spool (mailbox_lock_index), so there a read-only descriptor does. */
+     * spool (xap_mailbox_lock_index), so there a read-only descriptor does. */
     fd = open(path, (mailbox->index_lock->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         xlog_syserr("open", path);
-        r = errno == ENOENT ? IMAP_MAILBOX_BADFORMAT : IMAP_IOERROR;
+        r = errno == ENOENT ? XAP_IMAP_MAILBOX_BADFORMAT : XAP_IMAP_IOERROR;
         goto done;
     }
     if (pread_all(fd, hdr, sizeof hdr, 0) < 0 || fstat(fd, &st) < 0) {
         xlog(LOG_ERR, "mailbox %s: cannot read cache file %s", mailbox->name, path);
-        r = IMAP_MAILBOX_BADFORMAT;
+        r = XAP_IMAP_MAILBOX_BADFORMAT;
         goto done;
     }
     r = cache_header_decode(hdr, sizeof hdr, &gen);
     if (!r && gen != mailbox->i.generation)
-        r = IMAP_MAILBOX_BADFORMAT;
+        r = XAP_IMAP_MAILBOX_BADFORMAT;
     if (r) {
         xlog(LOG_ERR, "mailbox %s: %s: bad cache file header (%s)", mailbox->name,
-             path, error_message(r));
+             path, xap_error_message(r));
         goto done;
     }
     if (mailbox->cache_fd >= 0)
@@ -106,7 +106,7 @@ done:
     return r;
 }
 
-/* mailbox_verify reads a truncated index to report it with the rest. */
+/* xap_mailbox_verify reads a truncated index to report it with the rest. */
 static int short_index_ok;
 
 void mailbox_allow_short_index(int allow)
@@ -114,7 +114,7 @@ void mailbox_allow_short_index(int allow)
     short_index_ok = allow;
 }
 
-int mailbox_read_header_locked(struct mailbox *mailbox)
+int mailbox_read_header_locked(struct xap_mailbox *mailbox)
 {
     unsigned char buf[INDEX_HEADER_SIZE];
     struct index_header h;
@@ -127,12 +127,12 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
         else
             xlog(LOG_ERR, "mailbox %s: %s: truncated header", mailbox->name, path);
         talloc_free(path);
-        return errno ? IMAP_IOERROR : IMAP_MAILBOX_BADFORMAT;
+        return errno ? XAP_IMAP_IOERROR : XAP_IMAP_MAILBOX_BADFORMAT;
     }
     r = index_header_decode(buf, sizeof buf, &h);
     if (r) {
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": header: %s", mailbox->name,
-             mailbox->path, error_message(r));
+             mailbox->path, xap_error_message(r));
         return r;
     }
     /* Records are written before the header that counts them, so a file
@@ -141,7 +141,7 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
     struct stat ist;
     if (fstat(mailbox->index_lock->fd, &ist) < 0) {
         xlog_syserr("fstat", mailbox->path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     if (!short_index_ok && h.num_records &&
         (uint64_t)ist.st_size < (uint64_t)record_offset(h.num_records + 1)) {
@@ -150,7 +150,7 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
              mailbox->path, h.num_records,
              (unsigned long long)((uint64_t)ist.st_size < INDEX_HEADER_SIZE ? 0
                  : ((uint64_t)ist.st_size - INDEX_HEADER_SIZE) / INDEX_RECORD_SIZE));
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     }
     mailbox->i = h;
     mailbox->committed = h;
@@ -164,7 +164,7 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
         if (fstat(mailbox->cache_fd, &st) == 0)
             mailbox->cache_end = (uint64_t)st.st_size;
     }
-    if ((h.options & OPT_MAILBOX_DIRTY) && mailbox->index_locktype == LOCK_EXCLUSIVE) {
+    if ((h.options & OPT_MAILBOX_DIRTY) && mailbox->index_locktype == XAP_LOCK_EXCLUSIVE) {
         /* A commit died between rewriting records and the header. */
         xlog(LOG_WARNING, "mailbox %s: interrupted commit found: recounting",
              mailbox->name);
@@ -176,14 +176,14 @@ int mailbox_read_header_locked(struct mailbox *mailbox)
         if (pwrite_all(mailbox->index_lock->fd, buf, sizeof buf, 0) < 0 ||
             fsync(mailbox->index_lock->fd) < 0) {
             xlog_syserr("write", mailbox->path);
-            return IMAP_IOERROR;
+            return XAP_IMAP_IOERROR;
         }
         mailbox->committed = mailbox->i;
     }
     return 0;
 }
 
-static struct pending *find_pending(struct mailbox *mailbox, uint32_t recno)
+static struct pending *find_pending(struct xap_mailbox *mailbox, uint32_t recno)
 {
     size_t n = talloc_array_length(mailbox->pending);
     size_t lo = 0, hi = n;
@@ -199,35 +199,35 @@ static struct pending *find_pending(struct mailbox *mailbox, uint32_t recno)
            ? &mailbox->pending[lo] : NULL;
 }
 
-static int check_locked(const struct mailbox *mailbox, int want_exclusive,
+static int check_locked(const struct xap_mailbox *mailbox, int want_exclusive,
                         const char *what)
 {
     if (!mailbox->index_locktype ||
-        (want_exclusive && mailbox->index_locktype != LOCK_EXCLUSIVE)) {
+        (want_exclusive && mailbox->index_locktype != XAP_LOCK_EXCLUSIVE)) {
         xlog(LOG_ERR, "mailbox %s: %s without the %s index lock", mailbox->name,
              what, want_exclusive ? "exclusive" : "");
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     return 0;
 }
 
 /* Decodes the record at RECNO from BUF; logs a checksum failure. */
-static int decode_record(struct mailbox *mailbox, const unsigned char *buf,
-                         uint32_t recno, struct index_record *record)
+static int decode_record(struct xap_mailbox *mailbox, const unsigned char *buf,
+                         uint32_t recno, struct xap_index_record *record)
 {
     int r = index_record_decode(buf, record);
 
     if (r) {
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX " record %u: %s",
-             mailbox->name, mailbox->path, recno, error_message(r));
+             mailbox->name, mailbox->path, recno, xap_error_message(r));
         return r;
     }
     record->recno = recno;
     return 0;
 }
 
-int mailbox_read_index_record(struct mailbox *mailbox, uint32_t recno,
-                              struct index_record *record)
+int xap_mailbox_read_index_record(struct xap_mailbox *mailbox, uint32_t recno,
+                              struct xap_index_record *record)
 {
     unsigned char buf[INDEX_RECORD_SIZE];
     struct pending *p;
@@ -236,7 +236,7 @@ int mailbox_read_index_record(struct mailbox *mailbox, uint32_t recno,
     if ((r = check_locked(mailbox, 0, "read record")))
         return r;
     if (recno < 1 || recno > mailbox->i.num_records)
-        return IMAP_NOTFOUND;
+        return XAP_IMAP_NOTFOUND;
     if ((p = find_pending(mailbox, recno))) {
         *record = p->record;
         memset(&record->crec, 0, sizeof record->crec);
@@ -245,13 +245,13 @@ int mailbox_read_index_record(struct mailbox *mailbox, uint32_t recno,
     if (pread_all(mailbox->index_lock->fd, buf, sizeof buf, record_offset(recno)) < 0) {
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX " record %u: %s", mailbox->name,
              mailbox->path, recno, errno ? strerror(errno) : "file truncated");
-        return errno ? IMAP_IOERROR : IMAP_MAILBOX_BADFORMAT;
+        return errno ? XAP_IMAP_IOERROR : XAP_IMAP_MAILBOX_BADFORMAT;
     }
     return decode_record(mailbox, buf, recno, record);
 }
 
 /* Inserts or replaces the pending copy of RECORD. */
-static void set_pending(struct mailbox *mailbox, const struct index_record *record,
+static void set_pending(struct xap_mailbox *mailbox, const struct xap_index_record *record,
                         int is_append)
 {
     struct pending *p = find_pending(mailbox, record->recno);
@@ -271,10 +271,10 @@ static void set_pending(struct mailbox *mailbox, const struct index_record *reco
             (n - at) * sizeof *mailbox->pending);
     mailbox->pending[at].record = *record;
     mailbox->pending[at].is_append = is_append;
-    memset(&mailbox->pending[at].record.crec, 0, sizeof(struct cacherecord));
+    memset(&mailbox->pending[at].record.crec, 0, sizeof(struct xap_cacherecord));
 }
 
-static void stamp(struct mailbox *mailbox, struct index_record *record)
+static void stamp(struct xap_mailbox *mailbox, struct xap_index_record *record)
 {
     if (record->silent)
         return;
@@ -282,38 +282,38 @@ static void stamp(struct mailbox *mailbox, struct index_record *record)
     record->last_updated = (int64_t)time(NULL);
 }
 
-int mailbox_rewrite_index_record(struct mailbox *mailbox,
-                                 struct index_record *record)
+int xap_mailbox_rewrite_index_record(struct xap_mailbox *mailbox,
+                                 struct xap_index_record *record)
 {
-    struct index_record old;
+    struct xap_index_record old;
     int r;
 
     if ((r = check_locked(mailbox, 1, "rewrite record")))
         return r;
-    if ((r = mailbox_read_index_record(mailbox, record->recno, &old)))
+    if ((r = xap_mailbox_read_index_record(mailbox, record->recno, &old)))
         return r;
     if (old.uid != record->uid) {
         xlog(LOG_ERR, "mailbox %s: record %u: UID may not change (%u -> %u)",
              mailbox->name, record->recno, old.uid, record->uid);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
-    if ((old.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
-        !(record->internal_flags & FLAG_INTERNAL_EXPUNGED)) {
+    if ((old.internal_flags & XAP_FLAG_INTERNAL_EXPUNGED) &&
+        !(record->internal_flags & XAP_FLAG_INTERNAL_EXPUNGED)) {
         xlog(LOG_ERR, "mailbox %s: UID %u: an expunged message cannot be unexpunged",
              mailbox->name, record->uid);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
-    if ((old.internal_flags & FLAG_INTERNAL_UNLINKED) &&
-        !(record->internal_flags & FLAG_INTERNAL_UNLINKED)) {
+    if ((old.internal_flags & XAP_FLAG_INTERNAL_UNLINKED) &&
+        !(record->internal_flags & XAP_FLAG_INTERNAL_UNLINKED)) {
         xlog(LOG_ERR, "mailbox %s: UID %u: an unlinked message cannot come back",
              mailbox->name, record->uid);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
-    if (memcmp(old.guid, record->guid, MESSAGE_GUID_SIZE) || old.size != record->size ||
+    if (memcmp(old.guid, record->guid, XAP_MESSAGE_GUID_SIZE) || old.size != record->size ||
         old.cache_offset != record->cache_offset) {
         xlog(LOG_ERR, "mailbox %s: UID %u: message data may not change in a rewrite",
              mailbox->name, record->uid);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     mailbox_count_record(&mailbox->i, &old, -1);
     stamp(mailbox, record);
@@ -324,8 +324,8 @@ int mailbox_rewrite_index_record(struct mailbox *mailbox,
     return 0;
 }
 
-int mailbox_append_index_record(struct mailbox *mailbox,
-                                struct index_record *record)
+int xap_mailbox_append_index_record(struct xap_mailbox *mailbox,
+                                struct xap_index_record *record)
 {
     int r;
 
@@ -334,12 +334,12 @@ int mailbox_append_index_record(struct mailbox *mailbox,
     if (record->uid <= mailbox->i.last_uid) {
         xlog(LOG_ERR, "mailbox %s: append of UID %u: UIDs must grow (last %u)",
              mailbox->name, record->uid, mailbox->i.last_uid);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
-    if (record->internal_flags & (FLAG_INTERNAL_EXPUNGED | FLAG_INTERNAL_UNLINKED)) {
+    if (record->internal_flags & (XAP_FLAG_INTERNAL_EXPUNGED | XAP_FLAG_INTERNAL_UNLINKED)) {
         xlog(LOG_ERR, "mailbox %s: append of UID %u: already expunged",
              mailbox->name, record->uid);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     record->recno = mailbox->i.num_records + 1;
     stamp(mailbox, record);
@@ -353,7 +353,7 @@ int mailbox_append_index_record(struct mailbox *mailbox,
     return 0;
 }
 
-static int write_header(struct mailbox *mailbox, const struct index_header *h)
+static int write_header(struct xap_mailbox *mailbox, const struct index_header *h)
 {
     unsigned char buf[INDEX_HEADER_SIZE];
 
@@ -361,13 +361,13 @@ static int write_header(struct mailbox *mailbox, const struct index_header *h)
     if (pwrite_all(mailbox->index_lock->fd, buf, sizeof buf, 0) < 0 ||
         fsync(mailbox->index_lock->fd) < 0) {
         xlog_syserr("write", mailbox->path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     return 0;
 }
 
 /* Writes the pending records that are (APPENDS) or are not appends. */
-static int write_pending(struct mailbox *mailbox, int appends)
+static int write_pending(struct xap_mailbox *mailbox, int appends)
 {
     size_t n = talloc_array_length(mailbox->pending);
     unsigned char buf[INDEX_RECORD_SIZE];
@@ -380,13 +380,13 @@ static int write_pending(struct mailbox *mailbox, int appends)
         if (pwrite_all(mailbox->index_lock->fd, buf, sizeof buf,
                        record_offset(p->record.recno)) < 0) {
             xlog_syserr("write", mailbox->path);
-            return IMAP_IOERROR;
+            return XAP_IMAP_IOERROR;
         }
     }
     return 0;
 }
 
-static int commit_steps(struct mailbox *mailbox)
+static int commit_steps(struct xap_mailbox *mailbox)
 {
     size_t ncache = talloc_array_length(mailbox->cache_pending);
     size_t n = talloc_array_length(mailbox->pending);
@@ -405,7 +405,7 @@ static int commit_steps(struct mailbox *mailbox)
                        (off_t)mailbox->cache_end) < 0 ||
             fsync(mailbox->cache_fd) < 0) {
             xlog_syserr("write", mailbox->path);
-            return IMAP_IOERROR;
+            return XAP_IMAP_IOERROR;
         }
     }
     if (appends && (r = fsync_dir(mailbox->path)))
@@ -430,7 +430,7 @@ static int commit_steps(struct mailbox *mailbox)
         return r;
     if (fsync(mailbox->index_lock->fd) < 0) {
         xlog_syserr("fsync", mailbox->path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     fault_point("mailbox.commit.3");
     /* 5 */
@@ -461,18 +461,18 @@ static int commit_steps(struct mailbox *mailbox)
 /* Of the UIDs whose files an expunge scheduled for removal at close,
  * keeps those whose records the file says are unlinked: a failed commit
  * may have left them live. */
-static void keep_committed_unlinks(struct mailbox *mailbox)
+static void keep_committed_unlinks(struct xap_mailbox *mailbox)
 {
     size_t n = talloc_array_length(mailbox->unlinks), kept = 0;
-    struct index_record rec;
+    struct xap_index_record rec;
 
     for (size_t i = 0; i < n; i++) {
         int unlinked = 0;
         for (uint32_t recno = 1; recno <= mailbox->i.num_records; recno++) {
-            if (mailbox_read_index_record(mailbox, recno, &rec))
+            if (xap_mailbox_read_index_record(mailbox, recno, &rec))
                 break;
             if (rec.uid == mailbox->unlinks[i]) {
-                unlinked = (rec.internal_flags & FLAG_INTERNAL_UNLINKED) != 0;
+                unlinked = (rec.internal_flags & XAP_FLAG_INTERNAL_UNLINKED) != 0;
                 break;
             }
         }
@@ -498,7 +498,7 @@ static void keep_committed_unlinks(struct mailbox *mailbox)
  * whose records stand as unlinked.  If even that read fails, no file is
  * removed.  Then the index lock is let go, so that nothing here goes on
  * from a header that may no longer be the one on disk. */
-int mailbox_commit(struct mailbox *mailbox)
+int xap_mailbox_commit(struct xap_mailbox *mailbox)
 {
     int r;
 
@@ -509,7 +509,7 @@ int mailbox_commit(struct mailbox *mailbox)
     if (!(r = commit_steps(mailbox)))
         return 0;
     xlog(LOG_ERR, "mailbox %s: commit failed, its changes are dropped: %s", mailbox->name,
-         error_message(r));
+         xap_error_message(r));
     mailbox->i = mailbox->committed;
     TALLOC_FREE(mailbox->pending);
     TALLOC_FREE(mailbox->cache_pending);
@@ -525,7 +525,7 @@ int mailbox_commit(struct mailbox *mailbox)
     } else {
         TALLOC_FREE(mailbox->unlinks);
     }
-    mailbox_unlock_index(mailbox, NULL);
+    xap_mailbox_unlock_index(mailbox, NULL);
     return r;
 }
 
@@ -533,7 +533,7 @@ int mailbox_commit(struct mailbox *mailbox)
 
 /* Maps the committed cache file when OFFSET..OFFSET+4 is not yet mapped;
  * earlier maps stay valid until unlock. */
-static const struct cachemap *cache_map_for(struct mailbox *mailbox, uint64_t offset)
+static const struct cachemap *cache_map_for(struct xap_mailbox *mailbox, uint64_t offset)
 {
     struct cachemap *m = mailbox->maps;
     void *base;
@@ -556,7 +556,7 @@ static const struct cachemap *cache_map_for(struct mailbox *mailbox, uint64_t of
     return m;
 }
 
-int mailbox_cacherecord(struct mailbox *mailbox, struct index_record *record)
+int xap_mailbox_cacherecord(struct xap_mailbox *mailbox, struct xap_index_record *record)
 {
     int r;
 
@@ -566,7 +566,7 @@ int mailbox_cacherecord(struct mailbox *mailbox, struct index_record *record)
         return 0;
     if (record->cache_offset < CACHE_HEADER_SIZE) {
         xlog(LOG_ERR, "mailbox %s: UID %u has no cache record", mailbox->name, record->uid);
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     }
     if (record->cache_offset >= mailbox->cache_end) {
         /* Appended in this transaction: copy out of the pending buffer,
@@ -590,7 +590,7 @@ int mailbox_cacherecord(struct mailbox *mailbox, struct index_record *record)
     }
     if (r) {
         xlog(LOG_ERR, "mailbox %s: cache record of UID %u at %llu: %s", mailbox->name,
-             record->uid, (unsigned long long)record->cache_offset, error_message(r));
+             record->uid, (unsigned long long)record->cache_offset, xap_error_message(r));
         memset(&record->crec, 0, sizeof record->crec);
     }
     return r;
@@ -598,24 +598,24 @@ bad:
     xlog(LOG_ERR, "mailbox %s: cache record of UID %u at %llu is past the end of %s/"
          FNAME_CACHE_PREFIX "%u", mailbox->name, record->uid,
          (unsigned long long)record->cache_offset, mailbox->path, mailbox->i.generation);
-    return IMAP_MAILBOX_BADFORMAT;
+    return XAP_IMAP_MAILBOX_BADFORMAT;
 }
 
-const char *cacheitem_base(const struct index_record *record, int field)
+const char *xap_cacheitem_base(const struct xap_index_record *record, int field)
 {
-    if (!record->crec.base || field < 0 || field >= NUM_CACHE_FIELDS)
+    if (!record->crec.base || field < 0 || field >= XAP_NUM_CACHE_FIELDS)
         return NULL;
     return record->crec.base + record->crec.item[field].offset;
 }
 
-unsigned cacheitem_size(const struct index_record *record, int field)
+unsigned xap_cacheitem_size(const struct xap_index_record *record, int field)
 {
-    if (!record->crec.base || field < 0 || field >= NUM_CACHE_FIELDS)
+    if (!record->crec.base || field < 0 || field >= XAP_NUM_CACHE_FIELDS)
         return 0;
     return (unsigned)record->crec.item[field].size;
 }
 
-void mailbox_release_lock_state(struct mailbox *mailbox)
+void mailbox_release_lock_state(struct xap_mailbox *mailbox)
 {
     while (mailbox->maps) {
         struct cachemap *m = mailbox->maps;
@@ -630,22 +630,22 @@ void mailbox_release_lock_state(struct mailbox *mailbox)
 
 #define ITER_CHUNK 256
 
-struct mailbox_iter {
-    struct mailbox *mailbox;
+struct xap_mailbox_iter {
+    struct xap_mailbox *mailbox;
     uint64_t changedsince;
     unsigned flags;
     uint32_t recno;             /* last returned */
     uint32_t chunk_first;       /* recno of buf[0], 0 = empty */
     uint32_t chunk_n;
     unsigned char buf[ITER_CHUNK * INDEX_RECORD_SIZE];
-    struct index_record record;
+    struct xap_index_record record;
     int error;
 };
 
-struct mailbox_iter *mailbox_iter_init(struct mailbox *mailbox,
+struct xap_mailbox_iter *xap_mailbox_iter_init(struct xap_mailbox *mailbox,
                                        uint64_t changedsince, unsigned flags)
 {
-    struct mailbox_iter *iter = talloc_zero(mailbox, struct mailbox_iter);
+    struct xap_mailbox_iter *iter = talloc_zero(mailbox, struct xap_mailbox_iter);
 
     iter->mailbox = mailbox;
     iter->changedsince = changedsince;
@@ -655,9 +655,9 @@ struct mailbox_iter *mailbox_iter_init(struct mailbox *mailbox,
 }
 
 /* Reads RECNO through the chunk buffer (committed records only). */
-static int iter_read(struct mailbox_iter *iter, uint32_t recno)
+static int iter_read(struct xap_mailbox_iter *iter, uint32_t recno)
 {
-    struct mailbox *mailbox = iter->mailbox;
+    struct xap_mailbox *mailbox = iter->mailbox;
     struct pending *p = find_pending(mailbox, recno);
 
     if (p) {
@@ -672,12 +672,12 @@ static int iter_read(struct mailbox_iter *iter, uint32_t recno)
         if (n > ITER_CHUNK)
             n = ITER_CHUNK;
         if (n == 0)
-            return mailbox_read_index_record(mailbox, recno, &iter->record);
+            return xap_mailbox_read_index_record(mailbox, recno, &iter->record);
         if (pread_all(mailbox->index_lock->fd, iter->buf, (size_t)n * INDEX_RECORD_SIZE,
                       record_offset(recno)) < 0) {
             xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": cannot read records from %u",
                  mailbox->name, mailbox->path, recno);
-            return errno ? IMAP_IOERROR : IMAP_MAILBOX_BADFORMAT;
+            return errno ? XAP_IMAP_IOERROR : XAP_IMAP_MAILBOX_BADFORMAT;
         }
         iter->chunk_first = recno;
         iter->chunk_n = n;
@@ -687,14 +687,14 @@ static int iter_read(struct mailbox_iter *iter, uint32_t recno)
                          recno, &iter->record);
 }
 
-const struct index_record *mailbox_iter_step(struct mailbox_iter *iter)
+const struct xap_index_record *xap_mailbox_iter_step(struct xap_mailbox_iter *iter)
 {
     while (!iter->error && iter->recno < iter->mailbox->i.num_records) {
         iter->recno++;
         if ((iter->error = iter_read(iter, iter->recno)))
             return NULL;
-        if ((iter->flags & ITER_SKIP_EXPUNGED) &&
-            (iter->record.internal_flags & FLAG_INTERNAL_EXPUNGED))
+        if ((iter->flags & XAP_ITER_SKIP_EXPUNGED) &&
+            (iter->record.internal_flags & XAP_FLAG_INTERNAL_EXPUNGED))
             continue;
         if (iter->record.modseq <= iter->changedsince)
             continue;
@@ -703,30 +703,30 @@ const struct index_record *mailbox_iter_step(struct mailbox_iter *iter)
     return NULL;
 }
 
-int mailbox_iter_error(const struct mailbox_iter *iter)
+int xap_mailbox_iter_error(const struct xap_mailbox_iter *iter)
 {
     return iter->error;
 }
 
-void mailbox_iter_done(struct mailbox_iter **iterp)
+void xap_mailbox_iter_done(struct xap_mailbox_iter **iterp)
 {
     TALLOC_FREE(*iterp);
 }
 
-int mailbox_recount(struct mailbox *mailbox, struct index_header *h)
+int mailbox_recount(struct xap_mailbox *mailbox, struct index_header *h)
 {
-    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, 0);
-    const struct index_record *rec;
+    struct xap_mailbox_iter *iter = xap_mailbox_iter_init(mailbox, 0, 0);
+    const struct xap_index_record *rec;
     int r;
 
     h->exists = h->deleted = h->answered = h->flagged = h->unseen = 0;
     h->quota_used = 0;
-    while ((rec = mailbox_iter_step(iter))) {
+    while ((rec = xap_mailbox_iter_step(iter))) {
         mailbox_count_record(h, rec, +1);
         if (rec->modseq > h->highestmodseq)
             h->highestmodseq = rec->modseq;
     }
-    r = mailbox_iter_error(iter);
-    mailbox_iter_done(&iter);
+    r = xap_mailbox_iter_error(iter);
+    xap_mailbox_iter_done(&iter);
     return r;
 }

@@ -2,7 +2,7 @@
  * the delayed actions of unlock and close (seeds/002).
  *
  * Open is namelock first, then the mailboxes.db record, then the index
- * lock (docs/LOCKING.md).  The process keeps one struct mailbox per name
+ * lock (docs/LOCKING.md).  The process keeps one struct xap_mailbox per name
  * and counts references. */
 #include <config.h>
 
@@ -27,16 +27,16 @@
 #include "mailbox/statuscache.h"
 #include "mailbox/synclog.h"
 
-static struct mailbox *open_mailboxes;
-static mailbox_notify_fn *updatenotifier;
+static struct xap_mailbox *open_mailboxes;
+static xap_mailbox_notify_fn *updatenotifier;
 static int registered;
 
-void mailbox_set_updatenotifier(mailbox_notify_fn *fn)
+void xap_mailbox_set_updatenotifier(xap_mailbox_notify_fn *fn)
 {
     updatenotifier = fn;
 }
 
-static int destroy_mailbox(struct mailbox *mailbox)
+static int destroy_mailbox(struct xap_mailbox *mailbox)
 {
     mailbox_release_lock_state(mailbox);
     if (mailbox->cache_fd >= 0)
@@ -46,22 +46,22 @@ static int destroy_mailbox(struct mailbox *mailbox)
 
 static void close_all(void)
 {
-    /* At xapiary_done(): a tool that exits with mailboxes open. */
+    /* At xap_done(): a tool that exits with mailboxes open. */
     while (open_mailboxes) {
-        struct mailbox *m = open_mailboxes;
+        struct xap_mailbox *m = open_mailboxes;
         if (m->dirty) {
             xlog(LOG_CRIT, "mailbox %s: closed at exit with uncommitted changes",
                  m->name);
             abort();
         }
         m->refcount = 1;
-        mailbox_close(&m);
+        xap_mailbox_close(&m);
     }
 }
 
-struct mailbox *mailbox_new(const char *name, const char *partition)
+struct xap_mailbox *mailbox_new(const char *name, const char *partition)
 {
-    struct mailbox *mailbox = talloc_zero(NULL, struct mailbox);
+    struct xap_mailbox *mailbox = talloc_zero(NULL, struct xap_mailbox);
     char *path, *lockname;
 
     if (!registered) {
@@ -86,33 +86,33 @@ struct mailbox *mailbox_new(const char *name, const char *partition)
     return mailbox;
 }
 
-int mailbox_finish_open(struct mailbox *mailbox, int indexlocktype, int r,
-                        struct mailbox **mailboxp)
+int mailbox_finish_open(struct xap_mailbox *mailbox, int indexlocktype, int r,
+                        struct xap_mailbox **mailboxp)
 {
     if (!r && !(r = mailbox_open_index_file(mailbox)) &&
-        !(r = mailbox_lock_index(mailbox, indexlocktype))) {
+        !(r = xap_mailbox_lock_index(mailbox, indexlocktype))) {
         mailbox->refcount = 1;
         mailbox->next = open_mailboxes;
         open_mailboxes = mailbox;
         *mailboxp = mailbox;
         return 0;
     }
-    mboxname_release(&mailbox->namelock);
+    xap_mboxname_release(&mailbox->namelock);
     talloc_free(mailbox);
     return r;
 }
 
-static struct mailbox *find_open(const char *name)
+static struct xap_mailbox *find_open(const char *name)
 {
-    for (struct mailbox *m = open_mailboxes; m; m = m->next)
+    for (struct xap_mailbox *m = open_mailboxes; m; m = m->next)
         if (!strcmp(m->name, name))
             return m;
     return NULL;
 }
 
-static void unregister(struct mailbox *mailbox)
+static void unregister(struct xap_mailbox *mailbox)
 {
-    for (struct mailbox **pp = &open_mailboxes; *pp; pp = &(*pp)->next) {
+    for (struct xap_mailbox **pp = &open_mailboxes; *pp; pp = &(*pp)->next) {
         if (*pp == mailbox) {
             *pp = mailbox->next;
             return;
@@ -120,28 +120,28 @@ static void unregister(struct mailbox *mailbox)
     }
 }
 
-int mailbox_open_index_file(struct mailbox *mailbox)
+int mailbox_open_index_file(struct xap_mailbox *mailbox)
 {
     int r = lockfile_open(mailbox->index_lock);
 
-    return r == IMAP_NOTFOUND ? IMAP_MAILBOX_BADFORMAT : r;
+    return r == XAP_IMAP_NOTFOUND ? XAP_IMAP_MAILBOX_BADFORMAT : r;
 }
 
-int mailbox_lock_index(struct mailbox *mailbox, int locktype)
+int xap_mailbox_lock_index(struct xap_mailbox *mailbox, int locktype)
 {
-    int op = locktype == LOCK_SHARED ? LOCK_SH : LOCK_EX;
+    int op = locktype == XAP_LOCK_SHARED ? LOCK_SH : LOCK_EX;
     char *what;
     int r;
 
     if (mailbox->index_locktype) {
         xlog(LOG_ERR, "mailbox %s: index is already locked", mailbox->name);
-        return IMAP_MAILBOX_LOCKED;
+        return XAP_IMAP_MAILBOX_LOCKED;
     }
     if (op == LOCK_EX && mailbox->index_lock->readonly) {
         /* Not EX_TEMPFAIL: retrying will not make the spool writable. */
         xlog(LOG_ERR, "mailbox %s: index file is read-only (read-only spool?): "
              "cannot be changed", mailbox->name);
-        return IMAP_PERMISSION_DENIED;
+        return XAP_IMAP_PERMISSION_DENIED;
     }
     what = talloc_asprintf(NULL, "the %s index lock of mailbox %s",
                            op == LOCK_SH ? "SHARED" : "EXCLUSIVE", mailbox->name);
@@ -152,8 +152,8 @@ int mailbox_lock_index(struct mailbox *mailbox, int locktype)
     r = lockfile_lock(mailbox->index_lock, op, 0, what);
     talloc_free(what);
     if (r)
-        return r == IMAP_NOTFOUND ? IMAP_MAILBOX_BADFORMAT : r;
-    mailbox->index_locktype = locktype == LOCK_SHARED ? LOCK_SHARED : LOCK_EXCLUSIVE;
+        return r == XAP_IMAP_NOTFOUND ? XAP_IMAP_MAILBOX_BADFORMAT : r;
+    mailbox->index_locktype = locktype == XAP_LOCK_SHARED ? XAP_LOCK_SHARED : XAP_LOCK_EXCLUSIVE;
     r = mailbox_read_header_locked(mailbox);
     if (r) {
         lockfile_unlock(mailbox->index_lock);
@@ -162,7 +162,7 @@ int mailbox_lock_index(struct mailbox *mailbox, int locktype)
     return r;
 }
 
-int mailbox_unlock_index(struct mailbox *mailbox, const struct statusdata *sdata)
+int xap_mailbox_unlock_index(struct xap_mailbox *mailbox, const struct xap_statusdata *sdata)
 {
     if (!mailbox->index_locktype)
         return 0;
@@ -189,46 +189,46 @@ int mailbox_unlock_index(struct mailbox *mailbox, const struct statusdata *sdata
 }
 
 static int open_locked(const char *name, int namelocktype, int indexlocktype,
-                       struct mailbox **mailboxp);
+                       struct xap_mailbox **mailboxp);
 
 /* NAME's record ENTRY (freed here) is part of a rename: wait for it to
  * end (or clean up after it), then open again. */
-static int wait_and_retry(struct mboxlist_entry *entry, const char *name,
+static int wait_and_retry(struct xap_mboxlist_entry *entry, const char *name,
                           int namelocktype, int indexlocktype,
-                          struct mailbox **mailboxp)
+                          struct xap_mailbox **mailboxp)
 {
     int r = entry->namelock ? mailbox_rename_wait(entry->namelock)
-                            : IMAP_MAILBOX_BADFORMAT;
+                            : XAP_IMAP_MAILBOX_BADFORMAT;
 
     talloc_free(entry);
     return r ? r : open_locked(name, namelocktype, indexlocktype, mailboxp);
 }
 
 static int open_locked(const char *name, int namelocktype, int indexlocktype,
-                       struct mailbox **mailboxp)
+                       struct xap_mailbox **mailboxp)
 {
-    struct mboxlist_entry *entry = NULL;
-    struct mailbox *mailbox;
+    struct xap_mboxlist_entry *entry = NULL;
+    struct xap_mailbox *mailbox;
     int r;
 
     *mailboxp = NULL;
     if (mboxname_validate(name))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
 
     mailbox = find_open(name);
     if (mailbox) {
         if (mailbox->index_locktype)
-            return IMAP_MAILBOX_LOCKED;
-        if (namelocktype == LOCK_EXCLUSIVE && mboxname_islocked(name) != LOCK_EXCLUSIVE)
-            return IMAP_MAILBOX_LOCKED;
-        if ((r = mailbox_lock_index(mailbox, indexlocktype)))
+            return XAP_IMAP_MAILBOX_LOCKED;
+        if (namelocktype == XAP_LOCK_EXCLUSIVE && xap_mboxname_islocked(name) != XAP_LOCK_EXCLUSIVE)
+            return XAP_IMAP_MAILBOX_LOCKED;
+        if ((r = xap_mailbox_lock_index(mailbox, indexlocktype)))
             return r;
         mailbox->refcount++;
         *mailboxp = mailbox;
         return 0;
     }
 
-    r = mboxlist_lookup(NULL, name, &entry);
+    r = xap_mboxlist_lookup(NULL, name, &entry);
     if (r)
         return r;
     if (mailbox_is_renaming(entry))
@@ -242,24 +242,24 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
     mailbox->uniqueid = talloc_steal(mailbox, entry->uniqueid);
     talloc_free(entry);
 
-    r = mboxname_lock(name, &mailbox->namelock, namelocktype);
+    r = xap_mboxname_lock(name, &mailbox->namelock, namelocktype);
     if (r)
         goto finish;
     /* The record may have changed while we waited for the namelock
      * (deleted, renamed, recreated): read it again under the lock. */
-    r = mboxlist_lookup(NULL, name, &entry);
+    r = xap_mboxlist_lookup(NULL, name, &entry);
     if (r)
         goto finish;
     if (mailbox_is_renaming(entry)) {
         /* Our namelock may be what the renamer waits for: let it go. */
-        mboxname_release(&mailbox->namelock);
+        xap_mboxname_release(&mailbox->namelock);
         talloc_free(mailbox);
         return wait_and_retry(entry, name, namelocktype, indexlocktype, mailboxp);
     }
     if (strcmp(entry->uniqueid, mailbox->uniqueid) ||
         strcmp(entry->partition, mailbox->partition)) {
         talloc_free(entry);
-        mboxname_release(&mailbox->namelock);
+        xap_mboxname_release(&mailbox->namelock);
         talloc_free(mailbox);
         return open_locked(name, namelocktype, indexlocktype, mailboxp);
     }
@@ -270,25 +270,25 @@ finish:
     return mailbox_finish_open(mailbox, indexlocktype, r, mailboxp);
 }
 
-int mailbox_open_iwl(const char *name, struct mailbox **mailboxp)
+int xap_mailbox_open_iwl(const char *name, struct xap_mailbox **mailboxp)
 {
-    return open_locked(name, LOCK_SHARED, LOCK_EXCLUSIVE, mailboxp);
+    return open_locked(name, XAP_LOCK_SHARED, XAP_LOCK_EXCLUSIVE, mailboxp);
 }
 
-int mailbox_open_irl(const char *name, struct mailbox **mailboxp)
+int xap_mailbox_open_irl(const char *name, struct xap_mailbox **mailboxp)
 {
-    return open_locked(name, LOCK_SHARED, LOCK_SHARED, mailboxp);
+    return open_locked(name, XAP_LOCK_SHARED, XAP_LOCK_SHARED, mailboxp);
 }
 
-int mailbox_open_exclusive(const char *name, struct mailbox **mailboxp)
+int xap_mailbox_open_exclusive(const char *name, struct xap_mailbox **mailboxp)
 {
-    return open_locked(name, LOCK_EXCLUSIVE, LOCK_EXCLUSIVE, mailboxp);
+    return open_locked(name, XAP_LOCK_EXCLUSIVE, XAP_LOCK_EXCLUSIVE, mailboxp);
 }
 
-static void run_unlinks(struct mailbox *mailbox)
+static void run_unlinks(struct xap_mailbox *mailbox)
 {
     for (size_t i = 0; i < talloc_array_length(mailbox->unlinks); i++) {
-        char *path = mailbox_message_path(NULL, mailbox, mailbox->unlinks[i]);
+        char *path = xap_mailbox_message_path(NULL, mailbox, mailbox->unlinks[i]);
         if (unlink(path) < 0 && errno != ENOENT)
             xlog_syserr("unlink", path);
         talloc_free(path);
@@ -300,38 +300,38 @@ static void run_unlinks(struct mailbox *mailbox)
  * trade our SHARED namelock for a NONBLOCKING EXCLUSIVE one; if someone
  * else holds it, the last of them does the work at their close.  Returns
  * the work's result: 0 when it was left to another process. */
-static int cleanup_if_alone(struct mailbox *mailbox)
+static int cleanup_if_alone(struct xap_mailbox *mailbox)
 {
     int r = 0;
 
-    if (mboxname_islocked(mailbox->name) != LOCK_EXCLUSIVE) {
-        mboxname_release(&mailbox->namelock);
-        if (mboxname_lock(mailbox->name, &mailbox->namelock, LOCK_NONBLOCKING))
+    if (xap_mboxname_islocked(mailbox->name) != XAP_LOCK_EXCLUSIVE) {
+        xap_mboxname_release(&mailbox->namelock);
+        if (xap_mboxname_lock(mailbox->name, &mailbox->namelock, XAP_LOCK_NONBLOCKING))
             return 0;
     }
-    if (mailbox_lock_index(mailbox, LOCK_EXCLUSIVE))
+    if (xap_mailbox_lock_index(mailbox, XAP_LOCK_EXCLUSIVE))
         return 0;
     if (mailbox->i.options & OPT_MAILBOX_DELETED) {
-        mailbox_unlock_index(mailbox, NULL);
+        xap_mailbox_unlock_index(mailbox, NULL);
         return mailbox_delete_cleanup(mailbox);
     }
     if (mailbox->i.options & OPT_MAILBOX_NEEDS_REPACK)
         r = mailbox_index_repack(mailbox);
     else if (mailbox->i.options & OPT_MAILBOX_NEEDS_CLEANUP)
         r = mailbox_finish_cleanup(mailbox);
-    mailbox_unlock_index(mailbox, NULL);
+    xap_mailbox_unlock_index(mailbox, NULL);
     return r;
 }
 
-int mailbox_close_checked(struct mailbox **mailboxp)
+int xap_mailbox_close_checked(struct xap_mailbox **mailboxp)
 {
-    struct mailbox *mailbox = mailboxp ? *mailboxp : NULL;
+    struct xap_mailbox *mailbox = mailboxp ? *mailboxp : NULL;
     int r = 0;
 
     if (!mailbox)
         return 0;
     *mailboxp = NULL;
-    mailbox_unlock_index(mailbox, NULL);
+    xap_mailbox_unlock_index(mailbox, NULL);
     if (--mailbox->refcount > 0)
         return 0;
     unregister(mailbox);
@@ -339,34 +339,34 @@ int mailbox_close_checked(struct mailbox **mailboxp)
     if (mailbox->i.options & (OPT_MAILBOX_DELETED | OPT_MAILBOX_NEEDS_REPACK |
                               OPT_MAILBOX_NEEDS_CLEANUP))
         r = cleanup_if_alone(mailbox);
-    mboxname_release(&mailbox->namelock);
+    xap_mboxname_release(&mailbox->namelock);
     talloc_free(mailbox);
     return r;
 }
 
-void mailbox_close(struct mailbox **mailboxp)
+void xap_mailbox_close(struct xap_mailbox **mailboxp)
 {
     /* The delayed work logged its own failure; the next close retries it. */
-    (void)mailbox_close_checked(mailboxp);
+    (void)xap_mailbox_close_checked(mailboxp);
 }
 
 /* ------------------------------------------------------------ accessors */
 
-const char *mailbox_name(const struct mailbox *m) { return m->name; }
-const char *mailbox_uniqueid(const struct mailbox *m) { return m->uniqueid; }
-const char *mailbox_partition(const struct mailbox *m) { return m->partition; }
-uint32_t mailbox_uidvalidity(const struct mailbox *m) { return m->i.uidvalidity; }
-uint32_t mailbox_last_uid(const struct mailbox *m) { return m->i.last_uid; }
-uint32_t mailbox_num_records(const struct mailbox *m) { return m->i.num_records; }
-uint32_t mailbox_exists(const struct mailbox *m) { return m->i.exists; }
-uint64_t mailbox_highestmodseq(const struct mailbox *m) { return m->i.highestmodseq; }
+const char *xap_mailbox_name(const struct xap_mailbox *m) { return m->name; }
+const char *xap_mailbox_uniqueid(const struct xap_mailbox *m) { return m->uniqueid; }
+const char *xap_mailbox_partition(const struct xap_mailbox *m) { return m->partition; }
+uint32_t xap_mailbox_uidvalidity(const struct xap_mailbox *m) { return m->i.uidvalidity; }
+uint32_t xap_mailbox_last_uid(const struct xap_mailbox *m) { return m->i.last_uid; }
+uint32_t xap_mailbox_num_records(const struct xap_mailbox *m) { return m->i.num_records; }
+uint32_t xap_mailbox_exists(const struct xap_mailbox *m) { return m->i.exists; }
+uint64_t xap_mailbox_highestmodseq(const struct xap_mailbox *m) { return m->i.highestmodseq; }
 
-const char *mailbox_user_flag(const struct mailbox *m, unsigned i)
+const char *xap_mailbox_user_flag(const struct xap_mailbox *m, unsigned i)
 {
     return i < talloc_array_length(m->user_flags) ? m->user_flags[i] : NULL;
 }
 
-void mailbox_status(const struct mailbox *m, struct statusdata *s)
+void xap_mailbox_status(const struct xap_mailbox *m, struct xap_statusdata *s)
 {
     s->messages = m->i.exists;
     s->uidnext = m->i.last_uid + 1;

@@ -35,7 +35,7 @@ char *mailbox_dir(void *ctx, const char *partition, const char *name)
     const char *partdir = config_partitiondir(NULL, partition);
     char *path;
 
-    last_error = IMAP_PARTITION_UNKNOWN;
+    last_error = XAP_IMAP_PARTITION_UNKNOWN;
     if (!partdir) {
         xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", name, partition);
         return NULL;
@@ -48,20 +48,20 @@ char *mailbox_dir(void *ctx, const char *partition, const char *name)
 
 int mailbox_new_failed(void)
 {
-    return last_error ? last_error : IMAP_PARTITION_UNKNOWN;
+    return last_error ? last_error : XAP_IMAP_PARTITION_UNKNOWN;
 }
 
-char *mailbox_file(void *ctx, const struct mailbox *mailbox, const char *fname)
+char *mailbox_file(void *ctx, const struct xap_mailbox *mailbox, const char *fname)
 {
     return talloc_asprintf(ctx, "%s/%s", mailbox->path, fname);
 }
 
-char *mailbox_cache_file(void *ctx, const struct mailbox *mailbox, uint32_t generation)
+char *mailbox_cache_file(void *ctx, const struct xap_mailbox *mailbox, uint32_t generation)
 {
     return talloc_asprintf(ctx, "%s/" FNAME_CACHE_PREFIX "%u", mailbox->path, generation);
 }
 
-char *mailbox_message_path(void *ctx, const struct mailbox *mailbox, uint32_t uid)
+char *xap_mailbox_message_path(void *ctx, const struct xap_mailbox *mailbox, uint32_t uid)
 {
     return talloc_asprintf(ctx, "%s/%u.", mailbox->path, uid);
 }

@@ -1,7 +1,7 @@
 /* mailbox-private.h - what the mailbox-*.c files share and nothing else
- * may see: struct mailbox, the on-disk header, and the internal helpers.
+ * may see: struct xap_mailbox, the on-disk header, and the internal helpers.
  *
- * States of a struct mailbox
+ * States of a struct xap_mailbox
  *   open, unlocked   namelock held (SHARED or EXCLUSIVE), index fd open,
  *                    header as of the last lock.  Records may be read only
  *                    after locking again.
@@ -63,22 +63,22 @@ struct index_header {
 
 /* A record changed or appended in the current transaction. */
 struct pending {
-    struct index_record record;
+    struct xap_index_record record;
     int is_append;
 };
 
-struct mailbox {
-    struct mailbox *next;          /* the process's open mailboxes */
+struct xap_mailbox {
+    struct xap_mailbox *next;          /* the process's open mailboxes */
     int refcount;
     char *name;
     char *partition;
     char *uniqueid;
     char *path;                    /* the mailbox directory */
     char **user_flags;             /* talloc array of names */
-    struct mboxlock *namelock;
+    struct xap_mboxlock *namelock;
     struct lockfile *index_lock;   /* the index file: its fd, and the lock;
                                     * readonly: a read-only spool */
-    int index_locktype;            /* 0, LOCK_SHARED or LOCK_EXCLUSIVE */
+    int index_locktype;            /* 0, XAP_LOCK_SHARED or XAP_LOCK_EXCLUSIVE */
     struct index_header i;         /* as of now, with pending changes */
     struct index_header committed; /* as on disk */
     int cache_fd;
@@ -103,18 +103,18 @@ struct cachemap {
 
 /* mailbox-format.c: on-disk encodings, all big-endian, each with a CRC32. */
 void index_header_encode(const struct index_header *h, unsigned char *buf);
-/* Returns 0, IMAP_MAILBOX_BADFORMAT or IMAP_MAILBOX_CHECKSUM. */
+/* Returns 0, XAP_IMAP_MAILBOX_BADFORMAT or XAP_IMAP_MAILBOX_CHECKSUM. */
 int index_header_decode(const unsigned char *buf, size_t len, struct index_header *h);
-void index_record_encode(const struct index_record *r, unsigned char *buf);
-int index_record_decode(const unsigned char *buf, struct index_record *r);
+void index_record_encode(const struct xap_index_record *r, unsigned char *buf);
+int index_record_decode(const unsigned char *buf, struct xap_index_record *r);
 /* Appends a cache record for the ten FIELDS (NULL = empty) to *BUF (a
  * talloc char array); returns its offset within *BUF and its CRC. */
-size_t cache_record_build(char **buf, const char *const fields[NUM_CACHE_FIELDS],
+size_t cache_record_build(char **buf, const char *const fields[XAP_NUM_CACHE_FIELDS],
                           uint32_t *crc_r);
 /* Splits the record at BASE of at most AVAIL bytes into CREC; checks CRC.
- * Returns 0, IMAP_MAILBOX_BADFORMAT or IMAP_MAILBOX_CHECKSUM. */
+ * Returns 0, XAP_IMAP_MAILBOX_BADFORMAT or XAP_IMAP_MAILBOX_CHECKSUM. */
 int cache_record_parse(const char *base, size_t avail, uint32_t crc,
-                       struct cacherecord *crec);
+                       struct xap_cacherecord *crec);
 void cache_header_encode(uint32_t generation, unsigned char *buf);
 int cache_header_decode(const unsigned char *buf, size_t len, uint32_t *generation_r);
 
@@ -122,89 +122,89 @@ int cache_header_decode(const unsigned char *buf, size_t len, uint32_t *generati
 /* The directory of NAME on PARTITION under CTX; NULL (logged) when the
  * partition is not configured. */
 char *mailbox_dir(void *ctx, const char *partition, const char *name);
-char *mailbox_file(void *ctx, const struct mailbox *mailbox, const char *fname);
-char *mailbox_cache_file(void *ctx, const struct mailbox *mailbox, uint32_t generation);
+char *mailbox_file(void *ctx, const struct xap_mailbox *mailbox, const char *fname);
+char *mailbox_cache_file(void *ctx, const struct xap_mailbox *mailbox, uint32_t generation);
 /* A new uniqueid (32 hex digits of randomness). */
 char *mailbox_make_uniqueid(void *ctx);
 
 /* mailbox-header.c: the header file (name, uniqueid, user flags). */
-int mailbox_write_header(struct mailbox *mailbox);
-int mailbox_read_header(struct mailbox *mailbox);
+int mailbox_write_header(struct xap_mailbox *mailbox);
+int mailbox_read_header(struct xap_mailbox *mailbox);
 
 /* mailbox-index.c */
-int mailbox_read_header_locked(struct mailbox *mailbox);
-int mailbox_open_cache(struct mailbox *mailbox);
+int mailbox_read_header_locked(struct xap_mailbox *mailbox);
+int mailbox_open_cache(struct xap_mailbox *mailbox);
 /* Writes the initial empty index and cache files for a new mailbox. */
-int mailbox_init_files(struct mailbox *mailbox);
+int mailbox_init_files(struct xap_mailbox *mailbox);
 /* Recomputes the counts of the header from the records. */
-int mailbox_recount(struct mailbox *mailbox, struct index_header *h);
+int mailbox_recount(struct xap_mailbox *mailbox, struct index_header *h);
 /* Drops the cache maps and per-lock allocations (at unlock). */
-void mailbox_release_lock_state(struct mailbox *mailbox);
+void mailbox_release_lock_state(struct xap_mailbox *mailbox);
 /* Adds or removes R's contribution to the counts of H. */
-void mailbox_count_record(struct index_header *h, const struct index_record *r,
+void mailbox_count_record(struct index_header *h, const struct xap_index_record *r,
                           int sign);
 
 /* mailbox-open.c */
-/* A new, unregistered struct mailbox for NAME on PARTITION (no files
+/* A new, unregistered struct xap_mailbox for NAME on PARTITION (no files
  * touched); NULL when the partition is unknown (logged). */
-struct mailbox *mailbox_new(const char *name, const char *partition);
+struct xap_mailbox *mailbox_new(const char *name, const char *partition);
 /* The code for mailbox_new() returning NULL in this thread:
- * IMAP_PARTITION_UNKNOWN, IMAP_PERMISSION_DENIED (the path met a planted
- * symlink) or IMAP_IOERROR; the cause is logged. */
+ * XAP_IMAP_PARTITION_UNKNOWN, XAP_IMAP_PERMISSION_DENIED (the path met a planted
+ * symlink) or XAP_IMAP_IOERROR; the cause is logged. */
 int mailbox_new_failed(void);
 /* The last steps of every open and create, R being the result so far:
  * opens and locks the index file (INDEXLOCKTYPE) and adds MAILBOX to the
  * process's open list with one reference, setting *MAILBOXP; on any
  * failure releases the namelock and frees MAILBOX.  Returns the result. */
-int mailbox_finish_open(struct mailbox *mailbox, int indexlocktype, int r,
-                        struct mailbox **mailboxp);
-int mailbox_open_index_file(struct mailbox *mailbox);
+int mailbox_finish_open(struct xap_mailbox *mailbox, int indexlocktype, int r,
+                        struct xap_mailbox **mailboxp);
+int mailbox_open_index_file(struct xap_mailbox *mailbox);
 
 /* mailbox-create.c: removes a mailbox's own files in DIR (not child
  * mailboxes' directories). */
 int mailbox_remove_files(const char *dir);
 
 /* mailbox-repack.c */
-int mailbox_index_repack(struct mailbox *mailbox);
-int mailbox_delete_cleanup(struct mailbox *mailbox);
+int mailbox_index_repack(struct xap_mailbox *mailbox);
+int mailbox_delete_cleanup(struct xap_mailbox *mailbox);
 /* Removes files of a crashed run: stale .NEW files and cache generations
  * the index does not name.  Needs the EXCLUSIVE namelock. */
-int mailbox_remove_debris(struct mailbox *mailbox);
+int mailbox_remove_debris(struct xap_mailbox *mailbox);
 /* Removes debris and clears OPT_MAILBOX_NEEDS_CLEANUP (committed). */
-int mailbox_finish_cleanup(struct mailbox *mailbox);
+int mailbox_finish_cleanup(struct xap_mailbox *mailbox);
 
 /* mailbox-index.c: whether an index shorter than its header's count of
- * records may be opened (only mailbox_verify, which reports it; every
- * other opener gets IMAP_MAILBOX_BADFORMAT). */
+ * records may be opened (only xap_mailbox_verify, which reports it; every
+ * other opener gets XAP_IMAP_MAILBOX_BADFORMAT). */
 void mailbox_allow_short_index(int allow);
 
 /* mailbox-append.c: removes the message files above the committed last
  * UID (an interrupted append, or a failed commit's). */
-int mailbox_remove_uncommitted_files(struct mailbox *mailbox);
+int mailbox_remove_uncommitted_files(struct xap_mailbox *mailbox);
 
 /* namelock.c: how many names this process holds a namelock on. */
 int namelock_held_count(void);
 
 /* mailbox-rename.c */
-struct mboxlist_entry;
+struct xap_mboxlist_entry;
 /* Whether this process is the rename whose NAMELOCK field is NAMELOCK. */
 int mailbox_rename_is_mine(const char *namelock);
 /* Whether E is marked by a rename (RENAMELOCKED or RENAMETEMP) that is
  * not this process's: an opener must mailbox_rename_wait() on its
  * NAMELOCK, holding no namelock of its own, and look again. */
-int mailbox_is_renaming(const struct mboxlist_entry *e);
+int mailbox_is_renaming(const struct xap_mboxlist_entry *e);
 /* Waits for the rename holding ROOT to end, cleaning it up if its process
  * died.  When this process holds namelocks it only tries (a renamer may
- * be waiting for one of them): IMAP_MAILBOX_LOCKED if the rename is
+ * be waiting for one of them): XAP_IMAP_MAILBOX_LOCKED if the rename is
  * alive. */
 int mailbox_rename_wait(const char *root);
 
 /* mailbox-deluser.c */
 /* Whether E (a user's INBOX record, live or a tombstone) is marked by a
  * deletion of the user that has not finished. */
-int mailbox_user_deleting(const struct mboxlist_entry *e);
+int mailbox_user_deleting(const struct xap_mboxlist_entry *e);
 /* Whether NAME is a user's INBOX whose record carries that mark: 1 with
- * the userid in *USERID_R (under CTX), for mailbox_delete_user(). */
+ * the userid in *USERID_R (under CTX), for xap_mailbox_delete_user(). */
 int mailbox_user_delete_pending(void *ctx, const char *name, char **userid_r);
 
 #endif

@@ -35,7 +35,7 @@
 struct old_state {
     struct index_header h;
     int have_header;
-    struct index_record *records;   /* talloc array, valid ones only */
+    struct xap_index_record *records;   /* talloc array, valid ones only */
     uint32_t max_generation;
 };
 
@@ -45,13 +45,13 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void read_old_index(void *ctx, struct mailbox *mailbox, struct old_state *old)
+static void read_old_index(void *ctx, struct xap_mailbox *mailbox, struct old_state *old)
 {
     char *path = mailbox_file(ctx, mailbox, FNAME_INDEX);
     char *buf;
     size_t len;
 
-    old->records = talloc_array(ctx, struct index_record, 0);
+    old->records = talloc_array(ctx, struct xap_index_record, 0);
     if (read_file(ctx, path, &buf, &len) < 0)
         return;
     if (index_header_decode((unsigned char *)buf, len, &old->h) == 0)
@@ -60,16 +60,16 @@ static void read_old_index(void *ctx, struct mailbox *mailbox, struct old_state 
      * says (it may be the broken part). */
     for (size_t off = INDEX_HEADER_SIZE; off + INDEX_RECORD_SIZE <= len;
          off += INDEX_RECORD_SIZE) {
-        struct index_record rec;
+        struct xap_index_record rec;
         if (index_record_decode((unsigned char *)buf + off, &rec) || rec.uid == 0)
             continue;
         size_t n = talloc_array_length(old->records);
-        old->records = talloc_realloc(ctx, old->records, struct index_record, n + 1);
+        old->records = talloc_realloc(ctx, old->records, struct xap_index_record, n + 1);
         old->records[n] = rec;
     }
 }
 
-static const struct index_record *old_record(const struct old_state *old, uint32_t uid)
+static const struct xap_index_record *old_record(const struct old_state *old, uint32_t uid)
 {
     for (size_t i = 0; i < talloc_array_length(old->records); i++)
         if (old->records[i].uid == uid)
@@ -79,7 +79,7 @@ static const struct index_record *old_record(const struct old_state *old, uint32
 
 /* UIDs of the message files in the directory, sorted; also the highest
  * cache generation present. */
-static uint32_t *scan_files(void *ctx, struct mailbox *mailbox, struct old_state *old)
+static uint32_t *scan_files(void *ctx, struct xap_mailbox *mailbox, struct old_state *old)
 {
     uint32_t *uids = talloc_array(ctx, uint32_t, 0);
     size_t plen = strlen(FNAME_CACHE_PREFIX);
@@ -109,11 +109,11 @@ static uint32_t *scan_files(void *ctx, struct mailbox *mailbox, struct old_state
     return uids;
 }
 
-int mailbox_reconstruct(const char *name, uint32_t *messages_r)
+int xap_mailbox_reconstruct(const char *name, uint32_t *messages_r)
 {
     void *tmp = talloc_new(NULL);
-    struct mboxlist_entry *entry = NULL;
-    struct mailbox *mailbox = NULL;
+    struct xap_mboxlist_entry *entry = NULL;
+    struct xap_mailbox *mailbox = NULL;
     struct old_state old;
     struct index_header h;
     uint32_t *uids;
@@ -124,10 +124,10 @@ int mailbox_reconstruct(const char *name, uint32_t *messages_r)
     memset(&old, 0, sizeof old);
     *messages_r = 0;
     if (mboxname_validate(name)) {
-        r = IMAP_MAILBOX_BADNAME;
+        r = XAP_IMAP_MAILBOX_BADNAME;
         goto done;
     }
-    if ((r = mboxlist_lookup(tmp, name, &entry)))
+    if ((r = xap_mboxlist_lookup(tmp, name, &entry)))
         goto done;
     mailbox = mailbox_new(name, entry->partition);
     if (!mailbox) {
@@ -136,7 +136,7 @@ int mailbox_reconstruct(const char *name, uint32_t *messages_r)
     }
     talloc_steal(tmp, mailbox);
     mailbox->uniqueid = talloc_strdup(mailbox, entry->uniqueid);
-    if ((r = mboxname_lock(name, &mailbox->namelock, LOCK_EXCLUSIVE)))
+    if ((r = xap_mboxname_lock(name, &mailbox->namelock, XAP_LOCK_EXCLUSIVE)))
         goto done;
     if ((r = mkdir_p(mailbox->path, 0700)))
         goto done;
@@ -170,16 +170,16 @@ int mailbox_reconstruct(const char *name, uint32_t *messages_r)
     cache_header_encode(h.generation, (unsigned char *)cache);
 
     for (size_t i = 0; i < talloc_array_length(uids); i++) {
-        const struct index_record *o = old_record(&old, uids[i]);
-        char *path = mailbox_message_path(tmp, mailbox, uids[i]);
+        const struct xap_index_record *o = old_record(&old, uids[i]);
+        char *path = xap_mailbox_message_path(tmp, mailbox, uids[i]);
         struct message_parsed *parsed = NULL;
-        const char *fields[NUM_CACHE_FIELDS];
-        struct index_record rec;
+        const char *fields[XAP_NUM_CACHE_FIELDS];
+        struct xap_index_record rec;
         struct stat st;
         char *buf;
         size_t len;
 
-        if (o && (o->internal_flags & FLAG_INTERNAL_EXPUNGED)) {
+        if (o && (o->internal_flags & XAP_FLAG_INTERNAL_EXPUNGED)) {
             if (unlink(path) < 0 && errno != ENOENT)
                 xlog_syserr("unlink", path);
             continue;
@@ -208,8 +208,8 @@ int mailbox_reconstruct(const char *name, uint32_t *messages_r)
         rec.sentdate = parsed->sentdate;
         rec.size = (uint32_t)len;
         rec.header_size = (uint32_t)parsed->header_size;
-        memcpy(rec.guid, parsed->guid, MESSAGE_GUID_SIZE);
-        for (int f = 0; f < NUM_CACHE_FIELDS; f++)
+        memcpy(rec.guid, parsed->guid, XAP_MESSAGE_GUID_SIZE);
+        for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++)
             fields[f] = parsed->cache[f];
         rec.cache_offset = cache_record_build(&cache, fields, &rec.cache_crc);
         rec.recno = ++h.num_records;
@@ -240,7 +240,7 @@ int mailbox_reconstruct(const char *name, uint32_t *messages_r)
          h.num_records, h.last_uid);
 done:
     if (mailbox)
-        mboxname_release(&mailbox->namelock);
+        xap_mboxname_release(&mailbox->namelock);
     talloc_free(tmp);
     /* The owner's GUID db learns the mailbox anew from what was rebuilt
      * (and is made again if it was lost), under the ordinary locks. */

@@ -1,7 +1,7 @@
 /* mailbox-rename.c - renaming a folder tree as one atomic, crash-safe
  * operation (spec section 7, seeds/001).
  *
- * mailbox_rename_tree(FROM, TO) holds FROM's EXCLUSIVE namelock from start
+ * xap_mailbox_rename_tree(FROM, TO) holds FROM's EXCLUSIVE namelock from start
  * to end, and that namelock is the NAMELOCK field of every record it
  * marks.  Steps, each followed by its fault point:
  *
@@ -38,7 +38,7 @@
  *
  * Other processes: an open of a name whose record is RENAMELOCKED or
  * RENAMETEMP waits for the NAMELOCK; once granted, the rename is over, or
- * its process is dead and the opener cleans up (mailbox_rename_resolve),
+ * its process is dead and the opener cleans up (xap_mailbox_rename_resolve),
  * then looks again: it sees the whole old tree or the whole new one. */
 #include <config.h>
 
@@ -90,16 +90,16 @@ int mailbox_rename_is_mine(const char *namelock)
     return renaming && namelock && !strcmp(renaming, namelock);
 }
 
-int mailbox_is_renaming(const struct mboxlist_entry *e)
+int mailbox_is_renaming(const struct xap_mboxlist_entry *e)
 {
-    return (e->type == MBTYPE_RENAMELOCKED || e->type == MBTYPE_RENAMETEMP) &&
+    return (e->type == XAP_MBTYPE_RENAMELOCKED || e->type == XAP_MBTYPE_RENAMETEMP) &&
            !mailbox_rename_is_mine(e->namelock);
 }
 
 /* ------------------------------------------------------------ records */
 
 /* The "rename" object of E's extra fields (a new reference), or NULL. */
-static json_t *rename_info(const struct mboxlist_entry *e)
+static json_t *rename_info(const struct xap_mboxlist_entry *e)
 {
     json_t *x = e->extra ? json_loads(e->extra, 0, NULL) : NULL;
     json_t *info = json_object_get(x, "rename");
@@ -141,7 +141,7 @@ static json_t *make_info(const struct rename_plan *p, const char *side,
     return info;
 }
 
-static void fill(struct mboxlist_entry *e, const struct rename_item *it,
+static void fill(struct xap_mboxlist_entry *e, const struct rename_item *it,
                  const char *name, int type, const char *namelock, char *extra)
 {
     memset(e, 0, sizeof *e);
@@ -154,7 +154,7 @@ static void fill(struct mboxlist_entry *e, const struct rename_item *it,
     e->extra = extra;
 }
 
-static struct rename_item *add_item(struct rename_plan *p, const struct mboxlist_entry *e)
+static struct rename_item *add_item(struct rename_plan *p, const struct xap_mboxlist_entry *e)
 {
     size_t n = talloc_array_length(p->items);
     struct rename_item *it;
@@ -207,14 +207,14 @@ static void set_users(struct rename_plan *p)
 static int remove_mailbox_files(const char *partition, const char *name)
 {
     char *dir = mailbox_dir(NULL, partition, name);
-    int r = dir ? mailbox_remove_files(dir) : IMAP_PARTITION_UNKNOWN;
+    int r = dir ? mailbox_remove_files(dir) : XAP_IMAP_PARTITION_UNKNOWN;
 
     if (!r && rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST) {
         /* An error, so that the cleanup that finishes the rename (the
          * next open, expire, recover) removes it, not a directory left
          * for good */
         xlog_syserr("rmdir", dir);
-        r = IMAP_IOERROR;
+        r = XAP_IMAP_IOERROR;
     } else if (!r) {
         /* PARTITION/HH/C1/.../Cn: the levels above Cn that held only this
          * name (HH/user/ after a user's INBOX) go too. */
@@ -240,23 +240,23 @@ static void registry_end(struct rename_plan *p, int committed)
         return;
     if ((r = registry_rename_end(p->from, p->to, p->items[0].uniqueid, committed)))
         xlog(LOG_ERR, "rename %s -> %s: the registry still names this server for %s: %s",
-             p->from, p->to, committed ? p->from : p->to, error_message(r));
+             p->from, p->to, committed ? p->from : p->to, xap_error_message(r));
 }
 
-static int commit_records(struct mboxlist_txn *txn, int r)
+static int commit_records(struct xap_mboxlist_txn *txn, int r)
 {
     if (r) {
-        mboxlist_abort(&txn);
+        xap_mboxlist_abort(&txn);
         return r;
     }
-    return mboxlist_commit(&txn);
+    return xap_mboxlist_commit(&txn);
 }
 
 /* After the switch: the old names' files go, then their records become
  * tombstones. */
-static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
+static int finish(struct rename_plan *p, struct xap_mailbox_rename_stats *st)
 {
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     double t = now_seconds();
     int r = 0;
 
@@ -280,13 +280,13 @@ static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
     if (st)
         st->remove_s += now_seconds() - t;
     t = now_seconds();
-    if ((r = mboxlist_begin(&txn)))
+    if ((r = xap_mboxlist_begin(&txn)))
         return r;
     for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
         struct rename_item *it = &p->items[i];
-        struct mboxlist_entry e;
-        fill(&e, it, it->oldname, MBTYPE_DELETED, NULL, it->extra);
-        r = mboxlist_update(txn, &e);
+        struct xap_mboxlist_entry e;
+        fill(&e, it, it->oldname, XAP_MBTYPE_DELETED, NULL, it->extra);
+        r = xap_mboxlist_update(txn, &e);
     }
     r = commit_records(txn, r);
     if (!r)
@@ -299,8 +299,8 @@ static int finish(struct rename_plan *p, struct mailbox_rename_stats *st)
 /* Whether NAME's record is the RENAMETEMP new name of P's rename. */
 static int is_new_side(const struct rename_plan *p, const char *name)
 {
-    struct mboxlist_entry *e = NULL;
-    int ours = !mboxlist_lookup_any(NULL, name, &e) && e->type == MBTYPE_RENAMETEMP &&
+    struct xap_mboxlist_entry *e = NULL;
+    int ours = !xap_mboxlist_lookup_any(NULL, name, &e) && e->type == XAP_MBTYPE_RENAMETEMP &&
                e->namelock && !strcmp(e->namelock, p->from);
 
     talloc_free(e);
@@ -311,7 +311,7 @@ static int is_new_side(const struct rename_plan *p, const char *name)
  * and the records are as they were. */
 static int undo(struct rename_plan *p)
 {
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     int r = 0;
 
     /* First, for the same reason as in finish(). */
@@ -321,35 +321,35 @@ static int undo(struct rename_plan *p)
             r = remove_mailbox_files(p->items[i].partition, p->items[i].newname);
     if (!r && p->olduser) {
         char xname[MBOXNAME_MAX + 16];
-        struct mboxlock *xl = NULL;
-        if (!(r = mboxname_xapian_lockname(p->newuser, xname, sizeof xname)) &&
-            !(r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE)))
+        struct xap_mboxlock *xl = NULL;
+        if (!(r = xap_mboxname_xapian_lockname(p->newuser, xname, sizeof xname)) &&
+            !(r = xap_mboxname_lock(xname, &xl, XAP_LOCK_EXCLUSIVE)))
             r = userdata_move(p->newuser, p->olduser);
-        mboxname_release(&xl);
+        xap_mboxname_release(&xl);
     }
     if (r)
         return r;
     fault_point("rename.undo.1");
-    if ((r = mboxlist_begin(&txn)))
+    if ((r = xap_mboxlist_begin(&txn)))
         return r;
     for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
         struct rename_item *it = &p->items[i];
-        struct mboxlist_entry e;
-        fill(&e, it, it->oldname, MBTYPE_NORMAL, NULL, it->extra);
-        r = mboxlist_update(txn, &e);
+        struct xap_mboxlist_entry e;
+        fill(&e, it, it->oldname, XAP_MBTYPE_NORMAL, NULL, it->extra);
+        r = xap_mboxlist_update(txn, &e);
         if (r || !is_new_side(p, it->newname))
             continue;
         if (it->prev) {
             /* The tombstone the new name had, back as it was. */
-            fill(&e, it, it->newname, MBTYPE_DELETED, NULL, NULL);
+            fill(&e, it, it->newname, XAP_MBTYPE_DELETED, NULL, NULL);
             e.partition = (char *)json_string_value(json_object_get(it->prev, "partition"));
             e.uniqueid = (char *)json_string_value(json_object_get(it->prev, "uniqueid"));
             e.uidvalidity = (uint32_t)json_integer_value(json_object_get(it->prev,
                                                                           "uidvalidity"));
-            r = e.partition && e.uniqueid ? mboxlist_update(txn, &e)
-                                          : mboxlist_remove(txn, it->newname);
+            r = e.partition && e.uniqueid ? xap_mboxlist_update(txn, &e)
+                                          : xap_mboxlist_remove(txn, it->newname);
         } else {
-            r = mboxlist_remove(txn, it->newname);
+            r = xap_mboxlist_remove(txn, it->newname);
         }
     }
     return commit_records(txn, r);
@@ -357,13 +357,13 @@ static int undo(struct rename_plan *p)
 
 /* ------------------------------------------------------------ dead renames */
 
-static int collect_marked(const struct mboxlist_entry *e, void *rock)
+static int collect_marked(const struct xap_mboxlist_entry *e, void *rock)
 {
     struct rename_plan *p = rock;
     json_t *info;
     const char *side, *peer;
 
-    if (e->type != MBTYPE_RENAMELOCKED && e->type != MBTYPE_RENAMETEMP)
+    if (e->type != XAP_MBTYPE_RENAMELOCKED && e->type != XAP_MBTYPE_RENAMETEMP)
         return 0;
     if (!e->namelock || strcmp(e->namelock, p->from))
         return 0;
@@ -375,13 +375,13 @@ static int collect_marked(const struct mboxlist_entry *e, void *rock)
         xlog(LOG_ERR, "mailboxes.db: record %s of a rename has no valid rename field",
              e->name);
         json_decref(info);
-        p->r = IMAP_MAILBOX_BADFORMAT;
+        p->r = XAP_IMAP_MAILBOX_BADFORMAT;
         return p->r;
     }
     if (!strcmp(side, "old")) {
         struct rename_item *it = add_item(p, e);
         it->newname = talloc_strdup(p->items, peer);
-        if (e->type == MBTYPE_RENAMETEMP)
+        if (e->type == XAP_MBTYPE_RENAMETEMP)
             p->committed = 1;
         if (!p->to || !strcmp(p->to, p->from))
             p->to = talloc_strdup(p, json_string_value(json_object_get(info, "to")));
@@ -394,9 +394,9 @@ static int collect_marked(const struct mboxlist_entry *e, void *rock)
 static void read_prevs(struct rename_plan *p)
 {
     for (size_t i = 0; i < talloc_array_length(p->items); i++) {
-        struct mboxlist_entry *e = NULL;
+        struct xap_mboxlist_entry *e = NULL;
         json_t *info;
-        if (mboxlist_lookup_any(NULL, p->items[i].newname, &e))
+        if (xap_mboxlist_lookup_any(NULL, p->items[i].newname, &e))
             continue;
         info = rename_info(e);
         p->items[i].prev = json_incref(json_object_get(info, "prev"));
@@ -405,20 +405,20 @@ static void read_prevs(struct rename_plan *p)
     }
 }
 
-int mailbox_rename_resolve(const char *root, int nonblock)
+int xap_mailbox_rename_resolve(const char *root, int nonblock)
 {
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     struct rename_plan *p;
     int r;
 
     if (mboxname_validate(root))
-        return IMAP_MAILBOX_BADNAME;
-    if ((r = mboxname_lock(root, &lock, nonblock ? LOCK_NONBLOCKING : LOCK_EXCLUSIVE)))
+        return XAP_IMAP_MAILBOX_BADNAME;
+    if ((r = xap_mboxname_lock(root, &lock, nonblock ? XAP_LOCK_NONBLOCKING : XAP_LOCK_EXCLUSIVE)))
         return r;
     /* With the NAMELOCK granted the renamer is gone: what its records say
      * is all there is to go on. */
     p = new_plan(root, root);
-    r = mboxlist_foreach(root, MBOXLIST_TREE | MBOXLIST_ALL, collect_marked, p);
+    r = xap_mboxlist_foreach(root, XAP_MBOXLIST_TREE | XAP_MBOXLIST_ALL, collect_marked, p);
     if (!r && talloc_array_length(p->items)) {
         set_users(p);
         if (p->committed) {
@@ -433,7 +433,7 @@ int mailbox_rename_resolve(const char *root, int nonblock)
         }
     }
     talloc_free(p);
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     return r;
 }
 
@@ -441,7 +441,7 @@ int mailbox_rename_wait(const char *root)
 {
     /* Waiting while holding other namelocks could deadlock with the
      * renamer, which may be waiting for one of them: only try. */
-    return mailbox_rename_resolve(root, namelock_held_count() > 0);
+    return xap_mailbox_rename_resolve(root, namelock_held_count() > 0);
 }
 
 /* ------------------------------------------------------------ the rename */
@@ -453,13 +453,13 @@ static int check_names(const char *from, const char *to)
     int from_user, to_user, r = 0;
 
     if (mboxname_validate(from) || mboxname_validate(to))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (!strcmp(from, to))
-        return IMAP_MAILBOX_EXISTS;
+        return XAP_IMAP_MAILBOX_EXISTS;
     if (!strncmp(to, from, n) && to[n] == MBOXNAME_SEP) {
         xlog(LOG_ERR, "rename %s -> %s: a mailbox cannot move into its own subtree",
              from, to);
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     }
     if (!strcmp(from, "user") || !strcmp(to, "user")) {
         /* A `user` mailbox made before this check: renaming it would move
@@ -467,19 +467,19 @@ static int check_names(const char *from, const char *to)
          * children. */
         xlog(LOG_ERR, "rename %s -> %s: the root of the user namespace cannot be "
              "renamed or renamed to", from, to);
-        return IMAP_MAILBOX_NOTSUPPORTED;
+        return XAP_IMAP_MAILBOX_NOTSUPPORTED;
     }
     from_user = !mboxname_to_userid(NULL, from, &ou);
     to_user = !mboxname_to_userid(NULL, to, &nu);
     if ((from_user && !strchr(from + 5, '.')) != (to_user && !strchr(to + 5, '.'))) {
         xlog(LOG_ERR, "rename %s -> %s: a user's INBOX renames only to another user's "
              "INBOX", from, to);
-        r = IMAP_MAILBOX_NOTSUPPORTED;
+        r = XAP_IMAP_MAILBOX_NOTSUPPORTED;
     } else if (from_user != to_user ||
                (from_user && strchr(from + 5, '.') && strcmp(ou, nu))) {
         /* The mail would leave its owner's GUID db and search tiers. */
         xlog(LOG_ERR, "rename %s -> %s: mailboxes cannot move between users", from, to);
-        r = IMAP_MAILBOX_NOTSUPPORTED;
+        r = XAP_IMAP_MAILBOX_NOTSUPPORTED;
     }
     talloc_free(ou);
     talloc_free(nu);
@@ -492,16 +492,16 @@ struct collect_rock {
     int adding;           /* visiting the FROM tree: its mailboxes move */
 };
 
-static int collect_live(const struct mboxlist_entry *e, void *rock)
+static int collect_live(const struct xap_mboxlist_entry *e, void *rock)
 {
     struct collect_rock *cr = rock;
     struct rename_item *it;
 
-    if (e->type == MBTYPE_DELETED)
+    if (e->type == XAP_MBTYPE_DELETED)
         return 0;
-    if (e->type != MBTYPE_NORMAL) {
+    if (e->type != XAP_MBTYPE_NORMAL) {
         cr->other = talloc_strdup(cr->p, e->namelock ? e->namelock : e->name);
-        return IMAP_AGAIN;
+        return XAP_IMAP_AGAIN;
     }
     if (!cr->adding)
         return 0;         /* a record of the TO tree: only its marks matter */
@@ -521,35 +521,35 @@ static int plan_rename(struct rename_plan *p)
         free_prevs(p);
         talloc_free(p->items);
         p->items = talloc_array(p, struct rename_item, 0);
-        r = mboxlist_foreach(p->from, MBOXLIST_TREE | MBOXLIST_ALL, collect_live, &cr);
+        r = xap_mboxlist_foreach(p->from, XAP_MBOXLIST_TREE | XAP_MBOXLIST_ALL, collect_live, &cr);
         cr.adding = 0;
         if (!r)
-            r = mboxlist_foreach(p->to, MBOXLIST_TREE | MBOXLIST_ALL, collect_live, &cr);
-        if (r == IMAP_AGAIN) {
+            r = xap_mboxlist_foreach(p->to, XAP_MBOXLIST_TREE | XAP_MBOXLIST_ALL, collect_live, &cr);
+        if (r == XAP_IMAP_AGAIN) {
             /* Ours (a dead run of this rename) or another's: clean it up
              * if its process is gone; a live one makes us busy. */
-            if ((r = mailbox_rename_resolve(cr.other, 1)))
+            if ((r = xap_mailbox_rename_resolve(cr.other, 1)))
                 return r;
             continue;
         }
         if (r)
             return r;
         if (!talloc_array_length(p->items))
-            return IMAP_MAILBOX_NONEXISTENT;
+            return XAP_IMAP_MAILBOX_NONEXISTENT;
         for (size_t i = 0; i < talloc_array_length(p->items); i++) {
             struct rename_item *it = &p->items[i];
-            struct mboxlist_entry *e = NULL;
+            struct xap_mboxlist_entry *e = NULL;
             if (mboxname_validate(it->newname))
-                return IMAP_MAILBOX_BADNAME;
-            r = mboxlist_lookup_any(NULL, it->newname, &e);
-            if (!r && e->type != MBTYPE_DELETED) {
+                return XAP_IMAP_MAILBOX_BADNAME;
+            r = xap_mboxlist_lookup_any(NULL, it->newname, &e);
+            if (!r && e->type != XAP_MBTYPE_DELETED) {
                 xlog(LOG_ERR, "rename %s -> %s: %s exists", p->from, p->to, it->newname);
-                r = IMAP_MAILBOX_EXISTS;
+                r = XAP_IMAP_MAILBOX_EXISTS;
             } else if (!r) {
                 it->prev = json_pack("{s:s, s:s, s:I}", "partition", e->partition,
                                      "uniqueid", e->uniqueid,
                                      "uidvalidity", (json_int_t)e->uidvalidity);
-            } else if (r == IMAP_MAILBOX_NONEXISTENT) {
+            } else if (r == XAP_IMAP_MAILBOX_NONEXISTENT) {
                 r = 0;
             }
             talloc_free(e);
@@ -558,68 +558,68 @@ static int plan_rename(struct rename_plan *p)
         }
         return 0;
     }
-    return IMAP_MAILBOX_LOCKED;
+    return XAP_IMAP_MAILBOX_LOCKED;
 }
 
 static int mark(struct rename_plan *p)
 {
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     int r;
 
-    if ((r = mboxlist_begin(&txn)))
+    if ((r = xap_mboxlist_begin(&txn)))
         return r;
     for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
         struct rename_item *it = &p->items[i];
-        struct mboxlist_entry e;
-        fill(&e, it, it->oldname, MBTYPE_RENAMELOCKED, p->from,
+        struct xap_mboxlist_entry e;
+        fill(&e, it, it->oldname, XAP_MBTYPE_RENAMELOCKED, p->from,
              extra_with(p, it->extra, make_info(p, "old", it->newname, NULL)));
-        if ((r = mboxlist_update(txn, &e)))
+        if ((r = xap_mboxlist_update(txn, &e)))
             break;
-        fill(&e, it, it->newname, MBTYPE_RENAMETEMP, p->from,
+        fill(&e, it, it->newname, XAP_MBTYPE_RENAMETEMP, p->from,
              extra_with(p, NULL, make_info(p, "new", it->oldname, it->prev)));
-        r = mboxlist_create_exclusive(txn, &e);
+        r = xap_mboxlist_create_exclusive(txn, &e);
     }
     return commit_records(txn, r);
 }
 
-static int copy_one(const struct rename_item *it, struct mailbox_rename_stats *st)
+static int copy_one(const struct rename_item *it, struct xap_mailbox_rename_stats *st)
 {
-    struct mboxlock *nl = NULL;
-    struct mailbox *old = NULL, *new = NULL;
+    struct xap_mboxlock *nl = NULL;
+    struct xap_mailbox *old = NULL, *new = NULL;
     int r;
 
     /* Namelocks before index locks: the new name's first. */
-    if (!(r = mboxname_lock(it->newname, &nl, LOCK_EXCLUSIVE)) &&
-        !(r = mailbox_open_exclusive(it->oldname, &old)))
-        r = mailbox_rename_copy(old, it->newname, NULL, &new);
+    if (!(r = xap_mboxname_lock(it->newname, &nl, XAP_LOCK_EXCLUSIVE)) &&
+        !(r = xap_mailbox_open_exclusive(it->oldname, &old)))
+        r = xap_mailbox_rename_copy(old, it->newname, NULL, &new);
     if (!r && st)
-        st->messages += mailbox_exists(old);
-    mailbox_close(&new);
-    mailbox_close(&old);
-    mboxname_release(&nl);
+        st->messages += xap_mailbox_exists(old);
+    xap_mailbox_close(&new);
+    xap_mailbox_close(&old);
+    xap_mboxname_release(&nl);
     return r;
 }
 
 static int switch_records(struct rename_plan *p)
 {
     for (;;) {
-        struct mboxlist_txn *txn = NULL;
-        struct mboxlock *xl = NULL;
+        struct xap_mboxlist_txn *txn = NULL;
+        struct xap_mboxlock *xl = NULL;
         char xname[MBOXNAME_MAX + 16];
         int r;
 
-        if ((r = mboxlist_begin(&txn)))
+        if ((r = xap_mboxlist_begin(&txn)))
             return r;
         if (p->olduser) {
             /* Only try: waiting for a compaction's SHARED hold inside the
              * transaction would stop every mailboxes.db writer. */
-            if (!(r = mboxname_xapian_lockname(p->olduser, xname, sizeof xname)))
-                r = mboxname_lock(xname, &xl, LOCK_NONBLOCKING);
-            if (r == IMAP_MAILBOX_LOCKED) {
-                mboxlist_abort(&txn);
-                if ((r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE)))
+            if (!(r = xap_mboxname_xapian_lockname(p->olduser, xname, sizeof xname)))
+                r = xap_mboxname_lock(xname, &xl, XAP_LOCK_NONBLOCKING);
+            if (r == XAP_IMAP_MAILBOX_LOCKED) {
+                xap_mboxlist_abort(&txn);
+                if ((r = xap_mboxname_lock(xname, &xl, XAP_LOCK_EXCLUSIVE)))
                     return r;
-                mboxname_release(&xl);
+                xap_mboxname_release(&xl);
                 continue;
             }
             if (!r && !(r = userdata_move(p->olduser, p->newuser)))
@@ -627,23 +627,23 @@ static int switch_records(struct rename_plan *p)
         }
         for (size_t i = 0; i < talloc_array_length(p->items) && !r; i++) {
             struct rename_item *it = &p->items[i];
-            struct mboxlist_entry e;
-            fill(&e, it, it->oldname, MBTYPE_RENAMETEMP, p->from,
+            struct xap_mboxlist_entry e;
+            fill(&e, it, it->oldname, XAP_MBTYPE_RENAMETEMP, p->from,
                  extra_with(p, it->extra, make_info(p, "old", it->newname, NULL)));
-            if ((r = mboxlist_update(txn, &e)))
+            if ((r = xap_mboxlist_update(txn, &e)))
                 break;
-            fill(&e, it, it->newname, MBTYPE_NORMAL, NULL, it->extra);
-            r = mboxlist_update(txn, &e);
+            fill(&e, it, it->newname, XAP_MBTYPE_NORMAL, NULL, it->extra);
+            r = xap_mboxlist_update(txn, &e);
         }
         r = commit_records(txn, r);
-        mboxname_release(&xl);
+        xap_mboxname_release(&xl);
         return r;
     }
 }
 
-int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_stats *st)
+int xap_mailbox_rename_tree(const char *from, const char *to, struct xap_mailbox_rename_stats *st)
 {
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     struct rename_plan *p;
     double t;
     int r, marked = 0;
@@ -655,9 +655,9 @@ int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_
     if (renaming) {
         xlog(LOG_ERR, "rename %s -> %s: this process is already renaming %s",
              from, to, renaming);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
-    if ((r = mboxname_lock(from, &lock, LOCK_EXCLUSIVE)))
+    if ((r = xap_mboxname_lock(from, &lock, XAP_LOCK_EXCLUSIVE)))
         return r;
     p = new_plan(from, to);
     set_users(p);
@@ -669,7 +669,7 @@ int mailbox_rename_tree(const char *from, const char *to, struct mailbox_rename_
         if ((r = userdata_check_partitions(p->olduser)))
             goto done;
         if ((r = userdata_find(p, p->newuser, &path))) {
-            if (r == IMAP_MAILBOX_EXISTS)   /* else logged: a refused link */
+            if (r == XAP_IMAP_MAILBOX_EXISTS)   /* else logged: a refused link */
                 xlog(LOG_ERR, "rename %s -> %s: user %s already has data at %s",
                      from, to, p->newuser, path);
             goto done;
@@ -724,10 +724,10 @@ done:
             renaming = p->from;
         if ((r2 = undo(p)))
             xlog(LOG_ERR, "rename %s -> %s: undo failed (%s): the next open or "
-                 "`mbctl expire` retries it", from, to, error_message(r2));
+                 "`mbctl expire` retries it", from, to, xap_error_message(r2));
     }
     renaming = NULL;
     talloc_free(p);
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     return r;
 }

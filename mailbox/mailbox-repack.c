@@ -37,7 +37,7 @@
 #include "mailbox/mailbox-private.h"
 #include "mailbox/guiddb.h"
 
-int mailbox_remove_debris(struct mailbox *mailbox)
+int mailbox_remove_debris(struct xap_mailbox *mailbox)
 {
     DIR *d = opendir(mailbox->path);
     struct dirent *de;
@@ -46,7 +46,7 @@ int mailbox_remove_debris(struct mailbox *mailbox)
 
     if (!d) {
         xlog_syserr("opendir", mailbox->path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     while ((de = readdir(d))) {
         const char *n = de->d_name;
@@ -62,7 +62,7 @@ int mailbox_remove_debris(struct mailbox *mailbox)
         char *path = talloc_asprintf(NULL, "%s/%s", mailbox->path, n);
         if (unlink(path) < 0 && errno != ENOENT) {
             xlog_syserr("unlink", path);
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
         }
         talloc_free(path);
     }
@@ -70,7 +70,7 @@ int mailbox_remove_debris(struct mailbox *mailbox)
     return r;
 }
 
-int mailbox_finish_cleanup(struct mailbox *mailbox)
+int mailbox_finish_cleanup(struct xap_mailbox *mailbox)
 {
     int r = mailbox_remove_debris(mailbox);
 
@@ -78,14 +78,14 @@ int mailbox_finish_cleanup(struct mailbox *mailbox)
         return r;
     mailbox->i.options &= ~OPT_MAILBOX_NEEDS_CLEANUP;
     mailbox->dirty = 1;
-    return mailbox_commit(mailbox);
+    return xap_mailbox_commit(mailbox);
 }
 
-int mailbox_index_repack(struct mailbox *mailbox)
+int mailbox_index_repack(struct xap_mailbox *mailbox)
 {
     void *tmp = talloc_new(NULL);
-    struct mailbox_iter *iter;
-    const struct index_record *rec;
+    struct xap_mailbox_iter *iter;
+    const struct xap_index_record *rec;
     struct index_header h = mailbox->i;
     unsigned char *index = talloc_array(tmp, unsigned char, INDEX_HEADER_SIZE);
     char *cache = talloc_array(tmp, char, CACHE_HEADER_SIZE);
@@ -93,12 +93,12 @@ int mailbox_index_repack(struct mailbox *mailbox)
     char *path;
     int r;
 
-    if (mailbox->index_locktype != LOCK_EXCLUSIVE ||
-        mboxname_islocked(mailbox->name) != LOCK_EXCLUSIVE || mailbox->dirty) {
+    if (mailbox->index_locktype != XAP_LOCK_EXCLUSIVE ||
+        xap_mboxname_islocked(mailbox->name) != XAP_LOCK_EXCLUSIVE || mailbox->dirty) {
         xlog(LOG_ERR, "mailbox %s: repack needs both exclusive locks and no changes",
              mailbox->name);
         talloc_free(tmp);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     /* The records dropped here are what would tell the GUID db to forget
      * their messages: a commit whose GUID db update failed is caught up
@@ -116,24 +116,24 @@ int mailbox_index_repack(struct mailbox *mailbox)
     h.quota_used = 0;
     cache_header_encode(h.generation, (unsigned char *)cache);
 
-    iter = mailbox_iter_init(mailbox, 0, 0);
-    while ((rec = mailbox_iter_step(iter))) {
-        struct index_record copy = *rec;
-        const char *fields[NUM_CACHE_FIELDS];
+    iter = xap_mailbox_iter_init(mailbox, 0, 0);
+    while ((rec = xap_mailbox_iter_step(iter))) {
+        struct xap_index_record copy = *rec;
+        const char *fields[XAP_NUM_CACHE_FIELDS];
         size_t off;
 
-        if (copy.internal_flags & FLAG_INTERNAL_UNLINKED) {
+        if (copy.internal_flags & XAP_FLAG_INTERNAL_UNLINKED) {
             /* The close that scheduled it may have died before unlinking. */
-            char *mpath = mailbox_message_path(tmp, mailbox, copy.uid);
+            char *mpath = xap_mailbox_message_path(tmp, mailbox, copy.uid);
             if (unlink(mpath) < 0 && errno != ENOENT)
                 xlog_syserr("unlink", mpath);
             continue;
         }
-        if ((r = mailbox_cacherecord(mailbox, &copy)))
+        if ((r = xap_mailbox_cacherecord(mailbox, &copy)))
             break;
-        for (int f = 0; f < NUM_CACHE_FIELDS; f++)
-            fields[f] = talloc_strndup(tmp, cacheitem_base(&copy, f),
-                                       cacheitem_size(&copy, f));
+        for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++)
+            fields[f] = talloc_strndup(tmp, xap_cacheitem_base(&copy, f),
+                                       xap_cacheitem_size(&copy, f));
         off = cache_record_build(&cache, fields, &copy.cache_crc);
         copy.cache_offset = off;
         copy.recno = ++h.num_records;
@@ -144,8 +144,8 @@ int mailbox_index_repack(struct mailbox *mailbox)
         mailbox_count_record(&h, &copy, +1);
     }
     if (!r)
-        r = mailbox_iter_error(iter);
-    mailbox_iter_done(&iter);
+        r = xap_mailbox_iter_error(iter);
+    xap_mailbox_iter_done(&iter);
     if (r)
         goto done;
     index_header_encode(&h, index);
@@ -163,7 +163,7 @@ int mailbox_index_repack(struct mailbox *mailbox)
      * Nobody else can have it open (we hold the EXCLUSIVE namelock), so
      * there is no moment where another process could get in. */
     if ((r = lockfile_reopen(mailbox->index_lock))) {
-        r = r == IMAP_NOTFOUND ? IMAP_MAILBOX_BADFORMAT : r;
+        r = r == XAP_IMAP_NOTFOUND ? XAP_IMAP_MAILBOX_BADFORMAT : r;
         goto done;
     }
     mailbox_release_lock_state(mailbox);
@@ -176,7 +176,7 @@ int mailbox_index_repack(struct mailbox *mailbox)
     r = mailbox_finish_cleanup(mailbox);
 done:
     if (r)
-        xlog(LOG_ERR, "mailbox %s: repack failed: %s", mailbox->name, error_message(r));
+        xlog(LOG_ERR, "mailbox %s: repack failed: %s", mailbox->name, xap_error_message(r));
     talloc_free(tmp);
     return r;
 }

@@ -21,8 +21,8 @@
 #include "mailbox/mailbox-private.h"
 
 struct verify {
-    struct mailbox *mailbox;
-    mailbox_verify_fn *cb;
+    struct xap_mailbox *mailbox;
+    xap_mailbox_verify_fn *cb;
     void *rock;
     int problems;
 };
@@ -43,9 +43,9 @@ static void problem(struct verify *v, const char *fmt, ...)
     talloc_free(msg);
 }
 
-static void check_message_file(struct verify *v, const struct index_record *rec)
+static void check_message_file(struct verify *v, const struct xap_index_record *rec)
 {
-    char *path = mailbox_message_path(NULL, v->mailbox, rec->uid);
+    char *path = xap_mailbox_message_path(NULL, v->mailbox, rec->uid);
     char *buf;
     size_t len;
     guint8 digest[20];
@@ -61,7 +61,7 @@ static void check_message_file(struct verify *v, const struct index_record *rec)
         g_checksum_update(sum, (const guchar *)buf, (gssize)len);
         g_checksum_get_digest(sum, digest, &dlen);
         g_checksum_free(sum);
-        if (memcmp(digest, rec->guid, MESSAGE_GUID_SIZE))
+        if (memcmp(digest, rec->guid, XAP_MESSAGE_GUID_SIZE))
             problem(v, "UID %u: message file %s does not match the record's GUID",
                     rec->uid, path);
     }
@@ -102,7 +102,7 @@ static void check_stray_files(struct verify *v, uint32_t *live, size_t nlive,
     closedir(d);
 }
 
-int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *problems_r)
+int xap_mailbox_verify(const char *name, xap_mailbox_verify_fn *cb, void *rock, int *problems_r)
 {
     struct verify v = { NULL, cb, rock, 0 };
     struct index_header counts;
@@ -113,7 +113,7 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
 
     *problems_r = 0;
     mailbox_allow_short_index(1);
-    r = mailbox_open_irl(name, &v.mailbox);
+    r = xap_mailbox_open_irl(name, &v.mailbox);
     mailbox_allow_short_index(0);
     if (r)
         return r;
@@ -134,10 +134,10 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
     live = talloc_array(v.mailbox, uint32_t, nrecords ? nrecords : 1);
 
     for (uint32_t recno = 1; recno <= nrecords; recno++) {
-        struct index_record rec;
-        r = mailbox_read_index_record(v.mailbox, recno, &rec);
+        struct xap_index_record rec;
+        r = xap_mailbox_read_index_record(v.mailbox, recno, &rec);
         if (r) {
-            problem(&v, "index record %u: %s", recno, error_message(r));
+            problem(&v, "index record %u: %s", recno, xap_error_message(r));
             continue;
         }
         if (rec.uid > v.mailbox->i.last_uid || rec.uid == 0) {
@@ -145,11 +145,11 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
             continue;
         }
         mailbox_count_record(&counts, &rec, +1);
-        if (rec.internal_flags & FLAG_INTERNAL_UNLINKED)
+        if (rec.internal_flags & XAP_FLAG_INTERNAL_UNLINKED)
             continue;
         live[nlive++] = rec.uid;
-        if ((r = mailbox_cacherecord(v.mailbox, &rec)))
-            problem(&v, "UID %u: cache record: %s", rec.uid, error_message(r));
+        if ((r = xap_mailbox_cacherecord(v.mailbox, &rec)))
+            problem(&v, "UID %u: cache record: %s", rec.uid, xap_error_message(r));
         check_message_file(&v, &rec);
     }
     if (counts.exists != v.mailbox->i.exists || counts.unseen != v.mailbox->i.unseen ||
@@ -161,7 +161,7 @@ int mailbox_verify(const char *name, mailbox_verify_fn *cb, void *rock, int *pro
                 v.mailbox->i.unseen, (unsigned long long)v.mailbox->i.quota_used,
                 counts.exists, counts.unseen, (unsigned long long)counts.quota_used);
     check_stray_files(&v, live, nlive, v.mailbox->i.last_uid);
-    mailbox_close(&v.mailbox);
+    xap_mailbox_close(&v.mailbox);
     *problems_r = v.problems;
     return 0;
 }

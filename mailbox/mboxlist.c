@@ -25,7 +25,7 @@
  *   SQLite's write lock at once, so a transaction never has to upgrade a
  *   read snapshot (that upgrade can fail with a BUSY that no wait cures).
  *   The wait for it is the one of every SQLite database of the project
- *   (common/sqldb.c): until namelock_timeout, then IMAP_MAILBOX_LOCKED.
+ *   (common/sqldb.c): until namelock_timeout, then XAP_IMAP_MAILBOX_LOCKED.
  *
  * States of the process's connection
  *   closed    db == NULL.  The next call opens it (open_db).
@@ -83,13 +83,13 @@ static const char *const schema =
     "CREATE INDEX mailboxes_uniqueid ON mailboxes (uniqueid);"
     "PRAGMA user_version = 1;";
 
-struct mboxlist_txn {
+struct xap_mboxlist_txn {
     int unused;   /* there is only ever one; the struct is its identity */
 };
 
 static struct sqldb *db;
 static pid_t db_pid;
-static struct mboxlist_txn *cur_txn;
+static struct xap_mboxlist_txn *cur_txn;
 static int forsaken;
 static int fork_handlers;
 
@@ -100,15 +100,15 @@ static const struct sqldb_spec spec = {
 };
 
 static const char *const type_names[] = {
-    [MBTYPE_NORMAL] = "",
-    [MBTYPE_DELETED] = "DELETED",
-    [MBTYPE_RENAMELOCKED] = "RENAMELOCKED",
-    [MBTYPE_RENAMETEMP] = "RENAMETEMP",
-    [MBTYPE_RESERVED] = "RESERVED",
+    [XAP_MBTYPE_NORMAL] = "",
+    [XAP_MBTYPE_DELETED] = "DELETED",
+    [XAP_MBTYPE_RENAMELOCKED] = "RENAMELOCKED",
+    [XAP_MBTYPE_RENAMETEMP] = "RENAMETEMP",
+    [XAP_MBTYPE_RESERVED] = "RESERVED",
 };
 #define NTYPES ((int)(sizeof type_names / sizeof type_names[0]))
 
-const char *mboxlist_type_name(int type)
+const char *xap_mboxlist_type_name(int type)
 {
     return type >= 0 && type < NTYPES ? type_names[type] : "?";
 }
@@ -184,7 +184,7 @@ static int check_schema(void)
                 sqldb_exec(db, "ROLLBACK");
                 xlog(LOG_ERR, "%s: not a valid mailboxes.db (a different "
                      "SQLite database)", db->path);
-                return IMAP_MAILBOX_BADFORMAT;
+                return XAP_IMAP_MAILBOX_BADFORMAT;
             }
             if (!rc)
                 rc = sqldb_exec(db, schema);
@@ -200,13 +200,13 @@ static int check_schema(void)
     if (version > MBOXLIST_VERSION) {
         xlog(LOG_ERR, "%s: format version %lld is newer than this program's (%d)",
              db->path, (long long)version, MBOXLIST_VERSION);
-        return IMAP_MAILBOX_NOTSUPPORTED;
+        return XAP_IMAP_MAILBOX_NOTSUPPORTED;
     }
     rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes", -1, &st, NULL);
     sqlite3_finalize(st);
     if (rc) {
         xlog(LOG_ERR, "%s: not a valid mailboxes.db (%s)", db->path, sqlite3_errmsg(db->db));
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     }
     return 0;
 }
@@ -214,7 +214,7 @@ static int check_schema(void)
 /* Opens the connection unless it is open: see the states above.  A
  * server that has only its configuration file has no mailboxes.db and
  * maybe no configdirectory yet: a reader (CREATE 0) then gets
- * IMAP_NOTFOUND, to treat as an empty list, and creates nothing (it may
+ * XAP_IMAP_NOTFOUND, to treat as an empty list, and creates nothing (it may
  * not be allowed to); a writer creates both. */
 static int open_db(int create)
 {
@@ -224,7 +224,7 @@ static int open_db(int create)
 
     if (forsaken) {
         xlog(LOG_ERR, "mailboxes.db: used in a process forked during a transaction");
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     if (db && db_pid == getpid())
         return 0;
@@ -234,8 +234,8 @@ static int open_db(int create)
     cur_txn = NULL;
 
     if (!(confdir = config_configdirectory(NULL))) {
-        xlog(LOG_ERR, "mailboxes.db: no configuration (xapiary_init)");
-        return IMAP_CONFIG;
+        xlog(LOG_ERR, "mailboxes.db: no configuration (xap_init)");
+        return XAP_IMAP_CONFIG;
     }
     if (!fork_handlers) {
         pthread_atfork(before_fork, NULL, in_child);
@@ -265,9 +265,9 @@ static int open_db(int create)
 /* ---------------------------------------------------------------- records */
 
 /* Fills a new entry under CTX from the current row of ST (COLUMNS). */
-static int row_to_entry(void *ctx, sqlite3_stmt *st, struct mboxlist_entry **entry_r)
+static int row_to_entry(void *ctx, sqlite3_stmt *st, struct xap_mboxlist_entry **entry_r)
 {
-    struct mboxlist_entry *e = talloc_zero(ctx, struct mboxlist_entry);
+    struct xap_mboxlist_entry *e = talloc_zero(ctx, struct xap_mboxlist_entry);
     const char *type = (const char *)sqlite3_column_text(st, 4);
     const char *extra = (const char *)sqlite3_column_text(st, 6);
     const char *namelock = (const char *)sqlite3_column_text(st, 5);
@@ -283,7 +283,7 @@ static int row_to_entry(void *ctx, sqlite3_stmt *st, struct mboxlist_entry **ent
     if (e->type < 0) {
         xlog(LOG_ERR, "%s: record %s: unknown type '%s'", db->path, e->name, type);
         talloc_free(e);
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     }
     obj = json_loads(extra ? extra : "{}", JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(obj)) {
@@ -291,7 +291,7 @@ static int row_to_entry(void *ctx, sqlite3_stmt *st, struct mboxlist_entry **ent
              db->path, e->name, obj ? "another JSON value" : jerr.text);
         json_decref(obj);
         talloc_free(e);
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     }
     mtime = json_object_get(obj, "mtime");
     if (json_is_integer(mtime))
@@ -308,9 +308,9 @@ static int row_to_entry(void *ctx, sqlite3_stmt *st, struct mboxlist_entry **ent
 }
 
 /* Runs ST (prepared with result RC; ?1 is KEY) for at most one record:
- * IMAP_MAILBOX_NONEXISTENT when there is none.  Finalizes ST. */
+ * XAP_IMAP_MAILBOX_NONEXISTENT when there is none.  Finalizes ST. */
 static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const char *what,
-                   struct mboxlist_entry **entry_r)
+                   struct xap_mboxlist_entry **entry_r)
 {
     int r;
 
@@ -321,7 +321,7 @@ static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const c
     if (rc == SQLITE_ROW)
         r = row_to_entry(ctx, st, entry_r);
     else if (rc == SQLITE_DONE)
-        r = IMAP_MAILBOX_NONEXISTENT;
+        r = XAP_IMAP_MAILBOX_NONEXISTENT;
     else
         r = sqldb_error(db, what, rc);
     sqlite3_finalize(st);
@@ -329,8 +329,8 @@ static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const c
 }
 
 /* The record of NAME of any type: 0 and *ENTRY_R under CTX, or
- * IMAP_MAILBOX_NONEXISTENT. */
-static int get_row(void *ctx, const char *name, struct mboxlist_entry **entry_r)
+ * XAP_IMAP_MAILBOX_NONEXISTENT. */
+static int get_row(void *ctx, const char *name, struct xap_mboxlist_entry **entry_r)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -342,7 +342,7 @@ static int get_row(void *ctx, const char *name, struct mboxlist_entry **entry_r)
 }
 
 /* The text of the extra column for E, written at MTIME. */
-static char *make_extra(void *ctx, const struct mboxlist_entry *e, int64_t mtime)
+static char *make_extra(void *ctx, const struct xap_mboxlist_entry *e, int64_t mtime)
 {
     json_t *obj = e->extra ? json_loads(e->extra, JSON_REJECT_DUPLICATES, NULL)
                            : json_object();
@@ -357,7 +357,7 @@ static char *make_extra(void *ctx, const struct mboxlist_entry *e, int64_t mtime
 }
 
 /* Writes E (already checked) over whatever NAME has. */
-static int put_row(const struct mboxlist_entry *e)
+static int put_row(const struct xap_mboxlist_entry *e)
 {
     sqlite3_stmt *st = NULL;
     char *extra = make_extra(NULL, e, (int64_t)time(NULL));
@@ -381,72 +381,72 @@ static int put_row(const struct mboxlist_entry *e)
     return rc == SQLITE_DONE ? 0 : sqldb_error(db, "write a record", rc);
 }
 
-/* The checks of mboxlist_create_exclusive(), before the database. */
-static int check_entry(const struct mboxlist_entry *e)
+/* The checks of xap_mboxlist_create_exclusive(), before the database. */
+static int check_entry(const struct xap_mboxlist_entry *e)
 {
     json_t *obj;
     int ok;
 
     if (!e || !e->name || mboxname_validate(e->name))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (e->namelock && mboxname_validate(e->namelock))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (!e->partition || !config_partitiondir(NULL, e->partition)) {
         xlog(LOG_ERR, "mailbox %s: partition '%s' is not configured", e->name,
              e->partition ? e->partition : "(none)");
-        return IMAP_PARTITION_UNKNOWN;
+        return XAP_IMAP_PARTITION_UNKNOWN;
     }
     if (!e->uniqueid || !*e->uniqueid || e->type < 0 || e->type >= NTYPES)
-        return IMAP_INVALID_ARGUMENT;
+        return XAP_IMAP_INVALID_ARGUMENT;
     if (!e->extra)
         return 0;
     obj = json_loads(e->extra, JSON_REJECT_DUPLICATES, NULL);
     ok = json_is_object(obj);
     json_decref(obj);
-    return ok ? 0 : IMAP_INVALID_ARGUMENT;
+    return ok ? 0 : XAP_IMAP_INVALID_ARGUMENT;
 }
 
 /* ---------------------------------------------------------------- reads */
 
 static int lookup(void *ctx, const char *name, int any,
-                  struct mboxlist_entry **entry_r)
+                  struct xap_mboxlist_entry **entry_r)
 {
     int r;
 
     *entry_r = NULL;
     if (!name || mboxname_validate(name))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if ((r = open_db(0)) || (r = get_row(ctx, name, entry_r)))
-        return r == IMAP_NOTFOUND ? IMAP_MAILBOX_NONEXISTENT : r;
-    if (!any && ((*entry_r)->type == MBTYPE_DELETED ||
-                 (*entry_r)->type == MBTYPE_RESERVED)) {
+        return r == XAP_IMAP_NOTFOUND ? XAP_IMAP_MAILBOX_NONEXISTENT : r;
+    if (!any && ((*entry_r)->type == XAP_MBTYPE_DELETED ||
+                 (*entry_r)->type == XAP_MBTYPE_RESERVED)) {
         TALLOC_FREE(*entry_r);
-        return IMAP_MAILBOX_NONEXISTENT;
+        return XAP_IMAP_MAILBOX_NONEXISTENT;
     }
     return 0;
 }
 
-int mboxlist_lookup(void *ctx, const char *name, struct mboxlist_entry **entry_r)
+int xap_mboxlist_lookup(void *ctx, const char *name, struct xap_mboxlist_entry **entry_r)
 {
     return lookup(ctx, name, 0, entry_r);
 }
 
-int mboxlist_lookup_any(void *ctx, const char *name, struct mboxlist_entry **entry_r)
+int xap_mboxlist_lookup_any(void *ctx, const char *name, struct xap_mboxlist_entry **entry_r)
 {
     return lookup(ctx, name, 1, entry_r);
 }
 
-int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
-                                struct mboxlist_entry **entry_r)
+int xap_mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
+                                struct xap_mboxlist_entry **entry_r)
 {
     sqlite3_stmt *st = NULL;
     int rc, r;
 
     *entry_r = NULL;
     if (!uniqueid || !*uniqueid)
-        return IMAP_INVALID_ARGUMENT;
+        return XAP_IMAP_INVALID_ARGUMENT;
     if ((r = open_db(0)))
-        return r == IMAP_NOTFOUND ? IMAP_MAILBOX_NONEXISTENT : r;
+        return r == XAP_IMAP_NOTFOUND ? XAP_IMAP_MAILBOX_NONEXISTENT : r;
     rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes"
                             " WHERE uniqueid = ?1 AND type NOT IN ('DELETED', 'RESERVED')"
                             " ORDER BY CASE type WHEN '' THEN 0"
@@ -455,21 +455,21 @@ int mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
     return one_row(ctx, st, rc, uniqueid, "look up a uniqueid", entry_r);
 }
 
-int mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r)
+int xap_mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     uint32_t uv = (uint32_t)time(NULL);
     int r;
 
     *uv_r = 0;
-    if ((r = lookup(NULL, name, 1, &e)) && r != IMAP_MAILBOX_NONEXISTENT)
+    if ((r = lookup(NULL, name, 1, &e)) && r != XAP_IMAP_MAILBOX_NONEXISTENT)
         return r;
     if (e && e->uidvalidity >= uv) {
         if (e->uidvalidity == UINT32_MAX) {
             xlog(LOG_ERR, "mailbox %s: no uidvalidity left above %u", name,
                  e->uidvalidity);
             talloc_free(e);
-            return IMAP_INTERNAL;
+            return XAP_IMAP_INTERNAL;
         }
         uv = e->uidvalidity + 1;
     }
@@ -481,22 +481,22 @@ int mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r)
 /* One batch of foreach: up to FOREACH_BATCH entries after AFTER (NULL:
  * from the start), under CTX. */
 static int foreach_batch(void *ctx, const char *prefix, int flags,
-                         const char *after, struct mboxlist_entry ***v_r)
+                         const char *after, struct xap_mboxlist_entry ***v_r)
 {
     /* Names are valid UTF-8, which never has the byte 0xff, so
      * [P, P "\xff") is exactly the names that start with P in SQLite's
      * memcmp order. */
-    const char *sql = (flags & MBOXLIST_TREE)
+    const char *sql = (flags & XAP_MBOXLIST_TREE)
         ? "SELECT " COLUMNS " FROM mailboxes WHERE (name = ?1 OR"
           " (name >= ?2 AND name < ?3)) AND (?4 IS NULL OR name > ?4)"
           " AND (?5 OR type IN ('', 'RENAMELOCKED')) ORDER BY name LIMIT ?6"
         : "SELECT " COLUMNS " FROM mailboxes WHERE name >= ?2 AND name < ?3"
           " AND (?4 IS NULL OR name > ?4)"
           " AND (?5 OR type IN ('', 'RENAMELOCKED')) ORDER BY name LIMIT ?6";
-    const char *start = (flags & MBOXLIST_TREE)
+    const char *start = (flags & XAP_MBOXLIST_TREE)
         ? talloc_asprintf(ctx, "%s%c", prefix, MBOXNAME_SEP) : prefix;
     char *end = talloc_asprintf(ctx, "%s\xff", start);
-    struct mboxlist_entry **v = talloc_array(ctx, struct mboxlist_entry *, 0);
+    struct xap_mboxlist_entry **v = talloc_array(ctx, struct xap_mboxlist_entry *, 0);
     sqlite3_stmt *st = NULL;
     size_t n = 0;
     int rc, r = 0;
@@ -508,11 +508,11 @@ static int foreach_batch(void *ctx, const char *prefix, int flags,
         sqlite3_bind_text(st, 3, end, -1, SQLITE_STATIC);
         if (after)
             sqlite3_bind_text(st, 4, after, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 5, !!(flags & MBOXLIST_ALL));
+        sqlite3_bind_int(st, 5, !!(flags & XAP_MBOXLIST_ALL));
         sqlite3_bind_int(st, 6, FOREACH_BATCH);
         rc = sqldb_step(db, st);
         while (rc == SQLITE_ROW) {
-            v = talloc_realloc(ctx, v, struct mboxlist_entry *, n + 1);
+            v = talloc_realloc(ctx, v, struct xap_mboxlist_entry *, n + 1);
             if ((r = row_to_entry(v, st, &v[n])))
                 break;
             n++;
@@ -522,11 +522,11 @@ static int foreach_batch(void *ctx, const char *prefix, int flags,
     if (!r && rc != SQLITE_DONE)
         r = sqldb_error(db, "list records", rc);
     sqlite3_finalize(st);
-    *v_r = talloc_realloc(ctx, v, struct mboxlist_entry *, n);
+    *v_r = talloc_realloc(ctx, v, struct xap_mboxlist_entry *, n);
     return r;
 }
 
-int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
+int xap_mboxlist_foreach(const char *prefix, int flags, xap_mboxlist_foreach_cb *cb,
                      void *rock)
 {
     char *after = NULL;
@@ -535,13 +535,13 @@ int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
     if (!prefix)
         prefix = "";
     if (!*prefix)
-        flags &= ~MBOXLIST_TREE;
+        flags &= ~XAP_MBOXLIST_TREE;
     for (;;) {
         void *tmp = talloc_new(NULL);
-        struct mboxlist_entry **v;
+        struct xap_mboxlist_entry **v;
         size_t n;
 
-            if ((r = open_db(0)) == IMAP_NOTFOUND) {
+            if ((r = open_db(0)) == XAP_IMAP_NOTFOUND) {
             r = 0;      /* no mailboxes.db yet: no mailboxes */
             talloc_free(tmp);
             break;
@@ -565,26 +565,26 @@ int mboxlist_foreach(const char *prefix, int flags, mboxlist_foreach_cb *cb,
     return r;
 }
 
-static int collect_name(const struct mboxlist_entry *e, void *rock)
+static int collect_name(const struct xap_mboxlist_entry *e, void *rock)
 {
     char ***names = rock;
     size_t n = talloc_array_length(*names);
 
-    if (e->type != MBTYPE_NORMAL)
+    if (e->type != XAP_MBTYPE_NORMAL)
         return 0;
     *names = talloc_realloc(NULL, *names, char *, n + 1);   /* keeps its parent */
     (*names)[n] = talloc_strdup(*names, e->name);
     return 0;
 }
 
-int mboxlist_collect_tree(const char *root, char ***names)
+int xap_mboxlist_collect_tree(const char *root, char ***names)
 {
-    return mboxlist_foreach(root, MBOXLIST_TREE, collect_name, names);
+    return xap_mboxlist_foreach(root, XAP_MBOXLIST_TREE, collect_name, names);
 }
 
 /* ---------------------------------------------------------------- writes */
 
-int mboxlist_begin(struct mboxlist_txn **txn_r)
+int xap_mboxlist_begin(struct xap_mboxlist_txn **txn_r)
 {
     int rc, r;
 
@@ -594,19 +594,19 @@ int mboxlist_begin(struct mboxlist_txn **txn_r)
     lockorder_check(LOCKLEVEL_MBOXLIST, DBNAME, 0);
     if (cur_txn) {
         xlog(LOG_ERR, "%s: a second transaction in one process", db->path);
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     if ((rc = sqldb_exec(db, "BEGIN IMMEDIATE")))
         return sqldb_error(db, "begin", rc);
     lockorder_acquired(LOCKLEVEL_MBOXLIST, DBNAME);
-    cur_txn = talloc_zero(NULL, struct mboxlist_txn);
+    cur_txn = talloc_zero(NULL, struct xap_mboxlist_txn);
     *txn_r = cur_txn;
     return 0;
 }
 
 /* TXN must be the process's transaction (a freed or forsaken one is a
  * bug). */
-static int txn_ok(const struct mboxlist_txn *txn)
+static int txn_ok(const struct xap_mboxlist_txn *txn)
 {
     if (!forsaken && txn && txn == cur_txn && db)
         return 1;
@@ -614,7 +614,7 @@ static int txn_ok(const struct mboxlist_txn *txn)
     return 0;
 }
 
-int mboxlist_commit(struct mboxlist_txn **txnp)
+int xap_mboxlist_commit(struct xap_mboxlist_txn **txnp)
 {
     int rc, r = 0;
 
@@ -622,7 +622,7 @@ int mboxlist_commit(struct mboxlist_txn **txnp)
         return 0;
     if (!txn_ok(*txnp)) {
         *txnp = NULL;
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     if ((rc = sqldb_exec(db, "COMMIT"))) {
         r = sqldb_error(db, "commit", rc);
@@ -634,7 +634,7 @@ int mboxlist_commit(struct mboxlist_txn **txnp)
     return r;
 }
 
-void mboxlist_abort(struct mboxlist_txn **txnp)
+void xap_mboxlist_abort(struct xap_mboxlist_txn **txnp)
 {
     if (!*txnp)
         return;
@@ -649,48 +649,48 @@ void mboxlist_abort(struct mboxlist_txn **txnp)
 
 /* Runs the body of a write in TXN, or in a transaction of its own when
  * TXN is NULL: write_start() then write_end(&own, r). */
-static int write_start(struct mboxlist_txn *txn, struct mboxlist_txn **own_r)
+static int write_start(struct xap_mboxlist_txn *txn, struct xap_mboxlist_txn **own_r)
 {
     *own_r = NULL;
     if (txn) {
-            return txn_ok(txn) ? 0 : IMAP_INTERNAL;
+            return txn_ok(txn) ? 0 : XAP_IMAP_INTERNAL;
     }
-    return mboxlist_begin(own_r);
+    return xap_mboxlist_begin(own_r);
 }
 
-static int write_end(struct mboxlist_txn **own, int r)
+static int write_end(struct xap_mboxlist_txn **own, int r)
 {
     if (!*own)
         return r;
     if (r) {
-        mboxlist_abort(own);
+        xap_mboxlist_abort(own);
         return r;
     }
-    return mboxlist_commit(own);
+    return xap_mboxlist_commit(own);
 }
 
-int mboxlist_create_exclusive(struct mboxlist_txn *txn,
-                              const struct mboxlist_entry *entry)
+int xap_mboxlist_create_exclusive(struct xap_mboxlist_txn *txn,
+                              const struct xap_mboxlist_entry *entry)
 {
-    struct mboxlist_txn *own;
-    struct mboxlist_entry *old = NULL;
+    struct xap_mboxlist_txn *own;
+    struct xap_mboxlist_entry *old = NULL;
     int r;
 
     if ((r = check_entry(entry)) || (r = write_start(txn, &own)))
         return r;
     r = get_row(NULL, entry->name, &old);
-    if (r == 0 && old->type != MBTYPE_DELETED)
-        r = IMAP_MAILBOX_EXISTS;
-    else if (r == 0 || r == IMAP_MAILBOX_NONEXISTENT)
+    if (r == 0 && old->type != XAP_MBTYPE_DELETED)
+        r = XAP_IMAP_MAILBOX_EXISTS;
+    else if (r == 0 || r == XAP_IMAP_MAILBOX_NONEXISTENT)
         r = put_row(entry);
     talloc_free(old);
     return write_end(&own, r);
 }
 
-int mboxlist_update(struct mboxlist_txn *txn, const struct mboxlist_entry *entry)
+int xap_mboxlist_update(struct xap_mboxlist_txn *txn, const struct xap_mboxlist_entry *entry)
 {
-    struct mboxlist_txn *own;
-    struct mboxlist_entry *old = NULL;
+    struct xap_mboxlist_txn *own;
+    struct xap_mboxlist_entry *old = NULL;
     int r;
 
     if ((r = check_entry(entry)) || (r = write_start(txn, &own)))
@@ -701,21 +701,21 @@ int mboxlist_update(struct mboxlist_txn *txn, const struct mboxlist_entry *entry
     return write_end(&own, r);
 }
 
-int mboxlist_delete(struct mboxlist_txn *txn, const char *name)
+int xap_mboxlist_delete(struct xap_mboxlist_txn *txn, const char *name)
 {
-    struct mboxlist_txn *own;
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_txn *own;
+    struct xap_mboxlist_entry *e = NULL;
     int r;
 
     if (!name || mboxname_validate(name))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if ((r = write_start(txn, &own)))
         return r;
     r = get_row(NULL, name, &e);
-    if (r == 0 && e->type == MBTYPE_DELETED)
-        r = IMAP_MAILBOX_NONEXISTENT;
+    if (r == 0 && e->type == XAP_MBTYPE_DELETED)
+        r = XAP_IMAP_MAILBOX_NONEXISTENT;
     if (r == 0) {
-        e->type = MBTYPE_DELETED;
+        e->type = XAP_MBTYPE_DELETED;
         TALLOC_FREE(e->namelock);
         r = put_row(e);
     }
@@ -723,14 +723,14 @@ int mboxlist_delete(struct mboxlist_txn *txn, const char *name)
     return write_end(&own, r);
 }
 
-int mboxlist_remove(struct mboxlist_txn *txn, const char *name)
+int xap_mboxlist_remove(struct xap_mboxlist_txn *txn, const char *name)
 {
-    struct mboxlist_txn *own;
+    struct xap_mboxlist_txn *own;
     sqlite3_stmt *st = NULL;
     int rc, r;
 
     if (!name || mboxname_validate(name))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if ((r = write_start(txn, &own)))
         return r;
     rc = sqlite3_prepare_v2(db->db, "DELETE FROM mailboxes WHERE name = ?1", -1, &st, NULL);
@@ -741,7 +741,7 @@ int mboxlist_remove(struct mboxlist_txn *txn, const char *name)
     if (rc != SQLITE_DONE)
         r = sqldb_error(db, "remove a record", rc);
     else if (sqlite3_changes(db->db) == 0)
-        r = IMAP_MAILBOX_NONEXISTENT;
+        r = XAP_IMAP_MAILBOX_NONEXISTENT;
     sqlite3_finalize(st);
     return write_end(&own, r);
 }

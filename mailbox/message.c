@@ -44,37 +44,37 @@ void message_init(void)
     pthread_once(&init_once, do_init);
 }
 
-void message_guid(const char *buf, size_t len, unsigned char guid[MESSAGE_GUID_SIZE])
+void message_guid(const char *buf, size_t len, unsigned char guid[XAP_MESSAGE_GUID_SIZE])
 {
     GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA1);
-    gsize dlen = MESSAGE_GUID_SIZE;
+    gsize dlen = XAP_MESSAGE_GUID_SIZE;
 
     g_checksum_update(sum, (const guchar *)buf, (gssize)len);
     g_checksum_get_digest(sum, guid, &dlen);
     g_checksum_free(sum);
 }
 
-void message_guid_hex(const unsigned char guid[MESSAGE_GUID_SIZE], char hex[41])
+void message_guid_hex(const unsigned char guid[XAP_MESSAGE_GUID_SIZE], char hex[41])
 {
     static const char digits[] = "0123456789abcdef";
 
-    for (int i = 0; i < MESSAGE_GUID_SIZE; i++) {
+    for (int i = 0; i < XAP_MESSAGE_GUID_SIZE; i++) {
         hex[2 * i] = digits[guid[i] >> 4];
         hex[2 * i + 1] = digits[guid[i] & 15];
     }
-    hex[2 * MESSAGE_GUID_SIZE] = '\0';
+    hex[2 * XAP_MESSAGE_GUID_SIZE] = '\0';
 }
 
-int message_guid_from_hex(const char *hex, unsigned char guid[MESSAGE_GUID_SIZE])
+int message_guid_from_hex(const char *hex, unsigned char guid[XAP_MESSAGE_GUID_SIZE])
 {
-    for (int i = 0; i < MESSAGE_GUID_SIZE; i++) {
+    for (int i = 0; i < XAP_MESSAGE_GUID_SIZE; i++) {
         int hi = g_ascii_xdigit_value(hex[2 * i]);
         int lo = hi < 0 ? -1 : g_ascii_xdigit_value(hex[2 * i + 1]);
         if (lo < 0)
             return -1;
         guid[i] = (unsigned char)(hi << 4 | lo);
     }
-    return hex[2 * MESSAGE_GUID_SIZE] ? -1 : 0;
+    return hex[2 * XAP_MESSAGE_GUID_SIZE] ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ strings */
@@ -163,7 +163,7 @@ static char *addresses(void *ctx, InternetAddressList *list)
     return r;
 }
 
-/* In the order of CACHE_FROM..CACHE_BCC and MESSAGE_TEXT_FROM..BCC. */
+/* In the order of XAP_CACHE_FROM..XAP_CACHE_BCC and MESSAGE_TEXT_FROM..BCC. */
 static const GMimeAddressType addr_types[4] = {
     GMIME_ADDRESS_TYPE_FROM, GMIME_ADDRESS_TYPE_TO, GMIME_ADDRESS_TYPE_CC, GMIME_ADDRESS_TYPE_BCC,
 };
@@ -712,7 +712,7 @@ int message_parse(void *ctx, const char *buf, size_t len,
     *parsed_r = NULL;
     if (!p || !(w.tmp = talloc_new(p))) {
         talloc_free(p);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     c = (char **)p->cache;
     message_guid(buf, len, p->guid);
@@ -722,33 +722,33 @@ int message_parse(void *ctx, const char *buf, size_t len,
     if (msg && g_mime_message_get_date(msg))
         p->sentdate = g_date_time_to_unix(g_mime_message_get_date(msg));
 
-    c[CACHE_ENVELOPE] = json_field(p, envelope(w.tmp, msg));
+    c[XAP_CACHE_ENVELOPE] = json_field(p, envelope(w.tmp, msg));
     w.section = g_string_new(NULL);
     if (body && (bs = walk_part(&w, body, GMIME_IS_MULTIPART(body) ? "" : "1", 0)))
-        c[CACHE_BODYSTRUCTURE] = json_field(p, json_incref(bs));
+        c[XAP_CACHE_BODYSTRUCTURE] = json_field(p, json_incref(bs));
     else if (!body) {
         /* Nothing GMime could use: by RFC 2045, a plain text body. */
-        c[CACHE_BODYSTRUCTURE] = talloc_strdup(p, "{\"type\":\"text\",\"subtype\":\"plain\","
+        c[XAP_CACHE_BODYSTRUCTURE] = talloc_strdup(p, "{\"type\":\"text\",\"subtype\":\"plain\","
             "\"params\":{},\"disposition\":null,\"filename\":null,\"encoding\":\"7bit\"}");
         g_string_append(w.section, "1 text/plain 7bit\n");
     }
-    c[CACHE_SECTION] = talloc_strndup(p, w.section->str, w.section->len);
+    c[XAP_CACHE_SECTION] = talloc_strndup(p, w.section->str, w.section->len);
     g_string_free(w.section, TRUE);
-    c[CACHE_BODY] = body_field(p, bs);
+    c[XAP_CACHE_BODY] = body_field(p, bs);
     json_decref(bs);
     h = utf8_fix(p, buf, p->header_size, 0, &hlen);
-    c[CACHE_HEADERS] = h == buf ? talloc_strndup(p, buf, hlen) : (char *)h;
+    c[XAP_CACHE_HEADERS] = h == buf ? talloc_strndup(p, buf, hlen) : (char *)h;
     if (msg) {
         for (int i = 0; i < 4; i++)
-            c[CACHE_FROM + i] = talloc_steal(p, addresses(w.tmp,
+            c[XAP_CACHE_FROM + i] = talloc_steal(p, addresses(w.tmp,
                 g_mime_message_get_addresses(msg, addr_types[i])));
-        c[CACHE_SUBJECT] = talloc_steal(p, hdr_str(w.tmp, g_mime_message_get_subject(msg)));
+        c[XAP_CACHE_SUBJECT] = talloc_steal(p, hdr_str(w.tmp, g_mime_message_get_subject(msg)));
         g_object_unref(msg);
     }
     talloc_free(w.tmp);
-    for (int i = 0; i < NUM_CACHE_FIELDS; i++)
+    for (int i = 0; i < XAP_NUM_CACHE_FIELDS; i++)
         if (!c[i] && !(c[i] = talloc_strdup(p, "")))
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
     if (r)
         talloc_free(p);
     else
@@ -768,7 +768,7 @@ int message_foreach_text(const char *buf, size_t len, int64_t *sentdate_r,
     if (sentdate_r)
         *sentdate_r = 0;
     if (!(w.tmp = talloc_new(NULL)))
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     if (!(msg = parse(buf, len, &wrap))) {
         talloc_free(w.tmp);
         return 0;

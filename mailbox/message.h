@@ -5,7 +5,7 @@
  * Nothing here fails on malformed mail: whatever GMime can make of the
  * bytes is used, missing parts are empty strings, and text is always valid
  * UTF-8 (encoded words and charsets decoded, undecodable bytes replaced).
- * The only errors are IMAP_IOERROR-class ones (out of memory).
+ * The only errors are XAP_IMAP_IOERROR-class ones (out of memory).
  *
  * Cache field contents: docs/FORMAT.md "Cache fields". */
 #ifndef XAPIARY_MESSAGE_H
@@ -24,14 +24,14 @@
 #define MESSAGE_MAX_PARTS 1000
 
 struct message_parsed {
-    unsigned char guid[MESSAGE_GUID_SIZE]; /* SHA-1 of the bytes */
+    unsigned char guid[XAP_MESSAGE_GUID_SIZE]; /* SHA-1 of the bytes */
     size_t header_size;                    /* bytes up to and including the blank line */
     int64_t sentdate;                      /* Date: as seconds since the epoch, 0 if none/bad */
-    const char *cache[NUM_CACHE_FIELDS];   /* NUL-terminated UTF-8, never NULL */
+    const char *cache[XAP_NUM_CACHE_FIELDS];   /* NUL-terminated UTF-8, never NULL */
 };
 
 /* Must be called once before any other function (g_mime_init); idempotent.
- * xapiary_init() does not call it so that tools that never parse mail do
+ * xap_init() does not call it so that tools that never parse mail do
  * not pay for it; message_parse() calls it. */
 void message_init(void);
 
@@ -54,11 +54,11 @@ int message_parse(void *ctx, const char *buf, size_t len,
 size_t message_header_fields(const char *buf, size_t len, size_t max, size_t *cut_r);
 
 /* SHA-1 of BUF: the message GUID. */
-void message_guid(const char *buf, size_t len, unsigned char guid[MESSAGE_GUID_SIZE]);
+void message_guid(const char *buf, size_t len, unsigned char guid[XAP_MESSAGE_GUID_SIZE]);
 /* 40 lowercase hex digits and a NUL. */
-void message_guid_hex(const unsigned char guid[MESSAGE_GUID_SIZE], char hex[41]);
+void message_guid_hex(const unsigned char guid[XAP_MESSAGE_GUID_SIZE], char hex[41]);
 /* The reverse: 0, or -1 unless HEX is exactly 40 hex digits. */
-int message_guid_from_hex(const char *hex, unsigned char guid[MESSAGE_GUID_SIZE]);
+int message_guid_from_hex(const char *hex, unsigned char guid[XAP_MESSAGE_GUID_SIZE]);
 
 /* What a piece of indexable text is. */
 enum message_text_kind {

@@ -14,7 +14,7 @@
  *   with each other, so a process keeps one descriptor per name and counts
  *   references (see namelock.h for the rules).
  *
- * States of a struct mboxlock
+ * States of a struct xap_mboxlock
  *   held       refcount >= 1, fd open and flocked, on the `held` list.
  *   (freed)    after the last release; the caller's pointer is NULL.
  *
@@ -47,15 +47,15 @@
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
 
-struct mboxlock {
-    struct mboxlock *next;
+struct xap_mboxlock {
+    struct xap_mboxlock *next;
     char *name;
     struct lockfile *file;
-    int type;                 /* LOCK_SHARED or LOCK_EXCLUSIVE */
+    int type;                 /* XAP_LOCK_SHARED or XAP_LOCK_EXCLUSIVE */
     int refcount;
 };
 
-static struct mboxlock *held;
+static struct xap_mboxlock *held;
 static int registered;
 
 static void forget_all_in_child(void);
@@ -91,36 +91,36 @@ static char *lock_path(void *ctx, const char *name)
 static int make_dirs(const char *path)
 {
     return config_make_configdirectory() || mkdir_parents(path, 0700)
-               ? IMAP_IOERROR : 0;
+               ? XAP_IMAP_IOERROR : 0;
 }
 
-static struct mboxlock *find_held(const char *name)
+static struct xap_mboxlock *find_held(const char *name)
 {
-    for (struct mboxlock *l = held; l; l = l->next)
+    for (struct xap_mboxlock *l = held; l; l = l->next)
         if (!strcmp(l->name, name))
             return l;
     return NULL;
 }
 
-int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype)
+int xap_mboxname_lock(const char *name, struct xap_mboxlock **lockp, int locktype)
 {
-    struct mboxlock *lock;
+    struct xap_mboxlock *lock;
     int want, op, r;
     char *path;
 
     *lockp = NULL;
-    if (locktype != LOCK_SHARED && locktype != LOCK_EXCLUSIVE &&
-        locktype != LOCK_NONBLOCKING)
-        return IMAP_INVALID_ARGUMENT;
+    if (locktype != XAP_LOCK_SHARED && locktype != XAP_LOCK_EXCLUSIVE &&
+        locktype != XAP_LOCK_NONBLOCKING)
+        return XAP_IMAP_INVALID_ARGUMENT;
     if (mboxname_validate(name) && !mboxname_is_xapian_lockname(name))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     register_once();
 
-    want = locktype == LOCK_SHARED ? LOCK_SHARED : LOCK_EXCLUSIVE;
+    want = locktype == XAP_LOCK_SHARED ? XAP_LOCK_SHARED : XAP_LOCK_EXCLUSIVE;
     lock = find_held(name);
     if (lock) {
         if (lock->type != want)
-            return IMAP_MAILBOX_LOCKED;
+            return XAP_IMAP_MAILBOX_LOCKED;
         lock->refcount++;
         *lockp = lock;
         return 0;
@@ -129,9 +129,9 @@ int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype)
     path = lock_path(NULL, name);
     if (!path) {
         xlog(LOG_ERR, "namelock %s: no configuration loaded", name);
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     }
-    lock = talloc_zero(NULL, struct mboxlock);
+    lock = talloc_zero(NULL, struct xap_mboxlock);
     lock->name = talloc_strdup(lock, name);
     lock->type = want;
     lock->refcount = 1;
@@ -141,12 +141,12 @@ int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype)
                                   : LOCKLEVEL_MBOX_NAMELOCK,
                               O_RDWR | O_CREAT, LOCKFILE_NEVER_REPLACED);
     lock->file->mkdirs = make_dirs;
-    op = want == LOCK_SHARED ? LOCK_SH : LOCK_EX;
-    if (locktype == LOCK_NONBLOCKING) {
+    op = want == XAP_LOCK_SHARED ? LOCK_SH : LOCK_EX;
+    if (locktype == XAP_LOCK_NONBLOCKING) {
         r = lockfile_lock(lock->file, op | LOCK_NB, 0, NULL);
     } else {
         char *what = talloc_asprintf(lock, "the %s namelock on %s",
-                                     want == LOCK_SHARED ? "SHARED" : "EXCLUSIVE",
+                                     want == XAP_LOCK_SHARED ? "SHARED" : "EXCLUSIVE",
                                      name);
         r = lockfile_lock(lock->file, op, config_namelock_timeout(NULL), what);
     }
@@ -165,9 +165,9 @@ fail:
     return r;
 }
 
-void mboxname_release(struct mboxlock **lockp)
+void xap_mboxname_release(struct xap_mboxlock **lockp)
 {
-    struct mboxlock *lock = lockp ? *lockp : NULL;
+    struct xap_mboxlock *lock = lockp ? *lockp : NULL;
 
     if (!lock)
         return;
@@ -175,7 +175,7 @@ void mboxname_release(struct mboxlock **lockp)
     if (--lock->refcount > 0)
         return;
 
-    for (struct mboxlock **pp = &held; *pp; pp = &(*pp)->next) {
+    for (struct xap_mboxlock **pp = &held; *pp; pp = &(*pp)->next) {
         if (*pp == lock) {
             *pp = lock->next;
             break;
@@ -184,7 +184,7 @@ void mboxname_release(struct mboxlock **lockp)
     talloc_free(lock);      /* and its lock file: unlocked, closed */
 }
 
-const char *mboxlock_name(const struct mboxlock *lock)
+const char *xap_mboxlock_name(const struct xap_mboxlock *lock)
 {
     return lock ? lock->name : NULL;
 }
@@ -193,42 +193,42 @@ int namelock_held_count(void)
 {
     int n = 0;
 
-    for (struct mboxlock *l = held; l; l = l->next)
+    for (struct xap_mboxlock *l = held; l; l = l->next)
         n++;
     return n;
 }
 
-int mboxname_islocked(const char *name)
+int xap_mboxname_islocked(const char *name)
 {
-    struct mboxlock *lock = find_held(name);
+    struct xap_mboxlock *lock = find_held(name);
     return lock ? lock->type : 0;
 }
 
-int mboxname_xapian_lockname(const char *userid, char *buf, unsigned long size)
+int xap_mboxname_xapian_lockname(const char *userid, char *buf, unsigned long size)
 {
     int n;
 
     if (mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     n = snprintf(buf, size, "%s%s", XAPIAN_LOCK_PREFIX, userid);
     if (n < 0 || (unsigned long)n >= size)
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     return 0;
 }
 
 static void release_all(void)
 {
     while (held) {
-        struct mboxlock *lock = held;
+        struct xap_mboxlock *lock = held;
         lock->refcount = 1;
-        mboxname_release(&lock);
+        xap_mboxname_release(&lock);
     }
 }
 
 static void forget_all_in_child(void)
 {
     while (held) {
-        struct mboxlock *lock = held;
+        struct xap_mboxlock *lock = held;
         held = lock->next;
         lockfile_forget(lock->file);
         talloc_free(lock);

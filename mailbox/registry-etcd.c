@@ -12,7 +12,7 @@
  * by the value we wrote), so a request whose outcome is unknown (timed
  * out, connection lost after sending, 5xx) is simply sent again, to the
  * next endpoint, up to ETCD_PASSES passes over the endpoint list.  When
- * none answers the caller gets IMAP_REGISTRY_DOWN. */
+ * none answers the caller gets XAP_IMAP_REGISTRY_DOWN. */
 #include <config.h>
 
 #include <stdio.h>
@@ -59,7 +59,7 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *rock)
 
 static int curl_inited;
 
-/* At xapiary_done(): libcurl's global state (its TLS library's too). */
+/* At xap_done(): libcurl's global state (its TLS library's too). */
 static void curl_done(void)
 {
     if (curl_inited) {
@@ -68,9 +68,9 @@ static void curl_done(void)
     }
 }
 
-/* One POST of BODY to ENDPOINT PATH.  Returns 0 and *JSON_R; IMAP_AGAIN
+/* One POST of BODY to ENDPOINT PATH.  Returns 0 and *JSON_R; XAP_IMAP_AGAIN
  * when the outcome is unknown or the endpoint cannot serve (try the next);
- * IMAP_INTERNAL when etcd refused the request itself (a 4xx: retrying
+ * XAP_IMAP_INTERNAL when etcd refused the request itself (a 4xx: retrying
  * cannot help). */
 static int post_one(const char *endpoint, const char *path, const char *body,
                     json_t **json_r)
@@ -81,7 +81,7 @@ static int post_one(const char *endpoint, const char *path, const char *body,
     CURL *c;
     CURLcode cc;
     long status = 0;
-    int r = IMAP_AGAIN;
+    int r = XAP_IMAP_AGAIN;
 
     if (!curl_inited) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -117,7 +117,7 @@ static int post_one(const char *endpoint, const char *path, const char *body,
         snprintf(last_error, sizeof last_error, "%s: HTTP %ld: %.100s", url, status, rep.buf);
         xlog(status >= 400 && status < 500 ? LOG_ERR : LOG_INFO, "etcd %s", last_error);
         if (status >= 400 && status < 500)
-            r = IMAP_INTERNAL;
+            r = XAP_IMAP_INTERNAL;
         goto out;
     }
     json_error_t err;
@@ -142,19 +142,19 @@ out:
 
 /* POSTs REQ (consumed) to PATH, trying every endpoint in turn, ETCD_PASSES
  * times over (see the top of the file for why this is safe).  Returns 0
- * and *JSON_R (the caller decrefs), IMAP_REGISTRY_DOWN or IMAP_INTERNAL. */
+ * and *JSON_R (the caller decrefs), XAP_IMAP_REGISTRY_DOWN or XAP_IMAP_INTERNAL. */
 static int post(const char *path, json_t *req, json_t **json_r)
 {
     const char *const *eps = config_etcd_endpoints(NULL);
     char *body = json_dumps(req, JSON_COMPACT);
-    int r = IMAP_REGISTRY_DOWN;
+    int r = XAP_IMAP_REGISTRY_DOWN;
 
     json_decref(req);
     *json_r = NULL;
     maybe_sent = 0;
     if (!eps || !body) {
         free(body);
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     }
     for (int pass = 0; pass < ETCD_PASSES; pass++) {
         /* A cluster electing a leader answers again within a second or
@@ -163,7 +163,7 @@ static int post(const char *path, json_t *req, json_t **json_r)
             g_usleep((gulong)pass * 300000);
         for (const char *const *ep = eps; *ep; ep++) {
             int rr = post_one(*ep, path, body, json_r);
-            if (rr != IMAP_AGAIN) {
+            if (rr != XAP_IMAP_AGAIN) {
                 r = rr;
                 goto done;
             }
@@ -271,7 +271,7 @@ int etcd_create(void *ctx, const char *key, const char *value, int *created_r,
         /* The compare failed yet the key is gone: deleted in between.
          * The caller tries again. */
         TALLOC_FREE(*current_r);
-        r = IMAP_AGAIN;
+        r = XAP_IMAP_AGAIN;
     }
     json_decref(rep);
     return r;
@@ -325,7 +325,7 @@ int etcd_put_leased(const char *key, const char *value, unsigned ttl)
     json_decref(rep);
     if (!id) {
         xlog(LOG_ERR, "etcd: lease grant answered no lease ID");
-        return IMAP_INTERNAL;
+        return XAP_IMAP_INTERNAL;
     }
     /* A put repeated after an unknown outcome writes the same value; a
      * lease granted by a request whose answer was lost expires unused. */

@@ -95,8 +95,8 @@ static struct registry_owner *parse_owner(void *ctx, const char *value, int64_t 
 static int local_lookup(void *ctx, const char *key, const char *root,
                         struct registry_owner **owner_r)
 {
-    struct mboxlist_entry *e = NULL;
-    int r = mboxlist_lookup(NULL, root, &e);
+    struct xap_mboxlist_entry *e = NULL;
+    int r = xap_mboxlist_lookup(NULL, root, &e);
 
     (void)key;
     *owner_r = NULL;
@@ -155,7 +155,7 @@ static int etcd_lookup(void *ctx, const char *key, const char *root,
     if (n)
         *owner_r = parse_owner(ctx, kv[0].value, kv[0].mod_revision);
     talloc_free(kv);
-    return n ? 0 : IMAP_MAILBOX_NONEXISTENT;
+    return n ? 0 : XAP_IMAP_MAILBOX_NONEXISTENT;
 }
 
 static int etcd_claim(void *ctx, const char *key, const char *root, const char *mine,
@@ -166,12 +166,12 @@ static int etcd_claim(void *ctx, const char *key, const char *root, const char *
 
     (void)root;
     *owner_r = NULL;
-    /* IMAP_AGAIN: the key was deleted between compare and read. */
+    /* XAP_IMAP_AGAIN: the key was deleted between compare and read. */
     do {
         r = etcd_create(NULL, key, mine, &created, &cur, unknown_r);
-    } while (r == IMAP_AGAIN && ++tries < 5);
+    } while (r == XAP_IMAP_AGAIN && ++tries < 5);
     if (r)
-        return r == IMAP_AGAIN ? IMAP_REGISTRY_DOWN : r;
+        return r == XAP_IMAP_AGAIN ? XAP_IMAP_REGISTRY_DOWN : r;
     *owner_r = created ? parse_owner(ctx, mine, 0)
                        : parse_owner(ctx, cur->value, cur->mod_revision);
     talloc_free(cur);
@@ -222,7 +222,7 @@ static const struct registry_backend *backend(void)
 
 /* ---------------------------------------------------------- public */
 
-int registry_where_mailbox(void *ctx, const char *name, char **server_r)
+int xap_registry_where_mailbox(void *ctx, const char *name, char **server_r)
 {
     void *tmp = talloc_new(NULL);
     struct registry_owner *o = NULL;
@@ -232,13 +232,13 @@ int registry_where_mailbox(void *ctx, const char *name, char **server_r)
     *server_r = NULL;
     if (mboxname_validate(name)) {
         talloc_free(tmp);
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     }
     key = unit_key(tmp, name, &root);
     /* A unit this back end has is its own, whatever etcd says: local
      * users stay reachable while etcd is down. */
     r = local_lookup(tmp, key, root, &o);
-    if (r == IMAP_MAILBOX_NONEXISTENT)
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
         r = backend()->lookup(tmp, key, root, &o);
     if (!r)
         *server_r = talloc_strdup(ctx, o->server);
@@ -246,28 +246,28 @@ int registry_where_mailbox(void *ctx, const char *name, char **server_r)
     return r;
 }
 
-int registry_where(void *ctx, const char *userid, char **server_r)
+int xap_registry_where(void *ctx, const char *userid, char **server_r)
 {
     char *name;
     int r;
 
     *server_r = NULL;
     if (!userid || mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     name = talloc_asprintf(NULL, "user.%s", userid);
-    r = registry_where_mailbox(ctx, name, server_r);
+    r = xap_registry_where_mailbox(ctx, name, server_r);
     talloc_free(name);
     return r;
 }
 
-static int count_user(const struct mboxlist_entry *e, void *rock)
+static int count_user(const struct xap_mboxlist_entry *e, void *rock)
 {
     if (!strchr(e->name + 5, MBOXNAME_SEP))
         ++*(uint64_t *)rock;
     return 0;
 }
 
-int registry_register(void)
+int xap_registry_register(void)
 {
     const char *part = config_npartitions(NULL) ? config_partition_name(NULL, 0) : NULL;
     const char *dir = config_partitiondir(NULL, "default");
@@ -283,7 +283,7 @@ int registry_register(void)
         dir = config_partitiondir(NULL, part);
     if (dir && statvfs(dir, &sv) == 0)
         free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
-    if ((r = mboxlist_foreach("user.", 0, count_user, &users)))
+    if ((r = xap_mboxlist_foreach("user.", 0, count_user, &users)))
         return r;
     j = json_pack("{s:s,s:I,s:I,s:I}", "server", registry_me(),
                   "free_bytes", (json_int_t)free_bytes, "users", (json_int_t)users,
@@ -297,14 +297,14 @@ int registry_register(void)
     return r;
 }
 
-int registry_place(void *ctx, char **server_r)
+int xap_registry_place(void *ctx, char **server_r)
 {
     struct registry_server *v = NULL, *best = NULL;
     size_t n = 0;
     int r;
 
     *server_r = NULL;
-    if ((r = registry_register()) || (r = backend()->servers(NULL, &v, &n)))
+    if ((r = xap_registry_register()) || (r = backend()->servers(NULL, &v, &n)))
         return r;
     for (size_t i = 0; i < n; i++) {
         struct registry_server *s = &v[i];
@@ -339,18 +339,18 @@ static char *owner_value(void *ctx, const char *partition, const char *uniqueid)
  * not NAME: its root must be here. */
 static int check_folder(const char *name, const char *root)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     char *owner = NULL;
-    int r = mboxlist_lookup(NULL, root, &e);
+    int r = xap_mboxlist_lookup(NULL, root, &e);
 
     talloc_free(e);
-    if (r != IMAP_MAILBOX_NONEXISTENT)
+    if (r != XAP_IMAP_MAILBOX_NONEXISTENT)
         return r;
-    r = registry_where_mailbox(NULL, root, &owner);
+    r = xap_registry_where_mailbox(NULL, root, &owner);
     if (!r) {
         xlog(LOG_INFO, "mailbox %s: %s lives on %s", name, root, owner);
-        r = IMAP_MAILBOX_REMOTE;
-    } else if (r == IMAP_MAILBOX_NONEXISTENT) {
+        r = XAP_IMAP_MAILBOX_REMOTE;
+    } else if (r == XAP_IMAP_MAILBOX_NONEXISTENT) {
         xlog(LOG_ERR, "mailbox %s: %s does not exist: in a cluster a user is "
              "created (user.ID) before its folders", name, root);
     }
@@ -362,7 +362,7 @@ int registry_reserve(void *ctx, const char *name, const char *partition,
                      uint32_t uidvalidity, char **uniqueid_io, int *reserved_r)
 {
     void *tmp = talloc_new(NULL);
-    struct mboxlist_entry *old = NULL, e;
+    struct xap_mboxlist_entry *old = NULL, e;
     struct registry_owner *o = NULL;
     char *root, *key, *mine;
     int r, unknown = 0;
@@ -378,10 +378,10 @@ int registry_reserve(void *ctx, const char *name, const char *partition,
         talloc_free(tmp);
         return r;
     }
-    r = mboxlist_lookup_any(tmp, name, &old);
-    if (r && r != IMAP_MAILBOX_NONEXISTENT)
+    r = xap_mboxlist_lookup_any(tmp, name, &old);
+    if (r && r != XAP_IMAP_MAILBOX_NONEXISTENT)
         goto out;
-    if (!r && old->type == MBTYPE_RESERVED) {
+    if (!r && old->type == XAP_MBTYPE_RESERVED) {
         /* A create that died (we hold the EXCLUSIVE namelock it held):
          * its uniqueid is what etcd has if its claim got there. */
         *uniqueid_io = talloc_strdup(ctx, old->uniqueid);
@@ -391,9 +391,9 @@ int registry_reserve(void *ctx, const char *name, const char *partition,
     e.partition = (char *)partition;
     e.uniqueid = *uniqueid_io;
     e.uidvalidity = uidvalidity;
-    e.type = MBTYPE_RESERVED;
-    r = !r && old->type == MBTYPE_RESERVED ? mboxlist_update(NULL, &e)
-                                           : mboxlist_create_exclusive(NULL, &e);
+    e.type = XAP_MBTYPE_RESERVED;
+    r = !r && old->type == XAP_MBTYPE_RESERVED ? xap_mboxlist_update(NULL, &e)
+                                           : xap_mboxlist_create_exclusive(NULL, &e);
     if (r)
         goto out;
     *reserved_r = 1;
@@ -411,16 +411,16 @@ int registry_reserve(void *ctx, const char *name, const char *partition,
         if (!(r = etcd_replace_if(key, o->value, mine, &replaced)) && replaced)
             o = parse_owner(tmp, mine, 0);
         else if (!r)
-            r = IMAP_AGAIN;
+            r = XAP_IMAP_AGAIN;
     }
     if (!r && (strcmp(o->server, registry_me()) || strcmp(o->uniqueid, *uniqueid_io))) {
         xlog(LOG_INFO, "mailbox %s: lives on %s", name, o->server);
-        r = IMAP_MAILBOX_REMOTE;
+        r = XAP_IMAP_MAILBOX_REMOTE;
     }
-    if (r && !(r == IMAP_REGISTRY_DOWN && unknown)) {
+    if (r && !(r == XAP_IMAP_REGISTRY_DOWN && unknown)) {
         /* Lost (or never asked): the name goes before the namelock does,
          * so nobody ever sees a mailbox of a user that lives elsewhere. */
-        int rr = mboxlist_remove(NULL, name);
+        int rr = xap_mboxlist_remove(NULL, name);
         if (!rr)
             *reserved_r = 0;
     } else if (r) {
@@ -449,7 +449,7 @@ int registry_release(const char *name, const char *uniqueid)
     r = backend()->lookup(tmp, key, root, &o);
     if (!r && !strcmp(o->server, registry_me()) && !strcmp(o->uniqueid, uniqueid))
         r = backend()->release(key, o->value);
-    else if (r == IMAP_MAILBOX_NONEXISTENT || !r)
+    else if (r == XAP_IMAP_MAILBOX_NONEXISTENT || !r)
         r = 0;
     talloc_free(tmp);
     return r;
@@ -457,12 +457,12 @@ int registry_release(const char *name, const char *uniqueid)
 
 /* ---------------------------------------------------------- recovery */
 
-static int collect_reserved(const struct mboxlist_entry *e, void *rock)
+static int collect_reserved(const struct xap_mboxlist_entry *e, void *rock)
 {
     char ***names = rock;
     size_t n = talloc_array_length(*names);
 
-    if (e->type != MBTYPE_RESERVED)
+    if (e->type != XAP_MBTYPE_RESERVED)
         return 0;
     *names = talloc_realloc(NULL, *names, char *, n + 1);
     (*names)[n] = talloc_strdup(*names, e->name);
@@ -473,53 +473,53 @@ static int collect_reserved(const struct mboxlist_entry *e, void *rock)
 static int recover_one(const char *name)
 {
     void *tmp = talloc_new(NULL);
-    struct mboxlock *lock = NULL;
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlock *lock = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     struct registry_owner *o = NULL;
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     char *root, *key;
     int r, ours;
 
-    if ((r = mboxname_lock(name, &lock, LOCK_EXCLUSIVE)))
+    if ((r = xap_mboxname_lock(name, &lock, XAP_LOCK_EXCLUSIVE)))
         goto out;
-    if ((r = mboxlist_lookup_any(tmp, name, &e)) || e->type != MBTYPE_RESERVED) {
-        r = r == IMAP_MAILBOX_NONEXISTENT ? 0 : r;
+    if ((r = xap_mboxlist_lookup_any(tmp, name, &e)) || e->type != XAP_MBTYPE_RESERVED) {
+        r = r == XAP_IMAP_MAILBOX_NONEXISTENT ? 0 : r;
         goto out;
     }
     key = unit_key(tmp, name, &root);
     r = backend()->lookup(tmp, key, root, &o);
-    if (r && r != IMAP_MAILBOX_NONEXISTENT)
+    if (r && r != XAP_IMAP_MAILBOX_NONEXISTENT)
         goto out;
     ours = !r && !strcmp(o->server, registry_me()) && !strcmp(o->uniqueid, e->uniqueid);
     if (!ours) {
         /* Another back end won, or the claim never reached etcd. */
-        r = mboxlist_remove(NULL, name);
+        r = xap_mboxlist_remove(NULL, name);
         goto out;
     }
-    /* The create won: finish it.  mailbox_create() adopts the record
+    /* The create won: finish it.  xap_mailbox_create() adopts the record
      * and finds its own claim in etcd. */
-    mboxname_release(&lock);
-    r = mailbox_create(name, e->partition, e->uniqueid, e->uidvalidity, &mb);
+    xap_mboxname_release(&lock);
+    r = xap_mailbox_create(name, e->partition, e->uniqueid, e->uidvalidity, &mb);
     if (!r)
-        mailbox_close(&mb);
+        xap_mailbox_close(&mb);
 out:
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     talloc_free(tmp);
     return r;
 }
 
-int registry_recover(unsigned *n_r)
+int xap_registry_recover(unsigned *n_r)
 {
     char **names = talloc_array(NULL, char *, 0);
     int r, first = 0;
 
     *n_r = 0;
-    r = mboxlist_foreach(NULL, MBOXLIST_ALL, collect_reserved, &names);
+    r = xap_mboxlist_foreach(NULL, XAP_MBOXLIST_ALL, collect_reserved, &names);
     for (size_t i = 0; !r && i < talloc_array_length(names); i++) {
         int rr = recover_one(names[i]);
         if (rr) {
             xlog(LOG_ERR, "mailbox %s: reserved record left: %s", names[i],
-                 error_message(rr));
+                 xap_error_message(rr));
             if (!first)
                 first = rr;
         } else {
@@ -535,7 +535,7 @@ int registry_recover(unsigned *n_r)
 int registry_rename_begin(const char *from, const char *to)
 {
     void *tmp = talloc_new(NULL);
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     struct registry_owner *o = NULL;
     char *froot, *troot, *tkey, *mine;
     int r, unknown = 0;
@@ -549,14 +549,14 @@ int registry_rename_begin(const char *from, const char *to)
     if (strncmp(from, "user.", 5)) {
         xlog(LOG_ERR, "rename %s -> %s: shared mailboxes cannot be renamed in a "
              "cluster (each is its own registry key)", from, to);
-        r = IMAP_MAILBOX_NOTSUPPORTED;
+        r = XAP_IMAP_MAILBOX_NOTSUPPORTED;
         goto out;
     }
     if (strcmp(from, froot)) {
         r = 0;     /* folders stay in their user: nothing changes owner */
         goto out;
     }
-    if ((r = mboxlist_lookup(tmp, from, &e)))
+    if ((r = xap_mboxlist_lookup(tmp, from, &e)))
         goto out;
     /* The new name's key, with the uniqueid the rename keeps: a retry, or
      * the next create here after a crash, recognizes it as ours. */
@@ -564,7 +564,7 @@ int registry_rename_begin(const char *from, const char *to)
     r = backend()->claim(tmp, tkey, troot, mine, &o, &unknown);
     if (!r && (strcmp(o->server, registry_me()) || strcmp(o->uniqueid, e->uniqueid))) {
         xlog(LOG_INFO, "rename %s -> %s: %s lives on %s", from, to, to, o->server);
-        r = IMAP_MAILBOX_REMOTE;
+        r = XAP_IMAP_MAILBOX_REMOTE;
     }
     if (!r)
         fault_point("registry.rename.1");

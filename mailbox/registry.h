@@ -5,7 +5,7 @@
  * the default, where mailboxes.db is the whole truth and every answer is
  * "this server"; and "etcd" (cluster_registry: etcd), registry-etcd.c.
  * The public face is <xapiary/registry.h>; the create hooks below are
- * called by mailbox_create() and mailbox_delete_user().
+ * called by xap_mailbox_create() and xap_mailbox_delete_user().
  *
  * Locking: every call that may reach etcd is made holding at most
  * namelocks (docs/LOCKING.md "Cluster registry"), never a mailboxes.db
@@ -45,8 +45,8 @@ struct registry_server {
 };
 
 /* ---------------------------------------------------------- etcd wire
- * registry-etcd.c.  Each returns 0, IMAP_REGISTRY_DOWN (no endpoint
- * answered), IMAP_CONFIG or IMAP_INTERNAL (etcd refused the request);
+ * registry-etcd.c.  Each returns 0, XAP_IMAP_REGISTRY_DOWN (no endpoint
+ * answered), XAP_IMAP_CONFIG or XAP_IMAP_INTERNAL (etcd refused the request);
  * details are logged. */
 
 /* The key KEY (or with PREFIX, every key that starts with it). */
@@ -54,7 +54,7 @@ int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
              size_t *n_r);
 /* One transaction: put KEY = VALUE if KEY does not exist
  * (create_revision == 0), else read it.  *CREATED_R says which; when not
- * created, *CURRENT_R (under CTX) is the key as it is.  IMAP_AGAIN when the
+ * created, *CURRENT_R (under CTX) is the key as it is.  XAP_IMAP_AGAIN when the
  * key vanished between the compare and the read (call again).  On an
  * error, *UNKNOWN_R says whether etcd may have applied the transaction
  * (a request was sent and its answer lost). */
@@ -82,10 +82,10 @@ const char *registry_me(void);
  * uniqueid replaces *UNIQUEID_IO, under CTX), then claims the unit in
  * etcd.  *RESERVED_R says whether a RESERVED record now stands for NAME
  * (the caller turns it into the mailbox's record).  Returns 0;
- * IMAP_MAILBOX_REMOTE after removing the record when another back end
- * owns the unit (logged with its name); IMAP_MAILBOX_NONEXISTENT for a
+ * XAP_IMAP_MAILBOX_REMOTE after removing the record when another back end
+ * owns the unit (logged with its name); XAP_IMAP_MAILBOX_NONEXISTENT for a
  * folder of a user that is not here (create the user first);
- * IMAP_REGISTRY_DOWN (the record is removed when etcd never saw the
+ * XAP_IMAP_REGISTRY_DOWN (the record is removed when etcd never saw the
  * request, else kept for recovery).  Without a cluster, does nothing. */
 int registry_reserve(void *ctx, const char *name, const char *partition,
                      uint32_t uidvalidity, char **uniqueid_io, int *reserved_r);
@@ -97,9 +97,9 @@ int registry_release(const char *name, const char *uniqueid);
 /* A rename of FROM to TO, under FROM's EXCLUSIVE namelock, before it
  * marks anything.  For a user (user.A -> user.B) in a cluster: claims B's
  * key for this server with A's uniqueid (which the rename keeps).
- * Returns 0; IMAP_MAILBOX_REMOTE when another back end has B;
- * IMAP_MAILBOX_NOTSUPPORTED for a shared mailbox (one key each: not
- * renamed in a cluster); IMAP_REGISTRY_DOWN. */
+ * Returns 0; XAP_IMAP_MAILBOX_REMOTE when another back end has B;
+ * XAP_IMAP_MAILBOX_NOTSUPPORTED for a shared mailbox (one key each: not
+ * renamed in a cluster); XAP_IMAP_REGISTRY_DOWN. */
 int registry_rename_begin(const char *from, const char *to);
 
 /* After the rename: COMMITTED, A's key goes; not, B's claim goes.  Keys

@@ -41,7 +41,7 @@ static int open_db(void)
     if (db)
         return 0;
     if (!confdir)
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     path = talloc_asprintf(NULL, "%s/statuscache.db", confdir);
     r = sqldb_open(NULL, path, &spec, 1, "the statuscache.db write lock", &conn);
     talloc_free(path);
@@ -61,7 +61,7 @@ static int open_db(void)
     return 0;
 }
 
-static void exec_write(const char *sql, const char *name, const struct statusdata *s)
+static void exec_write(const char *sql, const char *name, const struct xap_statusdata *s)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -89,7 +89,7 @@ static void exec_write(const char *sql, const char *name, const struct statusdat
     lockorder_released(LOCKLEVEL_STATUSCACHE, "statuscache.db");
 }
 
-void statuscache_store(const char *name, const struct statusdata *sdata)
+void statuscache_store(const char *name, const struct xap_statusdata *sdata)
 {
     exec_write("INSERT OR REPLACE INTO status VALUES (?1,?2,?3,?4,?5,?6,?7)",
                name, sdata);
@@ -100,13 +100,13 @@ void statuscache_invalidate(const char *name)
     exec_write("DELETE FROM status WHERE name = ?1", name, NULL);
 }
 
-int statuscache_lookup(const char *name, struct statusdata *s)
+int statuscache_lookup(const char *name, struct xap_statusdata *s)
 {
     sqlite3_stmt *st = NULL;
-    int rc, r = IMAP_NOTFOUND;
+    int rc, r = XAP_IMAP_NOTFOUND;
 
     if (open_db())
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     rc = sqlite3_prepare_v2(db, "SELECT messages, uidnext, uidvalidity, unseen,"
                             " highestmodseq, size FROM status WHERE name = ?1",
                             -1, &st, NULL);
@@ -122,12 +122,12 @@ int statuscache_lookup(const char *name, struct statusdata *s)
             s->size = (uint64_t)sqlite3_column_int64(st, 5);
             r = 0;
         } else if (rc != SQLITE_DONE) {
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
         }
     } else {
-        r = IMAP_IOERROR;
+        r = XAP_IMAP_IOERROR;
     }
-    if (r == IMAP_IOERROR)
+    if (r == XAP_IMAP_IOERROR)
         xlog(LOG_ERR, "statuscache: %s: %s", name, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return r;

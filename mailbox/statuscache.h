@@ -7,9 +7,9 @@
 
 #include "xapiary/mailbox.h"
 
-void statuscache_store(const char *name, const struct statusdata *sdata);
+void statuscache_store(const char *name, const struct xap_statusdata *sdata);
 void statuscache_invalidate(const char *name);
-/* 0 and *SDATA, IMAP_NOTFOUND when nothing is cached, or IMAP_IOERROR. */
-int statuscache_lookup(const char *name, struct statusdata *sdata);
+/* 0 and *SDATA, XAP_IMAP_NOTFOUND when nothing is cached, or XAP_IMAP_IOERROR. */
+int statuscache_lookup(const char *name, struct xap_statusdata *sdata);
 
 #endif

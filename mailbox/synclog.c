@@ -28,7 +28,7 @@ static char *log_path(void *ctx, const char *channel, const char *suffix)
 
 static int make_dirs(const char *path)
 {
-    return mkdir_parents(path, 0700) ? IMAP_IOERROR : 0;
+    return mkdir_parents(path, 0700) ? XAP_IMAP_IOERROR : 0;
 }
 
 int synclog_append(const char *channel, const char *name)
@@ -39,7 +39,7 @@ int synclog_append(const char *channel, const char *name)
     int r;
 
     if (!path)
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     line = talloc_asprintf(path, "MAILBOX %s\n", name);
     /* The reader renames the file away (synclog_take): the lock file
      * re-checks that the one locked is still the one at the path, so the
@@ -52,7 +52,7 @@ int synclog_append(const char *channel, const char *name)
         goto done;
     if (write(lf->fd, line, strlen(line)) != (ssize_t)strlen(line)) {
         xlog_syserr("write", path);
-        r = IMAP_IOERROR;
+        r = XAP_IMAP_IOERROR;
     }
 done:
     if (r)
@@ -74,14 +74,14 @@ int synclog_take(void *ctx, const char *channel, char ***names_r, char **workfil
     *names_r = names;
     *workfile_r = NULL;
     if (!path)
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     /* A work file left by a reader that died is taken first. */
     work = log_path(ctx, channel, "-work");
     if (access(work, F_OK) < 0) {
         if (rename(path, work) < 0) {
             if (errno != ENOENT) {
                 xlog_syserr("rename", path);
-                r = IMAP_IOERROR;
+                r = XAP_IMAP_IOERROR;
             }
             talloc_free(work);
             goto done;
@@ -92,12 +92,12 @@ int synclog_take(void *ctx, const char *channel, char ***names_r, char **workfil
     r = lockfile_lock(lf, LOCK_EX, 0, NULL);
     talloc_free(lf);
     if (r) {
-        r = IMAP_IOERROR;       /* logged; even a work file gone is one */
+        r = XAP_IMAP_IOERROR;       /* logged; even a work file gone is one */
         goto done;
     }
     if (read_file(path, work, &buf, &len) < 0) {
         xlog_syserr("read", work);
-        r = IMAP_IOERROR;
+        r = XAP_IMAP_IOERROR;
         goto done;
     }
     for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;

@@ -9,7 +9,7 @@
 
 #define SYNCLOG_CHANNEL_SQUATTER "squatter"
 
-/* Appends "MAILBOX NAME\n" to CHANNEL's log.  Returns 0 or IMAP_IOERROR
+/* Appends "MAILBOX NAME\n" to CHANNEL's log.  Returns 0 or XAP_IMAP_IOERROR
  * (logged). */
 int synclog_append(const char *channel, const char *name);
 

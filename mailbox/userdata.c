@@ -56,7 +56,7 @@ static char **user_dirs(void *ctx, const char *userid, int *r_r)
             int r;
             char *dir = tierpath_user_dir(dirs, userid, config_partition_name(NULL, p),
                                           tiers[t], &r);
-            if (r == IMAP_SEARCH_TIER_UNKNOWN)
+            if (r == XAP_IMAP_SEARCH_TIER_UNKNOWN)
                 continue;         /* no such tier on this partition */
             if (r) {
                 *r_r = r;
@@ -108,13 +108,13 @@ int userdata_find(void *ctx, const char *userid, char **path_r)
 
     *path_r = NULL;
     if (mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (!(dirs = user_dirs(NULL, userid, &r)))
         return r;
     for (size_t i = 0; i < talloc_array_length(dirs) && !r; i++) {
         if (dirs[i] && has_data(dirs[i])) {
             *path_r = talloc_strdup(ctx, dirs[i]);
-            r = IMAP_MAILBOX_EXISTS;
+            r = XAP_IMAP_MAILBOX_EXISTS;
         }
     }
     talloc_free(dirs);
@@ -133,7 +133,7 @@ int userdata_check_partitions(const char *userid)
     int r = 0;
 
     if (mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (!(dirs = user_dirs(NULL, userid, &r)))
         return r;
     for (size_t i = 1; i < talloc_array_length(dirs) && !r; i++) {
@@ -144,7 +144,7 @@ int userdata_check_partitions(const char *userid)
         if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode)) {
             xlog(LOG_ERR, "user %s: search partition %s is missing (not mounted?): the "
                  "user's search data there cannot be moved", userid, base);
-            r = IMAP_SEARCH_CORRUPT;
+            r = XAP_IMAP_SEARCH_CORRUPT;
         }
     }
     talloc_free(dirs);
@@ -157,7 +157,7 @@ int userdata_move(const char *from, const char *to)
     int r = 0;
 
     if (mboxname_userid_validate(from) || mboxname_userid_validate(to))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (!(src = user_dirs(NULL, from, &r)))
         return r;
     if (!(dst = user_dirs(src, to, &r))) {
@@ -166,7 +166,7 @@ int userdata_move(const char *from, const char *to)
     }
     if (!src[0] || !dst[0] || talloc_array_length(src) != talloc_array_length(dst)) {
         talloc_free(src);
-        return IMAP_CONFIG;
+        return XAP_IMAP_CONFIG;
     }
     for (size_t i = 0; i < talloc_array_length(src) && !r; i++) {
         char *sparent, *dparent;
@@ -174,7 +174,7 @@ int userdata_move(const char *from, const char *to)
             continue;           /* moved already, or never there */
         if (exists(dst[i]) && (has_data(dst[i]) || rmdir(dst[i]) < 0)) {
             xlog(LOG_ERR, "user %s: cannot move %s: %s exists", from, src[i], dst[i]);
-            r = IMAP_MAILBOX_EXISTS;
+            r = XAP_IMAP_MAILBOX_EXISTS;
             break;
         }
         dparent = parent_of(src, dst[i]);
@@ -184,7 +184,7 @@ int userdata_move(const char *from, const char *to)
         if (rename(src[i], dst[i]) < 0) {
             xlog(LOG_ERR, "user %s: cannot move %s to %s: %s", from, src[i], dst[i],
                  strerror(errno));
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
             break;
         }
         /* Both directory entries changed: make both durable. */
@@ -204,7 +204,7 @@ int userdata_remove(const char *userid)
     int r = 0;
 
     if (mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     /* A process that wrote the GUID db keeps it open: forget it, or a new
      * user of this name would be written into the removed file. */
     guiddb_forget(userid);
@@ -246,15 +246,15 @@ static char *read_owner(void *ctx, const char *userid, int *r_out)
 
     *r_out = 0;
     if (!path) {
-        *r_out = IMAP_MAILBOX_BADNAME;
+        *r_out = XAP_IMAP_MAILBOX_BADNAME;
     } else if (read_file(path, path, &buf, &len) < 0) {
         if (errno != ENOENT) {
             xlog_syserr("read", path);
-            *r_out = IMAP_IOERROR;
+            *r_out = XAP_IMAP_IOERROR;
         }
     } else if (!(nl = memchr(buf, '\n', len)) || nl != buf + len - 1 || nl == buf) {
         xlog(LOG_ERR, "user %s: %s is not an owner file", userid, path);
-        *r_out = IMAP_MAILBOX_BADFORMAT;
+        *r_out = XAP_IMAP_MAILBOX_BADFORMAT;
     } else {
         ret = talloc_strndup(ctx, buf, (size_t)(nl - buf));
     }
@@ -265,37 +265,37 @@ static char *read_owner(void *ctx, const char *userid, int *r_out)
 int userdata_claim(const char *userid, const char *uniqueid)
 {
     char xname[MBOXNAME_MAX + 16], *owner, *path = NULL, *text, *found = NULL;
-    struct mboxlock *xl = NULL;
+    struct xap_mboxlock *xl = NULL;
     int r;
 
-    if ((r = mboxname_xapian_lockname(userid, xname, sizeof xname)) ||
-        (r = mboxname_lock(xname, &xl, LOCK_EXCLUSIVE)))
+    if ((r = xap_mboxname_xapian_lockname(userid, xname, sizeof xname)) ||
+        (r = xap_mboxname_lock(xname, &xl, XAP_LOCK_EXCLUSIVE)))
         return r;
     owner = read_owner(NULL, userid, &r);
-    if (r == IMAP_MAILBOX_BADFORMAT)
+    if (r == XAP_IMAP_MAILBOX_BADFORMAT)
         r = 0;           /* not ours either: removed below */
     if (!r && (!owner || strcmp(owner, uniqueid))) {
-        if (userdata_find(NULL, userid, &found) == IMAP_MAILBOX_EXISTS)
+        if (userdata_find(NULL, userid, &found) == XAP_IMAP_MAILBOX_EXISTS)
             xlog(LOG_NOTICE, "user %s: removing the files of an earlier user of this "
                  "name (%s)", userid, found);
         r = userdata_remove(userid);
         path = owner_path(NULL, userid);
         text = talloc_asprintf(path, "%s\n", uniqueid);
         if (!r)
-            r = path ? mkdir_parents(path, 0700) : IMAP_MAILBOX_BADNAME;
+            r = path ? mkdir_parents(path, 0700) : XAP_IMAP_MAILBOX_BADNAME;
         if (!r)
             r = file_replace(path, text, strlen(text), NULL);
     }
     talloc_free(found);
     talloc_free(path);
     talloc_free(owner);
-    mboxname_release(&xl);
+    xap_mboxname_release(&xl);
     return r;
 }
 
 int userdata_check(const char *userid)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     char *inbox, *owner;
     int r;
 
@@ -303,15 +303,15 @@ int userdata_check(const char *userid)
     if (r || !owner)
         return r;        /* none: files from before owners were recorded */
     inbox = talloc_asprintf(owner, "user.%s", userid);
-    r = mboxlist_lookup(owner, inbox, &e);
-    if (r == IMAP_MAILBOX_NONEXISTENT) {
+    r = xap_mboxlist_lookup(owner, inbox, &e);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT) {
         r = 0;           /* no user to compare with: the caller says so */
     } else if (!r && strcmp(e->uniqueid, owner)) {
         char *path = owner_path(owner, userid);
         xlog(LOG_ERR, "user %s: %s names INBOX %s, but the INBOX is %s: the GUID db and "
              "search tiers beside it belong to an earlier user of this name and are "
              "not used", userid, path, owner, e->uniqueid);
-        r = IMAP_PERMISSION_DENIED;
+        r = XAP_IMAP_PERMISSION_DENIED;
     }
     talloc_free(owner);
     return r;

@@ -5,19 +5,19 @@
 #ifndef XAPIARY_USERDATA_H
 #define XAPIARY_USERDATA_H
 
-/* IMAP_MAILBOX_EXISTS with *PATH_R (under CTX) naming the first of
+/* XAP_IMAP_MAILBOX_EXISTS with *PATH_R (under CTX) naming the first of
  * USERID's directories that exists; 0 when there is none. */
 int userdata_find(void *ctx, const char *userid, char **path_r);
 
 /* 0 when every search partition where USERID's data may be exists;
- * else IMAP_SEARCH_CORRUPT, logged naming it: a partition that is away
+ * else XAP_IMAP_SEARCH_CORRUPT, logged naming it: a partition that is away
  * (not mounted) looks like one without data, and a move would leave the
  * user's databases there behind. */
 int userdata_check_partitions(const char *userid);
 
 /* Moves every directory of user FROM that exists to user TO's place, one
  * rename(2) each, skipping what is not there (idempotent, so also the way
- * back).  IMAP_MAILBOX_EXISTS (logged) when a destination exists.  The
+ * back).  XAP_IMAP_MAILBOX_EXISTS (logged) when a destination exists.  The
  * caller holds FROM's Xapian namelock EXCLUSIVE. */
 int userdata_move(const char *from, const char *to);
 
@@ -35,7 +35,7 @@ int userdata_claim(const char *userid, const char *uniqueid);
 
 /* Before USERID's GUID db or search tiers are used: 0 when the owner file
  * names the user's INBOX (or there is no owner file, or no INBOX);
- * IMAP_PERMISSION_DENIED (logged, naming the file) when it names another
+ * XAP_IMAP_PERMISSION_DENIED (logged, naming the file) when it names another
  * incarnation, whose files must not be read or written. */
 int userdata_check(const char *userid);
 

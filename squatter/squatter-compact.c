@@ -62,7 +62,7 @@ int squatter_compact(const struct squatter_opts *o)
     for (size_t i = 0; i < nusers && !squatter_stopping(); i++) {
         struct compact_stats st;
         r = compact_dbs(users[i], o->desttier, srcs, items, flags, &st);
-        if (r == IMAP_MAILBOX_LOCKED && o->skip_busy) {
+        if (r == XAP_IMAP_MAILBOX_LOCKED && o->skip_busy) {
             fprintf(stderr, "squatter: user %s: busy: skipped\n", users[i]);
             if (ret == EX_OK)
                 ret = EX_TEMPFAIL;

@@ -57,13 +57,13 @@ static void print_progress(struct progress *p, const char *userid, int final)
 }
 
 /* All users: each user.ID record (a user's INBOX), in name order. */
-static int collect_user(const struct mboxlist_entry *e, void *rock)
+static int collect_user(const struct xap_mboxlist_entry *e, void *rock)
 {
     char ***users = rock;
     char *userid;
     size_t n = talloc_array_length(*users);
 
-    if (e->type != MBTYPE_NORMAL || strchr(e->name + 5, MBOXNAME_SEP) ||
+    if (e->type != XAP_MBTYPE_NORMAL || strchr(e->name + 5, MBOXNAME_SEP) ||
         mboxname_to_userid(NULL, e->name, &userid))
         return 0;
     *users = talloc_realloc(NULL, *users, char *, n + 1);
@@ -74,7 +74,7 @@ static int collect_user(const struct mboxlist_entry *e, void *rock)
 int squatter_all_users(void *ctx, char ***users_r)
 {
     char **users = talloc_array(NULL, char *, 0);
-    int r = mboxlist_foreach("user.", 0, collect_user, &users);
+    int r = xap_mboxlist_foreach("user.", 0, collect_user, &users);
 
     if (r) {
         talloc_free(users);
@@ -111,8 +111,8 @@ static void on_progress(void *rock, unsigned long done)
  * for the indexer but is still listed is damaged, not deleted. */
 static int still_listed(const char *name)
 {
-    struct mboxlist_entry *e = NULL;
-    int r = mboxlist_lookup(NULL, name, &e);
+    struct xap_mboxlist_entry *e = NULL;
+    int r = xap_mboxlist_lookup(NULL, name, &e);
 
     talloc_free(e);
     return !r;
@@ -130,14 +130,14 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     if (!names) {
         char *root = talloc_asprintf(tmp, "user.%s", userid);
         names = talloc_array(tmp, char *, 0);
-        if ((r = mboxlist_collect_tree(root, &names))) {
+        if ((r = xap_mboxlist_collect_tree(root, &names))) {
             talloc_free(tmp);
             return cli_error(userid, r, "cannot list the user's mailboxes");
         }
         talloc_steal(tmp, names);
         if (!talloc_array_length(names)) {
             /* One line that names the cause, not the index's complaint. */
-            r = cli_error(userid, IMAP_MAILBOX_NONEXISTENT, talloc_asprintf(tmp,
+            r = cli_error(userid, XAP_IMAP_MAILBOX_NONEXISTENT, talloc_asprintf(tmp,
                           "no such user (no mailbox %s)", root));
             talloc_free(tmp);
             return r;
@@ -145,7 +145,7 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     }
     if (o->forget_lost) {
         unsigned nlost = 0;
-        if ((r = xapianlock_forget_lost(userid, &nlost))) {
+        if ((r = xap_xapianlock_forget_lost(userid, &nlost))) {
             talloc_free(tmp);
             return cli_error(userid, r, "lost search databases not forgotten");
         }
@@ -181,12 +181,12 @@ static int index_user(const struct squatter_opts *o, const char *userid,
     }
     for (size_t i = 0; i < talloc_array_length(names) && !squatter_stopping(); i++) {
         r = indexer_mailbox(ix, names[i]);
-        if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes && still_listed(names[i])) {
+        if (r == XAP_IMAP_MAILBOX_NONEXISTENT && !mailboxes && still_listed(names[i])) {
             /* Listed but its files are gone (a missing header file): a
              * mailbox that cannot be read, not one renamed away. */
-            ret = squatter_merge_exit(ret, cli_error(names[i], IMAP_IOERROR,
+            ret = squatter_merge_exit(ret, cli_error(names[i], XAP_IMAP_IOERROR,
                                       "listed in mailboxes.db but its files cannot be read"));
-        } else if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes && !vanished) {
+        } else if (r == XAP_IMAP_MAILBOX_NONEXISTENT && !mailboxes && !vanished) {
             /* Deleted or renamed since we listed the user's mailboxes: not
              * an error.  Its new name (if any) is listed again, once. */
             char *root = talloc_asprintf(tmp, "user.%s", userid);
@@ -194,13 +194,13 @@ static int index_user(const struct squatter_opts *o, const char *userid,
             vanished = 1;
             xlog(LOG_INFO, "mailbox %s: gone since it was listed; listing again",
                  names[i]);
-            if (!mboxlist_collect_tree(root, &again)) {
+            if (!xap_mboxlist_collect_tree(root, &again)) {
                 names = again;
                 p.mailboxes_total += talloc_array_length(again);
                 i = (size_t)-1;   /* from the start: indexed ones cost nothing */
                 continue;
             }
-        } else if (r == IMAP_MAILBOX_NONEXISTENT && !mailboxes) {
+        } else if (r == XAP_IMAP_MAILBOX_NONEXISTENT && !mailboxes) {
             xlog(LOG_INFO, "mailbox %s: gone since it was listed", names[i]);
         } else if (r) {
             ret = squatter_merge_exit(ret, cli_error(names[i], r, "not indexed"));
@@ -288,7 +288,7 @@ int squatter_index(const struct squatter_opts *o)
                 targets[n].mailboxes = talloc_array(targets, char *, 0);
             }
             if (o->recursive) {
-                if (mboxlist_collect_tree(o->args[i], &targets[t].mailboxes))
+                if (xap_mboxlist_collect_tree(o->args[i], &targets[t].mailboxes))
                     ret = EX_SOFTWARE;
             } else {
                 size_t m = talloc_array_length(targets[t].mailboxes);

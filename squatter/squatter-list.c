@@ -16,7 +16,7 @@ int squatter_list(const struct squatter_opts *o)
 
     for (int i = 0; i < o->nargs; i++) {
         char **files = NULL;
-        int r = xapianlock_list_files(NULL, o->args[i], &files);
+        int r = xap_xapianlock_list_files(NULL, o->args[i], &files);
         if (r) {
             ret = cli_error(o->args[i], r, "cannot list search files");
             continue;

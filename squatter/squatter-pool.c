@@ -53,7 +53,7 @@ int squatter_pool(size_t n, unsigned procs, squatter_job_fn *fn, void *rock,
                 int r = fn(next, rock);
                 /* closes mailboxes.db, so that SQLite removes its -wal
                  * and -shm files as it does at the end of any run */
-                xapiary_done();
+                xap_done();
                 fflush(NULL);
                 _exit(r);
             }

@@ -42,24 +42,24 @@ static void on_hup(int sig)
 /* Like cli_error, through xlog: stamped, and to syslog when configured. */
 static int roll_error(const char *object, int r, const char *detail)
 {
-    xlog(LOG_ERR, "%s: %s%s%s", object, error_message(r), detail ? ": " : "",
+    xlog(LOG_ERR, "%s: %s%s%s", object, xap_error_message(r), detail ? ": " : "",
          detail ? detail : "");
     return cli_exit_code(r);
 }
 
 static int is_gone(int r)
 {
-    return r == IMAP_MAILBOX_NONEXISTENT || r == IMAP_NOTFOUND;
+    return r == XAP_IMAP_MAILBOX_NONEXISTENT || r == XAP_IMAP_NOTFOUND;
 }
 
-/* 0 when USERID's INBOX exists, else IMAP_MAILBOX_NONEXISTENT: looked up
+/* 0 when USERID's INBOX exists, else XAP_IMAP_MAILBOX_NONEXISTENT: looked up
  * first, so that a deleted user is one line of ours, not the index's
  * complaint too. */
 static int lookup_user(const char *userid)
 {
     char *inbox = talloc_asprintf(NULL, "user.%s", userid);
-    struct mboxlist_entry *e = NULL;
-    int r = mboxlist_lookup(inbox, inbox, &e);
+    struct xap_mboxlist_entry *e = NULL;
+    int r = xap_mboxlist_lookup(inbox, inbox, &e);
 
     talloc_free(inbox);
     return r;
@@ -94,7 +94,7 @@ static int index_names(char **names)
                 int r2 = indexer_mailbox(ix, names[j]);
                 if (is_gone(r2))
                     xlog(LOG_NOTICE, "%s: %s: sync log entry dropped", names[j],
-                         error_message(r2));
+                         xap_error_message(r2));
                 else if (r2)
                     ret = roll_error(names[j], r2, "not indexed");
             }
@@ -148,7 +148,7 @@ int squatter_rolling(const struct squatter_opts *o)
     long wait_ms = POLL_MS;
 
     if (!o->foreground && daemon(0, 0) < 0)
-        return cli_error("squatter", IMAP_IOERROR, "cannot detach");
+        return cli_error("squatter", XAP_IMAP_IOERROR, "cannot detach");
     if (o->logfile && (ret = open_logfile(o->logfile)))
         return ret;
     if (o->pidfile && (ret = write_pidfile(o->pidfile)))

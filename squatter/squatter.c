@@ -239,6 +239,6 @@ int main(int argc, char **argv)
     default:
         r = EX_SOFTWARE;
     }
-    xapiary_done();
+    xap_done();
     return r;
 }

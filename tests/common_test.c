@@ -119,7 +119,7 @@ START_TEST(config_bad_values_name_the_line)
     char *err;
     int r = parse(bad_configs[_i].text, &cfg, &err);
 
-    ck_assert_int_eq(r, IMAP_CONFIG);
+    ck_assert_int_eq(r, XAP_IMAP_CONFIG);
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(!strncmp(err, bad_configs[_i].want, strlen(bad_configs[_i].want)),
                   "config %d: got '%s', want prefix '%s'", _i, err, bad_configs[_i].want);
@@ -134,7 +134,7 @@ START_TEST(config_nul_byte_is_an_error)
     char *err = NULL;
 
     ck_assert_int_eq(config_parse(NULL, "t.conf", text, sizeof text - 1, &cfg, &err),
-                     IMAP_CONFIG);
+                     XAP_IMAP_CONFIG);
     ck_assert_str_eq(err, "t.conf:2: NUL byte in line");
     talloc_free(err);
 }
@@ -170,7 +170,7 @@ static int run_child(void (*fn)(void *), void *arg, char *out, size_t outsize)
 
 static void init_child(void *arg)
 {
-    _exit(xapiary_init(arg) == 0 ? 0 : 3);
+    _exit(xap_init(arg) == 0 ? 0 : 3);
 }
 
 START_TEST(config_unknown_key_warns)
@@ -195,18 +195,18 @@ START_TEST(config_found_by_argument_env_then_default)
 
     /* explicit path wins over the environment */
     setenv("XAPIARY_CONFIG", bad, 1);
-    ck_assert_int_eq(xapiary_init(env->config), 0);
-    ck_assert_str_eq(xapiary_config_path(), env->config);
-    xapiary_done();
-    ck_assert_ptr_null(xapiary_config_path());
+    ck_assert_int_eq(xap_init(env->config), 0);
+    ck_assert_str_eq(xap_config_path(), env->config);
+    xap_done();
+    ck_assert_ptr_null(xap_config_path());
     /* NULL: the environment */
     status = run_child(init_child, NULL, out, sizeof out);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3);
     ck_assert_msg(strstr(out, "bad.conf:1: configdirectory"), "%s", out);
     setenv("XAPIARY_CONFIG", env->config, 1);
-    ck_assert_int_eq(xapiary_init(NULL), 0);
-    ck_assert_str_eq(xapiary_config_path(), env->config);
-    xapiary_done();
+    ck_assert_int_eq(xap_init(NULL), 0);
+    ck_assert_str_eq(xap_config_path(), env->config);
+    xap_done();
     /* a missing file is an error that names it */
     setenv("XAPIARY_CONFIG", "/nonexistent/xapiary.conf", 1);
     status = run_child(init_child, NULL, out, sizeof out);
@@ -221,16 +221,16 @@ END_TEST
 
 START_TEST(every_error_has_its_own_message)
 {
-    ck_assert_str_eq(error_message(0), "OK");
-    for (int r = IMAP_INTERNAL; r < IMAP_ERROR_LAST; r++) {
-        const char *m = error_message(r);
+    ck_assert_str_eq(xap_error_message(0), "OK");
+    for (int r = XAP_IMAP_INTERNAL; r < XAP_IMAP_ERROR_LAST; r++) {
+        const char *m = xap_error_message(r);
         ck_assert_msg(m && *m && strncmp(m, "Unknown error", 13), "code %d", r);
-        for (int s = IMAP_INTERNAL; s < r; s++)
-            ck_assert_str_ne(m, error_message(s));
+        for (int s = XAP_IMAP_INTERNAL; s < r; s++)
+            ck_assert_str_ne(m, xap_error_message(s));
     }
-    ck_assert_str_eq(error_message(IMAP_MAILBOX_LOCKED), "Mailbox is locked");
-    ck_assert_str_eq(error_message(12345), "Unknown error 12345");
-    ck_assert_str_eq(error_message(-1), "Unknown error -1");
+    ck_assert_str_eq(xap_error_message(XAP_IMAP_MAILBOX_LOCKED), "Mailbox is locked");
+    ck_assert_str_eq(xap_error_message(12345), "Unknown error 12345");
+    ck_assert_str_eq(xap_error_message(-1), "Unknown error -1");
 }
 END_TEST
 
@@ -257,7 +257,7 @@ END_TEST
 
 START_TEST(names_bad)
 {
-    ck_assert_msg(mboxname_validate(bad_names[_i]) == IMAP_MAILBOX_BADNAME,
+    ck_assert_msg(mboxname_validate(bad_names[_i]) == XAP_IMAP_MAILBOX_BADNAME,
                   "accepted bad name %d", _i);
 }
 END_TEST
@@ -273,17 +273,17 @@ START_TEST(names_length_nul_and_userids)
     ck_assert_int_eq(mboxname_validate(name), 0);
     name[490] = 'x';
     name[491] = '\0';
-    ck_assert_int_eq(mboxname_validate(name), IMAP_MAILBOX_BADNAME);
-    ck_assert_int_eq(mboxname_validate_len("user.a\0b", 8), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(mboxname_validate(name), XAP_IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(mboxname_validate_len("user.a\0b", 8), XAP_IMAP_MAILBOX_BADNAME);
     ck_assert_int_eq(mboxname_validate_len("user.ab", 7), 0);
-    ck_assert_int_eq(mboxname_validate(NULL), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(mboxname_validate(NULL), XAP_IMAP_MAILBOX_BADNAME);
 
     ck_assert_int_eq(mboxname_userid_validate("alice"), 0);
-    ck_assert_int_eq(mboxname_userid_validate("a.b"), IMAP_MAILBOX_BADNAME);
-    ck_assert_int_eq(mboxname_userid_validate("-a"), IMAP_MAILBOX_BADNAME);
-    ck_assert_int_eq(mboxname_userid_validate(".."), IMAP_MAILBOX_BADNAME);
-    ck_assert_int_eq(mboxname_userid_validate("a/b"), IMAP_MAILBOX_BADNAME);
-    ck_assert_int_eq(mboxname_userid_validate(""), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(mboxname_userid_validate("a.b"), XAP_IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(mboxname_userid_validate("-a"), XAP_IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(mboxname_userid_validate(".."), XAP_IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(mboxname_userid_validate("a/b"), XAP_IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(mboxname_userid_validate(""), XAP_IMAP_MAILBOX_BADNAME);
 
     ck_assert_int_eq(mboxname_to_userid(NULL, "user.alice.Sent", &userid), 0);
     ck_assert_str_eq(userid, "alice");
@@ -291,7 +291,7 @@ START_TEST(names_length_nul_and_userids)
     ck_assert_int_eq(mboxname_to_userid(NULL, "user.bob", &userid), 0);
     ck_assert_str_eq(userid, "bob");
     talloc_free(userid);
-    ck_assert_int_eq(mboxname_to_userid(NULL, "shared.x", &userid), IMAP_NOTFOUND);
+    ck_assert_int_eq(mboxname_to_userid(NULL, "shared.x", &userid), XAP_IMAP_NOTFOUND);
     ck_assert_int_eq(mboxname_is_xapian_lockname("$XAPIAN$alice"), 1);
     ck_assert_int_eq(mboxname_is_xapian_lockname("$XAPIAN$"), 0);
     ck_assert_int_eq(mboxname_is_xapian_lockname("user.alice"), 0);
@@ -303,7 +303,7 @@ END_TEST
 static void fault_child(void *arg)
 {
     const char *const *a = arg;   /* { config, point to reach } */
-    if (xapiary_init(a[0]))
+    if (xap_init(a[0]))
         _exit(3);
     fault_point("test.before");
     fault_point(a[1]);
@@ -328,14 +328,14 @@ START_TEST(fault_point_kills_with_sigkill)
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     unsetenv("XAPIARY_FAULT");
     /* the variable is read at init only */
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
     ck_assert_int_eq(fault_armed("test.one"), 0);
     setenv("XAPIARY_FAULT", "test.one", 1);
     ck_assert_int_eq(fault_armed("test.one"), 0);
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
     ck_assert_int_eq(fault_armed("test.one"), 1);
     unsetenv("XAPIARY_FAULT");
-    xapiary_done();
+    xap_done();
     ck_assert_int_eq(fault_armed("test.one"), 0);
     testenv_free(env);
 }
@@ -358,8 +358,8 @@ START_TEST(util_mkdir_p_and_read_file)
     ck_assert_int_eq(stat(deep, &st), 0);
     ck_assert(S_ISDIR(st.st_mode));
     ck_assert_int_eq(mkdir_p(deep, 0700), 0);       /* idempotent */
-    ck_assert_int_eq(mkdir_p(file, 0700), IMAP_IOERROR);
-    ck_assert_int_eq(mkdir_p(notdir, 0700), IMAP_IOERROR);
+    ck_assert_int_eq(mkdir_p(file, 0700), XAP_IMAP_IOERROR);
+    ck_assert_int_eq(mkdir_p(notdir, 0700), XAP_IMAP_IOERROR);
     ck_assert_int_eq(read_file(env, file, &buf, &len), 0);
     ck_assert_uint_eq(len, 6);
     ck_assert_str_eq(buf, "hello\n");

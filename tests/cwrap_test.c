@@ -265,7 +265,7 @@ START_TEST(terms_ranges_and_combinations)
     ck_assert_ptr_null(xw_query_combine(ctx, XW_AND, subs, 2));
     ck_assert_ptr_null(xw_query_combine(ctx, 99, subs, 1));
     ck_assert_int_eq(xw_dbr_search(dbr_corpus, NULL, 0, 0, 0, collect, NULL),
-                     IMAP_INTERNAL);
+                     XAP_IMAP_INTERNAL);
     ck_assert_ptr_nonnull(strstr(xw_query_describe(ctx, subs[2]), "VALUE_GE"));
     ck_assert_ptr_nonnull(strstr(xw_query_describe(ctx, text("B", "run", 0)), "ZBrun"));
 }
@@ -300,7 +300,7 @@ START_TEST(put_replaces_and_deletes_by_guid)
     struct xw_dbw *dbw;
     int yes;
 
-    ck_assert_int_eq(xw_dbw_open(env, path, 0, &dbw), IMAP_IOERROR);   /* no such db */
+    ck_assert_int_eq(xw_dbw_open(env, path, 0, &dbw), XAP_IMAP_IOERROR);   /* no such db */
     ck_assert_ptr_null(dbw);
     ck_assert_int_eq(xw_dbw_open(env, path, 1, &dbw), 0);
     put(dbw, &corpus[0]);
@@ -381,7 +381,7 @@ START_TEST(transactions_commit_or_cancel_docs_and_metadata_together)
     ck_assert_int_eq(xw_dbw_get_metadata(dbw, env, "indexed.x", &val), 0);
     ck_assert_str_eq(val, "");
     ck_assert_int_eq(xw_dbw_begin(dbw), 0);
-    ck_assert_int_eq(xw_dbw_begin(dbw), IMAP_IOERROR);   /* no nesting */
+    ck_assert_int_eq(xw_dbw_begin(dbw), XAP_IMAP_IOERROR);   /* no nesting */
     put(dbw, &corpus[0]);
     ck_assert_int_eq(xw_dbw_set_metadata(dbw, "indexed.x", "1-5"), 0);
     ck_assert_int_eq(xw_dbw_commit(dbw), 0);
@@ -430,7 +430,7 @@ static int open_in_child(struct testenv *env, const char *path)
     if (pid == 0) {
         struct xw_dbw *dbw;
         int r = xw_dbw_open(env, path, 1, &dbw);
-        _exit(r == IMAP_MAILBOX_LOCKED ? 1 : r == 0 ? 0 : 2);
+        _exit(r == XAP_IMAP_MAILBOX_LOCKED ? 1 : r == 0 ? 0 : 2);
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFEXITED(status));
@@ -446,7 +446,7 @@ START_TEST(second_writer_is_locked_out)
     ck_assert_int_eq(xw_dbw_open(env, path, 1, &dbw), 0);
     ck_assert_int_eq(open_in_child(env, path), 1);
     /* In the same process too (Xapian 1.4 locks per open). */
-    ck_assert_int_eq(xw_dbw_open(env, path, 1, &dbw2), IMAP_MAILBOX_LOCKED);
+    ck_assert_int_eq(xw_dbw_open(env, path, 1, &dbw2), XAP_IMAP_MAILBOX_LOCKED);
     ck_assert_ptr_null(dbw2);
     ck_assert_int_eq(xw_dbw_close(&dbw), 0);
     ck_assert_int_eq(open_in_child(env, path), 0);
@@ -498,12 +498,12 @@ START_TEST(not_a_database_is_an_error)
     struct xw_dbr *dbr;
 
     paths[0] = talloc_asprintf(env, "%s/missing", env->dir);
-    ck_assert_int_eq(xw_dbr_open(env, paths, 1, &dbr), IMAP_IOERROR);
+    ck_assert_int_eq(xw_dbr_open(env, paths, 1, &dbr), XAP_IMAP_IOERROR);
     ck_assert_ptr_null(dbr);
     paths[0] = env->confdir;   /* an empty directory */
-    ck_assert_int_eq(xw_dbr_open(env, paths, 1, &dbr), IMAP_IOERROR);
+    ck_assert_int_eq(xw_dbr_open(env, paths, 1, &dbr), XAP_IMAP_IOERROR);
     paths[0] = testenv_write(env, "garbage", "this is not a xapian database\n");
-    ck_assert_int_eq(xw_dbr_open(env, paths, 1, &dbr), IMAP_IOERROR);
+    ck_assert_int_eq(xw_dbr_open(env, paths, 1, &dbr), XAP_IMAP_IOERROR);
     ck_assert_ptr_null(dbr);
     testenv_free(env);
 }
@@ -528,7 +528,7 @@ START_TEST(corrupt_database_is_reported)
     r = xw_dbr_open(env, (const char *const *)&path, 1, &dbr);
     if (r == 0)
         r = xw_dbr_search(dbr, xw_query_text(env, NULL, (const char *[]){ "B" }, 1, "running", 0), 0, 0, 0, collect, &h);
-    ck_assert_int_eq(r, IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(r, XAP_IMAP_SEARCH_CORRUPT);
     testenv_free(env);
 }
 END_TEST
@@ -583,7 +583,7 @@ START_TEST(read_two_and_compact_them)
     ck_assert_str_eq(val, "");
     ck_assert_int_eq(xw_dbr_get_metadata(dbr, 1, env, "indexed.m", &val), 0);
     ck_assert_str_eq(val, "3");
-    ck_assert_int_eq(xw_dbr_get_metadata(dbr, 2, env, "only.a", &val), IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xw_dbr_get_metadata(dbr, 2, env, "only.a", &val), XAP_IMAP_INVALID_ARGUMENT);
     ck_assert_int_eq(xw_dbr_search(dbr, xw_query_all(env), XW_SORT_DATE_DESC, 0, 0,
                                    collect, &h), 0);
     ck_assert_str_eq(h.ids, "4,2,3,1");
@@ -592,8 +592,8 @@ START_TEST(read_two_and_compact_them)
     merge_calls = 0;
     ck_assert_int_eq(xw_compact(src, 2, dest, merge_join), 0);
     ck_assert_int_eq(merge_calls, 1);   /* indexed.m; xapiary.schema is cwrap's */
-    ck_assert_int_eq(xw_compact(src, 2, dest, merge_join), IMAP_INVALID_ARGUMENT);
-    ck_assert_int_eq(xw_compact(src, 0, dest2, merge_join), IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xw_compact(src, 2, dest, merge_join), XAP_IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xw_compact(src, 0, dest2, merge_join), XAP_IMAP_INVALID_ARGUMENT);
     ck_assert_int_eq(xw_dbr_open(env, &dest, 1, &dbr), 0);
     ck_assert_uint_eq(xw_dbr_doccount(dbr), 4);
     ck_assert_int_eq(xw_dbr_get_metadata(dbr, 0, env, "indexed.m", &val), 0);
@@ -659,19 +659,19 @@ START_TEST(schema_version_is_written_and_checked)
     ck_assert_str_eq(meta_of(env, src[0], SCHEMA_VERSION_KEY), "1");
 
     set_meta(env, src[1], SCHEMA_VERSION_KEY, newer);
-    ck_assert_int_eq(xw_dbr_open(env, src, 2, &dbr), IMAP_SEARCH_NOTSUPPORTED);
+    ck_assert_int_eq(xw_dbr_open(env, src, 2, &dbr), XAP_IMAP_SEARCH_NOTSUPPORTED);
     ck_assert_ptr_null(dbr);
-    ck_assert_int_eq(xw_dbw_open(env, src[1], 1, &dbw), IMAP_SEARCH_NOTSUPPORTED);
+    ck_assert_int_eq(xw_dbw_open(env, src[1], 1, &dbw), XAP_IMAP_SEARCH_NOTSUPPORTED);
     ck_assert_ptr_null(dbw);
     dest = talloc_asprintf(env, "%s/dest2", env->dir);
-    ck_assert_int_eq(xw_compact(src, 2, dest, NULL), IMAP_SEARCH_NOTSUPPORTED);
+    ck_assert_int_eq(xw_compact(src, 2, dest, NULL), XAP_IMAP_SEARCH_NOTSUPPORTED);
     ck_assert_int_eq(access(dest, F_OK), -1);
     ck_assert_int_eq(xw_copy_docs(src, 2, dest, NULL, NULL, NULL, NULL, NULL),
-                     IMAP_SEARCH_NOTSUPPORTED);
+                     XAP_IMAP_SEARCH_NOTSUPPORTED);
     ck_assert_int_eq(access(dest, F_OK), -1);
     /* Not a number: unreadable, not "older". */
     set_meta(env, src[0], SCHEMA_VERSION_KEY, "two");
-    ck_assert_int_eq(xw_dbr_open(env, src, 1, &dbr), IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(xw_dbr_open(env, src, 1, &dbr), XAP_IMAP_SEARCH_CORRUPT);
     testenv_free(env);
 }
 END_TEST

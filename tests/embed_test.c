@@ -75,17 +75,17 @@ START_TEST(test_hook_gets_config_error)
     char *errfile = talloc_asprintf(env, "%s/stderr", env->dir);
     int saved, r;
 
-    xapiary_set_log(hook, &seen);
+    xap_set_log(hook, &seen);
     saved = stderr_to(errfile);
-    r = xapiary_init(bad);
+    r = xap_init(bad);
     ck_assert_str_eq(stderr_back(env, saved, errfile), "");
-    ck_assert_int_eq(r, IMAP_CONFIG);
+    ck_assert_int_eq(r, XAP_IMAP_CONFIG);
     /* The detail (file and line) went to the hook, at LOG_ERR. */
     ck_assert_int_eq(seen.level, LOG_ERR);
     ck_assert_msg(strstr(seen.last_error, "bad.conf") && strstr(seen.last_error, ":2"),
                   "hook got: %s", seen.all);
-    xapiary_set_log(NULL, NULL);
-    xapiary_done();
+    xap_set_log(NULL, NULL);
+    xap_done();
     testenv_free(env);
 }
 END_TEST
@@ -94,21 +94,21 @@ START_TEST(test_hook_gets_syscall_detail)
 {
     struct testenv *env = testenv_new(NULL);
     struct seen seen = { 0 };
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     char *errfile = talloc_asprintf(env, "%s/stderr", env->dir);
     char *index;
     int saved, r;
 
-    ck_assert_int_eq(xapiary_init(env->config), 0);
-    ck_assert_int_eq(mailbox_create("user.alice", NULL, NULL, 0, &mb), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
+    ck_assert_int_eq(xap_mailbox_create("user.alice", NULL, NULL, 0, &mb), 0);
     index = talloc_asprintf(env, "%s/xapiary.index",
-                            dirname(mailbox_message_path(env, mb, 1)));
-    mailbox_close(&mb);
+                            dirname(xap_mailbox_message_path(env, mb, 1)));
+    xap_mailbox_close(&mb);
     ck_assert_int_eq(unlink(index), 0);
 
-    xapiary_set_log(hook, &seen);
+    xap_set_log(hook, &seen);
     saved = stderr_to(errfile);
-    r = mailbox_open_irl("user.alice", &mb);
+    r = xap_mailbox_open_irl("user.alice", &mb);
     ck_assert_str_eq(stderr_back(env, saved, errfile), "");
     ck_assert_int_ne(r, 0);
     ck_assert_ptr_null(mb);
@@ -118,21 +118,21 @@ START_TEST(test_hook_gets_syscall_detail)
                   "hook got: %s", seen.all);
 
     /* Without the hook, the lines are back on stderr. */
-    xapiary_set_log(NULL, NULL);
+    xap_set_log(NULL, NULL);
     seen.calls = 0;
     saved = stderr_to(errfile);
-    r = mailbox_open_irl("user.alice", &mb);
+    r = xap_mailbox_open_irl("user.alice", &mb);
     ck_assert_int_ne(r, 0);
     ck_assert_ptr_nonnull(strstr(stderr_back(env, saved, errfile), index));
     ck_assert_int_eq(seen.calls, 0);
-    xapiary_done();
+    xap_done();
     testenv_free(env);
 }
 END_TEST
 
 START_TEST(test_version)
 {
-    ck_assert_str_eq(xapiary_version(), PACKAGE_VERSION);
+    ck_assert_str_eq(xap_version(), PACKAGE_VERSION);
 }
 END_TEST
 

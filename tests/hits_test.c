@@ -1,6 +1,6 @@
 /* hits_test - what a hit says beyond the search document (search.h "Hit
  * details"): addresses and ids from the cache, size, internal date, the
- * live flags from the index, the message file; search_hit_open(); and a
+ * live flags from the index, the message file; xap_search_hit_open(); and a
  * location expunged between the search and the read of its details. */
 #include <config.h>
 
@@ -23,12 +23,12 @@ static struct testenv *env;
 static void setup(void)
 {
     env = testenv_new("defaultsearchtier: t1\n");
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
 }
 
 static void teardown(void)
 {
-    xapiary_done();
+    xap_done();
     testenv_free(env);
 }
 
@@ -53,16 +53,16 @@ static const char plain[] =
 /* Appends MSG to NAME (created if needed) with FLAGS and INTERNALDATE. */
 static uint32_t append(const char *name, const char *msg, uint32_t flags, int64_t idate)
 {
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     uint32_t uid = 0;
-    int r = mailbox_open_iwl(name, &mb);
+    int r = xap_mailbox_open_iwl(name, &mb);
 
-    if (r == IMAP_MAILBOX_NONEXISTENT)
-        r = mailbox_create(name, NULL, NULL, 0, &mb);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
+        r = xap_mailbox_create(name, NULL, NULL, 0, &mb);
     ck_assert_int_eq(r, 0);
-    ck_assert_int_eq(mailbox_append_message(mb, msg, strlen(msg), idate, flags, &uid), 0);
-    ck_assert_int_eq(mailbox_commit(mb), 0);
-    mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_append_message(mb, msg, strlen(msg), idate, flags, &uid), 0);
+    ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+    xap_mailbox_close(&mb);
     return uid;
 }
 
@@ -76,41 +76,41 @@ static void index_mailbox(const char *name)
     ck_assert_int_eq(indexer_end(&ix), 0);
 }
 
-static struct search_result *run(struct search_session *ss, const char *q)
+static struct xap_search_result *run(struct xap_search_session *ss, const char *q)
 {
-    struct search_result *res = NULL;
+    struct xap_search_result *res = NULL;
     char *err = NULL;
 
-    ck_assert_msg(search_run(ss, q, NULL, &res, &err) == 0, "%s: %s", q, err ? err : "");
+    ck_assert_msg(xap_search_run(ss, q, NULL, &res, &err) == 0, "%s: %s", q, err ? err : "");
     return res;
 }
 
 /* Sets UID's system flags to FLAGS. */
 static void set_flags(const char *name, uint32_t uid, uint32_t flags)
 {
-    struct mailbox *mb = NULL;
-    struct index_record rec;
+    struct xap_mailbox *mb = NULL;
+    struct xap_index_record rec;
 
-    ck_assert_int_eq(mailbox_open_iwl(name, &mb), 0);
-    ck_assert_int_eq(mailbox_find_uid(mb, uid, &rec), 0);
+    ck_assert_int_eq(xap_mailbox_open_iwl(name, &mb), 0);
+    ck_assert_int_eq(xap_mailbox_find_uid(mb, uid, &rec), 0);
     rec.system_flags = flags;
-    ck_assert_int_eq(mailbox_rewrite_index_record(mb, &rec), 0);
-    ck_assert_int_eq(mailbox_commit(mb), 0);
-    mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_rewrite_index_record(mb, &rec), 0);
+    ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+    xap_mailbox_close(&mb);
 }
 
 START_TEST(details_from_the_mailbox)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res;
-    const struct search_hit *h;
-    uint32_t uid = append("user.h", reply, FLAG_SEEN | FLAG_ANSWERED, 1600000000);
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res;
+    const struct xap_search_hit *h;
+    uint32_t uid = append("user.h", reply, XAP_FLAG_SEEN | XAP_FLAG_ANSWERED, 1600000000);
     char *buf = NULL;
     size_t len = 0;
 
     append("user.h", plain, 0, 0);
     index_mailbox("user.h");
-    ck_assert_int_eq(search_open(NULL, "h", &ss), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "h", &ss), 0);
 
     res = run(ss, "from:bob razor");
     ck_assert_uint_eq(res->nhits, 1);
@@ -122,7 +122,7 @@ START_TEST(details_from_the_mailbox)
     ck_assert_str_eq(h->in_reply_to, "<orig-1@example.com>");
     ck_assert_uint_eq(h->size, strlen(reply));
     ck_assert_int_eq(h->internaldate, 1600000000);
-    ck_assert_uint_eq(h->flags, FLAG_SEEN | FLAG_ANSWERED);
+    ck_assert_uint_eq(h->flags, XAP_FLAG_SEEN | XAP_FLAG_ANSWERED);
     ck_assert_ptr_nonnull(h->keywords);
     ck_assert_ptr_null(h->keywords[0]);
     /* the path is the message's file */
@@ -139,18 +139,18 @@ START_TEST(details_from_the_mailbox)
     ck_assert_str_eq(res->hits[0].message_id, "");
 
     /* flags are the live ones, read at each search, with no reindex */
-    set_flags("user.h", uid, FLAG_FLAGGED);
+    set_flags("user.h", uid, XAP_FLAG_FLAGGED);
     res = run(ss, "from:bob");
-    ck_assert_uint_eq(res->hits[0].flags, FLAG_FLAGGED);
-    search_close(&ss);
+    ck_assert_uint_eq(res->hits[0].flags, XAP_FLAG_FLAGGED);
+    xap_search_close(&ss);
 }
 END_TEST
 
 START_TEST(hit_open_and_expunge)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res;
-    struct mailbox *mb = NULL;
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res;
+    struct xap_mailbox *mb = NULL;
     uint32_t uid = append("user.h", reply, 0, 0);
     char buf[4096];
     ssize_t n;
@@ -159,31 +159,31 @@ START_TEST(hit_open_and_expunge)
     append("user.h.Other", reply, 0, 0);   /* a second copy */
     index_mailbox("user.h");
     index_mailbox("user.h.Other");
-    ck_assert_int_eq(search_open(NULL, "h", &ss), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "h", &ss), 0);
     res = run(ss, "razor");
     ck_assert_uint_eq(res->total, 2);
-    ck_assert_int_eq(search_hit_open(ss, &res->hits[0], &fd), 0);
+    ck_assert_int_eq(xap_search_hit_open(ss, &res->hits[0], &fd), 0);
     n = read(fd, buf, sizeof buf);
     ck_assert_int_eq(n, (ssize_t)strlen(reply));
     ck_assert_mem_eq(buf, reply, (size_t)n);
     close(fd);
 
-    /* expunged after the search: search_hit_open says so */
+    /* expunged after the search: xap_search_hit_open says so */
     for (size_t i = 0; i < res->nhits; i++) {
         if (strcmp(res->hits[i].mailbox, "user.h"))
             continue;
-        ck_assert_int_eq(mailbox_open_iwl("user.h", &mb), 0);
-        ck_assert_int_eq(mailbox_expunge_uid(mb, uid), 0);
-        ck_assert_int_eq(mailbox_commit(mb), 0);
-        mailbox_close(&mb);
-        ck_assert_int_eq(search_hit_open(ss, &res->hits[i], &fd), IMAP_NOTFOUND);
+        ck_assert_int_eq(xap_mailbox_open_iwl("user.h", &mb), 0);
+        ck_assert_int_eq(xap_mailbox_expunge_uid(mb, uid), 0);
+        ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+        xap_mailbox_close(&mb);
+        ck_assert_int_eq(xap_search_hit_open(ss, &res->hits[i], &fd), XAP_IMAP_NOTFOUND);
         ck_assert_int_eq(fd, -1);
     }
     /* and a search shows the other copy only */
     res = run(ss, "razor");
     ck_assert_uint_eq(res->total, 1);
     ck_assert_str_eq(res->hits[0].mailbox, "user.h.Other");
-    search_close(&ss);
+    xap_search_close(&ss);
 }
 END_TEST
 
@@ -199,10 +199,10 @@ static const char japanese[] =
 
 START_TEST(snippets_mark_the_matches)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res;
-    struct search_snippet_options brackets = { "[", "]", "...", 0 };
-    struct mailbox *mb = NULL;
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res;
+    struct xap_search_snippet_options brackets = { "[", "]", "...", 0 };
+    struct xap_mailbox *mb = NULL;
     char **snips = NULL;
     size_t which[2] = { 1, 0 };
     uint32_t uid;
@@ -211,12 +211,12 @@ START_TEST(snippets_mark_the_matches)
     append("user.h", plain, 0, 0);
     append("user.h", japanese, 0, 0);
     index_mailbox("user.h");
-    ck_assert_int_eq(search_open(NULL, "h", &ss), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "h", &ss), 0);
 
     /* stemmed: razor marks razors; the defaults are <mark> */
     res = run(ss, "razor");
     ck_assert_uint_eq(res->nhits, 2);
-    ck_assert_int_eq(search_snippets(ss, res, NULL, 2, NULL, &snips), 0);
+    ck_assert_int_eq(xap_search_snippets(ss, res, NULL, 2, NULL, &snips), 0);
     ck_assert_str_eq(res->hits[0].from, "dave@example.com");
     ck_assert_str_eq(snips[0], "Nothing about <mark>razors</mark> at all.");
     ck_assert_str_eq(snips[1], "Bob's <mark>razor</mark> arrived sharp.");
@@ -224,42 +224,42 @@ START_TEST(snippets_mark_the_matches)
     /* chosen hits, in the order asked, with the caller's markers; words
      * of other fields (from:bob) are not marked in the body */
     res = run(ss, "from:bob OR razor");
-    ck_assert_int_eq(search_snippets(ss, res, which, 2, &brackets, &snips), 0);
+    ck_assert_int_eq(xap_search_snippets(ss, res, which, 2, &brackets, &snips), 0);
     ck_assert_str_eq(snips[0], "Bob's [razor] arrived sharp.");
     ck_assert_str_eq(snips[1], "Nothing about [razors] at all.");
-    ck_assert_int_eq(search_snippets(ss, res, (size_t[]){ 2 }, 1, NULL, &snips),
-                     IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xap_search_snippets(ss, res, (size_t[]){ 2 }, 1, NULL, &snips),
+                     XAP_IMAP_INVALID_ARGUMENT);
 
     /* CJK: the word as one mark */
     res = run(ss, "東京");
     ck_assert_uint_eq(res->nhits, 1);
-    ck_assert_int_eq(search_snippets(ss, res, NULL, 1, NULL, &snips), 0);
+    ck_assert_int_eq(xap_search_snippets(ss, res, NULL, 1, NULL, &snips), 0);
     ck_assert_msg(strstr(snips[0], "来週は<mark>東京</mark>オフィスで会議"), "%s", snips[0]);
 
     /* a hit expunged since the search: NULL */
     res = run(ss, "sharp");
     ck_assert_uint_eq(res->nhits, 1);
-    ck_assert_int_eq(mailbox_open_iwl("user.h", &mb), 0);
-    ck_assert_int_eq(mailbox_expunge_uid(mb, uid), 0);
-    ck_assert_int_eq(mailbox_commit(mb), 0);
-    mailbox_close(&mb);
-    ck_assert_int_eq(search_snippets(ss, res, NULL, 1, NULL, &snips), 0);
+    ck_assert_int_eq(xap_mailbox_open_iwl("user.h", &mb), 0);
+    ck_assert_int_eq(xap_mailbox_expunge_uid(mb, uid), 0);
+    ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+    xap_mailbox_close(&mb);
+    ck_assert_int_eq(xap_search_snippets(ss, res, NULL, 1, NULL, &snips), 0);
     ck_assert_ptr_null(snips[0]);
-    search_close(&ss);
+    xap_search_close(&ss);
 }
 END_TEST
 
 START_TEST(damaged_cache_fails_the_search)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res = NULL;
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res = NULL;
     char *dir, *path, *err = NULL, *buf = NULL, *at;
     size_t len = 0;
     FILE *f;
 
     append("user.h", reply, 0, 0);
     index_mailbox("user.h");
-    ck_assert_int_eq(search_open(NULL, "h", &ss), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "h", &ss), 0);
     res = run(ss, "razor");
     /* the cache file beside the message: its subject text changed, the
      * CRC no longer matches */
@@ -273,10 +273,10 @@ START_TEST(damaged_cache_fails_the_search)
     ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
     fclose(f);
     /* an error, never a hit without its details */
-    ck_assert_int_eq(search_run(ss, "razor", NULL, &res, &err), IMAP_MAILBOX_CHECKSUM);
+    ck_assert_int_eq(xap_search_run(ss, "razor", NULL, &res, &err), XAP_IMAP_MAILBOX_CHECKSUM);
     ck_assert_ptr_null(res);
     talloc_free(dir);
-    search_close(&ss);
+    xap_search_close(&ss);
 }
 END_TEST
 

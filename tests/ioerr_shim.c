@@ -92,7 +92,7 @@ static void setup(void)
     const char *spec = getenv("XAPIARY_IOERR");
 
     /* Every library is mapped before the first call reaches us. */
-    active = dlsym(RTLD_DEFAULT, "xapiary_init") != NULL;
+    active = dlsym(RTLD_DEFAULT, "xap_init") != NULL;
     count_file = getenv("XAPIARY_IOERR_COUNT");
     path_filter = getenv("XAPIARY_IOERR_PATH");
     if (path_filter && !*path_filter)

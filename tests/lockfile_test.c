@@ -35,7 +35,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    xapiary_done();
+    xap_done();
     testenv_free(env);
 }
 
@@ -214,7 +214,7 @@ START_TEST(guiddb_write_waits_for_namelock_timeout)
     /* Not the GUID db's own 10-minute wait: the one policy. */
     ck_reply(b, "gdb-begin g", "err Mailbox is locked");
     err = read_all(tmp, log);
-    ck_assert_int_eq(xapiary_init(tenv->config), 0);
+    ck_assert_int_eq(xap_init(tenv->config), 0);
     path = guiddb_file(tmp, "g");
     ck_assert_msg(strstr(err, path) && strstr(err, "still locked by another process "
                                               "after namelock_timeout"),
@@ -224,7 +224,7 @@ START_TEST(guiddb_write_waits_for_namelock_timeout)
     ck_reply(b, "gdb-end", "ok");
     helper_stop(a, 0);
     helper_stop(b, 0);
-    xapiary_done();
+    xap_done();
     testenv_free(tenv);
     talloc_free(tmp);
 }

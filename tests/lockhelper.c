@@ -41,7 +41,7 @@
 #include "mailbox/guiddb.h"
 
 #define MAXLOCKS 64
-static struct { char name[512]; struct mboxlock *lock; } locks[MAXLOCKS];
+static struct { char name[512]; struct xap_mboxlock *lock; } locks[MAXLOCKS];
 
 static struct lockfile *files[MAXLOCKS];
 static struct guiddb *gdb;
@@ -86,7 +86,7 @@ static void file_lock(const char *line)
     r = lockfile_lock(*slot, op, timeout, path);
     if (r) {
         TALLOC_FREE(*slot);
-        printf("err %s\n", error_message(r));
+        printf("err %s\n", xap_error_message(r));
         return;
     }
     printf("ok\n");
@@ -109,9 +109,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: lockhelper -C CONFIG\n");
         return 64;
     }
-    r = xapiary_init(argv[2]);
+    r = xap_init(argv[2]);
     if (r) {
-        printf("err %s\n", error_message(r));
+        printf("err %s\n", xap_error_message(r));
         return 78;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -128,9 +128,9 @@ int main(int argc, char **argv)
         sscanf(line, "%31s %511s %31s", cmd, name, type);
 
         if (!strcmp(cmd, "lock")) {
-            int t = !strcmp(type, "shared") ? LOCK_SHARED
-                  : !strcmp(type, "exclusive") ? LOCK_EXCLUSIVE
-                  : LOCK_NONBLOCKING;
+            int t = !strcmp(type, "shared") ? XAP_LOCK_SHARED
+                  : !strcmp(type, "exclusive") ? XAP_LOCK_EXCLUSIVE
+                  : XAP_LOCK_NONBLOCKING;
             int i;
             for (i = 0; i < MAXLOCKS && locks[i].lock; i++)
                 ;
@@ -138,9 +138,9 @@ int main(int argc, char **argv)
                 printf("err too many locks\n");
                 continue;
             }
-            r = mboxname_lock(name, &locks[i].lock, t);
+            r = xap_mboxname_lock(name, &locks[i].lock, t);
             if (r) {
-                printf("err %s%s\n", error_message(r),
+                printf("err %s%s\n", xap_error_message(r),
                        locks[i].lock ? " (lockp not NULL!)" : "");
                 continue;
             }
@@ -152,16 +152,16 @@ int main(int argc, char **argv)
                 printf("err not held\n");
                 continue;
             }
-            mboxname_release(&locks[i].lock);
+            xap_mboxname_release(&locks[i].lock);
             printf(locks[i].lock ? "err lockp not NULL\n" : "ok\n");
         } else if (!strcmp(cmd, "held")) {
-            printf("%d\n", mboxname_islocked(name));
+            printf("%d\n", xap_mboxname_islocked(name));
         } else if (!strcmp(cmd, "fork-release")) {
             int i = slot_for_release(name);
             pid_t pid = fork();
             if (pid == 0) {
                 /* The child has forgotten the parent's locks at fork. */
-                if (i >= 0 && mboxname_islocked(name))
+                if (i >= 0 && xap_mboxname_islocked(name))
                     _exit(1);
                 _exit(0);
             }
@@ -184,11 +184,11 @@ int main(int argc, char **argv)
                 printf("ok\n");
             }
         } else if (!strcmp(cmd, "gdb-begin")) {
-            r = gdb ? IMAP_INTERNAL : guiddb_open(NULL, name, 1, &gdb);
+            r = gdb ? XAP_IMAP_INTERNAL : guiddb_open(NULL, name, 1, &gdb);
             if (!r && (r = guiddb_begin(gdb, 1)))
                 guiddb_close(&gdb);
             if (r)
-                printf("err %s\n", error_message(r));
+                printf("err %s\n", xap_error_message(r));
             else
                 printf("ok\n");
         } else if (!strcmp(cmd, "gdb-end")) {
@@ -205,6 +205,6 @@ int main(int argc, char **argv)
             printf("err unknown command\n");
         }
     }
-    xapiary_done();
+    xap_done();
     return 0;
 }

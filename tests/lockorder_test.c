@@ -23,7 +23,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    xapiary_done();
+    xap_done();
     testenv_free(env);
 }
 
@@ -42,7 +42,7 @@ static int run(int (*scenario)(void), char *out, size_t outsize)
     if (pid == 0) {
         close(p[0]);
         dup2(p[1], 2);
-        if (xapiary_init(env->config))
+        if (xap_init(env->config))
             _exit(3);
         _exit(scenario());
     }
@@ -57,53 +57,53 @@ static int run(int (*scenario)(void), char *out, size_t outsize)
 
 static int xapian_then_mailbox(void)
 {
-    struct mboxlock *x = NULL, *m = NULL;
-    if (mboxname_lock("$XAPIAN$alice", &x, LOCK_SHARED))
+    struct xap_mboxlock *x = NULL, *m = NULL;
+    if (xap_mboxname_lock("$XAPIAN$alice", &x, XAP_LOCK_SHARED))
         return 4;
-    mboxname_lock("user.alice", &m, LOCK_SHARED);   /* must abort */
+    xap_mboxname_lock("user.alice", &m, XAP_LOCK_SHARED);   /* must abort */
     return 0;
 }
 
 static int two_xapian_namelocks(void)
 {
-    struct mboxlock *a = NULL, *b = NULL;
-    if (mboxname_lock("$XAPIAN$alice", &a, LOCK_SHARED))
+    struct xap_mboxlock *a = NULL, *b = NULL;
+    if (xap_mboxname_lock("$XAPIAN$alice", &a, XAP_LOCK_SHARED))
         return 4;
-    mboxname_lock("$XAPIAN$bob", &b, LOCK_EXCLUSIVE);  /* must abort */
+    xap_mboxname_lock("$XAPIAN$bob", &b, XAP_LOCK_EXCLUSIVE);  /* must abort */
     return 0;
 }
 
 static int allowed_patterns(void)
 {
-    struct mboxlock *m1 = NULL, *m2 = NULL, *x = NULL, *t = NULL, *again = NULL;
+    struct xap_mboxlock *m1 = NULL, *m2 = NULL, *x = NULL, *t = NULL, *again = NULL;
 
     /* mailbox namelocks may be many (a tree rename), then the xapian one */
-    if (mboxname_lock("user.alice", &m1, LOCK_EXCLUSIVE) ||
-        mboxname_lock("user.alice.Sent", &m2, LOCK_SHARED) ||
-        mboxname_lock("$XAPIAN$alice", &x, LOCK_SHARED))
+    if (xap_mboxname_lock("user.alice", &m1, XAP_LOCK_EXCLUSIVE) ||
+        xap_mboxname_lock("user.alice.Sent", &m2, XAP_LOCK_SHARED) ||
+        xap_mboxname_lock("$XAPIAN$alice", &x, XAP_LOCK_SHARED))
         return 4;
     /* a refcounted re-lock takes no new kernel lock: no order question */
-    if (mboxname_lock("user.alice", &again, LOCK_EXCLUSIVE))
+    if (xap_mboxname_lock("user.alice", &again, XAP_LOCK_EXCLUSIVE))
         return 5;
-    mboxname_release(&again);
+    xap_mboxname_release(&again);
     /* a non-blocking attempt cannot deadlock, so it is not checked */
-    if (mboxname_lock("user.zed", &t, LOCK_NONBLOCKING))
+    if (xap_mboxname_lock("user.zed", &t, XAP_LOCK_NONBLOCKING))
         return 6;
     if (lockorder_held() != 4)
         return 7;
-    mboxname_release(&t);
-    mboxname_release(&x);
-    mboxname_release(&m2);
-    mboxname_release(&m1);
+    xap_mboxname_release(&t);
+    xap_mboxname_release(&x);
+    xap_mboxname_release(&m2);
+    xap_mboxname_release(&m1);
     if (lockorder_held() != 0)
         return 8;
     /* released out of order is fine, and the order starts afresh */
-    if (mboxname_lock("$XAPIAN$alice", &x, LOCK_SHARED))
+    if (xap_mboxname_lock("$XAPIAN$alice", &x, XAP_LOCK_SHARED))
         return 9;
-    mboxname_release(&x);
-    if (mboxname_lock("user.alice", &m1, LOCK_SHARED))
+    xap_mboxname_release(&x);
+    if (xap_mboxname_lock("user.alice", &m1, XAP_LOCK_SHARED))
         return 10;
-    mboxname_release(&m1);
+    xap_mboxname_release(&m1);
     return 0;
 }
 

@@ -33,27 +33,27 @@ static const char msg[] =
 static void setup(void)
 {
     env = testenv_new(NULL);
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
 }
 
 static void teardown(void)
 {
-    xapiary_done();
+    xap_done();
     testenv_free(env);
 }
 
 static void append_n(const char *name, int n)
 {
-    struct mailbox *mb = NULL;
-    int r = mailbox_open_iwl(name, &mb);
+    struct xap_mailbox *mb = NULL;
+    int r = xap_mailbox_open_iwl(name, &mb);
 
-    if (r == IMAP_MAILBOX_NONEXISTENT)
-        r = mailbox_create(name, NULL, NULL, 0, &mb);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
+        r = xap_mailbox_create(name, NULL, NULL, 0, &mb);
     ck_assert_int_eq(r, 0);
     for (int i = 0; i < n; i++)
-        ck_assert_int_eq(mailbox_append_message(mb, msg, strlen(msg), 0, 0, NULL), 0);
-    ck_assert_int_eq(mailbox_commit(mb), 0);
-    mailbox_close(&mb);
+        ck_assert_int_eq(xap_mailbox_append_message(mb, msg, strlen(msg), 0, 0, NULL), 0);
+    ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+    xap_mailbox_close(&mb);
 }
 
 /* The operations that cross the fault points, run in the child. */
@@ -61,37 +61,37 @@ enum op { OP_APPEND_AND_FLAG, OP_CREATE, OP_DELETE, OP_EXPUNGE_REPACK };
 
 static void child_op(enum op op)
 {
-    struct mailbox *mb = NULL;
-    struct index_record rec;
+    struct xap_mailbox *mb = NULL;
+    struct xap_index_record rec;
 
     switch (op) {
     case OP_APPEND_AND_FLAG:
-        if (mailbox_open_iwl("user.crash", &mb))
+        if (xap_mailbox_open_iwl("user.crash", &mb))
             _exit(3);
         for (int i = 0; i < 2; i++)
-            if (mailbox_append_message(mb, msg, strlen(msg), 0, 0, NULL))
+            if (xap_mailbox_append_message(mb, msg, strlen(msg), 0, 0, NULL))
                 _exit(4);
-        if (mailbox_read_index_record(mb, 1, &rec))
+        if (xap_mailbox_read_index_record(mb, 1, &rec))
             _exit(5);
-        rec.system_flags |= FLAG_SEEN | FLAG_FLAGGED;
-        if (mailbox_rewrite_index_record(mb, &rec) || mailbox_commit(mb))
+        rec.system_flags |= XAP_FLAG_SEEN | XAP_FLAG_FLAGGED;
+        if (xap_mailbox_rewrite_index_record(mb, &rec) || xap_mailbox_commit(mb))
             _exit(6);
-        mailbox_close(&mb);
+        xap_mailbox_close(&mb);
         break;
     case OP_CREATE:
-        if (mailbox_create("user.crash.New", NULL, NULL, 0, &mb))
+        if (xap_mailbox_create("user.crash.New", NULL, NULL, 0, &mb))
             _exit(3);
-        mailbox_close(&mb);
+        xap_mailbox_close(&mb);
         break;
     case OP_DELETE:
-        if (mailbox_open_iwl("user.crash", &mb) || mailbox_delete(&mb))
+        if (xap_mailbox_open_iwl("user.crash", &mb) || xap_mailbox_delete(&mb))
             _exit(3);
         break;
     case OP_EXPUNGE_REPACK:
-        if (mailbox_open_iwl("user.crash", &mb) || mailbox_expunge_uid(mb, 2) ||
-            mailbox_commit(mb))
+        if (xap_mailbox_open_iwl("user.crash", &mb) || xap_mailbox_expunge_uid(mb, 2) ||
+            xap_mailbox_commit(mb))
             _exit(3);
-        mailbox_close(&mb);     /* repack happens here */
+        xap_mailbox_close(&mb);     /* repack happens here */
         break;
     }
     _exit(0);
@@ -103,20 +103,20 @@ static void crash_at(const char *point, enum op op)
     int status;
     pid_t pid;
 
-    xapiary_done();
+    xap_done();
     fflush(NULL);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         setenv("XAPIARY_FAULT", point, 1);
-        if (xapiary_init(env->config))
+        if (xap_init(env->config))
             _exit(2);
         child_op(op);
     }
     waitpid(pid, &status, 0);
     ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
                   "%s: child was not killed at the point (status %d)", point, status);
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
 }
 
 static void count_problem(void *rock, const char *name, const char *problem)
@@ -129,17 +129,17 @@ static void count_problem(void *rock, const char *name, const char *problem)
  * header, the index, one cache file and one file per live message. */
 static void check_clean(const char *name, unsigned want_exists)
 {
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     int problems = 0, seen = 0;
     char *dir;
     DIR *d;
     struct dirent *de;
 
-    ck_assert_int_eq(mailbox_verify(name, count_problem, &problems, &problems), 0);
+    ck_assert_int_eq(xap_mailbox_verify(name, count_problem, &problems, &problems), 0);
     ck_assert_int_eq(problems, 0);
-    ck_assert_int_eq(mailbox_open_irl(name, &mb), 0);
-    ck_assert_uint_eq(mailbox_exists(mb), want_exists);
-    dir = mailbox_message_path(env, mb, 1);
+    ck_assert_int_eq(xap_mailbox_open_irl(name, &mb), 0);
+    ck_assert_uint_eq(xap_mailbox_exists(mb), want_exists);
+    dir = xap_mailbox_message_path(env, mb, 1);
     *strrchr(dir, '/') = '\0';
     d = opendir(dir);
     ck_assert_ptr_nonnull(d);
@@ -158,7 +158,7 @@ static void check_clean(const char *name, unsigned want_exists)
     /* header + index + one cache + messages */
     ck_assert_msg(seen == 3 + (int)want_exists, "%d files in %s, want %u", seen, dir,
                   3 + want_exists);
-    mailbox_close(&mb);
+    xap_mailbox_close(&mb);
 }
 
 /* Killed after the header and before the GUID db: the GUID db is behind
@@ -166,19 +166,19 @@ static void check_clean(const char *name, unsigned want_exists)
  * only) repairs, once. */
 static void check_guiddb_caught_up(const char *name)
 {
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     struct guiddb *db = NULL;
     uint64_t synced = 0;
 
-    ck_assert_int_eq(mailbox_open_irl(name, &mb), 0);
+    ck_assert_int_eq(xap_mailbox_open_irl(name, &mb), 0);
     ck_assert_int_eq(guiddb_open(NULL, "crash", 0, &db), 0);
-    ck_assert_int_eq(guiddb_catch_up(db, "crash", mb, 0), IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(guiddb_catch_up(db, "crash", mb, 0), XAP_IMAP_SEARCH_CORRUPT);
     ck_assert_int_eq(guiddb_catch_up(db, "crash", mb, 1), 0);
     ck_assert_int_eq(guiddb_catch_up(db, "crash", mb, 0), 0);
-    ck_assert_int_eq(guiddb_get_synced(db, mailbox_uniqueid(mb), &synced), 0);
-    ck_assert_uint_eq(synced, mailbox_highestmodseq(mb));
+    ck_assert_int_eq(guiddb_get_synced(db, xap_mailbox_uniqueid(mb), &synced), 0);
+    ck_assert_uint_eq(synced, xap_mailbox_highestmodseq(mb));
     guiddb_close(&db);
-    mailbox_close(&mb);
+    xap_mailbox_close(&mb);
 }
 
 static const char *const commit_points[] = {
@@ -189,8 +189,8 @@ static const char *const commit_points[] = {
 START_TEST(crash_in_append_and_commit)
 {
     const char *point = commit_points[_i];
-    struct mailbox *mb = NULL;
-    struct index_record rec;
+    struct xap_mailbox *mb = NULL;
+    struct xap_index_record rec;
     unsigned exists;
 
     append_n("user.crash", 3);
@@ -204,12 +204,12 @@ START_TEST(crash_in_append_and_commit)
     crash_at(point, OP_APPEND_AND_FLAG);
 
     /* All or nothing: 3 before the header write of step 5, 5 after. */
-    ck_assert_int_eq(mailbox_open_iwl("user.crash", &mb), 0);
-    exists = mailbox_exists(mb);
+    ck_assert_int_eq(xap_mailbox_open_iwl("user.crash", &mb), 0);
+    exists = xap_mailbox_exists(mb);
     ck_assert_msg(exists == (strcmp(point, "mailbox.commit.4") ? 3u : 5u),
                   "%s: %u messages", point, exists);
-    ck_assert_int_eq(mailbox_read_index_record(mb, 1, &rec), 0);
-    mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_read_index_record(mb, 1, &rec), 0);
+    xap_mailbox_close(&mb);
     if (!strcmp(point, "mailbox.commit.4"))
         check_guiddb_caught_up("user.crash");
     /* the next writer goes on as if nothing happened */
@@ -222,20 +222,20 @@ static const char *const create_points[] = { "mailbox.create.1", "mailbox.create
 
 START_TEST(crash_in_create)
 {
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     int r;
 
     append_n("user.crash", 1);
     crash_at(create_points[_i], OP_CREATE);
-    r = mailbox_open_irl("user.crash.New", &mb);
+    r = xap_mailbox_open_irl("user.crash.New", &mb);
     if (_i == 0) {
         /* files without a record: not a mailbox; creating it again works */
-        ck_assert_int_eq(r, IMAP_MAILBOX_NONEXISTENT);
+        ck_assert_int_eq(r, XAP_IMAP_MAILBOX_NONEXISTENT);
         append_n("user.crash.New", 1);
         check_clean("user.crash.New", 1);
     } else {
         ck_assert_int_eq(r, 0);
-        mailbox_close(&mb);
+        xap_mailbox_close(&mb);
         check_clean("user.crash.New", 0);
     }
     check_clean("user.crash", 1);
@@ -246,15 +246,15 @@ static const char *const delete_points[] = { "mailbox.delete.1", "mailbox.delete
 
 START_TEST(crash_in_delete)
 {
-    struct mailbox *mb = NULL;
-    struct mboxlist_entry *e = NULL;
+    struct xap_mailbox *mb = NULL;
+    struct xap_mboxlist_entry *e = NULL;
 
     append_n("user.crash", 2);
     crash_at(delete_points[_i], OP_DELETE);
     /* the name is gone at once, atomically */
-    ck_assert_int_eq(mailbox_open_irl("user.crash", &mb), IMAP_MAILBOX_NONEXISTENT);
-    ck_assert_int_eq(mboxlist_lookup_any(NULL, "user.crash", &e), 0);
-    ck_assert_int_eq(e->type, MBTYPE_DELETED);
+    ck_assert_int_eq(xap_mailbox_open_irl("user.crash", &mb), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_lookup_any(NULL, "user.crash", &e), 0);
+    ck_assert_int_eq(e->type, XAP_MBTYPE_DELETED);
     talloc_free(e);
     /* a new mailbox of that name starts clean */
     append_n("user.crash", 1);
@@ -268,18 +268,18 @@ static const char *const repack_points[] = {
 
 START_TEST(crash_in_repack)
 {
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
 
     append_n("user.crash", 4);
     crash_at(repack_points[_i], OP_EXPUNGE_REPACK);
     /* the expunge was committed before the repack began */
-    ck_assert_int_eq(mailbox_open_iwl("user.crash", &mb), 0);
-    ck_assert_uint_eq(mailbox_exists(mb), 3);
-    mailbox_close(&mb);    /* the last close finishes the repack/cleanup */
+    ck_assert_int_eq(xap_mailbox_open_iwl("user.crash", &mb), 0);
+    ck_assert_uint_eq(xap_mailbox_exists(mb), 3);
+    xap_mailbox_close(&mb);    /* the last close finishes the repack/cleanup */
     check_clean("user.crash", 3);
-    ck_assert_int_eq(mailbox_open_irl("user.crash", &mb), 0);
-    ck_assert_uint_eq(mailbox_num_records(mb), 3);
-    mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_open_irl("user.crash", &mb), 0);
+    ck_assert_uint_eq(xap_mailbox_num_records(mb), 3);
+    xap_mailbox_close(&mb);
 }
 END_TEST
 

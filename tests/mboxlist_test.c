@@ -34,12 +34,12 @@ static struct testenv *env;
 static void setup(void)
 {
     env = testenv_new(NULL);
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
 }
 
 static void teardown(void)
 {
-    xapiary_done();
+    xap_done();
     testenv_free(env);
     env = NULL;
 }
@@ -49,10 +49,10 @@ static char *db_file(const char *suffix)
     return talloc_asprintf(env, "%s/mailboxes.db%s", env->confdir, suffix);
 }
 
-static struct mboxlist_entry mk(const char *name, const char *uniqueid,
+static struct xap_mboxlist_entry mk(const char *name, const char *uniqueid,
                                 uint32_t uv, int type)
 {
-    struct mboxlist_entry e;
+    struct xap_mboxlist_entry e;
 
     memset(&e, 0, sizeof e);
     e.name = (char *)name;
@@ -65,14 +65,14 @@ static struct mboxlist_entry mk(const char *name, const char *uniqueid,
 
 static void create(const char *name, const char *uniqueid, uint32_t uv, int type)
 {
-    struct mboxlist_entry e = mk(name, uniqueid, uv, type);
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), 0);
+    struct xap_mboxlist_entry e = mk(name, uniqueid, uv, type);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), 0);
 }
 
-static void create_in(struct mboxlist_txn *txn, const char *name)
+static void create_in(struct xap_mboxlist_txn *txn, const char *name)
 {
-    struct mboxlist_entry e = mk(name, name, 1, MBTYPE_NORMAL);
-    ck_assert_int_eq(mboxlist_create_exclusive(txn, &e), 0);
+    struct xap_mboxlist_entry e = mk(name, name, 1, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(txn, &e), 0);
 }
 
 static int read_whole(const char *path, char **buf_r, size_t *len_r)
@@ -82,14 +82,14 @@ static int read_whole(const char *path, char **buf_r, size_t *len_r)
 
 static int lookup_rc(const char *name)
 {
-    struct mboxlist_entry *e = NULL;
-    int r = mboxlist_lookup(NULL, name, &e);
+    struct xap_mboxlist_entry *e = NULL;
+    int r = xap_mboxlist_lookup(NULL, name, &e);
     talloc_free(e);
     return r;
 }
 
 /* foreach into "name name ..." */
-static int join_cb(const struct mboxlist_entry *e, void *rock)
+static int join_cb(const struct xap_mboxlist_entry *e, void *rock)
 {
     char **s = rock;
     *s = talloc_asprintf_append(*s, "%s%s", **s ? " " : "", e->name);
@@ -99,7 +99,7 @@ static int join_cb(const struct mboxlist_entry *e, void *rock)
 static char *list(const char *prefix, int flags)
 {
     char *s = talloc_strdup(env, "");
-    ck_assert_int_eq(mboxlist_foreach(prefix, flags, join_cb, &s), 0);
+    ck_assert_int_eq(xap_mboxlist_foreach(prefix, flags, join_cb, &s), 0);
     return s;
 }
 
@@ -184,7 +184,7 @@ static void send_byte(int fd)
 }
 
 /* An error code squeezed into an exit status. */
-#define CODE(r) ((r) ? (r) - IMAP_INTERNAL + 1 : 0)
+#define CODE(r) ((r) ? (r) - XAP_IMAP_INTERNAL + 1 : 0)
 
 /* A child that answers "lookup NAME" requests: one byte in (the index
  * into names), the lookup's code() out.  Forked before the parent opens a
@@ -250,49 +250,49 @@ static void reader_stop(struct reader *rd)
 START_TEST(create_and_lookup)
 {
     void *ctx = talloc_new(env);
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     time_t before = time(NULL), after;
 
-    create("user.alice", "uid-alice", 1234, MBTYPE_NORMAL);
+    create("user.alice", "uid-alice", 1234, XAP_MBTYPE_NORMAL);
     after = time(NULL);
-    ck_assert_int_eq(mboxlist_lookup(ctx, "user.alice", &e), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(ctx, "user.alice", &e), 0);
     ck_assert_ptr_eq(talloc_parent(e), ctx);
     ck_assert_str_eq(e->name, "user.alice");
     ck_assert_str_eq(e->partition, "default");
     ck_assert_str_eq(e->uniqueid, "uid-alice");
     ck_assert_uint_eq(e->uidvalidity, 1234);
-    ck_assert_int_eq(e->type, MBTYPE_NORMAL);
+    ck_assert_int_eq(e->type, XAP_MBTYPE_NORMAL);
     ck_assert_ptr_null(e->namelock);
     ck_assert_ptr_null(e->extra);
     ck_assert_int_ge(e->mtime, before);
     ck_assert_int_le(e->mtime, after);
-    ck_assert_int_eq(mboxlist_lookup_any(ctx, "user.alice", &e), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup_any(ctx, "user.alice", &e), 0);
     ck_assert_str_eq(e->uniqueid, "uid-alice");
     talloc_free(ctx);
 
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.bob", &e), IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.bob", &e), XAP_IMAP_MAILBOX_NONEXISTENT);
     ck_assert_ptr_null(e);
-    ck_assert_int_eq(mboxlist_lookup_any(NULL, "user.bob", &e), IMAP_MAILBOX_NONEXISTENT);
-    ck_assert_str_eq(mboxlist_type_name(MBTYPE_NORMAL), "");
-    ck_assert_str_eq(mboxlist_type_name(MBTYPE_RENAMETEMP), "RENAMETEMP");
-    ck_assert_str_eq(mboxlist_type_name(42), "?");
+    ck_assert_int_eq(xap_mboxlist_lookup_any(NULL, "user.bob", &e), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_str_eq(xap_mboxlist_type_name(XAP_MBTYPE_NORMAL), "");
+    ck_assert_str_eq(xap_mboxlist_type_name(XAP_MBTYPE_RENAMETEMP), "RENAMETEMP");
+    ck_assert_str_eq(xap_mboxlist_type_name(42), "?");
 }
 END_TEST
 
 START_TEST(create_is_exclusive)
 {
-    struct mboxlist_entry e = mk("user.alice", "other", 99, MBTYPE_NORMAL);
-    struct mboxlist_entry *got = NULL;
+    struct xap_mboxlist_entry e = mk("user.alice", "other", 99, XAP_MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *got = NULL;
 
-    create("user.alice", "first", 1, MBTYPE_NORMAL);
-    create("user.alice.lock", "l", 1, MBTYPE_RENAMELOCKED);
-    create("user.alice.temp", "t", 1, MBTYPE_RENAMETEMP);
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_MAILBOX_EXISTS);
+    create("user.alice", "first", 1, XAP_MBTYPE_NORMAL);
+    create("user.alice.lock", "l", 1, XAP_MBTYPE_RENAMELOCKED);
+    create("user.alice.temp", "t", 1, XAP_MBTYPE_RENAMETEMP);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_MAILBOX_EXISTS);
     e.name = (char *)"user.alice.lock";
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_MAILBOX_EXISTS);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_MAILBOX_EXISTS);
     e.name = (char *)"user.alice.temp";
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_MAILBOX_EXISTS);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.alice", &got), 0);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_MAILBOX_EXISTS);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.alice", &got), 0);
     ck_assert_str_eq(got->uniqueid, "first");
     talloc_free(got);
 }
@@ -300,135 +300,135 @@ END_TEST
 
 START_TEST(delete_leaves_a_tombstone)
 {
-    struct mboxlist_entry *e = NULL;
-    struct mboxlist_entry ext = mk("user.carol", "uid-carol", 0, MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry ext = mk("user.carol", "uid-carol", 0, XAP_MBTYPE_NORMAL);
     uint32_t uv, future = (uint32_t)time(NULL) + 100000;
 
-    ck_assert_int_eq(mboxlist_next_uidvalidity("user.carol", &uv), 0);
+    ck_assert_int_eq(xap_mboxlist_next_uidvalidity("user.carol", &uv), 0);
     ck_assert_uint_ge(uv, (uint32_t)time(NULL) - 1);
     ext.uidvalidity = future;
     ext.extra = (char *)"{\"color\":\"red\"}";
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &ext), 0);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &ext), 0);
 
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.carol"), 0);
-    ck_assert_int_eq(lookup_rc("user.carol"), IMAP_MAILBOX_NONEXISTENT);
-    ck_assert_int_eq(mboxlist_lookup_any(NULL, "user.carol", &e), 0);
-    ck_assert_int_eq(e->type, MBTYPE_DELETED);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.carol"), 0);
+    ck_assert_int_eq(lookup_rc("user.carol"), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_lookup_any(NULL, "user.carol", &e), 0);
+    ck_assert_int_eq(e->type, XAP_MBTYPE_DELETED);
     ck_assert_uint_eq(e->uidvalidity, future);
     ck_assert_str_eq(e->uniqueid, "uid-carol");
     ck_assert_str_eq(e->partition, "default");
     ck_assert_str_eq(e->extra, "{\"color\":\"red\"}");
     TALLOC_FREE(e);
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.carol"), IMAP_MAILBOX_NONEXISTENT);
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.nobody"), IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.carol"), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.nobody"), XAP_IMAP_MAILBOX_NONEXISTENT);
 
     /* the next one is above the tombstone's, even one from the future */
-    ck_assert_int_eq(mboxlist_next_uidvalidity("user.carol", &uv), 0);
+    ck_assert_int_eq(xap_mboxlist_next_uidvalidity("user.carol", &uv), 0);
     ck_assert_uint_gt(uv, future);
-    create("user.carol", "uid-carol-2", uv, MBTYPE_NORMAL);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.carol", &e), 0);
+    create("user.carol", "uid-carol-2", uv, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.carol", &e), 0);
     ck_assert_uint_eq(e->uidvalidity, uv);
     ck_assert_str_eq(e->uniqueid, "uid-carol-2");
     ck_assert_ptr_null(e->extra);
     talloc_free(e);
 
     /* a fresh tombstone in the past: now wins */
-    create("user.dave", "d", 5, MBTYPE_NORMAL);
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.dave"), 0);
-    ck_assert_int_eq(mboxlist_next_uidvalidity("user.dave", &uv), 0);
+    create("user.dave", "d", 5, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.dave"), 0);
+    ck_assert_int_eq(xap_mboxlist_next_uidvalidity("user.dave", &uv), 0);
     ck_assert_uint_ge(uv, (uint32_t)time(NULL) - 1);
-    ck_assert_int_eq(mboxlist_next_uidvalidity("user..bad", &uv), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(xap_mboxlist_next_uidvalidity("user..bad", &uv), XAP_IMAP_MAILBOX_BADNAME);
 }
 END_TEST
 
 START_TEST(update_and_remove)
 {
-    struct mboxlist_entry e = mk("user.erin", "u1", 7, MBTYPE_NORMAL);
-    struct mboxlist_entry *got = NULL;
+    struct xap_mboxlist_entry e = mk("user.erin", "u1", 7, XAP_MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *got = NULL;
 
-    ck_assert_int_eq(mboxlist_update(NULL, &e), IMAP_MAILBOX_NONEXISTENT);
-    ck_assert_int_eq(lookup_rc("user.erin"), IMAP_MAILBOX_NONEXISTENT);
-    create("user.erin", "u1", 7, MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_update(NULL, &e), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(lookup_rc("user.erin"), XAP_IMAP_MAILBOX_NONEXISTENT);
+    create("user.erin", "u1", 7, XAP_MBTYPE_NORMAL);
 
-    e.type = MBTYPE_RENAMELOCKED;
+    e.type = XAP_MBTYPE_RENAMELOCKED;
     e.namelock = (char *)"user.erin";
     e.uidvalidity = 8;
-    ck_assert_int_eq(mboxlist_update(NULL, &e), 0);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.erin", &got), 0);
-    ck_assert_int_eq(got->type, MBTYPE_RENAMELOCKED);
+    ck_assert_int_eq(xap_mboxlist_update(NULL, &e), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.erin", &got), 0);
+    ck_assert_int_eq(got->type, XAP_MBTYPE_RENAMELOCKED);
     ck_assert_str_eq(got->namelock, "user.erin");
     ck_assert_uint_eq(got->uidvalidity, 8);
     TALLOC_FREE(got);
 
     e.namelock = (char *)"user..erin";
-    ck_assert_int_eq(mboxlist_update(NULL, &e), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(xap_mboxlist_update(NULL, &e), XAP_IMAP_MAILBOX_BADNAME);
     e.namelock = NULL;
     e.partition = (char *)"nowhere";
-    ck_assert_int_eq(mboxlist_update(NULL, &e), IMAP_PARTITION_UNKNOWN);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.erin", &got), 0);
+    ck_assert_int_eq(xap_mboxlist_update(NULL, &e), XAP_IMAP_PARTITION_UNKNOWN);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.erin", &got), 0);
     ck_assert_str_eq(got->namelock, "user.erin");     /* nothing written */
     TALLOC_FREE(got);
 
     /* delete drops NAMELOCK; remove takes even the tombstone */
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.erin"), 0);
-    ck_assert_int_eq(mboxlist_lookup_any(NULL, "user.erin", &got), 0);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.erin"), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup_any(NULL, "user.erin", &got), 0);
     ck_assert_ptr_null(got->namelock);
     TALLOC_FREE(got);
-    ck_assert_int_eq(mboxlist_remove(NULL, "user.erin"), 0);
-    ck_assert_int_eq(mboxlist_lookup_any(NULL, "user.erin", &got), IMAP_MAILBOX_NONEXISTENT);
-    ck_assert_int_eq(mboxlist_remove(NULL, "user.erin"), IMAP_MAILBOX_NONEXISTENT);
-    ck_assert_int_eq(mboxlist_remove(NULL, "user/erin"), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(xap_mboxlist_remove(NULL, "user.erin"), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup_any(NULL, "user.erin", &got), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_remove(NULL, "user.erin"), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_remove(NULL, "user/erin"), XAP_IMAP_MAILBOX_BADNAME);
 }
 END_TEST
 
 START_TEST(lookup_by_uniqueid)
 {
-    struct mboxlist_entry *e = NULL;
-    struct mboxlist_entry u;
+    struct xap_mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry u;
 
-    ck_assert_int_eq(mboxlist_lookup_by_uniqueid(NULL, "", &e), IMAP_INVALID_ARGUMENT);
-    ck_assert_int_eq(mboxlist_lookup_by_uniqueid(NULL, NULL, &e), IMAP_INVALID_ARGUMENT);
-    create("user.a", "U", 1, MBTYPE_NORMAL);
-    ck_assert_int_eq(mboxlist_lookup_by_uniqueid(NULL, "U", &e), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup_by_uniqueid(NULL, "", &e), XAP_IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xap_mboxlist_lookup_by_uniqueid(NULL, NULL, &e), XAP_IMAP_INVALID_ARGUMENT);
+    create("user.a", "U", 1, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_lookup_by_uniqueid(NULL, "U", &e), 0);
     ck_assert_str_eq(e->name, "user.a");
     TALLOC_FREE(e);
-    ck_assert_int_eq(mboxlist_lookup_by_uniqueid(NULL, "V", &e), IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_lookup_by_uniqueid(NULL, "V", &e), XAP_IMAP_MAILBOX_NONEXISTENT);
 
     /* a rename in flight: old RENAMELOCKED, new RENAMETEMP, one uniqueid */
-    u = mk("user.a", "U", 1, MBTYPE_RENAMELOCKED);
+    u = mk("user.a", "U", 1, XAP_MBTYPE_RENAMELOCKED);
     u.namelock = (char *)"user.a";
-    ck_assert_int_eq(mboxlist_update(NULL, &u), 0);
-    u = mk("user.0", "U", 1, MBTYPE_RENAMETEMP);
+    ck_assert_int_eq(xap_mboxlist_update(NULL, &u), 0);
+    u = mk("user.0", "U", 1, XAP_MBTYPE_RENAMETEMP);
     u.namelock = (char *)"user.a";
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &u), 0);
-    ck_assert_int_eq(mboxlist_lookup_by_uniqueid(NULL, "U", &e), 0);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &u), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup_by_uniqueid(NULL, "U", &e), 0);
     ck_assert_str_eq(e->name, "user.a");
     TALLOC_FREE(e);
     /* after its commit: new NORMAL, old RENAMETEMP */
-    u = mk("user.0", "U", 1, MBTYPE_NORMAL);
-    ck_assert_int_eq(mboxlist_update(NULL, &u), 0);
-    u = mk("user.a", "U", 1, MBTYPE_RENAMETEMP);
-    ck_assert_int_eq(mboxlist_update(NULL, &u), 0);
-    ck_assert_int_eq(mboxlist_lookup_by_uniqueid(NULL, "U", &e), 0);
+    u = mk("user.0", "U", 1, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_update(NULL, &u), 0);
+    u = mk("user.a", "U", 1, XAP_MBTYPE_RENAMETEMP);
+    ck_assert_int_eq(xap_mboxlist_update(NULL, &u), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup_by_uniqueid(NULL, "U", &e), 0);
     ck_assert_str_eq(e->name, "user.0");
     TALLOC_FREE(e);
     /* tombstones are not found */
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.a"), 0);
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.0"), 0);
-    ck_assert_int_eq(mboxlist_lookup_by_uniqueid(NULL, "U", &e), IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.a"), 0);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.0"), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup_by_uniqueid(NULL, "U", &e), XAP_IMAP_MAILBOX_NONEXISTENT);
 }
 END_TEST
 
 START_TEST(extra_fields)
 {
-    struct mboxlist_entry e = mk("user.f", "f", 1, MBTYPE_NORMAL);
-    struct mboxlist_entry *got = NULL;
+    struct xap_mboxlist_entry e = mk("user.f", "f", 1, XAP_MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *got = NULL;
     sqlite3 *raw;
     char *col;
 
     e.extra = (char *)"{\"zeta\":[1,2],\"alpha\":\"x\",\"mtime\":5}";
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), 0);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.f", &got), 0);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.f", &got), 0);
     ck_assert_str_eq(got->extra, "{\"alpha\":\"x\",\"zeta\":[1,2]}");
     ck_assert_int_gt(got->mtime, 5);   /* a key we name is ours */
 
@@ -441,21 +441,21 @@ START_TEST(extra_fields)
     raw_exec("UPDATE mailboxes SET extra = json_set(extra, '$.future', 42)"
              " WHERE name = 'user.f'");
     TALLOC_FREE(got);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.f", &got), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.f", &got), 0);
     got->uidvalidity = 2;
-    ck_assert_int_eq(mboxlist_update(NULL, got), 0);
+    ck_assert_int_eq(xap_mboxlist_update(NULL, got), 0);
     TALLOC_FREE(got);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.f", &got), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.f", &got), 0);
     ck_assert_str_eq(got->extra, "{\"alpha\":\"x\",\"future\":42,\"zeta\":[1,2]}");
     ck_assert_uint_eq(got->uidvalidity, 2);
     TALLOC_FREE(got);
 
     e.name = (char *)"user.g";
     e.extra = (char *)"[1]";
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_INVALID_ARGUMENT);
     e.extra = (char *)"{not json";
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_INVALID_ARGUMENT);
-    ck_assert_int_eq(lookup_rc("user.g"), IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(lookup_rc("user.g"), XAP_IMAP_MAILBOX_NONEXISTENT);
 }
 END_TEST
 
@@ -465,11 +465,11 @@ START_TEST(on_disk)
     sqlite3 *raw;
 
     umask(0);   /* the modes must not come from the umask */
-    create("user.n", "n", 1, MBTYPE_NORMAL);
-    create("user.d", "d", 1, MBTYPE_NORMAL);
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.d"), 0);
-    create("user.l", "l", 1, MBTYPE_RENAMELOCKED);
-    create("user.t", "t", 1, MBTYPE_RENAMETEMP);
+    create("user.n", "n", 1, XAP_MBTYPE_NORMAL);
+    create("user.d", "d", 1, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.d"), 0);
+    create("user.l", "l", 1, XAP_MBTYPE_RENAMELOCKED);
+    create("user.t", "t", 1, XAP_MBTYPE_RENAMETEMP);
 
     ck_assert_int_eq(stat(db_file(""), &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0600);
@@ -490,8 +490,8 @@ START_TEST(on_disk)
     sqlite3_close(raw);
 
     /* closed at done; the file still opens */
-    xapiary_done();
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    xap_done();
+    ck_assert_int_eq(xap_init(env->config), 0);
     ck_assert_int_eq(lookup_rc("user.n"), 0);
 }
 END_TEST
@@ -502,41 +502,41 @@ START_TEST(bad_input_touches_nothing)
         "", ".", "user..x", "user.x.", ".user", "user/x", "user.a\tb",
         "$XAPIAN$alice", "user.-rf", "user.a*",
     };
-    struct mboxlist_entry e = mk("user.ok", "u", 1, MBTYPE_NORMAL);
-    struct mboxlist_entry *got = NULL;
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_entry e = mk("user.ok", "u", 1, XAP_MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *got = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     struct stat st;
     uint32_t uv;
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct mboxlist_entry b = mk(bad[i], "u", 1, MBTYPE_NORMAL);
-        ck_assert_msg(mboxlist_create_exclusive(NULL, &b) == IMAP_MAILBOX_BADNAME, "%s", bad[i]);
-        ck_assert_int_eq(mboxlist_update(NULL, &b), IMAP_MAILBOX_BADNAME);
-        ck_assert_int_eq(mboxlist_delete(NULL, bad[i]), IMAP_MAILBOX_BADNAME);
-        ck_assert_int_eq(mboxlist_remove(NULL, bad[i]), IMAP_MAILBOX_BADNAME);
-        ck_assert_int_eq(mboxlist_lookup(NULL, bad[i], &got), IMAP_MAILBOX_BADNAME);
-        ck_assert_int_eq(mboxlist_lookup_any(NULL, bad[i], &got), IMAP_MAILBOX_BADNAME);
-        ck_assert_int_eq(mboxlist_next_uidvalidity(bad[i], &uv), IMAP_MAILBOX_BADNAME);
+        struct xap_mboxlist_entry b = mk(bad[i], "u", 1, XAP_MBTYPE_NORMAL);
+        ck_assert_msg(xap_mboxlist_create_exclusive(NULL, &b) == XAP_IMAP_MAILBOX_BADNAME, "%s", bad[i]);
+        ck_assert_int_eq(xap_mboxlist_update(NULL, &b), XAP_IMAP_MAILBOX_BADNAME);
+        ck_assert_int_eq(xap_mboxlist_delete(NULL, bad[i]), XAP_IMAP_MAILBOX_BADNAME);
+        ck_assert_int_eq(xap_mboxlist_remove(NULL, bad[i]), XAP_IMAP_MAILBOX_BADNAME);
+        ck_assert_int_eq(xap_mboxlist_lookup(NULL, bad[i], &got), XAP_IMAP_MAILBOX_BADNAME);
+        ck_assert_int_eq(xap_mboxlist_lookup_any(NULL, bad[i], &got), XAP_IMAP_MAILBOX_BADNAME);
+        ck_assert_int_eq(xap_mboxlist_next_uidvalidity(bad[i], &uv), XAP_IMAP_MAILBOX_BADNAME);
     }
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, NULL), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, NULL), XAP_IMAP_MAILBOX_BADNAME);
     e.partition = (char *)"nowhere";
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_PARTITION_UNKNOWN);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_PARTITION_UNKNOWN);
     e.partition = NULL;
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_PARTITION_UNKNOWN);
-    e = mk("user.ok", "", 1, MBTYPE_NORMAL);
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_PARTITION_UNKNOWN);
+    e = mk("user.ok", "", 1, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_INVALID_ARGUMENT);
     e = mk("user.ok", "u", 1, 17);
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_INVALID_ARGUMENT);
     /* checked before the database is even opened */
     ck_assert_int_eq(stat(db_file(""), &st), -1);
 
     /* and inside a transaction, nothing either */
-    ck_assert_int_eq(mboxlist_begin(&txn), 0);
-    e = mk("user.ok", "u", 1, MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), 0);
+    e = mk("user.ok", "u", 1, XAP_MBTYPE_NORMAL);
     e.partition = (char *)"nowhere";
-    ck_assert_int_eq(mboxlist_create_exclusive(txn, &e), IMAP_PARTITION_UNKNOWN);
-    ck_assert_int_eq(mboxlist_commit(&txn), 0);
-    ck_list("", MBOXLIST_ALL, "");
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(txn, &e), XAP_IMAP_PARTITION_UNKNOWN);
+    ck_assert_int_eq(xap_mboxlist_commit(&txn), 0);
+    ck_list("", XAP_MBOXLIST_ALL, "");
 }
 END_TEST
 
@@ -549,14 +549,14 @@ static void make_tree(void)
         "user.alice-x", "user.alice.Ärger", "user.alice.Sent", "user.ali",
         "user.é", "user.élodie.Boîte", "user.élodie", "shared.lists",
     };
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
 
-    ck_assert_int_eq(mboxlist_begin(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), 0);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        struct mboxlist_entry e = mk(names[i], names[i], 1, MBTYPE_NORMAL);
-        ck_assert_int_eq(mboxlist_create_exclusive(txn, &e), 0);
+        struct xap_mboxlist_entry e = mk(names[i], names[i], 1, XAP_MBTYPE_NORMAL);
+        ck_assert_int_eq(xap_mboxlist_create_exclusive(txn, &e), 0);
     }
-    ck_assert_int_eq(mboxlist_commit(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_commit(&txn), 0);
 }
 
 START_TEST(foreach_prefix_and_tree)
@@ -569,39 +569,39 @@ START_TEST(foreach_prefix_and_tree)
     ck_assert_str_eq(list(NULL, 0), list("", 0));
     ck_list("user.alice", 0, "user.alice user.alice-x user.alice.Sent "
             "user.alice.Sent.2024 user.alice.Ärger user.alicex");
-    ck_list("user.alice", MBOXLIST_TREE, "user.alice user.alice.Sent "
+    ck_list("user.alice", XAP_MBOXLIST_TREE, "user.alice user.alice.Sent "
             "user.alice.Sent.2024 user.alice.Ärger");
-    ck_list("user.alice.Sent", MBOXLIST_TREE, "user.alice.Sent user.alice.Sent.2024");
-    ck_list("user.ali", MBOXLIST_TREE, "user.ali");
-    ck_list("user.é", MBOXLIST_TREE, "user.é");
+    ck_list("user.alice.Sent", XAP_MBOXLIST_TREE, "user.alice.Sent user.alice.Sent.2024");
+    ck_list("user.ali", XAP_MBOXLIST_TREE, "user.ali");
+    ck_list("user.é", XAP_MBOXLIST_TREE, "user.é");
     ck_list("user.é", 0, "user.é user.élodie user.élodie.Boîte");
-    ck_list("user.élodie", MBOXLIST_TREE, "user.élodie user.élodie.Boîte");
+    ck_list("user.élodie", XAP_MBOXLIST_TREE, "user.élodie user.élodie.Boîte");
     ck_list("user.alice.Ä", 0, "user.alice.Ärger");
-    ck_list("user.carol", MBOXLIST_TREE, "");
+    ck_list("user.carol", XAP_MBOXLIST_TREE, "");
     ck_list("zzz", 0, "");
-    ck_list("", MBOXLIST_TREE, list("", 0));
+    ck_list("", XAP_MBOXLIST_TREE, list("", 0));
     /* the root need not exist for its children to be found */
-    ck_assert_int_eq(mboxlist_remove(NULL, "user.alice"), 0);
-    ck_list("user.alice", MBOXLIST_TREE, "user.alice.Sent user.alice.Sent.2024 "
+    ck_assert_int_eq(xap_mboxlist_remove(NULL, "user.alice"), 0);
+    ck_list("user.alice", XAP_MBOXLIST_TREE, "user.alice.Sent user.alice.Sent.2024 "
             "user.alice.Ärger");
 }
 END_TEST
 
 START_TEST(foreach_types)
 {
-    create("user.n", "n", 1, MBTYPE_NORMAL);
-    create("user.d", "d", 1, MBTYPE_NORMAL);
-    ck_assert_int_eq(mboxlist_delete(NULL, "user.d"), 0);
-    create("user.l", "l", 1, MBTYPE_RENAMELOCKED);
-    create("user.t", "t", 1, MBTYPE_RENAMETEMP);
+    create("user.n", "n", 1, XAP_MBTYPE_NORMAL);
+    create("user.d", "d", 1, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_delete(NULL, "user.d"), 0);
+    create("user.l", "l", 1, XAP_MBTYPE_RENAMELOCKED);
+    create("user.t", "t", 1, XAP_MBTYPE_RENAMETEMP);
     ck_list("", 0, "user.l user.n");
-    ck_list("", MBOXLIST_ALL, "user.d user.l user.n user.t");
-    ck_list("user.d", MBOXLIST_TREE, "");
-    ck_list("user.d", MBOXLIST_TREE | MBOXLIST_ALL, "user.d");
+    ck_list("", XAP_MBOXLIST_ALL, "user.d user.l user.n user.t");
+    ck_list("user.d", XAP_MBOXLIST_TREE, "");
+    ck_list("user.d", XAP_MBOXLIST_TREE | XAP_MBOXLIST_ALL, "user.d");
 }
 END_TEST
 
-static int stop_at_two(const struct mboxlist_entry *e, void *rock)
+static int stop_at_two(const struct xap_mboxlist_entry *e, void *rock)
 {
     int *n = rock;
     (void)e;
@@ -613,13 +613,13 @@ START_TEST(foreach_stops)
     int n = 0;
 
     make_tree();
-    ck_assert_int_eq(mboxlist_foreach("", 0, stop_at_two, &n), 77);
+    ck_assert_int_eq(xap_mboxlist_foreach("", 0, stop_at_two, &n), 77);
     ck_assert_int_eq(n, 2);
 }
 END_TEST
 
 struct walk {
-    struct mboxlist_txn *txn;
+    struct xap_mboxlist_txn *txn;
     int seen;
     char last[64];
     int out_of_order;
@@ -627,7 +627,7 @@ struct walk {
 
 /* Removes what it visits but every 200th, in W's transaction (NULL: each
  * in a transaction of its own). */
-static int remove_each(const struct mboxlist_entry *e, void *rock)
+static int remove_each(const struct xap_mboxlist_entry *e, void *rock)
 {
     struct walk *w = rock;
 
@@ -636,57 +636,57 @@ static int remove_each(const struct mboxlist_entry *e, void *rock)
     snprintf(w->last, sizeof w->last, "%s", e->name);
     if (++w->seen % 200 == 0)
         return 0;
-    return mboxlist_remove(w->txn, e->name);
+    return xap_mboxlist_remove(w->txn, e->name);
 }
 
 /* More records than one batch, with the callback writing as it goes. */
 START_TEST(foreach_batches_while_writing)
 {
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     struct walk w = { 0 };
     int n = 0;
 
-    ck_assert_int_eq(mboxlist_begin(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), 0);
     for (int i = 0; i < 600; i++) {
         char name[32];
         snprintf(name, sizeof name, "user.u%04d", (i * 7919) % 600);
-        struct mboxlist_entry e = mk(name, name, 1, MBTYPE_NORMAL);
-        ck_assert_int_eq(mboxlist_create_exclusive(txn, &e), 0);
+        struct xap_mboxlist_entry e = mk(name, name, 1, XAP_MBTYPE_NORMAL);
+        ck_assert_int_eq(xap_mboxlist_create_exclusive(txn, &e), 0);
     }
-    ck_assert_int_eq(mboxlist_commit(&txn), 0);
-    ck_assert_int_eq(mboxlist_foreach("user", 0, stop_at_two, &n), 77);
+    ck_assert_int_eq(xap_mboxlist_commit(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_foreach("user", 0, stop_at_two, &n), 77);
 
-    ck_assert_int_eq(mboxlist_begin(&w.txn), 0);
-    ck_assert_int_eq(mboxlist_foreach("", MBOXLIST_ALL, remove_each, &w), 0);
-    ck_assert_int_eq(mboxlist_commit(&w.txn), 0);
+    ck_assert_int_eq(xap_mboxlist_begin(&w.txn), 0);
+    ck_assert_int_eq(xap_mboxlist_foreach("", XAP_MBOXLIST_ALL, remove_each, &w), 0);
+    ck_assert_int_eq(xap_mboxlist_commit(&w.txn), 0);
     ck_assert_int_eq(w.seen, 600);
     ck_assert_int_eq(w.out_of_order, 0);
-    ck_list("", MBOXLIST_ALL, "user.u0199 user.u0399 user.u0599");
+    ck_list("", XAP_MBOXLIST_ALL, "user.u0199 user.u0399 user.u0599");
 
     /* and writes that commit one by one from inside the walk */
     memset(&w, 0, sizeof w);
     make_tree();
-    ck_assert_int_eq(mboxlist_foreach("user.alice", 0, remove_each, &w), 0);
+    ck_assert_int_eq(xap_mboxlist_foreach("user.alice", 0, remove_each, &w), 0);
     ck_assert_int_eq(w.seen, 6);
-    ck_list("user.al", MBOXLIST_ALL, "user.ali");
+    ck_list("user.al", XAP_MBOXLIST_ALL, "user.ali");
 }
 END_TEST
 
 START_TEST(foreach_inside_a_transaction)
 {
-    struct mboxlist_txn *txn = NULL;
-    struct mboxlist_entry e = mk("user.zed", "z", 1, MBTYPE_NORMAL);
+    struct xap_mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_entry e = mk("user.zed", "z", 1, XAP_MBTYPE_NORMAL);
     int n = 0;
 
     make_tree();
-    ck_assert_int_eq(mboxlist_begin(&txn), 0);
-    ck_assert_int_eq(mboxlist_remove(txn, "user.bob"), 0);
-    ck_assert_int_eq(mboxlist_create_exclusive(txn, &e), 0);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_remove(txn, "user.bob"), 0);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(txn, &e), 0);
     /* reads in the writing process see its writes */
     ck_list("user.bob", 0, "");
     ck_list("user.zed", 0, "user.zed");
-    ck_assert_int_eq(mboxlist_foreach("user.alice", MBOXLIST_TREE, stop_at_two, &n), 77);
-    mboxlist_abort(&txn);
+    ck_assert_int_eq(xap_mboxlist_foreach("user.alice", XAP_MBOXLIST_TREE, stop_at_two, &n), 77);
+    xap_mboxlist_abort(&txn);
     ck_assert_ptr_null(txn);
     ck_list("user.bob", 0, "user.bob");
     ck_list("user.zed", 0, "");
@@ -698,41 +698,41 @@ END_TEST
 START_TEST(transaction_all_or_nothing)
 {
     struct reader rd = reader_start();
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     int held = lockorder_held();
 
-    ck_assert_int_eq(mboxlist_begin(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), 0);
     ck_assert_int_eq(lockorder_held(), held + 1);
     for (int i = 0; i < 3; i++)
         create_in(txn, reader_names[i]);
     for (unsigned char i = 0; i < 3; i++) {
         ck_assert_int_eq(lookup_rc(reader_names[i]), 0);
-        ck_assert_int_eq(reader_lookup(&rd, i), CODE(IMAP_MAILBOX_NONEXISTENT));
+        ck_assert_int_eq(reader_lookup(&rd, i), CODE(XAP_IMAP_MAILBOX_NONEXISTENT));
     }
-    mboxlist_abort(&txn);
+    xap_mboxlist_abort(&txn);
     ck_assert_ptr_null(txn);
     ck_assert_int_eq(lockorder_held(), held);
     for (unsigned char i = 0; i < 3; i++) {
-        ck_assert_int_eq(lookup_rc(reader_names[i]), IMAP_MAILBOX_NONEXISTENT);
-        ck_assert_int_eq(reader_lookup(&rd, i), CODE(IMAP_MAILBOX_NONEXISTENT));
+        ck_assert_int_eq(lookup_rc(reader_names[i]), XAP_IMAP_MAILBOX_NONEXISTENT);
+        ck_assert_int_eq(reader_lookup(&rd, i), CODE(XAP_IMAP_MAILBOX_NONEXISTENT));
     }
 
-    ck_assert_int_eq(mboxlist_begin(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), 0);
     for (int i = 0; i < 3; i++)
         create_in(txn, reader_names[i]);
-    ck_assert_int_eq(mboxlist_delete(txn, "user.t2"), 0);
-    ck_assert_int_eq(reader_lookup(&rd, 0), CODE(IMAP_MAILBOX_NONEXISTENT));
-    ck_assert_int_eq(mboxlist_commit(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_delete(txn, "user.t2"), 0);
+    ck_assert_int_eq(reader_lookup(&rd, 0), CODE(XAP_IMAP_MAILBOX_NONEXISTENT));
+    ck_assert_int_eq(xap_mboxlist_commit(&txn), 0);
     ck_assert_ptr_null(txn);
     ck_assert_int_eq(lockorder_held(), held);
     ck_assert_int_eq(reader_lookup(&rd, 0), 0);
-    ck_assert_int_eq(reader_lookup(&rd, 1), CODE(IMAP_MAILBOX_NONEXISTENT));
+    ck_assert_int_eq(reader_lookup(&rd, 1), CODE(XAP_IMAP_MAILBOX_NONEXISTENT));
     ck_assert_int_eq(reader_lookup(&rd, 2), 0);
     reader_stop(&rd);
 
     /* ending nothing is a no-op */
-    ck_assert_int_eq(mboxlist_commit(&txn), 0);
-    mboxlist_abort(&txn);
+    ck_assert_int_eq(xap_mboxlist_commit(&txn), 0);
+    xap_mboxlist_abort(&txn);
 }
 END_TEST
 
@@ -744,13 +744,13 @@ struct pipes {
 static int write_then_hang(void *arg)
 {
     struct pipes *p = arg;
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
 
-    if (mboxlist_begin(&txn))
+    if (xap_mboxlist_begin(&txn))
         return 2;
     for (int i = 0; i < 3; i++) {
-        struct mboxlist_entry e = mk(reader_names[i], "killed", 9, MBTYPE_NORMAL);
-        if (mboxlist_create_exclusive(txn, &e))
+        struct xap_mboxlist_entry e = mk(reader_names[i], "killed", 9, XAP_MBTYPE_NORMAL);
+        if (xap_mboxlist_create_exclusive(txn, &e))
             return 3;
     }
     send_byte(p->ready[1]);
@@ -761,12 +761,12 @@ static int write_then_hang(void *arg)
 START_TEST(writer_killed_mid_transaction)
 {
     struct pipes p;
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     sqlite3 *raw;
     pid_t pid;
     int status;
 
-    create("user.before", "b", 1, MBTYPE_NORMAL);
+    create("user.before", "b", 1, XAP_MBTYPE_NORMAL);
     ck_assert_int_eq(pipe(p.ready), 0);
     pid = spawn(write_then_hang, &p);
     ck_assert_msg(wait_byte(p.ready[0], REPLY_MS), "writer did not get going");
@@ -774,14 +774,14 @@ START_TEST(writer_killed_mid_transaction)
     status = reap(pid);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
-    ck_list("", MBOXLIST_ALL, "user.before");
+    ck_list("", XAP_MBOXLIST_ALL, "user.before");
     raw = raw_open();
     ck_assert_str_eq(raw_text(raw, "PRAGMA integrity_check"), "ok");
     sqlite3_close(raw);
     /* the dead writer's lock is gone */
-    ck_assert_int_eq(mboxlist_begin(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), 0);
     create_in(txn, "user.t1");
-    ck_assert_int_eq(mboxlist_commit(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_commit(&txn), 0);
     ck_list("", 0, "user.before user.t1");
 }
 END_TEST
@@ -789,7 +789,7 @@ END_TEST
 static int create_then_die(void *arg)
 {
     (void)arg;
-    create("user.durable", "d", 1, MBTYPE_NORMAL);
+    create("user.durable", "d", 1, XAP_MBTYPE_NORMAL);
     raise(SIGKILL);
     return 1;
 }
@@ -814,26 +814,26 @@ static int race_create(void *arg)
 {
     struct racer *rc = arg;
     char uid[32], c;
-    struct mboxlist_entry e;
+    struct xap_mboxlist_entry e;
 
     /* all start when the parent closes the gate's write end */
     close(rc->gate[1]);
     if (read(rc->gate[0], &c, 1) != 0)
         return 100;
     snprintf(uid, sizeof uid, "racer-%d", rc->i);
-    e = mk("user.race", uid, 1, MBTYPE_NORMAL);
-    return CODE(mboxlist_create_exclusive(NULL, &e));
+    e = mk("user.race", uid, 1, XAP_MBTYPE_NORMAL);
+    return CODE(xap_mboxlist_create_exclusive(NULL, &e));
 }
 
 START_TEST(concurrent_exclusive_creates)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     pid_t pids[RACERS];
     int gate[2], winners = 0, winner = -1;
     char uid[32];
 
     if (_i)   /* else the racers also race to create the file's schema */
-        create("user.warm", "w", 1, MBTYPE_NORMAL);
+        create("user.warm", "w", 1, XAP_MBTYPE_NORMAL);
     ck_assert_int_eq(pipe(gate), 0);
     for (int i = 0; i < RACERS; i++) {
         struct racer rc = { { gate[0], gate[1] }, i };
@@ -846,11 +846,11 @@ START_TEST(concurrent_exclusive_creates)
             winners++;
             winner = i;
         } else {
-            ck_assert_msg(c == CODE(IMAP_MAILBOX_EXISTS), "racer %d: %d", i, c);
+            ck_assert_msg(c == CODE(XAP_IMAP_MAILBOX_EXISTS), "racer %d: %d", i, c);
         }
     }
     ck_assert_int_eq(winners, 1);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.race", &e), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.race", &e), 0);
     snprintf(uid, sizeof uid, "racer-%d", winner);
     ck_assert_str_eq(e->uniqueid, uid);
     talloc_free(e);
@@ -860,29 +860,29 @@ END_TEST
 static int write_wait_commit(void *arg)
 {
     struct pipes *p = arg;
-    struct mboxlist_txn *txn = NULL;
-    struct mboxlist_entry e = mk("user.w", "A", 1, MBTYPE_NORMAL);
+    struct xap_mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_entry e = mk("user.w", "A", 1, XAP_MBTYPE_NORMAL);
 
-    if (mboxlist_begin(&txn) || mboxlist_create_exclusive(txn, &e))
+    if (xap_mboxlist_begin(&txn) || xap_mboxlist_create_exclusive(txn, &e))
         return 2;
     send_byte(p->ready[1]);
     if (!wait_byte(p->go[0], REPLY_MS))
         return 3;
-    return CODE(mboxlist_commit(&txn));
+    return CODE(xap_mboxlist_commit(&txn));
 }
 
 static int create_w(void *arg)
 {
-    struct mboxlist_entry e = mk("user.w", "B", 1, MBTYPE_NORMAL);
+    struct xap_mboxlist_entry e = mk("user.w", "B", 1, XAP_MBTYPE_NORMAL);
     (void)arg;
-    return CODE(mboxlist_create_exclusive(NULL, &e));
+    return CODE(xap_mboxlist_create_exclusive(NULL, &e));
 }
 
 /* Within namelock_timeout (the default here) a second writer waits for the
  * first, and then sees its commit; readers never wait. */
 START_TEST(writer_waits_for_writer)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     struct pipes p;
     pid_t a, b;
     int status;
@@ -892,13 +892,13 @@ START_TEST(writer_waits_for_writer)
     a = spawn(write_wait_commit, &p);
     ck_assert(wait_byte(p.ready[0], REPLY_MS));
     b = spawn(create_w, NULL);
-    ck_assert_int_eq(lookup_rc("user.w"), IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(lookup_rc("user.w"), XAP_IMAP_MAILBOX_NONEXISTENT);
     usleep(BLOCKED_MS * 1000);
     ck_assert_msg(waitpid(b, &status, WNOHANG) == 0, "second writer did not wait");
     send_byte(p.go[1]);
     ck_assert_int_eq(exit_code(a), 0);
-    ck_assert_int_eq(exit_code(b), CODE(IMAP_MAILBOX_EXISTS));
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.w", &e), 0);
+    ck_assert_int_eq(exit_code(b), CODE(XAP_IMAP_MAILBOX_EXISTS));
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.w", &e), 0);
     ck_assert_str_eq(e->uniqueid, "A");
     talloc_free(e);
 }
@@ -906,46 +906,46 @@ END_TEST
 
 START_TEST(writer_gives_up_after_namelock_timeout)
 {
-    struct mboxlist_entry e = mk("user.w", "B", 1, MBTYPE_NORMAL);
+    struct xap_mboxlist_entry e = mk("user.w", "B", 1, XAP_MBTYPE_NORMAL);
     struct pipes p;
     pid_t a;
 
-    xapiary_done();
+    xap_done();
     testenv_free(env);
     env = testenv_new("namelock_timeout: 1\n");
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
 
     ck_assert_int_eq(pipe(p.ready), 0);
     ck_assert_int_eq(pipe(p.go), 0);
     a = spawn(write_wait_commit, &p);
     ck_assert(wait_byte(p.ready[0], REPLY_MS));
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_MAILBOX_LOCKED);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_MAILBOX_LOCKED);
     send_byte(p.go[1]);
     ck_assert_int_eq(exit_code(a), 0);
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), IMAP_MAILBOX_EXISTS);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), XAP_IMAP_MAILBOX_EXISTS);
 }
 END_TEST
 
 static int use_after_fork(void *arg)
 {
-    struct mboxlist_entry e = mk("user.child", "c", 1, MBTYPE_NORMAL);
+    struct xap_mboxlist_entry e = mk("user.child", "c", 1, XAP_MBTYPE_NORMAL);
     (void)arg;
     if (!freopen("/dev/null", "w", stderr))
         return 90;
-    if (lookup_rc("user.t1") != IMAP_INTERNAL)
+    if (lookup_rc("user.t1") != XAP_IMAP_INTERNAL)
         return 91;
-    return CODE(mboxlist_create_exclusive(NULL, &e));
+    return CODE(xap_mboxlist_create_exclusive(NULL, &e));
 }
 
 START_TEST(child_of_a_writer_keeps_off)
 {
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
 
-    ck_assert_int_eq(mboxlist_begin(&txn), 0);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), 0);
     create_in(txn, "user.t1");
-    ck_assert_int_eq(exit_code(spawn(use_after_fork, NULL)), CODE(IMAP_INTERNAL));
-    ck_assert_int_eq(mboxlist_commit(&txn), 0);
-    ck_list("", MBOXLIST_ALL, "user.t1");
+    ck_assert_int_eq(exit_code(spawn(use_after_fork, NULL)), CODE(XAP_IMAP_INTERNAL));
+    ck_assert_int_eq(xap_mboxlist_commit(&txn), 0);
+    ck_list("", XAP_MBOXLIST_ALL, "user.t1");
 }
 END_TEST
 
@@ -953,21 +953,21 @@ END_TEST
 
 static int begin_after_statuscache(void *arg)
 {
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     (void)arg;
     lockorder_check(LOCKLEVEL_STATUSCACHE, "statuscache.db", 0);
     lockorder_acquired(LOCKLEVEL_STATUSCACHE, "statuscache.db");
-    mboxlist_begin(&txn);
+    xap_mboxlist_begin(&txn);
     return 0;
 }
 
 static int own_write_inside_txn(void *arg)
 {
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     (void)arg;
-    if (mboxlist_begin(&txn))
+    if (xap_mboxlist_begin(&txn))
         return 2;
-    return CODE(mboxlist_remove(NULL, "user.x"));
+    return CODE(xap_mboxlist_remove(NULL, "user.x"));
 }
 
 /* Runs FN in a child with stderr into a file; returns its status and the
@@ -1012,19 +1012,19 @@ END_TEST
 /* Runs the API over a bad file: every call must fail with WANT. */
 static void all_fail_with(int want)
 {
-    struct mboxlist_entry e = mk("user.x", "x", 1, MBTYPE_NORMAL);
-    struct mboxlist_entry *got = NULL;
-    struct mboxlist_txn *txn = NULL;
+    struct xap_mboxlist_entry e = mk("user.x", "x", 1, XAP_MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *got = NULL;
+    struct xap_mboxlist_txn *txn = NULL;
     char *s = NULL;
     uint32_t uv;
 
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.x", &got), want);
-    ck_assert_int_eq(mboxlist_lookup_any(NULL, "user.x", &got), want);
-    ck_assert_int_eq(mboxlist_lookup_by_uniqueid(NULL, "x", &got), want);
-    ck_assert_int_eq(mboxlist_next_uidvalidity("user.x", &uv), want);
-    ck_assert_int_eq(mboxlist_foreach("", 0, join_cb, &s), want);
-    ck_assert_int_eq(mboxlist_create_exclusive(NULL, &e), want);
-    ck_assert_int_eq(mboxlist_begin(&txn), want);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.x", &got), want);
+    ck_assert_int_eq(xap_mboxlist_lookup_any(NULL, "user.x", &got), want);
+    ck_assert_int_eq(xap_mboxlist_lookup_by_uniqueid(NULL, "x", &got), want);
+    ck_assert_int_eq(xap_mboxlist_next_uidvalidity("user.x", &uv), want);
+    ck_assert_int_eq(xap_mboxlist_foreach("", 0, join_cb, &s), want);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), want);
+    ck_assert_int_eq(xap_mboxlist_begin(&txn), want);
     ck_assert_ptr_null(txn);
     ck_assert_int_eq(lockorder_held(), 0);
 }
@@ -1068,7 +1068,7 @@ START_TEST(garbage_file_is_badformat)
         path = testenv_write(env, "conf/mailboxes.db", k ? "hello, world\n" : junk);
         ck_assert_int_eq(read_whole(path, &before, &blen), 0);
         log = capture_start(&saved);
-        all_fail_with(IMAP_MAILBOX_BADFORMAT);
+        all_fail_with(XAP_IMAP_MAILBOX_BADFORMAT);
         log = capture_end(log, saved);
         ck_assert_msg(strstr(log, path) && strstr(log, "not a valid mailboxes.db"),
                       "%s: %s", kinds[k], log);
@@ -1089,7 +1089,7 @@ START_TEST(another_sqlite_database_is_badformat)
     ck_assert_int_eq(sqlite3_exec(raw, "CREATE TABLE foo (x)", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(raw);
     log = capture_start(&saved);
-    all_fail_with(IMAP_MAILBOX_BADFORMAT);
+    all_fail_with(XAP_IMAP_MAILBOX_BADFORMAT);
     log = capture_end(log, saved);
     ck_assert_msg(strstr(log, db_file("")), "%s", log);
     raw = raw_open();
@@ -1103,12 +1103,12 @@ START_TEST(newer_version_is_refused)
     char *log;
     int saved;
 
-    create("user.x", "x", 1, MBTYPE_NORMAL);
-    xapiary_done();
+    create("user.x", "x", 1, XAP_MBTYPE_NORMAL);
+    xap_done();
     raw_exec("PRAGMA user_version = 2");
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
     log = capture_start(&saved);
-    all_fail_with(IMAP_MAILBOX_NOTSUPPORTED);
+    all_fail_with(XAP_IMAP_MAILBOX_NOTSUPPORTED);
     log = capture_end(log, saved);
     ck_assert_msg(strstr(log, db_file("")) && strstr(log, "newer"), "%s", log);
 }
@@ -1116,21 +1116,21 @@ END_TEST
 
 START_TEST(broken_record_is_badformat)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     char *s = NULL, *log;
     int saved;
 
-    create("user.a", "a", 1, MBTYPE_NORMAL);
-    create("user.b", "b", 1, MBTYPE_NORMAL);
+    create("user.a", "a", 1, XAP_MBTYPE_NORMAL);
+    create("user.b", "b", 1, XAP_MBTYPE_NORMAL);
     raw_exec("UPDATE mailboxes SET type = 'FROB' WHERE name = 'user.a'");
     raw_exec("UPDATE mailboxes SET extra = '[1]' WHERE name = 'user.b'");
     log = capture_start(&saved);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.a", &e), IMAP_MAILBOX_BADFORMAT);
-    ck_assert_int_eq(mboxlist_lookup(NULL, "user.b", &e), IMAP_MAILBOX_BADFORMAT);
-    ck_assert_int_eq(mboxlist_foreach("user.a", 0, join_cb, &s), 0);  /* FROB is filtered */
-    ck_assert_int_eq(mboxlist_foreach("user.a", MBOXLIST_ALL, join_cb, &s),
-                     IMAP_MAILBOX_BADFORMAT);
-    ck_assert_int_eq(mboxlist_foreach("", 0, join_cb, &s), IMAP_MAILBOX_BADFORMAT);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.a", &e), XAP_IMAP_MAILBOX_BADFORMAT);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.b", &e), XAP_IMAP_MAILBOX_BADFORMAT);
+    ck_assert_int_eq(xap_mboxlist_foreach("user.a", 0, join_cb, &s), 0);  /* FROB is filtered */
+    ck_assert_int_eq(xap_mboxlist_foreach("user.a", XAP_MBOXLIST_ALL, join_cb, &s),
+                     XAP_IMAP_MAILBOX_BADFORMAT);
+    ck_assert_int_eq(xap_mboxlist_foreach("", 0, join_cb, &s), XAP_IMAP_MAILBOX_BADFORMAT);
     log = capture_end(log, saved);
     ck_assert_msg(strstr(log, "user.a") && strstr(log, "FROB") && strstr(log, "user.b"),
                   "%s", log);

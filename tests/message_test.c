@@ -69,7 +69,7 @@ static size_t count(struct pieces *ps, enum message_text_kind kind)
 static void check_fields(const struct message_parsed *p, size_t len)
 {
     ck_assert_uint_le(p->header_size, len);
-    for (int i = 0; i < NUM_CACHE_FIELDS; i++) {
+    for (int i = 0; i < XAP_NUM_CACHE_FIELDS; i++) {
         ck_assert_ptr_nonnull(p->cache[i]);
         ck_assert_msg(g_utf8_validate(p->cache[i], -1, NULL), "cache field %d not UTF-8", i);
     }
@@ -95,7 +95,7 @@ static size_t lines(const char *s)
 
 START_TEST(guid_is_sha1)
 {
-    unsigned char g[MESSAGE_GUID_SIZE];
+    unsigned char g[XAP_MESSAGE_GUID_SIZE];
     char hex[41];
     struct message_parsed *p;
     void *ctx = talloc_new(NULL);
@@ -104,7 +104,7 @@ START_TEST(guid_is_sha1)
     message_guid_hex(g, hex);
     ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
     p = parse_str(ctx, "abc");
-    ck_assert_mem_eq(p->guid, g, MESSAGE_GUID_SIZE);
+    ck_assert_mem_eq(p->guid, g, XAP_MESSAGE_GUID_SIZE);
     message_guid("", 0, g);
     message_guid_hex(g, hex);
     ck_assert_str_eq(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
@@ -123,23 +123,23 @@ START_TEST(encoded_words_and_8bit_headers)
     struct message_parsed *p = parse_str(ctx, q);
     struct pieces *ps;
 
-    ck_assert_str_eq(p->cache[CACHE_SUBJECT], "caf\xc3\xa9 cr\xc3\xa8me");
-    ck_assert_str_eq(p->cache[CACHE_FROM], "Ren\xc3\xa9" "e M\xc3\xbcller <renee@example.com>");
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_TO], "b@example.com"));
-    ck_assert_str_eq(p->cache[CACHE_CC], "");
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_ENVELOPE], "\"caf\xc3\xa9 cr\xc3\xa8me\""));
+    ck_assert_str_eq(p->cache[XAP_CACHE_SUBJECT], "caf\xc3\xa9 cr\xc3\xa8me");
+    ck_assert_str_eq(p->cache[XAP_CACHE_FROM], "Ren\xc3\xa9" "e M\xc3\xbcller <renee@example.com>");
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_TO], "b@example.com"));
+    ck_assert_str_eq(p->cache[XAP_CACHE_CC], "");
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_ENVELOPE], "\"caf\xc3\xa9 cr\xc3\xa8me\""));
     ps = texts(ctx, q, strlen(q), NULL);
     ck_assert_str_eq(find(ps, MESSAGE_TEXT_SUBJECT, 0), "caf\xc3\xa9 cr\xc3\xa8me");
     ck_assert_ptr_nonnull(strstr(find(ps, MESSAGE_TEXT_FROM, 0), "M\xc3\xbcller"));
     ck_assert_ptr_null(find(ps, MESSAGE_TEXT_CC, 0));
 
     p = parse_str(ctx, b);
-    ck_assert_str_eq(p->cache[CACHE_SUBJECT], "caf\xc3\xa9 ok");
+    ck_assert_str_eq(p->cache[XAP_CACHE_SUBJECT], "caf\xc3\xa9 ok");
 
     /* Raw latin1: decoded through the fallback charsets, never invalid. */
     p = parse_str(ctx, raw);
-    ck_assert_str_eq(p->cache[CACHE_SUBJECT], "caf\xc3\xa9 na\xc3\xafve");
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_FROM], "Jos\xc3\xa9"));
+    ck_assert_str_eq(p->cache[XAP_CACHE_SUBJECT], "caf\xc3\xa9 na\xc3\xafve");
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_FROM], "Jos\xc3\xa9"));
     ck_assert_uint_eq(p->header_size, strlen(raw) - 5);
     talloc_free(ctx);
 }
@@ -172,12 +172,12 @@ START_TEST(alternative_plain_and_html)
     struct pieces *ps = texts(ctx, m, strlen(m), NULL);
     const char *html;
 
-    ck_assert_str_eq(p->cache[CACHE_BODY], "multipart/alternative; boundary=XX");
-    ck_assert_str_eq(p->cache[CACHE_SECTION],
+    ck_assert_str_eq(p->cache[XAP_CACHE_BODY], "multipart/alternative; boundary=XX");
+    ck_assert_str_eq(p->cache[XAP_CACHE_SECTION],
                      "1 text/plain quoted-printable\n2 text/html 7bit\n");
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_BODYSTRUCTURE],
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_BODYSTRUCTURE],
                                  "\"type\":\"multipart\",\"subtype\":\"alternative\""));
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_BODYSTRUCTURE], "\"charset\":\"iso-8859-1\""));
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_BODYSTRUCTURE], "\"charset\":\"iso-8859-1\""));
     ck_assert_uint_eq(p->header_size, (size_t)(strstr(m, "\r\n\r\n") + 4 - m));
     ck_assert_str_eq(find(ps, MESSAGE_TEXT_MSGID, 0), "abc.123@example.com");
     ck_assert_str_eq(find(ps, MESSAGE_TEXT_HEADER, 0), "List-Id: Test list <test.example.com>");
@@ -238,13 +238,13 @@ START_TEST(attachment_and_rfc822)
     struct message_parsed *p = parse_str(ctx, m);
     struct pieces *ps = texts(ctx, m, strlen(m), NULL);
 
-    ck_assert_str_eq(p->cache[CACHE_SECTION],
+    ck_assert_str_eq(p->cache[XAP_CACHE_SECTION],
                      "1 text/plain 7bit\n2 application/pdf base64\n"
                      "3.1 text/plain 7bit\n3.2 text/plain 7bit\n");
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_BODYSTRUCTURE],
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_BODYSTRUCTURE],
                                  "\"disposition\":\"attachment\",\"filename\":\"report 2024.pdf\""));
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_BODYSTRUCTURE], "\"forwarded one\""));
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_BODYSTRUCTURE], "\"message\":{"));
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_BODYSTRUCTURE], "\"forwarded one\""));
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_BODYSTRUCTURE], "\"message\":{"));
     ck_assert_str_eq(find(ps, MESSAGE_TEXT_ATTACHMENT, 0), "report 2024.pdf");
     ck_assert_str_eq(find(ps, MESSAGE_TEXT_ATTACHMENT, 1), "notes.txt");
     ck_assert_uint_eq(count(ps, MESSAGE_TEXT_ATTACHMENT), 2);
@@ -274,11 +274,11 @@ START_TEST(header_size_and_date)
     p = parse_str(ctx, lf);
     ck_assert_uint_eq(p->header_size, (size_t)(strstr(lf, "\n\n") + 2 - lf));
     ck_assert_int_eq(p->sentdate, 1072915200);
-    ck_assert_str_eq(p->cache[CACHE_HEADERS],
+    ck_assert_str_eq(p->cache[XAP_CACHE_HEADERS],
                      "Date: Thu, 01 Jan 2004 00:00:00 +0000\nSubject: x\n\n");
-    ck_assert_str_eq(p->cache[CACHE_BODY], "text/plain");
-    ck_assert_str_eq(p->cache[CACHE_SECTION], "1 text/plain 7bit\n");
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_ENVELOPE], "[\"Thu, 01 Jan 2004 00:00:00 +0000\",\"x\",null"));
+    ck_assert_str_eq(p->cache[XAP_CACHE_BODY], "text/plain");
+    ck_assert_str_eq(p->cache[XAP_CACHE_SECTION], "1 text/plain 7bit\n");
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_ENVELOPE], "[\"Thu, 01 Jan 2004 00:00:00 +0000\",\"x\",null"));
     texts(ctx, lf, strlen(lf), &date);
     ck_assert_int_eq(date, 1072915200);
 
@@ -289,13 +289,13 @@ START_TEST(header_size_and_date)
     p = parse_str(ctx, only);
     ck_assert_uint_eq(p->header_size, strlen(only));
     ck_assert_int_eq(p->sentdate, 0);
-    ck_assert_str_eq(p->cache[CACHE_SUBJECT], "no body");
+    ck_assert_str_eq(p->cache[XAP_CACHE_SUBJECT], "no body");
 
     p = parse_str(ctx, "Content-Type: TEXT/Plain; CharSet=\"utf-8\"; format=flowed;\n"
                        "  name=\"a \\\"b\\\".txt\"\n\nx\n");
-    ck_assert_str_eq(p->cache[CACHE_BODY],
+    ck_assert_str_eq(p->cache[XAP_CACHE_BODY],
                      "text/plain; charset=utf-8; format=flowed; name=\"a \\\"b\\\".txt\"");
-    ck_assert_str_eq(p->cache[CACHE_SECTION], "1 text/plain 7bit\n");
+    ck_assert_str_eq(p->cache[XAP_CACHE_SECTION], "1 text/plain 7bit\n");
 
     p = parse_str(ctx, nohdr);
     ck_assert_uint_eq(p->header_size, 1);
@@ -332,7 +332,7 @@ START_TEST(empty_and_garbage)
     static const char nul[] = "Subject: a\0b\xff\xfe c\nContent-Type: text/plain; charset=x-unknown\n\nbo\0dy \xe9\xff";
     ck_assert_int_eq(message_parse(ctx, nul, sizeof nul - 1, &p), 0);
     check_fields(p, sizeof nul - 1);
-    ck_assert_ptr_null(strchr(p->cache[CACHE_HEADERS], '\xff'));
+    ck_assert_ptr_null(strchr(p->cache[XAP_CACHE_HEADERS], '\xff'));
     struct pieces *ps = texts(ctx, nul, sizeof nul - 1, NULL);
     ck_assert_str_eq(find(ps, MESSAGE_TEXT_BODY, 0), "body \xc3\xa9\xc3\xbf");
     g_rand_free(rand);
@@ -352,10 +352,10 @@ START_TEST(deep_nesting_is_bounded)
                                           "Subject: level %d\n", i);
     m = talloc_strdup_append_buffer(m, "\ninnermost\n");
     p = parse_str(ctx, m);
-    ck_assert_uint_eq(lines(p->cache[CACHE_SECTION]), 1);
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_SECTION], " message/rfc822 "));
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_BODYSTRUCTURE], "\"truncated\":true"));
-    ck_assert_ptr_null(strstr(p->cache[CACHE_BODYSTRUCTURE], "level 40"));
+    ck_assert_uint_eq(lines(p->cache[XAP_CACHE_SECTION]), 1);
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_SECTION], " message/rfc822 "));
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_BODYSTRUCTURE], "\"truncated\":true"));
+    ck_assert_ptr_null(strstr(p->cache[XAP_CACHE_BODYSTRUCTURE], "level 40"));
     ps = texts(ctx, m, strlen(m), NULL);
     ck_assert_uint_le(count(ps, MESSAGE_TEXT_BODY), MESSAGE_MAX_DEPTH + 1);
     ck_assert_ptr_nonnull(find(ps, MESSAGE_TEXT_BODY, 0));
@@ -368,7 +368,7 @@ START_TEST(deep_nesting_is_bounded)
         m = talloc_asprintf_append_buffer(m, "Content-Type: multipart/mixed; boundary=d%d\n\n--d%d\n", i, i);
     m = talloc_strdup_append_buffer(m, "Content-Type: text/plain\n\ndeepest\n");
     p = parse_str(ctx, m);
-    ck_assert_uint_eq(lines(p->cache[CACHE_SECTION]), 1);
+    ck_assert_uint_eq(lines(p->cache[XAP_CACHE_SECTION]), 1);
     texts(ctx, m, strlen(m), NULL);
     talloc_free(ctx);
 }
@@ -386,10 +386,10 @@ START_TEST(many_parts_are_bounded)
         m = talloc_asprintf_append_buffer(m, "--zz\nContent-Type: text/plain\n\npart %d\n", i);
     m = talloc_strdup_append_buffer(m, "--zz--\n");
     p = parse_str(ctx, m);
-    ck_assert_uint_eq(lines(p->cache[CACHE_SECTION]), MESSAGE_MAX_PARTS);
+    ck_assert_uint_eq(lines(p->cache[XAP_CACHE_SECTION]), MESSAGE_MAX_PARTS);
     last = talloc_asprintf(ctx, "\n%d text/plain 7bit\n", MESSAGE_MAX_PARTS);
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_SECTION], last));
-    ck_assert_ptr_nonnull(strstr(p->cache[CACHE_BODYSTRUCTURE], "\"truncated\":true"));
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_SECTION], last));
+    ck_assert_ptr_nonnull(strstr(p->cache[XAP_CACHE_BODYSTRUCTURE], "\"truncated\":true"));
     ps = texts(ctx, m, strlen(m), NULL);
     ck_assert_uint_eq(count(ps, MESSAGE_TEXT_BODY), MESSAGE_MAX_PARTS);
     talloc_free(ctx);
@@ -508,7 +508,7 @@ START_TEST(many_header_fields_cost_bounded_memory)
     memcpy(m + hl + n * fl, "\nbody\n", 7);
     before = maxrss_kb();
     ck_assert_int_eq(message_parse(m, m, len, &p), 0);
-    ck_assert_str_eq(p->cache[CACHE_SUBJECT], "fields");
+    ck_assert_str_eq(p->cache[XAP_CACHE_SUBJECT], "fields");
     ck_assert_uint_eq(p->header_size, len - 5);
     ck_assert_str_eq(find(texts(m, m, len, NULL), MESSAGE_TEXT_SUBJECT, 0), "fields");
     ck_assert_int_lt(maxrss_kb() - before, 300 * 1024);

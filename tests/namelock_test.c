@@ -33,7 +33,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    xapiary_done();
+    xap_done();
     testenv_free(env);
     env = NULL;
 }
@@ -158,27 +158,27 @@ END_TEST
 
 START_TEST(other_type_in_one_process_is_locked)
 {
-    struct mboxlock *s = NULL, *x = NULL;
+    struct xap_mboxlock *s = NULL, *x = NULL;
 
-    ck_assert_int_eq(xapiary_init(env->config), 0);
-    ck_assert_int_eq(mboxname_lock("user.erin", &s, LOCK_SHARED), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
+    ck_assert_int_eq(xap_mboxname_lock("user.erin", &s, XAP_LOCK_SHARED), 0);
     ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(mboxname_lock("user.erin", &x, LOCK_EXCLUSIVE),
-                     IMAP_MAILBOX_LOCKED);
+    ck_assert_int_eq(xap_mboxname_lock("user.erin", &x, XAP_LOCK_EXCLUSIVE),
+                     XAP_IMAP_MAILBOX_LOCKED);
     ck_assert_ptr_null(x);
-    ck_assert_int_eq(mboxname_lock("user.erin", &x, LOCK_NONBLOCKING),
-                     IMAP_MAILBOX_LOCKED);
+    ck_assert_int_eq(xap_mboxname_lock("user.erin", &x, XAP_LOCK_NONBLOCKING),
+                     XAP_IMAP_MAILBOX_LOCKED);
     ck_assert_ptr_null(x);
-    ck_assert_str_eq(mboxlock_name(s), "user.erin");
-    mboxname_release(&s);
+    ck_assert_str_eq(xap_mboxlock_name(s), "user.erin");
+    xap_mboxname_release(&s);
     ck_assert_ptr_null(s);
     /* releasing NULL is a no-op */
-    mboxname_release(&s);
-    ck_assert_int_eq(mboxname_lock("user.erin", &x, LOCK_EXCLUSIVE), 0);
-    ck_assert_int_eq(mboxname_lock("user.erin", &s, LOCK_SHARED),
-                     IMAP_MAILBOX_LOCKED);
+    xap_mboxname_release(&s);
+    ck_assert_int_eq(xap_mboxname_lock("user.erin", &x, XAP_LOCK_EXCLUSIVE), 0);
+    ck_assert_int_eq(xap_mboxname_lock("user.erin", &s, XAP_LOCK_SHARED),
+                     XAP_IMAP_MAILBOX_LOCKED);
     ck_assert_ptr_null(s);
-    mboxname_release(&x);
+    xap_mboxname_release(&x);
     ck_assert_ptr_null(x);
 }
 END_TEST
@@ -190,26 +190,26 @@ START_TEST(bad_names_are_rejected_and_touch_nothing)
         "user.\x01", "$XAPIAN$", "$XAPIAN$a.b", "$other", "user.-rf",
         "user.a%", "user.\xff\xfe",
     };
-    struct mboxlock *l = NULL;
+    struct xap_mboxlock *l = NULL;
     char *lockdir = talloc_asprintf(NULL, "%s/lock", env->confdir);
     char longname[600];
     struct stat st;
 
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ck_assert_msg(mboxname_lock(bad[i], &l, LOCK_SHARED) == IMAP_MAILBOX_BADNAME,
+        ck_assert_msg(xap_mboxname_lock(bad[i], &l, XAP_LOCK_SHARED) == XAP_IMAP_MAILBOX_BADNAME,
                       "name %zu accepted", i);
         ck_assert_ptr_null(l);
     }
     memset(longname, 'a', sizeof longname - 1);
     memcpy(longname, "user.", 5);
     longname[491] = '\0';
-    ck_assert_int_eq(mboxname_lock(longname, &l, LOCK_SHARED), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(xap_mboxname_lock(longname, &l, XAP_LOCK_SHARED), XAP_IMAP_MAILBOX_BADNAME);
     ck_assert_int_eq(stat(lockdir, &st), -1);   /* nothing created */
     longname[490] = '\0';
-    ck_assert_int_eq(mboxname_lock(longname, &l, LOCK_SHARED), 0);
-    mboxname_release(&l);
-    ck_assert_int_eq(mboxname_lock("bogus", &l, 99), IMAP_INVALID_ARGUMENT);
+    ck_assert_int_eq(xap_mboxname_lock(longname, &l, XAP_LOCK_SHARED), 0);
+    xap_mboxname_release(&l);
+    ck_assert_int_eq(xap_mboxname_lock("bogus", &l, 99), XAP_IMAP_INVALID_ARGUMENT);
     talloc_free(lockdir);
 }
 END_TEST
@@ -246,30 +246,30 @@ static int count_files(const char *dir, off_t *bytes, int *badmode)
 
 START_TEST(lock_files_are_zero_bytes_in_a_hashed_tree_and_stay)
 {
-    struct mboxlock *a = NULL, *b = NULL, *x = NULL;
+    struct xap_mboxlock *a = NULL, *b = NULL, *x = NULL;
     char *lockdir = talloc_asprintf(NULL, "%s/lock", env->confdir);
     char xname[64];
     off_t bytes = 0;
     int badmode = 0;
 
-    ck_assert_int_eq(xapiary_init(env->config), 0);
-    ck_assert_int_eq(mboxname_lock("user.frank", &a, LOCK_SHARED), 0);
-    ck_assert_int_eq(mboxname_lock("shared.lists", &b, LOCK_EXCLUSIVE), 0);
-    ck_assert_int_eq(mboxname_xapian_lockname("frank", xname, sizeof xname), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
+    ck_assert_int_eq(xap_mboxname_lock("user.frank", &a, XAP_LOCK_SHARED), 0);
+    ck_assert_int_eq(xap_mboxname_lock("shared.lists", &b, XAP_LOCK_EXCLUSIVE), 0);
+    ck_assert_int_eq(xap_mboxname_xapian_lockname("frank", xname, sizeof xname), 0);
     ck_assert_str_eq(xname, "$XAPIAN$frank");
-    ck_assert_int_eq(mboxname_lock(xname, &x, LOCK_SHARED), 0);
+    ck_assert_int_eq(xap_mboxname_lock(xname, &x, XAP_LOCK_SHARED), 0);
     ck_assert_int_eq(count_files(lockdir, &bytes, &badmode), 3);
     ck_assert_int_eq(bytes, 0);
     ck_assert_int_eq(badmode, 0);
-    mboxname_release(&x);
-    mboxname_release(&b);
-    mboxname_release(&a);
+    xap_mboxname_release(&x);
+    xap_mboxname_release(&b);
+    xap_mboxname_release(&a);
     /* never removed while the server runs */
     ck_assert_int_eq(count_files(lockdir, &bytes, &badmode), 3);
-    ck_assert_int_eq(mboxname_xapian_lockname("a.b", xname, sizeof xname),
-                     IMAP_MAILBOX_BADNAME);
-    ck_assert_int_eq(mboxname_xapian_lockname("frank", xname, 5),
-                     IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(xap_mboxname_xapian_lockname("a.b", xname, sizeof xname),
+                     XAP_IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(xap_mboxname_xapian_lockname("frank", xname, 5),
+                     XAP_IMAP_MAILBOX_BADNAME);
     talloc_free(lockdir);
 }
 END_TEST

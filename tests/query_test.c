@@ -145,7 +145,7 @@ START_TEST(syntax_errors_name_the_position)
     struct query *q = NULL;
     char *err = NULL;
 
-    ck_assert_int_eq(query_parse(NULL, bad[_i].in, &q, &err), IMAP_SEARCH_SYNTAX);
+    ck_assert_int_eq(query_parse(NULL, bad[_i].in, &q, &err), XAP_IMAP_SEARCH_SYNTAX);
     ck_assert_ptr_null(q);
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(!strcmp(err, bad[_i].err), "'%s': got '%s', want '%s'", bad[_i].in,
@@ -162,13 +162,13 @@ START_TEST(nesting_is_bounded)
 
     memset(deep, '(', 1000);
     strcpy(deep + 1000, "a");
-    ck_assert_int_eq(query_parse(NULL, deep, &q, &err), IMAP_SEARCH_SYNTAX);
+    ck_assert_int_eq(query_parse(NULL, deep, &q, &err), XAP_IMAP_SEARCH_SYNTAX);
     ck_assert_ptr_nonnull(strstr(err, "nested too deeply"));
     talloc_free(err);
     for (int i = 0; i < 500; i++)
         memcpy(deep + 4 * i, "NOT ", 4);
     strcpy(deep + 2000, "a");
-    ck_assert_int_eq(query_parse(NULL, deep, &q, &err), IMAP_SEARCH_SYNTAX);
+    ck_assert_int_eq(query_parse(NULL, deep, &q, &err), XAP_IMAP_SEARCH_SYNTAX);
     ck_assert_ptr_nonnull(strstr(err, "nested too deeply"));
     talloc_free(err);
     /* 50 levels are fine */
@@ -301,7 +301,7 @@ START_TEST(terms_are_bounded)
     ck_assert_int_eq(query_parse(in, in, &q, &err), 0);
     ck_assert_uint_eq(talloc_array_length(q->sub), QUERY_MAX_TERMS);
     strcpy(in + at, " b");
-    ck_assert_int_eq(query_parse(in, in, &q, &err), IMAP_SEARCH_SYNTAX);
+    ck_assert_int_eq(query_parse(in, in, &q, &err), XAP_IMAP_SEARCH_SYNTAX);
     ck_assert_str_eq(err, talloc_asprintf(in, "position %zu: more than %d terms in one query",
                                           at + 2, QUERY_MAX_TERMS));
     at = 0;
@@ -309,7 +309,7 @@ START_TEST(terms_are_bounded)
         at += (size_t)sprintf(in + at, "%sa*", i ? " " : "");
     ck_assert_int_eq(query_parse(in, in, &q, &err), 0);
     strcpy(in + at, " b*");
-    ck_assert_int_eq(query_parse(in, in, &q, &err), IMAP_SEARCH_SYNTAX);
+    ck_assert_int_eq(query_parse(in, in, &q, &err), XAP_IMAP_SEARCH_SYNTAX);
     ck_assert_str_eq(err, talloc_asprintf(in, "position %zu: more than %d word* in one query",
                                           at + 2, QUERY_MAX_PREFIXES));
     talloc_free(in);

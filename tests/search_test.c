@@ -24,18 +24,18 @@ static struct testenv *env;
 static void setup(void)
 {
     env = testenv_new("defaultsearchtier: t1\nsearch_batchsize: 3\n");
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
 }
 
 static void teardown(void)
 {
-    xapiary_done();
+    xap_done();
     testenv_free(env);
 }
 
 /* Appends message I (1-based) of a small family to MB: dated day I of
  * March 2022, from sender I % 3. */
-static void append_nth(struct mailbox *mb, int i)
+static void append_nth(struct xap_mailbox *mb, int i)
 {
     char *m = talloc_asprintf(NULL,
         "From: sender%d@example.com\n"
@@ -46,22 +46,22 @@ static void append_nth(struct mailbox *mb, int i)
         "quarterly figures %s\n", i % 3, i, i, i, i % 2 ? "odd" : "even");
     uint32_t uid;
 
-    ck_assert_int_eq(mailbox_append_message(mb, m, strlen(m), 0, 0, &uid), 0);
+    ck_assert_int_eq(xap_mailbox_append_message(mb, m, strlen(m), 0, 0, &uid), 0);
     talloc_free(m);
 }
 
 static void make(const char *name, int first, int last)
 {
-    struct mailbox *mb = NULL;
-    int r = mailbox_open_iwl(name, &mb);
+    struct xap_mailbox *mb = NULL;
+    int r = xap_mailbox_open_iwl(name, &mb);
 
-    if (r == IMAP_MAILBOX_NONEXISTENT)
-        r = mailbox_create(name, NULL, NULL, 0, &mb);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
+        r = xap_mailbox_create(name, NULL, NULL, 0, &mb);
     ck_assert_int_eq(r, 0);
     for (int i = first; i <= last; i++)
         append_nth(mb, i);
-    ck_assert_int_eq(mailbox_commit(mb), 0);
-    mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+    xap_mailbox_close(&mb);
 }
 
 static void index_user(const char *userid, unsigned long want_indexed)
@@ -72,33 +72,33 @@ static void index_user(const char *userid, unsigned long want_indexed)
     ck_assert_int_eq(indexer_begin(NULL, userid, 0, &ix), 0);
     for (int i = 0; names[i]; i++) {
         int r = indexer_mailbox(ix, names[i]);
-        ck_assert(r == 0 || r == IMAP_MAILBOX_NONEXISTENT);
+        ck_assert(r == 0 || r == XAP_IMAP_MAILBOX_NONEXISTENT);
     }
     ck_assert_int_eq(indexer_flush(ix), 0);
     ck_assert_uint_eq(indexer_stats(ix)->indexed, want_indexed);
     ck_assert_int_eq(indexer_end(&ix), 0);
 }
 
-static struct search_result *run(struct search_session *ss, const char *q,
-                                 const struct search_options *o)
+static struct xap_search_result *run(struct xap_search_session *ss, const char *q,
+                                 const struct xap_search_options *o)
 {
-    struct search_result *res = NULL;
+    struct xap_search_result *res = NULL;
     char *err = NULL;
 
-    ck_assert_msg(search_run(ss, q, o, &res, &err) == 0, "query %s: %s", q, err ? err : "");
+    ck_assert_msg(xap_search_run(ss, q, o, &res, &err) == 0, "query %s: %s", q, err ? err : "");
     return res;
 }
 
 START_TEST(words_dates_and_sorting)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res;
-    struct search_options asc = { SEARCH_SORT_DATE_ASC, 0, 0 };
-    struct search_options page = { SEARCH_SORT_DATE_DESC, 2, 3 };
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res;
+    struct xap_search_options asc = { XAP_SEARCH_SORT_DATE_ASC, 0, 0 };
+    struct xap_search_options page = { XAP_SEARCH_SORT_DATE_DESC, 2, 3 };
 
     make("user.s", 1, 10);
     index_user("s", 10);
-    ck_assert_int_eq(search_open(NULL, "s", &ss), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
 
     res = run(ss, "quarterly", NULL);
     ck_assert_uint_eq(res->total, 10);
@@ -128,50 +128,50 @@ START_TEST(words_dates_and_sorting)
     ck_assert_uint_eq(run(ss, "subject:\"7 number\"", NULL)->total, 0);
     ck_assert_uint_eq(run(ss, "figure", NULL)->total, 10);     /* stemmed */
     ck_assert_uint_eq(run(ss, "quart*", NULL)->total, 10);
-    search_close(&ss);
+    xap_search_close(&ss);
     ck_assert_ptr_null(ss);
 }
 END_TEST
 
 START_TEST(built_queries_and_mailbox)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res = NULL;
-    struct search_query *q, *parts[2];
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res = NULL;
+    struct xap_search_query *q, *parts[2];
     void *ctx = talloc_new(NULL);
 
     make("user.s", 1, 4);
     make("user.s.Archive", 5, 7);
     index_user("s", 7);
-    ck_assert_int_eq(search_open(ctx, "s", &ss), 0);
+    ck_assert_int_eq(xap_search_open(ctx, "s", &ss), 0);
 
-    parts[0] = search_query_words(ctx, SEARCH_FIELD_BODY, "figures");
-    parts[1] = search_query_mailbox(ctx, "user.s.Archive");
-    q = search_query_and(ctx, parts, 2);
-    ck_assert_int_eq(search_run_query(ss, q, NULL, &res), 0);
+    parts[0] = xap_search_query_words(ctx, XAP_SEARCH_FIELD_BODY, "figures");
+    parts[1] = xap_search_query_mailbox(ctx, "user.s.Archive");
+    q = xap_search_query_and(ctx, parts, 2);
+    ck_assert_int_eq(xap_search_run_query(ss, q, NULL, &res), 0);
     ck_assert_uint_eq(res->total, 3);
     for (size_t i = 0; i < res->nhits; i++)
         ck_assert_str_eq(res->hits[i].mailbox, "user.s.Archive");
 
-    parts[0] = search_query_phrase(ctx, SEARCH_FIELD_SUBJECT, "report number 2");
-    parts[1] = search_query_date(ctx, 1646092800 /* 2022-03-01 */, -1);
-    q = search_query_and(ctx, parts, 2);
-    ck_assert_int_eq(search_run_query(ss, q, NULL, &res), 0);
+    parts[0] = xap_search_query_phrase(ctx, XAP_SEARCH_FIELD_SUBJECT, "report number 2");
+    parts[1] = xap_search_query_date(ctx, 1646092800 /* 2022-03-01 */, -1);
+    q = xap_search_query_and(ctx, parts, 2);
+    ck_assert_int_eq(xap_search_run_query(ss, q, NULL, &res), 0);
     ck_assert_uint_eq(res->total, 1);
 
-    q = search_query_not(ctx, search_query_mailbox(ctx, "user.s"));
-    ck_assert_int_eq(search_run_query(ss, q, NULL, &res), 0);
+    q = xap_search_query_not(ctx, xap_search_query_mailbox(ctx, "user.s"));
+    ck_assert_int_eq(xap_search_run_query(ss, q, NULL, &res), 0);
     ck_assert_uint_eq(res->total, 3);
 
     /* an unknown mailbox is an error naming it, not 0 hits */
     {
         char *err = NULL;
-        ck_assert_int_eq(search_run(ss, "mailbox:user.s.Nonexistent", NULL, &res, &err),
-                         IMAP_MAILBOX_NONEXISTENT);
+        ck_assert_int_eq(xap_search_run(ss, "mailbox:user.s.Nonexistent", NULL, &res, &err),
+                         XAP_IMAP_MAILBOX_NONEXISTENT);
         ck_assert_ptr_nonnull(err);
         ck_assert_ptr_nonnull(strstr(err, "mailbox:user.s.Nonexistent"));
-        q = search_query_mailbox(ctx, "Nonexistent");
-        ck_assert_int_eq(search_run_query(ss, q, NULL, &res), IMAP_MAILBOX_NONEXISTENT);
+        q = xap_search_query_mailbox(ctx, "Nonexistent");
+        ck_assert_int_eq(xap_search_run_query(ss, q, NULL, &res), XAP_IMAP_MAILBOX_NONEXISTENT);
     }
     talloc_free(ctx);
 }
@@ -179,28 +179,28 @@ END_TEST
 
 START_TEST(expunge_and_copies_are_live)
 {
-    struct search_session *ss = NULL;
-    struct mailbox *mb = NULL;
-    struct search_result *res;
+    struct xap_search_session *ss = NULL;
+    struct xap_mailbox *mb = NULL;
+    struct xap_search_result *res;
 
     make("user.s", 1, 5);
     index_user("s", 5);
     /* the same bytes in a second mailbox: a copy, not a new document */
-    ck_assert_int_eq(mailbox_create("user.s.Archive", NULL, NULL, 0, &mb), 0);
+    ck_assert_int_eq(xap_mailbox_create("user.s.Archive", NULL, NULL, 0, &mb), 0);
     append_nth(mb, 3);
-    ck_assert_int_eq(mailbox_commit(mb), 0);
-    mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+    xap_mailbox_close(&mb);
     index_user("s", 0);
-    ck_assert_int_eq(search_open(NULL, "s", &ss), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
     res = run(ss, "id:n3@example.com", NULL);
     ck_assert_uint_eq(res->total, 2);
     ck_assert_str_eq(res->hits[0].guid, res->hits[1].guid);
 
     /* expunged: gone at once, without reindexing */
-    ck_assert_int_eq(mailbox_open_iwl("user.s", &mb), 0);
-    ck_assert_int_eq(mailbox_expunge_uid(mb, 3), 0);
-    ck_assert_int_eq(mailbox_commit(mb), 0);
-    mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_open_iwl("user.s", &mb), 0);
+    ck_assert_int_eq(xap_mailbox_expunge_uid(mb, 3), 0);
+    ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+    xap_mailbox_close(&mb);
     res = run(ss, "id:n3@example.com", NULL);
     ck_assert_uint_eq(res->total, 1);
     ck_assert_str_eq(res->hits[0].mailbox, "user.s.Archive");
@@ -208,27 +208,27 @@ START_TEST(expunge_and_copies_are_live)
     ck_assert_uint_eq(res->unindexed, 0);
     make("user.s.Archive", 8, 9);     /* appended since the last run */
     ck_assert_uint_eq(run(ss, "quarterly", NULL)->unindexed, 2);
-    search_close(&ss);
+    xap_search_close(&ss);
 }
 END_TEST
 
 START_TEST(errors)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res = NULL;
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res = NULL;
     char *err = NULL;
 
-    ck_assert_int_eq(search_open(NULL, "nobody", &ss), IMAP_MAILBOX_NONEXISTENT);
-    ck_assert_int_eq(search_open(NULL, "../x", &ss), IMAP_MAILBOX_BADNAME);
+    ck_assert_int_eq(xap_search_open(NULL, "nobody", &ss), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(xap_search_open(NULL, "../x", &ss), XAP_IMAP_MAILBOX_BADNAME);
     make("user.s", 1, 1);
-    ck_assert_int_eq(search_open(NULL, "s", &ss), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
     /* nothing indexed yet: no hits, truthfully, and the result says why */
     ck_assert_uint_eq(run(ss, "quarterly", NULL)->total, 0);
     ck_assert_uint_eq(run(ss, "quarterly", NULL)->unindexed, 1);
-    ck_assert_int_eq(search_run(ss, "subject:(open", NULL, &res, &err), IMAP_SEARCH_SYNTAX);
+    ck_assert_int_eq(xap_search_run(ss, "subject:(open", NULL, &res, &err), XAP_IMAP_SEARCH_SYNTAX);
     ck_assert_ptr_nonnull(err);
     ck_assert_ptr_nonnull(strstr(err, "position"));
-    search_close(&ss);
+    xap_search_close(&ss);
 }
 END_TEST
 
@@ -267,13 +267,13 @@ static void rename_elsewhere(const char *from, const char *to)
 
 START_TEST(session_sees_renames)
 {
-    struct search_session *ss = NULL;
-    struct search_result *res;
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res;
 
     make("user.s", 1, 2);
     make("user.s.Archive", 3, 3);
     index_user("s", 3);
-    ck_assert_int_eq(search_open(NULL, "s", &ss), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
     res = run(ss, "id:n3@example.com", NULL);
     ck_assert_uint_eq(res->total, 1);
     ck_assert_str_eq(res->hits[0].mailbox, "user.s.Archive");
@@ -289,7 +289,7 @@ START_TEST(session_sees_renames)
     rename_elsewhere("user.s.Old", "user.s.Archive");
     res = run(ss, "id:n3@example.com", NULL);
     ck_assert_str_eq(res->hits[0].mailbox, "user.s.Archive");
-    search_close(&ss);
+    xap_search_close(&ss);
 }
 END_TEST
 
@@ -304,7 +304,7 @@ START_TEST(list_files_is_one_tree)
 
     make("user.s", 1, 2);
     index_user("s", 2);
-    ck_assert_int_eq(xapianlock_list_files(ctx, "s", &files), 0);
+    ck_assert_int_eq(xap_xapianlock_list_files(ctx, "s", &files), 0);
     for (; files[n]; n++)
         ck_assert_ptr_eq(talloc_parent(files[n]), files);
     ck_assert_uint_gt(n, 0);

@@ -29,7 +29,7 @@ if ! "$CC" -I"$top_srcdir/include" -aux-info "$T/aux" -fsyntax-only "$T/all.c" 2
     fi
     fail "the public headers compile" "$(cat "$T/err")"
 fi
-# "/* .../include/xapiary/search.h:108:NC */ extern int search_open (...);"
+# "/* .../include/xapiary/search.h:108:NC */ extern int xap_search_open (...);"
 sed -n 's|^/\* [^ ]*include/xapiary/[^ ]* \*/ extern [^(]*[ *]\([A-Za-z_][A-Za-z0-9_]*\) (.*|\1|p' \
     "$T/aux" | sort -u > "$T/declared"
 n=$(wc -l < "$T/declared")

@@ -93,14 +93,14 @@ else
 fi
 expect_exit 0 "abi_prog runs" env LD_LIBRARY_PATH="$(dirname "$lib")" "$T/abi_prog" "$XAPIARY_CONFIG"
 expect_grep "^log 3 .*/nonexistent/xapiary.conf" "$T/out" "the hook got init's error with the path"
-expect_grep "^init missing: Configuration error" "$T/out" "and init returned IMAP_CONFIG"
-expect_grep "^version $(pkg-config --modversion xapiary)\$" "$T/out" "xapiary_version() is xapiary.pc's version"
+expect_grep "^init missing: Configuration error" "$T/out" "and init returned XAP_IMAP_CONFIG"
+expect_grep "^version $(pkg-config --modversion xapiary)\$" "$T/out" "xap_version() is xapiary.pc's version"
 expect_grep "^uid 1 exists 1\$" "$T/out" "a message appended through mailbox.h"
 expect_grep "^entry user.ext default type ''\$" "$T/out" "its record through mboxlist.h"
 expect_grep "^locked user.ext 1\$" "$T/out" "its namelock through namelock.h"
-expect_grep "^search_run: " "$T/out" "a search through search.h"
-expect_grep "^search_run bad: .*syntax" "$T/out" "a syntax error through search.h"
-expect_grep "^open missing: .*does not exist" "$T/out" "an error code through error_message()"
+expect_grep "^xap_search_run: " "$T/out" "a search through search.h"
+expect_grep "^xap_search_run bad: .*syntax" "$T/out" "a syntax error through search.h"
+expect_grep "^open missing: .*does not exist" "$T/out" "an error code through xap_error_message()"
 [ -s "$T/err" ] && fail "abi_prog wrote nothing on stderr (the hook has every line)" "$(cat "$T/err")" ||
     pass "abi_prog wrote nothing on stderr (the hook has every line)"
 

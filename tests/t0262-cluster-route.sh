@@ -2,7 +2,7 @@
 # Placement and routing in a cluster (docs/SCALING.md): creates without a
 # back end spread users by the documented rule, xsearch on a back end
 # that is not the owner forwards through backend_shell with the same
-# output and exit status, search_open() says IMAP_MAILBOX_REMOTE, lmtpd
+# output and exit status, xap_search_open() says XAP_IMAP_MAILBOX_REMOTE, lmtpd
 # answers 451 4.2.0 naming the owner.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "$top_srcdir/tests/cluster.sh"
@@ -57,9 +57,9 @@ XAPIARY_CONFIG="$T/be1.conf" "$XSEARCH" -u bob --count -- -hello > "$T/neg.out"
     fail "a query starting with -word" "$(cat "$T/neg.out")"
 expect_exit 64 "a syntax error on the owner: its exit status" env XAPIARY_CONFIG="$T/be1.conf" "$XSEARCH" -u bob '(hello'
 expect_grep "xsearch: " "$T/err" "... and its message"
-# search_open() on a back end that is not the owner: IMAP_MAILBOX_REMOTE
+# xap_search_open() on a back end that is not the owner: XAP_IMAP_MAILBOX_REMOTE
 # (exit 73 from xsearch --here, which does not forward).
-expect_exit 73 "search_open on be1: lives on another server" env XAPIARY_CONFIG="$T/be1.conf" "$XSEARCH" --here -u bob hello
+expect_exit 73 "xap_search_open on be1: lives on another server" env XAPIARY_CONFIG="$T/be1.conf" "$XSEARCH" --here -u bob hello
 expect_grep "lives on another server" "$T/err" "... says so"
 expect_exit 66 "a user no back end has: does not exist" env XAPIARY_CONFIG="$T/be1.conf" "$XSEARCH" -u nobody hello
 

@@ -24,12 +24,12 @@ static struct testenv *env;
 static void setup(void)
 {
     env = testenv_new("defaultsearchtier: t1\n");
-    ck_assert_int_eq(xapiary_init(env->config), 0);
+    ck_assert_int_eq(xap_init(env->config), 0);
 }
 
 static void teardown(void)
 {
-    xapiary_done();
+    xap_done();
     testenv_free(env);
 }
 
@@ -120,7 +120,7 @@ START_TEST(user_dir_is_below_the_partition)
                                                         "/user/alice"), "%s", dir);
     talloc_free(dir);
     ck_assert_ptr_null(tierpath_user_dir(NULL, "alice", "default", "t2", &r));
-    ck_assert_int_eq(r, IMAP_SEARCH_TIER_UNKNOWN);
+    ck_assert_int_eq(r, XAP_IMAP_SEARCH_TIER_UNKNOWN);
 }
 END_TEST
 
@@ -140,7 +140,7 @@ START_TEST(user_dir_refuses_a_link)
     ck_assert_int_eq(symlink(elsewhere, link), 0);
 
     ck_assert_ptr_null(tierpath_user_dir(NULL, "bob", "default", "t1", &r));
-    ck_assert_int_eq(r, IMAP_PERMISSION_DENIED);
+    ck_assert_int_eq(r, XAP_IMAP_PERMISSION_DENIED);
     talloc_free(dir);
 }
 END_TEST
@@ -165,7 +165,7 @@ START_TEST(userdata_remove_does_not_follow_a_link)
 
     r = userdata_remove("carol");
     ck_assert_msg(stat(victim, &st) == 0, "%s was removed through the link", victim);
-    ck_assert_int_eq(r, IMAP_PERMISSION_DENIED);
+    ck_assert_int_eq(r, XAP_IMAP_PERMISSION_DENIED);
     talloc_free(dir);
 }
 END_TEST

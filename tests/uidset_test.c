@@ -153,8 +153,8 @@ START_TEST(parse_format_union)
                                        "99999999999" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(uidset_parse(NULL, bad[i], strlen(bad[i]), &a) ==
-                      IMAP_MAILBOX_BADFORMAT, "'%s' accepted", bad[i]);
-    ck_assert_int_eq(uidset_parse(NULL, "1\0002", 3, &a), IMAP_MAILBOX_BADFORMAT);
+                      XAP_IMAP_MAILBOX_BADFORMAT, "'%s' accepted", bad[i]);
+    ck_assert_int_eq(uidset_parse(NULL, "1\0002", 3, &a), XAP_IMAP_MAILBOX_BADFORMAT);
 }
 END_TEST
 

@@ -70,7 +70,7 @@ int main(int argc, char **argv)
         r = xw_dbw_close(&dbw);
     }
     if (r)
-        fprintf(stderr, "xmeta: %s: %s\n", path, error_message(r));
+        fprintf(stderr, "xmeta: %s: %s\n", path, xap_error_message(r));
     talloc_free(ctx);
     return r ? 1 : 0;
 }

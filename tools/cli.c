@@ -17,36 +17,36 @@ int cli_exit_code(int r)
     switch (r) {
     case 0:
         return EX_OK;
-    case IMAP_MAILBOX_LOCKED:
-    case IMAP_AGAIN:
-    case IMAP_REGISTRY_DOWN:
+    case XAP_IMAP_MAILBOX_LOCKED:
+    case XAP_IMAP_AGAIN:
+    case XAP_IMAP_REGISTRY_DOWN:
         return EX_TEMPFAIL;
-    case IMAP_CONFIG:
-    case IMAP_PARTITION_UNKNOWN:
-    case IMAP_SEARCH_TIER_UNKNOWN:
+    case XAP_IMAP_CONFIG:
+    case XAP_IMAP_PARTITION_UNKNOWN:
+    case XAP_IMAP_SEARCH_TIER_UNKNOWN:
         return EX_CONFIG;
-    case IMAP_INVALID_ARGUMENT:
-    case IMAP_MAILBOX_BADNAME:
-    case IMAP_SEARCH_SYNTAX:
+    case XAP_IMAP_INVALID_ARGUMENT:
+    case XAP_IMAP_MAILBOX_BADNAME:
+    case XAP_IMAP_SEARCH_SYNTAX:
         return EX_USAGE;
-    case IMAP_MAILBOX_NONEXISTENT:
-    case IMAP_NOTFOUND:
+    case XAP_IMAP_MAILBOX_NONEXISTENT:
+    case XAP_IMAP_NOTFOUND:
         return EX_NOINPUT;
-    case IMAP_MAILBOX_EXISTS:
-    case IMAP_MAILBOX_REMOTE:
+    case XAP_IMAP_MAILBOX_EXISTS:
+    case XAP_IMAP_MAILBOX_REMOTE:
         return EX_CANTCREAT;
-    case IMAP_PERMISSION_DENIED:
+    case XAP_IMAP_PERMISSION_DENIED:
         return EX_NOPERM;
-    case IMAP_MAILBOX_CHECKSUM:
-    case IMAP_MAILBOX_BADFORMAT:
-    case IMAP_SEARCH_CORRUPT:
-    case IMAP_MESSAGE_BADHEADER:
-    case IMAP_MESSAGE_TOOLARGE:
+    case XAP_IMAP_MAILBOX_CHECKSUM:
+    case XAP_IMAP_MAILBOX_BADFORMAT:
+    case XAP_IMAP_SEARCH_CORRUPT:
+    case XAP_IMAP_MESSAGE_BADHEADER:
+    case XAP_IMAP_MESSAGE_TOOLARGE:
         return EX_DATAERR;
-    case IMAP_IOERROR:
+    case XAP_IMAP_IOERROR:
         return EX_IOERR;
-    case IMAP_MAILBOX_NOTSUPPORTED:
-    case IMAP_SEARCH_NOTSUPPORTED:
+    case XAP_IMAP_MAILBOX_NOTSUPPORTED:
+    case XAP_IMAP_SEARCH_NOTSUPPORTED:
         return EX_UNAVAILABLE;
     default:
         return EX_SOFTWARE;
@@ -55,11 +55,11 @@ int cli_exit_code(int r)
 
 void cli_init(const char *config)
 {
-    int r = xapiary_init(config);
+    int r = xap_init(config);
     if (r) {
         /* The configuration code has logged file:line and the cause. */
         fprintf(stderr, "%s: cannot start: %s\n",
-                program_invocation_short_name, error_message(r));
+                program_invocation_short_name, xap_error_message(r));
         exit(EX_CONFIG);
     }
 }
@@ -67,7 +67,7 @@ void cli_init(const char *config)
 int cli_error(const char *object, int r, const char *detail)
 {
     fprintf(stderr, "%s: %s: %s%s%s\n", program_invocation_short_name,
-            object, error_message(r), detail ? ": " : "", detail ? detail : "");
+            object, xap_error_message(r), detail ? ": " : "", detail ? detail : "");
     return cli_exit_code(r);
 }
 

@@ -1,15 +1,15 @@
 /* cli.h - what every command-line tool shares: start-up with -C, the
- * mapping of IMAP_* codes to sysexits exit codes, and error reporting that
+ * mapping of XAP_IMAP_* codes to sysexits exit codes, and error reporting that
  * names the object and the cause. */
 #ifndef XAPIARY_CLI_H
 #define XAPIARY_CLI_H
 
 #include <sysexits.h>
 
-/* The sysexits code for an IMAP_* code (0 for 0). */
+/* The sysexits code for an XAP_IMAP_* code (0 for 0). */
 int cli_exit_code(int r);
 
-/* xapiary_init(CONFIG) for a tool; on failure prints why and exits with
+/* xap_init(CONFIG) for a tool; on failure prints why and exits with
  * EX_CONFIG. */
 void cli_init(const char *config);
 

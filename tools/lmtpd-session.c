@@ -13,7 +13,7 @@
  *                errors or SIGTERM (421 first when the client may listen).
  *
  * Nothing reaches a mailbox before the final "." is read: a client that
- * goes away mid-DATA leaves no trace.  Each delivery is mailbox_deliver(),
+ * goes away mid-DATA leaves no trace.  Each delivery is xap_mailbox_deliver(),
  * the same as `mbctl append`, committed (fsynced) before its 250 is sent.
  *
  * Line endings: commands end in CRLF or a bare LF.  Message lines are
@@ -255,19 +255,19 @@ static char *split_address(void *ctx, const char *addr, const char **domain_r)
 /* Whether mailbox NAME exists.  Returns 0 (*EXISTS_R set) or an error. */
 static int mailbox_known(const char *name, int *exists_r)
 {
-    struct mboxlist_entry *e = NULL;
-    int r = mboxlist_lookup(NULL, name, &e);
+    struct xap_mboxlist_entry *e = NULL;
+    int r = xap_mboxlist_lookup(NULL, name, &e);
 
-    *exists_r = r == 0 && e->type != MBTYPE_RENAMETEMP;
+    *exists_r = r == 0 && e->type != XAP_MBTYPE_RENAMETEMP;
     talloc_free(e);
-    if (r == IMAP_MAILBOX_NONEXISTENT || r == IMAP_MAILBOX_BADNAME)
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT || r == XAP_IMAP_MAILBOX_BADNAME)
         r = 0;
     return r;
 }
 
 /* The mailbox of recipient LOCAL ("user" or "user+folder"): user.USER, or
  * user.USER.FOLDER when that exists.  The user is looked up as written,
- * then in lower case.  Returns 0 and *MAILBOX_R, IMAP_MAILBOX_NONEXISTENT
+ * then in lower case.  Returns 0 and *MAILBOX_R, XAP_IMAP_MAILBOX_NONEXISTENT
  * for no such user, or an error. */
 static int resolve(void *ctx, const char *local, char **mailbox_r)
 {
@@ -287,13 +287,13 @@ static int resolve(void *ctx, const char *local, char **mailbox_r)
                 break;
         }
         if (mboxname_userid_validate(user))
-            return IMAP_MAILBOX_NONEXISTENT;
+            return XAP_IMAP_MAILBOX_NONEXISTENT;
         inbox = talloc_asprintf(ctx, "user.%s", user);
         if ((r = mailbox_known(inbox, &exists)))
             return r;
     }
     if (!exists)
-        return IMAP_MAILBOX_NONEXISTENT;
+        return XAP_IMAP_MAILBOX_NONEXISTENT;
     *mailbox_r = inbox;
     if (plus && plus[1]) {
         char *folder = talloc_asprintf(ctx, "%s.%s", inbox, plus + 1);
@@ -314,16 +314,16 @@ static int elsewhere(struct session *s, char *addr, const char *local)
     char *user = plus ? talloc_strndup(addr, local, (size_t)(plus - local))
                       : talloc_strdup(addr, local);
     char *owner = NULL;
-    int r = registry_where(addr, user, &owner);
+    int r = xap_registry_where(addr, user, &owner);
 
     if (r == 0) {
         xlog(LOG_NOTICE, "%s: <%s>: lives on %s: deferred", s->peer, addr, owner);
         r = reply(s, "451 4.2.0 That user lives on %s, try there", owner);
-    } else if (r == IMAP_MAILBOX_NONEXISTENT || r == IMAP_MAILBOX_BADNAME) {
+    } else if (r == XAP_IMAP_MAILBOX_NONEXISTENT || r == XAP_IMAP_MAILBOX_BADNAME) {
         xlog(LOG_INFO, "%s: <%s>: no such user", s->peer, addr);
         r = reply(s, "550 5.1.1 No such user here");
     } else {
-        r = reply(s, "451 4.3.0 Cannot look the recipient up now: %s", error_message(r));
+        r = reply(s, "451 4.3.0 Cannot look the recipient up now: %s", xap_error_message(r));
     }
     talloc_free(addr);
     return r;
@@ -430,16 +430,16 @@ static int cmd_rcpt(struct session *s, const char *arg)
         return reply(s, "550 5.1.2 Mail for that domain is not taken here");
     }
     r = resolve(addr, local, &mailbox);
-    if (r == IMAP_MAILBOX_NONEXISTENT && config_cluster_etcd(NULL))
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT && config_cluster_etcd(NULL))
         return elsewhere(s, addr, local);
-    if (r == IMAP_MAILBOX_NONEXISTENT) {
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT) {
         xlog(LOG_INFO, "%s: <%s>: no such user", s->peer, addr);
         talloc_free(addr);
         return reply(s, "550 5.1.1 No such user here");
     }
     if (r) {
         talloc_free(addr);
-        return reply(s, "451 4.3.0 Cannot look the recipient up now: %s", error_message(r));
+        return reply(s, "451 4.3.0 Cannot look the recipient up now: %s", xap_error_message(r));
     }
     s->rcpts = talloc_realloc(s, s->rcpts, struct rcpt, n + 1);
     s->rcpts[n].addr = talloc_steal(s->rcpts, addr);
@@ -516,12 +516,12 @@ static int read_message(struct session *s, char **msg_r, size_t *len_r)
  * that the MTA should be told. */
 static int disk_full(const char *mailbox, size_t len)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     struct statvfs st;
     const char *dir;
     int full = 0;
 
-    if (mboxlist_lookup(NULL, mailbox, &e) == 0 &&
+    if (xap_mboxlist_lookup(NULL, mailbox, &e) == 0 &&
         (dir = config_partitiondir(NULL, e->partition)) && statvfs(dir, &st) == 0)
         full = (unsigned long long)st.f_bavail * st.f_frsize < len + 1048576ull;
     talloc_free(e);
@@ -535,37 +535,37 @@ static const char *deliver_one(struct session *s, const struct rcpt *rc, const c
 {
     const char *mailbox = rc->mailbox;
     uint32_t uid = 0;
-    int r = mailbox_deliver(mailbox, msg, len, 0, 0, 0, &uid);
+    int r = xap_mailbox_deliver(mailbox, msg, len, 0, 0, 0, &uid);
 
-    if (r == IMAP_MAILBOX_NONEXISTENT && strchr(mailbox + 5, '.')) {
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT && strchr(mailbox + 5, '.')) {
         /* The folder went away since RCPT: the user's INBOX then. */
         char *inbox = talloc_strndup(s, mailbox, (size_t)(strchr(mailbox + 5, '.') - mailbox));
         mailbox = inbox;
-        r = mailbox_deliver(mailbox, msg, len, 0, 0, 0, &uid);
+        r = xap_mailbox_deliver(mailbox, msg, len, 0, 0, 0, &uid);
     }
     switch (r) {
     case 0:
         xlog(LOG_INFO, "%s: from <%s> to <%s>: delivered to %s UID %u (%zu bytes)",
              s->peer, s->sender, rc->addr, mailbox, uid, len);
         return "250 2.0.0 Delivered";
-    case IMAP_MAILBOX_NONEXISTENT:
+    case XAP_IMAP_MAILBOX_NONEXISTENT:
         return "550 5.1.1 No such user here";
-    case IMAP_MAILBOX_LOCKED:
+    case XAP_IMAP_MAILBOX_LOCKED:
         xlog(LOG_NOTICE, "%s: <%s>: %s is locked: deferred", s->peer, rc->addr, mailbox);
         return "451 4.2.0 Mailbox busy, try again later";
-    case IMAP_MESSAGE_BADHEADER:
-    case IMAP_MESSAGE_TOOLARGE:
+    case XAP_IMAP_MESSAGE_BADHEADER:
+    case XAP_IMAP_MESSAGE_TOOLARGE:
         xlog(LOG_NOTICE, "%s: <%s>: %s: refused: %s", s->peer, rc->addr, mailbox,
-             error_message(r));
+             xap_error_message(r));
         /* Too large: past max_header_fields (the size was checked while
          * reading). */
-        return r == IMAP_MESSAGE_TOOLARGE
+        return r == XAP_IMAP_MESSAGE_TOOLARGE
             ? "552 5.3.4 Message exceeds the limits (max_header_fields)"
             : "554 5.6.0 The message cannot be stored";
     default:
         xlog(LOG_ERR, "%s: <%s>: %s: deferred: %s", s->peer, rc->addr, mailbox,
-             error_message(r));
-        if (r == IMAP_IOERROR && disk_full(mailbox, len))
+             xap_error_message(r));
+        if (r == XAP_IMAP_IOERROR && disk_full(mailbox, len))
             return "452 4.3.1 Insufficient system storage, try again later";
         return "451 4.3.0 Local error, try again later";
     }

@@ -225,7 +225,7 @@ static void child(int conn, struct listener *ls, size_t nls, const struct sockad
         peer = talloc_asprintf(NULL, "[%d] %s:%s", (int)getpid(), host, serv);
     lmtpd_session(conn, peer);
     talloc_free(peer);
-    xapiary_done();
+    xap_done();
     _exit(EX_OK);
 }
 
@@ -382,7 +382,7 @@ int main(int argc, char **argv)
             if (ls[i].unlink_path)
                 unlink(ls[i].unlink_path);
         talloc_free(ctx);
-        xapiary_done();
+        xap_done();
         return r;
     }
     for (size_t i = 0; i < nls; i++)
@@ -431,6 +431,6 @@ int main(int argc, char **argv)
         unlink(pidfile);
     xlog(LOG_NOTICE, "stopped");
     talloc_free(ctx);
-    xapiary_done();
+    xap_done();
     return r;
 }

@@ -48,7 +48,7 @@ static int keep_duplicates;
 
 struct importer {
     const char *name;          /* the mailbox */
-    struct mailbox *mailbox;
+    struct xap_mailbox *mailbox;
     int batch;
     unsigned long count;
     unsigned long long bytes;
@@ -62,10 +62,10 @@ struct importer {
 /* Opens (creating if need be) the mailbox for writing. */
 static int importer_open(struct importer *im)
 {
-    int r = mailbox_open_iwl(im->name, &im->mailbox);
+    int r = xap_mailbox_open_iwl(im->name, &im->mailbox);
 
-    if (r == IMAP_MAILBOX_NONEXISTENT)
-        r = mailbox_create(im->name, NULL, NULL, 0, &im->mailbox);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
+        r = xap_mailbox_create(im->name, NULL, NULL, 0, &im->mailbox);
     else if (!r && !keep_duplicates)
         r = import_guids_load(im->mailbox, im->mailbox, &im->guids);
     if (r)
@@ -75,17 +75,17 @@ static int importer_open(struct importer *im)
 
 static int importer_commit(struct importer *im)
 {
-    int r = mailbox_commit(im->mailbox);
+    int r = xap_mailbox_commit(im->mailbox);
 
     if (r)
         return cli_error(im->name, r, "commit failed"), r;
     im->batch = 0;
     /* Let others in between batches. */
-    mailbox_unlock_index(im->mailbox, NULL);
+    xap_mailbox_unlock_index(im->mailbox, NULL);
     if (im->verbose)
         fprintf(stderr, "mbctl: %s: %lu messages, %.0f msgs/s\n", im->name, im->count,
                 (double)im->count / (now_seconds() - im->start + 1e-9));
-    return mailbox_lock_index(im->mailbox, LOCK_EXCLUSIVE);
+    return xap_mailbox_lock_index(im->mailbox, XAP_LOCK_EXCLUSIVE);
 }
 
 static int importer_add(struct importer *im, const char *buf, size_t len,
@@ -99,7 +99,7 @@ static int importer_add(struct importer *im, const char *buf, size_t len,
         im->skipped++;
         return 0;
     }
-    r = mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
+    r = xap_mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
                                      flags, NULL);
     if (r) {
         char *what = talloc_asprintf(NULL, "%s: %s", im->name, source);
@@ -120,10 +120,10 @@ static int importer_close(struct importer *im)
     int r = 0;
 
     if (im->mailbox) {
-        r = mailbox_commit(im->mailbox);
+        r = xap_mailbox_commit(im->mailbox);
         if (r)
             cli_error(im->name, r, "commit failed");
-        mailbox_close(&im->mailbox);
+        xap_mailbox_close(&im->mailbox);
     }
     return r;
 }
@@ -138,11 +138,11 @@ static uint32_t maildir_flags(const char *fname)
         return 0;
     for (const char *p = info + 3; *p; p++) {
         switch (*p) {
-        case 'S': flags |= FLAG_SEEN; break;
-        case 'R': flags |= FLAG_ANSWERED; break;
-        case 'F': flags |= FLAG_FLAGGED; break;
-        case 'T': flags |= FLAG_DELETED; break;
-        case 'D': flags |= FLAG_DRAFT; break;
+        case 'S': flags |= XAP_FLAG_SEEN; break;
+        case 'R': flags |= XAP_FLAG_ANSWERED; break;
+        case 'F': flags |= XAP_FLAG_FLAGGED; break;
+        case 'T': flags |= XAP_FLAG_DELETED; break;
+        case 'D': flags |= XAP_FLAG_DRAFT; break;
         }
     }
     return flags;
@@ -335,7 +335,7 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int dfd
         }
         r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime, envdate,
                          maildir_flags(files[i]), path);
-        if (r == IMAP_MESSAGE_BADHEADER || r == IMAP_MESSAGE_TOOLARGE)
+        if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
             r = 0;     /* counted and reported; go on with the rest */
         talloc_free(buf);
     }
@@ -398,12 +398,12 @@ static int import_mbox(struct importer *im, const char *path, int dirfd, const c
 
     if (read_at(NULL, dirfd, name, path, named, &buf, &len) < 0) {
         fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     if (len < 5 || strncmp(buf, "From ", 5)) {
         fprintf(stderr, "mbctl: %s: not an mbox file (no initial From line)\n", path);
         talloc_free(buf);
-        return IMAP_MAILBOX_BADFORMAT;
+        return XAP_IMAP_MAILBOX_BADFORMAT;
     }
     p = buf;
     end = buf + len;
@@ -445,7 +445,7 @@ static int import_mbox(struct importer *im, const char *path, int dirfd, const c
             line += n;
         }
         r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path);
-        if (r == IMAP_MESSAGE_BADHEADER || r == IMAP_MESSAGE_TOOLARGE)
+        if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
             r = 0;
         talloc_free(msg);
         p = next;
@@ -479,7 +479,7 @@ static int import_one(const char *mbox, const char *path, int dirfd, const char 
     if (fstatat(dirfd, name, &st, named || follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0 ||
         (S_ISDIR(st.st_mode) && (dfd = open_dir_at(dirfd, name, named)) < 0)) {
         fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     if ((r = importer_open(&im))) {
         if (dfd >= 0)
@@ -498,7 +498,7 @@ static int import_one(const char *mbox, const char *path, int dirfd, const char 
         if (!maildir && !loose) {
             fprintf(stderr, "mbctl: %s: neither a Maildir (no cur/ or new/) nor a "
                     "directory of message files; use -r for a tree\n", path);
-            r = IMAP_MAILBOX_BADFORMAT;
+            r = XAP_IMAP_MAILBOX_BADFORMAT;
         }
         talloc_free(tmp);
         close(dfd);
@@ -506,7 +506,7 @@ static int import_one(const char *mbox, const char *path, int dirfd, const char 
         r = import_mbox(&im, path, dirfd, name, named);
     }
     if (importer_close(&im) && !r)
-        r = IMAP_IOERROR;
+        r = XAP_IMAP_IOERROR;
     total->count += im.count;
     total->bytes += im.bytes;
     total->failed += im.failed;
@@ -552,13 +552,13 @@ static int import_tree(void *ctx, const char *name, const char *path, int dfd, i
         if (mboxname_validate(child)) {
             fprintf(stderr, "mbctl: %s: folder name '%s' is not a valid mailbox name: skipped\n",
                     sub, child);
-            ret = IMAP_MAILBOX_BADNAME;
+            ret = XAP_IMAP_MAILBOX_BADNAME;
             continue;
         }
         r = 0;
         if (S_ISDIR(st.st_mode) && (cfd = open_dir_at(dfd, e, 0)) < 0) {
             fprintf(stderr, "mbctl: %s: %s\n", sub, strerror(errno));
-            r = IMAP_IOERROR;
+            r = XAP_IMAP_IOERROR;
         } else if (S_ISDIR(st.st_mode)) {
             r = import_tree(ctx, child, sub, cfd, verbose, total);
             close(cfd);
@@ -601,7 +601,7 @@ static int import_maildirpp(void *ctx, const char *name, const char *path, int d
         if (maildir && mboxname_validate(child)) {
             fprintf(stderr, "mbctl: %s: '%s' is not a valid mailbox name: skipped\n",
                     sub, child);
-            ret = IMAP_MAILBOX_BADNAME;
+            ret = XAP_IMAP_MAILBOX_BADNAME;
         } else if (maildir) {
             int r = import_one(child, sub, cfd, ".", 0, verbose, total);
             if (r)
@@ -666,7 +666,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     if (argc - optind != 2)
         cli_usage_error("import: MAILBOX and PATH are required");
     if (mboxname_validate(argv[optind]))
-        return cli_error(argv[optind], IMAP_MAILBOX_BADNAME, NULL);
+        return cli_error(argv[optind], XAP_IMAP_MAILBOX_BADNAME, NULL);
     path = argv[optind + 1];
     cli_init(ctx->config);
     cli_set_verbose(ctx->verbose);
@@ -680,12 +680,12 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
             talloc_free(tmp);
             return cli_exit_code(r);
         }
-        mailbox_close(&root.mailbox);
+        xap_mailbox_close(&root.mailbox);
         /* PATH itself may be a link: the operator named it. */
         if ((rfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
             fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
             talloc_free(tmp);
-            return cli_exit_code(IMAP_IOERROR);
+            return cli_exit_code(XAP_IMAP_IOERROR);
         }
         r = import_maildirpp(tmp, argv[optind], path, rfd, ctx->verbose, &total, &found);
         if (is_maildir_at(rfd) && found) {
@@ -707,11 +707,11 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
                 (double)total.bytes / 1e6, secs, (double)total.count / (secs + 1e-9),
                 (double)total.bytes / 1e6 / (secs + 1e-9), total.skipped, total.failed);
     if (!r && total.failed)
-        r = IMAP_MESSAGE_BADHEADER;
+        r = XAP_IMAP_MESSAGE_BADHEADER;
     return r ? cli_exit_code(r) : EX_OK;
 }
 
-/* IMAP_MESSAGE_TOOLARGE, logged, when SRC ("-": standard input) is a
+/* XAP_IMAP_MESSAGE_TOOLARGE, logged, when SRC ("-": standard input) is a
  * regular file over max_message_size: refused before it is read, so that
  * memory stays bounded.  A pipe is read first (talloc bounds that) and
  * refused by the append. */
@@ -725,7 +725,7 @@ static int too_large(const char *name, const char *src)
         return 0;
     xlog(LOG_ERR, "mailbox %s: %s: message of %jd bytes is larger than max_message_size "
          "(%u bytes)", name, src, (intmax_t)st.st_size, max);
-    return IMAP_MESSAGE_TOOLARGE;
+    return XAP_IMAP_MESSAGE_TOOLARGE;
 }
 
 int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
@@ -758,10 +758,10 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
             }
             /* The same delivery as lmtpd's: one commit per message. */
             skip = envelope_line(buf, len, &envdate);
-            r = mailbox_deliver(name, buf + skip, len - skip, 0, envdate, 0, &uid);
+            r = xap_mailbox_deliver(name, buf + skip, len - skip, 0, envdate, 0, &uid);
             talloc_free(buf);
         }
-        if (r == IMAP_MESSAGE_BADHEADER || r == IMAP_MESSAGE_TOOLARGE) {
+        if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE) {
             char *what = talloc_asprintf(NULL, "%s: %s", name, src);
             ret = cli_error(what, r, NULL);
             talloc_free(what);

@@ -56,7 +56,7 @@ int mbctl_cat(const struct mbctl_ctx *ctx, int argc, char **argv)
         "as stored.  An expunged or unknown UID is an error (exit 66).\n";
     int first = mbctl_simple_opts(argc, argv, usage, 2), fd = -1, r;
     const char *name = argv[first], *which = NULL;
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     unsigned long uid;
     char *end, *what;
 
@@ -68,13 +68,13 @@ int mbctl_cat(const struct mbctl_ctx *ctx, int argc, char **argv)
         uid > UINT32_MAX)
         cli_usage_error("cat: '%s' is not a UID", argv[first + 1]);
     cli_init(ctx->config);
-    if ((r = mailbox_open_irl(name, &mb)))
+    if ((r = xap_mailbox_open_irl(name, &mb)))
         return cli_error(name, r, NULL);
-    r = mailbox_open_message(mb, (uint32_t)uid, &fd);
-    mailbox_close(&mb);
+    r = xap_mailbox_open_message(mb, (uint32_t)uid, &fd);
+    xap_mailbox_close(&mb);
     what = talloc_asprintf(NULL, "%s UID %lu", name, uid);
     if (r) {
-        int code = cli_error(what, r, r == IMAP_NOTFOUND ? "no such message" : NULL);
+        int code = cli_error(what, r, r == XAP_IMAP_NOTFOUND ? "no such message" : NULL);
         talloc_free(what);
         return code;
     }

@@ -38,20 +38,20 @@ int mbctl_create_placed(const char *name, const char *server, const char *partit
         return EX_OK;
     /* A unit that has an owner is not placed again: its owner's create
      * says it exists, another's names the owner (exit 73). */
-    r = registry_where_mailbox(NULL, name, &target);
+    r = xap_registry_where_mailbox(NULL, name, &target);
     if (!r && strcmp(target, config_servername(NULL))) {
-        ret = cli_error(name, IMAP_MAILBOX_REMOTE, target);
+        ret = cli_error(name, XAP_IMAP_MAILBOX_REMOTE, target);
         *handled_r = 1;
         talloc_free(target);
         return ret;
     }
     TALLOC_FREE(target);
-    if (r && r != IMAP_MAILBOX_NONEXISTENT)
+    if (r && r != XAP_IMAP_MAILBOX_NONEXISTENT)
         return cli_error(name, r, NULL);
     if (!r)
         return EX_OK;
     if (!server) {
-        if ((r = registry_place(NULL, &target)))
+        if ((r = xap_registry_place(NULL, &target)))
             return cli_error(name, r, "cannot place it");
         server = target;
     }
@@ -94,8 +94,8 @@ int mbctl_where(const struct mbctl_ctx *ctx, int argc, char **argv)
     cli_init(ctx->config);
     for (int i = optind; i < argc; i++) {
         char *server = NULL;
-        int r = registry_where(NULL, argv[i], &server);
-        if (r == IMAP_MAILBOX_NONEXISTENT) {
+        int r = xap_registry_where(NULL, argv[i], &server);
+        if (r == XAP_IMAP_MAILBOX_NONEXISTENT) {
             fprintf(stderr, "mbctl: %s: no back end has this user\n", argv[i]);
             ret = EX_UNAVAILABLE;
         } else if (r) {
@@ -122,7 +122,7 @@ int mbctl_register(const struct mbctl_ctx *ctx, int argc, char **argv)
     if (optind != argc)
         cli_usage_error("register: takes no arguments");
     cli_init(ctx->config);
-    r = registry_register();
+    r = xap_registry_register();
     return r ? cli_error(config_servername(NULL) ? config_servername(NULL) : "localhost",
                          r, "cannot register") : EX_OK;
 }

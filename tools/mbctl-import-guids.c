@@ -27,7 +27,7 @@ static guint guid_hash(gconstpointer key)
 
 static gboolean guid_equal(gconstpointer a, gconstpointer b)
 {
-    return !memcmp(a, b, MESSAGE_GUID_SIZE);
+    return !memcmp(a, b, XAP_MESSAGE_GUID_SIZE);
 }
 
 static int destroy_guids(struct import_guids *g)
@@ -36,21 +36,21 @@ static int destroy_guids(struct import_guids *g)
     return 0;
 }
 
-int import_guids_load(void *ctx, struct mailbox *mailbox, struct import_guids **guids_r)
+int import_guids_load(void *ctx, struct xap_mailbox *mailbox, struct import_guids **guids_r)
 {
     struct import_guids *g = talloc_zero(ctx, struct import_guids);
-    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, ITER_SKIP_EXPUNGED);
-    const struct index_record *rec;
+    struct xap_mailbox_iter *iter = xap_mailbox_iter_init(mailbox, 0, XAP_ITER_SKIP_EXPUNGED);
+    const struct xap_index_record *rec;
     int r;
 
     g->seen = g_hash_table_new(guid_hash, guid_equal);
     talloc_set_destructor(g, destroy_guids);
-    while ((rec = mailbox_iter_step(iter))) {
-        void *key = talloc_memdup(g, rec->guid, MESSAGE_GUID_SIZE);
+    while ((rec = xap_mailbox_iter_step(iter))) {
+        void *key = talloc_memdup(g, rec->guid, XAP_MESSAGE_GUID_SIZE);
         g_hash_table_add(g->seen, key);
     }
-    r = mailbox_iter_error(iter);
-    mailbox_iter_done(&iter);
+    r = xap_mailbox_iter_error(iter);
+    xap_mailbox_iter_done(&iter);
     if (r) {
         talloc_free(g);
         return r;
@@ -61,7 +61,7 @@ int import_guids_load(void *ctx, struct mailbox *mailbox, struct import_guids **
 
 int import_guids_has(const struct import_guids *g, const char *buf, size_t len)
 {
-    unsigned char guid[MESSAGE_GUID_SIZE];
+    unsigned char guid[XAP_MESSAGE_GUID_SIZE];
 
     if (!g || !g_hash_table_size(g->seen))
         return 0;

@@ -40,16 +40,16 @@ int mbctl_lock(const struct mbctl_ctx *ctx, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct mboxlock *lock = NULL;
-    int type = LOCK_SHARED, c, r, status;
+    struct xap_mboxlock *lock = NULL;
+    int type = XAP_LOCK_SHARED, c, r, status;
     const char *name;
     pid_t pid;
 
     while ((c = mbctl_getopt(argc, argv, "+sxnh", opts)) != -1) {
         switch (c) {
-        case 's': type = LOCK_SHARED; break;
-        case 'x': type = LOCK_EXCLUSIVE; break;
-        case 'n': type = LOCK_NONBLOCKING; break;
+        case 's': type = XAP_LOCK_SHARED; break;
+        case 'x': type = XAP_LOCK_EXCLUSIVE; break;
+        case 'n': type = XAP_LOCK_NONBLOCKING; break;
         case 'h': usage(stdout); return EX_OK;
         default: cli_bad_option("lock", argv);
         }
@@ -60,17 +60,17 @@ int mbctl_lock(const struct mbctl_ctx *ctx, int argc, char **argv)
     cli_init(ctx->config);
     cli_set_verbose(ctx->verbose);
 
-    r = mboxname_lock(name, &lock, type);
+    r = xap_mboxname_lock(name, &lock, type);
     if (r)
-        return cli_error(name, r, type == LOCK_NONBLOCKING
+        return cli_error(name, r, type == XAP_LOCK_NONBLOCKING
                          ? "held by another process" : NULL);
 
     fflush(NULL);
     pid = fork();
     if (pid < 0) {
         int saved = errno;
-        mboxname_release(&lock);
-        return cli_error(name, IMAP_IOERROR, strerror(saved));
+        xap_mboxname_release(&lock);
+        return cli_error(name, XAP_IMAP_IOERROR, strerror(saved));
     }
     if (pid == 0) {
         execvp(argv[optind + 1], &argv[optind + 1]);
@@ -79,7 +79,7 @@ int mbctl_lock(const struct mbctl_ctx *ctx, int argc, char **argv)
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + WTERMSIG(status);

@@ -52,7 +52,7 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
         cli_usage_error("create: no mailbox named");
     cli_init(ctx->config);
     for (int i = optind; i < argc; i++) {
-        struct mailbox *mb = NULL;
+        struct xap_mailbox *mb = NULL;
         int handled, r;
         int code = mbctl_create_placed(argv[i], server, partition, &handled);
         if (handled || code != EX_OK) {
@@ -60,16 +60,16 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
                 ret = code;
             continue;
         }
-        r = mailbox_create(argv[i], partition, NULL, 0, &mb);
+        r = xap_mailbox_create(argv[i], partition, NULL, 0, &mb);
         if (r) {
             char *owner = NULL;
-            if (r == IMAP_MAILBOX_REMOTE)
-                registry_where_mailbox(NULL, argv[i], &owner);
+            if (r == XAP_IMAP_MAILBOX_REMOTE)
+                xap_registry_where_mailbox(NULL, argv[i], &owner);
             ret = cli_error(argv[i], r, owner);
             talloc_free(owner);
             continue;
         }
-        mailbox_close(&mb);
+        xap_mailbox_close(&mb);
         created++;
         /* "alice" for "user.alice" is an easy slip that makes a mailbox
          * no user owns: say what was made where a person can read it. */
@@ -80,30 +80,30 @@ int mbctl_create(const struct mbctl_ctx *ctx, int argc, char **argv)
     /* Placement counts users: the next create should see these.  Once
      * per run, and the creates stand whether or not it works. */
     if (created)
-        registry_register();
+        xap_registry_register();
     return ret;
 }
 
 static int delete_one(const char *name)
 {
-    struct mailbox *mb = NULL;
-    int r = mailbox_open_iwl(name, &mb);
+    struct xap_mailbox *mb = NULL;
+    int r = xap_mailbox_open_iwl(name, &mb);
 
     if (!r)
-        r = mailbox_delete(&mb);
+        r = xap_mailbox_delete(&mb);
     if (r) {
-        mailbox_close(&mb);
+        xap_mailbox_close(&mb);
         return cli_error(name, r, NULL);
     }
     return EX_OK;
 }
 
 /* user.ID: the whole user, its mailboxes and its files outside them
- * (mailbox_delete_user); finishes an earlier deletion that was
+ * (xap_mailbox_delete_user); finishes an earlier deletion that was
  * interrupted. */
 static int delete_user(const char *name, const char *userid)
 {
-    int r = mailbox_delete_user(userid);
+    int r = xap_mailbox_delete_user(userid);
 
     return r ? cli_error(name, r, NULL) : EX_OK;
 }
@@ -140,7 +140,7 @@ struct list_rock {
     int all;
 };
 
-static int list_one(const struct mboxlist_entry *e, void *rock)
+static int list_one(const struct xap_mboxlist_entry *e, void *rock)
 {
     const struct list_rock *lr = rock;
 
@@ -148,7 +148,7 @@ static int list_one(const struct mboxlist_entry *e, void *rock)
         return 0;
     if (lr->all)
         printf("%s\t%s\t%s\n", e->name,
-               e->type == MBTYPE_NORMAL ? "-" : mboxlist_type_name(e->type),
+               e->type == XAP_MBTYPE_NORMAL ? "-" : xap_mboxlist_type_name(e->type),
                e->namelock ? e->namelock : "-");
     else
         printf("%s\n", e->name);
@@ -182,7 +182,7 @@ int mbctl_list(const struct mbctl_ctx *ctx, int argc, char **argv)
         cli_usage_error("list: at most one PATTERN");
     lr.pattern = optind < argc ? argv[optind] : NULL;
     cli_init(ctx->config);
-    r = mboxlist_foreach("", lr.all ? MBOXLIST_ALL : 0, list_one, &lr);
+    r = xap_mboxlist_foreach("", lr.all ? XAP_MBOXLIST_ALL : 0, list_one, &lr);
     return r ? cli_error("mailboxes.db", r, NULL) : EX_OK;
 }
 
@@ -196,23 +196,23 @@ int mbctl_status(const struct mbctl_ctx *ctx, int argc, char **argv)
 
     cli_init(ctx->config);
     for (int i = first; i < argc; i++) {
-        struct mailbox *mb = NULL;
-        struct statusdata sd;
-        int r = mailbox_open_irl(argv[i], &mb);
+        struct xap_mailbox *mb = NULL;
+        struct xap_statusdata sd;
+        int r = xap_mailbox_open_irl(argv[i], &mb);
         if (r) {
             ret = cli_error(argv[i], r, NULL);
             continue;
         }
-        mailbox_status(mb, &sd);
+        xap_mailbox_status(mb, &sd);
         if (argc - first > 1)
             printf("mailbox: %s\n", argv[i]);
         printf("messages: %u\nuidnext: %u\nuidvalidity: %u\nhighestmodseq: %llu\n"
                "unseen: %u\nsize: %llu\nuniqueid: %s\npartition: %s\n",
                sd.messages, sd.uidnext, sd.uidvalidity,
                (unsigned long long)sd.highestmodseq, sd.unseen,
-               (unsigned long long)sd.size, mailbox_uniqueid(mb), mailbox_partition(mb));
-        mailbox_unlock_index(mb, &sd);
-        mailbox_close(&mb);
+               (unsigned long long)sd.size, xap_mailbox_uniqueid(mb), xap_mailbox_partition(mb));
+        xap_mailbox_unlock_index(mb, &sd);
+        xap_mailbox_close(&mb);
     }
     return ret;
 }
@@ -223,7 +223,7 @@ int mbctl_expunge(const struct mbctl_ctx *ctx, int argc, char **argv)
         "Usage: mbctl expunge MAILBOX UID...\n"
         "Expunge the messages with these UIDs; their files are removed.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 2), ret = EX_OK, r;
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     const char *name = argv[first];
 
     for (int i = first + 1; i < argc; i++) {
@@ -233,21 +233,21 @@ int mbctl_expunge(const struct mbctl_ctx *ctx, int argc, char **argv)
             cli_usage_error("expunge: '%s' is not a UID", argv[i]);
     }
     cli_init(ctx->config);
-    if ((r = mailbox_open_iwl(name, &mb)))
+    if ((r = xap_mailbox_open_iwl(name, &mb)))
         return cli_error(name, r, NULL);
     for (int i = first + 1; i < argc; i++) {
-        r = mailbox_expunge_uid(mb, (uint32_t)strtoul(argv[i], NULL, 10));
+        r = xap_mailbox_expunge_uid(mb, (uint32_t)strtoul(argv[i], NULL, 10));
         if (r) {
             char *what = talloc_asprintf(NULL, "%s UID %s", name, argv[i]);
-            ret = cli_error(what, r == IMAP_NOTFOUND ? IMAP_NOTFOUND : r,
-                            r == IMAP_NOTFOUND ? "no such message" : NULL);
+            ret = cli_error(what, r == XAP_IMAP_NOTFOUND ? XAP_IMAP_NOTFOUND : r,
+                            r == XAP_IMAP_NOTFOUND ? "no such message" : NULL);
             talloc_free(what);
         }
     }
-    if ((r = mailbox_commit(mb)))
+    if ((r = xap_mailbox_commit(mb)))
         ret = cli_error(name, r, "commit failed");
     /* The repack that removes the expunged records runs at the close. */
-    if ((r = mailbox_close_checked(&mb)) && !ret)
+    if ((r = xap_mailbox_close_checked(&mb)) && !ret)
         ret = cli_error(name, r, "expunged, but the repack failed: the next "
                         "close of the mailbox retries it");
     return ret;

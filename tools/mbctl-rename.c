@@ -33,16 +33,16 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
         "name in the registry first: exit 73 when another back end has it,\n"
         "75 when etcd cannot be reached; shared mailboxes are not renamed.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 2), r;
-    struct mailbox_rename_stats st;
+    struct xap_mailbox_rename_stats st;
 
     if (argc - first != 2)
         cli_usage_error("rename: give exactly OLD and NEW");
     cli_init(ctx->config);
-    r = mailbox_rename_tree(argv[first], argv[first + 1], &st);
-    if (r == IMAP_MAILBOX_REMOTE) {
+    r = xap_mailbox_rename_tree(argv[first], argv[first + 1], &st);
+    if (r == XAP_IMAP_MAILBOX_REMOTE) {
         /* A cluster: another back end has the new user (docs/SCALING.md). */
         char *owner = NULL, *why;
-        registry_where_mailbox(NULL, argv[first + 1], &owner);
+        xap_registry_where_mailbox(NULL, argv[first + 1], &owner);
         why = talloc_asprintf(NULL, "%s is on %s", argv[first + 1], owner ? owner : "?");
         r = cli_error(argv[first], r, why);
         talloc_free(why);
@@ -50,10 +50,10 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
         return r;
     }
     if (r) {
-        const char *why = r == IMAP_MAILBOX_EXISTS ? "the new name is taken" :
-                          r == IMAP_MAILBOX_NOTSUPPORTED ? "renaming across owners is not supported" :
-                          r == IMAP_MAILBOX_BADNAME ? "bad name, or a move into its own subtree" :
-                          r == IMAP_MAILBOX_LOCKED ? "another rename of these names is running" :
+        const char *why = r == XAP_IMAP_MAILBOX_EXISTS ? "the new name is taken" :
+                          r == XAP_IMAP_MAILBOX_NOTSUPPORTED ? "renaming across owners is not supported" :
+                          r == XAP_IMAP_MAILBOX_BADNAME ? "bad name, or a move into its own subtree" :
+                          r == XAP_IMAP_MAILBOX_LOCKED ? "another rename of these names is running" :
                           NULL;
         return cli_error(argv[first], r, why);
     }
@@ -68,7 +68,7 @@ int mbctl_rename(const struct mbctl_ctx *ctx, int argc, char **argv)
 /* Cron mails whatever a job prints: on success expire and recover say
  * nothing unless -v, and then on stderr, like every other message. */
 static void report(const struct mbctl_ctx *ctx, const char *what,
-                   const struct mailbox_expire_stats *st)
+                   const struct xap_mailbox_expire_stats *st)
 {
     if (ctx->verbose)
         fprintf(stderr, "mbctl: %s: %lu dead renames cleaned up, %lu interrupted user "
@@ -98,7 +98,7 @@ int mbctl_expire(const struct mbctl_ctx *ctx, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct mailbox_expire_stats st;
+    struct xap_mailbox_expire_stats st;
     long days = 90;
     char *end;
     int c, r;
@@ -118,7 +118,7 @@ int mbctl_expire(const struct mbctl_ctx *ctx, int argc, char **argv)
         cli_usage_error("expire: takes no arguments");
     cli_init(ctx->config);
     quiet_unless_verbose(ctx);
-    r = mailbox_expire((int)days, &st);
+    r = xap_mailbox_expire((int)days, &st);
     report(ctx, "expire", &st);
     return r ? cli_error("mailboxes.db", r, "expire did not finish") : EX_OK;
 }
@@ -134,7 +134,7 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
         "the RESERVED records of creates that died by reading the registry:\n"
         "finished when the create won, removed otherwise (exit 75, the\n"
         "records kept, when etcd cannot be reached).\n";
-    struct mailbox_expire_stats st;
+    struct xap_mailbox_expire_stats st;
     unsigned reserved = 0;
     int r, rr;
 
@@ -143,12 +143,12 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
         cli_usage_error("recover: takes no arguments");
     cli_init(ctx->config);
     quiet_unless_verbose(ctx);
-    /* Before mailbox_recover(), which wants no namelock held and removes
+    /* Before xap_mailbox_recover(), which wants no namelock held and removes
      * the lock tree last. */
-    rr = registry_recover(&reserved);
+    rr = xap_registry_recover(&reserved);
     if (ctx->verbose && reserved)
         fprintf(stderr, "mbctl: recover: %u reserved record(s) resolved\n", reserved);
-    r = mailbox_recover(&st);
+    r = xap_mailbox_recover(&st);
     report(ctx, "recover", &st);
     if (!r && rr)
         return cli_error("mailboxes.db", rr, "reserved records left");

@@ -26,12 +26,12 @@ struct names {
     char **v;
 };
 
-static int collect(const struct mboxlist_entry *e, void *rock)
+static int collect(const struct xap_mboxlist_entry *e, void *rock)
 {
     struct names *n = rock;
     size_t len = talloc_array_length(n->v);
 
-    if (e->type != MBTYPE_NORMAL)
+    if (e->type != XAP_MBTYPE_NORMAL)
         return 0;
     n->v = talloc_realloc(NULL, n->v, char *, len + 1);
     n->v[len] = talloc_strdup(n->v, e->name);
@@ -54,20 +54,20 @@ int mbctl_verify(const struct mbctl_ctx *ctx, int argc, char **argv)
     cli_init(ctx->config);
     if (first < argc) {
         for (int i = first; i < argc; i++) {
-            struct mboxlist_entry *e = talloc_zero(NULL, struct mboxlist_entry);
+            struct xap_mboxlist_entry *e = talloc_zero(NULL, struct xap_mboxlist_entry);
             e->name = argv[i];
-            e->type = MBTYPE_NORMAL;
+            e->type = XAP_MBTYPE_NORMAL;
             collect(e, &names);
             talloc_free(e);
         }
     } else {
-        int r = mboxlist_foreach("", 0, collect, &names);
+        int r = xap_mboxlist_foreach("", 0, collect, &names);
         if (r)
             return cli_error("mailboxes.db", r, NULL);
     }
     for (size_t i = 0; i < talloc_array_length(names.v); i++) {
         int problems = 0;
-        int r = mailbox_verify(names.v[i], report, NULL, &problems);
+        int r = xap_mailbox_verify(names.v[i], report, NULL, &problems);
         /* a user's mailbox with mail must be in its owner's GUID db, or
          * searches miss its messages (logged, naming the repair) */
         if (!r && guiddb_verify_mailbox(names.v[i]))
@@ -127,17 +127,17 @@ int mbctl_reconstruct(const struct mbctl_ctx *ctx, int argc, char **argv)
         }
         char *root = talloc_asprintf(NULL, "user.%s", argv[i]);
         if (mboxname_userid_validate(argv[i]))
-            r = IMAP_MAILBOX_BADNAME;
-        else if (!(r = mboxlist_collect_tree(root, &names.v)) &&
+            r = XAP_IMAP_MAILBOX_BADNAME;
+        else if (!(r = xap_mboxlist_collect_tree(root, &names.v)) &&
                  talloc_array_length(names.v) == n)
-            r = IMAP_MAILBOX_NONEXISTENT;
+            r = XAP_IMAP_MAILBOX_NONEXISTENT;
         if (r)
             ret = cli_error(root, r, NULL);
         talloc_free(root);
     }
     for (size_t i = 0; i < talloc_array_length(names.v); i++) {
         uint32_t n;
-        int r = mailbox_reconstruct(names.v[i], &n);
+        int r = xap_mailbox_reconstruct(names.v[i], &n);
         if (r)
             ret = cli_error(names.v[i], r, NULL);
         else

@@ -40,7 +40,7 @@ int mbctl_watch(const struct mbctl_ctx *ctx, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     uint32_t seen = 0, recno = 0;
     long interval = 50;
     int c, r;
@@ -59,32 +59,32 @@ int mbctl_watch(const struct mbctl_ctx *ctx, int argc, char **argv)
     signal(SIGINT, on_signal);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    if ((r = mailbox_open_irl(argv[optind], &mb)))
+    if ((r = xap_mailbox_open_irl(argv[optind], &mb)))
         return cli_error(argv[optind], r, NULL);
     while (!stop) {
         /* Locked here: the header was just re-read under the lock. */
-        while (recno < mailbox_num_records(mb)) {
-            struct index_record rec;
-            if ((r = mailbox_read_index_record(mb, recno + 1, &rec))) {
-                mailbox_close(&mb);
+        while (recno < xap_mailbox_num_records(mb)) {
+            struct xap_index_record rec;
+            if ((r = xap_mailbox_read_index_record(mb, recno + 1, &rec))) {
+                xap_mailbox_close(&mb);
                 return cli_error(argv[optind], r, NULL);
             }
             recno++;
-            if (rec.uid > seen && !(rec.internal_flags & FLAG_INTERNAL_EXPUNGED)) {
+            if (rec.uid > seen && !(rec.internal_flags & XAP_FLAG_INTERNAL_EXPUNGED)) {
                 printf("%u\n", rec.uid);
                 seen = rec.uid;
             }
         }
-        mailbox_unlock_index(mb, NULL);
+        xap_mailbox_unlock_index(mb, NULL);
         struct timespec ts = { interval / 1000, (interval % 1000) * 1000000L };
         nanosleep(&ts, NULL);
         if (stop)
             break;
-        if ((r = mailbox_lock_index(mb, LOCK_SHARED))) {
-            mailbox_close(&mb);
+        if ((r = xap_mailbox_lock_index(mb, XAP_LOCK_SHARED))) {
+            xap_mailbox_close(&mb);
             return cli_error(argv[optind], r, NULL);
         }
     }
-    mailbox_close(&mb);
+    xap_mailbox_close(&mb);
     return EX_OK;
 }

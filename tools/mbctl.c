@@ -148,7 +148,7 @@ int main(int argc, char **argv)
             argv += optind;
             optind = 0;   /* restart getopt for the command's own options */
             r = commands[i].run(&global, argc, argv);
-            xapiary_done();
+            xap_done();
             return r;
         }
     }

@@ -40,9 +40,9 @@ mbctl_fn mbctl_append, mbctl_import;
 
 /* mbctl import: the GUIDs MAILBOX holds now (expunged ones aside), under
  * CTX; then whether the message BUF/LEN is one of them. */
-struct mailbox;
+struct xap_mailbox;
 struct import_guids;
-int import_guids_load(void *ctx, struct mailbox *mailbox, struct import_guids **guids_r);
+int import_guids_load(void *ctx, struct xap_mailbox *mailbox, struct import_guids **guids_r);
 int import_guids_has(const struct import_guids *guids, const char *buf, size_t len);
 mbctl_fn mbctl_verify, mbctl_reconstruct;
 mbctl_fn mbctl_watch, mbctl_cat;

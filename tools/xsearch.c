@@ -13,7 +13,7 @@
  * messages not indexed yet and the hits; --output=files the path of each
  * hit's message file, one per line, as notmuch search --output=files.
  * --snippets adds to each hit an extract of its body around the matches
- * (search_snippets).  Unindexed mail is warned about
+ * (xap_search_snippets).  Unindexed mail is warned about
  * on stderr: it cannot be among the results. */
 #include <config.h>
 
@@ -151,8 +151,8 @@ static char *one_line(void *ctx, const char *s)
 static json_t *flag_names(uint32_t flags)
 {
     static const struct { uint32_t bit; const char *name; } names[] = {
-        { FLAG_ANSWERED, "\\Answered" }, { FLAG_FLAGGED, "\\Flagged" },
-        { FLAG_DELETED, "\\Deleted" }, { FLAG_DRAFT, "\\Draft" }, { FLAG_SEEN, "\\Seen" },
+        { XAP_FLAG_ANSWERED, "\\Answered" }, { XAP_FLAG_FLAGGED, "\\Flagged" },
+        { XAP_FLAG_DELETED, "\\Deleted" }, { XAP_FLAG_DRAFT, "\\Draft" }, { XAP_FLAG_SEEN, "\\Seen" },
     };
     json_t *a = json_array();
 
@@ -181,7 +181,7 @@ static int forward(void *ctx, const char *user, int argc, char **argv, int first
     char *owner = NULL;
     int n = 0, r;
 
-    if ((r = registry_where(ctx, user, &owner)))
+    if ((r = xap_registry_where(ctx, user, &owner)))
         return cli_error(talloc_asprintf(ctx, "user %s", user), r, NULL);
     args[n++] = "--here";
     for (int i = 1; i < first_word; i++) {
@@ -219,9 +219,9 @@ int main(int argc, char **argv)
         { "version", no_argument, NULL, CLI_OPT_VERSION },
         { NULL, 0, NULL, 0 },
     };
-    struct search_options so = { SEARCH_SORT_DATE_DESC, 0, 0 };
-    struct search_session *ss = NULL;
-    struct search_result *res = NULL;
+    struct xap_search_options so = { XAP_SEARCH_SORT_DATE_DESC, 0, 0 };
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res = NULL;
     const char *user = NULL, *config = NULL;
     int count = 0, json = 0, files = 0, snippets = 0, verbose = 0, here = 0, c, r;
     char **snips = NULL;
@@ -235,9 +235,9 @@ int main(int argc, char **argv)
         case 'n': so.limit = count_arg("--limit", optarg); break;
         case OPT_OFFSET: so.offset = count_arg("--offset", optarg); break;
         case 's':
-            if (!strcmp(optarg, "newest")) so.sort = SEARCH_SORT_DATE_DESC;
-            else if (!strcmp(optarg, "oldest")) so.sort = SEARCH_SORT_DATE_ASC;
-            else if (!strcmp(optarg, "relevance")) so.sort = SEARCH_SORT_RELEVANCE;
+            if (!strcmp(optarg, "newest")) so.sort = XAP_SEARCH_SORT_DATE_DESC;
+            else if (!strcmp(optarg, "oldest")) so.sort = XAP_SEARCH_SORT_DATE_ASC;
+            else if (!strcmp(optarg, "relevance")) so.sort = XAP_SEARCH_SORT_RELEVANCE;
             else cli_usage_error("--sort: '%s' is not newest, oldest or relevance", optarg);
             break;
         case 'c': count = 1; break;
@@ -271,7 +271,7 @@ int main(int argc, char **argv)
     if (snippets && (count || files))
         cli_usage_error("--snippets goes with the summary or --json only");
     if (mboxname_userid_validate(user))
-        return cli_error(user, IMAP_MAILBOX_BADNAME, "not a valid userid");
+        return cli_error(user, XAP_IMAP_MAILBOX_BADNAME, "not a valid userid");
 
     tmp = talloc_new(NULL);
     query = talloc_strdup(tmp, argv[optind]);
@@ -280,17 +280,17 @@ int main(int argc, char **argv)
 
     cli_init(config);
     cli_set_verbose(verbose);
-    if ((r = search_open(tmp, user, &ss)) == IMAP_MAILBOX_REMOTE && !here) {
+    if ((r = xap_search_open(tmp, user, &ss)) == XAP_IMAP_MAILBOX_REMOTE && !here) {
         int code = forward(tmp, user, argc, argv, optind);
         talloc_free(tmp);
-        xapiary_done();
+        xap_done();
         return code;
     }
     if (r)
         goto fail;
-    if ((r = search_run(ss, query, &so, &res, &err)))
+    if ((r = xap_search_run(ss, query, &so, &res, &err)))
         goto fail;
-    if (snippets && res->nhits && (r = search_snippets(ss, res, NULL, res->nhits, NULL, &snips)))
+    if (snippets && res->nhits && (r = xap_search_snippets(ss, res, NULL, res->nhits, NULL, &snips)))
         goto fail;
     if (res->unindexed)
         fprintf(stderr, "xsearch: user %s: warning: %zu message(s) not indexed yet, "
@@ -301,7 +301,7 @@ int main(int argc, char **argv)
     } else if (json) {
         json_t *obj = json_object(), *arr = json_array();
         for (size_t i = 0; i < res->nhits; i++) {
-            const struct search_hit *h = &res->hits[i];
+            const struct xap_search_hit *h = &res->hits[i];
             json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s,"
                                                  " s:s, s:s, s:I, s:s, s:o, s:o, s:s}",
                 "mailbox", h->mailbox, "uid", (json_int_t)h->uid, "guid", h->guid,
@@ -327,7 +327,7 @@ int main(int argc, char **argv)
             printf("%s\n", res->hits[i].path);
     } else {
         for (size_t i = 0; i < res->nhits; i++) {
-            const struct search_hit *h = &res->hits[i];
+            const struct xap_search_hit *h = &res->hits[i];
             printf("%s\t%u\t%s\t%s\t%s\t%s", h->mailbox, h->uid, h->guid,
                    iso_date(tmp, h->date), h->from, h->subject);
             if (snips)
@@ -335,18 +335,18 @@ int main(int argc, char **argv)
             printf("\n");
         }
     }
-    search_close(&ss);
+    xap_search_close(&ss);
     talloc_free(tmp);
-    xapiary_done();
+    xap_done();
     return EX_OK;
 
 fail:
     {
         char *what = talloc_asprintf(tmp, "user %s", user);
-        int code = cli_error(r == IMAP_SEARCH_SYNTAX ? query : what, r, err);
-        search_close(&ss);
+        int code = cli_error(r == XAP_IMAP_SEARCH_SYNTAX ? query : what, r, err);
+        xap_search_close(&ss);
         talloc_free(tmp);
-        xapiary_done();
+        xap_done();
         return code;
     }
 }

@@ -74,7 +74,7 @@ int activefile_parse(void *ctx, const char *name, const char *buf, size_t len,
 bad:
     xlog(LOG_ERR, "%s: not a list of TIER:N items", name);
     talloc_free(items);
-    return IMAP_MAILBOX_BADFORMAT;
+    return XAP_IMAP_MAILBOX_BADFORMAT;
 }
 
 char *activefile_format(void *ctx, const struct activeitem *items)
@@ -95,7 +95,7 @@ int activefile_check_tiers(const char *userid, const char *partition,
             xlog(LOG_ERR, "user %s: xapianactive names tier '%s', which has no "
                  "%ssearchpartition-%s in the configuration", userid, items[i].tier,
                  items[i].tier, partition);
-            return IMAP_SEARCH_TIER_UNKNOWN;
+            return XAP_IMAP_SEARCH_TIER_UNKNOWN;
         }
     }
     return 0;
@@ -123,7 +123,7 @@ int activefile_lock(void *ctx, const char *userid, int write, struct activefile 
     af->path = activefile_path(af, userid);
     if (!af->path) {
         talloc_free(af);
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     }
     /* Replaced by rename at every change of the list: the lock file
      * re-checks that it locked the file the path names. */
@@ -139,7 +139,7 @@ int activefile_lock(void *ctx, const char *userid, int write, struct activefile 
     if (read_file(af, af->path, &buf, &len) < 0) {
         xlog_syserr("read", af->path);
         talloc_free(af);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     if ((r = activefile_parse(af, af->path, buf, len, &af->items))) {
         talloc_free(af);
@@ -163,10 +163,10 @@ int activefile_read(void *ctx, const char *userid, struct activeitem **items_r)
 
     *items_r = NULL;
     if (!path)
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if (read_file(path, path, &buf, &len) < 0) {
-        r = errno == ENOENT ? IMAP_NOTFOUND : IMAP_IOERROR;
-        if (r == IMAP_IOERROR)
+        r = errno == ENOENT ? XAP_IMAP_NOTFOUND : XAP_IMAP_IOERROR;
+        if (r == XAP_IMAP_IOERROR)
             xlog_syserr("read", path);
     } else {
         r = activefile_parse(ctx, path, buf, len, items_r);
@@ -183,7 +183,7 @@ int activefile_write(const char *userid, const struct activeitem *items,
     int r;
 
     if (!path)
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     if ((r = mkdir_parents(path, 0700)))
         goto done;
     text = activefile_format(path, items);

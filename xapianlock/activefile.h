@@ -26,7 +26,7 @@ struct activeitem {
 };
 
 /* Parses LEN bytes of BUF into a talloc array of items under CTX.
- * Returns 0, or IMAP_MAILBOX_BADFORMAT (logged with NAME) for anything
+ * Returns 0, or XAP_IMAP_MAILBOX_BADFORMAT (logged with NAME) for anything
  * that is not a non-empty list of TIER:N with N a decimal number. */
 int activefile_parse(void *ctx, const char *name, const char *buf, size_t len,
                      struct activeitem **items_r);
@@ -34,7 +34,7 @@ int activefile_parse(void *ctx, const char *name, const char *buf, size_t len,
 char *activefile_format(void *ctx, const struct activeitem *items);
 
 /* Every item's tier is configured with a search partition for PARTITION:
- * 0 or IMAP_SEARCH_TIER_UNKNOWN (logged, naming the user and the tier). */
+ * 0 or XAP_IMAP_SEARCH_TIER_UNKNOWN (logged, naming the user and the tier). */
 int activefile_check_tiers(const char *userid, const char *partition,
                            const struct activeitem *items);
 
@@ -50,14 +50,14 @@ struct activefile {
 };
 
 /* Opens and flocks USERID's xapianactive (WRITE: exclusive), re-checking
- * the inode, and reads the items.  IMAP_NOTFOUND when there is none. */
+ * the inode, and reads the items.  XAP_IMAP_NOTFOUND when there is none. */
 int activefile_lock(void *ctx, const char *userid, int write,
                     struct activefile **af_r);
 void activefile_unlock(struct activefile **afp);
 
 /* Reads the items without the file lock: only for a holder of the
  * EXCLUSIVE Xapian namelock, for whom the file cannot change.
- * IMAP_NOTFOUND when there is none. */
+ * XAP_IMAP_NOTFOUND when there is none. */
 int activefile_read(void *ctx, const char *userid, struct activeitem **items_r);
 /* Replaces the file (EXCLUSIVE Xapian namelock required).  FAULT names
  * the fault point reached after the new file is durable, before the

@@ -58,19 +58,19 @@ int compact_check_reindex_items(const char *userid, const struct activeitem *ite
         if (!known || (spec[tl] && !found)) {
             xlog(LOG_ERR, "user %s: -T item '%s': %s", userid, spec,
                  known ? "no such database in xapianactive" : "not one of the -t tiers");
-            return known ? IMAP_NOTFOUND : IMAP_INVALID_ARGUMENT;
+            return known ? XAP_IMAP_NOTFOUND : XAP_IMAP_INVALID_ARGUMENT;
         }
     }
     return 0;
 }
 
 
-static int plan_mailbox(const struct mboxlist_entry *e, void *rock)
+static int plan_mailbox(const struct xap_mboxlist_entry *e, void *rock)
 {
     struct plan *pl = rock;
     size_t n = talloc_array_length(pl->names);
 
-    if (e->type != MBTYPE_NORMAL)
+    if (e->type != XAP_MBTYPE_NORMAL)
         return 0;
     pl->names = talloc_realloc(NULL, pl->names, char *, n + 1);
     pl->uniqueids = talloc_realloc(NULL, pl->uniqueids, char *, n + 1);
@@ -81,7 +81,7 @@ static int plan_mailbox(const struct mboxlist_entry *e, void *rock)
 
 /* The indexed state of each of the user's mailboxes in RDIRS (the
  * reindexed sources), read under SHARED namelock + READ lock after
- * checking that xapianactive is still FROZEN (else IMAP_AGAIN).  The
+ * checking that xapianactive is still FROZEN (else XAP_IMAP_AGAIN).  The
  * Xapian locks are released before returning: mailboxes come next. */
 int compact_plan_state(void *ctx, const char *userid, const char *frozen, char **rdirs,
                       struct plan *pl)
@@ -89,7 +89,7 @@ int compact_plan_state(void *ctx, const char *userid, const char *frozen, char *
     void *tmp = talloc_new(NULL);
     char *root = talloc_asprintf(tmp, "user.%s", userid);
     const char **have = talloc_array(tmp, const char *, talloc_array_length(rdirs));
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     struct activefile *af = NULL;
     struct xw_dbr *dbr = NULL;
     unsigned nhave = 0;
@@ -99,17 +99,17 @@ int compact_plan_state(void *ctx, const char *userid, const char *frozen, char *
     pl->names = talloc_array(ctx, char *, 0);
     pl->uniqueids = talloc_array(ctx, char *, 0);
     pl->msgs = talloc_array(ctx, struct indexer_msg, 0);
-    if ((r = mboxlist_foreach(root, MBOXLIST_TREE, plan_mailbox, pl)))
+    if ((r = xap_mboxlist_foreach(root, XAP_MBOXLIST_TREE, plan_mailbox, pl)))
         goto out;
     n = talloc_array_length(pl->names);
     pl->sets = talloc_zero_array(ctx, struct uidset *, n);
-    if ((r = xapianlock_namelock(userid, LOCK_SHARED, &lock)) ||
+    if ((r = xapianlock_namelock(userid, XAP_LOCK_SHARED, &lock)) ||
         (r = activefile_lock(tmp, userid, 0, &af)))
         goto out;
     if (strcmp(activefile_format(tmp, af->items), frozen)) {
         xlog(LOG_NOTICE, "user %s: xapianactive changed before step 3: another "
              "compaction won", userid);
-        r = IMAP_AGAIN;
+        r = XAP_IMAP_AGAIN;
         goto out;
     }
     for (size_t i = 0; i < talloc_array_length(rdirs); i++)
@@ -129,7 +129,7 @@ int compact_plan_state(void *ctx, const char *userid, const char *frozen, char *
                 continue;
             if (uidset_parse(tmp, val, strlen(val), &one)) {
                 xlog(LOG_ERR, "user %s: %s: metadata %s is corrupt", userid, have[i], key);
-                r = IMAP_SEARCH_CORRUPT;
+                r = XAP_IMAP_SEARCH_CORRUPT;
                 goto out;
             }
             uidset_union(pl->sets[m], one);
@@ -139,7 +139,7 @@ out:
     if (af)
         activefile_unlock(&af);
     if (lock)
-        mboxname_release(&lock);
+        xap_mboxname_release(&lock);
     talloc_free(tmp);
     return r;
 }
@@ -151,27 +151,27 @@ out:
 int compact_plan_messages(const char *userid, struct plan *pl)
 {
     for (size_t m = 0; m < talloc_array_length(pl->names); m++) {
-        struct mboxlist_entry *e = NULL;
-        struct mailbox *mb = NULL;
+        struct xap_mboxlist_entry *e = NULL;
+        struct xap_mailbox *mb = NULL;
         int r;
         if (!pl->sets[m] || !uidset_count(pl->sets[m]))
             continue;
-        r = mboxlist_lookup_by_uniqueid(NULL, pl->uniqueids[m], &e);
+        r = xap_mboxlist_lookup_by_uniqueid(NULL, pl->uniqueids[m], &e);
         if (!r)
-            r = mailbox_open_irl(e->name, &mb);
-        if (!r && strcmp(mailbox_uniqueid(mb), pl->uniqueids[m]))
-            r = IMAP_MAILBOX_NONEXISTENT;     /* deleted and recreated */
+            r = xap_mailbox_open_irl(e->name, &mb);
+        if (!r && strcmp(xap_mailbox_uniqueid(mb), pl->uniqueids[m]))
+            r = XAP_IMAP_MAILBOX_NONEXISTENT;     /* deleted and recreated */
         if (!r)
             r = indexer_collect_indexed(mb, pl->sets[m], &pl->msgs);
-        mailbox_close(&mb);
-        if (r == IMAP_MAILBOX_NONEXISTENT) {
+        xap_mailbox_close(&mb);
+        if (r == XAP_IMAP_MAILBOX_NONEXISTENT) {
             talloc_free(pl->sets[m]);
             pl->sets[m] = NULL;
             r = 0;
         }
         if (r) {
             xlog(LOG_ERR, "user %s: mailbox %s: cannot read it to reindex: %s", userid,
-                 e ? e->name : pl->names[m], error_message(r));
+                 e ? e->name : pl->names[m], xap_error_message(r));
             talloc_free(e);
             return r;
         }
@@ -236,7 +236,7 @@ int compact_reindex_into(const char *userid, const char *newdir, struct plan *pl
             set = uidset_new(tmp);
         else if (uidset_parse(tmp, val, strlen(val), &set)) {
             xlog(LOG_ERR, "user %s: %s: metadata %s is corrupt", userid, newdir, key);
-            r = IMAP_SEARCH_CORRUPT;
+            r = XAP_IMAP_SEARCH_CORRUPT;
             break;
         }
         uidset_union(set, pl->sets[m]);

@@ -22,12 +22,12 @@ struct plan {
 /* Whether IT is reindexed: every source with COMPACT_REINDEX, else the
  * items REINDEX (-T) names. */
 int compact_is_reindexed(const struct activeitem *it, const char *const *reindex, int flags);
-/* Every -T item names a source: IMAP_INVALID_ARGUMENT (a tier not among
- * SRCTIERS) or IMAP_NOTFOUND (a TIER:N not listed), logged. */
+/* Every -T item names a source: XAP_IMAP_INVALID_ARGUMENT (a tier not among
+ * SRCTIERS) or XAP_IMAP_NOTFOUND (a TIER:N not listed), logged. */
 int compact_check_reindex_items(const char *userid, const struct activeitem *items,
                                 const char *const *srctiers, const char *const *reindex);
 /* The indexed state of the user's mailboxes in RDIRS, under the Xapian
- * locks (xapianactive must still be FROZEN, else IMAP_AGAIN); released
+ * locks (xapianactive must still be FROZEN, else XAP_IMAP_AGAIN); released
  * before returning. */
 int compact_plan_state(void *ctx, const char *userid, const char *frozen, char **rdirs,
                        struct plan *pl);

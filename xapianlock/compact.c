@@ -91,7 +91,7 @@ static int found_one(void *rock, const char *uniqueid, uint32_t uid)
 /* A document is kept when its GUID has a live copy in the GUID db. */
 static int is_live(void *rock, const char *guidhex)
 {
-    uint8_t guid[MESSAGE_GUID_SIZE];
+    uint8_t guid[XAP_MESSAGE_GUID_SIZE];
 
     return rock && !message_guid_from_hex(guidhex, guid) &&
            guiddb_lookup(rock, guid, found_one, NULL) == 1;
@@ -123,11 +123,11 @@ static int copy_dir(const char *src, const char *dest)
     int r = 0;
 
     if (!d)
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     if (mkdir(dest, 0700) < 0) {
         closedir(d);
         xlog_syserr("mkdir", dest);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     while (!r && (de = readdir(d))) {
         char *from = talloc_asprintf(NULL, "%s/%s", src, de->d_name);
@@ -138,7 +138,7 @@ static int copy_dir(const char *src, const char *dest)
         if (stat(from, &st) == 0 && S_ISREG(st.st_mode)) {
             if (read_file(from, from, &buf, &len) < 0) {
                 xlog_syserr("read", from);
-                r = IMAP_IOERROR;
+                r = XAP_IMAP_IOERROR;
             } else {
                 r = file_write_sync(to, buf, len, 0);
             }
@@ -184,7 +184,7 @@ static int build_target(const char *userid, char **srcs, char **rdirs, struct pl
     if (!r && pl)
         r = compact_reindex_into(userid, newdir, pl, st);
     if (r)
-        xlog(LOG_ERR, "user %s: building %s failed: %s", userid, newdir, error_message(r));
+        xlog(LOG_ERR, "user %s: building %s failed: %s", userid, newdir, xap_error_message(r));
     else
         st->bytes_out = tree_bytes(newdir);
     talloc_free(have);
@@ -199,7 +199,7 @@ static int user_gone(const char *userid, int k, struct compact_stats *st)
     st->target[0] = 0;
     xlog(LOG_NOTICE, "user %s: deleted or created again since step 1: compaction "
          "abandoned at step %d, nothing changed", userid, k);
-    return IMAP_AGAIN;
+    return XAP_IMAP_AGAIN;
 }
 
 static int check_tiers(const char *userid, const char *partition, const char *desttier,
@@ -210,14 +210,14 @@ static int check_tiers(const char *userid, const char *partition, const char *de
     if (!deftier || !config_searchpartition(NULL, deftier, partition)) {
         xlog(LOG_ERR, "user %s: the default search tier has no searchpartition for "
              "partition %s", userid, partition);
-        return IMAP_SEARCH_TIER_UNKNOWN;
+        return XAP_IMAP_SEARCH_TIER_UNKNOWN;
     }
     for (int i = -1; i < 0 || srctiers[i]; i++) {
         const char *t = i < 0 ? desttier : srctiers[i];
         if (!config_searchpartition(NULL, t, partition)) {
             xlog(LOG_ERR, "user %s: tier '%s' has no %ssearchpartition-%s in the "
                  "configuration", userid, t, t, partition);
-            return IMAP_SEARCH_TIER_UNKNOWN;
+            return XAP_IMAP_SEARCH_TIER_UNKNOWN;
         }
     }
     return 0;
@@ -257,8 +257,8 @@ static int list_target(void *tmp, struct run *run, const char *desttier,
      * the same name created since may have listed the same numbers for
      * its own databases (docs/model: RECREATE). */
     run->me = xapianlock_inbox_uniqueid(tmp, run->userid);
-    r = run->me ? activefile_read(tmp, run->userid, &items) : IMAP_NOTFOUND;
-    if (r == IMAP_NOTFOUND)
+    r = run->me ? activefile_read(tmp, run->userid, &items) : XAP_IMAP_NOTFOUND;
+    if (r == XAP_IMAP_NOTFOUND)
         return 0;                 /* nothing indexed, or no user: nothing to compact */
     /* The new generation numbers come from the list as read, before the
      * cleanup drops the unbuilt target of another run: that run may be
@@ -319,7 +319,7 @@ static int lost_race(const struct run *run, const struct activeitem *items, int 
         return 0;
     xlog(LOG_NOTICE, "user %s: xapianactive changed before step %d: another "
          "compaction won; %s abandoned", run->userid, k, st->target);
-    return IMAP_AGAIN;
+    return XAP_IMAP_AGAIN;
 }
 
 int compact_dbs(const char *userid, const char *desttier, const char *const *srctiers,
@@ -327,7 +327,7 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
 {
     void *tmp = talloc_new(NULL);
     struct run run = { .userid = userid };
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     struct activefile *af = NULL;
     struct activeitem *items = NULL;
     struct guiddb *gdb = NULL;
@@ -341,14 +341,14 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
 
     /* 1: EXCLUSIVE: freeze the sources behind a new first item, reserve
      * the target at the tail. */
-    if ((r = xapianlock_namelock(userid, flags & COMPACT_NONBLOCK ? LOCK_NONBLOCKING
-                                                                  : LOCK_EXCLUSIVE, &lock)) ||
+    if ((r = xapianlock_namelock(userid, flags & COMPACT_NONBLOCK ? XAP_LOCK_NONBLOCKING
+                                                                  : XAP_LOCK_EXCLUSIVE, &lock)) ||
         (r = list_target(tmp, &run, desttier, srctiers, reindex, flags, st)) || !run.target)
         goto out;
     step(1);
 
     /* 2 */
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     step(2);
 
     /* Reindexing: what to index is read now, holding the Xapian locks and
@@ -366,14 +366,14 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
         r = guiddb_open(tmp, userid, 0, &gdb);
         if (!r)
             r = guiddb_begin(gdb, 0);
-        if (r == IMAP_NOTFOUND)
+        if (r == XAP_IMAP_NOTFOUND)
             r = 0;                /* no mail: no document is live */
         if (r)
             goto undo;
     }
 
     /* 3: SHARED + READ: has anyone changed the list since step 1? */
-    if ((r = xapianlock_namelock(userid, LOCK_SHARED, &lock)))
+    if ((r = xapianlock_namelock(userid, XAP_LOCK_SHARED, &lock)))
         goto undo;
     if (!xapianlock_same_user(userid, run.me)) {
         r = user_gone(userid, 3, st);
@@ -399,11 +399,11 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     step(5);
 
     /* 6 */
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     step(6);
 
     /* 7: EXCLUSIVE: the same list as at step 1, or we lost the race. */
-    if ((r = xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock)))
+    if ((r = xapianlock_namelock(userid, XAP_LOCK_EXCLUSIVE, &lock)))
         goto undo;
     if (!xapianlock_same_user(userid, run.me)) {
         r = user_gone(userid, 7, st);
@@ -427,9 +427,9 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
     step(9);
 
     /* 10, 11 */
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     step(10);
-    if ((r = xapianlock_namelock(userid, LOCK_SHARED, &lock)))
+    if ((r = xapianlock_namelock(userid, XAP_LOCK_SHARED, &lock)))
         goto out;
     step(11);
 
@@ -439,8 +439,8 @@ int compact_dbs(const char *userid, const char *desttier, const char *const *src
      * the list since step 9 (docs/model: STALE_STEP12); under the SHARED
      * namelock it cannot change. */
     r = xapianlock_same_user(userid, run.me) ? activefile_read(tmp, userid, &items)
-                                             : IMAP_NOTFOUND;
-    if (r == IMAP_NOTFOUND)
+                                             : XAP_IMAP_NOTFOUND;
+    if (r == XAP_IMAP_NOTFOUND)
         r = 0;                    /* the user was deleted meanwhile */
     else if (!r)
         r = tierlist_remove_unlisted(userid, run.partition, items);
@@ -455,11 +455,11 @@ undo:
         guiddb_close(&gdb);
     }
     if (lock)
-        mboxname_release(&lock);
+        xap_mboxname_release(&lock);
     /* Our target's name is ours only as long as the user is: a user
      * created since may list it for a database of its own.  (Every .NEW
      * of that name was then removed by delete_user.) */
-    if (!xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock) &&
+    if (!xapianlock_namelock(userid, XAP_LOCK_EXCLUSIVE, &lock) &&
         xapianlock_same_user(userid, run.me))
         tierlist_take_back(userid, run.target);
     st->target[0] = 0;
@@ -470,7 +470,7 @@ out:
     if (gdb)
         guiddb_close(&gdb);
     if (lock)
-        mboxname_release(&lock);
+        xap_mboxname_release(&lock);
     if (!r)
         step(13);
     talloc_free(tmp);

@@ -7,7 +7,7 @@
 
 #define COMPACT_FILTER   1   /* -F: drop documents of expunged mail, duplicates */
 #define COMPACT_COPY     2   /* -o: one source: copy its files */
-#define COMPACT_NONBLOCK 4   /* -B: a busy user is IMAP_MAILBOX_LOCKED at once */
+#define COMPACT_NONBLOCK 4   /* -B: a busy user is XAP_IMAP_MAILBOX_LOCKED at once */
 #define COMPACT_REINDEX  8   /* -X: reindex every source from the mail */
 
 struct compact_stats {
@@ -26,10 +26,10 @@ struct compact_stats {
  * all with COMPACT_REINDEX, are not copied: their messages are indexed
  * again from the mail (one document per live GUID; their indexed state
  * goes along).  Nothing listed in those tiers: 0 with stats->target "".
- * Errors: IMAP_SEARCH_TIER_UNKNOWN (a tier the config lacks for the
- * user's partition), IMAP_INVALID_ARGUMENT (a REINDEX item outside
- * SRCTIERS), IMAP_NOTFOUND (a REINDEX TIER:N not listed), IMAP_MAILBOX_LOCKED
- * (COMPACT_NONBLOCK and busy, or the namelock timed out), IMAP_AGAIN (lost
+ * Errors: XAP_IMAP_SEARCH_TIER_UNKNOWN (a tier the config lacks for the
+ * user's partition), XAP_IMAP_INVALID_ARGUMENT (a REINDEX item outside
+ * SRCTIERS), XAP_IMAP_NOTFOUND (a REINDEX TIER:N not listed), XAP_IMAP_MAILBOX_LOCKED
+ * (COMPACT_NONBLOCK and busy, or the namelock timed out), XAP_IMAP_AGAIN (lost
  * a race with another compaction: nothing changed, try again), and the
  * errors of the tiers themselves.  Each is logged naming user and path. */
 int compact_dbs(const char *userid, const char *desttier, const char *const *srctiers,

@@ -20,17 +20,17 @@
 
 static const char *const no_keywords[] = { NULL };
 
-static char *cache_str(void *ctx, const struct index_record *rec, int field)
+static char *cache_str(void *ctx, const struct xap_index_record *rec, int field)
 {
-    return talloc_strndup(ctx, cacheitem_base(rec, field), cacheitem_size(rec, field));
+    return talloc_strndup(ctx, xap_cacheitem_base(rec, field), xap_cacheitem_size(rec, field));
 }
 
 /* In-Reply-To and Message-ID: items 8 and 9 of the cached ENVELOPE
  * (docs/FORMAT.md "Cache fields"); null is "". */
-static void envelope_ids(void *ctx, const struct index_record *rec, struct search_hit *h)
+static void envelope_ids(void *ctx, const struct xap_index_record *rec, struct xap_search_hit *h)
 {
-    json_t *env = json_loadb(cacheitem_base(rec, CACHE_ENVELOPE),
-                             cacheitem_size(rec, CACHE_ENVELOPE), 0, NULL);
+    json_t *env = json_loadb(xap_cacheitem_base(rec, XAP_CACHE_ENVELOPE),
+                             xap_cacheitem_size(rec, XAP_CACHE_ENVELOPE), 0, NULL);
     const char *irt = json_string_value(json_array_get(env, 8));
     const char *mid = json_string_value(json_array_get(env, 9));
 
@@ -40,16 +40,16 @@ static void envelope_ids(void *ctx, const struct index_record *rec, struct searc
 }
 
 /* The names of REC's user flags, NULL-terminated. */
-static const char *const *keywords(void *ctx, struct mailbox *mailbox,
-                                   const struct index_record *rec)
+static const char *const *keywords(void *ctx, struct xap_mailbox *mailbox,
+                                   const struct xap_index_record *rec)
 {
     const char **kw = NULL;
     size_t n = 0;
 
-    for (unsigned i = 0; i < MAX_USER_FLAGS; i++) {
+    for (unsigned i = 0; i < XAP_MAX_USER_FLAGS; i++) {
         const char *name;
         if (!(rec->user_flags[i / 32] & (1u << (i % 32))) ||
-            !(name = mailbox_user_flag(mailbox, i)))
+            !(name = xap_mailbox_user_flag(mailbox, i)))
             continue;
         kw = talloc_realloc(ctx, kw, const char *, n + 2);
         kw[n++] = talloc_strdup(kw, name);
@@ -59,25 +59,25 @@ static const char *const *keywords(void *ctx, struct mailbox *mailbox,
 }
 
 /* Is REC (of H's UID) still H's message? */
-static int same_message(const struct search_hit *h, const struct index_record *rec)
+static int same_message(const struct xap_search_hit *h, const struct xap_index_record *rec)
 {
     char hex[41];
 
     message_guid_hex(rec->guid, hex);
-    return !(rec->internal_flags & FLAG_INTERNAL_EXPUNGED) && !strcmp(hex, h->guid);
+    return !(rec->internal_flags & XAP_FLAG_INTERNAL_EXPUNGED) && !strcmp(hex, h->guid);
 }
 
 /* Name order, then page order. */
 static gint by_mailbox(gconstpointer a, gconstpointer b, gpointer rock)
 {
-    const struct search_hit *hits = rock;
+    const struct xap_search_hit *hits = rock;
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
     int c = strcmp(hits[i].mailbox, hits[j].mailbox);
 
     return c ? c : (i > j) - (i < j);
 }
 
-int hitinfo_visit(const struct search_hit *hits, size_t n, hitinfo_fn *fn, void *rock)
+int hitinfo_visit(const struct xap_search_hit *hits, size_t n, hitinfo_fn *fn, void *rock)
 {
     size_t *order = talloc_array(NULL, size_t, n);
     int r = 0;
@@ -87,24 +87,24 @@ int hitinfo_visit(const struct search_hit *hits, size_t n, hitinfo_fn *fn, void 
     g_qsort_with_data(order, (gint)n, sizeof *order, by_mailbox, (gpointer)hits);
     for (size_t i = 0; i < n && !r;) {
         const char *name = hits[order[i]].mailbox;
-        struct mailbox *mailbox = NULL;
+        struct xap_mailbox *mailbox = NULL;
         int gone = 0;
-        if ((r = mailbox_open_irl(name, &mailbox)) == IMAP_MAILBOX_NONEXISTENT) {
+        if ((r = xap_mailbox_open_irl(name, &mailbox)) == XAP_IMAP_MAILBOX_NONEXISTENT) {
             gone = 1;
             r = 0;
         }
         for (; i < n && !r && !strcmp(hits[order[i]].mailbox, name); i++) {
-            const struct search_hit *h = &hits[order[i]];
-            struct index_record rec;
+            const struct xap_search_hit *h = &hits[order[i]];
+            struct xap_index_record rec;
             int found = 0;
-            if (!gone && !(r = mailbox_find_uid(mailbox, h->uid, &rec)))
+            if (!gone && !(r = xap_mailbox_find_uid(mailbox, h->uid, &rec)))
                 found = same_message(h, &rec);
-            else if (r == IMAP_NOTFOUND)
+            else if (r == XAP_IMAP_NOTFOUND)
                 r = 0;
             if (!r)
                 r = found ? fn(rock, mailbox, &rec, order[i]) : fn(rock, NULL, NULL, order[i]);
         }
-        mailbox_close(&mailbox);
+        xap_mailbox_close(&mailbox);
     }
     talloc_free(order);
     return r;
@@ -112,34 +112,34 @@ int hitinfo_visit(const struct search_hit *hits, size_t n, hitinfo_fn *fn, void 
 
 struct fill {
     void *ctx;
-    struct search_hit *hits;
+    struct xap_search_hit *hits;
     char *gone;
 };
 
-static int fill_one(void *rock, struct mailbox *mailbox, struct index_record *rec, size_t i)
+static int fill_one(void *rock, struct xap_mailbox *mailbox, struct xap_index_record *rec, size_t i)
 {
     struct fill *f = rock;
-    struct search_hit *h = &f->hits[i];
+    struct xap_search_hit *h = &f->hits[i];
     int r;
 
     if (!mailbox) {
         f->gone[i] = 1;
         return 0;
     }
-    if ((r = mailbox_cacherecord(mailbox, rec)))
+    if ((r = xap_mailbox_cacherecord(mailbox, rec)))
         return r;
-    h->to = cache_str(f->ctx, rec, CACHE_TO);
-    h->cc = cache_str(f->ctx, rec, CACHE_CC);
+    h->to = cache_str(f->ctx, rec, XAP_CACHE_TO);
+    h->cc = cache_str(f->ctx, rec, XAP_CACHE_CC);
     envelope_ids(f->ctx, rec, h);
     h->size = rec->size;
     h->internaldate = rec->internaldate;
     h->flags = rec->system_flags;
     h->keywords = keywords(f->ctx, mailbox, rec);
-    h->path = mailbox_message_path(f->ctx, mailbox, h->uid);
+    h->path = xap_mailbox_message_path(f->ctx, mailbox, h->uid);
     return 0;
 }
 
-int hitinfo_fill(void *ctx, struct search_hit *hits, size_t *n_r)
+int hitinfo_fill(void *ctx, struct xap_search_hit *hits, size_t *n_r)
 {
     struct fill f = { ctx, hits, talloc_zero_array(NULL, char, *n_r ? *n_r : 1) };
     size_t k = 0;
@@ -153,18 +153,18 @@ int hitinfo_fill(void *ctx, struct search_hit *hits, size_t *n_r)
     return r;
 }
 
-/* search_hit_open's visit: the descriptor of the one hit. */
-static int open_one(void *rock, struct mailbox *mailbox, struct index_record *rec, size_t i)
+/* xap_search_hit_open's visit: the descriptor of the one hit. */
+static int open_one(void *rock, struct xap_mailbox *mailbox, struct xap_index_record *rec, size_t i)
 {
     (void)i;
-    return mailbox ? mailbox_open_message(mailbox, rec->uid, rock) : IMAP_NOTFOUND;
+    return mailbox ? xap_mailbox_open_message(mailbox, rec->uid, rock) : XAP_IMAP_NOTFOUND;
 }
 
-int search_hit_open(struct search_session *ss, const struct search_hit *hit, int *fd_r)
+int xap_search_hit_open(struct xap_search_session *ss, const struct xap_search_hit *hit, int *fd_r)
 {
     (void)ss;                     /* for the API's shape: hits are a session's */
     *fd_r = -1;
     if (!hit || !hit->mailbox || !hit->guid)
-        return IMAP_INVALID_ARGUMENT;
+        return XAP_IMAP_INVALID_ARGUMENT;
     return hitinfo_visit(hit, 1, open_one, fd_r);
 }

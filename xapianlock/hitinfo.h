@@ -1,6 +1,6 @@
 /* hitinfo.h - reading hits from their mailboxes after a search: the
  * details the search documents do not hold (search.h "Hit details"), and
- * the way to the message for search_hit_open and snippets. */
+ * the way to the message for xap_search_hit_open and snippets. */
 #ifndef XAPIARY_HITINFO_H
 #define XAPIARY_HITINFO_H
 
@@ -14,23 +14,23 @@
  * NULL when the location is gone: the UID is expunged or holds another
  * message now, or the mailbox was deleted or renamed.  Non-zero stops the
  * visit with that result. */
-typedef int hitinfo_fn(void *rock, struct mailbox *mailbox, struct index_record *rec,
+typedef int hitinfo_fn(void *rock, struct xap_mailbox *mailbox, struct xap_index_record *rec,
                        size_t i);
 
 /* Visits HITS[0 .. N), opening each mailbox that has some once
- * (mailbox_open_irl), in name order.  Call it holding no lock.  Returns
+ * (xap_mailbox_open_irl), in name order.  Call it holding no lock.  Returns
  * 0, FN's result, or the error of a mailbox that could not be read
  * (logged). */
-int hitinfo_visit(const struct search_hit *hits, size_t n, hitinfo_fn *fn, void *rock);
+int hitinfo_visit(const struct xap_search_hit *hits, size_t n, hitinfo_fn *fn, void *rock);
 
 /* Fills TO .. PATH of HITS[0 .. *N_R), strings under CTX.  A hit whose
  * location is gone is removed, the rest moving down in order, and *N_R
  * counts those left. */
-int hitinfo_fill(void *ctx, struct search_hit *hits, size_t *n_r);
+int hitinfo_fill(void *ctx, struct xap_search_hit *hits, size_t *n_r);
 
-/* What search_snippets marks in the hits of RES (a result of search_run
- * or search_run_query, which keep it): owned by RES. */
+/* What xap_search_snippets marks in the hits of RES (a result of xap_search_run
+ * or xap_search_run_query, which keep it): owned by RES. */
 struct xw_query;
-const struct xw_query *search_result_snippet_query(const struct search_result *res);
+const struct xw_query *search_result_snippet_query(const struct xap_search_result *res);
 
 #endif

@@ -105,7 +105,7 @@ static int build_doc(void *ctx, const struct indexer_msg *p, const char *buf, si
     int r;
 
     if (!b.doc)
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     if ((r = message_foreach_text(buf, len, &date, add_text, &b)))
         return r;
     if (!date)
@@ -165,7 +165,7 @@ static void build_one(const struct indexer_msg *p, struct built *b)
             b->vanished = 1;
         else {
             xlog_syserr("read", p->path);
-            b->r = IMAP_IOERROR;
+            b->r = XAP_IMAP_IOERROR;
         }
         return;
     }
@@ -252,7 +252,7 @@ int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_
     if (pthread_create(&th, NULL, worker, &pl)) {
         xlog(LOG_ERR, "user %s: cannot start the indexing thread", userid);
         talloc_free(tmp);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     for (i = 0; i < n && !r; i++) {
         const struct indexer_msg *p = &msgs[i];
@@ -272,7 +272,7 @@ int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_
         } else if ((r = b->r) || (r = copy[i] ? xw_dbw_put(dbw, hex, b->doc)
                                               : xw_dbw_add(dbw, hex, b->doc))) {
             xlog(LOG_ERR, "user %s: %s UID %u: not indexed: %s", userid, p->mailbox,
-                 p->uid, error_message(r));
+                 p->uid, xap_error_message(r));
         } else {
             stats->indexed++;
             stats->bytes += b->len;

@@ -107,13 +107,13 @@ static void *side_run(void *arg)
 static int list_targets(struct indexer *ix, const char *partition, struct side *sides,
                         unsigned nside)
 {
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     struct activeitem *items = NULL, *tail = NULL;
     const char *tier = config_defaultsearchtier(NULL);
     unsigned gen;
     int r, changed;
 
-    if ((r = xapianlock_namelock(ix->userid, LOCK_EXCLUSIVE, &lock)))
+    if ((r = xapianlock_namelock(ix->userid, XAP_LOCK_EXCLUSIVE, &lock)))
         return r;
     if ((r = activefile_read(NULL, ix->userid, &items)))
         goto out;
@@ -134,7 +134,7 @@ static int list_targets(struct indexer *ix, const char *partition, struct side *
         fault_point("index.side.1");
 out:
     talloc_free(items);
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     return r;
 }
 
@@ -146,13 +146,13 @@ out:
  * own databases; docs/model: RECREATE).  Under the SHARED namelock the
  * user cannot be deleted, so the check holds until side.5. */
 static int create_targets(struct indexer *ix, struct side *sides, unsigned nside,
-                          const char *inbox_id, struct mboxlock **lock_r, unsigned *live_r)
+                          const char *inbox_id, struct xap_mboxlock **lock_r, unsigned *live_r)
 {
     struct activefile *af = NULL;
     int r;
 
     *live_r = 0;
-    if ((r = xapianlock_namelock(ix->userid, LOCK_SHARED, lock_r)))
+    if ((r = xapianlock_namelock(ix->userid, XAP_LOCK_SHARED, lock_r)))
         return r;
     if (!xapianlock_same_user(ix->userid, inbox_id)) {
         xlog(LOG_NOTICE, "user %s: deleted or created again since its side databases "
@@ -196,7 +196,7 @@ static int register_targets(struct indexer *ix, struct side *sides, unsigned nsi
             r = tierlist_publish(sides[w].t);
         if (r) {
             xlog(LOG_ERR, "user %s: side database %s not registered: %s", ix->userid,
-                 sides[w].t->newdir, error_message(r));
+                 sides[w].t->newdir, xap_error_message(r));
             tierlist_abandon(sides[w].t);
             ret = ret ? ret : r;
             continue;
@@ -276,11 +276,11 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
 {
     unsigned nside = ix->writers - 1, live = 0, started = 0;
     struct side *sides = talloc_zero_array(NULL, struct side, nside);
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_t th[INDEXER_MAX_WRITERS];
     uint8_t *have = talloc_zero_array(sides, uint8_t, n);
-    struct xapianlock *xl = NULL;
+    struct xap_xapianlock *xl = NULL;
     struct xw_dbw *dbw = NULL;
     char *partition = NULL, *inbox_id = NULL;
     size_t *mine = NULL;
@@ -293,13 +293,13 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     }
     /* The user's xapianactive and first database exist from here on
      * (created if missing), so they can be read below. */
-    if ((r = xapianlock_begin_mailbox_update(sides, ix->userid, &xl)))
+    if ((r = xap_xapianlock_begin_mailbox_update(sides, ix->userid, &xl)))
         goto out;
-    partition = talloc_strdup(sides, xapianlock_partition(xl));
+    partition = talloc_strdup(sides, xap_xapianlock_partition(xl));
     inbox_id = xapianlock_inbox_uniqueid(sides, ix->userid);
-    if (!(r = xw_dbw_open(xl, xapianlock_write_path(xl), 1, &dbw)))
+    if (!(r = xw_dbw_open(xl, xap_xapianlock_write_path(xl), 1, &dbw)))
         r = xw_dbw_close(&dbw);
-    xapianlock_end(&xl);
+    xap_xapianlock_end(&xl);
     if (r)
         goto out;
     if ((r = indexer_known_guids(ix->userid, msgs, n, have)) ||
@@ -307,7 +307,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         goto out;
     fault_point("index.side.2");
     r = create_targets(ix, sides, nside, inbox_id, &lock, &live);
-    if (r == IMAP_NOTFOUND)
+    if (r == XAP_IMAP_NOTFOUND)
         r = 0;          /* deleted meanwhile: the first database decides */
     if (r || !live)
         goto out;
@@ -319,7 +319,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
             continue;
         if (pthread_create(&th[w], NULL, side_run, &sides[w])) {
             xlog(LOG_ERR, "user %s: cannot start a side writer", ix->userid);
-            sides[w].r = IMAP_IOERROR;
+            sides[w].r = XAP_IMAP_IOERROR;
             continue;
         }
         started |= 1u << w;
@@ -333,7 +333,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         indexer_stats_add(&ix->stats, &sides[w].stats);
         if (sides[w].r) {
             xlog(LOG_ERR, "user %s: side writer %s: %s", ix->userid, sides[w].t->newdir,
-                 error_message(sides[w].r));
+                 xap_error_message(sides[w].r));
             if (!r)
                 r = sides[w].r;
         }
@@ -349,7 +349,7 @@ out:
             tierlist_abandon(sides[w].t);
         }
     }
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     talloc_free(mine);
     if (!live && !r) {
         /* No side writer could start: the first database takes it all. */

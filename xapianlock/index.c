@@ -38,17 +38,17 @@
 static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r);
 
 /* QUIET: a lost database was reported by indexer_begin already. */
-static int begin_search(const struct indexer *ix, int quiet, struct xapianlock **xl_r)
+static int begin_search(const struct indexer *ix, int quiet, struct xap_xapianlock **xl_r)
 {
     if (ix->flags & INDEXER_AUDIT)
         return xapianlock_begin_search_partial(NULL, ix->userid, quiet, xl_r);
-    return xapianlock_begin_search(NULL, ix->userid, xl_r);
+    return xap_xapianlock_begin_search(NULL, ix->userid, xl_r);
 }
 
 int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_r)
 {
     struct indexer *ix = talloc_zero(ctx, struct indexer);
-    struct xapianlock *xl = NULL;
+    struct xap_xapianlock *xl = NULL;
     int r;
 
     ix->userid = talloc_strdup(ix, userid);
@@ -69,8 +69,8 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
     /* Kept open for the run: each mailbox with mail must be in it, or a
      * search would miss what we index (guiddb_check_mailbox). */
     r = guiddb_open(ix, userid, 0, &ix->gdb);
-    if (r && r != IMAP_NOTFOUND) {
-        xapianlock_end(&xl);
+    if (r && r != XAP_IMAP_NOTFOUND) {
+        xap_xapianlock_end(&xl);
         talloc_free(ix);
         return r;
     }
@@ -80,7 +80,7 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
         ix->lost = talloc_realloc(ix, ix->lost, char *, n + 1);
         ix->lost[n] = talloc_strdup(ix->lost, *l);
     }
-    xapianlock_end(&xl);
+    xap_xapianlock_end(&xl);
     *ix_r = ix;
     return 0;
 }
@@ -147,7 +147,7 @@ int indexer_read_state(struct xw_dbr *dbr, const char *const *paths, unsigned n,
             continue;
         if (uidset_parse(tmp, val, strlen(val), &one)) {
             xlog(LOG_ERR, "user %s: %s: metadata %s is corrupt", userid, paths[i], key);
-            r = IMAP_SEARCH_CORRUPT;
+            r = XAP_IMAP_SEARCH_CORRUPT;
             break;
         }
         uidset_union(set, one);
@@ -161,7 +161,7 @@ int indexer_read_state(struct xw_dbr *dbr, const char *const *paths, unsigned n,
  * would reindex everything into the first tier). */
 static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r)
 {
-    struct xapianlock *xl = NULL;
+    struct xap_xapianlock *xl = NULL;
     struct xw_dbr *dbr = NULL;
     struct uidset *set;
     const char *const *paths;
@@ -176,12 +176,12 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
     if ((r = begin_search(ix, 1, &xl)))
         return r;
     set = uidset_new(ix);
-    paths = xapianlock_paths(xl);
+    paths = xap_xapianlock_paths(xl);
     while (paths[n])
         n++;
     if (n && !(r = xw_dbr_open(xl, paths, n, &dbr)))
         r = indexer_read_state(dbr, paths, n, ix->userid, uniqueid, set);
-    xapianlock_end(&xl);
+    xap_xapianlock_end(&xl);
     if (r) {
         talloc_free(set);
         return r;
@@ -198,65 +198,65 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
 /* ------------------------------------------------------------ collecting */
 
 /* Appends REC of MAILBOX to the talloc array *MSGS. */
-static void queue_msg(struct indexer_msg **msgs, struct mailbox *mailbox,
-                      const struct index_record *rec)
+static void queue_msg(struct indexer_msg **msgs, struct xap_mailbox *mailbox,
+                      const struct xap_index_record *rec)
 {
     size_t b = talloc_array_length(*msgs);
     struct indexer_msg *p;
 
     *msgs = talloc_realloc(NULL, *msgs, struct indexer_msg, b + 1);
     p = &(*msgs)[b];
-    if (b && !strcmp(p[-1].uniqueid, mailbox_uniqueid(mailbox)) &&
-        !strcmp(p[-1].mailbox, mailbox_name(mailbox))) {
+    if (b && !strcmp(p[-1].uniqueid, xap_mailbox_uniqueid(mailbox)) &&
+        !strcmp(p[-1].mailbox, xap_mailbox_name(mailbox))) {
         /* the same mailbox as the message before: one copy of its names
          * for the whole run of its messages (the array owns them all) */
         p->mailbox = p[-1].mailbox;
         p->uniqueid = p[-1].uniqueid;
     } else {
-        p->mailbox = talloc_strdup(*msgs, mailbox_name(mailbox));
-        p->uniqueid = talloc_strdup(*msgs, mailbox_uniqueid(mailbox));
+        p->mailbox = talloc_strdup(*msgs, xap_mailbox_name(mailbox));
+        p->uniqueid = talloc_strdup(*msgs, xap_mailbox_uniqueid(mailbox));
     }
-    p->path = mailbox_message_path(*msgs, mailbox, rec->uid);
+    p->path = xap_mailbox_message_path(*msgs, mailbox, rec->uid);
     p->uid = rec->uid;
-    memcpy(p->guid, rec->guid, MESSAGE_GUID_SIZE);
+    memcpy(p->guid, rec->guid, XAP_MESSAGE_GUID_SIZE);
     p->internaldate = rec->internaldate;
     p->size = rec->size;
 }
 
-int indexer_collect_indexed(struct mailbox *mailbox, const struct uidset *set,
+int indexer_collect_indexed(struct xap_mailbox *mailbox, const struct uidset *set,
                             struct indexer_msg **msgs)
 {
-    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, ITER_SKIP_EXPUNGED);
-    const struct index_record *rec;
+    struct xap_mailbox_iter *iter = xap_mailbox_iter_init(mailbox, 0, XAP_ITER_SKIP_EXPUNGED);
+    const struct xap_index_record *rec;
     int r;
 
-    while ((rec = mailbox_iter_step(iter)))
+    while ((rec = xap_mailbox_iter_step(iter)))
         if (uidset_contains(set, rec->uid))
             queue_msg(msgs, mailbox, rec);
-    r = mailbox_iter_error(iter);
-    mailbox_iter_done(&iter);
+    r = xap_mailbox_iter_error(iter);
+    xap_mailbox_iter_done(&iter);
     return r;
 }
 
 /* Under MAILBOX's shared index lock: the UIDs of the live records not in
  * SET (all of them with INDEXER_RECHECK), for counting and auditing. */
-static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
+static int collect(struct indexer *ix, struct xap_mailbox *mailbox, const struct uidset *set,
                    uint32_t **uids_r)
 {
-    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, ITER_SKIP_EXPUNGED);
-    const struct index_record *rec;
+    struct xap_mailbox_iter *iter = xap_mailbox_iter_init(mailbox, 0, XAP_ITER_SKIP_EXPUNGED);
+    const struct xap_index_record *rec;
     uint32_t *uids = talloc_array(ix, uint32_t, 0);
     int r;
 
-    while ((rec = mailbox_iter_step(iter))) {
+    while ((rec = xap_mailbox_iter_step(iter))) {
         if (!(ix->flags & INDEXER_RECHECK) && uidset_contains(set, rec->uid))
             continue;
         size_t n = talloc_array_length(uids);
         uids = talloc_realloc(ix, uids, uint32_t, n + 1);
         uids[n] = rec->uid;
     }
-    r = mailbox_iter_error(iter);
-    mailbox_iter_done(&iter);
+    r = xap_mailbox_iter_error(iter);
+    xap_mailbox_iter_done(&iter);
     if (r) {
         talloc_free(uids);
         return r;
@@ -266,10 +266,10 @@ static int collect(struct indexer *ix, struct mailbox *mailbox, const struct uid
 }
 
 /* Opens MAILBOX for reading and reads its indexed state. */
-static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **mb_r,
+static int open_mailbox(struct indexer *ix, const char *name, struct xap_mailbox **mb_r,
                         struct uidset **set_r)
 {
-    int r = mailbox_open_irl(name, mb_r);
+    int r = xap_mailbox_open_irl(name, mb_r);
 
     if (r)
         return r;
@@ -277,30 +277,30 @@ static int open_mailbox(struct indexer *ix, const char *name, struct mailbox **m
      * anything is marked indexed: a search maps what it finds to live
      * copies through the GUID db only.  An audit writes nothing: it
      * reports it. */
-    if ((r = guiddb_check_mailbox(ix->gdb, ix->userid, name, mailbox_uniqueid(*mb_r),
-                                  mailbox_last_uid(*mb_r))) ||
+    if ((r = guiddb_check_mailbox(ix->gdb, ix->userid, name, xap_mailbox_uniqueid(*mb_r),
+                                  xap_mailbox_last_uid(*mb_r))) ||
         (r = guiddb_catch_up(ix->gdb, ix->userid, *mb_r, !(ix->flags & INDEXER_AUDIT))) ||
-        (r = read_indexed(ix, mailbox_uniqueid(*mb_r), set_r)))
-        mailbox_close(mb_r);
+        (r = read_indexed(ix, xap_mailbox_uniqueid(*mb_r), set_r)))
+        xap_mailbox_close(mb_r);
     return r;
 }
 
 int indexer_count_pending(struct indexer *ix, const char *name, unsigned long *n_r)
 {
-    struct mailbox *mailbox = NULL;
+    struct xap_mailbox *mailbox = NULL;
     struct uidset *set;
     uint32_t *uids;
     int r;
 
     if ((r = open_mailbox(ix, name, &mailbox, &set)))
         return r;
-    if (uidset_covers(set, 1, mailbox_last_uid(mailbox))) {
-        mailbox_close(&mailbox);
+    if (uidset_covers(set, 1, xap_mailbox_last_uid(mailbox))) {
+        xap_mailbox_close(&mailbox);
         *n_r = 0;
         return 0;
     }
     r = collect(ix, mailbox, set, &uids);
-    mailbox_close(&mailbox);
+    xap_mailbox_close(&mailbox);
     if (!r) {
         *n_r = talloc_array_length(uids);
         talloc_free(uids);
@@ -312,13 +312,13 @@ int indexer_count_pending(struct indexer *ix, const char *name, unsigned long *n
  * UID, where the next pass resumes.  UIDs that will never be a message
  * again go into GONE: an expunged record's, and those between two
  * records (records are in UID order, and a UID is never given twice). */
-static void consider(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
-                     struct uidset *gone, const struct index_record *rec, uint32_t *after)
+static void consider(struct indexer *ix, struct xap_mailbox *mailbox, const struct uidset *set,
+                     struct uidset *gone, const struct xap_index_record *rec, uint32_t *after)
 {
     if (rec->uid > *after + 1)
         uidset_add_range(gone, *after + 1, rec->uid - 1);
     *after = rec->uid;
-    if (rec->internal_flags & FLAG_INTERNAL_EXPUNGED) {
+    if (rec->internal_flags & XAP_FLAG_INTERNAL_EXPUNGED) {
         uidset_add(gone, rec->uid);
         return;
     }
@@ -342,28 +342,28 @@ static int batch_full(const struct indexer *ix)
  * records are left.  The first pass reads the records in chunks; a
  * resumed one finds where to start by bisection (records are in UID
  * order), so a mailbox of N messages costs N reads, not N^2/batch. */
-static int collect_batch(struct indexer *ix, struct mailbox *mailbox, const struct uidset *set,
+static int collect_batch(struct indexer *ix, struct xap_mailbox *mailbox, const struct uidset *set,
                          struct uidset *gone, uint32_t *after, int *more)
 {
-    uint32_t n = mailbox_num_records(mailbox), lo = 1, hi = n + 1;
-    struct index_record rec;
+    uint32_t n = xap_mailbox_num_records(mailbox), lo = 1, hi = n + 1;
+    struct xap_index_record rec;
     int r = 0;
 
     *more = 0;
     if (!*after) {
-        struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, 0);
-        const struct index_record *p;
-        while (!(*more = batch_full(ix)) && (p = mailbox_iter_step(iter)))
+        struct xap_mailbox_iter *iter = xap_mailbox_iter_init(mailbox, 0, 0);
+        const struct xap_index_record *p;
+        while (!(*more = batch_full(ix)) && (p = xap_mailbox_iter_step(iter)))
             consider(ix, mailbox, set, gone, p, after);
         if (*more)   /* full: was that the last record? */
-            *more = mailbox_iter_step(iter) != NULL;
-        r = mailbox_iter_error(iter);
-        mailbox_iter_done(&iter);
+            *more = xap_mailbox_iter_step(iter) != NULL;
+        r = xap_mailbox_iter_error(iter);
+        xap_mailbox_iter_done(&iter);
         return r;
     }
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if ((r = mailbox_read_index_record(mailbox, mid, &rec)))
+        if ((r = xap_mailbox_read_index_record(mailbox, mid, &rec)))
             return r;
         if (rec.uid <= *after)
             lo = mid + 1;
@@ -371,7 +371,7 @@ static int collect_batch(struct indexer *ix, struct mailbox *mailbox, const stru
             hi = mid;
     }
     for (; lo <= n && !(*more = batch_full(ix)); lo++) {
-        if ((r = mailbox_read_index_record(mailbox, lo, &rec)))
+        if ((r = xap_mailbox_read_index_record(mailbox, lo, &rec)))
             return r;
         consider(ix, mailbox, set, gone, &rec, after);
     }
@@ -385,7 +385,7 @@ static int collect_batch(struct indexer *ix, struct mailbox *mailbox, const stru
  * failed is not retried within this run. */
 int indexer_mailbox(struct indexer *ix, const char *name)
 {
-    struct mailbox *mailbox = NULL;
+    struct xap_mailbox *mailbox = NULL;
     struct uidset *set;
     uint32_t *uids = NULL, after = 0;
     char *uniqueid = NULL;
@@ -395,7 +395,7 @@ int indexer_mailbox(struct indexer *ix, const char *name)
         if ((r = open_mailbox(ix, name, &mailbox, &set)))
             return r;
         r = collect(ix, mailbox, set, &uids);
-        mailbox_close(&mailbox);
+        xap_mailbox_close(&mailbox);
         if (r)
             return r;
         ix->stats.mailboxes++;
@@ -409,26 +409,26 @@ int indexer_mailbox(struct indexer *ix, const char *name)
         if ((r = open_mailbox(ix, name, &mailbox, &set)))
             break;
         if (!uniqueid) {
-            uniqueid = talloc_strdup(ix, mailbox_uniqueid(mailbox));
+            uniqueid = talloc_strdup(ix, xap_mailbox_uniqueid(mailbox));
             ix->stats.mailboxes++;
             if (!(ix->flags & INDEXER_RECHECK) &&
-                uidset_covers(set, 1, mailbox_last_uid(mailbox))) {
+                uidset_covers(set, 1, xap_mailbox_last_uid(mailbox))) {
                 /* every UID it ever gave is indexed or gone: nothing to
                  * read (what makes a run with nothing new cheap) */
                 ix->stats.unchanged++;
-                mailbox_close(&mailbox);
+                xap_mailbox_close(&mailbox);
                 break;
             }
-        } else if (strcmp(uniqueid, mailbox_uniqueid(mailbox))) {
+        } else if (strcmp(uniqueid, xap_mailbox_uniqueid(mailbox))) {
             /* deleted and created again meanwhile: the next run */
-            mailbox_close(&mailbox);
+            xap_mailbox_close(&mailbox);
             break;
         }
         k = known_of(ix, uniqueid);
         r = collect_batch(ix, mailbox, set, k->gone, &after, &more);
-        if (!r && !more && mailbox_last_uid(mailbox) > after)
-            uidset_add_range(k->gone, after + 1, mailbox_last_uid(mailbox));
-        mailbox_close(&mailbox);
+        if (!r && !more && xap_mailbox_last_uid(mailbox) > after)
+            uidset_add_range(k->gone, after + 1, xap_mailbox_last_uid(mailbox));
+        xap_mailbox_close(&mailbox);
         if (r || (batch_full(ix) && (r = indexer_flush(ix))))
             break;
     }
@@ -494,15 +494,15 @@ void indexer_note_done(struct indexer *ix, const struct indexer_msg *msgs, size_
 int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size_t n,
                         uint8_t *have)
 {
-    struct xapianlock *xl = NULL;
+    struct xap_xapianlock *xl = NULL;
     struct xw_dbr *dbr = NULL;
     const char *const *paths;
     unsigned np = 0;
     int r;
 
-    if ((r = xapianlock_begin_search(NULL, userid, &xl)))
+    if ((r = xap_xapianlock_begin_search(NULL, userid, &xl)))
         return r;
-    paths = xapianlock_paths(xl);
+    paths = xap_xapianlock_paths(xl);
     while (paths[np])
         np++;
     if (np && !(r = xw_dbr_open(xl, paths, np, &dbr))) {
@@ -514,7 +514,7 @@ int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size
             have[i] = (uint8_t)yes;
         }
     }
-    xapianlock_end(&xl);
+    xap_xapianlock_end(&xl);
     return r;
 }
 
@@ -531,7 +531,7 @@ void indexer_stats_add(struct indexer_stats *to, const struct indexer_stats *fro
 int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
                         uint8_t *done)
 {
-    struct xapianlock *xl = NULL;
+    struct xap_xapianlock *xl = NULL;
     struct xw_dbw *dbw = NULL;
     uint8_t *have = NULL;
     void *tmp;
@@ -548,9 +548,9 @@ int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size
         if ((r = indexer_known_guids(ix->userid, msgs, n, have)))
             goto out;
     }
-    if ((r = xapianlock_begin_mailbox_update(tmp, ix->userid, &xl)))
+    if ((r = xap_xapianlock_begin_mailbox_update(tmp, ix->userid, &xl)))
         goto out;
-    if ((r = xw_dbw_open(tmp, xapianlock_write_path(xl), 1, &dbw)) ||
+    if ((r = xw_dbw_open(tmp, xap_xapianlock_write_path(xl), 1, &dbw)) ||
         (r = xw_dbw_begin(dbw)))
         goto out;
     r = indexer_write_docs(ix->userid, msgs, n, have, dbw, done, &ix->stats);
@@ -571,7 +571,7 @@ out:
     if (dbw)
         xw_dbw_close(&dbw);
     if (xl)
-        xapianlock_end(&xl);
+        xap_xapianlock_end(&xl);
     talloc_free(tmp);
     return r;
 }

@@ -59,19 +59,19 @@ struct indexer_msg {
     char *uniqueid;
     char *path;          /* the message file */
     uint32_t uid;
-    uint8_t guid[MESSAGE_GUID_SIZE];
+    uint8_t guid[XAP_MESSAGE_GUID_SIZE];
     int64_t internaldate;
     uint32_t size;
 };
 
-struct mailbox;
+struct xap_mailbox;
 struct uidset;
 struct xw_dbr;
 struct xw_dbw;
 
 /* Appends to *MSGS (a talloc array) the live records of MAILBOX (open,
  * index lock held) whose UID is in SET: compaction's reindexing (-X). */
-int indexer_collect_indexed(struct mailbox *mailbox, const struct uidset *set,
+int indexer_collect_indexed(struct xap_mailbox *mailbox, const struct uidset *set,
                             struct indexer_msg **msgs);
 
 /* Reads and parses the N messages MSGS and adds their documents to DBW
@@ -87,7 +87,7 @@ int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_
 
 /* Adds to SET the union of "indexed.UNIQUEID" over the N databases of
  * DBR (opened from PATHS, named in logs), under the search locks: what
- * is indexed or gone in that mailbox.  IMAP_SEARCH_CORRUPT (logged) for
+ * is indexed or gone in that mailbox.  XAP_IMAP_SEARCH_CORRUPT (logged) for
  * a value that does not parse. */
 int indexer_read_state(struct xw_dbr *dbr, const char *const *paths, unsigned n,
                        const char *userid, const char *uniqueid, struct uidset *set);

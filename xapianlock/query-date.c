@@ -68,7 +68,7 @@ static int bad(struct date_err *e, size_t pos, char *why)
 {
     e->pos = pos;
     e->why = why;
-    return IMAP_SEARCH_SYNTAX;
+    return XAP_IMAP_SEARCH_SYNTAX;
 }
 
 /* Today, N units back: the day's [lo, hi). */

@@ -45,13 +45,13 @@ static int syntax(struct parser *p, size_t pos, const char *fmt, ...)
     char *what;
 
     if (p->err)
-        return IMAP_SEARCH_SYNTAX;
+        return XAP_IMAP_SEARCH_SYNTAX;
     va_start(ap, fmt);
     what = talloc_vasprintf(NULL, fmt, ap);
     va_end(ap);
     p->err = talloc_asprintf(p->ctx, "position %zu: %s", pos + 1, what);
     talloc_free(what);
-    return IMAP_SEARCH_SYNTAX;
+    return XAP_IMAP_SEARCH_SYNTAX;
 }
 
 static void skip_space(struct parser *p)
@@ -442,7 +442,7 @@ int query_parse(void *ctx, const char *str, struct query **q_r, char **err_r)
         if (err_r && p.err)
             *err_r = talloc_steal(ctx, p.err);
         talloc_free(p.ctx);
-        return IMAP_SEARCH_SYNTAX;
+        return XAP_IMAP_SEARCH_SYNTAX;
     }
     *q_r = talloc_steal(ctx, q);
     talloc_free(p.ctx);

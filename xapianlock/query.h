@@ -47,7 +47,7 @@
 #define QUERY_MAX_PREFIXES 100      /* word*: each expands to many terms */
 #define QUERY_MAX_DEPTH 100
 
-/* The first members match the public enum search_field (search.h). */
+/* The first members match the public enum xap_search_field (search.h). */
 enum query_field {
     QF_ALL = 0, QF_FROM, QF_TO, QF_CC, QF_BCC, QF_SUBJECT, QF_BODY,
     QF_ATTACHMENT, QF_ID, QF_DATE, QF_MAILBOX, QF_RECIPIENT, QF_COUNT
@@ -72,7 +72,7 @@ struct query {
 };
 
 /* Parses STR into a tree under CTX.  On a syntax error returns
- * IMAP_SEARCH_SYNTAX and, under CTX, a message that names the position
+ * XAP_IMAP_SEARCH_SYNTAX and, under CTX, a message that names the position
  * (1-based character offset) and what was wrong. */
 int query_parse(void *ctx, const char *str, struct query **q_r, char **err_r);
 
@@ -85,7 +85,7 @@ struct query *query_new_date(void *ctx, int64_t from, int64_t to);
 struct query *query_new_mailbox(void *ctx, const char *mailbox);
 
 /* Parses the value of date: (LEN bytes at V) into [*FROM, *TO) (-1: open).
- * On a malformed or impossible date returns IMAP_SEARCH_SYNTAX with *ERRPOS
+ * On a malformed or impossible date returns XAP_IMAP_SEARCH_SYNTAX with *ERRPOS
  * (offset in V) and *WHY (under CTX) saying what was wrong. */
 int query_parse_date(void *ctx, const char *v, size_t len, int64_t *from, int64_t *to,
                      size_t *errpos, char **why);

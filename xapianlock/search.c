@@ -32,7 +32,7 @@
 #include "xapianlock/unindexed.h"
 #include "xapianlock/xapianlock-private.h"
 
-struct search_session {
+struct xap_search_session {
     char *userid;
     /* uniqueid -> mailbox name (or "" when gone), for one run only: a
      * rename between two runs must show (search.h promises names as they
@@ -40,53 +40,53 @@ struct search_session {
     GHashTable *names;
 };
 
-struct search_query {
+struct xap_search_query {
     struct query *q;
 };
 
 /* A result as the library allocates it: what callers see first, then
- * what search_snippets needs of the query that made it. */
+ * what xap_search_snippets needs of the query that made it. */
 struct result_full {
-    struct search_result pub;
+    struct xap_search_result pub;
     struct xw_query *snip;
 };
 
-const struct xw_query *search_result_snippet_query(const struct search_result *res)
+const struct xw_query *search_result_snippet_query(const struct xap_search_result *res)
 {
     return ((const struct result_full *)res)->snip;
 }
 
-static int session_destroy(struct search_session *ss)
+static int session_destroy(struct xap_search_session *ss)
 {
     g_hash_table_destroy(ss->names);
     return 0;
 }
 
-int search_open(void *ctx, const char *userid, struct search_session **ss_r)
+int xap_search_open(void *ctx, const char *userid, struct xap_search_session **ss_r)
 {
-    struct search_session *ss;
-    struct mboxlist_entry *e = NULL;
+    struct xap_search_session *ss;
+    struct xap_mboxlist_entry *e = NULL;
     char *inbox;
     int r;
 
     *ss_r = NULL;
     if (mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     inbox = talloc_asprintf(NULL, "user.%s", userid);
-    r = mboxlist_lookup(inbox, inbox, &e);
-    if (r == IMAP_MAILBOX_NONEXISTENT && config_cluster_etcd(NULL)) {
+    r = xap_mboxlist_lookup(inbox, inbox, &e);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT && config_cluster_etcd(NULL)) {
         /* Not here: another back end's, or nobody's (docs/SCALING.md). */
         char *owner = NULL;
-        int rr = registry_where(inbox, userid, &owner);
+        int rr = xap_registry_where(inbox, userid, &owner);
         if (!rr && strcmp(owner, config_servername(NULL)))
-            r = IMAP_MAILBOX_REMOTE;
-        else if (rr && rr != IMAP_MAILBOX_NONEXISTENT)
+            r = XAP_IMAP_MAILBOX_REMOTE;
+        else if (rr && rr != XAP_IMAP_MAILBOX_NONEXISTENT)
             r = rr;
     }
     talloc_free(inbox);
     if (r)
         return r;
-    ss = talloc_zero(ctx, struct search_session);
+    ss = talloc_zero(ctx, struct xap_search_session);
     ss->userid = talloc_strdup(ss, userid);
     ss->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     talloc_set_destructor(ss, session_destroy);
@@ -94,7 +94,7 @@ int search_open(void *ctx, const char *userid, struct search_session **ss_r)
     return 0;
 }
 
-void search_close(struct search_session **ssp)
+void xap_search_close(struct xap_search_session **ssp)
 {
     talloc_free(*ssp);
     *ssp = NULL;
@@ -104,7 +104,7 @@ void search_close(struct search_session **ssp)
 
 /* What mailbox: needs while a query is translated. */
 struct mailbox_rock {
-    struct search_session *ss;
+    struct xap_search_session *ss;
     struct guiddb *gdb;
     struct xw_dbr *dbr;
     char *err;                    /* why a mailbox: failed, under ss */
@@ -112,7 +112,7 @@ struct mailbox_rock {
     char **uniqueids;             /* the mailboxes of one mailbox: */
 };
 
-static int add_guid_term(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE])
+static int add_guid_term(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE])
 {
     struct mailbox_rock *mr = rock;
     size_t n = talloc_array_length(mr->terms);
@@ -121,10 +121,10 @@ static int add_guid_term(void *rock, const uint8_t guid[MESSAGE_GUID_SIZE])
     message_guid_hex(guid, hex);
     mr->terms = talloc_realloc(NULL, mr->terms, struct xw_query *, n + 1);
     mr->terms[n] = xw_query_term(mr->terms, mr->dbr, SCHEMA_GUID, hex);
-    return mr->terms[n] ? 0 : IMAP_IOERROR;
+    return mr->terms[n] ? 0 : XAP_IMAP_IOERROR;
 }
 
-static int add_uniqueid(const struct mboxlist_entry *e, void *rock)
+static int add_uniqueid(const struct xap_mboxlist_entry *e, void *rock)
 {
     struct mailbox_rock *mr = rock;
     size_t n = talloc_array_length(mr->uniqueids);
@@ -168,21 +168,21 @@ static struct xw_query *mailbox_query(void *rock, void *ctx, const char *name, i
     char *base = talloc_strndup(NULL, name, tree ? len - 1 : len);
     char *full = internal_name(base, mr->ss->userid, base);
     struct xw_query *q = NULL;
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     int r = 0;
 
     mr->terms = talloc_array(NULL, struct xw_query *, 0);
     mr->uniqueids = talloc_array(NULL, char *, 0);
     if (mboxname_validate(full))
-        r = IMAP_MAILBOX_NONEXISTENT;
+        r = XAP_IMAP_MAILBOX_NONEXISTENT;
     else if (tree)
-        r = mboxlist_foreach(full, MBOXLIST_TREE, add_uniqueid, mr);
-    else if (!(r = mboxlist_lookup(base, full, &e)))
+        r = xap_mboxlist_foreach(full, XAP_MBOXLIST_TREE, add_uniqueid, mr);
+    else if (!(r = xap_mboxlist_lookup(base, full, &e)))
         r = add_uniqueid(e, mr);
-    if (r == IMAP_MAILBOX_NONEXISTENT || (!r && !talloc_array_length(mr->uniqueids))) {
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT || (!r && !talloc_array_length(mr->uniqueids))) {
         mr->err = talloc_asprintf(mr->ss, "mailbox:%s: user %s has no mailbox %s", name,
                                   mr->ss->userid, full);
-        r = IMAP_MAILBOX_NONEXISTENT;
+        r = XAP_IMAP_MAILBOX_NONEXISTENT;
     }
     for (size_t i = 0; !r && i < talloc_array_length(mr->uniqueids); i++)
         r = guiddb_foreach_guid(mr->gdb, mr->uniqueids[i], add_guid_term, mr);
@@ -201,9 +201,9 @@ static struct xw_query *mailbox_query(void *rock, void *ctx, const char *name, i
 /* ------------------------------------------------------------ hits */
 
 struct collect {
-    struct search_session *ss;
+    struct xap_search_session *ss;
     struct guiddb *gdb;
-    struct search_hit *hits;      /* every live location: NHITS used, the
+    struct xap_search_hit *hits;      /* every live location: NHITS used, the
                                    * talloc array grows by doubling */
     size_t nhits;
     GHashTable *seen;             /* GUIDs already expanded */
@@ -214,13 +214,13 @@ struct collect {
 };
 
 /* The name of the mailbox UNIQUEID now, or NULL when it is gone. */
-static const char *mailbox_name_of(struct search_session *ss, const char *uniqueid)
+static const char *mailbox_name_of(struct xap_search_session *ss, const char *uniqueid)
 {
     const char *name = g_hash_table_lookup(ss->names, uniqueid);
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
 
     if (!name) {
-        name = mboxlist_lookup_by_uniqueid(NULL, uniqueid, &e) ? "" : e->name;
+        name = xap_mboxlist_lookup_by_uniqueid(NULL, uniqueid, &e) ? "" : e->name;
         g_hash_table_insert(ss->names, g_strdup(uniqueid), g_strdup(name));
         talloc_free(e);
         name = g_hash_table_lookup(ss->names, uniqueid);
@@ -233,12 +233,12 @@ static int add_location(void *rock, const char *uniqueid, uint32_t uid)
     struct collect *c = rock;
     const char *name = mailbox_name_of(c->ss, uniqueid);
     size_t n = c->nhits;
-    struct search_hit *h;
+    struct xap_search_hit *h;
 
     if (!name)
         return 0;
     if (n == talloc_array_length(c->hits))
-        c->hits = talloc_realloc(c->ss, c->hits, struct search_hit, n ? 2 * n : 64);
+        c->hits = talloc_realloc(c->ss, c->hits, struct xap_search_hit, n ? 2 * n : 64);
     c->nhits = n + 1;
     h = &c->hits[n];
     h->mailbox = talloc_strdup(c->hits, name);
@@ -257,7 +257,7 @@ static int on_hit(void *rock, const char *data, size_t len)
     const char *f[5] = { 0 };
     const char *p = data, *end = data + len;
     char *copy;
-    uint8_t guid[MESSAGE_GUID_SIZE];
+    uint8_t guid[XAP_MESSAGE_GUID_SIZE];
     int k = 0;
 
     /* The fields are NUL-separated; a copy NUL-terminates the last one. */
@@ -272,7 +272,7 @@ static int on_hit(void *rock, const char *data, size_t len)
         xlog(LOG_ERR, "user %s: a search document has data of an unknown form",
              c->ss->userid);
         talloc_free(copy);
-        return IMAP_SEARCH_CORRUPT;
+        return XAP_IMAP_SEARCH_CORRUPT;
     }
     if (!g_hash_table_contains(c->seen, f[1])) {
         g_hash_table_add(c->seen, g_strdup(f[1]));
@@ -288,18 +288,18 @@ static int on_hit(void *rock, const char *data, size_t len)
 
 /* ------------------------------------------------------------ running */
 
-static int run(struct search_session *ss, const struct query *q,
-               const struct search_options *opts, struct search_result **res_r,
+static int run(struct xap_search_session *ss, const struct query *q,
+               const struct xap_search_options *opts, struct xap_search_result **res_r,
                char **err_r)
 {
-    static const struct search_options defaults = { SEARCH_SORT_DATE_DESC, 0, 0 };
+    static const struct xap_search_options defaults = { XAP_SEARCH_SORT_DATE_DESC, 0, 0 };
     void *tmp = talloc_new(NULL);
     struct guiddb *gdb = NULL;
-    struct xapianlock *xl = NULL;
+    struct xap_xapianlock *xl = NULL;
     struct xw_dbr *dbr = NULL;
-    struct collect c = { ss, NULL, talloc_array(ss, struct search_hit, 0), 0, NULL,
+    struct collect c = { ss, NULL, talloc_array(ss, struct xap_search_hit, 0), 0, NULL,
                          NULL, NULL, NULL, 0, 0 };
-    struct search_result *res = NULL;
+    struct xap_search_result *res = NULL;
     struct result_full *full = talloc_zero(ss, struct result_full);
     struct unindexed *u = NULL;
     struct mailbox_rock mr = { ss, NULL, NULL, NULL, NULL, NULL };
@@ -317,7 +317,7 @@ static int run(struct search_session *ss, const struct query *q,
     if ((r = unindexed_list(tmp, ss->userid, &u)))
         goto out;
     r = guiddb_open(tmp, ss->userid, 0, &gdb);
-    if (r == IMAP_NOTFOUND) {
+    if (r == XAP_IMAP_NOTFOUND) {
         /* No hits: nothing was ever appended, or the GUID db is lost,
          * which unindexed_count tells from the mailboxes. */
         r = unindexed_read(u, NULL, NULL, NULL, 0);
@@ -325,9 +325,9 @@ static int run(struct search_session *ss, const struct query *q,
     }
     if (r || (r = guiddb_begin(gdb, 0)))
         goto out;
-    if ((r = xapianlock_begin_search(tmp, ss->userid, &xl)))
+    if ((r = xap_xapianlock_begin_search(tmp, ss->userid, &xl)))
         goto out;
-    paths = xapianlock_paths(xl);
+    paths = xap_xapianlock_paths(xl);
     while (paths[n])
         n++;
     /* Opened first, so that terms it lacks stay out of the query; the
@@ -346,8 +346,8 @@ static int run(struct search_session *ss, const struct query *q,
         goto out;
     }
     if (n) {
-        sort = opts->sort == SEARCH_SORT_DATE_ASC ? XW_SORT_DATE_ASC :
-               opts->sort == SEARCH_SORT_RELEVANCE ? XW_SORT_RELEVANCE : XW_SORT_DATE_DESC;
+        sort = opts->sort == XAP_SEARCH_SORT_DATE_ASC ? XW_SORT_DATE_ASC :
+               opts->sort == XAP_SEARCH_SORT_RELEVANCE ? XW_SORT_RELEVANCE : XW_SORT_DATE_DESC;
         c.gdb = gdb;
         c.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         /* Every document: offset and limit count live locations, which
@@ -367,7 +367,7 @@ done:
         size_t count = res->total - from;
         if (opts->limit && opts->limit < count)
             count = opts->limit;
-        res->hits = talloc_array(res, struct search_hit, count);
+        res->hits = talloc_array(res, struct xap_search_hit, count);
         for (size_t i = 0; i < count; i++)
             res->hits[i] = c.hits[from + i];
         res->nhits = page = count;
@@ -378,7 +378,7 @@ done:
 out:
     talloc_free(c.hits);
     if (xl)
-        xapianlock_end(&xl);
+        xap_xapianlock_end(&xl);
     if (gdb) {
         guiddb_abort(gdb);
         guiddb_close(&gdb);
@@ -398,8 +398,8 @@ out:
     return r;
 }
 
-int search_run(struct search_session *ss, const char *query,
-               const struct search_options *opts, struct search_result **res_r,
+int xap_search_run(struct xap_search_session *ss, const char *query,
+               const struct xap_search_options *opts, struct xap_search_result **res_r,
                char **err_r)
 {
     struct query *q = NULL;
@@ -416,26 +416,26 @@ int search_run(struct search_session *ss, const char *query,
     return r;
 }
 
-int search_run_query(struct search_session *ss, const struct search_query *q,
-                     const struct search_options *opts, struct search_result **res_r)
+int xap_search_run_query(struct xap_search_session *ss, const struct xap_search_query *q,
+                     const struct xap_search_options *opts, struct xap_search_result **res_r)
 {
     *res_r = NULL;
     if (!q || !q->q)
-        return IMAP_INVALID_ARGUMENT;
+        return XAP_IMAP_INVALID_ARGUMENT;
     return run(ss, q->q, opts, res_r, NULL);
 }
 
 /* ------------------------------------------------------------ builders */
 
-static struct search_query *wrap(void *ctx, struct query *q)
+static struct xap_search_query *wrap(void *ctx, struct query *q)
 {
-    struct search_query *sq = talloc_zero(ctx, struct search_query);
+    struct xap_search_query *sq = talloc_zero(ctx, struct xap_search_query);
 
     sq->q = talloc_steal(sq, q);
     return sq;
 }
 
-int search_query_parse(void *ctx, const char *query, struct search_query **q_r,
+int xap_search_query_parse(void *ctx, const char *query, struct xap_search_query **q_r,
                        char **err_r)
 {
     struct query *q = NULL;
@@ -446,21 +446,21 @@ int search_query_parse(void *ctx, const char *query, struct search_query **q_r,
 }
 
 /* The public field enum matches query_field's first members. */
-struct search_query *search_query_words(void *ctx, enum search_field field, const char *text)
+struct xap_search_query *xap_search_query_words(void *ctx, enum xap_search_field field, const char *text)
 {
     return wrap(ctx, query_new_match(NULL, (enum query_field)field, text, 0, 0));
 }
 
-struct search_query *search_query_phrase(void *ctx, enum search_field field, const char *text)
+struct xap_search_query *xap_search_query_phrase(void *ctx, enum xap_search_field field, const char *text)
 {
     return wrap(ctx, query_new_match(NULL, (enum query_field)field, text, 1, 0));
 }
 
-static struct search_query *combine(void *ctx, enum query_op op, struct search_query **qs,
+static struct xap_search_query *combine(void *ctx, enum query_op op, struct xap_search_query **qs,
                                     unsigned n)
 {
     struct query **subs = talloc_array(NULL, struct query *, n);
-    struct search_query *res;
+    struct xap_search_query *res;
 
     for (unsigned i = 0; i < n; i++)
         subs[i] = qs[i]->q;
@@ -471,27 +471,27 @@ static struct search_query *combine(void *ctx, enum query_op op, struct search_q
     return res;
 }
 
-struct search_query *search_query_and(void *ctx, struct search_query **qs, unsigned n)
+struct xap_search_query *xap_search_query_and(void *ctx, struct xap_search_query **qs, unsigned n)
 {
     return combine(ctx, QOP_AND, qs, n);
 }
 
-struct search_query *search_query_or(void *ctx, struct search_query **qs, unsigned n)
+struct xap_search_query *xap_search_query_or(void *ctx, struct xap_search_query **qs, unsigned n)
 {
     return combine(ctx, QOP_OR, qs, n);
 }
 
-struct search_query *search_query_not(void *ctx, struct search_query *q)
+struct xap_search_query *xap_search_query_not(void *ctx, struct xap_search_query *q)
 {
     return combine(ctx, QOP_NOT, &q, 1);
 }
 
-struct search_query *search_query_date(void *ctx, int64_t from, int64_t to)
+struct xap_search_query *xap_search_query_date(void *ctx, int64_t from, int64_t to)
 {
     return wrap(ctx, query_new_date(NULL, from, to));
 }
 
-struct search_query *search_query_mailbox(void *ctx, const char *mailbox)
+struct xap_search_query *xap_search_query_mailbox(void *ctx, const char *mailbox)
 {
     return wrap(ctx, query_new_mailbox(NULL, mailbox));
 }

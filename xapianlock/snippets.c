@@ -1,4 +1,4 @@
-/* snippets.c - search_snippets(): a short extract of a hit's body around
+/* snippets.c - xap_search_snippets(): a short extract of a hit's body around
  * what the query matched (search.h).
  *
  * The text is the message's body as the indexer sees it (its text parts,
@@ -28,10 +28,10 @@
 #define SNIPPET_MAX_TEXT (256u << 10)
 
 struct snip {
-    const struct search_hit *hits;
+    const struct xap_search_hit *hits;
     const size_t *which;          /* hit of each snippet */
     struct xw_snipper *sn;
-    const struct search_snippet_options *o;
+    const struct xap_search_snippet_options *o;
     char **out;
 };
 
@@ -56,7 +56,7 @@ static int add_body(void *rock, enum message_text_kind kind, const char *text, s
     return body->len >= SNIPPET_MAX_TEXT;
 }
 
-static int snip_one(void *rock, struct mailbox *mailbox, struct index_record *rec, size_t i)
+static int snip_one(void *rock, struct xap_mailbox *mailbox, struct xap_index_record *rec, size_t i)
 {
     struct snip *s = rock;
     char *path, *buf = NULL;
@@ -66,11 +66,11 @@ static int snip_one(void *rock, struct mailbox *mailbox, struct index_record *re
 
     if (!mailbox)
         return 0;                 /* gone: NULL */
-    path = mailbox_message_path(NULL, mailbox, rec->uid);
+    path = xap_mailbox_message_path(NULL, mailbox, rec->uid);
     if (read_file(path, path, &buf, &len) < 0) {
         xlog_syserr("read", path);
         talloc_free(path);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     body = g_string_new(NULL);
     r = message_foreach_text(buf, len, NULL, add_body, body);
@@ -84,13 +84,13 @@ static int snip_one(void *rock, struct mailbox *mailbox, struct index_record *re
     return r;
 }
 
-int search_snippets(struct search_session *ss, const struct search_result *res,
-                    const size_t *which, size_t n, const struct search_snippet_options *opts,
+int xap_search_snippets(struct xap_search_session *ss, const struct xap_search_result *res,
+                    const size_t *which, size_t n, const struct xap_search_snippet_options *opts,
                     char ***snippets_r)
 {
-    struct search_snippet_options o = { "<mark>", "</mark>", "\u2026", 200 };
+    struct xap_search_snippet_options o = { "<mark>", "</mark>", "\u2026", 200 };
     const struct xw_query *q = res ? search_result_snippet_query(res) : NULL;
-    struct search_hit *hits;
+    struct xap_search_hit *hits;
     struct snip s = { 0 };
     void *tmp;
     int r;
@@ -98,10 +98,10 @@ int search_snippets(struct search_session *ss, const struct search_result *res,
     (void)ss;                     /* for the API's shape: results are a session's */
     *snippets_r = NULL;
     if (!res || (n && !which && n > res->nhits))
-        return IMAP_INVALID_ARGUMENT;
+        return XAP_IMAP_INVALID_ARGUMENT;
     for (size_t i = 0; which && i < n; i++)
         if (which[i] >= res->nhits)
-            return IMAP_INVALID_ARGUMENT;
+            return XAP_IMAP_INVALID_ARGUMENT;
     if (opts) {
         o.hi_start = opts->hi_start ? opts->hi_start : o.hi_start;
         o.hi_end = opts->hi_end ? opts->hi_end : o.hi_end;
@@ -110,7 +110,7 @@ int search_snippets(struct search_session *ss, const struct search_result *res,
     }
     tmp = talloc_new(NULL);
     /* The chosen hits, in the order asked: a snippet per entry. */
-    hits = talloc_array(tmp, struct search_hit, n);
+    hits = talloc_array(tmp, struct xap_search_hit, n);
     for (size_t i = 0; i < n; i++)
         hits[i] = res->hits[which ? which[i] : i];
     s.hits = hits;

@@ -51,7 +51,7 @@
  *   lost       listed, its directory missing (deleted, a restore without
  *              it, a disk not mounted): an error for every reader and
  *              writer, never retired here; only `squatter --forget-lost`
- *              (xapianlock_forget_lost) gives it up, on the admin's word.
+ *              (xap_xapianlock_forget_lost) gives it up, on the admin's word.
  *
  * A user deleted and created again may list the same numbers for its own
  * databases: a process that reserved a target, let the namelock go and
@@ -100,7 +100,7 @@ int tierlist_check_partition(const char *userid, const char *partition, const ch
     struct stat st;
 
     if (!base)
-        return IMAP_SEARCH_TIER_UNKNOWN;
+        return XAP_IMAP_SEARCH_TIER_UNKNOWN;
     if (stat(base, &st) < 0)
         why = strerror(errno);
     else if (!S_ISDIR(st.st_mode))
@@ -112,7 +112,7 @@ int tierlist_check_partition(const char *userid, const char *partition, const ch
     xlog(LOG_ERR, "user %s: search partition %s (%ssearchpartition-%s) is missing "
          "(not mounted?): %s; mount it, or on a new server create it with "
          "mkdir -m 0700 %s", userid, base, tier, partition, why, base);
-    return IMAP_SEARCH_CORRUPT;
+    return XAP_IMAP_SEARCH_CORRUPT;
 }
 
 static int dir_is_empty(const char *dir, int *empty_r)
@@ -151,14 +151,14 @@ int tierlist_item_check(void *ctx, const char *userid, const char *partition,
     if (stat(dir, &st) < 0) {
         if (errno != ENOENT) {
             xlog_syserr("stat", dir);
-            r = IMAP_SEARCH_CORRUPT;
+            r = XAP_IMAP_SEARCH_CORRUPT;
         } else {
             *state_r = TIERLIST_LOST;
         }
     } else if (!S_ISDIR(st.st_mode) || access(dir, R_OK | X_OK) < 0 ||
                dir_is_empty(dir, &empty) < 0) {
         xlog(LOG_ERR, "user %s: search database %s cannot be read", userid, dir);
-        r = IMAP_SEARCH_CORRUPT;
+        r = XAP_IMAP_SEARCH_CORRUPT;
     } else {
         *state_r = empty ? TIERLIST_RESERVED : TIERLIST_PUBLISHED;
     }
@@ -175,14 +175,14 @@ int tierlist_lost(const char *userid, const char *partition, const struct active
     int r;
 
     if (tierlist_check_partition(userid, partition, item->tier))
-        return IMAP_SEARCH_CORRUPT;         /* logged: the partition is away */
+        return XAP_IMAP_SEARCH_CORRUPT;         /* logged: the partition is away */
     dir = tierlist_item_dir(NULL, userid, partition, item, &r);
     xlog(LOG_ERR, "user %s: search database %s (%s:%u) is missing: it is listed in "
          "xapianactive and was never removed (restore it, or drop it with squatter "
          "--forget-lost and index its mail again)", userid, dir ? dir : "?", item->tier,
          item->gen);
     talloc_free(dir);
-    return IMAP_SEARCH_CORRUPT;
+    return XAP_IMAP_SEARCH_CORRUPT;
 }
 
 int tierlist_listed(const struct activeitem *items, const struct activeitem *item)
@@ -246,7 +246,7 @@ unsigned tierlist_next_gen(const char *userid, const char *partition,
 
 /* ITEM's empty directory (and the user's directory above it), never the
  * search partition itself: a missing partition (not mounted) is
- * IMAP_SEARCH_CORRUPT, logged.  An existing empty directory is fine. */
+ * XAP_IMAP_SEARCH_CORRUPT, logged.  An existing empty directory is fine. */
 static int item_create(const char *userid, const char *partition,
                        const struct activeitem *item)
 {
@@ -333,7 +333,7 @@ int tierlist_publish(const struct tiertarget *t)
 {
     if (rename(t->newdir, t->dir) < 0 || fsync_parent(t->dir)) {
         xlog_syserr("rename", t->newdir);
-        return IMAP_IOERROR;
+        return XAP_IMAP_IOERROR;
     }
     return 0;
 }
@@ -408,7 +408,7 @@ static int remove_unlisted(const char *userid, const char *partition,
             xlog(LOG_INFO, "user %s: removing %s: not in xapianactive", userid, path);
             if (remove_tree(path)) {
                 xlog_syserr("remove", path);
-                ret = IMAP_IOERROR;
+                ret = XAP_IMAP_IOERROR;
             }
         }
         if (d)

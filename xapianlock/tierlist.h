@@ -17,7 +17,7 @@
  *   EXCLUSIVE  tierlist_retire(the items it replaces)          retired
  *   SHARED     tierlist_remove_unlisted(the list as it is now)
  *
- * Errors are IMAP_* codes, logged naming the user and the path. */
+ * Errors are XAP_IMAP_* codes, logged naming the user and the path. */
 #ifndef XAPIARY_TIERLIST_H
 #define XAPIARY_TIERLIST_H
 
@@ -46,18 +46,18 @@ enum {
  * exist); NULL with *R_R as tierpath_user_dir. */
 char *tierlist_item_dir(void *ctx, const char *userid, const char *partition,
                         const struct activeitem *item, int *r_r);
-/* 0 with *STATE_R; IMAP_SEARCH_CORRUPT when the directory cannot be read
+/* 0 with *STATE_R; XAP_IMAP_SEARCH_CORRUPT when the directory cannot be read
  * (logged), or an error of tierlist_item_dir.  *DIR_R (may be NULL): the
  * directory, under CTX. */
 int tierlist_item_check(void *ctx, const char *userid, const char *partition,
                         const struct activeitem *item, char **dir_r, int *state_r);
 /* Logs that ITEM is lost, naming its directory, or its search partition
- * when that is what is missing (not mounted?); IMAP_SEARCH_CORRUPT. */
+ * when that is what is missing (not mounted?); XAP_IMAP_SEARCH_CORRUPT. */
 int tierlist_lost(const char *userid, const char *partition,
                   const struct activeitem *item);
 /* 0 when the search partition of TIER for PARTITION is a directory;
- * else IMAP_SEARCH_CORRUPT (logged: not mounted?) or
- * IMAP_SEARCH_TIER_UNKNOWN. */
+ * else XAP_IMAP_SEARCH_CORRUPT (logged: not mounted?) or
+ * XAP_IMAP_SEARCH_TIER_UNKNOWN. */
 int tierlist_check_partition(const char *userid, const char *partition, const char *tier);
 /* 1 when DIR exists and is empty: a reserved item, nothing written. */
 int tierlist_dir_unbuilt(const char *dir);
@@ -77,7 +77,7 @@ unsigned tierlist_next_gen(const char *userid, const char *partition,
  * other than the first that were never built (reserved: targets of dead
  * runs; a live run's would lose its race anyway, since the caller changes
  * the list) and removes every unlisted directory and every .NEW.  A
- * listed item whose directory is missing is lost: IMAP_SEARCH_CORRUPT,
+ * listed item whose directory is missing is lost: XAP_IMAP_SEARCH_CORRUPT,
  * nothing changed.  *CHANGED_R: *ITEMS was shortened; the caller writes
  * it (tierlist_reserve does). */
 int tierlist_clean(const char *userid, const char *partition, struct activeitem **items,
@@ -114,7 +114,7 @@ int tierlist_reserve(void *ctx, const char *userid, const char *partition,
 int tierlist_build(const struct tiertarget *t);
 
 /* Published: T->newdir, complete, renamed over T's empty directory (and
- * made durable).  IMAP_IOERROR, logged, and T as it was. */
+ * made durable).  XAP_IMAP_IOERROR, logged, and T as it was. */
 int tierlist_publish(const struct tiertarget *t);
 
 /* A build given up: its .NEW removed, T stays reserved (readers skip it;

@@ -99,7 +99,7 @@ static struct xw_query *translate(struct translate *t, const struct query *q)
     case QOP_MAILBOX:
         if (!t->mailbox) {
             xlog(LOG_ERR, "query: mailbox: is not available here");
-            t->r = IMAP_SEARCH_SYNTAX;
+            t->r = XAP_IMAP_SEARCH_SYNTAX;
             return NULL;
         }
         return t->mailbox(t->rock, t->ctx, q->mailbox, &t->r);
@@ -135,6 +135,6 @@ struct xw_query *query_translate(void *ctx, const struct query *q, struct xw_dbr
     struct xw_query *xq = translate(&t, q);
 
     /* cwrap logged why it could not build a query. */
-    *r = xq ? 0 : t.r ? t.r : IMAP_IOERROR;
+    *r = xq ? 0 : t.r ? t.r : XAP_IMAP_IOERROR;
     return xq;
 }

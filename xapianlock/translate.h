@@ -14,7 +14,7 @@ typedef struct xw_query *translate_mailbox_fn(void *rock, void *ctx, const char 
 
 /* Q as a Xapian query under CTX, to run on DBR (may be NULL: see
  * xw_query_text).  MAILBOX (with ROCK) answers mailbox: terms; with
- * MAILBOX NULL they are IMAP_SEARCH_SYNTAX.  Returns NULL and sets *R on
+ * MAILBOX NULL they are XAP_IMAP_SEARCH_SYNTAX.  Returns NULL and sets *R on
  * failure; *R is 0 otherwise. */
 struct xw_query *query_translate(void *ctx, const struct query *q, struct xw_dbr *dbr,
                                  translate_mailbox_fn *mailbox, void *rock, int *r);

@@ -187,7 +187,7 @@ int uidset_parse(void *ctx, const char *text, size_t len, struct uidset **set_r)
     return 0;
 bad:
     talloc_free(set);
-    return IMAP_MAILBOX_BADFORMAT;
+    return XAP_IMAP_MAILBOX_BADFORMAT;
 }
 
 char *uidset_format(void *ctx, const struct uidset *set)

@@ -16,7 +16,7 @@ struct uidset {
 };
 
 struct uidset *uidset_new(void *ctx);
-/* Parses TEXT (LEN bytes); IMAP_MAILBOX_BADFORMAT for anything else than
+/* Parses TEXT (LEN bytes); XAP_IMAP_MAILBOX_BADFORMAT for anything else than
  * comma-separated N or N-M with 0 < N <= M. */
 int uidset_parse(void *ctx, const char *text, size_t len, struct uidset **set_r);
 char *uidset_format(void *ctx, const struct uidset *set);

@@ -33,12 +33,12 @@ struct unindexed {
     struct one *mb;               /* talloc array */
 };
 
-static int list_one(const struct mboxlist_entry *e, void *rock)
+static int list_one(const struct xap_mboxlist_entry *e, void *rock)
 {
     struct unindexed *u = rock;
     size_t n = talloc_array_length(u->mb);
 
-    if (e->type != MBTYPE_NORMAL)
+    if (e->type != XAP_MBTYPE_NORMAL)
         return 0;
     u->mb = talloc_realloc(u, u->mb, struct one, n + 1);
     u->mb[n].name = talloc_strdup(u->mb, e->name);
@@ -57,7 +57,7 @@ int unindexed_list(void *ctx, const char *userid, struct unindexed **u_r)
     *u_r = NULL;
     u->userid = talloc_strdup(u, userid);
     u->mb = talloc_array(u, struct one, 0);
-    if ((r = mboxlist_foreach(root, MBOXLIST_TREE, list_one, u))) {
+    if ((r = xap_mboxlist_foreach(root, XAP_MBOXLIST_TREE, list_one, u))) {
         talloc_free(u);
         return r;
     }
@@ -82,17 +82,17 @@ int unindexed_read(struct unindexed *u, struct guiddb *gdb, struct xw_dbr *dbr,
 }
 
 /* The live records of MAILBOX whose UID is not in SET. */
-static int count_backlog(struct mailbox *mailbox, const struct uidset *set, uint64_t *n_r)
+static int count_backlog(struct xap_mailbox *mailbox, const struct uidset *set, uint64_t *n_r)
 {
-    struct mailbox_iter *iter = mailbox_iter_init(mailbox, 0, ITER_SKIP_EXPUNGED);
-    const struct index_record *rec;
+    struct xap_mailbox_iter *iter = xap_mailbox_iter_init(mailbox, 0, XAP_ITER_SKIP_EXPUNGED);
+    const struct xap_index_record *rec;
     int r;
 
-    while ((rec = mailbox_iter_step(iter)))
+    while ((rec = xap_mailbox_iter_step(iter)))
         if (!uidset_contains(set, rec->uid))
             (*n_r)++;
-    r = mailbox_iter_error(iter);
-    mailbox_iter_done(&iter);
+    r = xap_mailbox_iter_error(iter);
+    xap_mailbox_iter_done(&iter);
     return r;
 }
 
@@ -100,16 +100,16 @@ static int count_backlog(struct mailbox *mailbox, const struct uidset *set, uint
  * snapshot may predate the mailbox's first commit; every commit syncs
  * the GUID db under the index lock, which we now hold SHARED: asked
  * again, the GUID db must describe it. */
-static int recheck_guiddb(const char *userid, struct mailbox *mailbox)
+static int recheck_guiddb(const char *userid, struct xap_mailbox *mailbox)
 {
     struct guiddb *db = NULL;
     int r = guiddb_open(NULL, userid, 0, &db);
 
-    if (r == IMAP_NOTFOUND)
+    if (r == XAP_IMAP_NOTFOUND)
         r = 0;
     if (!r)
-        r = guiddb_check_mailbox(db, userid, mailbox_name(mailbox),
-                                 mailbox_uniqueid(mailbox), mailbox_last_uid(mailbox));
+        r = guiddb_check_mailbox(db, userid, xap_mailbox_name(mailbox),
+                                 xap_mailbox_uniqueid(mailbox), xap_mailbox_last_uid(mailbox));
     guiddb_close(&db);
     return r;
 }
@@ -121,21 +121,21 @@ int unindexed_count(struct unindexed *u, uint64_t *n_r)
     *n_r = 0;
     for (size_t i = 0; i < talloc_array_length(u->mb) && !r; i++) {
         struct one *m = &u->mb[i];
-        struct mailbox *mailbox = NULL;
-        if ((r = mailbox_open_irl(m->name, &mailbox))) {
-            if (r == IMAP_MAILBOX_NONEXISTENT)
+        struct xap_mailbox *mailbox = NULL;
+        if ((r = xap_mailbox_open_irl(m->name, &mailbox))) {
+            if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
                 r = 0;            /* deleted since it was listed */
             continue;
         }
-        if (strcmp(mailbox_uniqueid(mailbox), m->uniqueid)) {
-            mailbox_close(&mailbox);  /* another mailbox under the name now */
+        if (strcmp(xap_mailbox_uniqueid(mailbox), m->uniqueid)) {
+            xap_mailbox_close(&mailbox);  /* another mailbox under the name now */
             continue;
         }
-        if (mailbox_last_uid(mailbox) && !m->synced)
+        if (xap_mailbox_last_uid(mailbox) && !m->synced)
             r = recheck_guiddb(u->userid, mailbox);
-        if (!r && !uidset_covers(m->set, 1, mailbox_last_uid(mailbox)))
+        if (!r && !uidset_covers(m->set, 1, xap_mailbox_last_uid(mailbox)))
             r = count_backlog(mailbox, m->set, n_r);
-        mailbox_close(&mailbox);
+        xap_mailbox_close(&mailbox);
     }
     return r;
 }

@@ -6,10 +6,10 @@
 #include "xapiary/xapianlock.h"
 #include "xapianlock/activefile.h"
 
-struct xapianlock {
+struct xap_xapianlock {
     char *userid;
     char *partition;
-    struct mboxlock *namelock;
+    struct xap_mboxlock *namelock;
     struct activefile *af;          /* NULL: the user has no xapianactive */
     const char **paths;             /* search: NULL-terminated */
     const char **lost;              /* search: listed, missing (partial only) */
@@ -28,15 +28,15 @@ char *xapianlock_inbox_uniqueid(void *ctx, const char *userid);
  * numbers to its own databases (docs/model: RECREATE). */
 int xapianlock_same_user(const char *userid, const char *id);
 /* The Xapian namelock of USERID. */
-int xapianlock_namelock(const char *userid, int type, struct mboxlock **lock_r);
-const char *xapianlock_userid(const struct xapianlock *xl);
-/* As xapianlock_begin_search, but a listed database that is missing (lost,
+int xapianlock_namelock(const char *userid, int type, struct xap_mboxlock **lock_r);
+const char *xapianlock_userid(const struct xap_xapianlock *xl);
+/* As xap_xapianlock_begin_search, but a listed database that is missing (lost,
  * or its search partition is away) is logged (unless QUIET: the caller
  * said so once already) and left out instead of failing: what an audit
  * needs to report the mail it held as unindexed.  xapianlock_lost() names
  * them (NULL-terminated, owned by XL). */
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
-                                    struct xapianlock **xl_r);
-const char *const *xapianlock_lost(const struct xapianlock *xl);
+                                    struct xap_xapianlock **xl_r);
+const char *const *xapianlock_lost(const struct xap_xapianlock *xl);
 
 #endif

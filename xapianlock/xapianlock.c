@@ -1,7 +1,7 @@
 /* xapianlock.c - the two-level locking of a user's search tiers.  See
  * <xapiary/xapianlock.h> and docs/LOCKING.md.
  *
- * States of a struct xapianlock
+ * States of a struct xap_xapianlock
  *   search   SHARED namelock + READ lock; paths[] resolved.
  *   update   SHARED namelock + WRITE lock; write_path exists on disk.
  *   (freed)  locks released in reverse order by the talloc destructor.
@@ -31,25 +31,25 @@
 #include "xapianlock/tierlist.h"
 #include "xapianlock/xapianlock-private.h"
 
-static int destroy(struct xapianlock *xl)
+static int destroy(struct xap_xapianlock *xl)
 {
     activefile_unlock(&xl->af);            /* the file lock first */
-    mboxname_release(&xl->namelock);
+    xap_mboxname_release(&xl->namelock);
     return 0;
 }
 
 int xapianlock_user_partition(void *ctx, const char *userid, char **partition_r)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     char *inbox;
     int r;
 
     *partition_r = NULL;
     if (mboxname_userid_validate(userid))
-        return IMAP_MAILBOX_BADNAME;
+        return XAP_IMAP_MAILBOX_BADNAME;
     inbox = talloc_asprintf(NULL, "user.%s", userid);
-    r = mboxlist_lookup(inbox, inbox, &e);
-    if (r == IMAP_MAILBOX_NONEXISTENT)
+    r = xap_mboxlist_lookup(inbox, inbox, &e);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
         xlog(LOG_ERR, "user %s: no mailbox %s", userid, inbox);
     if (!r)
         *partition_r = talloc_strdup(ctx, e->partition);
@@ -60,9 +60,9 @@ int xapianlock_user_partition(void *ctx, const char *userid, char **partition_r)
 char *xapianlock_inbox_uniqueid(void *ctx, const char *userid)
 {
     char *inbox = talloc_asprintf(NULL, "user.%s", userid), *id = NULL;
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
 
-    if (!mboxlist_lookup(inbox, inbox, &e) && e->type == MBTYPE_NORMAL)
+    if (!xap_mboxlist_lookup(inbox, inbox, &e) && e->type == XAP_MBTYPE_NORMAL)
         id = talloc_strdup(ctx, e->uniqueid);
     talloc_free(inbox);
     return id;
@@ -77,21 +77,21 @@ int xapianlock_same_user(const char *userid, const char *id)
     return same;
 }
 
-int xapianlock_namelock(const char *userid, int type, struct mboxlock **lock_r)
+int xapianlock_namelock(const char *userid, int type, struct xap_mboxlock **lock_r)
 {
     char name[600];
-    int r = mboxname_xapian_lockname(userid, name, sizeof name);
+    int r = xap_mboxname_xapian_lockname(userid, name, sizeof name);
 
     if (!r)
-        r = mboxname_lock(name, lock_r, type);
-    if (r == IMAP_MAILBOX_LOCKED)
+        r = xap_mboxname_lock(name, lock_r, type);
+    if (r == XAP_IMAP_MAILBOX_LOCKED)
         xlog(LOG_NOTICE, "user %s: search namelock is busy", userid);
     return r;
 }
 
-static struct xapianlock *new_lock(void *ctx, const char *userid)
+static struct xap_xapianlock *new_lock(void *ctx, const char *userid)
 {
-    struct xapianlock *xl = talloc_zero(ctx, struct xapianlock);
+    struct xap_xapianlock *xl = talloc_zero(ctx, struct xap_xapianlock);
 
     xl->userid = talloc_strdup(xl, userid);
     talloc_set_destructor(xl, destroy);
@@ -102,7 +102,7 @@ static struct xapianlock *new_lock(void *ctx, const char *userid)
  * item not built yet (an empty directory) is skipped, and a missing
  * directory is a lost database: an error, never a silent gap (with
  * PARTIAL, for an audit, it is recorded in LOST and skipped instead). */
-static int resolve_paths(struct xapianlock *xl, int partial, int quiet)
+static int resolve_paths(struct xap_xapianlock *xl, int partial, int quiet)
 {
     size_t n = talloc_array_length(xl->af->items), k = 0, nlost = 0;
 
@@ -127,16 +127,16 @@ static int resolve_paths(struct xapianlock *xl, int partial, int quiet)
 }
 
 /* 0 when user.USERID is a mailbox (not a tombstone, not a rename's new
- * name still being filled); IMAP_MAILBOX_NONEXISTENT otherwise. */
+ * name still being filled); XAP_IMAP_MAILBOX_NONEXISTENT otherwise. */
 static int user_exists(const char *userid)
 {
-    struct mboxlist_entry *e = NULL;
+    struct xap_mboxlist_entry *e = NULL;
     char *inbox = talloc_asprintf(NULL, "user.%s", userid);
-    int r = mboxlist_lookup(inbox, inbox, &e);
+    int r = xap_mboxlist_lookup(inbox, inbox, &e);
 
-    if (!r && e->type != MBTYPE_NORMAL && e->type != MBTYPE_RENAMELOCKED)
-        r = IMAP_MAILBOX_NONEXISTENT;
-    if (r == IMAP_MAILBOX_NONEXISTENT)
+    if (!r && e->type != XAP_MBTYPE_NORMAL && e->type != XAP_MBTYPE_RENAMELOCKED)
+        r = XAP_IMAP_MAILBOX_NONEXISTENT;
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
         xlog(LOG_ERR, "user %s: %s is gone: no search index is created", userid, inbox);
     talloc_free(inbox);
     return r;
@@ -148,7 +148,7 @@ static int user_exists(const char *userid)
  * empty directory comes first: a listed item without one is lost. */
 static int create_activefile(const char *userid, const char *partition)
 {
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     struct activeitem *items = NULL;
     const char *tier = config_defaultsearchtier(NULL);
     int r;
@@ -156,20 +156,20 @@ static int create_activefile(const char *userid, const char *partition)
     if (!tier || !config_searchpartition(NULL, tier, partition)) {
         xlog(LOG_ERR, "user %s: no default search tier with a searchpartition for "
              "partition %s", userid, partition);
-        return IMAP_SEARCH_TIER_UNKNOWN;
+        return XAP_IMAP_SEARCH_TIER_UNKNOWN;
     }
-    if ((r = xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock)))
+    if ((r = xapianlock_namelock(userid, XAP_LOCK_EXCLUSIVE, &lock)))
         return r;
     /* The user may have been deleted (or renamed away) since the caller
      * looked it up: delete_user and a user rename hold this namelock
      * EXCLUSIVE, so a look now is final.  Without it a late indexer would
      * bring back an index for a user that is gone (docs/model: RESURRECT). */
     if ((r = user_exists(userid))) {
-        mboxname_release(&lock);
+        xap_mboxname_release(&lock);
         return r;
     }
     r = activefile_read(NULL, userid, &items);
-    if (r == IMAP_NOTFOUND) {
+    if (r == XAP_IMAP_NOTFOUND) {
         struct activeitem first = { (char *)tier, 0 };
         tierlist_remove_unbuilt(userid, partition);
         first.gen = tierlist_next_gen(userid, partition, NULL);
@@ -177,7 +177,7 @@ static int create_activefile(const char *userid, const char *partition)
                              "xapianactive", NULL);
     }
     talloc_free(items);
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     return r;
 }
 
@@ -185,9 +185,9 @@ static int create_activefile(const char *userid, const char *partition)
 #define BEGIN_PARTIAL 2
 #define BEGIN_QUIET   4
 
-static int begin(void *ctx, const char *userid, int flags, struct xapianlock **xl_r)
+static int begin(void *ctx, const char *userid, int flags, struct xap_xapianlock **xl_r)
 {
-    struct xapianlock *xl = NULL;
+    struct xap_xapianlock *xl = NULL;
     char *partition = NULL;
     int r, write = flags & BEGIN_WRITE;
 
@@ -198,17 +198,17 @@ static int begin(void *ctx, const char *userid, int flags, struct xapianlock **x
     for (int attempt = 0; ; attempt++) {
         xl = new_lock(ctx, userid);
         xl->partition = talloc_strdup(xl, partition);
-        if ((r = xapianlock_namelock(userid, LOCK_SHARED, &xl->namelock)))
+        if ((r = xapianlock_namelock(userid, XAP_LOCK_SHARED, &xl->namelock)))
             break;
         r = activefile_lock(xl, userid, write, &xl->af);
-        if (r == IMAP_NOTFOUND && !write) {
+        if (r == XAP_IMAP_NOTFOUND && !write) {
             /* Nothing indexed yet: a search finds nothing, truthfully. */
             xl->paths = talloc_zero_array(xl, const char *, 1);
             xl->lost = talloc_zero_array(xl, const char *, 1);
             r = 0;
             break;
         }
-        if (r == IMAP_NOTFOUND && attempt == 0) {
+        if (r == XAP_IMAP_NOTFOUND && attempt == 0) {
             /* Drop everything, create it under the EXCLUSIVE namelock,
              * start again. */
             talloc_free(xl);
@@ -243,49 +243,49 @@ static int begin(void *ctx, const char *userid, int flags, struct xapianlock **x
     return 0;
 }
 
-int xapianlock_begin_search(void *ctx, const char *userid, struct xapianlock **xl_r)
+int xap_xapianlock_begin_search(void *ctx, const char *userid, struct xap_xapianlock **xl_r)
 {
     return begin(ctx, userid, 0, xl_r);
 }
 
-int xapianlock_begin_mailbox_update(void *ctx, const char *userid,
-                                    struct xapianlock **xl_r)
+int xap_xapianlock_begin_mailbox_update(void *ctx, const char *userid,
+                                    struct xap_xapianlock **xl_r)
 {
     return begin(ctx, userid, BEGIN_WRITE, xl_r);
 }
 
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
-                                    struct xapianlock **xl_r)
+                                    struct xap_xapianlock **xl_r)
 {
     return begin(ctx, userid, BEGIN_PARTIAL | (quiet ? BEGIN_QUIET : 0), xl_r);
 }
 
-const char *const *xapianlock_lost(const struct xapianlock *xl)
+const char *const *xapianlock_lost(const struct xap_xapianlock *xl)
 {
     return xl->lost;
 }
 
-void xapianlock_end(struct xapianlock **xlp)
+void xap_xapianlock_end(struct xap_xapianlock **xlp)
 {
     TALLOC_FREE(*xlp);
 }
 
-const char *const *xapianlock_paths(const struct xapianlock *xl)
+const char *const *xap_xapianlock_paths(const struct xap_xapianlock *xl)
 {
     return xl->paths;
 }
 
-const char *xapianlock_write_path(const struct xapianlock *xl)
+const char *xap_xapianlock_write_path(const struct xap_xapianlock *xl)
 {
     return xl->write_path;
 }
 
-const char *xapianlock_partition(const struct xapianlock *xl)
+const char *xap_xapianlock_partition(const struct xap_xapianlock *xl)
 {
     return xl->partition;
 }
 
-const char *xapianlock_userid(const struct xapianlock *xl)
+const char *xapianlock_userid(const struct xap_xapianlock *xl)
 {
     return xl->userid;
 }
@@ -317,9 +317,9 @@ static void add_files(void *ctx, char ***files, const char *dir)
     closedir(d);
 }
 
-int xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
+int xap_xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
 {
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     struct activeitem *items = NULL;
     char *partition = NULL;
     char **files = talloc_array(ctx, char *, 0);
@@ -329,11 +329,11 @@ int xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
     if ((r = userdata_check(userid)) ||
         (r = xapianlock_user_partition(NULL, userid, &partition)))
         goto done;
-    if ((r = xapianlock_namelock(userid, LOCK_SHARED, &lock)))
+    if ((r = xapianlock_namelock(userid, XAP_LOCK_SHARED, &lock)))
         goto done;
     /* Under the SHARED namelock the list cannot change: no file lock. */
     r = activefile_read(NULL, userid, &items);
-    if (r == IMAP_NOTFOUND)
+    if (r == XAP_IMAP_NOTFOUND)
         r = 0;
     else if (!r)
         r = activefile_check_tiers(userid, partition, items);
@@ -349,7 +349,7 @@ int xapianlock_list_files(void *ctx, const char *userid, char ***files_r)
         talloc_free(dir);
     }
 done:
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     talloc_free(items);
     talloc_free(partition);
     if (r) {
@@ -362,9 +362,9 @@ done:
     return 0;
 }
 
-int xapianlock_forget_lost(const char *userid, unsigned *n_r)
+int xap_xapianlock_forget_lost(const char *userid, unsigned *n_r)
 {
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     struct activeitem *items = NULL, *keep, first = { NULL, 0 };
     char *partition = NULL;
     size_t n, k = 0;
@@ -373,10 +373,10 @@ int xapianlock_forget_lost(const char *userid, unsigned *n_r)
     *n_r = 0;
     if ((r = xapianlock_user_partition(NULL, userid, &partition)))
         return r;
-    if ((r = xapianlock_namelock(userid, LOCK_EXCLUSIVE, &lock)))
+    if ((r = xapianlock_namelock(userid, XAP_LOCK_EXCLUSIVE, &lock)))
         goto out;
     r = activefile_read(NULL, userid, &items);
-    if (r == IMAP_NOTFOUND) {
+    if (r == XAP_IMAP_NOTFOUND) {
         r = 0;                    /* nothing listed: nothing lost */
         goto out;
     }
@@ -410,7 +410,7 @@ int xapianlock_forget_lost(const char *userid, unsigned *n_r)
                              0, "xapianactive", NULL);
     }
 out:
-    mboxname_release(&lock);
+    xap_mboxname_release(&lock);
     talloc_free(items);
     talloc_free(partition);
     return r;

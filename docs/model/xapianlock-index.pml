@@ -1,5 +1,5 @@
 /* xapianlock-index.pml - the processes that write and read the databases:
- * indexer (indexer_flush), searcher (search_run, read_indexed) and the
+ * indexer (indexer_flush), searcher (xap_search_run, read_indexed) and the
  * side writer (indexer_flush_parallel, xapianlock/index-side.c), with
  * begin_update and commit_first, which the indexer and the side writer
  * share.  Part of xapianlock.pml, which includes it after the state, the
@@ -8,7 +8,7 @@
 
 /* ---------------------------------------------------------------- processes */
 
-/* xapianlock_begin_mailbox_update up to the first item: SHARED namelock,
+/* xap_xapianlock_begin_mailbox_update up to the first item: SHARED namelock,
  * WRITE lock with the inode re-check.  A missing xapianactive is created
  * under the EXCLUSIVE namelock (create_activefile, which gives up if the
  * user is gone meanwhile) and the begin starts again, once.  r_: OK with
@@ -105,7 +105,7 @@ next:
     od
 }
 
-/* search_run / read_indexed: begin_search (SHARED namelock, READ lock,
+/* xap_search_run / read_indexed: begin_search (SHARED namelock, READ lock,
  * resolve_paths: every listed directory that exists is opened, a missing
  * one is skipped), the query, end in reverse order. */
 proctype searcher()

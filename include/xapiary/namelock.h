@@ -7,38 +7,38 @@
  * holder dies.
  *
  * Calling sequence
- *     struct mboxlock *lock = NULL;
- *     int r = mboxname_lock("user.alice", &lock, LOCK_SHARED);
+ *     struct xap_mboxlock *lock = NULL;
+ *     int r = xap_mboxname_lock("user.alice", &lock, XAP_LOCK_SHARED);
  *     if (!r) {
  *         ... work on user.alice ...
- *         mboxname_release(&lock);     (sets lock back to NULL)
+ *         xap_mboxname_release(&lock);     (sets lock back to NULL)
  *     }
  *
  * Lock types
- *   LOCK_SHARED       required by anyone who has the mailbox open.
- *   LOCK_EXCLUSIVE    required to create, finish deleting, rename or
+ *   XAP_LOCK_SHARED       required by anyone who has the mailbox open.
+ *   XAP_LOCK_EXCLUSIVE    required to create, finish deleting, rename or
  *                     repack; waits until every other holder is gone.
- *   LOCK_NONBLOCKING  exclusive, but returns IMAP_MAILBOX_LOCKED at once
+ *   XAP_LOCK_NONBLOCKING  exclusive, but returns XAP_IMAP_MAILBOX_LOCKED at once
  *                     instead of waiting when another process holds it.
  *
  * Re-locking in one process
  *   Asking again for a name this process holds with the same type returns
- *   the same lock and counts a reference; each mboxname_release() drops
+ *   the same lock and counts a reference; each xap_mboxname_release() drops
  *   one, and the lock goes when the count reaches zero.  Asking with the
  *   other type (NONBLOCKING counts as EXCLUSIVE) returns
- *   IMAP_MAILBOX_LOCKED: the kernel cannot hold two modes on one name for
+ *   XAP_IMAP_MAILBOX_LOCKED: the kernel cannot hold two modes on one name for
  *   one process, and silently converting would break the first holder.
  *
  * Waiting
  *   namelock_timeout in the configuration (seconds, default 60, 0 =
  *   forever) bounds a wait; when it expires the call returns
- *   IMAP_MAILBOX_LOCKED.  At -v (LOG_INFO) a wait of more than a second
+ *   XAP_IMAP_MAILBOX_LOCKED.  At -v (LOG_INFO) a wait of more than a second
  *   is logged with the name, the mode and the holders' pids.
  *
  * Error handling
- *   Returns 0, IMAP_MAILBOX_LOCKED, IMAP_MAILBOX_BADNAME (the name is not a
- *   valid mailbox name nor a reserved lock name), IMAP_CONFIG (no
- *   configdirectory) or IMAP_IOERROR (logged with the path).  On any
+ *   Returns 0, XAP_IMAP_MAILBOX_LOCKED, XAP_IMAP_MAILBOX_BADNAME (the name is not a
+ *   valid mailbox name nor a reserved lock name), XAP_IMAP_CONFIG (no
+ *   configdirectory) or XAP_IMAP_IOERROR (logged with the path).  On any
  *   failure *lockp stays NULL.
  *
  * Files
@@ -63,45 +63,45 @@
 extern "C" {
 #endif
 
-struct mboxlock;
+struct xap_mboxlock;
 
 enum {
-    LOCK_SHARED = 1,
-    LOCK_EXCLUSIVE = 2,
-    LOCK_NONBLOCKING = 3
+    XAP_LOCK_SHARED = 1,
+    XAP_LOCK_EXCLUSIVE = 2,
+    XAP_LOCK_NONBLOCKING = 3
 };
 
-/* mboxname_lock - take the namelock of NAME.
+/* xap_mboxname_lock - take the namelock of NAME.
  * NAME: a mailbox name (user.alice.Sent) or a reserved lock name
- * (mboxname_xapian_lockname()); copied, not kept.
+ * (xap_mboxname_xapian_lockname()); copied, not kept.
  * LOCKP: where the lock goes; must point to NULL.  The lock is the
- * library's: give it back with mboxname_release(), never free it.
- * LOCKTYPE: LOCK_SHARED, LOCK_EXCLUSIVE or LOCK_NONBLOCKING.
+ * library's: give it back with xap_mboxname_release(), never free it.
+ * LOCKTYPE: XAP_LOCK_SHARED, XAP_LOCK_EXCLUSIVE or XAP_LOCK_NONBLOCKING.
  * Returns 0, or one of the codes of "Error handling" above with *LOCKP
  * left NULL.  Blocks (up to namelock_timeout) while another process holds
  * NAME in a conflicting mode. */
-int mboxname_lock(const char *name, struct mboxlock **lockp, int locktype);
+int xap_mboxname_lock(const char *name, struct xap_mboxlock **lockp, int locktype);
 
-/* mboxname_release - drop one reference to *LOCKP (the lock goes with the
+/* xap_mboxname_release - drop one reference to *LOCKP (the lock goes with the
  * last) and set *LOCKP to NULL.  LOCKP or *LOCKP NULL is a no-op. */
-void mboxname_release(struct mboxlock **lockp);
+void xap_mboxname_release(struct xap_mboxlock **lockp);
 
-/* mboxlock_name - the name LOCK was taken on; owned by the lock, valid
- * until its last mboxname_release(). */
-const char *mboxlock_name(const struct mboxlock *lock);
+/* xap_mboxlock_name - the name LOCK was taken on; owned by the lock, valid
+ * until its last xap_mboxname_release(). */
+const char *xap_mboxlock_name(const struct xap_mboxlock *lock);
 
-/* mboxname_islocked - whether this process holds NAME, and how: 0 (not
- * held), LOCK_SHARED or LOCK_EXCLUSIVE (a NONBLOCKING lock that was
+/* xap_mboxname_islocked - whether this process holds NAME, and how: 0 (not
+ * held), XAP_LOCK_SHARED or XAP_LOCK_EXCLUSIVE (a NONBLOCKING lock that was
  * granted reads as EXCLUSIVE).  Takes no lock; knows nothing of other
  * processes' locks. */
-int mboxname_islocked(const char *name);
+int xap_mboxname_islocked(const char *name);
 
-/* mboxname_xapian_lockname - the reserved lock name of a user's search
+/* xap_mboxname_xapian_lockname - the reserved lock name of a user's search
  * tiers, "$XAPIAN$" USERID, which no mailbox can have.
  * Writes at most SIZE bytes (the terminating NUL included) to BUF, which
- * the caller owns.  Returns 0, or IMAP_MAILBOX_BADNAME when USERID is not
+ * the caller owns.  Returns 0, or XAP_IMAP_MAILBOX_BADNAME when USERID is not
  * a valid userid or the name does not fit.  Takes no lock. */
-int mboxname_xapian_lockname(const char *userid, char *buf, unsigned long size);
+int xap_mboxname_xapian_lockname(const char *userid, char *buf, unsigned long size);
 
 #ifdef __cplusplus
 }

@@ -6,9 +6,9 @@
  *   <xapiary/...> stands alone: include the ones you use, in any order.
  *
  * Calling sequence
- *   Every program calls xapiary_init() once before any other function of
- *   the library (xapiary_set_log() and xapiary_version() excepted) and
- *   xapiary_done() before it exits.  xapiary_init() reads the
+ *   Every program calls xap_init() once before any other function of
+ *   the library (xap_set_log() and xap_version() excepted) and
+ *   xap_done() before it exits.  xap_init() reads the
  *   configuration file (xapiary.conf(5)), reads $XAPIARY_FAULT once (the
  *   crash tests' fault points, FAULTS.md in the documentation directory),
  *   sets up logging and sets the process's umask to 077 (every file the
@@ -17,10 +17,10 @@
  *
  * Error handling
  *   Every function that can fail returns an int: 0 on success, otherwise
- *   one of the IMAP_* codes below.  error_message() turns a code into a
+ *   one of the XAP_IMAP_* codes below.  xap_error_message() turns a code into a
  *   sentence.  The detail (system call, path, errno) has already been
  *   logged by the function that failed (to stderr, syslog or the hook of
- *   xapiary_set_log()); callers add the object they were working on when
+ *   xap_set_log()); callers add the object they were working on when
  *   they report it.
  *
  * Memory and CTX
@@ -50,87 +50,87 @@ extern "C" {
 /* Error codes.  The numbers are stable: they may be stored or sent over a
  * wire.  Names say what went wrong, never which library noticed it. */
 enum {
-    IMAP_OK = 0,
-    IMAP_INTERNAL = 1000,          /* a bug: an invariant did not hold */
-    IMAP_IOERROR,                  /* a system call failed (logged with path) */
-    IMAP_CONFIG,                   /* bad or missing configuration */
-    IMAP_INVALID_ARGUMENT,         /* a caller passed something meaningless */
-    IMAP_PERMISSION_DENIED,
-    IMAP_MAILBOX_LOCKED,           /* lock held elsewhere or wait timed out */
-    IMAP_MAILBOX_NONEXISTENT,
-    IMAP_MAILBOX_EXISTS,
-    IMAP_MAILBOX_BADNAME,
-    IMAP_MAILBOX_CHECKSUM,         /* a CRC did not match */
-    IMAP_MAILBOX_BADFORMAT,        /* a file is not in the expected format */
-    IMAP_MAILBOX_NOTSUPPORTED,     /* e.g. a newer on-disk version */
-    IMAP_PARTITION_UNKNOWN,        /* no partition-NAME for that name */
-    IMAP_SEARCH_TIER_UNKNOWN,      /* no TIERsearchpartition-PARTITION */
-    IMAP_SEARCH_SYNTAX,            /* a query could not be parsed */
-    IMAP_SEARCH_CORRUPT,           /* a search tier cannot be read */
-    IMAP_MESSAGE_BADHEADER,        /* a message could not be stored */
-    IMAP_NOTFOUND,                 /* no such record (not a mailbox) */
-    IMAP_AGAIN,                    /* state changed under us: try again */
-    IMAP_SEARCH_NOTSUPPORTED,      /* a search database of a newer schema */
-    IMAP_MESSAGE_TOOLARGE,         /* over max_message_size or max_header_fields */
-    IMAP_MAILBOX_REMOTE,           /* the user (or shared mailbox) lives on
-                                    * another back end: registry_where()
+    XAP_IMAP_OK = 0,
+    XAP_IMAP_INTERNAL = 1000,          /* a bug: an invariant did not hold */
+    XAP_IMAP_IOERROR,                  /* a system call failed (logged with path) */
+    XAP_IMAP_CONFIG,                   /* bad or missing configuration */
+    XAP_IMAP_INVALID_ARGUMENT,         /* a caller passed something meaningless */
+    XAP_IMAP_PERMISSION_DENIED,
+    XAP_IMAP_MAILBOX_LOCKED,           /* lock held elsewhere or wait timed out */
+    XAP_IMAP_MAILBOX_NONEXISTENT,
+    XAP_IMAP_MAILBOX_EXISTS,
+    XAP_IMAP_MAILBOX_BADNAME,
+    XAP_IMAP_MAILBOX_CHECKSUM,         /* a CRC did not match */
+    XAP_IMAP_MAILBOX_BADFORMAT,        /* a file is not in the expected format */
+    XAP_IMAP_MAILBOX_NOTSUPPORTED,     /* e.g. a newer on-disk version */
+    XAP_IMAP_PARTITION_UNKNOWN,        /* no partition-NAME for that name */
+    XAP_IMAP_SEARCH_TIER_UNKNOWN,      /* no TIERsearchpartition-PARTITION */
+    XAP_IMAP_SEARCH_SYNTAX,            /* a query could not be parsed */
+    XAP_IMAP_SEARCH_CORRUPT,           /* a search tier cannot be read */
+    XAP_IMAP_MESSAGE_BADHEADER,        /* a message could not be stored */
+    XAP_IMAP_NOTFOUND,                 /* no such record (not a mailbox) */
+    XAP_IMAP_AGAIN,                    /* state changed under us: try again */
+    XAP_IMAP_SEARCH_NOTSUPPORTED,      /* a search database of a newer schema */
+    XAP_IMAP_MESSAGE_TOOLARGE,         /* over max_message_size or max_header_fields */
+    XAP_IMAP_MAILBOX_REMOTE,           /* the user (or shared mailbox) lives on
+                                    * another back end: xap_registry_where()
                                     * names it (SCALING.md) */
-    IMAP_REGISTRY_DOWN,            /* the cluster registry (etcd) cannot be
+    XAP_IMAP_REGISTRY_DOWN,            /* the cluster registry (etcd) cannot be
                                     * reached: retry later */
-    IMAP_ERROR_LAST                /* not an error: one past the last code */
+    XAP_IMAP_ERROR_LAST                /* not an error: one past the last code */
 };
 
-/* error_message - a sentence for the code R.
- * R: 0 or an IMAP_* code (any int is accepted).
+/* xap_error_message - a sentence for the code R.
+ * R: 0 or an XAP_IMAP_* code (any int is accepted).
  * Returns a sentence that does not end in a full stop, static: never
  * freed, valid for the life of the process.  For an unknown code, a
  * sentence that names the number, in one static buffer that the next
  * call for an unknown code overwrites (so not from two threads at once).
- * Needs no xapiary_init(); takes no lock. */
-const char *error_message(int r);
+ * Needs no xap_init(); takes no lock. */
+const char *xap_error_message(int r);
 
-/* xapiary_init - start the library.
+/* xap_init - start the library.
  * CONFIG_PATH: the configuration file; NULL for $XAPIARY_CONFIG, or when
  * that is unset or empty /etc/xapiary.conf (configure
  * --with-config-file=PATH changes that default).  Not kept: the library
  * copies it.
- * Returns 0, or IMAP_CONFIG after logging file:line and the cause (the
- * library is then as before the call: xapiary_done() is harmless).
- * Calling it again ends the previous start (as xapiary_done() does,
+ * Returns 0, or XAP_IMAP_CONFIG after logging file:line and the cause (the
+ * library is then as before the call: xap_done() is harmless).
+ * Calling it again ends the previous start (as xap_done() does,
  * releasing every lock) and starts afresh.  Takes no lock.  Sets the
  * umask (see the top of this file). */
-int xapiary_init(const char *config_path);
+int xap_init(const char *config_path);
 
-/* xapiary_done - stop the library.
+/* xap_done - stop the library.
  * Closes every open database, releases every namelock still held, and
  * frees the configuration and all memory the library owns; what callers
  * own (results under their CTX) is theirs to free.  Safe to call when
- * xapiary_init() failed or never ran, and twice.  The log hook of
- * xapiary_set_log() stays. */
-void xapiary_done(void);
+ * xap_init() failed or never ran, and twice.  The log hook of
+ * xap_set_log() stays. */
+void xap_done(void);
 
-/* xapiary_config_path - the path of the configuration file in use.
- * Returns a string owned by the library, valid until xapiary_done(), or
- * NULL before xapiary_init() succeeded. */
-const char *xapiary_config_path(void);
+/* xap_config_path - the path of the configuration file in use.
+ * Returns a string owned by the library, valid until xap_done(), or
+ * NULL before xap_init() succeeded. */
+const char *xap_config_path(void);
 
-/* xapiary_version - the version of the library, e.g. "0.1.0" (the
+/* xap_version - the version of the library, e.g. "0.1.0" (the
  * package version, as `pkg-config --modversion xapiary` says for the
- * headers).  Static string; needs no xapiary_init(); any thread. */
-const char *xapiary_version(void);
+ * headers).  Static string; needs no xap_init(); any thread. */
+const char *xap_version(void);
 
 /* A log hook: LEVEL is a syslog(3) priority (LOG_ERR 3, LOG_WARNING 4,
  * LOG_NOTICE 5, LOG_INFO 6, LOG_DEBUG 7 of <syslog.h>); MESSAGE one line
  * without a newline nor a program name, e.g. "open
  * /srv/spool/a/user/alice/xapiary.index: No such file or directory"
  * followed by the library's source file and line; DATA what was given to
- * xapiary_set_log().  MESSAGE is the library's and valid during
+ * xap_set_log().  MESSAGE is the library's and valid during
  * the call only: copy it to keep it.  The hook runs in the thread that
  * called the library, inside that call, possibly with locks held: it
  * must not call libxapiary, and should not block for long. */
-typedef void xapiary_log_fn(int level, const char *message, void *data);
+typedef void xap_log_fn(int level, const char *message, void *data);
 
-/* xapiary_set_log - send the library's log lines to FN.
+/* xap_set_log - send the library's log lines to FN.
  * FN: the hook; every line the library logs, whatever its level, goes to
  * FN(level, message, DATA) instead of stderr and syslog (the `syslog`
  * configuration key is then ignored): errors and warnings with their
@@ -138,10 +138,10 @@ typedef void xapiary_log_fn(int level, const char *message, void *data);
  * (reports of lock waits are made only when a tool runs with -v, never
  * for the hook).  NULL restores stderr (and syslog when configured).
  * DATA: passed to FN as is; the library never frees it.
- * May be called before xapiary_init() (to receive its errors) and at any
- * time after; xapiary_done() does not remove the hook.  Takes no lock;
+ * May be called before xap_init() (to receive its errors) and at any
+ * time after; xap_done() does not remove the hook.  Takes no lock;
  * not to be called while another thread is in the library. */
-void xapiary_set_log(xapiary_log_fn *fn, void *data);
+void xap_set_log(xap_log_fn *fn, void *data);
 
 #ifdef __cplusplus
 }

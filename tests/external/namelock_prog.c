@@ -7,25 +7,25 @@
 
 int main(int argc, char **argv)
 {
-    struct mboxlock *lock = NULL;
+    struct xap_mboxlock *lock = NULL;
     int r;
 
     if (argc != 2) {
         fprintf(stderr, "usage: namelock_prog CONFIG\n");
         return 2;
     }
-    r = xapiary_init(argv[1]);
+    r = xap_init(argv[1]);
     if (r) {
-        fprintf(stderr, "init: %s\n", error_message(r));
+        fprintf(stderr, "init: %s\n", xap_error_message(r));
         return 1;
     }
-    r = mboxname_lock("user.external", &lock, LOCK_EXCLUSIVE);
+    r = xap_mboxname_lock("user.external", &lock, XAP_LOCK_EXCLUSIVE);
     if (r) {
-        fprintf(stderr, "lock: %s\n", error_message(r));
+        fprintf(stderr, "lock: %s\n", xap_error_message(r));
         return 1;
     }
-    printf("locked %s\n", mboxlock_name(lock));
-    mboxname_release(&lock);
-    xapiary_done();
+    printf("locked %s\n", xap_mboxlock_name(lock));
+    xap_mboxname_release(&lock);
+    xap_done();
     return lock == NULL ? 0 : 1;
 }

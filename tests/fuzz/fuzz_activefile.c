@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < n; i++)
             if (strcmp(items[i].tier, again[i].tier) || items[i].gen != again[i].gen)
                 abort();
-    } else if (r != IMAP_MAILBOX_BADFORMAT || items) {
+    } else if (r != XAP_IMAP_MAILBOX_BADFORMAT || items) {
         abort();
     }
     talloc_free(ctx);

@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!cfg)
             abort();
         check(cfg);
-    } else if (r != IMAP_CONFIG || !err || strncmp(err, "fuzz.conf:", 10)) {
+    } else if (r != XAP_IMAP_CONFIG || !err || strncmp(err, "fuzz.conf:", 10)) {
         abort();
     }
     talloc_free(ctx);

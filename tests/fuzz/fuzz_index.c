@@ -22,9 +22,9 @@
  *   FIX_CRECS    set each record's cache_crc to the CRC of the cache
  *                record its cache_offset points to (when that is inside
  *                the cache file), before FIX_RECORDS
- *   EXCLUSIVE    open with the exclusive index lock (mailbox_open_iwl):
+ *   EXCLUSIVE    open with the exclusive index lock (xap_mailbox_open_iwl):
  *                a header with OPT_MAILBOX_DIRTY is then recounted
- *   VERIFY       also run mailbox_verify, which reads every record, cache
+ *   VERIFY       also run xap_mailbox_verify, which reads every record, cache
  *                record and message file
  *
  * Run with XAPIARY_FUZZ_SEEDS=DIR, the harness first writes seed inputs
@@ -80,7 +80,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 static void cleanup(void)
 {
-    xapiary_done();
+    xap_done();
     if (tree)
         nftw(tree, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -153,7 +153,7 @@ static void make_fixture(void)
     };
     const char *tmp = getenv("TMPDIR");
     char *conf;
-    struct mailbox *mb = NULL;
+    struct xap_mailbox *mb = NULL;
     uint32_t uid;
 
     tree = talloc_asprintf(NULL, "%s/xapiary-fuzz-index-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -166,17 +166,17 @@ static void make_fixture(void)
         die("mkdir conf");
     char *confpath = talloc_asprintf(tree, "%s/xapiary.conf", tree);
     put_file(confpath, conf, strlen(conf));
-    if (xapiary_init(confpath))
-        die("xapiary_init");
-    if (mailbox_create(NAME, NULL, NULL, 0, &mb))
-        die("mailbox_create");
+    if (xap_init(confpath))
+        die("xap_init");
+    if (xap_mailbox_create(NAME, NULL, NULL, 0, &mb))
+        die("xap_mailbox_create");
     for (size_t i = 0; i < sizeof msgs / sizeof *msgs; i++)
-        if (mailbox_append_message(mb, msgs[i], strlen(msgs[i]), 0,
-                                   i ? FLAG_SEEN : FLAG_FLAGGED, &uid))
+        if (xap_mailbox_append_message(mb, msgs[i], strlen(msgs[i]), 0,
+                                   i ? XAP_FLAG_SEEN : XAP_FLAG_FLAGGED, &uid))
             die("append");
-    if (mailbox_commit(mb) || mailbox_expunge_uid(mb, uid) || mailbox_commit(mb))
+    if (xap_mailbox_commit(mb) || xap_mailbox_expunge_uid(mb, uid) || xap_mailbox_commit(mb))
         die("commit");
-    mailbox_close(&mb);
+    xap_mailbox_close(&mb);
 
     mbdir = mailbox_dir(tree, "default", NAME);
     index_path = talloc_asprintf(tree, "%s/" FNAME_INDEX, mbdir);
@@ -214,15 +214,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Reads every byte of every cache item of RECORD. */
-static unsigned touch_cache(struct mailbox *mb, struct index_record *record)
+static unsigned touch_cache(struct xap_mailbox *mb, struct xap_index_record *record)
 {
     unsigned sum = 0;
 
-    if (mailbox_cacherecord(mb, record))
+    if (xap_mailbox_cacherecord(mb, record))
         return 0;
-    for (int f = 0; f < NUM_CACHE_FIELDS; f++) {
-        const char *base = cacheitem_base(record, f);
-        unsigned n = cacheitem_size(record, f);
+    for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++) {
+        const char *base = xap_cacheitem_base(record, f);
+        unsigned n = xap_cacheitem_size(record, f);
         for (unsigned i = 0; i < n; i++)
             sum += (unsigned char)base[i];
     }
@@ -239,42 +239,42 @@ static void problem(void *rock, const char *name, const char *what)
 
 static void read_mailbox(int exclusive, int verify)
 {
-    struct mailbox *mb = NULL;
-    struct mailbox_iter *iter;
-    const struct index_record *rec;
-    struct index_record copy;
+    struct xap_mailbox *mb = NULL;
+    struct xap_mailbox_iter *iter;
+    const struct xap_index_record *rec;
+    struct xap_index_record copy;
     volatile unsigned sum = 0;
     int r;
 
-    r = exclusive ? mailbox_open_iwl(NAME, &mb) : mailbox_open_irl(NAME, &mb);
+    r = exclusive ? xap_mailbox_open_iwl(NAME, &mb) : xap_mailbox_open_irl(NAME, &mb);
     if (r) {
-        if (mb || r < IMAP_INTERNAL || r >= IMAP_ERROR_LAST || r == IMAP_INTERNAL)
+        if (mb || r < XAP_IMAP_INTERNAL || r >= XAP_IMAP_ERROR_LAST || r == XAP_IMAP_INTERNAL)
             abort();
         return;
     }
-    iter = mailbox_iter_init(mb, 0, 0);
-    while ((rec = mailbox_iter_step(iter))) {
+    iter = xap_mailbox_iter_init(mb, 0, 0);
+    while ((rec = xap_mailbox_iter_step(iter))) {
         copy = *rec;
         sum += touch_cache(mb, &copy);
     }
-    r = mailbox_iter_error(iter);
-    if (r == IMAP_INTERNAL)
+    r = xap_mailbox_iter_error(iter);
+    if (r == XAP_IMAP_INTERNAL)
         abort();
-    mailbox_iter_done(&iter);
+    xap_mailbox_iter_done(&iter);
     /* Random access: the first and the last record, and one past. */
-    uint32_t n = mailbox_num_records(mb);
-    if (n && !mailbox_read_index_record(mb, 1, &copy))
+    uint32_t n = xap_mailbox_num_records(mb);
+    if (n && !xap_mailbox_read_index_record(mb, 1, &copy))
         sum += touch_cache(mb, &copy);
-    if (n && !mailbox_read_index_record(mb, n, &copy))
+    if (n && !xap_mailbox_read_index_record(mb, n, &copy))
         sum += touch_cache(mb, &copy);
-    if (mailbox_read_index_record(mb, n + 1, &copy) != IMAP_NOTFOUND)
+    if (xap_mailbox_read_index_record(mb, n + 1, &copy) != XAP_IMAP_NOTFOUND)
         abort();
-    mailbox_close(&mb);
+    xap_mailbox_close(&mb);
     (void)sum;
 
     if (verify) {
         int problems = 0, seen = 0;
-        if (!mailbox_verify(NAME, problem, &seen, &problems) && problems != seen)
+        if (!xap_mailbox_verify(NAME, problem, &seen, &problems) && problems != seen)
             abort();
     }
 }
@@ -338,7 +338,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *cpath = talloc_asprintf(ctx, "%s/" FNAME_CACHE_PREFIX "%u", mbdir, gen);
     put_file(cpath, cache, clen);
 
-    /* mailbox_verify once allocated a byte per UID up to last_uid and read
+    /* xap_mailbox_verify once allocated a byte per UID up to last_uid and read
      * every record up to num_records past the end of the file: both fixed
      * (the verify-huge-* seeds), so every header is audited. */
     int verify = (flags & VERIFY) != 0;

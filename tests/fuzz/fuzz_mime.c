@@ -53,10 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* An exact-size copy, so that reading one byte too far is caught. */
     char *buf = talloc_memdup(ctx, data, size ? size : 1);
     struct message_parsed *p = NULL;
-    struct cacherecord crec;
+    struct xap_cacherecord crec;
     char *cache = talloc_array(ctx, char, 0);
     uint32_t crc;
-    unsigned char guid[MESSAGE_GUID_SIZE];
+    unsigned char guid[XAP_MESSAGE_GUID_SIZE];
 
     if (message_parse(ctx, buf, size, &p) || !p)
         abort();
@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     message_guid(buf, size, guid);
     if (memcmp(guid, p->guid, sizeof guid))
         abort();
-    for (int f = 0; f < NUM_CACHE_FIELDS; f++)
+    for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++)
         if (!p->cache[f] || !g_utf8_validate(p->cache[f], -1, NULL))
             abort();
 
@@ -74,12 +74,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t total = talloc_array_length(cache) - off;
     if (off != 0 || cache_record_parse(cache, total, crc, &crec) || crec.len != total)
         abort();
-    for (int f = 0; f < NUM_CACHE_FIELDS; f++)
+    for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++)
         if (crec.item[f].size != strlen(p->cache[f]) ||
             memcmp(crec.base + crec.item[f].offset, p->cache[f], crec.item[f].size))
             abort();
-    if (total >= 4 + 4 * NUM_CACHE_FIELDS + 1 &&
-        cache_record_parse(cache, total - 1, crc, &crec) != IMAP_MAILBOX_BADFORMAT)
+    if (total >= 4 + 4 * XAP_NUM_CACHE_FIELDS + 1 &&
+        cache_record_parse(cache, total - 1, crc, &crec) != XAP_IMAP_MAILBOX_BADFORMAT)
         abort();
 
     /* The indexer's text, all of it, then stopped after the first piece. */

@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         check_tree(q);
         (void)query_to_string(ctx, q);
-    } else if (r != IMAP_SEARCH_SYNTAX || q || !err || strncmp(err, "position ", 9)) {
+    } else if (r != XAP_IMAP_SEARCH_SYNTAX || q || !err || strncmp(err, "position ", 9)) {
         abort();
     }
     talloc_free(ctx);

@@ -111,28 +111,28 @@ def test_errors_carry_code_and_message(server):
     with xapiary.Session("alice", config=server) as s:
         with pytest.raises(xapiary.Error) as e:
             s.search("from:(bob")
-        assert e.value.code == xapiary.IMAP_SEARCH_SYNTAX
-        assert e.value.name == "IMAP_SEARCH_SYNTAX"
-        assert "position 10" in e.value.message    # the detail of search_run
+        assert e.value.code == xapiary.XAP_IMAP_SEARCH_SYNTAX
+        assert e.value.name == "XAP_IMAP_SEARCH_SYNTAX"
+        assert "position 10" in e.value.message    # the detail of xap_search_run
         with pytest.raises(xapiary.Error) as e:
             s.search("mailbox:nosuch")
-        assert e.value.code == xapiary.IMAP_MAILBOX_NONEXISTENT
+        assert e.value.code == xapiary.XAP_IMAP_MAILBOX_NONEXISTENT
         assert "nosuch" in e.value.message
         with pytest.raises(ValueError):
             s.search("razor", sort="sideways")
         hits = s.search("razor")
     with pytest.raises(xapiary.Error) as e:
         s.search("razor")                 # closed
-    assert e.value.code == xapiary.IMAP_INVALID_ARGUMENT
+    assert e.value.code == xapiary.XAP_IMAP_INVALID_ARGUMENT
     with xapiary.Session("alice", config=server) as s2:
         with pytest.raises(xapiary.Error):
             s2.snippets(hits)             # a hit of a closed session
     with pytest.raises(xapiary.Error) as e:
         xapiary.Session("nobody", config=server)
-    assert e.value.code == xapiary.IMAP_MAILBOX_NONEXISTENT
+    assert e.value.code == xapiary.XAP_IMAP_MAILBOX_NONEXISTENT
     with pytest.raises(xapiary.Error) as e:
         xapiary.Session("alice", config=server + ".other")
-    assert e.value.code == xapiary.IMAP_CONFIG
+    assert e.value.code == xapiary.XAP_IMAP_CONFIG
 
 
 def test_results_are_freed_with_their_hits(server):

@@ -7,9 +7,9 @@
             print(hit.mailbox, hit.uid, hit.subject, hit.flags, snippet)
 
 The query language is xsearch's (xapiary-search(7)).  A hit has the
-fields of struct search_hit (search.h) as attributes; `from` is a Python
+fields of struct xap_search_hit (search.h) as attributes; `from` is a Python
 keyword, so the sender is `hit.from_`.  Failures raise xapiary.Error,
-whose `code` is the library's IMAP_* number, `name` its name and
+whose `code` is the library's XAP_IMAP_* number, `name` its name and
 `message` the library's text (with the detail of a syntax error).
 
 The library is used from one thread per process (xapiary.h), and reads
@@ -28,35 +28,35 @@ __all__ = ["Session", "Hit", "Error", "FLAG_NAMES"]
 
 # The codes of xapiary.h, by number.
 _CODE_NAMES = [
-    "IMAP_INTERNAL", "IMAP_IOERROR", "IMAP_CONFIG", "IMAP_INVALID_ARGUMENT",
-    "IMAP_PERMISSION_DENIED", "IMAP_MAILBOX_LOCKED", "IMAP_MAILBOX_NONEXISTENT",
-    "IMAP_MAILBOX_EXISTS", "IMAP_MAILBOX_BADNAME", "IMAP_MAILBOX_CHECKSUM",
-    "IMAP_MAILBOX_BADFORMAT", "IMAP_MAILBOX_NOTSUPPORTED", "IMAP_PARTITION_UNKNOWN",
-    "IMAP_SEARCH_TIER_UNKNOWN", "IMAP_SEARCH_SYNTAX", "IMAP_SEARCH_CORRUPT",
-    "IMAP_MESSAGE_BADHEADER", "IMAP_NOTFOUND", "IMAP_AGAIN",
+    "XAP_IMAP_INTERNAL", "XAP_IMAP_IOERROR", "XAP_IMAP_CONFIG", "XAP_IMAP_INVALID_ARGUMENT",
+    "XAP_IMAP_PERMISSION_DENIED", "XAP_IMAP_MAILBOX_LOCKED", "XAP_IMAP_MAILBOX_NONEXISTENT",
+    "XAP_IMAP_MAILBOX_EXISTS", "XAP_IMAP_MAILBOX_BADNAME", "XAP_IMAP_MAILBOX_CHECKSUM",
+    "XAP_IMAP_MAILBOX_BADFORMAT", "XAP_IMAP_MAILBOX_NOTSUPPORTED", "XAP_IMAP_PARTITION_UNKNOWN",
+    "XAP_IMAP_SEARCH_TIER_UNKNOWN", "XAP_IMAP_SEARCH_SYNTAX", "XAP_IMAP_SEARCH_CORRUPT",
+    "XAP_IMAP_MESSAGE_BADHEADER", "XAP_IMAP_NOTFOUND", "XAP_IMAP_AGAIN",
 ]
 for _i, _name in enumerate(_CODE_NAMES):
     globals()[_name] = 1000 + _i
     __all__.append(_name)
 
-# The system flags of mailbox.h (FLAG_ANSWERED ...) as IMAP names.
+# The system flags of mailbox.h (XAP_FLAG_ANSWERED ...) as IMAP names.
 FLAG_NAMES = {1 << 0: "\\Answered", 1 << 1: "\\Flagged", 1 << 2: "\\Deleted",
               1 << 3: "\\Draft", 1 << 4: "\\Seen"}
 
 _SORTS = {
-    "date": lib.SEARCH_SORT_DATE_DESC, "newest": lib.SEARCH_SORT_DATE_DESC,
-    "oldest": lib.SEARCH_SORT_DATE_ASC, "relevance": lib.SEARCH_SORT_RELEVANCE,
+    "date": lib.XAP_SEARCH_SORT_DATE_DESC, "newest": lib.XAP_SEARCH_SORT_DATE_DESC,
+    "oldest": lib.XAP_SEARCH_SORT_DATE_ASC, "relevance": lib.XAP_SEARCH_SORT_RELEVANCE,
 }
 
 
 class Error(Exception):
-    """A failure of the library: CODE (an IMAP_* number), NAME, MESSAGE."""
+    """A failure of the library: CODE (an XAP_IMAP_* number), NAME, MESSAGE."""
 
     def __init__(self, code, detail=None, what=None):
         self.code = code
         self.name = (_CODE_NAMES[code - 1000] if 1000 <= code < 1000 + len(_CODE_NAMES)
                      else str(code))
-        text = _str(lib.error_message(code))
+        text = _str(lib.xap_error_message(code))
         if detail:
             text = "%s: %s" % (text, detail)
         if what:
@@ -75,7 +75,7 @@ _config = None       # the configuration the library was initialised with
 def _done():
     global _config
     if _config is not None:
-        lib.xapiary_done()
+        lib.xap_done()
         _config = None
 
 
@@ -84,11 +84,11 @@ def _init(config):
     config = config or os.environ.get("XAPIARY_CONFIG") or ""
     if _config is not None:
         if config and config != _config:
-            raise Error(globals()["IMAP_CONFIG"],
+            raise Error(globals()["XAP_IMAP_CONFIG"],
                         "this process already uses %s" % (_config or "the default"),
                         config)
         return
-    r = lib.xapiary_init(config.encode() if config else ffi.NULL)
+    r = lib.xap_init(config.encode() if config else ffi.NULL)
     if r:
         raise Error(r, None, config or "configuration")
     _config = config
@@ -96,7 +96,7 @@ def _init(config):
 
 
 class Hit:
-    """One live location of a matching message (struct search_hit)."""
+    """One live location of a matching message (struct xap_search_hit)."""
 
     __slots__ = ("mailbox", "uid", "guid", "date", "from_", "subject", "to", "cc",
                  "message_id", "in_reply_to", "size", "internaldate", "flags",
@@ -132,7 +132,7 @@ class Hit:
 
 
 class _Result:
-    """A struct search_result, freed when no hit refers to it any more
+    """A struct xap_search_result, freed when no hit refers to it any more
     (or with its session)."""
 
     def __init__(self, session, cdata):
@@ -149,7 +149,7 @@ class _Result:
 
 
 class Session:
-    """A search session of USERID (search_open): Session(userid,
+    """A search session of USERID (xap_search_open): Session(userid,
     config=None).  A context manager; close() ends it, and with it every
     hit's link to its result (snippets of earlier hits then fail)."""
 
@@ -158,8 +158,8 @@ class Session:
         self.userid = userid
         self._ss = None
         self._results = weakref.WeakSet()
-        p = ffi.new("struct search_session **")
-        r = lib.search_open(ffi.NULL, userid.encode(), p)
+        p = ffi.new("struct xap_search_session **")
+        r = lib.xap_search_open(ffi.NULL, userid.encode(), p)
         if r:
             raise Error(r, None, "user %s" % userid)
         self._ss = p[0]
@@ -182,13 +182,13 @@ class Session:
         # The session frees its results: none may be freed again after.
         for res in list(self._results):
             res.cdata = None
-        p = ffi.new("struct search_session **", self._ss)
-        lib.search_close(p)
+        p = ffi.new("struct xap_search_session **", self._ss)
+        lib.xap_search_close(p)
         self._ss = None
 
     def _check_open(self):
         if self._ss is None:
-            raise Error(globals()["IMAP_INVALID_ARGUMENT"], "the session is closed",
+            raise Error(globals()["XAP_IMAP_INVALID_ARGUMENT"], "the session is closed",
                         "user %s" % self.userid)
 
     def search(self, query, limit=0, offset=0, sort="date"):
@@ -199,11 +199,11 @@ class Session:
         self._check_open()
         if sort not in _SORTS:
             raise ValueError("sort: %r is not one of %s" % (sort, ", ".join(sorted(_SORTS))))
-        opts = ffi.new("struct search_options *", {"sort": _SORTS[sort], "offset": offset,
+        opts = ffi.new("struct xap_search_options *", {"sort": _SORTS[sort], "offset": offset,
                                                     "limit": limit})
-        res = ffi.new("struct search_result **")
+        res = ffi.new("struct xap_search_result **")
         err = ffi.new("char **")
-        r = lib.search_run(self._ss, query.encode(), opts, res, err)
+        r = lib.xap_search_run(self._ss, query.encode(), opts, res, err)
         if r:
             raise Error(r, _str(err[0]) if err[0] != ffi.NULL else None,
                         "user %s" % self.userid)
@@ -224,11 +224,11 @@ class Session:
         groups = {}
         for pos, hit in enumerate(hits):
             if hit._result.session is not self or hit._result.cdata is None:
-                raise Error(globals()["IMAP_INVALID_ARGUMENT"],
+                raise Error(globals()["XAP_IMAP_INVALID_ARGUMENT"],
                             "a hit of another or a closed session", "user %s" % self.userid)
             groups.setdefault(id(hit._result), (hit._result, []))[1].append(pos)
         keep = []
-        o = ffi.new("struct search_snippet_options *")
+        o = ffi.new("struct xap_search_snippet_options *")
         for attr, text in (("hi_start", start), ("hi_end", end), ("omit", omit)):
             keep.append(ffi.new("char[]", text.encode()))
             setattr(o, attr, keep[-1])
@@ -236,7 +236,7 @@ class Session:
         for result, positions in groups.values():
             which = ffi.new("size_t[]", [hits[p]._index for p in positions])
             snips = ffi.new("char ***")
-            r = lib.search_snippets(self._ss, result.cdata, which, len(positions), o, snips)
+            r = lib.xap_search_snippets(self._ss, result.cdata, which, len(positions), o, snips)
             if r:
                 raise Error(r, None, "user %s" % self.userid)
             for k, p in enumerate(positions):
@@ -246,11 +246,11 @@ class Session:
 
     def open(self, hit):
         """The message of HIT as a binary file object, opened read-only
-        under the mailbox's locks (search_hit_open); it stays readable
+        under the mailbox's locks (xap_search_hit_open); it stays readable
         after the message is expunged."""
         self._check_open()
         fd = ffi.new("int *")
-        r = lib.search_hit_open(self._ss, hit._result.cdata.hits + hit._index, fd)
+        r = lib.xap_search_hit_open(self._ss, hit._result.cdata.hits + hit._index, fd)
         if r:
             raise Error(r, None, "%s UID %d" % (hit.mailbox, hit.uid))
         return os.fdopen(fd[0], "rb")

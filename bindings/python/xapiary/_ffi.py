@@ -8,25 +8,25 @@ import os
 import cffi
 
 CDEF = """
-const char *error_message(int r);
-int xapiary_init(const char *config_path);
-void xapiary_done(void);
+const char *xap_error_message(int r);
+int xap_init(const char *config_path);
+void xap_done(void);
 
-struct search_session;
+struct xap_search_session;
 
-enum search_sort {
-    SEARCH_SORT_DATE_DESC = 0,
-    SEARCH_SORT_DATE_ASC,
-    SEARCH_SORT_RELEVANCE
+enum xap_search_sort {
+    XAP_SEARCH_SORT_DATE_DESC = 0,
+    XAP_SEARCH_SORT_DATE_ASC,
+    XAP_SEARCH_SORT_RELEVANCE
 };
 
-struct search_options {
-    enum search_sort sort;
+struct xap_search_options {
+    enum xap_search_sort sort;
     size_t offset;
     size_t limit;
 };
 
-struct search_hit {
+struct xap_search_hit {
     const char *mailbox;
     uint32_t uid;
     const char *guid;
@@ -44,29 +44,29 @@ struct search_hit {
     const char *path;
 };
 
-struct search_result {
+struct xap_search_result {
     size_t total;
     size_t nhits;
-    struct search_hit *hits;
+    struct xap_search_hit *hits;
     size_t unindexed;
 };
 
-struct search_snippet_options {
+struct xap_search_snippet_options {
     const char *hi_start;
     const char *hi_end;
     const char *omit;
     size_t length;
 };
 
-int search_open(void *ctx, const char *userid, struct search_session **ss_r);
-void search_close(struct search_session **ssp);
-int search_run(struct search_session *ss, const char *query,
-               const struct search_options *opts, struct search_result **res_r,
+int xap_search_open(void *ctx, const char *userid, struct xap_search_session **ss_r);
+void xap_search_close(struct xap_search_session **ssp);
+int xap_search_run(struct xap_search_session *ss, const char *query,
+               const struct xap_search_options *opts, struct xap_search_result **res_r,
                char **err_r);
-int search_snippets(struct search_session *ss, const struct search_result *res,
+int xap_search_snippets(struct xap_search_session *ss, const struct xap_search_result *res,
                     const size_t *which, size_t n,
-                    const struct search_snippet_options *opts, char ***snippets_r);
-int search_hit_open(struct search_session *ss, const struct search_hit *hit, int *fd_r);
+                    const struct xap_search_snippet_options *opts, char ***snippets_r);
+int xap_search_hit_open(struct xap_search_session *ss, const struct xap_search_hit *hit, int *fd_r);
 
 /* libtalloc's, through libxapiary's dependencies: frees a result. */
 int _talloc_free(void *ptr, const char *location);
