@@ -1,9 +1,9 @@
 #!/bin/sh
-# The ABI of libxapiary.so (issue 17 point 1): it exports exactly the
-# functions include/xapiary/*.h declare, each under the version node that
-# matches the soname, and nothing else (no internal function, no C++
-# template instance, no variable); the tools do not load it (they link the
-# convenience library).  What the headers declare is the compiler's view
+# The ABI of libxapiary.so (issue 17 points 1 and 2): it exports exactly
+# the functions include/xapiary/*.h declare, each under the version node
+# that matches the soname, all with the project's prefix, and nothing else
+# (no internal function, no C++ template instance, no variable); the tools
+# do not load it (they link the convenience library).  What the headers declare is the compiler's view
 # (gcc -aux-info), not a parse of our own.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
@@ -87,6 +87,29 @@ else
     fail "exported = declared in include/xapiary/*.h" \
         "< declared only, > exported only:
 $(grep '^[<>]' "$T/diff" | head -40)"
+fi
+
+# One prefix for every public name (issue 17 point 2): no clash with
+# another library a mail server links (libcom_err's error_message, say).
+if grep -v '^xap_' "$T/names" > "$T/unprefixed"; then
+    fail "every exported function starts with xap_" "$(cat "$T/unprefixed")"
+else
+    pass "every exported function starts with xap_"
+fi
+# Types, struct and enum tags, constants and macros of the headers too
+# (the header guards XAPIARY_*_H and anonymous enums and structs apart).
+if command -v ctags > /dev/null 2>&1 && ctags --version 2>/dev/null | grep -q Universal; then
+    ctags -x --c-kinds=degpstu --language-force=c "$top_srcdir"/include/xapiary/*.h |
+        awk '{ print $1 " (" $2 ")" }' |
+        grep -v -E '^(xap_|XAP_|XAPIARY_[A-Z]+_H |__anon)' > "$T/untagged" || true
+    if [ -s "$T/untagged" ]; then
+        fail "every name of the headers starts with xap_ or XAP_" "$(cat "$T/untagged")"
+    else
+        pass "every name of the headers starts with xap_ or XAP_"
+    fi
+else
+    echo "ok $((_tap_n + 1)) # SKIP Universal Ctags not installed: the headers' types and constants"
+    _tap_n=$((_tap_n + 1))
 fi
 
 # The tools carry the internal code themselves.
