@@ -17,7 +17,7 @@ int main(int argc, char **argv)
 {
     struct xap_search_session *ss = NULL;
     struct xap_search_result *res = NULL;
-    struct xap_search_options opts = { XAP_SEARCH_SORT_DATE_DESC, 0, 20 };
+    struct xap_search_options opts = { XAP_SEARCH_SORT_DATE_DESC, 0, 20, 0 };
     const char *config = NULL;
     char *err = NULL;
     int r;

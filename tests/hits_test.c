@@ -138,6 +138,23 @@ START_TEST(details_from_the_mailbox)
     ck_assert_str_eq(res->hits[0].in_reply_to, "");
     ck_assert_str_eq(res->hits[0].message_id, "");
 
+    /* XAP_SEARCH_LOCATIONS_ONLY: the same locations, no details */
+    {
+        struct xap_search_options o = { XAP_SEARCH_SORT_DATE_DESC, 0, 0,
+                                        XAP_SEARCH_LOCATIONS_ONLY };
+        struct xap_search_result *lo = NULL;
+        char *err = NULL;
+
+        ck_assert_int_eq(xap_search_run(ss, "from:bob razor", &o, &lo, &err), 0);
+        ck_assert_uint_eq(lo->nhits, 1);
+        ck_assert_uint_eq(lo->hits[0].uid, uid);
+        ck_assert_str_eq(lo->hits[0].mailbox, "user.h");
+        ck_assert_str_eq(lo->hits[0].to, "");
+        ck_assert_str_eq(lo->hits[0].path, "");
+        ck_assert_uint_eq(lo->hits[0].size, 0);
+        ck_assert_ptr_null(lo->hits[0].keywords[0]);
+    }
+
     /* flags are the live ones, read at each search, with no reindex */
     set_flags("user.h", uid, XAP_FLAG_FLAGGED);
     res = run(ss, "from:bob");

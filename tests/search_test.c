@@ -93,8 +93,8 @@ START_TEST(words_dates_and_sorting)
 {
     struct xap_search_session *ss = NULL;
     struct xap_search_result *res;
-    struct xap_search_options asc = { XAP_SEARCH_SORT_DATE_ASC, 0, 0 };
-    struct xap_search_options page = { XAP_SEARCH_SORT_DATE_DESC, 2, 3 };
+    struct xap_search_options asc = { XAP_SEARCH_SORT_DATE_ASC, 0, 0, 0 };
+    struct xap_search_options page = { XAP_SEARCH_SORT_DATE_DESC, 2, 3, 0 };
 
     make("user.s", 1, 10);
     index_user("s", 10);

@@ -219,7 +219,7 @@ int main(int argc, char **argv)
         { "version", no_argument, NULL, CLI_OPT_VERSION },
         { NULL, 0, NULL, 0 },
     };
-    struct xap_search_options so = { XAP_SEARCH_SORT_DATE_DESC, 0, 0 };
+    struct xap_search_options so = { XAP_SEARCH_SORT_DATE_DESC, 0, 0, 0 };
     struct xap_search_session *ss = NULL;
     struct xap_search_result *res = NULL;
     const char *user = NULL, *config = NULL;
@@ -288,6 +288,9 @@ int main(int argc, char **argv)
     }
     if (r)
         goto fail;
+    /* The summary line and --count need no detail of the mailbox. */
+    if (!json && !files)
+        so.flags |= XAP_SEARCH_LOCATIONS_ONLY;
     if ((r = xap_search_run(ss, query, &so, &res, &err)))
         goto fail;
     if (snippets && res->nhits && (r = xap_search_snippets(ss, res, NULL, res->nhits, NULL, &snips)))

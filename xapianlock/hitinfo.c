@@ -139,6 +139,18 @@ static int fill_one(void *rock, struct xap_mailbox *mailbox, struct xap_index_re
     return 0;
 }
 
+void hitinfo_blank(struct xap_search_hit *hits, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct xap_search_hit *h = &hits[i];
+        h->to = h->cc = h->message_id = h->in_reply_to = h->path = "";
+        h->size = 0;
+        h->internaldate = 0;
+        h->flags = 0;
+        h->keywords = no_keywords;
+    }
+}
+
 int hitinfo_fill(void *ctx, struct xap_search_hit *hits, size_t *n_r)
 {
     struct fill f = { ctx, hits, talloc_zero_array(NULL, char, *n_r ? *n_r : 1) };

@@ -27,6 +27,8 @@ int hitinfo_visit(const struct xap_search_hit *hits, size_t n, hitinfo_fn *fn, v
  * location is gone is removed, the rest moving down in order, and *N_R
  * counts those left. */
 int hitinfo_fill(void *ctx, struct xap_search_hit *hits, size_t *n_r);
+/* The details of N HITS left empty (XAP_SEARCH_LOCATIONS_ONLY). */
+void hitinfo_blank(struct xap_search_hit *hits, size_t n);
 
 /* What xap_search_snippets marks in the hits of RES (a result of xap_search_run
  * or xap_search_run_query, which keep it): owned by RES. */

@@ -292,7 +292,7 @@ static int run(struct xap_search_session *ss, const struct query *q,
                const struct xap_search_options *opts, struct xap_search_result **res_r,
                char **err_r)
 {
-    static const struct xap_search_options defaults = { XAP_SEARCH_SORT_DATE_DESC, 0, 0 };
+    static const struct xap_search_options defaults = { XAP_SEARCH_SORT_DATE_DESC, 0, 0, 0 };
     void *tmp = talloc_new(NULL);
     struct guiddb *gdb = NULL;
     struct xap_xapianlock *xl = NULL;
@@ -386,7 +386,9 @@ out:
     /* Mailbox locks come before the others: counted, and the page's
      * details read, with none held. */
     if (!r && !(r = unindexed_count(u, &unindexed)) &&
-        !(r = hitinfo_fill(res, res->hits, &page))) {
+        !(r = opts->flags & XAP_SEARCH_LOCATIONS_ONLY
+                  ? (hitinfo_blank(res->hits, page), 0)
+                  : hitinfo_fill(res, res->hits, &page))) {
         res->unindexed = (size_t)unindexed;
         res->total -= res->nhits - page;
         res->nhits = page;

@@ -24,6 +24,7 @@ struct xap_search_options {
     enum xap_search_sort sort;
     size_t offset;
     size_t limit;
+    unsigned flags;
 };
 
 struct xap_search_hit {
