@@ -1,8 +1,9 @@
 /* registry-etcd.c - the cluster registry kept in etcd (docs/SCALING.md).
  *
  * etcd's v3 API over its HTTP/JSON gateway (POST /v3/kv/range,
- * /v3/kv/txn, /v3/lease/grant), through libcurl and jansson: Debian has no
- * etcd C client, and the gateway is in every etcd since 3.3.  Keys and
+ * /v3/kv/txn, /v3/lease/grant), through libcurl (loaded as a module:
+ * mailbox/http.h) and jansson: Debian has no etcd C client, and the
+ * gateway is in every etcd since 3.3.  Keys and
  * values travel base64-encoded; 64-bit numbers travel as JSON strings.
  *
  * Every request has a timeout (ETCD_CONNECT_MS to connect, ETCD_CALL_MS
@@ -19,15 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <glib.h>
 #include <jansson.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
 #include "common/config.h"
-#include "common/init.h"
 #include "common/xlog.h"
+#include "mailbox/http.h"
 #include "mailbox/registry.h"
 
 #define ETCD_CONNECT_MS 2000L
@@ -41,87 +41,57 @@ static int maybe_sent;
 /* What the last failed attempt said, for the error when none answers. */
 static char last_error[256];
 
-struct reply {
-    char *buf;   /* talloc */
-};
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *rock)
+/* Collects a reply's body into *ROCK, a talloc string. */
+static int collect(const char *data, size_t n, void *rock)
 {
-    struct reply *rep = rock;
-    size_t n = size * nmemb, old = talloc_get_size(rep->buf);
+    char **buf = rock;
+    size_t old = talloc_get_size(*buf);
 
     /* old counts the NUL kept at the end */
-    rep->buf = talloc_realloc_size(NULL, rep->buf, old + n);
-    memcpy(rep->buf + old - 1, data, n);
-    rep->buf[old - 1 + n] = '\0';
-    return n;
-}
-
-static int curl_inited;
-
-/* At xap_done(): libcurl's global state (its TLS library's too). */
-static void curl_done(void)
-{
-    if (curl_inited) {
-        curl_global_cleanup();
-        curl_inited = 0;
-    }
+    *buf = talloc_realloc_size(NULL, *buf, old + n);
+    memcpy(*buf + old - 1, data, n);
+    (*buf)[old - 1 + n] = '\0';
+    return 0;
 }
 
 /* One POST of BODY to ENDPOINT PATH.  Returns 0 and *JSON_R; XAP_IMAP_AGAIN
  * when the outcome is unknown or the endpoint cannot serve (try the next);
  * XAP_IMAP_INTERNAL when etcd refused the request itself (a 4xx: retrying
- * cannot help). */
+ * cannot help); XAP_IMAP_CONFIG when there is no HTTP client to send it. */
 static int post_one(const char *endpoint, const char *path, const char *body,
                     json_t **json_r)
 {
-    struct reply rep = { talloc_strdup(NULL, "") };
+    char *buf = talloc_strdup(NULL, "");
     char *url = talloc_asprintf(NULL, "%s%s", endpoint, path);
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    CURL *c;
-    CURLcode cc;
+    struct http_request req = { url, body, ETCD_CONNECT_MS, ETCD_CALL_MS, collect, &buf };
     long status = 0;
     int r = XAP_IMAP_AGAIN;
 
-    if (!curl_inited) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_inited = 1;
-        xapiary_atdone(curl_done);
-    }
     *json_r = NULL;
-    c = curl_easy_init();
-    if (!c) {
-        xlog(LOG_ERR, "etcd: curl_easy_init failed");
+    switch (http_post(&req, &status, last_error, sizeof last_error)) {
+    case HTTP_DONE:
+        break;
+    case HTTP_NO_CLIENT:
+        xlog(LOG_ERR, "etcd: %s", last_error);
+        r = XAP_IMAP_CONFIG;
         goto out;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ETCD_CALL_MS);
-    /* No signals: a timeout must not interrupt the caller's syscalls. */
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    cc = curl_easy_perform(c);
-    if (cc != CURLE_OK) {
-        snprintf(last_error, sizeof last_error, "%s: %s", url, curl_easy_strerror(cc));
+    case HTTP_UNKNOWN:
+    case HTTP_STOPPED:
+        maybe_sent = 1;
+        /* fall through */
+    case HTTP_UNREACHED:
         xlog(LOG_INFO, "etcd %s", last_error);
-        if (cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_HOST)
-            maybe_sent = 1;
         goto out;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
-        snprintf(last_error, sizeof last_error, "%s: HTTP %ld: %.100s", url, status, rep.buf);
+        snprintf(last_error, sizeof last_error, "%s: HTTP %ld: %.100s", url, status, buf);
         xlog(status >= 400 && status < 500 ? LOG_ERR : LOG_INFO, "etcd %s", last_error);
         if (status >= 400 && status < 500)
             r = XAP_IMAP_INTERNAL;
         goto out;
     }
     json_error_t err;
-    *json_r = json_loads(rep.buf, 0, &err);
+    *json_r = json_loads(buf, 0, &err);
     if (!*json_r || !json_is_object(*json_r)) {
         snprintf(last_error, sizeof last_error, "%s: reply is not a JSON object: %s", url,
                  err.text);
@@ -132,11 +102,8 @@ static int post_one(const char *endpoint, const char *path, const char *body,
     }
     r = 0;
 out:
-    if (c)
-        curl_easy_cleanup(c);
-    curl_slist_free_all(hdr);
     talloc_free(url);
-    talloc_free(rep.buf);
+    talloc_free(buf);
     return r;
 }
 

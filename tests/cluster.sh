@@ -13,7 +13,10 @@ if ! command -v python3 > /dev/null; then
 fi
 # backend_shell runs "mbctl ..." and "xsearch ..." by name.
 PATH="$top_builddir:$PATH"
-export PATH
+# The etcd client's HTTP module, from the build tree (mailbox/http.h);
+# bench/cluster sources this file too.
+XAPIARY_MODULEDIR="$top_builddir/.libs"
+export PATH XAPIARY_MODULEDIR
 ETCD_PIDS=""
 trap 'for p in $ETCD_PIDS; do kill -9 "$p" 2> /dev/null; done; rm -rf "$T"' EXIT
 
