@@ -33,8 +33,9 @@ static const char *const messages[XAP_IMAP_ERROR_LAST - XAP_IMAP_INTERNAL] = {
 
 const char *xap_error_message(int r)
 {
-    /* Unknown codes get a per-call buffer; callers only print it. */
-    static char unknown[48];
+    /* Unknown codes get a buffer per thread: callers only print it, and
+     * two threads of an embedding program may fail at once. */
+    static _Thread_local char unknown[48];
 
     if (r == 0)
         return "OK";

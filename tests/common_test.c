@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,37 @@ START_TEST(every_error_has_its_own_message)
 }
 END_TEST
 
+/* Two threads asking for unknown codes at once each get their own
+ * sentence (xapiary.h: a buffer per thread). */
+static void *unknown_messages(void *arg)
+{
+    int code = *(int *)arg;
+    char want[48];
+
+    snprintf(want, sizeof want, "Unknown error %d", code);
+    for (int i = 0; i < 200000; i++) {
+        const char *m = xap_error_message(code);
+        if (strcmp(m, want))
+            return (void *)m;
+    }
+    return NULL;
+}
+
+START_TEST(unknown_error_messages_per_thread)
+{
+    int codes[2] = { 1000001, 2000002 };
+    pthread_t t[2];
+    void *bad[2];
+
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, unknown_messages, &codes[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(pthread_join(t[i], &bad[i]), 0);
+        ck_assert_msg(bad[i] == NULL, "thread %d read another thread's sentence", i);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ names */
 
 static const char *const good_names[] = {
@@ -386,6 +418,7 @@ Suite *make_suite(void)
 
     tc = tcase_create("errors");
     tcase_add_test(tc, every_error_has_its_own_message);
+    tcase_add_test(tc, unknown_error_messages_per_thread);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("names");

@@ -229,6 +229,9 @@ START_TEST(errors)
     ck_assert_ptr_nonnull(err);
     ck_assert_ptr_nonnull(strstr(err, "position"));
     xap_search_close(&ss);
+    ck_assert_ptr_null(ss);
+    xap_search_close(&ss);
+    xap_search_close(NULL);
 }
 END_TEST
 

@@ -96,6 +96,8 @@ int xap_search_open(void *ctx, const char *userid, struct xap_search_session **s
 
 void xap_search_close(struct xap_search_session **ssp)
 {
+    if (!ssp)
+        return;
     talloc_free(*ssp);
     *ssp = NULL;
 }

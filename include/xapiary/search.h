@@ -178,7 +178,7 @@ struct xap_search_result {
 int xap_search_open(void *ctx, const char *userid, struct xap_search_session **ss_r);
 
 /* xap_search_close - free the session *SSP and every result and error string
- * of it, and set *SSP to NULL.  *SSP NULL is a no-op. */
+ * of it, and set *SSP to NULL.  SSP or *SSP NULL is a no-op. */
 void xap_search_close(struct xap_search_session **ssp);
 
 /* xap_search_run - run QUERY (the query language above) in session SS.

@@ -84,8 +84,8 @@ enum {
  * R: 0 or an XAP_IMAP_* code (any int is accepted).
  * Returns a sentence that does not end in a full stop, static: never
  * freed, valid for the life of the process.  For an unknown code, a
- * sentence that names the number, in one static buffer that the next
- * call for an unknown code overwrites (so not from two threads at once).
+ * sentence that names the number, in a buffer of the calling thread that
+ * its next call for an unknown code overwrites.
  * Needs no xap_init(); takes no lock. */
 const char *xap_error_message(int r);
 
