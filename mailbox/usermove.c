@@ -40,6 +40,7 @@
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
 #include "mailbox/registry.h"
+#include "mailbox/statuscache.h"
 #include "mailbox/userdata.h"
 #include "mailbox/usermove.h"
 
@@ -324,6 +325,8 @@ int usermove_remove(const char *userid, int source)
     }
     if (!r && source)
         fault_point("move.4");
+    for (size_t i = 0; !r && i < n; i++)
+        statuscache_invalidate(rows[i]->name);
     /* The records last: while they stand, they say what is left to do. */
     if (!r && n && !(r = xap_mboxlist_begin(&txn))) {
         for (size_t i = 0; i < n && !r; i++)

@@ -132,6 +132,8 @@ grep -q "^DATA 451 4\.2\.0" "$T/during.out" && pass "during the move: lmtpd defe
 printf 'Subject: during the move\n\nx\n' > "$T/msg"
 expect_exit 75 "during the move: mbctl append exits 75" $M1 append user.alice "$T/msg"
 expect_exit 0 "during the move: reading still works on be1" $M1 status user.alice
+expect_exit 75 "during the move: a folder create exits 75" $M1 create user.alice.during
+expect_exit 75 "during the move: an expunge exits 75" $M1 expunge user.alice 1
 rm -f "$T/pause"
 wait $mover
 st=$?
