@@ -178,6 +178,8 @@ int usermove_hold(void *ctx, const char *userid, struct usermove **um_r)
         goto fail;
     }
     um->locks = talloc_realloc(um, um->locks, struct xap_mboxlock *, n);
+    for (size_t i = 1; i < n; i++)
+        um->locks[i] = NULL;     /* released by um_destroy() if taken */
     for (size_t i = 0; i < n; i++) {
         const struct xap_mboxlist_entry *e = um->rows[i];
         if (e->type != XAP_MBTYPE_NORMAL || usermove_marked(e) ||
@@ -188,11 +190,8 @@ int usermove_hold(void *ctx, const char *userid, struct usermove **um_r)
             r = XAP_IMAP_MAILBOX_LOCKED;
             goto fail;
         }
-        if (i) {
-            um->locks[i] = NULL;
-            if ((r = xap_mboxname_lock(e->name, &um->locks[i], XAP_LOCK_EXCLUSIVE)))
-                goto fail;
-        }
+        if (i && (r = xap_mboxname_lock(e->name, &um->locks[i], XAP_LOCK_EXCLUSIVE)))
+            goto fail;
     }
     *um_r = um;
     return 0;
