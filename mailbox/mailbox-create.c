@@ -31,12 +31,33 @@
 #include "mailbox/mailbox-private.h"
 #include "mailbox/registry.h"
 #include "mailbox/userdata.h"
+#include "mailbox/usermove.h"
 
 /* Whether FNAME is one of a mailbox's own files (not a child's directory):
  * every such name contains a '.', which no name component can. */
 static int is_mailbox_file(const char *fname)
 {
     return fname[0] != '.' && strchr(fname, '.') != NULL;
+}
+
+/* A folder of a user who is being moved would be left behind: refused
+ * like any other write to the user (mailbox/usermove.c). */
+static int check_not_moving(const char *name)
+{
+    struct xap_mboxlist_entry *e = NULL;
+    char *userid = NULL, *inbox;
+    int r = 0;
+
+    if (mboxname_to_userid(NULL, name, &userid))
+        return 0;
+    inbox = talloc_asprintf(userid, "user.%s", userid);
+    if (strcmp(inbox, name) && !xap_mboxlist_lookup(userid, inbox, &e) &&
+        usermove_marked(e)) {
+        xlog(LOG_NOTICE, "mailbox %s: user %s is being moved: not created now", name, userid);
+        r = XAP_IMAP_MAILBOX_LOCKED;
+    }
+    talloc_free(userid);
+    return r;
 }
 
 int mailbox_remove_files(const char *dir)
@@ -138,6 +159,8 @@ int xap_mailbox_create(const char *name, const char *partition,
         goto finish;
     }
     if (r != XAP_IMAP_MAILBOX_NONEXISTENT)
+        goto finish;
+    if ((r = check_not_moving(name)))
         goto finish;
     if (mailbox_user_delete_pending(mailbox, name, &userid)) {
         /* An earlier user of this name whose deletion was interrupted:

@@ -24,6 +24,7 @@
 #include "common/mboxname.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/usermove.h"
 #include "mailbox/statuscache.h"
 #include "mailbox/synclog.h"
 
@@ -255,6 +256,15 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
         xap_mboxname_release(&mailbox->namelock);
         talloc_free(mailbox);
         return wait_and_retry(entry, name, namelocktype, indexlocktype, mailboxp);
+    }
+    /* A user on its way to another back end is read-only; one being
+     * received is nobody's yet (mailbox/usermove.c). */
+    if (usermove_marked(entry) == USERMOVE_IN ||
+        (usermove_marked(entry) == USERMOVE_OUT && indexlocktype != XAP_LOCK_SHARED)) {
+        talloc_free(entry);
+        xap_mboxname_release(&mailbox->namelock);
+        talloc_free(mailbox);
+        return XAP_IMAP_MAILBOX_LOCKED;
     }
     if (strcmp(entry->uniqueid, mailbox->uniqueid) ||
         strcmp(entry->partition, mailbox->partition)) {

@@ -278,6 +278,32 @@ int etcd_replace_if(const char *key, const char *old, const char *value, int *re
     return 0;
 }
 
+int etcd_replace_at(void *ctx, const char *key, int64_t rev, const char *value,
+                    int *replaced_r, struct registry_kv **current_r, size_t *n_r)
+{
+    json_t *req, *rep, *resp;
+    char revs[24];
+    int r;
+
+    *replaced_r = 0;
+    *current_r = NULL;
+    *n_r = 0;
+    snprintf(revs, sizeof revs, "%lld", (long long)rev);
+    req = json_pack("{s:[{s:o,s:s,s:s,s:s}],s:[{s:{s:o,s:o}}],s:[{s:{s:o}}]}",
+                    "compare", "key", b64(key), "target", "MOD", "result", "EQUAL",
+                    "mod_revision", revs,
+                    "success", "request_put", "key", b64(key), "value", b64(value),
+                    "failure", "request_range", "key", b64(key));
+    if ((r = post("/v3/kv/txn", req, &rep)))
+        return r;
+    *replaced_r = json_is_true(json_object_get(rep, "succeeded"));
+    resp = json_array_get(json_object_get(rep, "responses"), 0);
+    if (!*replaced_r)
+        read_kvs(ctx, json_object_get(resp, "response_range"), current_r, n_r);
+    json_decref(rep);
+    return 0;
+}
+
 int etcd_put_leased(const char *key, const char *value, unsigned ttl)
 {
     json_t *rep;

@@ -582,3 +582,82 @@ int registry_rename_end(const char *from, const char *to, const char *uniqueid,
     /* The name that is not the user's any more lets go of its key. */
     return registry_release(committed ? from : to, uniqueid);
 }
+
+/* ---------------------------------------------------------- moves */
+
+int registry_user_owner(void *ctx, const char *userid, char **server_r, char **uniqueid_r,
+                        int64_t *rev_r, int64_t *moved_rev_r)
+{
+    void *tmp = talloc_new(NULL);
+    struct registry_owner *o = NULL;
+    char *root, *key;
+    int r;
+
+    *server_r = *uniqueid_r = NULL;
+    *rev_r = 0;
+    if (moved_rev_r)
+        *moved_rev_r = 0;
+    if (!registry_clustered()) {
+        talloc_free(tmp);
+        return XAP_IMAP_CONFIG;
+    }
+    key = unit_key(tmp, talloc_asprintf(tmp, "user.%s", userid), &root);
+    if (!(r = etcd_lookup(tmp, key, root, &o))) {
+        *server_r = talloc_strdup(ctx, o->server);
+        *uniqueid_r = talloc_strdup(ctx, o->uniqueid);
+        *rev_r = o->mod_revision;
+        if (moved_rev_r) {
+            json_t *j = json_loads(o->value, 0, NULL);
+            *moved_rev_r = json_integer_value(json_object_get(j, "moved_at_revision"));
+            json_decref(j);
+        }
+    }
+    talloc_free(tmp);
+    return r;
+}
+
+int registry_move_switch(const char *userid, int64_t rev)
+{
+    void *tmp = talloc_new(NULL);
+    struct registry_kv *kv = NULL, *cur = NULL;
+    json_t *j = NULL;
+    char *key, *value, *s;
+    size_t n;
+    int r, replaced = 0;
+
+    if (!registry_clustered()) {
+        talloc_free(tmp);
+        return XAP_IMAP_CONFIG;
+    }
+    key = talloc_asprintf(tmp, REGISTRY_PREFIX "users/%s", userid);
+    if ((r = etcd_get(tmp, key, 0, &kv, &n)))
+        goto out;
+    if (!n || kv[0].mod_revision != rev ||
+        !json_is_object(j = json_loads(kv[0].value, 0, NULL))) {
+        xlog(LOG_ERR, "user %s: the registry key changed since the move began "
+             "(revision %lld, now %lld: %s): not switched", userid, (long long)rev,
+             n ? (long long)kv[0].mod_revision : 0LL, n ? kv[0].value : "no key");
+        r = XAP_IMAP_MAILBOX_REMOTE;
+        goto out;
+    }
+    /* The revision the mover read makes the value unique to this move, so
+     * that a repeat of a switch whose answer was lost recognizes its own. */
+    json_object_set_new(j, "server", json_string(registry_me()));
+    json_object_set_new(j, "moved", json_integer((json_int_t)time(NULL)));
+    json_object_set_new(j, "moved_at_revision", json_integer((json_int_t)rev));
+    s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    value = talloc_strdup(tmp, s);
+    free(s);
+    if ((r = etcd_replace_at(tmp, key, rev, value, &replaced, &cur, &n)))
+        goto out;
+    if (!replaced && !(n && !strcmp(cur[0].value, value))) {
+        xlog(LOG_ERR, "user %s: the registry key changed since the move began "
+             "(revision %lld): %s: not switched", userid, (long long)rev,
+             n ? cur[0].value : "no key");
+        r = XAP_IMAP_MAILBOX_REMOTE;
+    }
+out:
+    json_decref(j);
+    talloc_free(tmp);
+    return r;
+}

@@ -65,6 +65,12 @@ int etcd_delete_if(const char *key, const char *value, int *deleted_r);
 /* One transaction: put KEY = VALUE if its value is OLD.  A repeat after
  * an unknown outcome finds VALUE, not OLD, and changes nothing. */
 int etcd_replace_if(const char *key, const char *old, const char *value, int *replaced_r);
+/* One transaction: put KEY = VALUE if KEY's mod_revision is still REV,
+ * else read it (*CURRENT_R, *N_R: 0 when the key is gone).  A repeat
+ * after an unknown outcome fails its compare and finds VALUE: the caller
+ * compares. */
+int etcd_replace_at(void *ctx, const char *key, int64_t rev, const char *value,
+                    int *replaced_r, struct registry_kv **current_r, size_t *n_r);
 /* Grants a lease of TTL seconds and puts KEY = VALUE under it. */
 int etcd_put_leased(const char *key, const char *value, unsigned ttl);
 
@@ -106,5 +112,24 @@ int registry_rename_begin(const char *from, const char *to);
  * are removed only while they still name this server and UNIQUEID. */
 int registry_rename_end(const char *from, const char *to, const char *uniqueid,
                         int committed);
+
+/* ---------------------------------------------------------- moves
+ * docs/SCALING.md "Move a user".  Each needs cluster_registry: etcd
+ * (XAP_IMAP_CONFIG without it) and may return XAP_IMAP_REGISTRY_DOWN. */
+
+/* What etcd says of USERID: *SERVER_R and *UNIQUEID_R (under CTX) and
+ * *REV_R, its mod_revision; *MOVED_REV_R (when not NULL) is the
+ * "moved_at_revision" of the switch that made it, 0 when none.
+ * XAP_IMAP_MAILBOX_NONEXISTENT: no key. */
+int registry_user_owner(void *ctx, const char *userid, char **server_r, char **uniqueid_r,
+                        int64_t *rev_r, int64_t *moved_rev_r);
+
+/* The switch of a move, made by the destination: USERID's key becomes
+ * this server's (the other members of its value kept, "moved" set) if its
+ * mod_revision is still REV, which the mover read when it marked the
+ * user.  0 when switched (or a repeat found the value it wrote);
+ * XAP_IMAP_MAILBOX_REMOTE when the key changed since REV (a stale mover),
+ * logged with the owner now. */
+int registry_move_switch(const char *userid, int64_t rev);
 
 #endif

@@ -43,13 +43,15 @@
  * one of them is refused (a symbolic link below its search partition,
  * logged): moving or removing through it would act outside the
  * partition. */
-static char **user_dirs(void *ctx, const char *userid, int *r_r)
+static char **user_dirs_labeled(void *ctx, const char *userid, char ***labels_r, int *r_r)
 {
     const char *const *tiers = config_tiers(NULL);
     char **dirs = talloc_array(ctx, char *, 1);
+    char **labels = talloc_array(dirs, char *, 1);
 
     *r_r = 0;
     dirs[0] = user_config_dir(dirs, userid);
+    labels[0] = talloc_strdup(labels, "config");
     for (size_t p = 0; p < config_npartitions(NULL); p++) {
         for (size_t t = 0; tiers && tiers[t]; t++) {
             size_t n = talloc_array_length(dirs);
@@ -71,9 +73,28 @@ static char **user_dirs(void *ctx, const char *userid, int *r_r)
                 continue;
             dirs = talloc_realloc(ctx, dirs, char *, n + 1);
             dirs[n] = dir;
+            labels = talloc_realloc(dirs, labels, char *, n + 1);
+            labels[n] = talloc_asprintf(labels, "%s/%s", tiers[t],
+                                        config_partition_name(NULL, p));
         }
     }
+    if (labels_r)
+        *labels_r = labels;
     return dirs;
+}
+
+static char **user_dirs(void *ctx, const char *userid, int *r_r)
+{
+    return user_dirs_labeled(ctx, userid, NULL, r_r);
+}
+
+char **userdata_dirs(void *ctx, const char *userid, char ***labels_r, int *r_r)
+{
+    if (mboxname_userid_validate(userid)) {
+        *r_r = XAP_IMAP_MAILBOX_BADNAME;
+        return NULL;
+    }
+    return user_dirs_labeled(ctx, userid, labels_r, r_r);
 }
 
 static int exists(const char *path)

@@ -9,6 +9,14 @@
  * USERID's directories that exists; 0 when there is none. */
 int userdata_find(void *ctx, const char *userid, char **path_r);
 
+/* Every directory that may hold USERID's data (under CTX), with a label
+ * each in *LABELS_R (a child of the array): "config" for the config
+ * directory, "TIER/PARTITION" for a search tier's, so that a back end with
+ * the same partitions and tiers finds the same directory by its label (a
+ * user export, mailbox/userexport.c).  NULL with *R_R on a bad userid or a
+ * refused directory.  The directories need not exist. */
+char **userdata_dirs(void *ctx, const char *userid, char ***labels_r, int *r_r);
+
 /* 0 when every search partition where USERID's data may be exists;
  * else XAP_IMAP_SEARCH_CORRUPT, logged naming it: a partition that is away
  * (not mounted) looks like one without data, and a move would leave the

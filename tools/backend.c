@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -22,47 +23,96 @@
 #include "tools/backend.h"
 #include "tools/cli.h"
 
-int backend_run(const char *server, const char *program, char *const *args, int nargs)
+/* The command line for PROGRAM ARGS on SERVER, under CTX. */
+static char *command_line(void *ctx, const char *server, const char *program,
+                          char *const *args, int nargs)
 {
     const char *tmpl = config_backend_shell(NULL);
     const char *pct = strstr(tmpl, "%s");
     char *line;
-    pid_t pid;
-    int status;
 
     if (!pct)
-        return EX_CONFIG;   /* the parser allows no such template */
-    line = talloc_asprintf(NULL, "%.*s%s%s %s", (int)(pct - tmpl), tmpl, server,
+        return NULL;   /* the parser allows no such template */
+    line = talloc_asprintf(ctx, "%.*s%s%s %s", (int)(pct - tmpl), tmpl, server,
                            pct + 2, program);
     for (int i = 0; i < nargs; i++) {
         gchar *q = g_shell_quote(args[i]);
         line = talloc_asprintf_append_buffer(line, " %s", q);
         g_free(q);
     }
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "%s: %s: cannot fork: %s\n", program_invocation_short_name,
+    return line;
+}
+
+int backend_start(void *ctx, const char *server, const char *program, char *const *args,
+                  int nargs, int *stdin_r, struct backend_child **child_r)
+{
+    struct backend_child *c = talloc_zero(ctx, struct backend_child);
+    int fds[2] = { -1, -1 };
+
+    *child_r = NULL;
+    if (!(c->line = command_line(c, server, program, args, nargs))) {
+        talloc_free(c);
+        return EX_CONFIG;
+    }
+    c->server = talloc_strdup(c, server);
+    if (stdin_r && pipe2(fds, O_CLOEXEC) < 0) {
+        fprintf(stderr, "%s: %s: cannot make a pipe: %s\n", program_invocation_short_name,
                 server, strerror(errno));
-        talloc_free(line);
+        talloc_free(c);
         return EX_OSERR;
     }
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+    fflush(stdout);
+    fflush(stderr);
+    c->pid = fork();
+    if (c->pid < 0) {
+        fprintf(stderr, "%s: %s: cannot fork: %s\n", program_invocation_short_name,
+                server, strerror(errno));
+        if (stdin_r) {
+            close(fds[0]);
+            close(fds[1]);
+        }
+        talloc_free(c);
+        return EX_OSERR;
+    }
+    if (c->pid == 0) {
+        if (stdin_r && dup2(fds[0], 0) < 0)
+            _exit(EX_OSERR);
+        execl("/bin/sh", "sh", "-c", c->line, (char *)NULL);
         _exit(EX_OSERR);
     }
-    while (waitpid(pid, &status, 0) < 0)
+    if (stdin_r) {
+        close(fds[0]);
+        *stdin_r = fds[1];
+    }
+    *child_r = c;
+    return EX_OK;
+}
+
+int backend_wait(struct backend_child **child)
+{
+    struct backend_child *c = *child;
+    int status, ret;
+
+    while (waitpid(c->pid, &status, 0) < 0)
         if (errno != EINTR) {
-            talloc_free(line);
+            TALLOC_FREE(*child);
             return EX_OSERR;
         }
     if (WIFEXITED(status)) {
-        talloc_free(line);
-        return WEXITSTATUS(status);
+        ret = WEXITSTATUS(status);
+    } else {
+        fprintf(stderr, "%s: %s: '%s' killed by signal %d\n", program_invocation_short_name,
+                c->server, c->line, WTERMSIG(status));
+        ret = EX_SOFTWARE;
     }
-    fprintf(stderr, "%s: %s: '%s' killed by signal %d\n", program_invocation_short_name,
-            server, line, WTERMSIG(status));
-    talloc_free(line);
-    return EX_SOFTWARE;
+    TALLOC_FREE(*child);
+    return ret;
+}
+
+int backend_run(const char *server, const char *program, char *const *args, int nargs)
+{
+    struct backend_child *c = NULL;
+    int ret = backend_start(NULL, server, program, args, nargs, NULL, &c);
+
+    return ret ? ret : backend_wait(&c);
 }

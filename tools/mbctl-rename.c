@@ -12,6 +12,7 @@
 #include "xapiary/mailbox.h"
 #include "xapiary/registry.h"
 #include "common/xlog.h"
+#include "mailbox/usermove.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
@@ -133,10 +134,12 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
         "namelock tree (CONFIGDIRECTORY/lock/).  In a cluster, first resolve\n"
         "the RESERVED records of creates that died by reading the registry:\n"
         "finished when the create won, removed otherwise (exit 75, the\n"
-        "records kept, when etcd cannot be reached).\n";
+        "records kept, when etcd cannot be reached).  Then resolve the moves\n"
+        "of users that died, on either side, by the registry: the copy of\n"
+        "the owner it names stays, the other is removed.\n";
     struct xap_mailbox_expire_stats st;
-    unsigned reserved = 0;
-    int r, rr;
+    unsigned reserved = 0, moved = 0;
+    int r, rr, rm = 0;
 
     mbctl_simple_opts(argc, argv, usage, 0);
     if (optind != argc)
@@ -145,6 +148,11 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
     quiet_unless_verbose(ctx);
     /* Before xap_mailbox_recover(), which wants no namelock held and removes
      * the lock tree last. */
+    rr = usermove_recover(&moved);
+    if (ctx->verbose && moved)
+        fprintf(stderr, "mbctl: recover: %u move(s) resolved\n", moved);
+    if (rr)
+        rm = rr;
     rr = xap_registry_recover(&reserved);
     if (ctx->verbose && reserved)
         fprintf(stderr, "mbctl: recover: %u reserved record(s) resolved\n", reserved);
@@ -152,5 +160,7 @@ int mbctl_recover(const struct mbctl_ctx *ctx, int argc, char **argv)
     report(ctx, "recover", &st);
     if (!r && rr)
         return cli_error("mailboxes.db", rr, "reserved records left");
+    if (!r && rm)
+        return cli_error("mailboxes.db", rm, "moves left unresolved");
     return r ? cli_error("mailboxes.db", r, "recover did not finish") : EX_OK;
 }

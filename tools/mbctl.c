@@ -101,6 +101,9 @@ static const struct mbctl_command commands[] = {
     { "recover", mbctl_recover, "at boot: clean up dead renames, remove the lock tree" },
     { "where", mbctl_where, "print the back end that owns a user (cluster)" },
     { "register", mbctl_register, "publish this back end in the cluster registry" },
+    { "export", mbctl_export, "write a whole user as one stream (backup, move)" },
+    { "receive", mbctl_receive, "make a stream of export a user here (restore, move)" },
+    { "move", mbctl_move, "move a user to another back end (cluster)" },
 };
 
 static void usage(FILE *f)

@@ -49,6 +49,7 @@ mbctl_fn mbctl_watch, mbctl_cat;
 mbctl_fn mbctl_lock;
 mbctl_fn mbctl_rename, mbctl_expire, mbctl_recover;
 mbctl_fn mbctl_where, mbctl_register;
+mbctl_fn mbctl_export, mbctl_receive, mbctl_move;
 
 /* In a cluster, a create of a unit root NAME that belongs on another back
  * end (SERVER, or where placement puts it when NULL) runs there through
