@@ -20,7 +20,7 @@
 #include "mailbox/userdata.h"
 
 enum { ST_ADD, ST_REMOVE, ST_REMOVE_MAILBOX, ST_GET_SYNCED, ST_SET_SYNCED,
-       ST_LOOKUP, ST_MAILBOX_GUIDS, ST_COUNT };
+       ST_LOOKUP, ST_MAILBOX_GUIDS, ST_ALL_LOCATIONS, ST_COUNT };
 
 static const char *const sql[ST_COUNT] = {
     "INSERT OR REPLACE INTO locations (guid, uniqueid, uid) VALUES (?1, ?2, ?3)",
@@ -30,6 +30,8 @@ static const char *const sql[ST_COUNT] = {
     "INSERT OR REPLACE INTO synced (uniqueid, modseq) VALUES (?1, ?2)",
     "SELECT uniqueid, uid FROM locations WHERE guid = ?1 ORDER BY uniqueid, uid",
     "SELECT DISTINCT guid FROM locations WHERE uniqueid = ?1",
+    /* the guid index's order: it holds every column, so no table read */
+    "SELECT guid, uniqueid, uid FROM locations ORDER BY guid, uniqueid, uid",
 };
 
 struct guiddb {
@@ -351,5 +353,24 @@ int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
         r = fail(db, "listing a mailbox's GUIDs", rc);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return r;
+}
+
+int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock)
+{
+    sqlite3_stmt *st = db->st[ST_ALL_LOCATIONS];
+    int rc, r = 0;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != XAP_MESSAGE_GUID_SIZE)
+            continue;
+        r = cb(rock, sqlite3_column_blob(st, 0), (const char *)sqlite3_column_text(st, 1),
+               (uint32_t)sqlite3_column_int64(st, 2));
+        if (r)
+            break;
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = fail(db, "listing every location", rc);
+    sqlite3_reset(st);
     return r;
 }

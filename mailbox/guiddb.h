@@ -60,6 +60,14 @@ typedef int guiddb_guid_fn(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE]
 int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
                         guiddb_guid_fn *cb, void *rock);
 
+/* Calls CB for every live location, in ascending order of GUID bytes,
+ * then uniqueid and UID (the order of guiddb_lookup's calls for one
+ * GUID): one scan instead of a lookup per GUID, for a search with hits
+ * for a good part of the user's mail.  Stops early as guiddb_lookup. */
+typedef int guiddb_row_fn(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
+                          const char *uniqueid, uint32_t uid);
+int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock);
+
 /* The path of USERID's GUID db under CTX (NULL: bad userid). */
 char *guiddb_file(void *ctx, const char *userid);
 

@@ -4,6 +4,9 @@
  *   xmeta PATH KEY          prints metadata KEY of the Xapian database PATH
  *   xmeta PATH KEY VALUE    sets it
  *   xmeta -s FILE [N]       prints (or sets to N) SQLite's user_version
+ *   xmeta -d PATH...        prints the GUID of every document of the
+ *                           databases PATHS, one a line, duplicates kept
+ *                           (tests/t0310-compact-filter.sh)
  *
  * Xapian through cwrap, so a database of a newer schema can be neither
  * read nor changed with it; SQLite directly (no sqlite3 program needed). */
@@ -45,6 +48,31 @@ static int user_version(const char *file, const char *set)
     return rc == SQLITE_OK ? 0 : 1;
 }
 
+static int print_guid(void *rock, const char *data, size_t len)
+{
+    /* Document data "1\0GUIDHEX\0..." (docs/FORMAT.md): the second field. */
+    size_t v = strnlen(data, len);
+
+    (void)rock;
+    if (v + 1 >= len)
+        return XAP_IMAP_SEARCH_CORRUPT;
+    printf("%.*s\n", (int)strnlen(data + v + 1, len - v - 1), data + v + 1);
+    return 0;
+}
+
+/* -d: every document's GUID, in no particular order. */
+static int list_guids(void *ctx, const char *const *paths, unsigned n)
+{
+    struct xw_dbr *dbr;
+    int r = xw_dbr_open(ctx, paths, n, &dbr);
+
+    if (!r)
+        r = xw_dbr_search(dbr, xw_query_all(ctx), XW_SORT_RELEVANCE, 0, 0, print_guid, NULL);
+    if (r)
+        fprintf(stderr, "xmeta: %s: %s\n", paths[0], xap_error_message(r));
+    return r ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     void *ctx;
@@ -56,8 +84,14 @@ int main(int argc, char **argv)
 
     if (argc >= 3 && argc <= 4 && !strcmp(argv[1], "-s"))
         return user_version(argv[2], argc == 4 ? argv[3] : NULL);
+    if (argc >= 3 && !strcmp(argv[1], "-d")) {
+        ctx = talloc_new(NULL);
+        r = list_guids(ctx, (const char *const *)argv + 2, (unsigned)argc - 2);
+        talloc_free(ctx);
+        return r;
+    }
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: xmeta PATH KEY [VALUE] | xmeta -s FILE [N]\n");
+        fprintf(stderr, "usage: xmeta PATH KEY [VALUE] | xmeta -s FILE [N] | xmeta -d PATH...\n");
         return 64;
     }
     ctx = talloc_new(NULL);
