@@ -33,6 +33,9 @@
 #define ETCD_CONNECT_MS 2000L
 #define ETCD_CALL_MS 5000L
 #define ETCD_PASSES 3
+/* A watch is ended after this long and resumed where it stopped: no
+ * call, not even the watch, waits without a limit. */
+#define ETCD_WATCH_MS 300000L
 
 /* Whether the last post() may have delivered its request (see
  * etcd_create's UNKNOWN_R). */
@@ -225,11 +228,19 @@ static void read_kvs(void *ctx, json_t *range, struct registry_kv **kvs_r, size_
 int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
              size_t *n_r)
 {
+    int64_t rev;
+    return etcd_get_rev(ctx, key, prefix, kvs_r, n_r, &rev);
+}
+
+int etcd_get_rev(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
+                 size_t *n_r, int64_t *rev_r)
+{
     json_t *req = json_pack("{s:o}", "key", b64(key)), *rep;
     int r;
 
     *kvs_r = NULL;
     *n_r = 0;
+    *rev_r = 0;
     if (prefix) {
         /* [key, key with its last byte + 1): every key that starts with
          * KEY (our prefixes end in '/', so the last byte never wraps). */
@@ -241,8 +252,168 @@ int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
     if ((r = post("/v3/kv/range", req, &rep)))
         return r;
     read_kvs(ctx, rep, kvs_r, n_r);
+    *rev_r = num(json_object_get(json_object_get(rep, "header"), "revision"));
     json_decref(rep);
     return 0;
+}
+
+/* ---------------------------------------------------------- watch */
+
+/* One /v3/watch stream being read. */
+struct watch {
+    char *buf;              /* talloc: bytes of a message not ended yet */
+    etcd_event_fn *fn;
+    void *rock;
+    int started;            /* etcd said the watch is created */
+    int stop;               /* FN's nonzero answer */
+    int64_t compacted;      /* the revision etcd compacted to, when it
+                             * cancelled the watch for that */
+};
+
+/* One message of the stream.  Returns 0 to read on, -1 to end it. */
+static int watch_message(struct watch *w, json_t *msg)
+{
+    json_t *res = json_object_get(msg, "result"), *events;
+    size_t i;
+
+    if (!json_is_object(res)) {
+        char *s = json_dumps(msg, JSON_COMPACT);
+        xlog(LOG_INFO, "etcd watch: not a watch message: %.200s", s ? s : "?");
+        free(s);
+        return -1;
+    }
+    if (json_is_true(json_object_get(res, "created")) && !w->started) {
+        w->started = 1;
+        if ((w->stop = w->fn(w->rock, NULL, 0)))
+            return -1;
+    }
+    if (json_is_true(json_object_get(res, "canceled"))) {
+        const char *why = json_string_value(json_object_get(res, "cancel_reason"));
+        w->compacted = num(json_object_get(res, "compact_revision"));
+        if (!w->compacted)
+            xlog(LOG_INFO, "etcd watch cancelled: %s", why ? why : "no reason given");
+        return -1;
+    }
+    events = json_object_get(res, "events");
+    for (i = 0; i < json_array_size(events); i++) {
+        json_t *ev = json_array_get(events, i), *kv = json_object_get(ev, "kv");
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        struct registry_kv e;
+        void *tmp = talloc_new(NULL);
+
+        /* PUT is the enum's zero value, which the gateway leaves out. */
+        e.key = unb64(tmp, json_object_get(kv, "key"));
+        e.value = unb64(tmp, json_object_get(kv, "value"));
+        e.create_revision = num(json_object_get(kv, "create_revision"));
+        e.mod_revision = num(json_object_get(kv, "mod_revision"));
+        w->stop = w->fn(w->rock, &e, type && !strcmp(type, "DELETE"));
+        talloc_free(tmp);
+        if (w->stop)
+            return -1;
+    }
+    return 0;
+}
+
+/* libcurl's write callback: the gateway ends each message with a
+ * newline.  Returning less than it was given ends the transfer. */
+static size_t watch_data(char *data, size_t size, size_t nmemb, void *rock)
+{
+    struct watch *w = rock;
+    size_t n = size * nmemb;
+    char *nl;
+
+    w->buf = talloc_strndup_append(w->buf, data, n);
+    while ((nl = strchr(w->buf, '\n'))) {
+        size_t len = (size_t)(nl - w->buf);
+        json_error_t err;
+        json_t *msg = len ? json_loadb(w->buf, len, 0, &err) : NULL;
+        int r;
+
+        if (len && !msg)
+            xlog(LOG_INFO, "etcd watch: a message is not JSON: %s", err.text);
+        memmove(w->buf, nl + 1, strlen(nl + 1) + 1);
+        /* A message not understood ends the stream: the caller resumes. */
+        r = msg ? watch_message(w, msg) : len ? -1 : 0;
+        json_decref(msg);
+        if (r)
+            return 0;
+    }
+    return n;
+}
+
+int etcd_watch(const char *prefix, int64_t from, etcd_event_fn *fn, void *rock,
+               int64_t *compacted_r)
+{
+    const char *const *eps = config_etcd_endpoints(NULL);
+    char *end = talloc_strdup(NULL, prefix), fromstr[24], *body;
+    struct curl_slist *hdr;
+    int r = XAP_IMAP_REGISTRY_DOWN;
+
+    *compacted_r = 0;
+    if (!eps) {
+        talloc_free(end);
+        return XAP_IMAP_CONFIG;
+    }
+    end[strlen(end) - 1]++;
+    snprintf(fromstr, sizeof fromstr, "%lld", (long long)from);
+    {
+        json_t *req = json_pack("{s:{s:o,s:o,s:s}}", "create_request", "key", b64(prefix),
+                                "range_end", b64(end), "start_revision", fromstr);
+        body = json_dumps(req, JSON_COMPACT);
+        json_decref(req);
+    }
+    talloc_free(end);
+    if (!curl_inited) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        curl_inited = 1;
+        xapiary_atdone(curl_done);
+    }
+    hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    for (const char *const *ep = eps; *ep && body; ep++) {
+        struct watch w = { talloc_strdup(NULL, ""), fn, rock, 0, 0, 0 };
+        char *url = talloc_asprintf(NULL, "%s/v3/watch", *ep);
+        CURL *c = curl_easy_init();
+        CURLcode cc = CURLE_FAILED_INIT;
+
+        if (c) {
+            curl_easy_setopt(c, CURLOPT_URL, url);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+            curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, watch_data);
+            curl_easy_setopt(c, CURLOPT_WRITEDATA, &w);
+            curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
+            curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ETCD_WATCH_MS);
+            /* A member that vanishes without closing the connection is
+             * noticed by TCP keepalive before the time limit. */
+            curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+            curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 10L);
+            curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 5L);
+            curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+            cc = curl_easy_perform(c);
+            curl_easy_cleanup(c);
+        }
+        talloc_free(w.buf);
+        if (w.stop || w.compacted || w.started) {
+            /* FN's answer; a compaction (read again); or a watch that ran
+             * and ended (time limit, member gone): resume from where the
+             * caller got to. */
+            xlog(LOG_DEBUG, "etcd watch %s ended: %s", url, curl_easy_strerror(cc));
+            *compacted_r = w.compacted;
+            r = w.stop;
+            talloc_free(url);
+            break;
+        }
+        snprintf(last_error, sizeof last_error, "%s: %s", url, curl_easy_strerror(cc));
+        xlog(LOG_INFO, "etcd watch %s", last_error);
+        talloc_free(url);
+    }
+    if (r == XAP_IMAP_REGISTRY_DOWN)
+        xlog(LOG_INFO, "etcd: no endpoint of etcd_endpoints could be watched (last: %s)",
+             last_error);
+    curl_slist_free_all(hdr);
+    free(body);
+    return r;
 }
 
 int etcd_create(void *ctx, const char *key, const char *value, int *created_r,

@@ -52,6 +52,23 @@ struct registry_server {
 /* The key KEY (or with PREFIX, every key that starts with it). */
 int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
              size_t *n_r);
+/* As etcd_get(), and *REV_R is the revision of the store the answer is
+ * from (a watch from *REV_R + 1 misses nothing after it). */
+int etcd_get_rev(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
+                 size_t *n_r, int64_t *rev_r);
+/* Called by etcd_watch(): once with KV NULL when the watch is in place,
+ * then for each change in revision order (DELETED for a delete; KV's
+ * strings live until the call returns).  Nonzero ends the watch. */
+typedef int etcd_event_fn(void *rock, const struct registry_kv *kv, int deleted);
+/* Follows every key under PREFIX from revision FROM (/v3/watch, a stream
+ * read as it comes), on the first endpoint that takes the watch.  Returns
+ * when the stream ends: 0 after it ran (time limit, member gone: call
+ * again from the revision reached), with *COMPACTED_R the revision etcd
+ * compacted to when FROM is no longer kept (read everything again);
+ * XAP_IMAP_REGISTRY_DOWN when no endpoint took the watch; FN's nonzero
+ * answer. */
+int etcd_watch(const char *prefix, int64_t from, etcd_event_fn *fn, void *rock,
+               int64_t *compacted_r);
 /* One transaction: put KEY = VALUE if KEY does not exist
  * (create_revision == 0), else read it.  *CREATED_R says which; when not
  * created, *CURRENT_R (under CTX) is the key as it is.  XAP_IMAP_AGAIN when the
