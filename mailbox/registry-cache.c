@@ -184,10 +184,11 @@ static void apply(struct registry_cache *c, json_t *j)
     } else if ((user = json_string_value(json_object_get(j, "put")))) {
         const char *server = json_string_value(json_object_get(j, "server"));
         g_hash_table_insert(c->owners, g_strdup(user), g_strdup(server ? server : ""));
-        c->rev = json_integer_value(json_object_get(j, "rev"));
+        /* A full read's keys carry older revisions than the read's. */
+        c->rev = MAX(c->rev, json_integer_value(json_object_get(j, "rev")));
     } else if ((user = json_string_value(json_object_get(j, "del")))) {
         g_hash_table_remove(c->owners, user);
-        c->rev = json_integer_value(json_object_get(j, "rev"));
+        c->rev = MAX(c->rev, json_integer_value(json_object_get(j, "rev")));
     } else if (json_object_get(j, "synced")) {
         if (c->state != CACHE_SYNCED)
             xlog(LOG_NOTICE, "registry cache: following etcd from revision %lld (%u users)",

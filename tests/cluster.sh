@@ -239,12 +239,14 @@ start_lmtpd() {
 }
 
 # wait_log TEXT [N]: waits until $T/lmtpd.log has N (1) lines with TEXT.
+# (The log file may not be there yet: the shell of lmtpd's & makes it.)
+log_count() { cat "$T/lmtpd.log" 2> /dev/null | grep -c -- "$1"; }
 wait_log() {
     k=0
-    while [ "$(grep -c -- "$1" "$T/lmtpd.log")" -lt "${2:-1}" ] && [ $k -lt 400 ]; do
+    while [ "$(log_count "$1")" -lt "${2:-1}" ] && [ $k -lt 400 ]; do
         sleep 0.05; k=$((k + 1))
     done
-    [ "$(grep -c -- "$1" "$T/lmtpd.log")" -ge "${2:-1}" ] ||
+    [ "$(log_count "$1")" -ge "${2:-1}" ] ||
         fail "lmtpd logs '$1' ${2:-1} times" "$(tail -5 "$T/lmtpd.log")"
 }
 
