@@ -246,8 +246,9 @@ wait_log() {
     while [ "$(log_count "$1")" -lt "${2:-1}" ] && [ $k -lt 400 ]; do
         sleep 0.05; k=$((k + 1))
     done
-    [ "$(log_count "$1")" -ge "${2:-1}" ] ||
-        fail "lmtpd logs '$1' ${2:-1} times" "$(tail -5 "$T/lmtpd.log")"
+    [ "$(log_count "$1")" -ge "${2:-1}" ] && return 0
+    fail "lmtpd logs '$1' ${2:-1} times" "$(tail -5 "$T/lmtpd.log")"
+    return 1
 }
 
 # rcpt ADDR...: one LMTP connection to $T/lmtp.sock, RCPT TO each ADDR;

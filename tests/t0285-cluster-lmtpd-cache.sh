@@ -54,6 +54,17 @@ expect_grep "^250" /dev/stdin "alice is still delivered to" <<E
 $(rcpt alice)
 E
 
+# The follower (lmtpd's one child that outlives connections) killed: the
+# listener starts another, which reads and follows etcd again.
+follower=$(pgrep -P "$LMTPD_PID" | head -1)
+kill -9 "$follower"
+wait_log "registry cache follower $follower ended" && wait_log "registry cache: following etcd" 2 &&
+    pass "a killed follower is replaced and the cache follows etcd again"
+$M2 create -s be2 user.erin || fail "erin created on be2"
+expect_grep "^451 4.2.0 .*lives on be2" /dev/stdin "... and sees a user created since" <<E
+$(rcpt_until erin "be2")
+E
+
 kill -TERM "$LMTPD_PID"
 wait "$LMTPD_PID"
 st=$?
