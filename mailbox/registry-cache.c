@@ -28,6 +28,8 @@
 #include "mailbox/registry-cache.h"
 
 #define USERS_PREFIX REGISTRY_PREFIX "users/"
+/* Keys per request of the full read. */
+#define READ_PAGE 1000
 /* Between attempts while etcd cannot be reached. */
 #define RETRY_US 1000000
 
@@ -92,19 +94,33 @@ static int on_event(void *rock, const struct registry_kv *kv, int deleted)
     return emit(f, line);
 }
 
-/* The full read: Returns 0, -1 (the pipe) or an XAP_IMAP_* error. */
+/* The full read, in pages of READ_PAGE keys all read at one revision (a
+ * single answer for a million users would be hundreds of megabytes).
+ * Returns 0, -1 (the pipe) or an XAP_IMAP_* error. */
 static int read_all(struct follower *f)
 {
-    struct registry_kv *kvs;
-    size_t n;
-    int r = etcd_get_rev(NULL, USERS_PREFIX, 1, &kvs, &n, &f->rev);
+    char *after = NULL;
+    int more = 1, r = 0, first = 1;
 
-    if (r)
-        return r;
-    r = emit(f, json_pack("{s:I}", "reset", (json_int_t)f->rev));
-    for (size_t i = 0; i < n && !r; i++)
-        r = emit(f, put_line(kvs[i].key, kvs[i].value, kvs[i].mod_revision));
-    talloc_free(kvs);
+    f->rev = 0;
+    while (more && !r) {
+        struct registry_kv *kvs;
+        size_t n;
+
+        if ((r = etcd_get_page(NULL, USERS_PREFIX, 1, after, &f->rev, READ_PAGE, &kvs, &n,
+                               &more)))
+            break;
+        if (first)
+            r = emit(f, json_pack("{s:I}", "reset", (json_int_t)f->rev));
+        first = 0;
+        for (size_t i = 0; i < n && !r; i++)
+            r = emit(f, put_line(kvs[i].key, kvs[i].value, kvs[i].mod_revision));
+        talloc_free(after);
+        after = n ? talloc_strdup(NULL, kvs[n - 1].key) : NULL;
+        talloc_free(kvs);
+        more = more && after;
+    }
+    talloc_free(after);
     return r;
 }
 

@@ -228,19 +228,31 @@ static void read_kvs(void *ctx, json_t *range, struct registry_kv **kvs_r, size_
 int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
              size_t *n_r)
 {
-    int64_t rev;
-    return etcd_get_rev(ctx, key, prefix, kvs_r, n_r, &rev);
+    int64_t rev = 0;
+    int more;
+    return etcd_get_page(ctx, key, prefix, NULL, &rev, 0, kvs_r, n_r, &more);
 }
 
-int etcd_get_rev(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
-                 size_t *n_r, int64_t *rev_r)
+int etcd_get_page(void *ctx, const char *key, int prefix, const char *after,
+                  int64_t *rev_io, size_t limit, struct registry_kv **kvs_r, size_t *n_r,
+                  int *more_r)
 {
-    json_t *req = json_pack("{s:o}", "key", b64(key)), *rep;
+    json_t *req, *rep;
+    char buf[24];
     int r;
 
     *kvs_r = NULL;
     *n_r = 0;
-    *rev_r = 0;
+    *more_r = 0;
+    /* The first key after AFTER is AFTER with a NUL byte appended: its
+     * terminating NUL, encoded with it. */
+    if (prefix && after) {
+        gchar *e = g_base64_encode((const guchar *)after, strlen(after) + 1);
+        req = json_pack("{s:s}", "key", e);
+        g_free(e);
+    } else {
+        req = json_pack("{s:o}", "key", b64(key));
+    }
     if (prefix) {
         /* [key, key with its last byte + 1): every key that starts with
          * KEY (our prefixes end in '/', so the last byte never wraps). */
@@ -249,10 +261,20 @@ int etcd_get_rev(void *ctx, const char *key, int prefix, struct registry_kv **kv
         json_object_set_new(req, "range_end", b64(end));
         talloc_free(end);
     }
+    if (*rev_io) {
+        snprintf(buf, sizeof buf, "%lld", (long long)*rev_io);
+        json_object_set_new(req, "revision", json_string(buf));
+    }
+    if (limit) {
+        snprintf(buf, sizeof buf, "%zu", limit);
+        json_object_set_new(req, "limit", json_string(buf));
+    }
     if ((r = post("/v3/kv/range", req, &rep)))
         return r;
     read_kvs(ctx, rep, kvs_r, n_r);
-    *rev_r = num(json_object_get(json_object_get(rep, "header"), "revision"));
+    if (!*rev_io)
+        *rev_io = num(json_object_get(json_object_get(rep, "header"), "revision"));
+    *more_r = json_is_true(json_object_get(rep, "more"));
     json_decref(rep);
     return 0;
 }

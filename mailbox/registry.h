@@ -52,10 +52,16 @@ struct registry_server {
 /* The key KEY (or with PREFIX, every key that starts with it). */
 int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
              size_t *n_r);
-/* As etcd_get(), and *REV_R is the revision of the store the answer is
- * from (a watch from *REV_R + 1 misses nothing after it). */
-int etcd_get_rev(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
-                 size_t *n_r, int64_t *rev_r);
+/* One page of a read: as etcd_get(), and with PREFIX only the keys that
+ * sort after AFTER (when not NULL), at most LIMIT of them (0: all), read
+ * at revision *REV_IO (0: the latest; then set to the revision read, from
+ * which a watch from *REV_IO + 1 misses nothing).  *MORE_R says whether
+ * keys are left after the page.  Pages read at one revision are one
+ * consistent read; an error when that revision has been compacted
+ * meanwhile. */
+int etcd_get_page(void *ctx, const char *key, int prefix, const char *after,
+                  int64_t *rev_io, size_t limit, struct registry_kv **kvs_r, size_t *n_r,
+                  int *more_r);
 /* Called by etcd_watch(): once with KV NULL when the watch is in place,
  * then for each change in revision order (DELETED for a delete; KV's
  * strings live until the call returns).  Nonzero ends the watch. */

@@ -20,18 +20,36 @@ M3="$MBCTL -C $T/be3.conf"
 $M1 create -s be1 user.alice && $M2 create -s be2 user.bob && $M2 create -s be2 user.carol ||
     fail "creates"
 
+# 2500 more users of be3, written as another node would (in transactions
+# of 125 puts): the cache's full read takes several pages.
+python3 - "$ETCD_URL_1" <<'PY' || fail "2500 users put in etcd"
+import base64, json, sys, urllib.request
+b = lambda s: base64.b64encode(s.encode()).decode()
+for start in range(0, 2500, 125):
+    ops = [{"request_put": {"key": b("/xapiary/users/bulk%04d" % i),
+                            "value": b('{"server": "be3", "uniqueid": "u%d"}' % i)}}
+           for i in range(start, start + 125)]
+    urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/v3/kv/txn",
+        data=json.dumps({"success": ops}).encode(),
+        headers={"Content-Type": "application/json"}), timeout=10).read()
+PY
+
 start_lmtpd "$T/be1.conf"
 wait_log "registry cache: following etcd"
-expect_grep "(3 users)" "$T/lmtpd.log" "the cache read the 3 users"
+expect_grep "(2503 users)" "$T/lmtpd.log" "the cache read the 2503 users (in pages)"
 before=$(proxy_conns p1)
 rcpt bob carol alice bob carol bob carol bob carol bob > "$T/r1"
 rcpt carol bob carol bob carol bob carol bob carol bob >> "$T/r1"
+rcpt bulk0000 bulk0999 bulk1000 bulk2499 > "$T/r2"
 [ "$(grep -c '^451 4.2.0 .*lives on be2' "$T/r1")" -eq 19 ] && [ "$(grep -c '^250' "$T/r1")" -eq 1 ] &&
     pass "19 RCPTs for users of be2 answered 451 naming be2, alice (local) 250" ||
     fail "19 RCPTs for users of be2 answered 451 naming be2" "$(cat "$T/r1")"
+[ "$(grep -c '^451 4.2.0 .*lives on be3' "$T/r2")" -eq 4 ] &&
+    pass "users of be3 from the first, second and last page: 451 naming be3" ||
+    fail "users of be3 from every page: 451 naming be3" "$(cat "$T/r2")"
 after=$(proxy_conns p1)
-[ "$before" -eq "$after" ] && pass "... and none of them asked etcd" ||
-    fail "... and none of them asked etcd" "$before requests before, $after after"
+[ "$before" -eq "$after" ] && pass "... and none of the 24 asked etcd" ||
+    fail "... and none of the 24 asked etcd" "$before requests before, $after after"
 
 # Another node's changes, seen by new connections without a restart.
 $M2 delete user.bob && $M3 create -s be3 user.bob || fail "bob deleted on be2, created on be3"
