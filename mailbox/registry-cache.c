@@ -66,7 +66,8 @@ static int emit(struct follower *f, json_t *j)
     return r;
 }
 
-/* The servername in a user's value (empty when it has none). */
+/* The "put" line for a user's KEY and VALUE: its servername (empty when
+ * the value names none). */
 static json_t *put_line(const char *key, const char *value, int64_t rev)
 {
     json_t *v = json_loads(value, 0, NULL);

@@ -290,6 +290,7 @@ struct watch {
     int stop;               /* FN's nonzero answer */
     int64_t compacted;      /* the revision etcd compacted to, when it
                              * cancelled the watch for that */
+    int refused;            /* cancelled for another reason */
 };
 
 /* One message of the stream.  Returns 0 to read on, -1 to end it. */
@@ -312,8 +313,10 @@ static int watch_message(struct watch *w, json_t *msg)
     if (json_is_true(json_object_get(res, "canceled"))) {
         const char *why = json_string_value(json_object_get(res, "cancel_reason"));
         w->compacted = num(json_object_get(res, "compact_revision"));
-        if (!w->compacted)
-            xlog(LOG_INFO, "etcd watch cancelled: %s", why ? why : "no reason given");
+        if (!w->compacted) {
+            xlog(LOG_ERR, "etcd watch cancelled: %s", why ? why : "no reason given");
+            w->refused = 1;
+        }
         return -1;
     }
     events = json_object_get(res, "events");
@@ -392,7 +395,7 @@ int etcd_watch(const char *prefix, int64_t from, etcd_event_fn *fn, void *rock,
     }
     hdr = curl_slist_append(NULL, "Content-Type: application/json");
     for (const char *const *ep = eps; *ep && body; ep++) {
-        struct watch w = { talloc_strdup(NULL, ""), fn, rock, 0, 0, 0 };
+        struct watch w = { talloc_strdup(NULL, ""), fn, rock, 0, 0, 0, 0 };
         char *url = talloc_asprintf(NULL, "%s/v3/watch", *ep);
         CURL *c = curl_easy_init();
         CURLcode cc = CURLE_FAILED_INIT;
@@ -422,7 +425,9 @@ int etcd_watch(const char *prefix, int64_t from, etcd_event_fn *fn, void *rock,
              * caller got to. */
             xlog(LOG_DEBUG, "etcd watch %s ended: %s", url, curl_easy_strerror(cc));
             *compacted_r = w.compacted;
-            r = w.stop;
+            /* A watch etcd cancels for another reason would be cancelled
+             * again at once: an error, which the caller waits on. */
+            r = w.stop ? w.stop : w.refused ? XAP_IMAP_INTERNAL : 0;
             talloc_free(url);
             break;
         }

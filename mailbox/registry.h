@@ -71,8 +71,9 @@ typedef int etcd_event_fn(void *rock, const struct registry_kv *kv, int deleted)
  * when the stream ends: 0 after it ran (time limit, member gone: call
  * again from the revision reached), with *COMPACTED_R the revision etcd
  * compacted to when FROM is no longer kept (read everything again);
- * XAP_IMAP_REGISTRY_DOWN when no endpoint took the watch; FN's nonzero
- * answer. */
+ * XAP_IMAP_REGISTRY_DOWN when no endpoint took the watch;
+ * XAP_IMAP_INTERNAL when etcd cancelled it for another reason (logged);
+ * FN's nonzero answer. */
 int etcd_watch(const char *prefix, int64_t from, etcd_event_fn *fn, void *rock,
                int64_t *compacted_r);
 /* One transaction: put KEY = VALUE if KEY does not exist
