@@ -62,6 +62,11 @@ enum http_result xapiary_http_post(const struct http_request *req, long *status_
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, req->connect_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->call_ms);
+    if (req->keepalive_s > 0) {
+        curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, req->keepalive_s);
+        curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, req->keepalive_s / 2 + 1);
+    }
     /* No signals: a timeout must not interrupt the caller's syscalls. */
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");

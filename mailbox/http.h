@@ -21,6 +21,9 @@ struct http_request {
     const char *body;          /* sent as application/json */
     long connect_ms;           /* limit on connecting */
     long call_ms;              /* limit on the whole call; 0: none */
+    long keepalive_s;          /* TCP keepalive after this many idle
+                                * seconds (a peer gone without a word is
+                                * noticed); 0: none */
     http_data_fn *data;
     void *rock;
 };

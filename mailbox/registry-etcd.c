@@ -33,6 +33,9 @@
 #define ETCD_CONNECT_MS 2000L
 #define ETCD_CALL_MS 5000L
 #define ETCD_PASSES 3
+/* A watch is ended after this long and resumed where it stopped: no
+ * call, not even the watch, waits without a limit. */
+#define ETCD_WATCH_MS 300000L
 
 /* Whether the last post() may have delivered its request (see
  * etcd_create's UNKNOWN_R). */
@@ -63,7 +66,7 @@ static int post_one(const char *endpoint, const char *path, const char *body,
 {
     char *buf = talloc_strdup(NULL, "");
     char *url = talloc_asprintf(NULL, "%s%s", endpoint, path);
-    struct http_request req = { url, body, ETCD_CONNECT_MS, ETCD_CALL_MS, collect, &buf };
+    struct http_request req = { url, body, ETCD_CONNECT_MS, ETCD_CALL_MS, 0, collect, &buf };
     long status = 0;
     int r = XAP_IMAP_AGAIN;
 
@@ -192,11 +195,31 @@ static void read_kvs(void *ctx, json_t *range, struct registry_kv **kvs_r, size_
 int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
              size_t *n_r)
 {
-    json_t *req = json_pack("{s:o}", "key", b64(key)), *rep;
+    int64_t rev = 0;
+    int more;
+    return etcd_get_page(ctx, key, prefix, NULL, &rev, 0, kvs_r, n_r, &more);
+}
+
+int etcd_get_page(void *ctx, const char *key, int prefix, const char *after,
+                  int64_t *rev_io, size_t limit, struct registry_kv **kvs_r, size_t *n_r,
+                  int *more_r)
+{
+    json_t *req, *rep;
+    char buf[24];
     int r;
 
     *kvs_r = NULL;
     *n_r = 0;
+    *more_r = 0;
+    /* The first key after AFTER is AFTER with a NUL byte appended: its
+     * terminating NUL, encoded with it. */
+    if (prefix && after) {
+        gchar *e = g_base64_encode((const guchar *)after, strlen(after) + 1);
+        req = json_pack("{s:s}", "key", e);
+        g_free(e);
+    } else {
+        req = json_pack("{s:o}", "key", b64(key));
+    }
     if (prefix) {
         /* [key, key with its last byte + 1): every key that starts with
          * KEY (our prefixes end in '/', so the last byte never wraps). */
@@ -205,11 +228,171 @@ int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
         json_object_set_new(req, "range_end", b64(end));
         talloc_free(end);
     }
+    if (*rev_io) {
+        snprintf(buf, sizeof buf, "%lld", (long long)*rev_io);
+        json_object_set_new(req, "revision", json_string(buf));
+    }
+    if (limit) {
+        snprintf(buf, sizeof buf, "%zu", limit);
+        json_object_set_new(req, "limit", json_string(buf));
+    }
     if ((r = post("/v3/kv/range", req, &rep)))
         return r;
     read_kvs(ctx, rep, kvs_r, n_r);
+    if (!*rev_io)
+        *rev_io = num(json_object_get(json_object_get(rep, "header"), "revision"));
+    *more_r = json_is_true(json_object_get(rep, "more"));
     json_decref(rep);
     return 0;
+}
+
+/* ---------------------------------------------------------- watch */
+
+/* One /v3/watch stream being read. */
+struct watch {
+    char *buf;              /* talloc: bytes of a message not ended yet */
+    etcd_event_fn *fn;
+    void *rock;
+    int started;            /* etcd said the watch is created */
+    int stop;               /* FN's nonzero answer */
+    int64_t compacted;      /* the revision etcd compacted to, when it
+                             * cancelled the watch for that */
+    int refused;            /* cancelled for another reason */
+};
+
+/* One message of the stream.  Returns 0 to read on, -1 to end it. */
+static int watch_message(struct watch *w, json_t *msg)
+{
+    json_t *res = json_object_get(msg, "result"), *events;
+    size_t i;
+
+    if (!json_is_object(res)) {
+        char *s = json_dumps(msg, JSON_COMPACT);
+        xlog(LOG_INFO, "etcd watch: not a watch message: %.200s", s ? s : "?");
+        free(s);
+        return -1;
+    }
+    if (json_is_true(json_object_get(res, "created")) && !w->started) {
+        w->started = 1;
+        if ((w->stop = w->fn(w->rock, NULL, 0)))
+            return -1;
+    }
+    if (json_is_true(json_object_get(res, "canceled"))) {
+        const char *why = json_string_value(json_object_get(res, "cancel_reason"));
+        w->compacted = num(json_object_get(res, "compact_revision"));
+        if (!w->compacted) {
+            xlog(LOG_ERR, "etcd watch cancelled: %s", why ? why : "no reason given");
+            w->refused = 1;
+        }
+        return -1;
+    }
+    events = json_object_get(res, "events");
+    for (i = 0; i < json_array_size(events); i++) {
+        json_t *ev = json_array_get(events, i), *kv = json_object_get(ev, "kv");
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        struct registry_kv e;
+        void *tmp = talloc_new(NULL);
+
+        /* PUT is the enum's zero value, which the gateway leaves out. */
+        e.key = unb64(tmp, json_object_get(kv, "key"));
+        e.value = unb64(tmp, json_object_get(kv, "value"));
+        e.create_revision = num(json_object_get(kv, "create_revision"));
+        e.mod_revision = num(json_object_get(kv, "mod_revision"));
+        w->stop = w->fn(w->rock, &e, type && !strcmp(type, "DELETE"));
+        talloc_free(tmp);
+        if (w->stop)
+            return -1;
+    }
+    return 0;
+}
+
+/* The HTTP client's data callback: the gateway ends each message with a
+ * newline.  Returns nonzero to end the transfer. */
+static int watch_data(const char *data, size_t n, void *rock)
+{
+    struct watch *w = rock;
+    char *nl;
+
+    w->buf = talloc_strndup_append(w->buf, data, n);
+    while ((nl = strchr(w->buf, '\n'))) {
+        size_t len = (size_t)(nl - w->buf);
+        json_error_t err;
+        json_t *msg = len ? json_loadb(w->buf, len, 0, &err) : NULL;
+        int r;
+
+        if (len && !msg)
+            xlog(LOG_INFO, "etcd watch: a message is not JSON: %s", err.text);
+        memmove(w->buf, nl + 1, strlen(nl + 1) + 1);
+        /* A message not understood ends the stream: the caller resumes. */
+        r = msg ? watch_message(w, msg) : len ? -1 : 0;
+        json_decref(msg);
+        if (r)
+            return 1;
+    }
+    return 0;
+}
+
+int etcd_watch(const char *prefix, int64_t from, etcd_event_fn *fn, void *rock,
+               int64_t *compacted_r)
+{
+    const char *const *eps = config_etcd_endpoints(NULL);
+    char *end = talloc_strdup(NULL, prefix), fromstr[24], *body;
+    int r = XAP_IMAP_REGISTRY_DOWN;
+
+    *compacted_r = 0;
+    if (!eps) {
+        talloc_free(end);
+        return XAP_IMAP_CONFIG;
+    }
+    end[strlen(end) - 1]++;
+    snprintf(fromstr, sizeof fromstr, "%lld", (long long)from);
+    {
+        json_t *req = json_pack("{s:{s:o,s:o,s:s}}", "create_request", "key", b64(prefix),
+                                "range_end", b64(end), "start_revision", fromstr);
+        body = json_dumps(req, JSON_COMPACT);
+        json_decref(req);
+    }
+    talloc_free(end);
+    for (const char *const *ep = eps; *ep && body; ep++) {
+        struct watch w = { talloc_strdup(NULL, ""), fn, rock, 0, 0, 0, 0 };
+        char *url = talloc_asprintf(NULL, "%s/v3/watch", *ep);
+        /* A member that vanishes without closing the connection is
+         * noticed by TCP keepalive (10 s idle) before the time limit. */
+        struct http_request req = { url, body, ETCD_CONNECT_MS, ETCD_WATCH_MS, 10,
+                                    watch_data, &w };
+        long status = 0;
+        enum http_result hr = http_post(&req, &status, last_error, sizeof last_error);
+
+        talloc_free(w.buf);
+        if (hr == HTTP_NO_CLIENT) {
+            xlog(LOG_ERR, "etcd: %s", last_error);
+            r = XAP_IMAP_CONFIG;
+            talloc_free(url);
+            break;
+        }
+        if (hr == HTTP_DONE)
+            snprintf(last_error, sizeof last_error, "%s: HTTP %ld, end of stream", url, status);
+        if (w.stop || w.compacted || w.started) {
+            /* FN's answer; a compaction (read again); or a watch that ran
+             * and ended (time limit, member gone): resume from where the
+             * caller got to. */
+            xlog(LOG_DEBUG, "etcd watch %s ended: %s", url,
+                 hr == HTTP_STOPPED ? "stopped" : last_error);
+            *compacted_r = w.compacted;
+            /* A watch etcd cancels for another reason would be cancelled
+             * again at once: an error, which the caller waits on. */
+            r = w.stop ? w.stop : w.refused ? XAP_IMAP_INTERNAL : 0;
+            talloc_free(url);
+            break;
+        }
+        xlog(LOG_INFO, "etcd watch %s", last_error);
+        talloc_free(url);
+    }
+    if (r == XAP_IMAP_REGISTRY_DOWN)
+        xlog(LOG_INFO, "etcd: no endpoint of etcd_endpoints could be watched (last: %s)",
+             last_error);
+    free(body);
+    return r;
 }
 
 int etcd_create(void *ctx, const char *key, const char *value, int *created_r,

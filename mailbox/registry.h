@@ -52,6 +52,30 @@ struct registry_server {
 /* The key KEY (or with PREFIX, every key that starts with it). */
 int etcd_get(void *ctx, const char *key, int prefix, struct registry_kv **kvs_r,
              size_t *n_r);
+/* One page of a read: as etcd_get(), and with PREFIX only the keys that
+ * sort after AFTER (when not NULL), at most LIMIT of them (0: all), read
+ * at revision *REV_IO (0: the latest; then set to the revision read, from
+ * which a watch from *REV_IO + 1 misses nothing).  *MORE_R says whether
+ * keys are left after the page.  Pages read at one revision are one
+ * consistent read; an error when that revision has been compacted
+ * meanwhile. */
+int etcd_get_page(void *ctx, const char *key, int prefix, const char *after,
+                  int64_t *rev_io, size_t limit, struct registry_kv **kvs_r, size_t *n_r,
+                  int *more_r);
+/* Called by etcd_watch(): once with KV NULL when the watch is in place,
+ * then for each change in revision order (DELETED for a delete; KV's
+ * strings live until the call returns).  Nonzero ends the watch. */
+typedef int etcd_event_fn(void *rock, const struct registry_kv *kv, int deleted);
+/* Follows every key under PREFIX from revision FROM (/v3/watch, a stream
+ * read as it comes), on the first endpoint that takes the watch.  Returns
+ * when the stream ends: 0 after it ran (time limit, member gone: call
+ * again from the revision reached), with *COMPACTED_R the revision etcd
+ * compacted to when FROM is no longer kept (read everything again);
+ * XAP_IMAP_REGISTRY_DOWN when no endpoint took the watch;
+ * XAP_IMAP_INTERNAL when etcd cancelled it for another reason (logged);
+ * FN's nonzero answer. */
+int etcd_watch(const char *prefix, int64_t from, etcd_event_fn *fn, void *rock,
+               int64_t *compacted_r);
 /* One transaction: put KEY = VALUE if KEY does not exist
  * (create_revision == 0), else read it.  *CREATED_R says which; when not
  * created, *CURRENT_R (under CTX) is the key as it is.  XAP_IMAP_AGAIN when the

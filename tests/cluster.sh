@@ -122,6 +122,171 @@ kvs = json.load(urllib.request.urlopen(req, timeout=5)).get("kvs", [])
 print(base64.b64decode(kvs[0]["value"]).decode() if kvs else "")' "${ETCD_URL_1}" "$1"
 }
 
+# etcd_put KEY VALUE, etcd_del KEY: what another node's write does.
+etcd_put() {
+    python3 -c '
+import base64, json, sys, urllib.request
+b = lambda s: base64.b64encode(s.encode()).decode()
+body = {"key": b(sys.argv[2])}
+path = "/v3/kv/deleterange"
+if len(sys.argv) > 3:
+    body["value"] = b(sys.argv[3]); path = "/v3/kv/put"
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + path, data=json.dumps(body).encode(),
+    headers={"Content-Type": "application/json"}), timeout=5).read()' "${ETCD_URL_1}" "$@"
+}
+etcd_del() { etcd_put "$1"; }
+
+# etcd_compact: compacts etcd's history up to its current revision.
+etcd_compact() {
+    python3 -c '
+import json, sys, urllib.request
+def post(path, body):
+    return json.load(urllib.request.urlopen(urllib.request.Request(sys.argv[1] + path,
+        data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}), timeout=5))
+rev = post("/v3/kv/range", {"key": "eA=="})["header"]["revision"]
+post("/v3/kv/compaction", {"revision": rev, "physical": True})' "${ETCD_URL_1}"
+}
+
+# tcp_proxy NAME: a TCP proxy in front of etcd member 1 at $PROXY_NAME.
+# SIGUSR1 to $PROXY_PID_NAME cuts it (every connection closed, new ones
+# refused), SIGUSR2 mends it; $T/NAME.conns counts the connections it
+# passed on (one per request of ours: libcurl's handle is not reused).
+tcp_proxy() {
+    python3 - "${ETCD_URL_1#http://}" "$T/$1" <<'PY' &
+import os, signal, socket, sys, threading
+host, port = sys.argv[1].rsplit(":", 1)
+base = sys.argv[2]
+cut = False
+live = set()
+lock = threading.Lock()
+conns = 0
+def close_all():
+    with lock:
+        for s in list(live):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+def on_cut(*a):
+    global cut
+    cut = True
+    close_all()
+    open(base + ".cut", "w").close()
+def on_mend(*a):
+    global cut
+    cut = False
+    os.unlink(base + ".cut")
+signal.signal(signal.SIGUSR1, on_cut)
+signal.signal(signal.SIGUSR2, on_mend)
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    with lock:
+        live.discard(a)
+        live.discard(b)
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(64)
+with open(base + ".port.tmp", "w") as f:
+    f.write(str(ls.getsockname()[1]))
+os.rename(base + ".port.tmp", base + ".port")
+while True:
+    try:
+        c, _ = ls.accept()
+    except InterruptedError:
+        continue
+    if cut:
+        c.close()
+        continue
+    try:
+        u = socket.create_connection((host, int(port)))
+    except OSError:
+        c.close()
+        continue
+    conns += 1
+    with open(base + ".conns.tmp", "w") as f:
+        f.write(str(conns))
+    os.rename(base + ".conns.tmp", base + ".conns")
+    with lock:
+        live.update((c, u))
+    threading.Thread(target=pump, args=(c, u), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()
+PY
+    eval "PROXY_PID_$1=$!"
+    ETCD_PIDS="$ETCD_PIDS $!"
+    k=0
+    while [ ! -s "$T/$1.port" ] && [ $k -lt 200 ]; do sleep 0.05; k=$((k + 1)); done
+    eval "PROXY_$1=http://127.0.0.1:$(cat "$T/$1.port")"
+}
+proxy_conns() { cat "$T/$1.conns" 2> /dev/null || echo 0; }
+
+# start_lmtpd CONF: lmtpd -v for the back end of CONF on $T/lmtp.sock,
+# logging to $T/lmtpd.log; $LMTPD_PID.
+start_lmtpd() {
+    rm -f "$T/lmtp.sock"
+    "$top_builddir/lmtpd" -C "$1" -v --listen "unix:$T/lmtp.sock" > /dev/null 2> "$T/lmtpd.log" &
+    LMTPD_PID=$!
+    ETCD_PIDS="$ETCD_PIDS $!"
+    wait_log "listening on"
+}
+
+# wait_log TEXT [N]: waits until $T/lmtpd.log has N (1) lines with TEXT.
+# (The log file may not be there yet: the shell of lmtpd's & makes it.)
+log_count() { cat "$T/lmtpd.log" 2> /dev/null | grep -c -- "$1"; }
+wait_log() {
+    k=0
+    while [ "$(log_count "$1")" -lt "${2:-1}" ] && [ $k -lt 400 ]; do
+        sleep 0.05; k=$((k + 1))
+    done
+    [ "$(log_count "$1")" -ge "${2:-1}" ] && return 0
+    fail "lmtpd logs '$1' ${2:-1} times" "$(tail -5 "$T/lmtpd.log")"
+    return 1
+}
+
+# rcpt ADDR...: one LMTP connection to $T/lmtp.sock, RCPT TO each ADDR;
+# prints each reply line.
+rcpt() {
+    python3 - "$T/lmtp.sock" "$@" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+def cmd(line):
+    if line:
+        f.write(line.encode() + b"\r\n"); f.flush()
+    while True:
+        l = f.readline().decode()
+        if l[3:4] != "-":
+            return l.strip()
+cmd(None)
+cmd("LHLO test")
+cmd("MAIL FROM:<a@example.org>")
+for a in sys.argv[2:]:
+    print(cmd("RCPT TO:<%s@example.org>" % a))
+cmd("QUIT")
+PY
+}
+
+# rcpt_until ADDR PATTERN: new connections until ADDR's reply matches
+# PATTERN (grep -E), the wait for the listener to apply a change; prints
+# the last reply.
+rcpt_until() {
+    k=0
+    while ! rcpt "$1" | grep -Eq -- "$2" && [ $k -lt 200 ]; do sleep 0.05; k=$((k + 1)); done
+    rcpt "$1"
+}
+
 # debris NAME USERID: what back end NAME has of USERID (records of any
 # type; spool, search tier and user-data directories), one line each;
 # empty when nothing.  The namelock tree is not debris (docs/LOCKING.md).

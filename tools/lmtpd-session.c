@@ -50,6 +50,8 @@
 #include "common/config.h"
 #include "common/mboxname.h"
 #include "common/xlog.h"
+#include "mailbox/registry.h"
+#include "mailbox/registry-cache.h"
 #include "tools/lmtpd.h"
 
 #define MAX_COMMAND_LINE 1000   /* bytes with the line end, RFC 5321 4.5.3.1.4 */
@@ -307,15 +309,28 @@ static int resolve(void *ctx, const char *local, char **mailbox_r)
 /* RCPT for a user this back end does not have, in a cluster: 451 when
  * another back end has it (docs/SCALING.md: lmtpd does not forward; the
  * MTA routes, and retries a misrouted message instead of losing it), 550
- * when none does, 451 when etcd cannot say. */
+ * when none does, 451 when etcd cannot say.
+ *
+ * The registry cache answers a user of another back end without asking
+ * etcd, and so does it while etcd is out of touch (its answer is then
+ * the last heard: still a 4.x, retried).  etcd itself is asked only
+ * before a 550, which is final (the cache is as old as this connection,
+ * and the user may have been created since), for a user the cache says
+ * is here yet has no mailbox (being created or moved here), and while
+ * the cache is being filled. */
 static int elsewhere(struct session *s, char *addr, const char *local)
 {
     const char *plus = strchr(local, '+');
     char *user = plus ? talloc_strndup(addr, local, (size_t)(plus - local))
                       : talloc_strdup(addr, local);
+    const char *cached = NULL;
     char *owner = NULL;
-    int r = xap_registry_where(addr, user, &owner);
+    int r = lmtpd_cache ? registry_cache_where(lmtpd_cache, user, &cached) : XAP_IMAP_AGAIN;
 
+    if (r == 0 && strcmp(cached, registry_me()))
+        owner = talloc_strdup(addr, cached);
+    else if (r != XAP_IMAP_REGISTRY_DOWN)
+        r = xap_registry_where(addr, user, &owner);
     if (r == 0) {
         xlog(LOG_NOTICE, "%s: <%s>: lives on %s: deferred", s->peer, addr, owner);
         r = reply(s, "451 4.2.0 That user lives on %s, try there", owner);

@@ -22,7 +22,13 @@
  *              exits), waits for them all, exits 0.
  *
  * Signals are blocked except inside ppoll(), so none is lost between a
- * check of the flags and the wait. */
+ * check of the flags and the wait.
+ *
+ * In a cluster (cluster_registry: etcd) the listener also keeps the
+ * registry cache (mailbox/registry-cache.h): a follower process, started
+ * with the listener and again whenever it ends, follows etcd and writes
+ * each change to a pipe the listener polls with its sockets; each
+ * connection process inherits the cache as it was when it was forked. */
 #include <config.h>
 
 #include <errno.h>
@@ -36,6 +42,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,11 +52,16 @@
 #include "xapiary/xapiary.h"
 #include "common/config.h"
 #include "common/xlog.h"
+#include "mailbox/registry-cache.h"
 #include "tools/cli.h"
 #include "tools/lmtpd.h"
 
 volatile sig_atomic_t lmtpd_stopping;
 static volatile sig_atomic_t child_exited;
+
+struct registry_cache *lmtpd_cache;
+static pid_t follower_pid = -1;
+static int follower_fd = -1;    /* the pipe's end the listener reads */
 
 struct listener {
     int fd;
@@ -92,7 +104,9 @@ static void usage(FILE *f)
         "Replies after DATA, one per recipient: 250 stored and fsynced;\n"
         "451/452 try again (mailbox locked past namelock_timeout, disk\n"
         "full, I/O error); 552 over lmtp_max_message_size; 554 not a\n"
-        "message.  An unknown user gets 550 5.1.1 at RCPT.  Message lines\n"
+        "message.  An unknown user gets 550 5.1.1 at RCPT; in a cluster, a\n"
+        "user of another back end 451 4.2.0 naming it (from a cache that a\n"
+        "process of lmtpd keeps in step with etcd).  Message lines\n"
         "are stored with LF line ends.  A unix socket is made mode 0666:\n"
         "control who may deliver with its directory's permissions.\n"
         "Configuration keys: lmtp_domains, lmtp_max_message_size,\n"
@@ -216,6 +230,8 @@ static void child(int conn, struct listener *ls, size_t nls, const struct sockad
 
     for (size_t i = 0; i < nls; i++)
         close(ls[i].fd);
+    if (follower_fd >= 0)
+        close(follower_fd);
     signal(SIGCHLD, SIG_DFL);
     if (sa->ss_family == AF_UNIX ||
         getnameinfo((const struct sockaddr *)sa, salen, host, sizeof host, serv,
@@ -229,6 +245,47 @@ static void child(int conn, struct listener *ls, size_t nls, const struct sockad
     _exit(EX_OK);
 }
 
+/* Starts the registry cache's follower (see the top of the file). */
+static void start_follower(struct listener *ls, size_t nls)
+{
+    pid_t parent = getpid();
+    int fds[2];
+
+    if (follower_fd >= 0)
+        close(follower_fd);
+    follower_fd = -1;
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        xlog_syserr("pipe", "registry cache");
+        return;
+    }
+    if ((follower_pid = fork()) < 0) {
+        xlog_syserr("fork", "registry cache");
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (follower_pid == 0) {
+        sigset_t all;
+        for (size_t i = 0; i < nls; i++)
+            close(ls[i].fd);
+        close(fds[0]);
+        /* It ends with the listener, however the listener ends. */
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        sigfillset(&all);
+        sigprocmask(SIG_UNBLOCK, &all, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == parent)
+            registry_follow(fds[1]);
+        xap_done();
+        _exit(EX_OK);
+    }
+    close(fds[1]);
+    follower_fd = fds[0];
+    fcntl(follower_fd, F_SETFL, fcntl(follower_fd, F_GETFL) | O_NONBLOCK);
+}
+
 /* Reaps exited children; returns how many are left. */
 static size_t reap(pid_t *kids, size_t n)
 {
@@ -237,6 +294,13 @@ static size_t reap(pid_t *kids, size_t n)
 
     child_exited = 0;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == follower_pid) {
+            xlog(LOG_ERR, "registry cache follower %d ended (status 0x%x): starting another",
+                 (int)pid, status);
+            follower_pid = -1;
+            registry_cache_lost(lmtpd_cache);
+            continue;
+        }
         if (WIFSIGNALED(status))
             xlog(LOG_ERR, "connection process %d killed by signal %d", (int)pid,
                  WTERMSIG(status));
@@ -253,23 +317,31 @@ static int serve(struct listener *ls, size_t nls)
 {
     unsigned max = config_lmtp_max_connections(NULL);
     pid_t *kids = talloc_array(ls, pid_t, max);
-    struct pollfd *pfd = talloc_array(ls, struct pollfd, nls);
+    struct pollfd *pfd = talloc_array(ls, struct pollfd, nls + 1);
     sigset_t open_mask;
     size_t nkids = 0;
 
     sigemptyset(&open_mask);
-    for (size_t i = 0; i < nls; i++)
-        pfd[i] = (struct pollfd){ ls[i].fd, POLLIN, 0 };
     while (!lmtpd_stopping) {
         if (child_exited)
             nkids = reap(kids, nkids);
-        /* At the limit, wait for a child only: new connections queue. */
-        int r = ppoll(pfd, nkids < max ? nls : 0, NULL, &open_mask);
+        if (lmtpd_cache && follower_pid < 0)
+            start_follower(ls, nls);
+        /* At the limit, wait for a child (or the follower) only: new
+         * connections queue.  poll skips a negative fd. */
+        for (size_t i = 0; i < nls; i++)
+            pfd[i] = (struct pollfd){ nkids < max ? ls[i].fd : -1, POLLIN, 0 };
+        pfd[nls] = (struct pollfd){ follower_fd, POLLIN, 0 };
+        int r = ppoll(pfd, nls + 1, NULL, &open_mask);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             xlog_syserr("poll", "listening sockets");
             break;
+        }
+        if (pfd[nls].revents && registry_cache_feed(lmtpd_cache, follower_fd) < 0) {
+            close(follower_fd);
+            follower_fd = -1;
         }
         for (size_t i = 0; i < nls && nkids < max; i++) {
             struct sockaddr_storage sa;
@@ -296,6 +368,11 @@ static int serve(struct listener *ls, size_t nls)
         }
     }
     xlog(LOG_NOTICE, "stopping: waiting for %zu connection%s", nkids, nkids == 1 ? "" : "s");
+    if (follower_pid > 0) {
+        kill(follower_pid, SIGTERM);
+        while (waitpid(follower_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
     for (size_t i = 0; i < nls; i++) {
         close(ls[i].fd);
         if (ls[i].unlink_path)
@@ -424,6 +501,8 @@ int main(int argc, char **argv)
             return EX_CANTCREAT;
         }
     }
+    if (config_cluster_etcd(NULL))
+        lmtpd_cache = registry_cache_new(ctx);
     for (size_t i = 0; i < nls; i++)
         xlog(LOG_NOTICE, "listening on %s", ls[i].name);
     r = serve(ls, nls);
