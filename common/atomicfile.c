@@ -1,10 +1,12 @@
 /* atomicfile.c - see atomicfile.h. */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <talloc.h>
@@ -52,7 +54,7 @@ int pread_all(int fd, void *buf, size_t len, off_t offset)
     return 0;
 }
 
-int file_write_sync(const char *path, const void *buf, size_t len, int replace)
+static int file_write(const char *path, const void *buf, size_t len, int replace, int sync)
 {
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
                 (replace ? O_TRUNC : O_EXCL);
@@ -69,7 +71,7 @@ int file_write_sync(const char *path, const void *buf, size_t len, int replace)
         close(fd);
         return XAP_IMAP_IOERROR;
     }
-    if (fsync(fd) < 0) {
+    if (sync && fsync(fd) < 0) {
         xlog_syserr("fsync", path);
         close(fd);
         return XAP_IMAP_IOERROR;
@@ -81,21 +83,65 @@ int file_write_sync(const char *path, const void *buf, size_t len, int replace)
     return 0;
 }
 
-int fsync_dir(const char *dir)
+int file_write_sync(const char *path, const void *buf, size_t len, int replace)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return file_write(path, buf, len, replace, 1);
+}
+
+int file_write_unsynced(const char *path, const void *buf, size_t len, int replace)
+{
+    return file_write(path, buf, len, replace, 0);
+}
+
+/* Also the directory's fsync, with O_DIRECTORY. */
+static int fsync_path(const char *path, int dir)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : O_NOFOLLOW));
     int r = 0;
 
     if (fd < 0) {
-        xlog_syserr("open", dir);
+        xlog_syserr("open", path);
         return XAP_IMAP_IOERROR;
     }
+    /* A write-back error of the earlier writes is reported here: Linux
+     * gives it to the next fsync of the file, whichever descriptor. */
     if (fsync(fd) < 0) {
-        xlog_syserr("fsync", dir);
+        xlog_syserr("fsync", path);
         r = XAP_IMAP_IOERROR;
     }
     close(fd);
     return r;
+}
+
+int fsync_file(const char *path)
+{
+    return fsync_path(path, 0);
+}
+
+int sync_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int r = 0;
+
+    if (!d) {
+        xlog_syserr("opendir", dir);
+        return XAP_IMAP_IOERROR;
+    }
+    while (!r && (de = readdir(d))) {
+        struct stat st;
+        char *p = talloc_asprintf(NULL, "%s/%s", dir, de->d_name);
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+            r = fsync_file(p);
+        talloc_free(p);
+    }
+    closedir(d);
+    return r ? r : fsync_dir(dir);
+}
+
+int fsync_dir(const char *dir)
+{
+    return fsync_path(dir, 1);
 }
 
 int fsync_parent(const char *path)

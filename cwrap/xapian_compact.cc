@@ -157,7 +157,9 @@ int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
                 return r;
         }
         where = dest;
-        Xapian::WritableDatabase out(dest, Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS);
+        // Private until the caller renames it, after syncing it once.
+        Xapian::WritableDatabase out(dest, Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS |
+                                               Xapian::DB_NO_SYNC);
         // Documents: the first copy of each GUID that KEEP accepts.  The
         // GUID is the document's SCHEMA_GUID term.
         for (unsigned i = 0; i < n; i++) {

@@ -345,13 +345,15 @@ extern "C" {
 
 // ------------------------------------------------------------------ write
 
-int xw_dbw_open(void *ctx, const char *path, int create, struct xw_dbw **dbw_r)
+int xw_dbw_open(void *ctx, const char *path, int flags, struct xw_dbw **dbw_r)
 {
     *dbw_r = nullptr;
     return guard(__func__, path, [&] {
-        int flags = create ? Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS
-                           : Xapian::DB_OPEN;
-        struct xw_dbw *dbw = wrap<xw_dbw>(ctx, new Xapian::WritableDatabase(path, flags));
+        int xflags = (flags & XW_CREATE) ? Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS
+                                         : Xapian::DB_OPEN;
+        if (flags & XW_NO_SYNC)
+            xflags |= Xapian::DB_NO_SYNC;
+        struct xw_dbw *dbw = wrap<xw_dbw>(ctx, new Xapian::WritableDatabase(path, xflags));
         dbw->path = talloc_strdup(dbw, path);
         if (!dbw->path) {
             talloc_free(dbw);

@@ -39,8 +39,14 @@ struct xw_query;   /* a query tree */
 
 /* ---------------------------------------------------------------- write */
 
-/* Opens PATH for writing, creating it (glass backend) if CREATE. */
-int xw_dbw_open(void *ctx, const char *path, int create, struct xw_dbw **dbw_r);
+/* Opens PATH for writing; FLAGS: XW_CREATE creates it (glass backend) if
+ * missing; XW_NO_SYNC commits without fsync, for a database nobody sees
+ * until the caller has made it durable itself (sync_tree) and renamed it
+ * into place: a private .NEW, which a crash leaves as debris only
+ * (docs/LOCKING.md "Private databases are synced once"). */
+#define XW_CREATE  1
+#define XW_NO_SYNC 2
+int xw_dbw_open(void *ctx, const char *path, int flags, struct xw_dbw **dbw_r);
 /* Commits (if anything pending) and closes; *DBW_P becomes NULL. */
 int xw_dbw_close(struct xw_dbw **dbw_p);
 /* A transaction: documents and metadata become visible together. */
@@ -75,7 +81,8 @@ int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_f
  * NULL) returns non-zero; metadata merged as by xw_compact.  Slower than
  * compaction, but it drops the documents of expunged mail and the
  * duplicates that tiers accumulate.  *KEPT_R and *DROPPED_R (may be NULL)
- * count documents. */
+ * count documents.  DEST is written without fsync, as XW_NO_SYNC: it is
+ * a private target that the caller syncs (sync_tree) before renaming it. */
 typedef int xw_keep_fn(void *rock, const char *guidhex);
 int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
                  xw_keep_fn *keep, void *rock, xw_merge_fn *merge,

@@ -4,6 +4,9 @@
  * A transaction keeps every change in memory (struct pending, and the new
  * cache bytes) until xap_mailbox_commit(), which writes in this order:
  *
+ *   0. the appended messages' files (written unsynced): fsync each, or
+ *      syncfs for a large batch (mailbox-append.c).
+ *                                                          mailbox.commit.0
  *   1. new cache records at the end of the cache file, fsync; the mailbox
  *      directory, fsync (new message files are then durable by name);
  *      the header file if user flags changed.              mailbox.commit.1
@@ -399,6 +402,13 @@ static int commit_steps(struct xap_mailbox *mailbox)
             rewrites = 1;
     }
 
+    /* 0 */
+    if (mailbox->unsynced) {
+        if ((r = mailbox_sync_appended(mailbox)))
+            return r;
+        fault_point("mailbox.commit.0");
+    }
+
     /* 1 */
     if (ncache) {
         if (pwrite_all(mailbox->cache_fd, mailbox->cache_pending, ncache,
@@ -513,6 +523,7 @@ int xap_mailbox_commit(struct xap_mailbox *mailbox)
     mailbox->i = mailbox->committed;
     TALLOC_FREE(mailbox->pending);
     TALLOC_FREE(mailbox->cache_pending);
+    mailbox_forget_unsynced(mailbox);
     mailbox->header_changed = 0;
     mailbox->dirty = 0;
     if (mailbox_read_header_locked(mailbox) == 0) {

@@ -42,6 +42,7 @@ static int destroy_mailbox(struct xap_mailbox *mailbox)
     mailbox_release_lock_state(mailbox);
     if (mailbox->cache_fd >= 0)
         close(mailbox->cache_fd);
+    mailbox_forget_unsynced(mailbox);
     return 0;
 }
 
@@ -73,6 +74,7 @@ struct xap_mailbox *mailbox_new(const char *name, const char *partition)
     mailbox->name = talloc_strdup(mailbox, name);
     mailbox->partition = talloc_strdup(mailbox, partition ? partition : "default");
     mailbox->cache_fd = -1;
+    mailbox->sync_fd = -1;
     mailbox->user_flags = talloc_array(mailbox, char *, 0);
     mailbox->path = mailbox_dir(mailbox, mailbox->partition, name);
     if (!mailbox->path) {

@@ -54,7 +54,7 @@ static const struct {
 } ops[NOPS] = {
     [OP_OPEN] = { "open", EIO },          /* open open64 openat openat64 creat __open_2 ... */
     [OP_WRITE] = { "write", ENOSPC },     /* write pwrite pwrite64 writev pwritev */
-    [OP_FSYNC] = { "fsync", EIO },        /* fsync fdatasync */
+    [OP_FSYNC] = { "fsync", EIO },        /* fsync fdatasync syncfs */
     [OP_RENAME] = { "rename", EIO },      /* rename renameat renameat2 */
     [OP_UNLINK] = { "unlink", EIO },      /* unlink unlinkat rmdir */
     [OP_MKDIR] = { "mkdir", EIO },        /* mkdir mkdirat */
@@ -283,6 +283,11 @@ int fdatasync(int fd)
 {
     REAL(int, fdatasync, (int));
     return hit(OP_FSYNC, NULL, fd) ? -1 : real_fdatasync(fd);
+}
+int syncfs(int fd)
+{
+    REAL(int, syncfs, (int));
+    return hit(OP_FSYNC, NULL, fd) ? -1 : real_syncfs(fd);
 }
 
 int rename(const char *from, const char *to)

@@ -182,7 +182,7 @@ static void check_guiddb_caught_up(const char *name)
 }
 
 static const char *const commit_points[] = {
-    "mailbox.append.1", "mailbox.commit.1", "mailbox.commit.2",
+    "mailbox.append.1", "mailbox.commit.0", "mailbox.commit.1", "mailbox.commit.2",
     "mailbox.commit.3", "mailbox.commit.4", "mailbox.header.written",
 };
 

@@ -4,7 +4,10 @@
  * a Maildir++ tree (.Sub.Folder directories) or a directory of Maildirs,
  * whose folders become child mailboxes.  Messages are committed in
  * batches of IMPORT_BATCH, and the index lock is released between
- * batches so that readers and other writers are not shut out.
+ * batches so that readers and other writers are not shut out.  A
+ * message file is written without an fsync; the batch's commit syncs
+ * them all before its records (mailbox-append.c), one sync pass per
+ * batch instead of a synchronous write per message.
  *
  * Symbolic links inside the imported tree are skipped with a warning (a
  * user's Maildir imported by root must not turn `cur/x -> /etc/shadow`
@@ -75,7 +78,12 @@ static int importer_open(struct importer *im)
 
 static int importer_commit(struct importer *im)
 {
-    int r = xap_mailbox_commit(im->mailbox);
+    int r;
+
+    /* The batch's files are written, not yet synced: the commit syncs
+     * them all (its step 0) before any record names them. */
+    fault_point("import.written");
+    r = xap_mailbox_commit(im->mailbox);
 
     if (r)
         return cli_error(im->name, r, "commit failed"), r;
@@ -120,6 +128,7 @@ static int importer_close(struct importer *im)
     int r = 0;
 
     if (im->mailbox) {
+        fault_point("import.written");
         r = xap_mailbox_commit(im->mailbox);
         if (r)
             cli_error(im->name, r, "commit failed");

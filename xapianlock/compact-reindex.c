@@ -216,7 +216,8 @@ int compact_reindex_into(const char *userid, const char *newdir, struct plan *pl
     memset(&ixst, 0, sizeof ixst);
     if (!batch)
         batch = 1000;
-    r = xw_dbw_open(tmp, newdir, 1, &dbw);
+    /* Private until step 8; build_target syncs it once. */
+    r = xw_dbw_open(tmp, newdir, XW_CREATE | XW_NO_SYNC, &dbw);
     for (size_t off = 0; !r && off < n; off += batch) {
         size_t k = n - off < batch ? n - off : batch;
         if (!(r = indexer_write_docs(userid, pl->msgs + off, k, NULL, dbw, done + off, &ixst)))

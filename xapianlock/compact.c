@@ -170,7 +170,7 @@ static int build_target(const char *userid, char **srcs, char **rdirs, struct pl
     }
     if (n == 0) {
         /* Nothing was ever written to the sources: an empty database. */
-        r = xw_dbw_open(have, newdir, 1, &dbw);
+        r = xw_dbw_open(have, newdir, XW_CREATE | XW_NO_SYNC, &dbw);
         if (!r)
             r = xw_dbw_close(&dbw);
     } else if ((flags & COMPACT_COPY) && n == 1) {
@@ -183,6 +183,12 @@ static int build_target(const char *userid, char **srcs, char **rdirs, struct pl
     }
     if (!r && pl)
         r = compact_reindex_into(userid, newdir, pl, st);
+    /* Written without syncing (private: a crash leaves debris only), so
+     * made durable here, once, before step 8 renames it into the list;
+     * still under the SHARED namelock, so as not to sync under the
+     * EXCLUSIVE one. */
+    if (!r)
+        r = sync_tree(newdir);
     if (r)
         xlog(LOG_ERR, "user %s: building %s failed: %s", userid, newdir, xap_error_message(r));
     else

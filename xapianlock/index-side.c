@@ -18,7 +18,9 @@
  *           .NEW database each; READ released, SHARED kept.
  *   side.4  every writer writes its share, a commit per batch with its
  *           indexed state (fault point after each side commit).
- *   side.5  still under the SHARED namelock: each .NEW renamed into place.
+ *   side.5  still under the SHARED namelock: each .NEW synced once (its
+ *           commits were not: nobody else sees it before the rename) and
+ *           renamed into place.
  *
  * The SHARED namelock is held from the first .NEW's creation to the last
  * rename, so an EXCLUSIVE holder (a compaction's step 1, another run's
@@ -170,7 +172,9 @@ static int create_targets(struct indexer *ix, struct side *sides, unsigned nside
         }
         if ((r = tierlist_build(t)))
             break;
-        if (!(r = xw_dbw_open(sides[w].ctx, t->newdir, 1, &sides[w].dbw)))
+        /* Private until side.5, which syncs it once before the rename. */
+        if (!(r = xw_dbw_open(sides[w].ctx, t->newdir, XW_CREATE | XW_NO_SYNC,
+                              &sides[w].dbw)))
             (*live_r)++;
     }
     activefile_unlock(&af);
@@ -192,7 +196,9 @@ static int register_targets(struct indexer *ix, struct side *sides, unsigned nsi
         int r;
         if (!sides[w].dbw)
             continue;
-        if (!(r = xw_dbw_close(&sides[w].dbw)))
+        /* Its commits were not synced (XW_NO_SYNC): durable before it is
+         * listed, or a crash after the rename could list a torn database. */
+        if (!(r = xw_dbw_close(&sides[w].dbw)) && !(r = sync_tree(sides[w].t->newdir)))
             r = tierlist_publish(sides[w].t);
         if (r) {
             xlog(LOG_ERR, "user %s: side database %s not registered: %s", ix->userid,

@@ -394,7 +394,9 @@ char *xap_mailbox_message_path(void *ctx, const struct xap_mailbox *mailbox, uin
 
 /* xap_mailbox_append_message - high-level append: stores LEN bytes of MSG
  * (not kept) as the next UID, parses it, appends the record.  Needs the
- * EXCLUSIVE index lock; durable at xap_mailbox_commit().  INTERNALDATE 0 =
+ * EXCLUSIVE index lock; durable at xap_mailbox_commit(), which syncs the
+ * message files of all the transaction's appends before the records (so
+ * many appends per commit cost one sync pass, not an fsync each).  INTERNALDATE 0 =
  * now; SYSTEM_FLAGS XAP_FLAG_*.  Returns 0 and the UID in *UID_R;
  * XAP_IMAP_MESSAGE_BADHEADER (not a message); XAP_IMAP_MESSAGE_TOOLARGE (over the
  * configured max_message_size or max_header_fields: refused before
