@@ -18,7 +18,10 @@
 #  - a source's docdata or position table of a compaction failing to
 #    open, which Xapian takes for a missing table: the compaction must
 #    fail, not write a database without the documents' data; a search
-#    must fail, not answer without them.
+#    must fail, not answer without them;
+#  - a SQLite database's -wal or -shm failing to open: the message gave
+#    the errno of SQLite's read-only retry ("No such file or directory"),
+#    not the cause.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ioerr-shim.sh"
@@ -90,6 +93,17 @@ while [ "$n" -le "${total:-0}" ]; do
 done
 [ -z "$bad" ] && pass "an I/O error opening the GUID db is an I/O error (exit 74)" \
               || fail "an I/O error opening the GUID db is an I/O error (exit 74)" "$bad"
+
+# --- a -wal or -shm that does not open: the error gives the cause, not
+# the ENOENT of SQLite's read-only retry
+for f in guid.db-wal:EIO:Input/output guid.db-shm:ENOSPC:'No space left' \
+         mailboxes.db-wal:EDQUOT:'quota exceeded' mailboxes.db-shm:EIO:Input/output; do
+    file=${f%%:*}; err=${f#*:}; cause=${err#*:}; err=${err%%:*}
+    inject "open:1:$err" "$file" "$SQUATTER" -u a
+    [ "$rc" -eq 74 ] && grep -q "$cause" "$T/err" && ! grep -q "No such file" "$T/err" &&
+        pass "$file does not open ($err): exit 74, the message gives the cause" ||
+        fail "$file does not open ($err): exit 74, the message gives the cause" "exit $rc: $(cat "$T/err")"
+done
 
 # --- an expunge whose GUID db update fails: the mailbox is committed (the
 # update is best effort, and said so); the next squatter run catches up,
