@@ -19,6 +19,8 @@
 #    open, which Xapian takes for a missing table: the compaction must
 #    fail, not write a database without the documents' data; a search
 #    must fail, not answer without them;
+#  - an append's input file failing to open (EIO): exit 66, "no such
+#    input", where an I/O error is 74 (a missing file stays 66);
 #  - a SQLite database's -wal or -shm failing to open: the message gave
 #    the errno of SQLite's read-only retry ("No such file or directory"),
 #    not the cause.
@@ -93,6 +95,15 @@ while [ "$n" -le "${total:-0}" ]; do
 done
 [ -z "$bad" ] && pass "an I/O error opening the GUID db is an I/O error (exit 74)" \
               || fail "an I/O error opening the GUID db is an I/O error (exit 74)" "$bad"
+
+# --- an append's input file that does not open: 74 for an I/O error,
+# 66 for a file that is not there; the mailbox is as before
+inject open:1 '/m5$' "$MBCTL" append user.a "$T/m5"
+[ "$rc" -eq 74 ] && grep -q "m5: Input/output error" "$T/err" && [ "$(msgs)" = 4 ] &&
+    pass "append, the input file does not open (EIO): exit 74, named, nothing appended" ||
+    fail "append, the input file does not open (EIO): exit 74, named, nothing appended" \
+         "exit $rc, $(msgs) messages: $(cat "$T/err")"
+expect_exit 66 "append of a file that does not exist: exit 66" "$MBCTL" append user.a "$T/nosuch"
 
 # --- a -wal or -shm that does not open: the error gives the cause, not
 # the ENOENT of SQLite's read-only retry
