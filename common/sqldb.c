@@ -159,15 +159,19 @@ int sqldb_error(struct sqldb *db, const char *what, int rc)
 }
 
 /* Why SQLite's open() goes through open_keeping_cause: when the unix VFS
- * cannot open a file read-write (a -wal or -shm to create: EIO, or
- * ENOSPC and EDQUOT when no inode is left) it tries again read-only and
- * without O_CREAT, which fails with ENOENT for a file that was to be
- * made; SQLite keeps that second errno, and the message said "No such
- * file or directory" for a disk that failed or was full.  The wrapper
- * gives the retry's failure the first failure's errno.  It goes in
- * through the unix VFS's own table of system calls (xSetSystemCall),
- * once, before this process opens its first database; for every other
- * call it is SQLite's open. */
+ * cannot open a file read-write it tries again read-only and without
+ * O_CREAT.  That retry is meant for a file we may not write (EACCES,
+ * EPERM, EROFS: the read-only spool), but SQLite makes it whatever the
+ * cause, and then either fails with ENOENT for a -wal or -shm that was
+ * to be made, which SQLite keeps as the cause ("No such file or
+ * directory" for a disk that failed or was full), or opens the
+ * database read-only, which fails at its first write ("attempt to write
+ * a readonly database", no cause at all).  So after any other failure
+ * the wrapper fails the retry at once with the first failure's errno,
+ * and after those three it gives a failed retry the first errno.  It
+ * goes in through the unix VFS's own table of system calls
+ * (xSetSystemCall), once, before this process opens its first database;
+ * for every other call it is SQLite's open. */
 typedef int (*sqlite_open_fn)(const char *, int, int);
 static sqlite_open_fn sqlite_open;
 static pthread_once_t wrap_once = PTHREAD_ONCE_INIT;
@@ -178,17 +182,22 @@ static __thread int failed_errno;
 
 static int open_keeping_cause(const char *path, int flags, int mode)
 {
-    const char *prev = failed_path;
-    int fd = sqlite_open(path, flags, mode);
+    int retry = (flags & O_ACCMODE) == O_RDONLY && failed_path == path;
+    int fd;
 
     failed_path = NULL;
+    if (retry && failed_errno != EACCES && failed_errno != EPERM && failed_errno != EROFS) {
+        errno = failed_errno;
+        return -1;
+    }
+    fd = sqlite_open(path, flags, mode);
     if (fd >= 0)
         return fd;
-    if ((flags & O_ACCMODE) == O_RDWR) {
+    if (retry) {
+        errno = failed_errno;
+    } else if ((flags & O_ACCMODE) == O_RDWR) {
         failed_path = path;
         failed_errno = errno;
-    } else if ((flags & O_ACCMODE) == O_RDONLY && prev == path) {
-        errno = failed_errno;
     }
     return fd;
 }

@@ -23,7 +23,9 @@
 #    input", where an I/O error is 74 (a missing file stays 66);
 #  - a SQLite database's -wal or -shm failing to open: the message gave
 #    the errno of SQLite's read-only retry ("No such file or directory"),
-#    not the cause.
+#    not the cause; the database itself failing to open read-write: the
+#    retry opened it read-only, and the first write failed with no cause
+#    ("attempt to write a readonly database").
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ioerr-shim.sh"
@@ -115,6 +117,12 @@ for f in guid.db-wal:EIO:Input/output guid.db-shm:ENOSPC:'No space left' \
         pass "$file does not open ($err): exit 74, the message gives the cause" ||
         fail "$file does not open ($err): exit 74, the message gives the cause" "exit $rc: $(cat "$T/err")"
 done
+
+inject open:1 'mailboxes.db$' "$MBCTL" rename user.a user.a2
+[ "$rc" -eq 74 ] && grep -q "mailboxes.db: open: .*Input/output error" "$T/err" &&
+    "$MBCTL" status user.a > /dev/null 2>&1 &&
+    pass "mailboxes.db does not open read-write: a rename fails giving the cause" ||
+    fail "mailboxes.db does not open read-write: a rename fails giving the cause" "exit $rc: $(cat "$T/err")"
 
 # --- an expunge whose GUID db update fails: the mailbox is committed (the
 # update is best effort, and said so); the next squatter run catches up,
