@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +158,61 @@ int sqldb_error(struct sqldb *db, const char *what, int rc)
     return XAP_IMAP_IOERROR;
 }
 
+/* Why SQLite's open() goes through open_keeping_cause: when the unix VFS
+ * cannot open a file read-write it tries again read-only and without
+ * O_CREAT.  That retry is meant for a file we may not write (EACCES,
+ * EPERM, EROFS: the read-only spool), but SQLite makes it whatever the
+ * cause, and then either fails with ENOENT for a -wal or -shm that was
+ * to be made, which SQLite keeps as the cause ("No such file or
+ * directory" for a disk that failed or was full), or opens the
+ * database read-only, which fails at its first write ("attempt to write
+ * a readonly database", no cause at all).  So after any other failure
+ * the wrapper fails the retry at once with the first failure's errno,
+ * and after those three it gives a failed retry the first errno.  It
+ * goes in through the unix VFS's own table of system calls
+ * (xSetSystemCall), once, before this process opens its first database;
+ * for every other call it is SQLite's open. */
+typedef int (*sqlite_open_fn)(const char *, int, int);
+static sqlite_open_fn sqlite_open;
+static pthread_once_t wrap_once = PTHREAD_ONCE_INIT;
+/* The read-write open that just failed, and why: the retry is the very
+ * next open SQLite makes, of the same name (the same pointer). */
+static __thread const char *failed_path;
+static __thread int failed_errno;
+
+static int open_keeping_cause(const char *path, int flags, int mode)
+{
+    int retry = (flags & O_ACCMODE) == O_RDONLY && failed_path == path;
+    int fd;
+
+    failed_path = NULL;
+    if (retry && failed_errno != EACCES && failed_errno != EPERM && failed_errno != EROFS) {
+        errno = failed_errno;
+        return -1;
+    }
+    fd = sqlite_open(path, flags, mode);
+    if (fd >= 0)
+        return fd;
+    if (retry) {
+        errno = failed_errno;
+    } else if ((flags & O_ACCMODE) == O_RDWR) {
+        failed_path = path;
+        failed_errno = errno;
+    }
+    return fd;
+}
+
+static void wrap_open(void)
+{
+    sqlite3_vfs *vfs = sqlite3_vfs_find("unix");
+
+    if (!vfs || vfs->iVersion < 3 || !vfs->xGetSystemCall || !vfs->xSetSystemCall)
+        return;
+    sqlite_open = (sqlite_open_fn)vfs->xGetSystemCall(vfs, "open");
+    if (sqlite_open)
+        vfs->xSetSystemCall(vfs, "open", (sqlite3_syscall_ptr)open_keeping_cause);
+}
+
 static int destroy_sqldb(struct sqldb *db)
 {
     if (db->db)
@@ -193,6 +249,7 @@ int sqldb_open(void *ctx, const char *path, const struct sqldb_spec *spec,
     int fd, rc, r;
 
     *db_r = NULL;
+    pthread_once(&wrap_once, wrap_open);
     if (!create && access(path, F_OK) < 0 && errno == ENOENT)
         return XAP_IMAP_NOTFOUND;
     if (create) {

@@ -40,7 +40,11 @@ struct sqldb {
  * CREATE a missing file is made 0600 first (its directory must exist):
  * SQLite would take the umask's mode, and the -wal and -shm files take
  * the main file's.  WAITING names the lock in the -v line ("the
- * mailboxes.db write lock").  0 or an XAP_IMAP_* code, logged. */
+ * mailboxes.db write lock").  A database that does not open read-write
+ * is opened read-only only for EACCES, EPERM or EROFS; any other cause is
+ * an error giving that errno (the first call installs, for the process,
+ * the wrapper of SQLite's open that sees to it; see sqldb.c).  0 or an
+ * XAP_IMAP_* code, logged. */
 int sqldb_open(void *ctx, const char *path, const struct sqldb_spec *spec,
                int create, const char *waiting, struct sqldb **db_r);
 

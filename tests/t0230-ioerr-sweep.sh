@@ -6,6 +6,6 @@
 
 sweep index "user\.a\| a:" always - "$SQUATTER" -u a
 sweep compact "user\.a\| a:\|user a" always - "$SQUATTER" -z t2 -t t1,t2 -u a
-sweep append user.a before "$SQUATTER -u a" "$MBCTL" append user.a "$T/m7"
+sweep append "user\.a\|/m7:" before "$SQUATTER -u a" "$MBCTL" append user.a "$T/m7"
 
 done_testing

@@ -18,7 +18,14 @@
 #  - a source's docdata or position table of a compaction failing to
 #    open, which Xapian takes for a missing table: the compaction must
 #    fail, not write a database without the documents' data; a search
-#    must fail, not answer without them.
+#    must fail, not answer without them;
+#  - an append's input file failing to open (EIO): exit 66, "no such
+#    input", where an I/O error is 74 (a missing file stays 66);
+#  - a SQLite database's -wal or -shm failing to open: the message gave
+#    the errno of SQLite's read-only retry ("No such file or directory"),
+#    not the cause; the database itself failing to open read-write: the
+#    retry opened it read-only, and the first write failed with no cause
+#    ("attempt to write a readonly database").
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ioerr-shim.sh"
@@ -90,6 +97,32 @@ while [ "$n" -le "${total:-0}" ]; do
 done
 [ -z "$bad" ] && pass "an I/O error opening the GUID db is an I/O error (exit 74)" \
               || fail "an I/O error opening the GUID db is an I/O error (exit 74)" "$bad"
+
+# --- an append's input file that does not open: 74 for an I/O error,
+# 66 for a file that is not there; the mailbox is as before
+inject open:1 '/m5$' "$MBCTL" append user.a "$T/m5"
+[ "$rc" -eq 74 ] && grep -q "m5: Input/output error" "$T/err" && [ "$(msgs)" = 4 ] &&
+    pass "append, the input file does not open (EIO): exit 74, named, nothing appended" ||
+    fail "append, the input file does not open (EIO): exit 74, named, nothing appended" \
+         "exit $rc, $(msgs) messages: $(cat "$T/err")"
+expect_exit 66 "append of a file that does not exist: exit 66" "$MBCTL" append user.a "$T/nosuch"
+
+# --- a -wal or -shm that does not open: the error gives the cause, not
+# the ENOENT of SQLite's read-only retry
+for f in guid.db-wal:EIO:Input/output guid.db-shm:ENOSPC:'No space left' \
+         mailboxes.db-wal:EDQUOT:'quota exceeded' mailboxes.db-shm:EIO:Input/output; do
+    file=${f%%:*}; err=${f#*:}; cause=${err#*:}; err=${err%%:*}
+    inject "open:1:$err" "$file" "$SQUATTER" -u a
+    [ "$rc" -eq 74 ] && grep -q "$cause" "$T/err" && ! grep -q "No such file" "$T/err" &&
+        pass "$file does not open ($err): exit 74, the message gives the cause" ||
+        fail "$file does not open ($err): exit 74, the message gives the cause" "exit $rc: $(cat "$T/err")"
+done
+
+inject open:1 'mailboxes.db$' "$MBCTL" rename user.a user.a2
+[ "$rc" -eq 74 ] && grep -q "mailboxes.db: open: .*Input/output error" "$T/err" &&
+    "$MBCTL" status user.a > /dev/null 2>&1 &&
+    pass "mailboxes.db does not open read-write: a rename fails giving the cause" ||
+    fail "mailboxes.db does not open read-write: a rename fails giving the cause" "exit $rc: $(cat "$T/err")"
 
 # --- an expunge whose GUID db update fails: the mailbox is committed (the
 # update is best effort, and said so); the next squatter run catches up,

@@ -737,6 +737,15 @@ static int too_large(const char *name, const char *src)
     return XAP_IMAP_MESSAGE_TOOLARGE;
 }
 
+/* A FILE that is not there or not ours to read is a wrong argument
+ * (66); one that fails while it is read is an I/O error (74), as import
+ * reports its sources. */
+static int input_exit(int err)
+{
+    return err == ENOENT || err == ENOTDIR || err == EACCES || err == EPERM ||
+           err == EISDIR || err == ELOOP ? EX_NOINPUT : EX_IOERR;
+}
+
 int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
@@ -746,7 +755,9 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
         "line (\"From SENDER DATE\") is not stored; its date (read as UTC) becomes the internal date\n"
         "when the message has no Date: header that parses (else the\n"
         "internal date is the time of the append).  A message over\n"
-        "max_message_size or max_header_fields is refused (exit 65).\n";
+        "max_message_size or max_header_fields is refused (exit 65).\n"
+        "A FILE that does not exist or may not be read exits 66, one\n"
+        "whose reading fails 74; the other FILEs are appended.\n";
     int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
     const char *name = argv[first];
 
@@ -759,8 +770,9 @@ int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
         uint32_t uid;
         if (!(r = too_large(name, src))) {
             if (read_file_follow(NULL, strcmp(src, "-") ? src : "/dev/stdin", &buf, &len) < 0) {
-                fprintf(stderr, "mbctl: %s: %s\n", src, strerror(errno));
-                ret = EX_NOINPUT;
+                int err = errno;
+                fprintf(stderr, "mbctl: %s: %s\n", src, strerror(err));
+                ret = input_exit(err);
                 if (i >= argc)
                     break;
                 continue;
