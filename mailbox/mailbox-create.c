@@ -114,6 +114,7 @@ int xap_mailbox_create(const char *name, const char *partition,
 {
     struct xap_mboxlist_entry *entry = NULL;
     struct xap_mboxlist_entry newentry;
+    struct xap_mboxlist_txn *txn = NULL;
     struct xap_mailbox *mailbox;
     char *userid = NULL;
     int r, reserved = 0;
@@ -205,8 +206,20 @@ int xap_mailbox_create(const char *name, const char *partition,
     newentry.uniqueid = mailbox->uniqueid;
     newentry.uidvalidity = uidvalidity;
     newentry.type = XAP_MBTYPE_NORMAL;
-    if ((r = reserved ? xap_mboxlist_update(NULL, &newentry)
-                      : xap_mboxlist_create_exclusive(NULL, &newentry)))
+    /* The check that the user is not being moved is made again in the
+     * transaction that writes the record: a move that marked the user's
+     * records after the first check (it does not know this name yet)
+     * would otherwise leave the folder behind, unmarked, on this server
+     * (mailbox/usermove.c). */
+    if ((r = xap_mboxlist_begin(&txn)))
+        goto finish;
+    if ((r = check_not_moving(name)) ||
+        (r = reserved ? xap_mboxlist_update(txn, &newentry)
+                      : xap_mboxlist_create_exclusive(txn, &newentry))) {
+        xap_mboxlist_abort(&txn);
+        goto finish;
+    }
+    if ((r = xap_mboxlist_commit(&txn)))
         goto finish;
     fault_point("mailbox.create.2");
 

@@ -205,12 +205,37 @@ void usermove_release(struct usermove **um)
     TALLOC_FREE(*um);
 }
 
+/* Whether USERID's records are still the N of ROWS (read again inside the
+ * caller's transaction): a folder created since they were read holds no
+ * lock of ours and would be left behind unmarked. */
+static int same_rows(const char *userid, struct xap_mboxlist_entry **rows, size_t n)
+{
+    struct xap_mboxlist_entry **now = NULL;
+    int r = tree_rows(NULL, userid, 0, &now);
+
+    if (!r && talloc_array_length(now) != n)
+        r = XAP_IMAP_AGAIN;
+    for (size_t i = 0; !r && i < n; i++)
+        if (strcmp(now[i]->name, rows[i]->name))
+            r = XAP_IMAP_AGAIN;
+    if (r == XAP_IMAP_AGAIN)
+        xlog(LOG_ERR, "user %s: a folder was created or removed as the move began: "
+             "not moved now, try again", userid);
+    talloc_free(now);
+    return r;
+}
+
 /* Writes every record of ROWS again with MARK (NULL: without one), in one
- * transaction. */
-static int rewrite_rows(struct xap_mboxlist_entry **rows, size_t n, json_t *mark)
+ * transaction; with CHECK_USERID, only if that user's records are still
+ * ROWS. */
+static int rewrite_rows(struct xap_mboxlist_entry **rows, size_t n, json_t *mark,
+                        const char *check_userid)
 {
     struct xap_mboxlist_txn *txn = NULL;
     int r = xap_mboxlist_begin(&txn);
+
+    if (!r && check_userid)
+        r = same_rows(check_userid, rows, n);
 
     for (size_t i = 0; i < n && !r; i++) {
         struct xap_mboxlist_entry e = *rows[i];
@@ -239,7 +264,7 @@ int usermove_mark(struct usermove *um, const char *dest, int64_t *rev_r)
     if (r)
         return r;
     mark = json_pack("{s:s,s:I}", "to", dest, "revision", (json_int_t)*rev_r);
-    r = rewrite_rows(um->rows, talloc_array_length(um->rows), mark);
+    r = rewrite_rows(um->rows, talloc_array_length(um->rows), mark, um->userid);
     json_decref(mark);
     if (!r)
         fault_point("move.1");
@@ -284,7 +309,7 @@ int usermove_unmark(const char *userid)
     int r = usermove_marked_rows(NULL, userid, &rows, &n);
 
     if (!r && n)
-        r = rewrite_rows(rows, n, NULL);
+        r = rewrite_rows(rows, n, NULL, NULL);
     talloc_free(rows);
     return r;
 }

@@ -149,6 +149,31 @@ XAPIARY_CONFIG="$T/be2.conf" "$SQUATTER" -u alice
 [ "$(XAPIARY_CONFIG="$T/be2.conf" "$XSEARCH" -u alice -c quagga)" = 1 ] &&
     pass "the deferred message is found once on be2" || fail "the deferred message on be2"
 
+# A folder create that made its check before the move marked the user's
+# records, and writes its record after: it must be refused then, or the
+# folder (and mail put in it) would stay behind on be1, unmarked.
+mkuser frank
+rm -f "$T/cpause"
+XAPIARY_PAUSE="mailbox.create.1:$T/cpause" $M1 create user.frank.late > /dev/null 2> "$T/create.err" &
+creator=$!
+i=0
+while [ ! -e "$T/cpause" ] && [ $i -lt 1000 ]; do sleep 0.02; i=$((i + 1)); done
+[ -e "$T/cpause" ] && pass "a folder create paused before its record" ||
+    fail "a folder create paused before its record" "$(cat "$T/create.err")"
+paused_move move.1 frank be2
+rm -f "$T/cpause"
+wait $creator
+st=$?
+[ $st -eq 75 ] && pass "... is refused once the move has marked the user (exit 75)" ||
+    fail "... is refused once the move has marked the user" "exit $st: $(cat "$T/create.err")"
+rm -f "$T/pause"
+wait $mover
+st=$?
+[ $st -eq 0 ] && pass "... and the move finishes" || fail "... and the move finishes" "exit $st: $(cat "$T/move.err")"
+[ -z "$($M1 list -a 'user.frank*' 2> /dev/null)" ] && pass "... leaving no record of frank on be1" ||
+    fail "... leaving no record of frank on be1" "$($M1 list -a 'user.frank*')"
+[ "$($M2 where frank)" = be2 ] && pass "... frank is on be2" || fail "... frank is on be2"
+
 # A stale mover: the key changes while the mover is paused after reading
 # it; the switch loses, be2 keeps nothing, alice is whole and writable on
 # be2 (where it is now) - moved from be2 to be1 here.
