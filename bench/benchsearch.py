@@ -118,8 +118,10 @@ def per_process(tools, sq, notmuch, mu, rounds):
     return out
 
 
-def run_search(tools, work, sq, notmuch, mu, load_dirs, rounds, proc_rounds, log):
-    """Every search phase on the squatter server SQ; returns
+def run_search(tools, work, sq, notmuch, mu, load_dirs, rounds, proc_rounds, log,
+               phases=("during_compact", "during_index")):
+    """Every search phase on the squatter server SQ (the per-process rows
+    unless PROC_ROUNDS is 0, the background PHASES); returns
     ({section: {phase: summary}}, {name: latencies}) for results.json and
     the plots."""
     lat_api = tools["searchlat"]
@@ -133,7 +135,8 @@ def run_search(tools, work, sq, notmuch, mu, load_dirs, rounds, proc_rounds, log
     log("bench: search idle: API p99 %.2f ms, raw p99 %.2f ms" % (
         res["api"]["idle"]["p99_ms"], res["raw"]["idle"]["p99_ms"]))
 
-    for name, (lat, errors) in per_process(tools, sq, notmuch, mu, proc_rounds).items():
+    for name, (lat, errors) in (per_process(tools, sq, notmuch, mu, proc_rounds).items()
+                                if proc_rounds else ()):
         res["process"][name], dists[name] = summary(lat, errors), lat
 
     q = shlex.quote
@@ -149,6 +152,8 @@ def run_search(tools, work, sq, notmuch, mu, load_dirs, rounds, proc_rounds, log
                                                                  q(sq.conf)),
            '%s -C %s -u bench 2>/dev/null' % (q(tools["squatter"]), q(sq.conf))]
     for phase, cmds in (("during_compact", [sqz]), ("during_index", idx)):
+        if phase not in phases:
+            continue
         bg = Background(work, phase, cmds, "i=0")
         time.sleep(0.5)                    # let the first round get going
         try:

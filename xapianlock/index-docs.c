@@ -93,9 +93,9 @@ static int add_text(void *rock, enum message_text_kind kind, const char *text, s
     return r;
 }
 
-/* Builds P's document from BUF.  The data field keeps what a result list
- * shows, so a search never opens a mailbox. */
-static int build_doc(void *ctx, const struct indexer_msg *p, const char *buf, size_t len,
+/* The data field keeps what a result list shows, so a search never opens
+ * a mailbox. */
+int indexer_build_doc(void *ctx, const struct indexer_msg *p, const char *buf, size_t len,
                      struct xw_doc **doc_r)
 {
     struct docbuild b = { xw_doc_new(ctx), NULL, NULL, 0 };
@@ -169,7 +169,7 @@ static void build_one(const struct indexer_msg *p, struct built *b)
         }
         return;
     }
-    b->r = build_doc(NULL, p, buf, b->len, &b->doc);
+    b->r = indexer_build_doc(NULL, p, buf, b->len, &b->doc);
     talloc_free(buf);
 }
 

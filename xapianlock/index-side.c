@@ -3,7 +3,7 @@
  *
  * One Xapian database takes one writer, and one writer is the wall of
  * indexing (docs/PERFORMANCE.md).  A chunk of collected messages is split
- * by GUID between the first database (written batch by batch under
+ * between the first database (written batch by batch under
  * begin_mailbox_update, as always) and W - 1 side databases, each written
  * by its own thread into a private xapian.M.NEW and registered the way a
  * compaction registers its target: listed at the tail of xapianactive
@@ -28,9 +28,10 @@
  * debris.  No mailbox is opened meanwhile (mailbox locks come before the
  * Xapian locks): the chunk was collected before.
  *
- * A GUID always goes to the same writer (its hash), so two writers never
- * index the same message; a GUID some database already has goes to the
- * first, which marks it as a copy, as a single writer would. */
+ * Each writer takes a contiguous part of the chunk (share_out); the
+ * messages of one GUID all go to one writer, so two writers never index
+ * the same message; a GUID some database already has goes to the first,
+ * which marks it as a copy, as a single writer would. */
 #include <config.h>
 
 #include <errno.h>
@@ -39,6 +40,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <glib.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
@@ -66,13 +68,6 @@ struct side {
     struct indexer_stats stats;
     int r;
 };
-
-/* Which of WRITERS writers indexes GUID, by its hash (share_out sends a
- * GUID some database already has to writer 0 before asking). */
-static unsigned route(const uint8_t *guid, unsigned writers)
-{
-    return (unsigned)((guid[0] << 8) | guid[1]) % writers;
-}
 
 /* The side writer's thread: its share, a transaction per batch. */
 static void *side_run(void *arg)
@@ -212,12 +207,24 @@ static int register_targets(struct indexer *ix, struct side *sides, unsigned nsi
     return ret;
 }
 
-/* Splits MSGS between writer 0 and the live side writers. */
+/* Splits MSGS between writer 0 and the live side writers: each writer a
+ * contiguous part of the chunk, which is in UID order per mailbox, so
+ * that a database's indexed state gains a range or two per chunk.  (By a
+ * hash of the GUID every writer had every other UID: a database's state
+ * grew by a range per two messages and was parsed, updated and rewritten
+ * at every commit, a cost that grew with the mailbox.)  A GUID some
+ * database already has goes to writer 0, which marks it as a copy; a GUID
+ * met earlier in the chunk goes where its first message went, so two
+ * writers never index the same message. */
 static void share_out(const struct indexer_msg *msgs, size_t n, const uint8_t *have,
                       struct side *sides, unsigned nside, size_t **mine_r)
 {
     size_t *mine = talloc_array(NULL, size_t, 0);
     unsigned live[INDEXER_MAX_WRITERS], nlive = 0;
+    /* GUID (its first 8 bytes: a collision only sends a message to
+     * another's writer) -> writer + 1 */
+    GHashTable *seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+    gint64 *keys = talloc_array(NULL, gint64, n);
 
     for (unsigned w = 0; w < nside; w++) {
         if (sides[w].dbw)
@@ -226,7 +233,15 @@ static void share_out(const struct indexer_msg *msgs, size_t n, const uint8_t *h
         sides[w].pos = talloc_array(sides[w].ctx, size_t, 0);
     }
     for (size_t i = 0; i < n; i++) {
-        unsigned w = have[i] ? 0 : route(msgs[i].guid, nlive + 1);
+        unsigned w = (unsigned)(i * (nlive + 1) / n);
+        gpointer first;
+        memcpy(&keys[i], msgs[i].guid, sizeof keys[i]);
+        if (have[i])
+            w = 0;
+        else if ((first = g_hash_table_lookup(seen, &keys[i])))
+            w = GPOINTER_TO_UINT(first) - 1;
+        else
+            g_hash_table_insert(seen, &keys[i], GUINT_TO_POINTER(w + 1));
         if (w == 0) {
             size_t k = talloc_array_length(mine);
             mine = talloc_realloc(NULL, mine, size_t, k + 1);
@@ -240,6 +255,8 @@ static void share_out(const struct indexer_msg *msgs, size_t n, const uint8_t *h
         s->msgs[k] = msgs[i];
         s->pos[k] = i;
     }
+    g_hash_table_destroy(seen);
+    talloc_free(keys);
     for (unsigned w = 0; w < nside; w++)
         sides[w].done = talloc_zero_array(sides[w].ctx, uint8_t,
                                           talloc_array_length(sides[w].msgs));

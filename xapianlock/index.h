@@ -68,6 +68,13 @@ struct xap_mailbox;
 struct uidset;
 struct xw_dbr;
 struct xw_dbw;
+struct xw_doc;
+
+/* P's Xapian document (docs/FORMAT.md "Xapian document schema") from its
+ * LEN bytes BUF, under CTX: the terms, positions, data and values every
+ * writer stores (bench/rawindex builds the very same documents). */
+int indexer_build_doc(void *ctx, const struct indexer_msg *p, const char *buf, size_t len,
+                      struct xw_doc **doc_r);
 
 /* Appends to *MSGS (a talloc array) the live records of MAILBOX (open,
  * index lock held) whose UID is in SET: compaction's reindexing (-X). */
