@@ -69,25 +69,7 @@ S="$T/lmtp.sock"
 lpid=$!
 k=0
 while ! grep -q "listening on" "$T/lmtpd.log" && [ $k -lt 200 ]; do sleep 0.05; k=$((k + 1)); done
-python3 - "$S" > "$T/lmtp.out" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-f = s.makefile("rwb")
-def cmd(line):
-    if line:
-        f.write(line.encode() + b"\r\n"); f.flush()
-    while True:
-        l = f.readline().decode()
-        if l[3:4] != "-":
-            return l.strip()
-cmd(None)
-cmd("LHLO test")
-cmd("MAIL FROM:<a@example.org>")
-print(cmd("RCPT TO:<bob@example.org>"))
-print(cmd("RCPT TO:<nobody@example.org>"))
-cmd("QUIT")
-PY
+rcpt bob nobody > "$T/lmtp.out"
 kill -TERM $lpid; wait $lpid
 expect_grep "^451 4.2.0 .*be2" "$T/lmtp.out" "lmtpd: 451 4.2.0 naming the owner"
 expect_grep "^550 5.1.1" "$T/lmtp.out" "lmtpd: 550 for a user no back end has"
