@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     struct xw_dbw *dbw = NULL;
     unsigned long n = 0, seen = 0, part = 0, parts = 1;
     int opt, dry = 0;
-    void *tmp = talloc_new(NULL);
+    void *tmp;
 
     while ((opt = getopt(argc, argv, "np:")) != -1) {
         if (opt == 'n')
@@ -56,6 +56,7 @@ int main(int argc, char **argv)
     }
     if (argc - optind != 2)
         return usage();
+    tmp = talloc_new(NULL);
     message_init();
     if (!dry && (xw_dbw_open(tmp, argv[optind], 1, &dbw) || xw_dbw_begin(dbw)))
         return EX_IOERR;

@@ -632,8 +632,10 @@ int registry_move_switch(const char *userid, int64_t rev)
     key = talloc_asprintf(tmp, REGISTRY_PREFIX "users/%s", userid);
     if ((r = etcd_get(tmp, key, 0, &kv, &n)))
         goto out;
-    if (!n || kv[0].mod_revision != rev ||
-        !json_is_object(j = json_loads(kv[0].value, 0, NULL))) {
+    /* json_is_object() evaluates its argument twice. */
+    if (n && kv[0].mod_revision == rev)
+        j = json_loads(kv[0].value, 0, NULL);
+    if (!n || kv[0].mod_revision != rev || !json_is_object(j)) {
         xlog(LOG_ERR, "user %s: the registry key changed since the move began "
              "(revision %lld, now %lld: %s): not switched", userid, (long long)rev,
              n ? (long long)kv[0].mod_revision : 0LL, n ? kv[0].value : "no key");

@@ -146,7 +146,9 @@ static json_t *in_line(struct in *in, int *r_r)
             break;
         }
         if (nl) {
-            if (!json_is_object(j = json_loadb(line->str, line->len, 0, NULL))) {
+            /* json_is_object() evaluates its argument twice. */
+            j = json_loadb(line->str, line->len, 0, NULL);
+            if (!json_is_object(j)) {
                 json_decref(j);
                 j = NULL;
                 *r_r = bad("a line is not a JSON object");
