@@ -111,6 +111,16 @@ backend_shell: env XAPIARY_CONFIG=$T/%s.conf
 CONF
 }
 
+# two_backends: one etcd member and back ends be1 and be2, with $M1 and
+# $M2 the mbctl of each.
+two_backends() {
+    start_etcd 1
+    backend be1
+    backend be2
+    M1="$MBCTL -C $T/be1.conf"
+    M2="$MBCTL -C $T/be2.conf"
+}
+
 # etcd_get KEY: the value of KEY, empty when none.
 etcd_get() {
     python3 -c '

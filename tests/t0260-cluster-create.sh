@@ -7,11 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "$top_srcdir/tests/cluster.sh"
 
-start_etcd 1
-backend be1
-backend be2
-M1="$MBCTL -C $T/be1.conf"
-M2="$MBCTL -C $T/be2.conf"
+two_backends
 
 expect_exit 0 "be1 creates user.alice" $M1 create -s be1 user.alice
 expect_exit 73 "be2 cannot create user.alice (exit 73)" $M2 create -s be2 user.alice

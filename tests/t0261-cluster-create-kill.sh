@@ -7,11 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "$top_srcdir/tests/cluster.sh"
 
-start_etcd 1
-backend be1
-backend be2
-M1="$MBCTL -C $T/be1.conf"
-M2="$MBCTL -C $T/be2.conf"
+two_backends
 
 # killed POINT USER: creates user.USER on be1 with POINT armed, which must
 # kill it.

@@ -6,10 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "$top_srcdir/tests/cluster.sh"
 
-start_etcd 1
-backend be1
-backend be2
-M1="$MBCTL -C $T/be1.conf"
+two_backends
 export XAPIARY_CONFIG="$T/be1.conf"
 
 expect_exit 0 "create user.alice on be1" $M1 create -s be1 user.alice

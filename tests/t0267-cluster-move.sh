@@ -9,11 +9,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "$top_srcdir/tests/cluster.sh"
 
-start_etcd 1
-backend be1
-backend be2
-M1="$MBCTL -C $T/be1.conf"
-M2="$MBCTL -C $T/be2.conf"
+two_backends
 
 "$top_srcdir/scripts/samplemail" --seed 11 --count 40 --folders "$T/md" > /dev/null ||
     { echo "Bail out! samplemail failed"; exit 1; }

@@ -8,11 +8,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "$top_srcdir/tests/cluster.sh"
 
-start_etcd 1
-backend be1
-backend be2
-M1="$MBCTL -C $T/be1.conf"
-M2="$MBCTL -C $T/be2.conf"
+two_backends
 $M1 create -s be1 user.alice && $M2 create -s be2 user.bob || fail "creates"
 start_lmtpd "$T/be1.conf"
 wait_log "registry cache: following etcd"
