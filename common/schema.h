@@ -51,6 +51,12 @@
 /* Every document that has the address terms has this one too: documents
  * indexed before (schema 1) are told apart and searched by phrase. */
 #define SCHEMA_V2         "XV2"
+/* The one document that is not a message: a database some of whose
+ * documents were dropped (squatter -z -F) gets one, so that no term
+ * indexes every document while its document ids have gaps, the state
+ * in which Xapian 1.4 fails a search (docs/FORMAT.md "Gaps").  It has
+ * this term only; searches leave it out (xw_query_all). */
+#define SCHEMA_SPACER     "XSPACER"
 
 /* Value slots, as Xapian's sortable_serialise of a number. */
 #define SCHEMA_SLOT_DATE  0       /* Date:, else the internal date (seconds) */

@@ -1,14 +1,12 @@
 // xapian_compact.cc - merging search databases: Xapian's compaction with
-// the indexed-state metadata merged, and a document-by-document copy that
-// filters (squatter -z -F).  See xapian_wrap.h for the contract.
+// the indexed-state metadata merged, and one that also drops documents
+// (squatter -z -F).  See xapian_wrap.h for the contract.
 #include <config.h>
 
 #include <string.h>
 #include <sys/stat.h>
 
 #include <string>
-#include <algorithm>
-#include <unordered_set>
 #include <vector>
 
 #include <talloc.h>
@@ -19,7 +17,8 @@
 #include "xapiary/xapiary.h"
 #include "common/schema.h"
 extern "C" {
-#include "common/xlog.h"   // a C header without its own extern "C"
+#include "common/fault.h"  // C headers without their own extern "C"
+#include "common/xlog.h"
 }
 
 using namespace xwp;
@@ -134,87 +133,61 @@ int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_f
     });
 }
 
-int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
-                 xw_keep_fn *keep, void *rock, xw_merge_fn *merge,
-                 unsigned long *kept_r, unsigned long *dropped_r)
+// Xapian's compaction, then the documents KEEP rejects and the later
+// copies of each GUID deleted: a copy document by document was 40 to 100
+// times slower than compacting (Xapian reads each position list with its
+// own B-tree look-up).  Deleting leaves gaps in the document ids, where
+// Xapian 1.4 (at least up to 1.4.32) fails searches (docs/FORMAT.md
+// "Gaps"): a spacer document keeps them safe.
+int xw_compact_filter(const char *const *srcs, unsigned n, const char *dest,
+                      xw_keep_fn *keep, void *rock, xw_merge_fn *merge,
+                      unsigned long *kept_r, unsigned long *dropped_r)
 {
-    const char *where = dest;
     unsigned long kept = 0, dropped = 0;
-    int r = guard(__func__, where, [&] {
-        struct stat st;
-        if (lstat(dest, &st) == 0) {
-            xlog(LOG_ERR, "xw_copy_docs: %s: destination exists", dest);
-            return (int)XAP_IMAP_INVALID_ARGUMENT;
+    int r = xw_compact(srcs, n, dest, merge);
+    if (r)
+        return r;
+    fault_point("compact.5a");
+    r = guard(__func__, dest, [&] {
+        // Private until the caller renames it, after syncing it once, and
+        // nobody reads it meanwhile: changed in place (DB_DANGEROUS), not
+        // copy-on-write, which left it nearly twice the size of a plain
+        // compaction's.  A crash leaves it half written, as debris.
+        Xapian::WritableDatabase out(dest, Xapian::DB_OPEN | Xapian::DB_NO_SYNC |
+                                               Xapian::DB_DANGEROUS);
+        // The compaction numbered the sources' documents in the sources'
+        // order: the lowest document id of a GUID is the first source's
+        // copy, the one kept.  One pass over the GUID terms, no look-up
+        // per document.
+        std::vector<bool> keepdoc(out.get_lastdocid() + 1, false);
+        for (auto t = out.allterms_begin(SCHEMA_GUID); t != out.allterms_end(SCHEMA_GUID);
+             ++t) {
+            std::string term = *t;
+            if (keep && !keep(rock, term.c_str() + strlen(SCHEMA_GUID)))
+                continue;
+            auto p = out.postlist_begin(term);
+            if (p != out.postlist_end(term))
+                keepdoc[*p] = true;
         }
-        std::unordered_set<std::string> seen;
-        std::vector<std::string> keys;
-        std::vector<Xapian::Database> dbs;
-        for (unsigned i = 0; i < n; i++) {
-            where = srcs[i];
-            dbs.emplace_back(srcs[i]);
-            check_read_whole(dbs.back(), srcs[i]);
-            if (int r = schema_check(dbs.back(), srcs[i]))
-                return r;
-        }
-        where = dest;
-        // Private until the caller renames it, after syncing it once.
-        Xapian::WritableDatabase out(dest, Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS |
-                                               Xapian::DB_NO_SYNC);
-        // Documents: the first copy of each GUID that KEEP accepts.  The
-        // GUID is the document's SCHEMA_GUID term.
-        for (unsigned i = 0; i < n; i++) {
-            where = srcs[i];
-            Xapian::Database &db = dbs[i];
-            for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-                Xapian::Document doc = db.get_document(*it);
-                auto t = doc.termlist_begin();
-                t.skip_to(SCHEMA_GUID);
-                if (t == doc.termlist_end() || (*t)[0] != SCHEMA_GUID[0]) {
-                    dropped++;   // not one of ours: no GUID
-                    continue;
-                }
-                std::string guid = (*t).substr(1);
-                if (seen.count(guid) || (keep && !keep(rock, guid.c_str()))) {
-                    dropped++;
-                    continue;
-                }
-                seen.insert(guid);
-                out.replace_document(SCHEMA_GUID + guid, doc);
+        // Dropped: dead, later copies, and documents without a GUID (not
+        // ours, or the spacer of an earlier filtering), in id order.
+        std::vector<Xapian::docid> drop;
+        for (auto p = out.postlist_begin(""); p != out.postlist_end(""); ++p) {
+            if (keepdoc[*p])
                 kept++;
-            }
-            for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k)
-                keys.push_back(*k);
+            else
+                drop.push_back(*p);
         }
-        // Metadata: every key of every source, merged where several have it.
-        std::sort(keys.begin(), keys.end());
-        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-        where = dest;
-        for (auto &k : keys) {
-            std::vector<std::string> vals;
-            for (auto &db : dbs) {
-                std::string v = db.get_metadata(k);
-                if (!v.empty())
-                    vals.push_back(v);
-            }
-            if (k == SCHEMA_VERSION_KEY) {
-                out.set_metadata(k, schema_merge(vals.size(), vals.data()));
-                continue;
-            }
-            if (vals.size() == 1 || !merge) {
-                out.set_metadata(k, vals[0]);
-                continue;
-            }
-            void *tmp = check(talloc_new(nullptr));
-            const char **cv = check(talloc_array(tmp, const char *, vals.size()));
-            for (size_t j = 0; j < vals.size(); j++)
-                cv[j] = vals[j].c_str();
-            char *m = merge(tmp, k.c_str(), cv, static_cast<unsigned>(vals.size()));
-            if (!m) {
-                talloc_free(tmp);
-                throw std::bad_alloc();
-            }
-            out.set_metadata(k, m);
-            talloc_free(tmp);
+        for (Xapian::docid d : drop)
+            out.delete_document(d);
+        dropped = drop.size();
+        if (out.get_doccount() && out.get_doccount() != out.get_lastdocid()) {
+            Xapian::Document spacer;
+            spacer.add_boolean_term(SCHEMA_SPACER);
+            // Not empty: check_read_whole takes a first document without
+            // data for an unread table.
+            spacer.set_data(SCHEMA_SPACER);
+            out.add_document(spacer);
         }
         out.commit();
         out.close();

@@ -690,7 +690,11 @@ struct xw_query *xw_query_combine(void *ctx, int op, struct xw_query **subs, uns
 
 struct xw_query *xw_query_all(void *ctx)
 {
-    return guard_ptr(__func__, "query", [&] { return new_query(ctx, Xapian::Query::MatchAll); });
+    // Every message: the spacer document of a filtered database is not one.
+    return guard_ptr(__func__, "query", [&] {
+        return new_query(ctx, Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll,
+                                            Xapian::Query(SCHEMA_SPACER)));
+    });
 }
 
 struct xw_query *xw_query_none(void *ctx)

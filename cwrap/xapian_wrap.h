@@ -17,7 +17,7 @@
  * for SCHEMA_STEMMED only, stems as SCHEMA_STEM+prefix), positions and CJK
  * n-grams, so that indexing and querying cannot disagree, and the schema
  * version: every database opened (xw_dbw_open, xw_dbr_open, the sources of
- * xw_compact and xw_copy_docs) is refused with XAP_IMAP_SEARCH_NOTSUPPORTED
+ * xw_compact and xw_compact_filter) is refused with XAP_IMAP_SEARCH_NOTSUPPORTED
  * when its SCHEMA_VERSION_KEY is newer than SCHEMA_VERSION, and a
  * database that xw_dbw_open creates gets SCHEMA_VERSION. */
 #ifndef XAPIARY_XAPIAN_WRAP_H
@@ -76,17 +76,20 @@ typedef char *xw_merge_fn(void *ctx, const char *key, const char *const *vals,
                           unsigned nvals);
 int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_fn *merge);
 
-/* Copies the documents of SRCS into DEST (which must not exist), one
- * per GUID (the first source's wins), keeping those for which KEEP (may be
- * NULL) returns non-zero; metadata merged as by xw_compact.  Slower than
- * compaction, but it drops the documents of expunged mail and the
- * duplicates that tiers accumulate.  *KEPT_R and *DROPPED_R (may be NULL)
- * count documents.  DEST is written without fsync, as XW_NO_SYNC: it is
- * a private target that the caller syncs (sync_tree) before renaming it. */
+/* Compacts SRCS into DEST as xw_compact does, keeping one document per
+ * GUID (the first source's) and only those for which KEEP (may be NULL)
+ * returns non-zero: it drops the documents of expunged mail and the
+ * duplicates that tiers accumulate.  The others are deleted after the
+ * compaction, which leaves gaps in DEST's document ids: DEST then gets
+ * the SCHEMA_SPACER document (docs/FORMAT.md "Gaps").  *KEPT_R and
+ * *DROPPED_R (may be NULL) count documents.  The deletions are written
+ * without fsync, as XW_NO_SYNC: DEST is a private target that the
+ * caller syncs (sync_tree) before renaming it.  Fault point compact.5a:
+ * between the compaction and the deletions. */
 typedef int xw_keep_fn(void *rock, const char *guidhex);
-int xw_copy_docs(const char *const *srcs, unsigned n, const char *dest,
-                 xw_keep_fn *keep, void *rock, xw_merge_fn *merge,
-                 unsigned long *kept_r, unsigned long *dropped_r);
+int xw_compact_filter(const char *const *srcs, unsigned n, const char *dest,
+                      xw_keep_fn *keep, void *rock, xw_merge_fn *merge,
+                      unsigned long *kept_r, unsigned long *dropped_r);
 
 /* ---------------------------------------------------------------- documents */
 
@@ -136,6 +139,7 @@ struct xw_query *xw_query_range(void *ctx, unsigned slot, double lo, double hi);
 #define XW_OR  1
 #define XW_AND_NOT 2   /* the first and none of the rest */
 struct xw_query *xw_query_combine(void *ctx, int op, struct xw_query **subs, unsigned n);
+/* Every document of a message (not SCHEMA_SPACER's). */
 struct xw_query *xw_query_all(void *ctx);
 struct xw_query *xw_query_none(void *ctx);
 /* A readable form (Xapian's get_description), for tests and -v. */

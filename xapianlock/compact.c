@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
@@ -80,21 +81,25 @@ static char *merge_metadata(void *ctx, const char *key, const char *const *vals,
     return uidset_format(ctx, all);
 }
 
-static int found_one(void *rock, const char *uniqueid, uint32_t uid)
+/* The live GUIDs (hex), read from the GUID db in one scan: a look-up
+ * per document cost a SQLite query each. */
+static int add_live(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
+                    const char *uniqueid, uint32_t uid)
 {
-    (void)rock;
+    char hex[41];
+
     (void)uniqueid;
     (void)uid;
-    return 1;
+    message_guid_hex(guid, hex);
+    if (!g_hash_table_contains(rock, hex))
+        g_hash_table_add(rock, g_strdup(hex));
+    return 0;
 }
 
 /* A document is kept when its GUID has a live copy in the GUID db. */
 static int is_live(void *rock, const char *guidhex)
 {
-    uint8_t guid[XAP_MESSAGE_GUID_SIZE];
-
-    return rock && !message_guid_from_hex(guidhex, guid) &&
-           guiddb_lookup(rock, guid, found_one, NULL) == 1;
+    return g_hash_table_contains(rock, guidhex);
 }
 
 static unsigned long long tree_bytes(const char *dir)
@@ -176,8 +181,13 @@ static int build_target(const char *userid, char **srcs, char **rdirs, struct pl
     } else if ((flags & COMPACT_COPY) && n == 1) {
         r = copy_dir(have[0], newdir);
     } else if (flags & COMPACT_FILTER) {
-        r = xw_copy_docs(have, n, newdir, is_live, gdb, merge_metadata, &st->kept,
-                         &st->dropped);
+        /* Without a GUID db, nothing is live. */
+        GHashTable *live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        r = gdb ? guiddb_foreach_location(gdb, add_live, live) : 0;
+        if (!r)
+            r = xw_compact_filter(have, n, newdir, is_live, live, merge_metadata, &st->kept,
+                                  &st->dropped);
+        g_hash_table_destroy(live);
     } else {
         r = xw_compact(have, n, newdir, merge_metadata);
     }
