@@ -88,11 +88,6 @@ int file_write_sync(const char *path, const void *buf, size_t len, int replace)
     return file_write(path, buf, len, replace, 1);
 }
 
-int file_write_unsynced(const char *path, const void *buf, size_t len, int replace)
-{
-    return file_write(path, buf, len, replace, 0);
-}
-
 /* Also the directory's fsync, with O_DIRECTORY. */
 static int fsync_path(const char *path, int dir)
 {
