@@ -1,15 +1,16 @@
 /* syncbatch.c - the batched sync of written files (syncbatch.h says why
  * this policy).
  *
- * States of a batch: empty; holding files (open, write-back started, not
- * known durable) and possibly files synced early; failed (an early sync
- * failed: the next syncbatch_sync() reports it even if the files it still
- * holds sync fine, because Linux reports a write-back error once, and a
- * record naming the lost file must never be committed).  syncbatch_sync()
- * and syncbatch_drop() return it to empty. */
+ * States of a batch: empty; holding up to SYNCBATCH_EACH files, each open
+ * (to be fsynced); holding more (syncfs mode: one open file per
+ * filesystem written on, the first written there, to syncfs through; the
+ * others closed at once, so that a batch of any size holds few
+ * descriptors).  syncbatch_sync() and syncbatch_drop() return it to
+ * empty. */
 #include <config.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <talloc.h>
@@ -19,21 +20,19 @@
 #include "common/syncbatch.h"
 #include "common/xlog.h"
 
-/* Files held open at most: well under the usual limit of 1,024
- * descriptors, and enough that the first fsync finds most of the
- * others' write-back done. */
-#define SYNCBATCH_OPEN 128
+/* A batch of up to this many files is fsynced file by file. */
+#define SYNCBATCH_EACH 16
 
 struct held {
     int fd;
+    dev_t dev;
     char *path;
 };
 
 struct syncbatch {
-    struct held files[SYNCBATCH_OPEN];
+    struct held files[SYNCBATCH_EACH];
     size_t n;           /* files held */
     size_t count;       /* added since the last syncbatch_sync() */
-    int failed;         /* an early sync failed since then */
 };
 
 static void close_held(struct syncbatch *b)
@@ -59,42 +58,69 @@ struct syncbatch *syncbatch_new(void *ctx)
     return b;
 }
 
-/* Fsyncs and closes the files held; the first failure is logged and
- * makes the batch failed, the rest are still closed. */
-static int sync_held(struct syncbatch *b)
+/* Whether the batch holds one of its first K files on DEV. */
+static int holds_dev(const struct syncbatch *b, size_t k, dev_t dev)
 {
-    for (size_t i = 0; i < b->n && !b->failed; i++) {
-        if (fsync(b->files[i].fd) < 0) {
-            xlog_syserr("fsync", b->files[i].path);
-            b->failed = 1;
+    for (size_t i = 0; i < k; i++)
+        if (b->files[i].dev == dev)
+            return 1;
+    return 0;
+}
+
+/* The batch outgrew SYNCBATCH_EACH: it keeps the first file of each
+ * filesystem (opened before the others there were written) and closes
+ * the rest. */
+static void to_syncfs_mode(struct syncbatch *b)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < b->n; i++) {
+        if (holds_dev(b, k, b->files[i].dev)) {
+            close(b->files[i].fd);
+            TALLOC_FREE(b->files[i].path);
+        } else {
+            b->files[k++] = b->files[i];
         }
     }
-    close_held(b);
-    return b->failed ? XAP_IMAP_IOERROR : 0;
+    b->n = k;
 }
 
 int syncbatch_add(struct syncbatch *b, int fd, const char *path)
 {
-    /* Write-back starts now and runs while the caller writes the next
-     * files; an error here only means it starts later, at the fsync. */
-    sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    struct stat st;
+
+    if (fstat(fd, &st) < 0) {
+        xlog_syserr("fstat", path);
+        close(fd);
+        return XAP_IMAP_IOERROR;
+    }
+    b->count++;
+    if (b->count == SYNCBATCH_EACH + 1)
+        to_syncfs_mode(b);
+    if (b->count > SYNCBATCH_EACH && holds_dev(b, b->n, st.st_dev)) {
+        close(fd);
+        return 0;
+    }
+    if (b->n == SYNCBATCH_EACH) {
+        /* More filesystems than SYNCBATCH_EACH: not a case of ours. */
+        xlog(LOG_ERR, "%s: one batch writes on more than %d filesystems", path,
+             SYNCBATCH_EACH);
+        close(fd);
+        return XAP_IMAP_IOERROR;
+    }
     b->files[b->n].fd = fd;
+    b->files[b->n].dev = st.st_dev;
     b->files[b->n].path = talloc_strdup(b, path);
     b->n++;
-    b->count++;
-    return b->n == SYNCBATCH_OPEN ? sync_held(b) : 0;
+    return 0;
 }
 
 int syncbatch_write(struct syncbatch *b, int dirfd, const char *name, const char *path,
                     const void *buf, size_t len)
 {
-    int fd;
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                    0600);
 
-    /* A failed early sync leaves no new file behind: the room is made
-     * before the file is created. */
-    if (b->n == SYNCBATCH_OPEN - 1 && sync_held(b))
-        return XAP_IMAP_IOERROR;
-    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         xlog_syserr("open", path);
         return XAP_IMAP_IOERROR;
@@ -111,9 +137,16 @@ int syncbatch_write(struct syncbatch *b, int dirfd, const char *name, const char
 
 int syncbatch_sync(struct syncbatch *b)
 {
-    int r = sync_held(b);
+    int each = b->count <= SYNCBATCH_EACH, r = 0;
 
-    b->failed = 0;
+    for (size_t i = 0; i < b->n && !r; i++) {
+        if ((each ? fsync(b->files[i].fd) : syncfs(b->files[i].fd)) < 0) {
+            /* syncfs: the filesystem of that file failed a write-back. */
+            xlog_syserr(each ? "fsync" : "syncfs", b->files[i].path);
+            r = XAP_IMAP_IOERROR;
+        }
+    }
+    close_held(b);
     b->count = 0;
     return r;
 }
@@ -121,7 +154,6 @@ int syncbatch_sync(struct syncbatch *b)
 void syncbatch_drop(struct syncbatch *b)
 {
     close_held(b);
-    b->failed = 0;
     b->count = 0;
 }
 

@@ -9,15 +9,17 @@
  * what names the files; the directory entries are the caller's (an fsync
  * of each directory written in, after the sync).
  *
- * Policy (measured, docs/PERFORMANCE.md "Import"): each file's write-back
- * starts when it is added (sync_file_range), so the disk works while the
- * next files are written; the sync fsyncs each file, by then mostly a
- * journal commit that an earlier file's fsync already made.  The batch
- * keeps at most SYNCBATCH_OPEN files open: the oldest are synced early
- * (durable sooner than needed is never wrong).  One syncfs per batch was
- * faster on an idle disk but waits for every other writer of the
- * filesystem, and a file's own write-back error is only reliably reported
- * to an fsync of that file.
+ * Policy, measured (docs/PERFORMANCE.md "Import"): up to SYNCBATCH_EACH
+ * files are fsynced one by one (a delivery: that waits for nothing else
+ * the filesystem has to write); a larger batch is synced by one syncfs
+ * per filesystem it wrote on.  On ext4 each fsync costs a journal commit
+ * or a cache flush of its own even after the file's write-back was
+ * started (sync_file_range): on 5,000 messages the fsyncs took 5.4 s of
+ * wall time where five syncfs took 0.11 s.  The price: syncfs also
+ * writes back what other processes left dirty on that filesystem.  A
+ * write-back error is still seen: each syncfs goes through a descriptor
+ * opened before the batch's first write there, and Linux reports to it
+ * any error of the filesystem since that open.
  *
  * Not thread-safe; a batch belongs to its talloc parent. */
 #ifndef XAPIARY_SYNCBATCH_H
@@ -31,10 +33,9 @@ struct syncbatch;
  * unsynced). */
 struct syncbatch *syncbatch_new(void *ctx);
 
-/* Takes FD, a file just written whose name is PATH (for errors), and
- * starts its write-back.  FD is the batch's from now on, also on
- * failure.  May sync the batch's older files (the open-file bound):
- * returns 0 or XAP_IMAP_IOERROR (logged with the path). */
+/* Takes FD, a file just written whose name is PATH (for errors).  FD is
+ * the batch's from now on, also on failure.  Returns 0 or
+ * XAP_IMAP_IOERROR (logged with the path). */
 int syncbatch_add(struct syncbatch *b, int fd, const char *path);
 
 /* Creates (or truncates: the caller's names are new or debris) NAME in
@@ -44,16 +45,16 @@ int syncbatch_add(struct syncbatch *b, int fd, const char *path);
 int syncbatch_write(struct syncbatch *b, int dirfd, const char *name, const char *path,
                     const void *buf, size_t len);
 
-/* Makes every file added since the last sync durable and closes them.
- * Returns 0 or XAP_IMAP_IOERROR (logged with the first file that failed);
- * either way the batch is empty afterwards. */
+/* Makes every file added since the last sync durable and closes what the
+ * batch holds.  Returns 0 or XAP_IMAP_IOERROR (logged with the file or
+ * the filesystem that failed); either way the batch is empty afterwards. */
 int syncbatch_sync(struct syncbatch *b);
 
 /* Closes every file held without syncing (a transaction dropped). */
 void syncbatch_drop(struct syncbatch *b);
 
-/* How many files are added and not yet synced, early syncs included:
- * the files the next syncbatch_sync() answers for. */
+/* How many files were added since the last sync: what the next
+ * syncbatch_sync() answers for. */
 size_t syncbatch_count(const struct syncbatch *b);
 
 #endif

@@ -9,7 +9,9 @@
  *             user data); a copy a dead receive left is resolved first.
  *   records   one transaction, every record marked IN.      receive.1
  *   files     each written and its checksum compared; then every file
- *             and every directory written in is fsynced.    receive.2
+ *             is synced (common/syncbatch.h: one syncfs per filesystem
+ *             for more than a few) and every directory written in is
+ *             fsynced.                                      receive.2
  *   switch    a move only: the registry's owner becomes this server,
  *             compare on the revision the mover read.       move.2
  *   unmark    the records lose the mark: the user is here.  receive.3
@@ -218,8 +220,8 @@ static int in_file(struct recv *rv, const char *path, json_int_t size)
         off += (off_t)take;
         size -= (json_int_t)take;
     }
-    /* Write-back starts now; the fsync comes with the batch's, when most
-     * of it is done, rather than a wait for the disk per file. */
+    /* Synced with all the others at the end (sync_dirs), one pass rather
+     * than a wait for the disk per file. */
     if (!r)
         r = syncbatch_add(rv->files, fd, path);
     else
