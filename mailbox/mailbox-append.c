@@ -24,7 +24,6 @@
 
 #include "xapiary/xapiary.h"
 #include "xapiary/namelock.h"
-#include "common/atomicfile.h"
 #include "common/config.h"
 #include "common/fault.h"
 #include "common/xlog.h"
@@ -61,8 +60,8 @@ int mailbox_remove_uncommitted_files(struct xap_mailbox *mailbox)
 }
 
 /* The files are synced by the policy of common/syncbatch.h, shared with
- * mbctl receive: each file's write-back started as it was written, then
- * an fsync of each. */
+ * mbctl receive: an fsync each for a delivery's few, one syncfs for an
+ * import's batch. */
 int mailbox_sync_appended(struct xap_mailbox *mailbox)
 {
     int r = mailbox->unsynced ? syncbatch_sync(mailbox->unsynced) : 0;

@@ -4,8 +4,8 @@
  * A transaction keeps every change in memory (struct pending, and the new
  * cache bytes) until xap_mailbox_commit(), which writes in this order:
  *
- *   0. the appended messages' files (written unsynced, their write-back
- *      started): fsync each (common/syncbatch.h).
+ *   0. the appended messages' files (written unsynced): fsync each, or
+ *      syncfs for a large batch (common/syncbatch.h).
  *                                                          mailbox.commit.0
  *   1. new cache records at the end of the cache file, fsync; the mailbox
  *      directory, fsync (new message files are then durable by name);

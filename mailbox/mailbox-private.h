@@ -188,8 +188,8 @@ void mailbox_allow_short_index(int allow);
  * UID (an interrupted append, or a failed commit's). */
 int mailbox_remove_uncommitted_files(struct xap_mailbox *mailbox);
 /* mailbox-append.c: the commit's step 0, makes the files of this
- * transaction's appends (written unsynced by the append, their write-back
- * started) durable before any record naming them is written. */
+ * transaction's appends (written unsynced by the append) durable before
+ * any record naming them is written. */
 int mailbox_sync_appended(struct xap_mailbox *mailbox);
 /* Forgets them (a commit that failed, or done): unsynced and dir_fd. */
 void mailbox_forget_unsynced(struct xap_mailbox *mailbox);
