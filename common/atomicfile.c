@@ -54,7 +54,7 @@ int pread_all(int fd, void *buf, size_t len, off_t offset)
     return 0;
 }
 
-static int file_write(const char *path, const void *buf, size_t len, int replace, int sync)
+int file_write_sync(const char *path, const void *buf, size_t len, int replace)
 {
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
                 (replace ? O_TRUNC : O_EXCL);
@@ -71,7 +71,7 @@ static int file_write(const char *path, const void *buf, size_t len, int replace
         close(fd);
         return XAP_IMAP_IOERROR;
     }
-    if (sync && fsync(fd) < 0) {
+    if (fsync(fd) < 0) {
         xlog_syserr("fsync", path);
         close(fd);
         return XAP_IMAP_IOERROR;
@@ -81,16 +81,6 @@ static int file_write(const char *path, const void *buf, size_t len, int replace
         return XAP_IMAP_IOERROR;
     }
     return 0;
-}
-
-int file_write_sync(const char *path, const void *buf, size_t len, int replace)
-{
-    return file_write(path, buf, len, replace, 1);
-}
-
-int file_write_unsynced(const char *path, const void *buf, size_t len, int replace)
-{
-    return file_write(path, buf, len, replace, 0);
 }
 
 /* Also the directory's fsync, with O_DIRECTORY. */

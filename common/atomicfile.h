@@ -29,9 +29,6 @@ int file_replace(const char *path, const void *buf, size_t len,
 /* Creates PATH (failing with XAP_IMAP_MAILBOX_EXISTS if it exists, unless
  * REPLACE) with LEN bytes of BUF and fsyncs it. */
 int file_write_sync(const char *path, const void *buf, size_t len, int replace);
-/* The same without the fsync: for files that the caller makes durable
- * later, several at once (fsync_file), before anything durable names them. */
-int file_write_unsynced(const char *path, const void *buf, size_t len, int replace);
 /* Fsyncs the file PATH, written earlier by this or another descriptor. */
 int fsync_file(const char *path);
 /* Fsyncs every regular file in DIR, then DIR: a private directory (a

@@ -1,11 +1,12 @@
 /* mailbox-append.c - storing a new message, expunging one, and opening
  * a live one's file for reading.
  *
- * Append writes the message file "UID." without an fsync; the commit
- * fsyncs the files of all its appends (step 0, mailbox_sync_appended)
- * before it writes any record, so no committed record can name a file
- * that is not on disk, and a batch of appends (an import) costs one sync
- * pass instead of a synchronous write per message.  If the process dies
+ * Append writes the message file "UID." without an fsync, into the
+ * transaction's sync batch (common/syncbatch.h); the commit makes the
+ * files of all its appends durable (step 0, mailbox_sync_appended) before
+ * it writes any record, so no committed record can name a file that is
+ * not on disk, and a batch of appends (an import) costs one sync pass
+ * instead of a synchronous write per message.  If the process dies
  * before commit, the file is debris with a UID above the committed last
  * UID; the next append finds it and clears all such files before reusing
  * those UIDs. */
@@ -23,7 +24,6 @@
 
 #include "xapiary/xapiary.h"
 #include "xapiary/namelock.h"
-#include "common/atomicfile.h"
 #include "common/config.h"
 #include "common/fault.h"
 #include "common/xlog.h"
@@ -59,47 +59,24 @@ int mailbox_remove_uncommitted_files(struct xap_mailbox *mailbox)
     return r;
 }
 
-/* A commit with more appended files than this syncs the filesystem
- * once (syncfs) rather than each file.  Measured on an import of 5,000
- * messages (ext4, a loaded 2-core machine, medians of 7-8 runs taking
- * turns): an fsync per append 31 s, an fsync per file at commit 29 s
- * (each fsync still waits for a journal commit of its own), the same
- * after starting the write-back of all of them (sync_file_range) 23 s,
- * one syncfs per batch of 1,000 18 s.  A delivery's few files are
- * synced one by one, which does not wait for whatever else the
- * filesystem has to write. */
-#define SYNC_FS_ABOVE 16
-
+/* The files are synced by the policy of common/syncbatch.h, shared with
+ * mbctl receive: an fsync each for a delivery's few, one syncfs for an
+ * import's batch. */
 int mailbox_sync_appended(struct xap_mailbox *mailbox)
 {
-    size_t n = talloc_array_length(mailbox->unsynced);
-    int r = 0;
+    int r = mailbox->unsynced ? syncbatch_sync(mailbox->unsynced) : 0;
 
-    if (n > SYNC_FS_ABOVE && mailbox->sync_fd >= 0) {
-        /* The descriptor was opened before the first of these files was
-         * written, so a write-back error of any of them since is
-         * reported here, whoever else synced the filesystem meanwhile. */
-        if (syncfs(mailbox->sync_fd) < 0) {
-            xlog_syserr("syncfs", mailbox->path);
-            r = XAP_IMAP_IOERROR;
-        }
-    } else {
-        for (size_t i = 0; i < n && !r; i++) {
-            char *path = xap_mailbox_message_path(NULL, mailbox, mailbox->unsynced[i]);
-            r = fsync_file(path);
-            talloc_free(path);
-        }
-    }
     mailbox_forget_unsynced(mailbox);
     return r;
 }
 
 void mailbox_forget_unsynced(struct xap_mailbox *mailbox)
 {
+    /* Freeing the batch closes its files, unsynced. */
     TALLOC_FREE(mailbox->unsynced);
-    if (mailbox->sync_fd >= 0)
-        close(mailbox->sync_fd);
-    mailbox->sync_fd = -1;
+    if (mailbox->dir_fd >= 0)
+        close(mailbox->dir_fd);
+    mailbox->dir_fd = -1;
 }
 
 static int check_limits(const char *name, const char *msg, size_t len)
@@ -154,16 +131,19 @@ int xap_mailbox_append_message_dated(struct xap_mailbox *mailbox, const char *ms
     if (mailbox->i.last_uid == mailbox->committed.last_uid && access(path, F_OK) == 0 &&
         (r = mailbox_remove_uncommitted_files(mailbox)))
         goto done;
-    /* For syncfs at commit (mailbox_sync_appended): open before the
-     * first unsynced write of the transaction. */
-    if (!mailbox->unsynced && mailbox->sync_fd < 0)
-        mailbox->sync_fd = open(mailbox->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if ((r = file_write_unsynced(path, msg, len, 1))) {
-        /* A partial file (the disk filled up) gives its space back now
-         * rather than at the next append. */
-        unlink(path);
+    /* The directory is opened once per transaction: each file is created
+     * relative to it, without a path lookup. */
+    if (mailbox->dir_fd < 0 &&
+        (mailbox->dir_fd = open(mailbox->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        xlog_syserr("open", mailbox->path);
+        r = XAP_IMAP_IOERROR;
         goto done;
     }
+    if (!mailbox->unsynced)
+        mailbox->unsynced = syncbatch_new(mailbox);
+    if ((r = syncbatch_write(mailbox->unsynced, mailbox->dir_fd, strrchr(path, '/') + 1,
+                             path, msg, len)))
+        goto done;
     fault_point("mailbox.append.1");
 
     if ((r = message_parse(path, msg, len, &parsed)))
@@ -192,11 +172,6 @@ int xap_mailbox_append_message_dated(struct xap_mailbox *mailbox, const char *ms
          * next append clears. */
         mailbox->cache_pending = talloc_realloc(mailbox, mailbox->cache_pending, char, off);
         goto done;
-    }
-    {
-        size_t k = talloc_array_length(mailbox->unsynced);
-        mailbox->unsynced = talloc_realloc(mailbox, mailbox->unsynced, uint32_t, k + 1);
-        mailbox->unsynced[k] = record.uid;
     }
     if (uid_r)
         *uid_r = record.uid;

@@ -5,7 +5,7 @@
  * cache bytes) until xap_mailbox_commit(), which writes in this order:
  *
  *   0. the appended messages' files (written unsynced): fsync each, or
- *      syncfs for a large batch (mailbox-append.c).
+ *      syncfs for a large batch (common/syncbatch.h).
  *                                                          mailbox.commit.0
  *   1. new cache records at the end of the cache file, fsync; the mailbox
  *      directory, fsync (new message files are then durable by name);
@@ -403,7 +403,7 @@ static int commit_steps(struct xap_mailbox *mailbox)
     }
 
     /* 0 */
-    if (mailbox->unsynced) {
+    if (mailbox->unsynced && syncbatch_count(mailbox->unsynced)) {
         if ((r = mailbox_sync_appended(mailbox)))
             return r;
         fault_point("mailbox.commit.0");

@@ -74,7 +74,7 @@ struct xap_mailbox *mailbox_new(const char *name, const char *partition)
     mailbox->name = talloc_strdup(mailbox, name);
     mailbox->partition = talloc_strdup(mailbox, partition ? partition : "default");
     mailbox->cache_fd = -1;
-    mailbox->sync_fd = -1;
+    mailbox->dir_fd = -1;
     mailbox->user_flags = talloc_array(mailbox, char *, 0);
     mailbox->path = mailbox_dir(mailbox, mailbox->partition, name);
     if (!mailbox->path) {

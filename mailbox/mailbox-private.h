@@ -20,6 +20,7 @@
 #include "xapiary/mailbox.h"
 #include "xapiary/namelock.h"
 #include "common/lockfile.h"
+#include "common/syncbatch.h"
 
 #define INDEX_MAGIC "\x89XPYIDX\n"
 #define INDEX_VERSION 1
@@ -93,11 +94,11 @@ struct xap_mailbox {
     char *cache_pending;           /* talloc array of cache bytes */
     int header_changed;            /* user flags: rewrite the header file */
     uint32_t *unlinks;             /* talloc array of UIDs to unlink at close */
-    uint32_t *unsynced;            /* talloc array: UIDs appended in this
-                                    * transaction whose files are not yet
-                                    * fsynced (the commit's step 0) */
-    int sync_fd;                   /* the directory, opened before the first
-                                    * of them was written (syncfs), or -1 */
+    struct syncbatch *unsynced;    /* the files appended in this
+                                    * transaction, not yet known durable
+                                    * (the commit's step 0), or NULL */
+    int dir_fd;                    /* the directory, for creating them
+                                    * (openat), or -1 */
 };
 
 struct cachemap {
@@ -186,11 +187,11 @@ void mailbox_allow_short_index(int allow);
 /* mailbox-append.c: removes the message files above the committed last
  * UID (an interrupted append, or a failed commit's). */
 int mailbox_remove_uncommitted_files(struct xap_mailbox *mailbox);
-/* mailbox-append.c: the commit's step 0, fsyncs the files of this
- * transaction's appends (written unsynced by the append) before any
- * record naming them is written. */
+/* mailbox-append.c: the commit's step 0, makes the files of this
+ * transaction's appends (written unsynced by the append) durable before
+ * any record naming them is written. */
 int mailbox_sync_appended(struct xap_mailbox *mailbox);
-/* Forgets them (a commit that failed, or done): unsynced and sync_fd. */
+/* Forgets them (a commit that failed, or done): unsynced and dir_fd. */
 void mailbox_forget_unsynced(struct xap_mailbox *mailbox);
 
 /* namelock.c: how many names this process holds a namelock on. */

@@ -9,7 +9,9 @@
  *             user data); a copy a dead receive left is resolved first.
  *   records   one transaction, every record marked IN.      receive.1
  *   files     each written and its checksum compared; then every file
- *             and every directory written in is fsynced.    receive.2
+ *             is synced (common/syncbatch.h: one syncfs per filesystem
+ *             for more than a few) and every directory written in is
+ *             fsynced.                                      receive.2
  *   switch    a move only: the registry's owner becomes this server,
  *             compare on the revision the mover read.       move.2
  *   unmark    the records lose the mark: the user is here.  receive.3
@@ -37,6 +39,7 @@
 #include "common/config.h"
 #include "common/fault.h"
 #include "common/mboxname.h"
+#include "common/syncbatch.h"
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
@@ -60,42 +63,10 @@ struct recv {
     struct xap_mboxlist_entry **rows;
     char **dirs, **labels;           /* the user data places here */
     GHashTable *sync;                /* directories to fsync at the end */
-    GPtrArray *files;                /* written, open, not fsynced yet */
+    struct syncbatch *files;         /* written, not known durable yet
+                                      * (common/syncbatch.h, the commit's
+                                      * policy too) */
 };
-
-/* Files written are fsynced in batches of this many: writeback of a
- * batch runs while the next is written, and no file is opened twice. */
-#define SYNC_BATCH 128
-
-struct unsynced {
-    int fd;
-    char *path;
-};
-
-static void pending_free(gpointer p)
-{
-    struct unsynced *f = p;
-
-    close(f->fd);
-    g_free(f->path);
-    g_free(f);
-}
-
-/* Fsyncs and closes every file of RV's batch. */
-static int sync_files(struct recv *rv)
-{
-    int r = 0;
-
-    for (guint i = 0; i < rv->files->len && !r; i++) {
-        struct unsynced *f = g_ptr_array_index(rv->files, i);
-        if (fsync(f->fd) < 0) {
-            xlog_syserr("fsync", f->path);
-            r = XAP_IMAP_IOERROR;
-        }
-    }
-    g_ptr_array_set_size(rv->files, 0);
-    return r;
-}
 
 static int bad(const char *what)
 {
@@ -249,19 +220,12 @@ static int in_file(struct recv *rv, const char *path, json_int_t size)
         off += (off_t)take;
         size -= (json_int_t)take;
     }
-    /* Writeback starts now; the fsync comes with its batch's, when most
-     * of it is done, rather than a wait for the disk per file. */
-    if (!r) {
-        struct unsynced *f = g_new(struct unsynced, 1);
-        sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-        f->fd = fd;
-        f->path = g_strdup(path);
-        g_ptr_array_add(rv->files, f);
-        if (rv->files->len >= SYNC_BATCH)
-            r = sync_files(rv);
-    } else {
+    /* Synced with all the others at the end (sync_dirs), one pass rather
+     * than a wait for the disk per file. */
+    if (!r)
+        r = syncbatch_add(rv->files, fd, path);
+    else
         close(fd);
-    }
     if (!r && (tail = in_line(&rv->in, &r))) {
         const char *want = json_string_value(json_object_get(tail, "sha256"));
         if (!want || strcmp(want, g_checksum_get_string(sum))) {
@@ -398,7 +362,7 @@ static int sync_dirs(struct recv *rv)
     gpointer key;
     int r = 0;
 
-    r = sync_files(rv);
+    r = syncbatch_sync(rv->files);
     g_hash_table_iter_init(&it, rv->sync);
     while (!r && g_hash_table_iter_next(&it, &key, NULL))
         r = fsync_dir(key);
@@ -496,7 +460,7 @@ int usermove_receive(void *ctx, int fd, const char *from, int64_t rev, char **us
     rv.inbox = talloc_asprintf(rv.in.buf, "user.%s", s);
     rv.rows = talloc_array(NULL, struct xap_mboxlist_entry *, 0);
     rv.sync = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    rv.files = g_ptr_array_new_with_free_func(pending_free);
+    rv.files = syncbatch_new(rv.in.buf);
     if (!from)
         from = (s = json_string_value(json_object_get(hdr, "server"))) ? s : "?";
     if ((r = xap_mboxname_lock(rv.inbox, &lock, XAP_LOCK_EXCLUSIVE)) ||
@@ -510,8 +474,6 @@ out:
     xap_mboxname_release(&lock);
     if (rv.sync)
         g_hash_table_destroy(rv.sync);
-    if (rv.files)
-        g_ptr_array_free(rv.files, TRUE);
     talloc_free(rv.dirs);
     talloc_free(rv.rows);
     json_decref(hdr);
