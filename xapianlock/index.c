@@ -555,7 +555,8 @@ int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size
         goto out;
     /* Searches go on while the documents are made and added (they see
      * the last commit; the writer lock keeps the database ours); only
-     * the commit needs them out (docs/LOCKING.md "Search tiers"). */
+     * the commit needs them out (docs/LOCKING.md "Searches while a batch
+     * is written"). */
     xapianlock_write_pause(xl);
     r = indexer_write_docs(ix->userid, msgs, n, have, dbw, done, &ix->stats);
     if (!r)
