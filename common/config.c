@@ -39,7 +39,8 @@ struct searchpartition {
 
 enum { K_CONFIGDIR, K_DEFTIER, K_BATCH, K_TIMEOUT, K_SYSLOG,
        K_LMTP_DOMAINS, K_LMTP_SIZE, K_LMTP_CONNS, K_LMTP_TIMEOUT,
-       K_MAX_SIZE, K_MAX_FIELDS, K_REGISTRY, K_ETCD, K_SERVERNAME, K_BACKEND_SHELL, K_NKEYS };
+       K_MAX_SIZE, K_MAX_FIELDS, K_REGISTRY, K_ETCD, K_SERVERNAME, K_BACKEND_SHELL,
+       K_SQ_NICE, K_SQ_IOPRIO, K_NKEYS };
 
 struct xconfig {
     char *path;
@@ -59,6 +60,8 @@ struct xconfig {
     char **etcd_endpoints;              /* NULL-terminated; NULL: none */
     char *servername;
     char *backend_shell;
+    unsigned squatter_nice;
+    int squatter_ioprio;                /* CONFIG_IOPRIO_* or 0..7 */
     struct partition *partitions;       /* talloc array */
     struct searchpartition *searchparts; /* talloc array */
     const char **tiers;                 /* distinct, NULL-terminated */
@@ -72,6 +75,7 @@ static const char *const fixed_keys[K_NKEYS] = {
     "lmtp_domains", "lmtp_max_message_size", "lmtp_max_connections", "lmtp_timeout",
     "max_message_size", "max_header_fields",
     "cluster_registry", "etcd_endpoints", "servername", "backend_shell",
+    "squatter_nice", "squatter_ioprio",
 };
 
 static struct xconfig *current;
@@ -278,6 +282,13 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
                         "(the server name) and no other %%", v);
         cfg->backend_shell = talloc_strdup(cfg, v);
         return 0;
+    case K_SQ_NICE:
+        return bounded(p, "squatter_nice", v, 0, 19, "", &cfg->squatter_nice);
+    case K_SQ_IOPRIO:
+        if ((cfg->squatter_ioprio = config_parse_ioprio(v)) == CONFIG_IOPRIO_BAD)
+            return fail(p, p->line, "squatter_ioprio: '%s' is not idle, none or a "
+                        "best-effort level from 0 to 7", v);
+        return 0;
     }
     return XAP_IMAP_INTERNAL;
 }
@@ -390,6 +401,8 @@ int config_parse(void *ctx, const char *name, const char *buf, size_t len,
 
     cfg->path = talloc_strdup(cfg, name);
     cfg->search_batchsize = 1000;
+    cfg->squatter_nice = CONFIG_SQUATTER_NICE_DEFAULT;
+    cfg->squatter_ioprio = CONFIG_SQUATTER_IOPRIO_DEFAULT;
     cfg->lmtp_max_message_size = LMTP_MAX_MESSAGE_SIZE_DEFAULT;
     cfg->lmtp_max_connections = LMTP_MAX_CONNECTIONS_DEFAULT;
     cfg->lmtp_timeout = LMTP_TIMEOUT_DEFAULT;
@@ -582,6 +595,27 @@ unsigned config_namelock_timeout(const struct xconfig *cfg)
 int config_syslog(const struct xconfig *cfg)
 {
     return CFG(cfg) ? CFG(cfg)->syslog : 0;
+}
+
+unsigned config_squatter_nice(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->squatter_nice : CONFIG_SQUATTER_NICE_DEFAULT;
+}
+
+int config_squatter_ioprio(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->squatter_ioprio : CONFIG_SQUATTER_IOPRIO_DEFAULT;
+}
+
+int config_parse_ioprio(const char *v)
+{
+    if (!strcmp(v, "none"))
+        return CONFIG_IOPRIO_NONE;
+    if (!strcmp(v, "idle"))
+        return CONFIG_IOPRIO_IDLE;
+    if (v[0] >= '0' && v[0] <= '7' && !v[1])
+        return v[0] - '0';
+    return CONFIG_IOPRIO_BAD;
 }
 
 int config_lmtp_domain_ok(const struct xconfig *cfg, const char *domain)

@@ -49,6 +49,13 @@
  *   backend_shell                  command template that runs a command
  *                                  on back end %s (default
  *                                  CONFIG_BACKEND_SHELL_DEFAULT)
+ *   squatter_nice                  the nice value squatter indexes at
+ *                                  (0..19, 0 = as started; default
+ *                                  CONFIG_SQUATTER_NICE_DEFAULT)
+ *   squatter_ioprio                its I/O priority: a best-effort level
+ *                                  0..7, idle, or none (the kernel's,
+ *                                  from the nice value); default
+ *                                  CONFIG_SQUATTER_IOPRIO_DEFAULT
  *
  * Unknown keys are warned about and ignored; a bad value, a repeated key or
  * a malformed line is an error naming FILE:LINE.
@@ -62,6 +69,18 @@
  * and a log line instead of a pile of silent waiters; why 60, see
  * docs/LOCKING.md "Namelocks". */
 #define CONFIG_NAMELOCK_TIMEOUT_DEFAULT 60
+
+/* Indexing yields the processors to searches (and to mail delivery):
+ * measured in docs/PERFORMANCE.md "Search while indexing".  The I/O
+ * level is the lowest of the best-effort class, not the idle class: an
+ * idle-class commit could wait behind any other I/O while searches wait
+ * for it. */
+#define CONFIG_SQUATTER_NICE_DEFAULT 10
+#define CONFIG_SQUATTER_IOPRIO_DEFAULT 7
+/* squatter_ioprio values besides the best-effort levels 0..7. */
+#define CONFIG_IOPRIO_NONE (-1)
+#define CONFIG_IOPRIO_IDLE 8
+#define CONFIG_IOPRIO_BAD (-2)
 
 struct xconfig;
 
@@ -98,6 +117,12 @@ const char *config_defaultsearchtier(const struct xconfig *cfg);
 unsigned config_search_batchsize(const struct xconfig *cfg);
 unsigned config_namelock_timeout(const struct xconfig *cfg);
 int config_syslog(const struct xconfig *cfg);
+unsigned config_squatter_nice(const struct xconfig *cfg);
+/* CONFIG_IOPRIO_NONE, CONFIG_IOPRIO_IDLE or a best-effort level 0..7. */
+int config_squatter_ioprio(const struct xconfig *cfg);
+/* "none", "idle" or "0".."7" as above; CONFIG_IOPRIO_BAD for anything else
+ * (squatter --ioprio reads the same words). */
+int config_parse_ioprio(const char *v);
 
 /* Memory per message is a small multiple of these two (docs/OPERATIONS.md
  * "Limits"): GMime holds a few hundred bytes per header field.  A message

@@ -30,6 +30,8 @@ const char *lockorder_level_name(enum lock_level level)
     case LOCKLEVEL_MBOXLIST: return "mailboxes.db lock";
     case LOCKLEVEL_GUIDDB: return "GUID db lock";
     case LOCKLEVEL_XAPIAN_NAMELOCK: return "xapian namelock";
+    case LOCKLEVEL_XAPIAN_WRITER: return "xapian writer lock";
+    case LOCKLEVEL_XAPIAN_TURNSTILE: return "xapianactive turnstile";
     case LOCKLEVEL_XAPIANACTIVE: return "xapianactive lock";
     case LOCKLEVEL_STATUSCACHE: return "statuscache lock";
     case LOCKLEVEL_SYNCLOG: return "sync log lock";

@@ -19,6 +19,10 @@ enum lock_level {
     LOCKLEVEL_MBOXLIST = 25,        /* mailboxes.db write transaction */
     LOCKLEVEL_GUIDDB = 30,          /* per-user GUID db */
     LOCKLEVEL_XAPIAN_NAMELOCK = 40, /* $XAPIAN$USERID namelock */
+    LOCKLEVEL_XAPIAN_WRITER = 43,   /* the first database's directory:
+                                     * its one writer, for a whole batch */
+    LOCKLEVEL_XAPIAN_TURNSTILE = 46, /* the user's config directory, only
+                                      * while waiting for xapianactive */
     LOCKLEVEL_XAPIANACTIVE = 50,    /* lock on the xapianactive file */
     LOCKLEVEL_STATUSCACHE = 60,     /* statuscache.db write (leaf) */
     LOCKLEVEL_SYNCLOG = 65,         /* a sync log file while appending (leaf) */

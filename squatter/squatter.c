@@ -2,6 +2,7 @@
  * list and compact them (spec section 10).
  *
  *   squatter [-C conf] [-v] [-i] [--forget-lost] [-u USER...] [MAILBOX...]   index
+ *            [--nice N] [--ioprio P]   (also with -R)
  *   squatter -R [-d] [-n CHANNEL] [--pidfile F] [--log-file F] rolling
  *   squatter -A [-u USER...] [MAILBOX...]                    audit
  *   squatter -Z [-u USER...] [MAILBOX...]                    re-check
@@ -23,6 +24,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mboxlist.h"
 #include "xapiary/xapianlock.h"
+#include "common/config.h"
 #include "common/mboxname.h"
 #include "common/xlog.h"
 #include "squatter/squatter.h"
@@ -61,7 +63,14 @@ static void usage(FILE *f)
 "                        indexed side by side, one process each; a user's\n"
 "                        backlog of more than a batch is split between the\n"
 "                        first database and side databases, new items of\n"
-"                        the default tier until a compaction merges them\n\n"
+"                        the default tier until a compaction merges them\n"
+"      --nice N          index at nice N, 0 to 19 (default: squatter_nice,\n"
+"                        10; 0: as started); never raises the priority\n"
+"      --ioprio P        index at I/O priority P: best-effort level 0 to 7,\n"
+"                        idle, or none (the kernel's, from the nice value)\n"
+"                        (default: squatter_ioprio, 7); both apply to the\n"
+"                        index modes and -R, so that searches keep their\n"
+"                        speed while squatter indexes\n\n"
 "Rolling mode:\n"
 "  -d, --foreground      do not detach; stop cleanly on SIGTERM/SIGINT\n"
 "  -n, --channel NAME    the sync log channel (default squatter)\n"
@@ -120,7 +129,7 @@ int squatter_stopping(void)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_FORGET_LOST = 256, OPT_PIDFILE, OPT_LOGFILE };
+    enum { OPT_FORGET_LOST = 256, OPT_PIDFILE, OPT_LOGFILE, OPT_NICE, OPT_IOPRIO };
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
@@ -144,6 +153,8 @@ int main(int argc, char **argv)
         { "forget-lost", no_argument, NULL, OPT_FORGET_LOST },
         { "pidfile", required_argument, NULL, OPT_PIDFILE },
         { "log-file", required_argument, NULL, OPT_LOGFILE },
+        { "nice", required_argument, NULL, OPT_NICE },
+        { "ioprio", required_argument, NULL, OPT_IOPRIO },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, CLI_OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -155,6 +166,8 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.channel = "squatter";
     o.jobs = default_jobs();
+    o.nice = -1;
+    o.ioprio = CONFIG_IOPRIO_BAD;
     while ((c = getopt_long(argc, argv, "C:viRdn:AZlurj:z:t:FXT:oBh", opts, NULL)) != -1) {
         switch (c) {
         case 'C': config = optarg; break;
@@ -186,6 +199,19 @@ int main(int argc, char **argv)
         case OPT_FORGET_LOST: o.forget_lost = 1; break;
         case OPT_PIDFILE: o.pidfile = optarg; break;
         case OPT_LOGFILE: o.logfile = optarg; break;
+        case OPT_NICE: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || *optarg == '-' || n > 19)
+                cli_usage_error("--nice wants a nice value from 0 to 19");
+            o.nice = (int)n;
+            break;
+        }
+        case OPT_IOPRIO:
+            if ((o.ioprio = config_parse_ioprio(optarg)) == CONFIG_IOPRIO_BAD)
+                cli_usage_error("--ioprio wants idle, none or a best-effort level "
+                                "from 0 to 7");
+            break;
         case 'h': usage(stdout); return EX_OK;
         case CLI_OPT_VERSION: cli_version(); return EX_OK;
         default: cli_bad_option(NULL, argv);
@@ -206,6 +232,9 @@ int main(int argc, char **argv)
         cli_usage_error("--pidfile and --log-file go with -R");
     if (o.mode == SQ_ROLLING && optind < argc)
         cli_usage_error("-R takes no mailboxes");
+    if ((o.nice >= 0 || o.ioprio != CONFIG_IOPRIO_BAD) && o.mode != SQ_INDEX &&
+        o.mode != SQ_RECHECK && o.mode != SQ_ROLLING)
+        cli_usage_error("--nice and --ioprio go with the index modes and -R");
     o.args = (const char *const *)argv + optind;
     o.nargs = argc - optind;
     /* Names are checked before anything is opened or built from them. */
@@ -223,12 +252,17 @@ int main(int argc, char **argv)
 
     switch (o.mode) {
     case SQ_INDEX:
-    case SQ_AUDIT:
     case SQ_RECHECK:
-        r = squatter_index(&o);
-        break;
     case SQ_ROLLING:
-        r = squatter_rolling(&o);
+        /* The writing modes; -A only reads, -z holds the namelock
+         * EXCLUSIVE at times, which a slowed holder would make searches
+         * wait longer for. */
+        if ((r = squatter_lower_priority(&o)))
+            break;
+        r = o.mode == SQ_ROLLING ? squatter_rolling(&o) : squatter_index(&o);
+        break;
+    case SQ_AUDIT:
+        r = squatter_index(&o);
         break;
     case SQ_LIST:
         r = squatter_list(&o);

@@ -19,6 +19,8 @@ struct squatter_opts {
     unsigned jobs;                /* -j: Xapian writers per user */
     const char *reindex_items;    /* -T */
     int forget_lost;              /* --forget-lost */
+    int nice;                     /* --nice, -1: squatter_nice */
+    int ioprio;                   /* --ioprio, CONFIG_IOPRIO_BAD: squatter_ioprio */
     const char *const *args;
     int nargs;
 };
@@ -45,6 +47,11 @@ int squatter_merge_exit(int ret, int r);
 typedef int squatter_job_fn(size_t job, void *rock);
 int squatter_pool(size_t n, unsigned procs, squatter_job_fn *fn, void *rock,
                   const char *(*name)(size_t job, void *rock));
+
+/* Lowers the process's CPU and I/O priority to --nice/--ioprio or the
+ * configuration's squatter_nice/squatter_ioprio, before any thread or
+ * child is made (they inherit both).  EX_OK, or EX_OSERR (logged). */
+int squatter_lower_priority(const struct squatter_opts *o);
 
 /* Set by SIGTERM/SIGINT: finish the current batch and stop. */
 int squatter_stopping(void);

@@ -18,6 +18,14 @@
  *   gdb-begin USERID   opens it (creating it) and begins a write
  *                      transaction  -> "ok" | "err MESSAGE"
  *   gdb-end            rolls it back and closes it -> "ok"
+ * and, for a user's two Xapian locks (xapianlock/), one at a time:
+ *   xl-search USERID   begin_search            -> "ok" | "err MESSAGE"
+ *   xl-update USERID   begin_mailbox_update    -> "ok" | "err MESSAGE"
+ *   xl-again USERID    ends the update held and begins the next one at
+ *                      once, as the indexer does between batches -> "ok"
+ *   xl-pause, xl-resume   an update lets go of WRITE / takes it again
+ *                      (the indexer while it adds a batch) -> "ok"
+ *   xl-end             -> "ok"
  * SIGUSR1 is caught, without SA_RESTART, so that a test can interrupt a
  * blocking wait.
  * It prints "ready" once initialised. */
@@ -39,12 +47,22 @@
 #include "xapiary/namelock.h"
 #include "common/lockfile.h"
 #include "mailbox/guiddb.h"
+#include "xapianlock/xapianlock-private.h"
 
 #define MAXLOCKS 64
 static struct { char name[512]; struct xap_mboxlock *lock; } locks[MAXLOCKS];
 
 static struct lockfile *files[MAXLOCKS];
 static struct guiddb *gdb;
+static struct xap_xapianlock *xl;
+
+static void reply(int r)
+{
+    if (r)
+        printf("err %s\n", xap_error_message(r));
+    else
+        printf("ok\n");
+}
 
 static void on_usr1(int sig)
 {
@@ -191,6 +209,22 @@ int main(int argc, char **argv)
                 printf("err %s\n", xap_error_message(r));
             else
                 printf("ok\n");
+        } else if (!strcmp(cmd, "xl-search")) {
+            reply(xl ? XAP_IMAP_INTERNAL : xap_xapianlock_begin_search(NULL, name, &xl));
+        } else if (!strcmp(cmd, "xl-update")) {
+            reply(xl ? XAP_IMAP_INTERNAL : xap_xapianlock_begin_mailbox_update(NULL, name, &xl));
+        } else if (!strcmp(cmd, "xl-again")) {
+            xap_xapianlock_end(&xl);
+            reply(xap_xapianlock_begin_mailbox_update(NULL, name, &xl));
+        } else if (!strcmp(cmd, "xl-pause")) {
+            if (xl)
+                xapianlock_write_pause(xl);
+            reply(xl ? 0 : XAP_IMAP_INTERNAL);
+        } else if (!strcmp(cmd, "xl-resume")) {
+            reply(xl ? xapianlock_write_resume(xl) : XAP_IMAP_INTERNAL);
+        } else if (!strcmp(cmd, "xl-end")) {
+            xap_xapianlock_end(&xl);
+            printf("ok\n");
         } else if (!strcmp(cmd, "gdb-end")) {
             guiddb_close(&gdb);
             printf("ok\n");

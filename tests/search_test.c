@@ -1,7 +1,8 @@
 /* search_test - the search API on real mailboxes and real Xapian
  * databases: built queries, mailbox:, dates, sorting, offset and limit,
  * live locations after expunge and rename copy, and the indexer's
- * indexed state across batches. */
+ * indexed state across batches, and the locks between a search and the
+ * indexer's batches. */
 #include <config.h>
 
 #include <stdlib.h>
@@ -347,6 +348,73 @@ START_TEST(second_guiddb_open_keeps_locks)
 }
 END_TEST
 
+/* The turnstile (docs/LOCKING.md "Search tiers"): a search waiting for
+ * the READ lock while an indexer holds WRITE gets it when that batch
+ * ends, even though the indexer asks for WRITE again at once for its
+ * next batch.  flock alone would hand it straight back to the indexer. */
+START_TEST(search_not_starved_between_batches)
+{
+    struct helper *w, *r;
+    const char *got;
+
+    make("user.s", 1, 2);
+    index_user("s", 2);
+    w = helper_start(env);
+    r = helper_start(env);
+    ck_helper_reply(w, "xl-update s", "ok", 5000);
+    helper_send_async(r, "xl-search s");
+    ck_assert_msg(!helper_reply(r, 300), "the search got READ beside WRITE");
+    helper_send_async(w, "xl-again s");
+    got = helper_reply(r, 10000);
+    ck_assert_msg(got && !strcmp(got, "ok"), "the search waited past the batch: '%s'",
+                  got ? got : "(no reply)");
+    ck_assert_msg(!helper_reply(w, 300), "the next batch got WRITE beside a search");
+    ck_helper_reply(r, "xl-end", "ok", 5000);
+    got = helper_reply(w, 10000);
+    ck_assert_msg(got && !strcmp(got, "ok"), "the next batch: '%s'", got ? got : "(none)");
+    ck_helper_reply(w, "xl-end", "ok", 5000);
+    helper_stop(w, 0);
+    helper_stop(r, 0);
+}
+END_TEST
+
+/* An indexer adding a batch's documents holds no WRITE lock: searches
+ * run meanwhile; a second writer waits for the writer lock until the
+ * first one has committed. */
+START_TEST(search_while_batch_is_added)
+{
+    struct helper *w, *w2, *r;
+    const char *got;
+
+    make("user.s", 1, 2);
+    index_user("s", 2);
+    w = helper_start(env);
+    w2 = helper_start(env);
+    r = helper_start(env);
+    ck_helper_reply(w, "xl-update s", "ok", 5000);
+    ck_helper_reply(w, "xl-pause", "ok", 5000);
+    ck_helper_reply(r, "xl-search s", "ok", 10000);
+    ck_helper_reply(r, "xl-end", "ok", 5000);
+    helper_send_async(w2, "xl-update s");
+    ck_assert_msg(!helper_reply(w2, 300), "two writers of the first database at once");
+    /* The commit waits for searches, as before. */
+    ck_helper_reply(r, "xl-search s", "ok", 10000);
+    helper_send_async(w, "xl-resume");
+    ck_assert_msg(!helper_reply(w, 300), "WRITE beside a search");
+    ck_helper_reply(r, "xl-end", "ok", 5000);
+    got = helper_reply(w, 10000);
+    ck_assert_msg(got && !strcmp(got, "ok"), "resume: '%s'", got ? got : "(none)");
+    ck_assert_msg(!helper_reply(w2, 300), "the second writer before the first ended");
+    ck_helper_reply(w, "xl-end", "ok", 5000);
+    got = helper_reply(w2, 10000);
+    ck_assert_msg(got && !strcmp(got, "ok"), "second writer: '%s'", got ? got : "(none)");
+    ck_helper_reply(w2, "xl-end", "ok", 5000);
+    helper_stop(w, 0);
+    helper_stop(w2, 0);
+    helper_stop(r, 0);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("search");
@@ -360,6 +428,8 @@ Suite *make_suite(void)
     tcase_add_test(tc, session_sees_renames);
     tcase_add_test(tc, list_files_is_one_tree);
     tcase_add_test(tc, second_guiddb_open_keeps_locks);
+    tcase_add_test(tc, search_not_starved_between_batches);
+    tcase_add_test(tc, search_while_batch_is_added);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -553,9 +553,16 @@ int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size
     if ((r = xw_dbw_open(tmp, xap_xapianlock_write_path(xl), 1, &dbw)) ||
         (r = xw_dbw_begin(dbw)))
         goto out;
+    /* Searches go on while the documents are made and added (they see
+     * the last commit; the writer lock keeps the database ours); only
+     * the commit needs them out (docs/LOCKING.md "Searches while a batch
+     * is written"). */
+    xapianlock_write_pause(xl);
     r = indexer_write_docs(ix->userid, msgs, n, have, dbw, done, &ix->stats);
     if (!r)
         r = indexer_write_state(ix, ix->userid, msgs, n, dbw, done);
+    if (!r)
+        r = xapianlock_write_resume(xl);
     fault_point("index.batch.1");
     if (!r)
         r = xw_dbw_commit(dbw);

@@ -14,6 +14,8 @@ struct xap_xapianlock {
     const char **paths;             /* search: NULL-terminated */
     const char **lost;              /* search: listed, missing (partial only) */
     char *write_path;               /* update */
+    struct lockfile *writer;        /* update: the writer lock */
+    struct activeitem first;        /* update: the item write_path is of */
 };
 
 /* The partition of user.USERID under CTX. */
@@ -38,5 +40,15 @@ const char *xapianlock_userid(const struct xap_xapianlock *xl);
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
                                     struct xap_xapianlock **xl_r);
 const char *const *xapianlock_lost(const struct xap_xapianlock *xl);
+
+/* An update lets go of the WRITE lock while it adds a batch's documents
+ * (searches go on: they see the last commit) and takes it again for the
+ * commit, keeping the SHARED namelock and the writer lock throughout,
+ * so the first database keeps its one writer and cannot change from
+ * under it.  Resume fails (nothing held but what was) with
+ * XAP_IMAP_INTERNAL, logged, if the first item is not the one the update
+ * began with, which the SHARED namelock rules out. */
+void xapianlock_write_pause(struct xap_xapianlock *xl);
+int xapianlock_write_resume(struct xap_xapianlock *xl);
 
 #endif

@@ -3,15 +3,19 @@
  *
  * States of a struct xap_xapianlock
  *   search   SHARED namelock + READ lock; paths[] resolved.
- *   update   SHARED namelock + WRITE lock; write_path exists on disk.
+ *   update   SHARED namelock + writer lock + WRITE lock; write_path
+ *            exists on disk.
+ *   paused   an update without its WRITE lock (xapianlock_write_pause).
  *   (freed)  locks released in reverse order by the talloc destructor.
  */
 #include <config.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +27,7 @@
 #include "xapiary/xapianlock.h"
 #include "common/config.h"
 #include "common/fault.h"
+#include "common/lockfile.h"
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
@@ -34,6 +39,7 @@
 static int destroy(struct xap_xapianlock *xl)
 {
     activefile_unlock(&xl->af);            /* the file lock first */
+    TALLOC_FREE(xl->writer);
     xap_mboxname_release(&xl->namelock);
     return 0;
 }
@@ -248,10 +254,55 @@ int xap_xapianlock_begin_search(void *ctx, const char *userid, struct xap_xapian
     return begin(ctx, userid, 0, xl_r);
 }
 
+/* The writer lock is on the first database's directory, which the
+ * WRITE lock names; it comes before WRITE in the lock order, so WRITE is
+ * let go, the writer lock waited for (another writer's whole batch), and
+ * WRITE taken again.  The directory stays the first item's while the
+ * SHARED namelock is held: only an EXCLUSIVE holder changes the first
+ * item, and nothing replaces a listed item's directory. */
 int xap_xapianlock_begin_mailbox_update(void *ctx, const char *userid,
                                     struct xap_xapianlock **xl_r)
 {
-    return begin(ctx, userid, BEGIN_WRITE, xl_r);
+    struct xap_xapianlock *xl;
+    int r = begin(ctx, userid, BEGIN_WRITE, &xl);
+
+    *xl_r = NULL;
+    if (r)
+        return r;
+    xl->first.tier = talloc_strdup(xl, xl->af->items[0].tier);
+    xl->first.gen = xl->af->items[0].gen;
+    xl->writer = lockfile_new(xl, xl->write_path, NULL, LOCKLEVEL_XAPIAN_WRITER,
+                              O_RDONLY | O_DIRECTORY, LOCKFILE_NEVER_REPLACED);
+    xapianlock_write_pause(xl);
+    if ((r = lockfile_lock(xl->writer, LOCK_EX, 0, talloc_asprintf(xl, "the writer "
+                           "lock of %s", xl->write_path))) ||
+        (r = xapianlock_write_resume(xl))) {
+        talloc_free(xl);
+        return r;
+    }
+    *xl_r = xl;
+    return 0;
+}
+
+void xapianlock_write_pause(struct xap_xapianlock *xl)
+{
+    activefile_unlock(&xl->af);
+}
+
+int xapianlock_write_resume(struct xap_xapianlock *xl)
+{
+    int r = activefile_lock(xl, xl->userid, 1, &xl->af);
+
+    if (r)
+        return r;
+    if (strcmp(xl->af->items[0].tier, xl->first.tier) || xl->af->items[0].gen != xl->first.gen) {
+        xlog(LOG_ERR, "user %s: the first search database changed from %s:%u to %s:%u "
+             "under the SHARED namelock", xl->userid, xl->first.tier, xl->first.gen,
+             xl->af->items[0].tier, xl->af->items[0].gen);
+        activefile_unlock(&xl->af);
+        return XAP_IMAP_INTERNAL;
+    }
+    return 0;
 }
 
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,

@@ -56,8 +56,10 @@ struct xap_xapianlock;
 int xap_xapianlock_begin_search(void *ctx, const char *userid, struct xap_xapianlock **xl_r);
 
 /* xap_xapianlock_begin_mailbox_update - lock USERID's tiers for indexing:
- * SHARED namelock, then WRITE lock on xapianactive (one writer per user;
- * searches wait), held until xap_xapianlock_end().  CTX, USERID, *XL_R and
+ * SHARED namelock, the writer lock (an EXCLUSIVE flock on the first
+ * database's directory: one writer per user, a second one waits), then
+ * WRITE lock on xapianactive (searches wait), held until
+ * xap_xapianlock_end().  CTX, USERID, *XL_R and
  * returns as xap_xapianlock_begin_search().  For a user without
  * xapianactive, first creates it and its first item under the EXCLUSIVE
  * namelock, released before the locks above are taken. */
