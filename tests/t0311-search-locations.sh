@@ -4,7 +4,9 @@
 # scan of the GUID db (xapianlock/search.c, expand): both give the same
 # locations in the same order.  A query for one message takes the first
 # way, one for all of them the second; copies in two mailboxes, an
-# expunged copy and a renamed mailbox are where they could differ.
+# expunged copy and a renamed mailbox are where they could differ.  The
+# look-ups are made in GUID order, so a query for a few messages (the
+# first way) must still give its hits in the order asked for.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 expect_exit 0 "create user.s" "$MBCTL" create user.s
@@ -40,6 +42,20 @@ done > "$T/each"
     || fail "$(wc -l < "$T/all") locations, want 58" "$(cat "$T/all")"
 cmp -s "$T/all" "$T/each" && pass "the scan and the look-ups give the same locations, in order" \
     || fail "the scan and the look-ups differ" "$(diff "$T/all" "$T/each" | head -20)"
+
+# seven of the 40 documents (under a fifth: look-ups), one expunged, one
+# with three locations (8 hits): in date order both ways, as the
+# searches of one message each give them
+q="number1 OR number2 OR number3 OR number4 OR number5 OR number6 OR number7"
+for sort in oldest newest; do
+    "$XSEARCH" -u s -s $sort "$q" > "$T/few" 2>> "$T/err" || fail "search $q"
+    order="1 2 3 4 5 6 7"
+    [ $sort = newest ] && order="7 6 5 4 3 2 1"
+    for i in $order; do "$XSEARCH" -u s "number$i"; done > "$T/few-each" 2>> "$T/err"
+    [ "$(wc -l < "$T/few")" -eq 8 ] && cmp -s "$T/few" "$T/few-each" \
+        && pass "a few documents looked up in GUID order: their hits $sort first" \
+        || fail "a few documents, $sort first" "$(diff "$T/few" "$T/few-each" | head -20)"
+done
 expect_grep "user.s.bb	" "$T/all" "a renamed mailbox by its name now"
 grep -q "user.s.b	" "$T/all" && fail "the old name of a renamed mailbox" || pass "not by its old name"
 

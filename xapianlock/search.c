@@ -211,10 +211,10 @@ struct doc {
     uint8_t guid[XAP_MESSAGE_GUID_SIZE];
     const char *guidhex, *from, *subject;
     int64_t date;
-    size_t first, n;              /* its locations in collect.locs (scan) */
+    size_t first, n;              /* its locations in collect.locs */
 };
 
-/* A live location found by the scan, its mailbox's name now. */
+/* A live location, its mailbox's name now. */
 struct loc {
     const char *name;
     uint32_t uid;
@@ -229,9 +229,9 @@ struct collect {
     GHashTable *seen;             /* GUIDs already met */
     struct doc *docs;             /* NDOCS used, grows by doubling */
     size_t ndocs;
-    struct loc *locs;             /* the scan's: NLOCS used */
+    struct loc *locs;             /* NLOCS used, grows by doubling */
     size_t nlocs;
-    size_t *order, next;          /* the scan: docs by GUID, the next to match */
+    size_t *order, next;          /* docs by GUID, the next to match */
     const struct doc *cur;        /* the document being expanded */
     int r;
 };
@@ -269,14 +269,6 @@ static void add_hit(struct collect *c, const char *name, uint32_t uid)
     h->date = c->cur->date;
     h->from = c->cur->from;
     h->subject = c->cur->subject;
-}
-
-static int add_location(void *rock, const char *uniqueid, uint32_t uid)
-{
-    struct collect *c = rock;
-
-    add_hit(c, mailbox_name_of(c->ss, uniqueid), uid);
-    return 0;
 }
 
 /* Document data: "1\0GUIDHEX\0DATE\0FROM\0SUBJECT" (docs/FORMAT.md).
@@ -330,21 +322,11 @@ static gint by_guid(gconstpointer a, gconstpointer b, gpointer rock)
                   XAP_MESSAGE_GUID_SIZE);
 }
 
-/* A row of the scan: the locations of a document come together, rows
- * and documents both in GUID order. */
-static int scan_row(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE], const char *uniqueid,
-                    uint32_t uid)
+/* A location of the document being matched, C->order[C->next]. */
+static void add_loc(struct collect *c, const char *uniqueid, uint32_t uid)
 {
-    struct collect *c = rock;
-    struct doc *d;
-    int cmp = -1;
+    struct doc *d = &c->docs[c->order[c->next]];
 
-    while (c->next < c->ndocs &&
-           (cmp = memcmp(c->docs[c->order[c->next]].guid, guid, XAP_MESSAGE_GUID_SIZE)) < 0)
-        c->next++;
-    if (cmp)
-        return 0;                 /* not a hit */
-    d = &c->docs[c->order[c->next]];
     if (!d->n)
         d->first = c->nlocs;
     d->n++;
@@ -352,39 +334,63 @@ static int scan_row(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE], const
         c->locs = talloc_realloc(c->ss, c->locs, struct loc, c->nlocs ? 2 * c->nlocs : 64);
     c->locs[c->nlocs].name = mailbox_name_of(c->ss, uniqueid);
     c->locs[c->nlocs++].uid = uid;
+}
+
+/* A row of the scan: the locations of a document come together, rows
+ * and documents both in GUID order. */
+static int scan_row(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE], const char *uniqueid,
+                    uint32_t uid)
+{
+    struct collect *c = rock;
+    int cmp = -1;
+
+    while (c->next < c->ndocs &&
+           (cmp = memcmp(c->docs[c->order[c->next]].guid, guid, XAP_MESSAGE_GUID_SIZE)) < 0)
+        c->next++;
+    if (!cmp)
+        add_loc(c, uniqueid, uid);
     return 0;
 }
 
-/* Every document becomes its live locations, in the search's order.  A
- * look-up per document costs a B-tree descent of the GUID db each; when
- * the documents are a good part of the DOCCOUNT the databases hold, one
- * scan of the GUID db in GUID order, matched against the documents
- * sorted the same way, costs less (the p99 of bench/searchlat is made of
- * such searches). */
+/* A location found by a look-up of the document C->order[C->next]. */
+static int lookup_row(void *rock, const char *uniqueid, uint32_t uid)
+{
+    add_loc(rock, uniqueid, uid);
+    return 0;
+}
+
+/* Every document becomes its live locations, in the search's order.
+ * The documents are first sorted by GUID, the GUID db's order, then
+ * either looked up one by one in that order, so that each page of the
+ * GUID index is read at most once (at random they were read again and
+ * again: SQLite's page cache is smaller than the index of a large
+ * mailbox), or, when they are a good part of the DOCCOUNT documents of
+ * the databases, matched against one scan of the whole GUID db.  The
+ * two cost the same at about 18% of the documents, at 10,000 and at
+ * 100,000 messages (docs/PERFORMANCE.md "Search: API vs raw Xapian"). */
 static int expand(struct collect *c, unsigned long doccount)
 {
     int r = 0;
 
-    if (c->ndocs && c->ndocs * 16 >= doccount) {
-        c->order = talloc_array(NULL, size_t, c->ndocs ? c->ndocs : 1);
-        for (size_t i = 0; i < c->ndocs; i++)
-            c->order[i] = i;
-        g_qsort_with_data(c->order, (gint)c->ndocs, sizeof *c->order, by_guid, c->docs);
-        c->next = 0;
+    if (!c->ndocs)
+        return 0;
+    c->order = talloc_array(NULL, size_t, c->ndocs);
+    for (size_t i = 0; i < c->ndocs; i++)
+        c->order[i] = i;
+    g_qsort_with_data(c->order, (gint)c->ndocs, sizeof *c->order, by_guid, c->docs);
+    c->next = 0;
+    if (c->ndocs * 5 >= doccount)
         r = guiddb_foreach_location(c->gdb, scan_row, c);
-        for (size_t i = 0; !r && i < c->ndocs; i++) {
-            c->cur = &c->docs[i];
-            for (size_t k = 0; k < c->cur->n; k++)
-                add_hit(c, c->locs[c->cur->first + k].name, c->locs[c->cur->first + k].uid);
-        }
-        TALLOC_FREE(c->order);
-        TALLOC_FREE(c->locs);
-        return r;
-    }
+    else
+        for (; !r && c->next < c->ndocs; c->next++)
+            r = guiddb_lookup(c->gdb, c->docs[c->order[c->next]].guid, lookup_row, c);
     for (size_t i = 0; !r && i < c->ndocs; i++) {
         c->cur = &c->docs[i];
-        r = guiddb_lookup(c->gdb, c->cur->guid, add_location, c);
+        for (size_t k = 0; k < c->cur->n; k++)
+            add_hit(c, c->locs[c->cur->first + k].name, c->locs[c->cur->first + k].uid);
     }
+    TALLOC_FREE(c->order);
+    TALLOC_FREE(c->locs);
     return r;
 }
 
