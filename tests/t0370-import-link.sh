@@ -141,6 +141,20 @@ expect_grep "^link 2$" "$T/cnt" "two links tried (none for the envelope line's)"
     && pass "the refused and the envelope line's files are copies" \
     || fail "the refused and the envelope line's files are copies" "$(nlinks b)"
 expect_exit 0 "mbctl verify user.b" "$MBCTL" verify user.b
+# The link made but its name not opened (the check that it still leads to
+# the file read): the link goes, the message is copied, not written
+# through the link into the Maildir's file.
+maildir l 2
+sums l > "$T/l.sums"
+LD_PRELOAD="$SHIM" XAPIARY_IOERR=open:1:EACCES XAPIARY_IOERR_PATH='1.$' \
+    XAPIARY_IOERR_COUNT="$T/cnt" "$MBCTL" import --link user.l "$T/l" 2> "$T/err"
+expect_grep "^fired open 1 1\.$" "$T/cnt" "the open of UID 1's link failed"
+[ "$(stat -c %h "$T/l/cur/1:2,S") $(stat -c %h "$T/l/cur/2:2,S")" = "1 2" ] \
+    && pass "that message is a copy, its link gone" \
+    || fail "that message is a copy, its link gone" "$(nlinks l)"
+sums l | cmp -s - "$T/l.sums" && pass "the Maildir is untouched" \
+                              || fail "the Maildir is untouched"
+expect_exit 0 "mbctl verify user.l" "$MBCTL" verify user.l
 "$MBCTL" cat user.b 3 | head -1 | grep -q '^From: ' && pass "the envelope line is not stored" \
                                                    || fail "the envelope line is not stored"
 
