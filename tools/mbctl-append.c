@@ -7,7 +7,10 @@
  * batches so that readers and other writers are not shut out.  A
  * message file is written without an fsync; the batch's commit syncs
  * them all before its records (mailbox-append.c), one sync pass per
- * batch instead of a synchronous write per message.
+ * batch instead of a synchronous write per message.  With --link a
+ * Maildir's file is hard-linked instead of copied (mailbox/append.h):
+ * the file is read once, for its GUID and its parse, and the link is
+ * checked to lead to the file read.
  *
  * Symbolic links inside the imported tree are skipped with a warning (a
  * user's Maildir imported by root must not turn `cur/x -> /etc/shadow`
