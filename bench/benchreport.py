@@ -51,9 +51,10 @@ def import_plus_index(results, k):
     kk = "K%d" % k
     idx = results.get("index", {})
     out = {}
-    sq = idx.get("squatter", {}).get(kk)
-    if sq and "import_seconds" in sq:
-        out["squatter"] = sq["seconds"] + sq["import_seconds"]
+    for s in ("squatter", "squatter_link"):
+        sq = idx.get(s, {}).get(kk)
+        if sq and "import_seconds" in sq:
+            out[s] = sq["seconds"] + sq["import_seconds"]
     for s in ("mu", "notmuch"):
         r = idx.get(s, {}).get(kk)
         if r:
@@ -81,6 +82,9 @@ def goals(results, ks):
         "import_plus_index_vs_mu": _ratio(ipi.get("mu", NAN), ipi.get("squatter", NAN)),
         "import_plus_index_vs_notmuch": _ratio(ipi.get("notmuch", NAN),
                                                ipi.get("squatter", NAN)),
+        # the same with `mbctl import --link` (the row squatter_link)
+        "import_plus_index_link_vs_mu": _ratio(ipi.get("mu", NAN),
+                                               ipi.get("squatter_link", NAN)),
         "index_vs_mu": _ratio(sq, _get(idx, "mu", k, "msgs_per_s")),
         "index_vs_notmuch": _ratio(sq, _get(idx, "notmuch", k, "msgs_per_s")),
         "index_vs_raw_xapian": _ratio(sq, _get(idx, "raw_xapian", k, "msgs_per_s")),
@@ -136,10 +140,12 @@ def table(results, ks, order):
                 ratio=ratio)
     for k in ks:
         ipi = import_plus_index(results, k)
-        if "squatter" in ipi:
-            secs = ipi["squatter"]
-            msgs = idx["squatter"]["K%d" % k]["msgs"]
-            add("import+index", "squatter", k, msgs, msgs / secs, secs=secs,
+        for ours in ("squatter", "squatter_link"):
+            if ours not in ipi:
+                continue
+            secs = ipi[ours]
+            msgs = idx[ours]["K%d" % k]["msgs"]
+            add("import+index", ours, k, msgs, msgs / secs, secs=secs,
                 ratio=", ".join("%.2fx %s" % (ipi[s] / secs, s)
                                 for s in ("mu", "notmuch") if s in ipi) +
                 " (their time over ours)")

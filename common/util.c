@@ -30,27 +30,34 @@ char *trim(char *s)
 }
 
 static int read_file_flags(void *ctx, int dirfd, const char *path, int flags,
-                           char **buf_r, size_t *len_r);
+                           char **buf_r, size_t *len_r, struct stat *st_r);
 
 int read_file(void *ctx, const char *path, char **buf_r, size_t *len_r)
 {
-    return read_file_flags(ctx, AT_FDCWD, path, O_NOFOLLOW, buf_r, len_r);
+    return read_file_flags(ctx, AT_FDCWD, path, O_NOFOLLOW, buf_r, len_r, NULL);
 }
 
 int read_file_follow(void *ctx, const char *path, char **buf_r, size_t *len_r)
 {
-    return read_file_flags(ctx, AT_FDCWD, path, 0, buf_r, len_r);
+    return read_file_flags(ctx, AT_FDCWD, path, 0, buf_r, len_r, NULL);
 }
 
 int read_file_at(void *ctx, int dirfd, const char *name, char **buf_r, size_t *len_r)
 {
     /* O_NONBLOCK: a FIFO put there must not hang the open; it is refused
      * below with everything else that is not a regular file. */
-    return read_file_flags(ctx, dirfd, name, O_NOFOLLOW | O_NONBLOCK, buf_r, len_r);
+    return read_file_flags(ctx, dirfd, name, O_NOFOLLOW | O_NONBLOCK, buf_r, len_r, NULL);
+}
+
+int read_file_stat(void *ctx, int dirfd, const char *name, int follow, char **buf_r,
+                   size_t *len_r, struct stat *st_r)
+{
+    return read_file_flags(ctx, dirfd, name, follow ? 0 : O_NOFOLLOW | O_NONBLOCK, buf_r,
+                           len_r, st_r);
 }
 
 static int read_file_flags(void *ctx, int dirfd, const char *path, int flags,
-                           char **buf_r, size_t *len_r)
+                           char **buf_r, size_t *len_r, struct stat *st_r)
 {
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | flags), bad;
     struct stat st;
@@ -96,6 +103,8 @@ static int read_file_flags(void *ctx, int dirfd, const char *path, int flags,
     }
     close(fd);
     buf[len] = '\0';
+    if (st_r)
+        *st_r = st;
     *buf_r = buf;
     *len_r = len;
     return 0;

@@ -19,6 +19,12 @@ int read_file_follow(void *ctx, const char *path, char **buf_r, size_t *len_r);
 /* NAME in the directory DIRFD, as read_file() does not follow a link in
  * NAME, and only a regular file (else -1 with EINVAL). */
 int read_file_at(void *ctx, int dirfd, const char *name, char **buf_r, size_t *len_r);
+/* read_file_at() (FOLLOW: read_file_follow() of NAME relative to DIRFD)
+ * that also gives the fstat(2) of the file read, so that a caller can
+ * tell later whether a name still leads to the same file. */
+struct stat;
+int read_file_stat(void *ctx, int dirfd, const char *name, int follow, char **buf_r,
+                   size_t *len_r, struct stat *st_r);
 
 /* Creates every missing directory of PATH with MODE.  Returns 0, or
  * XAP_IMAP_IOERROR after logging the directory that could not be made. */

@@ -27,6 +27,7 @@
 #include "common/config.h"
 #include "common/fault.h"
 #include "common/xlog.h"
+#include "mailbox/append.h"
 #include "mailbox/mailbox-private.h"
 #include "mailbox/message.h"
 
@@ -107,13 +108,17 @@ int xap_mailbox_append_message(struct xap_mailbox *mailbox, const char *msg, siz
                                         uid_r);
 }
 
-int xap_mailbox_append_message_dated(struct xap_mailbox *mailbox, const char *msg, size_t len,
-                                 int64_t internaldate, int64_t fallbackdate,
-                                 uint32_t system_flags, uint32_t *uid_r)
+/* Appends MSG, whose file is a link to SRC's when SRC is given and
+ * mailbox_link_file() can make one (*LINKED_R then set). */
+static int append(struct xap_mailbox *mailbox, const char *msg, size_t len,
+                  int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
+                  const struct append_source *src, int *linked_r, uint32_t *uid_r)
 {
     struct message_parsed *parsed = NULL;
     struct xap_index_record record;
     const char *fields[XAP_NUM_CACHE_FIELDS];
+    const char *name = NULL;
+    int written = 0, linked = 0;
     size_t off;
     char *path;
     int r;
@@ -141,9 +146,13 @@ int xap_mailbox_append_message_dated(struct xap_mailbox *mailbox, const char *ms
     }
     if (!mailbox->unsynced)
         mailbox->unsynced = syncbatch_new(mailbox);
-    if ((r = syncbatch_write(mailbox->unsynced, mailbox->dir_fd, strrchr(path, '/') + 1,
-                             path, msg, len)))
+    name = strrchr(path, '/') + 1;
+    r = src ? mailbox_link_file(mailbox, src, name, path, len, &linked) : 0;
+    written = linked;
+    if (r || (!linked && (r = syncbatch_write(mailbox->unsynced, mailbox->dir_fd, name,
+                                              path, msg, len))))
         goto done;
+    written = 1;
     fault_point("mailbox.append.1");
 
     if ((r = message_parse(path, msg, len, &parsed)))
@@ -175,9 +184,33 @@ int xap_mailbox_append_message_dated(struct xap_mailbox *mailbox, const char *ms
     }
     if (uid_r)
         *uid_r = record.uid;
+    if (linked_r)
+        *linked_r = linked;
 done:
+    /* A copy left behind is debris that the next append overwrites; a
+     * link must go now, lest that write went through it into the file it
+     * shares with the caller's. */
+    if (r && src && written && unlinkat(mailbox->dir_fd, name, 0) < 0)
+        xlog_syserr("unlink", path);
     talloc_free(path);
     return r;
+}
+
+int xap_mailbox_append_message_dated(struct xap_mailbox *mailbox, const char *msg, size_t len,
+                                 int64_t internaldate, int64_t fallbackdate,
+                                 uint32_t system_flags, uint32_t *uid_r)
+{
+    return append(mailbox, msg, len, internaldate, fallbackdate, system_flags, NULL, NULL,
+                  uid_r);
+}
+
+int mailbox_append_linked(struct xap_mailbox *mailbox, const char *msg, size_t len,
+                          int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
+                          const struct append_source *src, int *linked_r, uint32_t *uid_r)
+{
+    *linked_r = 0;
+    return append(mailbox, msg, len, internaldate, fallbackdate, system_flags, src,
+                  linked_r, uid_r);
 }
 
 int xap_mailbox_deliver(const char *name, const char *msg, size_t len,

@@ -193,6 +193,14 @@ int mailbox_remove_uncommitted_files(struct xap_mailbox *mailbox);
 int mailbox_sync_appended(struct xap_mailbox *mailbox);
 /* Forgets them (a commit that failed, or done): unsynced and dir_fd. */
 void mailbox_forget_unsynced(struct xap_mailbox *mailbox);
+/* mailbox-link.c: makes the file NAME (PATH) of an append of LEN bytes
+ * a hard link to SRC's and adds it to the transaction's batch, when
+ * mailbox/append.h allows: 0 with *LINKED_R set or clear (then nothing was
+ * made: copy), or XAP_IMAP_IOERROR, logged (*LINKED_R set: the link was
+ * made, the caller removes it). */
+struct append_source;
+int mailbox_link_file(struct xap_mailbox *mailbox, const struct append_source *src,
+                      const char *name, const char *path, size_t len, int *linked_r);
 
 /* namelock.c: how many names this process holds a namelock on. */
 int namelock_held_count(void);

@@ -1,7 +1,7 @@
 /* ioerr_shim.c - I/O-error injection for the tests, loaded with LD_PRELOAD.
  *
  * One table of operations (open, write, fsync, rename, unlink, mkdir,
- * flock), each with a counter of the calls a process makes through libc's
+ * flock, link), each with a counter of the calls a process makes through libc's
  * exported functions.  Those are the calls of our code, of Xapian and of
  * SQLite alike (SQLite's unix VFS looks its system calls up by name), so
  * that the error reaches whichever layer made the call; patching our own
@@ -46,7 +46,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum op { OP_OPEN, OP_WRITE, OP_FSYNC, OP_RENAME, OP_UNLINK, OP_MKDIR, OP_FLOCK, NOPS };
+enum op { OP_OPEN, OP_WRITE, OP_FSYNC, OP_RENAME, OP_UNLINK, OP_MKDIR, OP_FLOCK, OP_LINK,
+          NOPS };
 
 static const struct {
     const char *name;
@@ -59,6 +60,7 @@ static const struct {
     [OP_UNLINK] = { "unlink", EIO },      /* unlink unlinkat rmdir */
     [OP_MKDIR] = { "mkdir", EIO },        /* mkdir mkdirat */
     [OP_FLOCK] = { "flock", EIO },        /* flock */
+    [OP_LINK] = { "link", EIO },          /* link linkat (the source's path) */
 };
 
 static unsigned long counts[NOPS];
@@ -80,6 +82,7 @@ static int errno_by_name(const char *s)
         { "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EDQUOT", EDQUOT },
         { "EROFS", EROFS }, { "EACCES", EACCES }, { "EPERM", EPERM },
         { "EFBIG", EFBIG }, { "ENOMEM", ENOMEM }, { "EMFILE", EMFILE },
+        { "EXDEV", EXDEV }, { "EMLINK", EMLINK },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(s, names[i].name))
@@ -337,4 +340,15 @@ int flock(int fd, int how)
 {
     REAL(int, flock, (int, int));
     return hit(OP_FLOCK, NULL, fd) ? -1 : real_flock(fd, how);
+}
+
+int link(const char *from, const char *to)
+{
+    REAL(int, link, (const char *, const char *));
+    return hit(OP_LINK, from, -1) ? -1 : real_link(from, to);
+}
+int linkat(int fromfd, const char *from, int tofd, const char *to, int flags)
+{
+    REAL(int, linkat, (int, const char *, int, const char *, int));
+    return hit(OP_LINK, from, -1) ? -1 : real_linkat(fromfd, from, tofd, to, flags);
 }

@@ -1,4 +1,4 @@
-/* mbctl append | import - bringing mail in.
+/* mbctl import - bringing mail in (mbctl append: mbctl-deliver.c).
  *
  * import reads a Maildir folder (cur/ and new/), an mbox file, or with -r
  * a Maildir++ tree (.Sub.Folder directories) or a directory of Maildirs,
@@ -7,7 +7,10 @@
  * batches so that readers and other writers are not shut out.  A
  * message file is written without an fsync; the batch's commit syncs
  * them all before its records (mailbox-append.c), one sync pass per
- * batch instead of a synchronous write per message.
+ * batch instead of a synchronous write per message.  With --link a
+ * Maildir's file is hard-linked instead of copied (mailbox/append.h):
+ * the file is read once, for its GUID and its parse, and the link is
+ * checked to lead to the file read.
  *
  * Symbolic links inside the imported tree are skipped with a warning (a
  * user's Maildir imported by root must not turn `cur/x -> /etc/shadow`
@@ -39,6 +42,7 @@
 #include "common/mboxname.h"
 #include "common/util.h"
 #include "common/xlog.h"
+#include "mailbox/append.h"
 #include "tools/cli.h"
 #include "tools/mbctl.h"
 
@@ -48,6 +52,9 @@
 static int follow_links;
 /* --duplicates: a message already in the mailbox (same GUID) is stored again. */
 static int keep_duplicates;
+/* --link: a message file is hard-linked into the spool when it can be
+ * (mailbox/append.h). */
+static int link_files;
 
 struct importer {
     const char *name;          /* the mailbox */
@@ -57,6 +64,7 @@ struct importer {
     unsigned long long bytes;
     unsigned long failed;
     unsigned long skipped;     /* already in the mailbox */
+    unsigned long linked;      /* --link: stored as a link to their file */
     struct import_guids *guids;
     double start;
     int verbose;
@@ -96,19 +104,22 @@ static int importer_commit(struct importer *im)
     return xap_mailbox_lock_index(im->mailbox, XAP_LOCK_EXCLUSIVE);
 }
 
+/* SRC: the file BUF is the whole of, for --link (else NULL). */
 static int importer_add(struct importer *im, const char *buf, size_t len,
                         int64_t internaldate, int64_t envdate, uint32_t flags,
-                        const char *source)
+                        const char *source, const struct append_source *src)
 {
-    int r;
+    int r, linked = 0;
 
     if (import_guids_has(im->guids, buf, len)) {
         /* Stored by an earlier run of the same import. */
         im->skipped++;
         return 0;
     }
-    r = xap_mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
-                                     flags, NULL);
+    r = src ? mailbox_append_linked(im->mailbox, buf, len, internaldate, envdate, flags,
+                                    src, &linked, NULL)
+            : xap_mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
+                                               flags, NULL);
     if (r) {
         char *what = talloc_asprintf(NULL, "%s: %s", im->name, source);
         cli_error(what, r, NULL);
@@ -117,6 +128,7 @@ static int importer_add(struct importer *im, const char *buf, size_t len,
         return r;
     }
     im->count++;
+    im->linked += (unsigned long)linked;
     im->bytes += len;
     if (++im->batch >= IMPORT_BATCH)
         return importer_commit(im);
@@ -246,7 +258,7 @@ static int looks_like_message(const char *buf, size_t len)
  * which mail copied out of an mbox keeps, and which no message header
  * can be), 0 when there is none.  *DATE_R: its asctime(3) date, read as
  * UTC (the line says nothing of the zone), or 0 when it has none. */
-static size_t envelope_line(const char *buf, size_t len, int64_t *date_r)
+size_t envelope_line(const char *buf, size_t len, int64_t *date_r)
 {
     const char *nl, *sp;
     char line[128], *end;
@@ -320,14 +332,19 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int dfd
     fault_point("import.listed");
     for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
         char *path = talloc_asprintf(tmp, "%s/%s", dir, files[i]);
-        struct stat st;
+        struct stat st, readst;
+        struct append_source src = { dfd, files[i], follow_links, &readst };
         size_t len, skip;
         int64_t envdate;
         char *buf;
         if ((loose && is_maildir_sub(files[i])) ||
             entry_stat_at(dfd, files[i], path, &st) || !S_ISREG(st.st_mode))
             continue;
-        if (read_at(tmp, dfd, files[i], path, 0, &buf, &len) < 0) {
+        /* --link needs what was read to be the file its name leads to:
+         * read relative to DFD, following a link only when
+         * --follow-symlinks (as read_at()). */
+        if ((link_files ? read_file_stat(tmp, dfd, files[i], follow_links, &buf, &len, &readst)
+                        : read_at(tmp, dfd, files[i], path, 0, &buf, &len)) < 0) {
             fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
             im->failed++;
             continue;
@@ -342,8 +359,10 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int dfd
             talloc_free(buf);
             continue;
         }
+        /* Only a whole file can be linked: not one whose envelope line
+         * is not stored. */
         r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime, envdate,
-                         maildir_flags(files[i]), path);
+                         maildir_flags(files[i]), path, link_files && !skip ? &src : NULL);
         if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
             r = 0;     /* counted and reported; go on with the rest */
         talloc_free(buf);
@@ -453,7 +472,7 @@ static int import_mbox(struct importer *im, const char *path, int dirfd, const c
             out += n;
             line += n;
         }
-        r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path);
+        r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path, NULL);
         if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
             r = 0;
         talloc_free(msg);
@@ -520,6 +539,7 @@ static int import_one(const char *mbox, const char *path, int dirfd, const char 
     total->bytes += im.bytes;
     total->failed += im.failed;
     total->skipped += im.skipped;
+    total->linked += im.linked;
     if (verbose)
         fprintf(stderr, "mbctl: %s: imported %lu messages from %s, %lu already there\n",
                 mbox, im.count, path, im.skipped);
@@ -626,7 +646,7 @@ static int import_maildirpp(void *ctx, const char *name, const char *path, int d
 int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
-        "Usage: mbctl import [-v] [-r] [-L] [-d] MAILBOX PATH\n"
+        "Usage: mbctl import [-v] [-r] [-L] [-d] [-l] MAILBOX PATH\n"
         "Import a Maildir folder, a directory of message files or an mbox\n"
         "file into MAILBOX (created if missing).\n\n"
         "  -r, --recursive   PATH is a Maildir++ tree or a directory of\n"
@@ -643,6 +663,16 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         "                    has one with the same GUID (the same bytes); by\n"
         "                    default it is skipped, so that running the same\n"
         "                    import again adds only what is new\n"
+        "  -l, --link        hard-link each Maildir or message file into\n"
+        "                    the spool instead of copying it (no data copy,\n"
+        "                    no new inode); copied instead when the spool is\n"
+        "                    on another filesystem, links are refused, the\n"
+        "                    file is not the importing user's, or it starts\n"
+        "                    with an envelope line.  The spool then shares\n"
+        "                    the file: it must never be rewritten in place\n"
+        "                    (Maildir programs never do; mbctl verify reports\n"
+        "                    one that was); deleting either name leaves the\n"
+        "                    other\n"
         "  -v, --verbose     progress: each batch and folder, then the totals\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
@@ -655,6 +685,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         { "recursive", no_argument, NULL, 'r' },
         { "follow-symlinks", no_argument, NULL, 'L' },
         { "duplicates", no_argument, NULL, 'd' },
+        { "link", no_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -663,11 +694,12 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     void *tmp;
     int recursive = 0, c, r, rfd;
 
-    while ((c = mbctl_getopt(argc, argv, "rLdh", opts)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "rLdlh", opts)) != -1) {
         switch (c) {
         case 'r': recursive = 1; break;
         case 'L': follow_links = 1; break;
         case 'd': keep_duplicates = 1; break;
+        case 'l': link_files = 1; break;
         case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("import", argv);
         }
@@ -715,86 +747,10 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
                 "%.1f MB/s; %lu already there; %lu failed\n", total.count,
                 (double)total.bytes / 1e6, secs, (double)total.count / (secs + 1e-9),
                 (double)total.bytes / 1e6 / (secs + 1e-9), total.skipped, total.failed);
+    if (link_files && (ctx->verbose || total.failed))
+        fprintf(stderr, "mbctl: %lu of the %lu messages stored as links to their files\n",
+                total.linked, total.count);
     if (!r && total.failed)
         r = XAP_IMAP_MESSAGE_BADHEADER;
     return r ? cli_exit_code(r) : EX_OK;
-}
-
-/* XAP_IMAP_MESSAGE_TOOLARGE, logged, when SRC ("-": standard input) is a
- * regular file over max_message_size: refused before it is read, so that
- * memory stays bounded.  A pipe is read first (talloc bounds that) and
- * refused by the append. */
-static int too_large(const char *name, const char *src)
-{
-    struct stat st;
-    unsigned max = config_max_message_size(NULL);
-    int r = strcmp(src, "-") ? stat(src, &st) : fstat(STDIN_FILENO, &st);
-
-    if (r < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size <= max)
-        return 0;
-    xlog(LOG_ERR, "mailbox %s: %s: message of %jd bytes is larger than max_message_size "
-         "(%u bytes)", name, src, (intmax_t)st.st_size, max);
-    return XAP_IMAP_MESSAGE_TOOLARGE;
-}
-
-/* A FILE that is not there or not ours to read is a wrong argument
- * (66); one that fails while it is read is an I/O error (74), as import
- * reports its sources. */
-static int input_exit(int err)
-{
-    return err == ENOENT || err == ENOTDIR || err == EACCES || err == EPERM ||
-           err == EISDIR || err == ELOOP ? EX_NOINPUT : EX_IOERR;
-}
-
-int mbctl_append(const struct mbctl_ctx *ctx, int argc, char **argv)
-{
-    static const char usage[] =
-        "Usage: mbctl append MAILBOX [FILE...]\n"
-        "Append each FILE (or standard input) as one message; prints the\n"
-        "UID of each once it is stored for good.  A leading mbox envelope\n"
-        "line (\"From SENDER DATE\") is not stored; its date (read as UTC) becomes the internal date\n"
-        "when the message has no Date: header that parses (else the\n"
-        "internal date is the time of the append).  A message over\n"
-        "max_message_size or max_header_fields is refused (exit 65).\n"
-        "A FILE that does not exist or may not be read exits 66, one\n"
-        "whose reading fails 74; the other FILEs are appended.\n";
-    int first = mbctl_simple_opts(argc, argv, usage, 1), r, ret = EX_OK;
-    const char *name = argv[first];
-
-    cli_init(ctx->config);
-    for (int i = first + 1; i < argc || i == first + 1; i++) {
-        const char *src = i < argc ? argv[i] : "-";
-        char *buf;
-        size_t len, skip;
-        int64_t envdate;
-        uint32_t uid;
-        if (!(r = too_large(name, src))) {
-            if (read_file_follow(NULL, strcmp(src, "-") ? src : "/dev/stdin", &buf, &len) < 0) {
-                int err = errno;
-                fprintf(stderr, "mbctl: %s: %s\n", src, strerror(err));
-                ret = input_exit(err);
-                if (i >= argc)
-                    break;
-                continue;
-            }
-            /* The same delivery as lmtpd's: one commit per message. */
-            skip = envelope_line(buf, len, &envdate);
-            r = xap_mailbox_deliver(name, buf + skip, len - skip, 0, envdate, 0, &uid);
-            talloc_free(buf);
-        }
-        if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE) {
-            char *what = talloc_asprintf(NULL, "%s: %s", name, src);
-            ret = cli_error(what, r, NULL);
-            talloc_free(what);
-        } else if (r) {
-            /* The mailbox, not this message: the rest would fail alike. */
-            return cli_error(name, r, NULL);
-        } else {
-            printf("%u\n", uid);
-            fflush(stdout);
-        }
-        if (i >= argc)
-            break;
-    }
-    return ret;
 }

@@ -3,6 +3,8 @@
 #define XAPIARY_MBCTL_H
 
 #include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct mbctl_ctx {
     const char *config;   /* -C, or NULL */
@@ -37,6 +39,10 @@ int mbctl_simple_opts(int argc, char **argv, const char *usage, int min_args);
 
 mbctl_fn mbctl_create, mbctl_delete, mbctl_list, mbctl_status, mbctl_expunge;
 mbctl_fn mbctl_append, mbctl_import;
+
+/* The length of BUF's leading mbox envelope line ("From SENDER DATE\n"),
+ * 0 when there is none; *DATE_R its date, or 0 (mbctl-append.c). */
+size_t envelope_line(const char *buf, size_t len, int64_t *date_r);
 
 /* mbctl import: the GUIDs MAILBOX holds now (expunged ones aside), under
  * CTX; then whether the message BUF/LEN is one of them. */
