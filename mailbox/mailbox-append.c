@@ -162,6 +162,11 @@ static int append(struct xap_mailbox *mailbox, const char *msg, size_t len,
     if (!mailbox->cache_pending)
         mailbox->cache_pending = talloc_array(mailbox, char, 0);
     off = cache_record_build(&mailbox->cache_pending, fields, &record.cache_crc);
+    if (off == CACHE_BUILD_FAILED) {
+        xlog(LOG_ERR, "mailbox %s: out of memory for a cache record", mailbox->name);
+        r = XAP_IMAP_INTERNAL;
+        goto done;
+    }
 
     /* The Date: header, when readable, dates the message for search; only
      * without one is a better internal date than INTERNALDATE worth it. */

@@ -144,7 +144,11 @@ size_t cache_record_build(char **buf, const char *const fields[XAP_NUM_CACHE_FIE
         lens[f] = fields[f] ? strlen(fields[f]) : 0;
         total += 4 + ((lens[f] + 3) & ~(size_t)3);
     }
-    *buf = talloc_realloc(NULL, *buf, char, start + total);
+    char *grown = talloc_realloc(NULL, *buf, char, start + total);
+
+    if (!grown)
+        return CACHE_BUILD_FAILED;
+    *buf = grown;
     unsigned char *p = (unsigned char *)*buf + start;
     memset(p, 0, total);
     put32(p, (uint32_t)total);

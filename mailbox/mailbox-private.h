@@ -114,9 +114,21 @@ int index_header_decode(const unsigned char *buf, size_t len, struct index_heade
 void index_record_encode(const struct xap_index_record *r, unsigned char *buf);
 int index_record_decode(const unsigned char *buf, struct xap_index_record *r);
 /* Appends a cache record for the ten FIELDS (NULL = empty) to *BUF (a
- * talloc char array); returns its offset within *BUF and its CRC. */
+ * talloc char array); returns its offset within *BUF and its CRC, or
+ * CACHE_BUILD_FAILED (*BUF unchanged) when *BUF cannot grow. */
+#define CACHE_BUILD_FAILED SIZE_MAX
 size_t cache_record_build(char **buf, const char *const fields[XAP_NUM_CACHE_FIELDS],
                           uint32_t *crc_r);
+/* mailbox-cachewrite.c: a new cache file written a chunk at a time.
+ * open creates PATH (truncating) with the header of GENERATION; add gives
+ * each record's offset in the file; finish writes the rest and fsyncs.
+ * Freeing the writer (a talloc child of CTX) closes the file. */
+struct cache_writer;
+int cache_writer_open(void *ctx, const char *path, uint32_t generation,
+                      struct cache_writer **wp);
+int cache_writer_add(struct cache_writer *w, const char *const fields[XAP_NUM_CACHE_FIELDS],
+                     uint64_t *offset_r, uint32_t *crc_r);
+int cache_writer_finish(struct cache_writer *w);
 /* Splits the record at BASE of at most AVAIL bytes into CREC; checks CRC.
  * Returns 0, XAP_IMAP_MAILBOX_BADFORMAT or XAP_IMAP_MAILBOX_CHECKSUM. */
 int cache_record_parse(const char *base, size_t avail, uint32_t crc,

@@ -118,7 +118,7 @@ int xap_mailbox_reconstruct(const char *name, uint32_t *messages_r)
     struct index_header h;
     uint32_t *uids;
     unsigned char *index;
-    char *cache;
+    struct cache_writer *cache;
     int r;
 
     memset(&old, 0, sizeof old);
@@ -166,8 +166,9 @@ int xap_mailbox_reconstruct(const char *name, uint32_t *messages_r)
             h.last_uid = old.records[i].uid;
     }
     index = talloc_zero_array(tmp, unsigned char, INDEX_HEADER_SIZE);
-    cache = talloc_array(tmp, char, CACHE_HEADER_SIZE);
-    cache_header_encode(h.generation, (unsigned char *)cache);
+    if ((r = cache_writer_open(tmp, mailbox_cache_file(tmp, mailbox, h.generation),
+                               h.generation, &cache)))
+        goto done;
 
     for (size_t i = 0; i < talloc_array_length(uids); i++) {
         const struct xap_index_record *o = old_record(&old, uids[i]);
@@ -211,7 +212,11 @@ int xap_mailbox_reconstruct(const char *name, uint32_t *messages_r)
         memcpy(rec.guid, parsed->guid, XAP_MESSAGE_GUID_SIZE);
         for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++)
             fields[f] = parsed->cache[f];
-        rec.cache_offset = cache_record_build(&cache, fields, &rec.cache_crc);
+        if ((r = cache_writer_add(cache, fields, &rec.cache_offset, &rec.cache_crc))) {
+            talloc_free(buf);
+            talloc_free(parsed);
+            goto done;
+        }
         rec.recno = ++h.num_records;
         if (rec.uid > h.last_uid)
             h.last_uid = rec.uid;
@@ -228,8 +233,7 @@ int xap_mailbox_reconstruct(const char *name, uint32_t *messages_r)
 
     if ((r = mailbox_write_header(mailbox)))
         goto done;
-    char *cpath = mailbox_cache_file(tmp, mailbox, h.generation);
-    if ((r = file_write_sync(cpath, cache, talloc_array_length(cache), 1)))
+    if ((r = cache_writer_finish(cache)))
         goto done;
     char *ipath = mailbox_file(tmp, mailbox, FNAME_INDEX);
     if ((r = file_replace(ipath, index, talloc_array_length(index), NULL)))

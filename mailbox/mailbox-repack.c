@@ -88,7 +88,7 @@ int mailbox_index_repack(struct xap_mailbox *mailbox)
     const struct xap_index_record *rec;
     struct index_header h = mailbox->i;
     unsigned char *index = talloc_array(tmp, unsigned char, INDEX_HEADER_SIZE);
-    char *cache = talloc_array(tmp, char, CACHE_HEADER_SIZE);
+    struct cache_writer *cache;
     uint32_t oldgen = mailbox->i.generation;
     char *path;
     int r;
@@ -114,13 +114,15 @@ int mailbox_index_repack(struct xap_mailbox *mailbox)
     h.options |= OPT_MAILBOX_NEEDS_CLEANUP;
     h.exists = h.deleted = h.answered = h.flagged = h.unseen = 0;
     h.quota_used = 0;
-    cache_header_encode(h.generation, (unsigned char *)cache);
+    path = mailbox_cache_file(tmp, mailbox, h.generation);
+    if ((r = cache_writer_open(tmp, path, h.generation, &cache)))
+        goto done;
 
     iter = xap_mailbox_iter_init(mailbox, 0, 0);
     while ((rec = xap_mailbox_iter_step(iter))) {
         struct xap_index_record copy = *rec;
         const char *fields[XAP_NUM_CACHE_FIELDS];
-        size_t off;
+        void *one;
 
         if (copy.internal_flags & XAP_FLAG_INTERNAL_UNLINKED) {
             /* The close that scheduled it may have died before unlinking. */
@@ -131,14 +133,21 @@ int mailbox_index_repack(struct xap_mailbox *mailbox)
         }
         if ((r = xap_mailbox_cacherecord(mailbox, &copy)))
             break;
+        one = talloc_new(tmp);     /* this record's strings only */
         for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++)
-            fields[f] = talloc_strndup(tmp, xap_cacheitem_base(&copy, f),
+            fields[f] = talloc_strndup(one, xap_cacheitem_base(&copy, f),
                                        xap_cacheitem_size(&copy, f));
-        off = cache_record_build(&cache, fields, &copy.cache_crc);
-        copy.cache_offset = off;
+        r = cache_writer_add(cache, fields, &copy.cache_offset, &copy.cache_crc);
+        talloc_free(one);
+        if (r)
+            break;
         copy.recno = ++h.num_records;
         index = talloc_realloc(tmp, index, unsigned char,
                                INDEX_HEADER_SIZE + (size_t)h.num_records * INDEX_RECORD_SIZE);
+        if (!index) {
+            r = XAP_IMAP_INTERNAL;
+            break;
+        }
         index_record_encode(&copy, index + INDEX_HEADER_SIZE +
                             (size_t)(h.num_records - 1) * INDEX_RECORD_SIZE);
         mailbox_count_record(&h, &copy, +1);
@@ -150,8 +159,7 @@ int mailbox_index_repack(struct xap_mailbox *mailbox)
         goto done;
     index_header_encode(&h, index);
 
-    path = mailbox_cache_file(tmp, mailbox, h.generation);
-    if ((r = file_write_sync(path, cache, talloc_array_length(cache), 1)))
+    if ((r = cache_writer_finish(cache)))
         goto done;
     fault_point("mailbox.repack.1");
     path = mailbox_file(tmp, mailbox, FNAME_INDEX);
