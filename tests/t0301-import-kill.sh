@@ -10,15 +10,7 @@
 # commit: exit 74, nothing of the batch committed, no debris.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
-maildir() {
-    mkdir -p "$T/$1/cur" "$T/$1/new" "$T/$1/tmp"
-    local i=1
-    while [ $i -le "$2" ]; do
-        printf 'From: k%d@example.com\nSubject: %s %d\nMessage-ID: <%s%d@example.com>\n\nbody %s%d\n' \
-            $i "$1" $i "$1" $i "$1" $i > "$T/$1/cur/$i:2,S"
-        i=$((i + 1))
-    done
-}
+. "${top_srcdir:-$(dirname "$0")/..}/tests/maildir.sh"
 maildir a 10
 maildir b 20
 count() { "$MBCTL" status user.k 2> /dev/null | sed -n 's/^messages: //p'; }

@@ -10,15 +10,7 @@
 # linked once, no debris.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
-maildir() {
-    mkdir -p "$T/$1/cur" "$T/$1/new" "$T/$1/tmp"
-    local i=1
-    while [ $i -le "$2" ]; do
-        printf 'From: k%d@example.com\nSubject: %s %d\nMessage-ID: <%s%d@example.com>\n\nbody %s%d\n' \
-            $i "$1" $i "$1" $i "$1" $i > "$T/$1/cur/$i:2,S"
-        i=$((i + 1))
-    done
-}
+. "${top_srcdir:-$(dirname "$0")/..}/tests/maildir.sh"
 count() { "$MBCTL" status "$1" 2> /dev/null | sed -n 's/^messages: //p'; }
 spool() { find "$T/spool" -path "*/user/$1/*" -name '*.' -type f | sort; }
 # The link counts of a Maildir's files, sorted and counted ("  3 2").
