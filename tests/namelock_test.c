@@ -69,9 +69,7 @@ static void check_blocks(const char *type1, const char *type2, int how)
     case 1: helper_stop(a, 0); a = NULL; break;           /* holder exits */
     case 2: helper_stop(a, SIGKILL); a = NULL; break;     /* holder killed */
     }
-    const char *got = helper_reply(b, REPLY_MS);
-    ck_assert_msg(got && !strcmp(got, "ok"), "waiter not woken: %s",
-                  got ? got : "(no reply)");
+    ck_helper_replied(b, "ok", REPLY_MS, "waiter not woken");
     if (a)
         helper_stop(a, 0);
     helper_stop(b, 0);

@@ -355,7 +355,6 @@ END_TEST
 START_TEST(search_not_starved_between_batches)
 {
     struct helper *w, *r;
-    const char *got;
 
     make("user.s", 1, 2);
     index_user("s", 2);
@@ -365,13 +364,10 @@ START_TEST(search_not_starved_between_batches)
     helper_send_async(r, "xl-search s");
     ck_assert_msg(!helper_reply(r, 300), "the search got READ beside WRITE");
     helper_send_async(w, "xl-again s");
-    got = helper_reply(r, 10000);
-    ck_assert_msg(got && !strcmp(got, "ok"), "the search waited past the batch: '%s'",
-                  got ? got : "(no reply)");
+    ck_helper_replied(r, "ok", 10000, "the search waited past the batch");
     ck_assert_msg(!helper_reply(w, 300), "the next batch got WRITE beside a search");
     ck_helper_reply(r, "xl-end", "ok", 5000);
-    got = helper_reply(w, 10000);
-    ck_assert_msg(got && !strcmp(got, "ok"), "the next batch: '%s'", got ? got : "(none)");
+    ck_helper_replied(w, "ok", 10000, "the next batch");
     ck_helper_reply(w, "xl-end", "ok", 5000);
     helper_stop(w, 0);
     helper_stop(r, 0);
@@ -384,7 +380,6 @@ END_TEST
 START_TEST(search_while_batch_is_added)
 {
     struct helper *w, *w2, *r;
-    const char *got;
 
     make("user.s", 1, 2);
     index_user("s", 2);
@@ -402,12 +397,10 @@ START_TEST(search_while_batch_is_added)
     helper_send_async(w, "xl-resume");
     ck_assert_msg(!helper_reply(w, 300), "WRITE beside a search");
     ck_helper_reply(r, "xl-end", "ok", 5000);
-    got = helper_reply(w, 10000);
-    ck_assert_msg(got && !strcmp(got, "ok"), "resume: '%s'", got ? got : "(none)");
+    ck_helper_replied(w, "ok", 10000, "resume");
     ck_assert_msg(!helper_reply(w2, 300), "the second writer before the first ended");
     ck_helper_reply(w, "xl-end", "ok", 5000);
-    got = helper_reply(w2, 10000);
-    ck_assert_msg(got && !strcmp(got, "ok"), "second writer: '%s'", got ? got : "(none)");
+    ck_helper_replied(w2, "ok", 10000, "second writer");
     ck_helper_reply(w2, "xl-end", "ok", 5000);
     helper_stop(w, 0);
     helper_stop(w2, 0);

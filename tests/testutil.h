@@ -52,6 +52,14 @@ int helper_stop(struct helper *h, int sig);
                   (cmd), got_ ? got_ : "(no reply)", (want)); \
 } while (0)
 
+/* Waits up to TIMEOUT_MS for the reply to an earlier command sent to H
+ * (helper_send_async) and checks that it is WANT; WHAT names the step. */
+#define ck_helper_replied(h, want, timeout_ms, what) do { \
+    const char *got_ = helper_reply((h), (timeout_ms)); \
+    ck_assert_msg(got_ && !strcmp(got_, (want)), "%s: got '%s', want '%s'", \
+                  (what), got_ ? got_ : "(no reply)", (want)); \
+} while (0)
+
 /* Path of a program built in the tree. */
 char *test_program(void *ctx, const char *name);
 
