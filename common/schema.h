@@ -13,9 +13,12 @@
  * with a higher one is refused (XAP_IMAP_SEARCH_NOTSUPPORTED): its terms may
  * mean something else, and answering from it could be wrong.  One without
  * the key predates it and holds schema 1 or 2 documents, which this
- * version reads (XV2 below tells them apart).  Bump it when a reader of
- * the old version would answer wrongly from the new documents. */
-#define SCHEMA_VERSION      2
+ * version reads (XV2 below tells them apart).  Schema 3 leaves out the
+ * stem terms that a word of the document stands for (SCHEMA_STEM below),
+ * which a schema 2 reader would miss; schema 3 reads 1 and 2 as they are.
+ * Bump it when a reader of the old version would answer wrongly from the
+ * new documents. */
+#define SCHEMA_VERSION      3
 #define SCHEMA_VERSION_KEY  "xapiary.schema"
 /* + mailbox uniqueid: the UIDs of that mailbox the database covers. */
 #define SCHEMA_INDEXED_KEY  "indexed."
@@ -32,7 +35,9 @@
 #define SCHEMA_TEXT_PREFIXES SCHEMA_FROM, SCHEMA_TO, SCHEMA_CC, SCHEMA_BCC, \
     SCHEMA_SUBJECT, SCHEMA_BODY, SCHEMA_ATTACHMENT
 /* The one-letter prefixes whose words also get English stems, as
- * SCHEMA_STEM + prefix + stem (no positions). */
+ * SCHEMA_STEM + prefix + stem (no positions); since schema 3 not when the
+ * document has the stem as a word of that prefix and it is its own stem
+ * (prefix + stem stands for it at query time). */
 #define SCHEMA_STEMMED    SCHEMA_SUBJECT SCHEMA_BODY
 #define SCHEMA_STEM       "Z"
 

@@ -64,6 +64,12 @@ template <typename F> int guard(const char *fn, const char *const &where, F &&bo
 // for a version that is not a number), logged naming PATH and both
 // versions.  A database without the key predates it and is accepted.
 int schema_check(const Xapian::Database &db, const char *path);
+// The schema version DB says: 0 without SCHEMA_VERSION_KEY, -1 when it
+// is not a number.
+long schema_version(const Xapian::Database &db);
+// Schema 3: drops from DOC the stem terms that its words stand for
+// (docs/FORMAT.md "Stems"), stemming with STEM.
+void prune_stems(Xapian::Document &doc, const Xapian::Stem &stem);
 // The version a merge of databases declares: the highest of VALS (the
 // sources' versions, all checked), so that a reader of the target needs
 // what a reader of every source needed.

@@ -176,6 +176,13 @@ class MemoStem : public Xapian::StemImplementation {
     std::unordered_map<std::string, std::string> memo_;
 };
 
+// The thread's memo stemmer: its term generator's, and xw_doc_prune_stems's.
+const Xapian::Stem &memo_stemmer()
+{
+    thread_local const Xapian::Stem stem(new MemoStem);
+    return stem;
+}
+
 // One TermGenerator per thread: the indexer builds documents in a worker
 // thread while the main thread writes (xapianlock/index.c), and building
 // one per document costs an allocation plus stemmer set-up per message.
@@ -185,7 +192,7 @@ Xapian::TermGenerator &termgen(const std::string &prefix)
 {
     thread_local Xapian::TermGenerator tg = [] {
         Xapian::TermGenerator t;
-        t.set_stemmer(Xapian::Stem(new MemoStem));
+        t.set_stemmer(memo_stemmer());
         t.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
         return t;
     }();
@@ -261,13 +268,18 @@ Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
         return subs.empty() ? w : Xapian::Query(Xapian::Query::OP_AND, q, w);
     }
 
-    // A word matches itself or, in stemmed fields, any word of its stem.
+    // A word matches itself or, in stemmed fields, any word of its stem:
+    // the stem term, and (schema 3, prune_stems) the stem as a word when it
+    // is its own stem, which stands for the stem term it made.
     auto word = [&](const std::string &w) {
         Xapian::Query plain = leaf(db, prefix + w);
         if (!stem)
             return plain;
-        return Xapian::Query(Xapian::Query::OP_OR, plain,
-                             leaf(db, SCHEMA_STEM + prefix + stemmer_english()(w)));
+        const std::string s = stemmer_english()(w);
+        Xapian::Query q(Xapian::Query::OP_OR, plain, leaf(db, SCHEMA_STEM + prefix + s));
+        if (s != w && stemmer_english()(s) == s)
+            q = Xapian::Query(Xapian::Query::OP_OR, q, leaf(db, prefix + s));
+        return q;
     };
     for (size_t i = 0; i < nplain; i++)
         subs.push_back(word(words[i]));
@@ -308,6 +320,8 @@ struct xw_dbw {
     char *path;
     int in_txn;
     int stamp;      // SCHEMA_VERSION_KEY is yet to be written
+    int older;      // it says an older schema: the first document added raises it
+    int raised;     // raise_schema() wrote the version into what is pending
 };
 
 // Writes the schema version of a database xw_dbw_open created, in the
@@ -318,6 +332,25 @@ static void stamp(struct xw_dbw *dbw)
 {
     if (dbw->stamp)
         dbw->impl->set_metadata(SCHEMA_VERSION_KEY, std::to_string(SCHEMA_VERSION));
+}
+
+// Before a document goes into a database of an older schema: the version
+// goes with it, in the same commit; a cancelled transaction takes both
+// back, and the next document raises it again.
+static void raise_schema(struct xw_dbw *dbw)
+{
+    if (dbw->older && !dbw->raised) {
+        dbw->impl->set_metadata(SCHEMA_VERSION_KEY, std::to_string(SCHEMA_VERSION));
+        dbw->raised = 1;
+    }
+}
+
+// After a commit that succeeded (RAISED: with the version raised).
+static void committed(struct xw_dbw *dbw, int raised)
+{
+    dbw->stamp = 0;
+    if (raised)
+        dbw->older = 0;
 }
 
 struct xw_dbr_impl {
@@ -368,6 +401,10 @@ int xw_dbw_open(void *ctx, const char *path, int flags, struct xw_dbw **dbw_r)
         // schema, which its first commit says (stamp()).
         dbw->stamp = dbw->impl->get_lastdocid() == 0 &&
                      dbw->impl->metadata_keys_begin() == dbw->impl->metadata_keys_end();
+        // One of an older schema (or none) is read as it is, and says this
+        // one once it holds a document of it, in the same commit: a reader
+        // of the old schema must not take the new documents for its own.
+        dbw->older = !dbw->stamp && schema_version(*dbw->impl) < SCHEMA_VERSION;
         *dbw_r = dbw;
         return 0;
     });
@@ -406,15 +443,17 @@ int xw_dbw_begin(struct xw_dbw *dbw)
 int xw_dbw_commit(struct xw_dbw *dbw)
 {
     return guard(__func__, dbw->path, [&] {
+        int raised = dbw->raised;
+        dbw->raised = 0;   // a failed commit loses it: the next document raises it again
         if (!dbw->in_txn) {
             stamp(dbw);
             dbw->impl->commit();
-            dbw->stamp = 0;
+            committed(dbw, raised);
             return 0;
         }
         dbw->in_txn = 0;   // Xapian ends it even when the commit throws
         dbw->impl->commit_transaction();
-        dbw->stamp = 0;
+        committed(dbw, raised);
         return 0;
     });
 }
@@ -424,6 +463,7 @@ int xw_dbw_cancel(struct xw_dbw *dbw)
     return guard(__func__, dbw->path, [&] {
         if (dbw->in_txn) {   // else nothing to discard
             dbw->in_txn = 0;
+            dbw->raised = 0;
             dbw->impl->cancel_transaction();
         }
         return 0;
@@ -462,6 +502,7 @@ int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
     return guard(__func__, dbw->path, [&] {
         std::string q = std::string(SCHEMA_GUID) + guidhex;
         doc->impl->add_boolean_term(q);
+        raise_schema(dbw);
         // Replacing by unique term adds when the term is new.
         dbw->impl->replace_document(q, *doc->impl);
         return 0;
@@ -472,6 +513,7 @@ int xw_dbw_add(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
 {
     return guard(__func__, dbw->path, [&] {
         doc->impl->add_boolean_term(std::string(SCHEMA_GUID) + guidhex);
+        raise_schema(dbw);
         // No look-up of the unique term, which replace_document pays for
         // every document: the caller knows the GUID is not there.
         dbw->impl->add_document(*doc->impl);
@@ -519,6 +561,14 @@ int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, si
         // thread that writes it while this one builds the next.
         thread_local const Xapian::Document detached;
         tg.set_document(detached);
+        return 0;
+    });
+}
+
+int xw_doc_prune_stems(struct xw_doc *doc)
+{
+    return guard(__func__, "document", [&] {
+        prune_stems(*doc->impl, memo_stemmer());
         return 0;
     });
 }

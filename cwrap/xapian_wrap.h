@@ -18,8 +18,10 @@
  * n-grams, so that indexing and querying cannot disagree, and the schema
  * version: every database opened (xw_dbw_open, xw_dbr_open, the sources of
  * xw_compact and xw_compact_filter) is refused with XAP_IMAP_SEARCH_NOTSUPPORTED
- * when its SCHEMA_VERSION_KEY is newer than SCHEMA_VERSION, and a
- * database that xw_dbw_open creates gets SCHEMA_VERSION. */
+ * when its SCHEMA_VERSION_KEY is newer than SCHEMA_VERSION, a database
+ * that xw_dbw_open creates gets SCHEMA_VERSION, and one of an older
+ * version gets it with the first document xw_dbw_put or xw_dbw_add puts
+ * in. */
 #ifndef XAPIARY_XAPIAN_WRAP_H
 #define XAPIARY_XAPIAN_WRAP_H
 
@@ -97,6 +99,10 @@ struct xw_doc *xw_doc_new(void *ctx);
 /* Free text: words of TEXT (UTF-8, LEN bytes) with positions under
  * PREFIX, stemmed for SCHEMA_STEMMED, CJK as n-grams. */
 int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, size_t len);
+/* Once every text of DOC is added: drops the stem terms that its words
+ * stand for (schema 3, docs/FORMAT.md "Stems").  A document not pruned is
+ * found by the same queries; it is only larger. */
+int xw_doc_prune_stems(struct xw_doc *doc);
 /* One boolean term, PREFIX + TERM, as is (truncated to Xapian's limit). */
 int xw_doc_add_term(struct xw_doc *doc, const char *prefix, const char *term);
 /* Value slot SLOT as sortable_serialise(NUM). */

@@ -118,7 +118,8 @@ int indexer_build_doc(void *ctx, const struct indexer_msg *p, const char *buf, s
     dlen += strlen(data + dlen) + 1;
     dlen += strlen(data + dlen) + 1;
     dlen += strlen(data + dlen);
-    if ((r = xw_doc_add_term(b.doc, "", SCHEMA_V2)) ||
+    if ((r = xw_doc_prune_stems(b.doc)) ||
+        (r = xw_doc_add_term(b.doc, "", SCHEMA_V2)) ||
         (r = xw_doc_set_data(b.doc, data, dlen)) ||
         (r = xw_doc_set_number(b.doc, SCHEMA_SLOT_DATE, (double)date)) ||
         (r = xw_doc_set_number(b.doc, SCHEMA_SLOT_SIZE, (double)p->size)))
