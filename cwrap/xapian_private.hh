@@ -5,8 +5,7 @@
 
 #include <new>
 #include <string>
-
-#include <xapian.h>
+#include <vector>
 
 #include <xapian.h>
 
@@ -16,8 +15,32 @@ class Database;
 
 namespace xwp {
 
+// ---- xapian_terms.cc: text into terms, for indexing and querying alike
+
 // The English stemmer that indexing and querying use.
 const Xapian::Stem &stemmer_english();
+// The same with a memo of the words it stemmed, one per thread: the
+// stemmer of the term generator and of prune_stems.
+const Xapian::Stem &memo_stemmer();
+// TERM cut to Xapian's limit on a UTF-8 boundary.
+std::string truncate_utf8(std::string s);
+// Whether the field PREFIX is stemmed (SCHEMA_STEMMED).
+bool stemmed_prefix(const std::string &prefix);
+// The thread's term generator, set for the field PREFIX.
+Xapian::TermGenerator &termgen(const std::string &prefix);
+// TEXT split into terms as xw_doc_add_text would: WORDS the positional
+// ones in text order, EXTRA the rest (CJK bigrams).
+void tokenise(const char *text, std::vector<std::string> &words,
+              std::vector<std::string> &extra);
+// TERM, or nothing when DB is given and has no such term.
+Xapian::Query leaf(const Xapian::Database *db, const std::string &term);
+// One field's part of a text query (XW_PHRASE, XW_WILDCARD in FLAGS);
+// STEM: a word also matches its stem.
+Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
+                         const std::vector<std::string> &words,
+                         const std::vector<std::string> &extra, int flags, bool stem);
+
+// ---- the rest of cwrap
 
 // A query tree and what a body snippet of its hits marks: the same text
 // without field prefixes (the snippet generator sees bare words), empty
