@@ -65,11 +65,21 @@ void message_guid_hex(const unsigned char guid[XAP_MESSAGE_GUID_SIZE], char hex[
     hex[2 * XAP_MESSAGE_GUID_SIZE] = '\0';
 }
 
+/* The value of the hex digit C, or -1.  Inline: a search parses the GUID
+ * of every document that matches. */
+static inline int xdigit(unsigned char c)
+{
+    if ((unsigned)(c - '0') < 10)
+        return c - '0';
+    c |= 0x20;                    /* ASCII lower case */
+    return (unsigned)(c - 'a') < 6 ? c - 'a' + 10 : -1;
+}
+
 int message_guid_from_hex(const char *hex, unsigned char guid[XAP_MESSAGE_GUID_SIZE])
 {
     for (int i = 0; i < XAP_MESSAGE_GUID_SIZE; i++) {
-        int hi = g_ascii_xdigit_value(hex[2 * i]);
-        int lo = hi < 0 ? -1 : g_ascii_xdigit_value(hex[2 * i + 1]);
+        int hi = xdigit((unsigned char)hex[2 * i]);
+        int lo = hi < 0 ? -1 : xdigit((unsigned char)hex[2 * i + 1]);
         if (lo < 0)
             return -1;
         guid[i] = (unsigned char)(hi << 4 | lo);
