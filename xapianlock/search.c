@@ -237,11 +237,12 @@ struct collect {
     int r;
 };
 
+/* The value in collect.names of a mailbox that is gone. */
+static char gone[] = "";
+
 /* The name of the mailbox UNIQUEID now, or NULL when it is gone.  The
  * rows of one GUID db come mostly from one mailbox: the last answer is
  * tried before the table. */
-static char gone[] = "";
-
 static const char *mailbox_name_of(struct collect *c, const char *uniqueid)
 {
     gpointer key, value;
@@ -281,14 +282,17 @@ static void add_hit(struct collect *c, const char *name, uint32_t uid)
     h->subject = c->cur->subject;
 }
 
-/* LEN + 1 bytes that live as long as the hits. */
+/* LEN + 1 bytes that live as long as the hits; NULL when out of memory. */
 static char *str_alloc(struct collect *c, size_t len)
 {
     char *p;
 
     if (len + 1 > c->block_left) {
         size_t size = len + 1 > STRBLOCK ? len + 1 : STRBLOCK;
-        c->block = talloc_size(c->hits, size);
+        if (!(c->block = talloc_size(c->hits, size))) {
+            c->block_left = 0;
+            return NULL;
+        }
         c->block_left = size;
     }
     p = c->block;
@@ -310,7 +314,10 @@ static int on_hit(void *rock, const char *data, size_t len)
     int k = 0;
 
     /* The fields are NUL-separated; a copy NUL-terminates the last one. */
-    copy = str_alloc(c, len);
+    if (!(copy = str_alloc(c, len))) {
+        xlog(LOG_ERR, "user %s: out of memory for the search's hits", c->ss->userid);
+        return XAP_IMAP_INTERNAL;
+    }
     memcpy(copy, data, len);
     copy[len] = 0;
     for (p = copy, end = copy + len; k < 5 && p <= end; k++) {
