@@ -150,6 +150,19 @@ static int destroy(struct guiddb *db)
     return 0;
 }
 
+/* A schema that is not a GUID db's is XAP_IMAP_MAILBOX_BADFORMAT; a
+ * failed read or write (a full disk, EIO) is an I/O error, not a file in
+ * a bad format. */
+static int prepare_failed(struct guiddb *db, int rc)
+{
+    int bad = (rc & 0xff) != SQLITE_IOERR && rc != SQLITE_FULL &&
+              rc != SQLITE_CANTOPEN && rc != SQLITE_READONLY && rc != SQLITE_NOMEM &&
+              rc != SQLITE_PERM;
+    int r = fail(db, bad ? "not a GUID db" : "open", rc);
+
+    return bad ? XAP_IMAP_MAILBOX_BADFORMAT : r;
+}
+
 int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
 {
     struct guiddb *db;
@@ -190,20 +203,33 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
         "CREATE INDEX IF NOT EXISTS locations_guid ON locations (guid);"
         "CREATE TABLE IF NOT EXISTS synced (uniqueid TEXT PRIMARY KEY,"
         " modseq INTEGER NOT NULL) WITHOUT ROWID;");
-    for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
-        rc = sqlite3_prepare_v2(db->db, sql[i], -1, &db->st[i], NULL);
+    /* The statements are prepared at their first use (stmt()): a search
+     * uses two or three of them, and preparing all of them was a good
+     * part of the fixed cost of every search (docs/PERFORMANCE.md
+     * "Search: API vs raw Xapian"). */
     if (rc != SQLITE_OK) {
-        /* A failed read or write (a full disk, EIO) is an I/O error, not
-         * a file in a bad format. */
-        int bad = (rc & 0xff) != SQLITE_IOERR && rc != SQLITE_FULL &&
-                  rc != SQLITE_CANTOPEN && rc != SQLITE_READONLY && rc != SQLITE_NOMEM &&
-                  rc != SQLITE_PERM;
-        r = fail(db, bad ? "not a GUID db" : "open", rc);
+        r = prepare_failed(db, rc);
         talloc_free(db);
-        return bad ? XAP_IMAP_MAILBOX_BADFORMAT : r;
+        return r;
     }
     *db_r = db;
     return 0;
+}
+
+/* Statement I, prepared now if it was not yet: NULL (and *R_OUT set,
+ * logged) when it cannot be, as for a file whose tables are not a GUID
+ * db's. */
+static sqlite3_stmt *stmt(struct guiddb *db, int i, int *r_out)
+{
+    int rc;
+
+    if (db->st[i])
+        return db->st[i];
+    rc = sqlite3_prepare_v2(db->db, sql[i], -1, &db->st[i], NULL);
+    if (rc == SQLITE_OK)
+        return db->st[i];
+    *r_out = prepare_failed(db, rc);
+    return NULL;
 }
 
 void guiddb_close(struct guiddb **dbp)
@@ -260,43 +286,60 @@ void guiddb_abort(struct guiddb *db)
 }
 
 /* Runs statement I to completion (no rows expected). */
-static int run(struct guiddb *db, int i)
+static int run(struct guiddb *db, sqlite3_stmt *st, int i)
 {
-    int rc = sqldb_step(db->sql, db->st[i]);
+    int rc = sqldb_step(db->sql, st);
 
-    sqlite3_reset(db->st[i]);
-    sqlite3_clear_bindings(db->st[i]);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? 0 : fail(db, sql[i], rc);
 }
 
 int guiddb_add(struct guiddb *db, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                const char *uniqueid, uint32_t uid)
 {
-    sqlite3_bind_blob(db->st[ST_ADD], 1, guid, XAP_MESSAGE_GUID_SIZE, SQLITE_STATIC);
-    sqlite3_bind_text(db->st[ST_ADD], 2, uniqueid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(db->st[ST_ADD], 3, uid);
-    return run(db, ST_ADD);
+    int r = 0;
+    sqlite3_stmt *st = stmt(db, ST_ADD, &r);
+
+    if (!st)
+        return r;
+    sqlite3_bind_blob(st, 1, guid, XAP_MESSAGE_GUID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, uniqueid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, uid);
+    return run(db, st, ST_ADD);
 }
 
 int guiddb_remove(struct guiddb *db, const char *uniqueid, uint32_t uid)
 {
-    sqlite3_bind_text(db->st[ST_REMOVE], 1, uniqueid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(db->st[ST_REMOVE], 2, uid);
-    return run(db, ST_REMOVE);
+    int r = 0;
+    sqlite3_stmt *st = stmt(db, ST_REMOVE, &r);
+
+    if (!st)
+        return r;
+    sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, uid);
+    return run(db, st, ST_REMOVE);
 }
 
 int guiddb_remove_mailbox(struct guiddb *db, const char *uniqueid)
 {
-    sqlite3_bind_text(db->st[ST_REMOVE_MAILBOX], 1, uniqueid, -1, SQLITE_STATIC);
-    return run(db, ST_REMOVE_MAILBOX);
+    int r = 0;
+    sqlite3_stmt *st = stmt(db, ST_REMOVE_MAILBOX, &r);
+
+    if (!st)
+        return r;
+    sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
+    return run(db, st, ST_REMOVE_MAILBOX);
 }
 
 int guiddb_get_synced(struct guiddb *db, const char *uniqueid, uint64_t *modseq_r)
 {
-    sqlite3_stmt *st = db->st[ST_GET_SYNCED];
     int rc, r = 0;
+    sqlite3_stmt *st = stmt(db, ST_GET_SYNCED, &r);
 
     *modseq_r = 0;
+    if (!st)
+        return r;
     sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
     rc = sqldb_step(db->sql, st);
     if (rc == SQLITE_ROW)
@@ -310,16 +353,24 @@ int guiddb_get_synced(struct guiddb *db, const char *uniqueid, uint64_t *modseq_
 
 int guiddb_set_synced(struct guiddb *db, const char *uniqueid, uint64_t modseq)
 {
-    sqlite3_bind_text(db->st[ST_SET_SYNCED], 1, uniqueid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(db->st[ST_SET_SYNCED], 2, (sqlite3_int64)modseq);
-    return run(db, ST_SET_SYNCED);
+    int r = 0;
+    sqlite3_stmt *st = stmt(db, ST_SET_SYNCED, &r);
+
+    if (!st)
+        return r;
+    sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)modseq);
+    return run(db, st, ST_SET_SYNCED);
 }
 
 int guiddb_lookup(struct guiddb *db, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                   guiddb_location_fn *cb, void *rock)
 {
-    sqlite3_stmt *st = db->st[ST_LOOKUP];
     int rc, r = 0;
+    sqlite3_stmt *st = stmt(db, ST_LOOKUP, &r);
+
+    if (!st)
+        return r;
 
     sqlite3_bind_blob(st, 1, guid, XAP_MESSAGE_GUID_SIZE, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -338,8 +389,11 @@ int guiddb_lookup(struct guiddb *db, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
 int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
                         guiddb_guid_fn *cb, void *rock)
 {
-    sqlite3_stmt *st = db->st[ST_MAILBOX_GUIDS];
     int rc, r = 0;
+    sqlite3_stmt *st = stmt(db, ST_MAILBOX_GUIDS, &r);
+
+    if (!st)
+        return r;
 
     sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -358,8 +412,11 @@ int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
 
 int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock)
 {
-    sqlite3_stmt *st = db->st[ST_ALL_LOCATIONS];
     int rc, r = 0;
+    sqlite3_stmt *st = stmt(db, ST_ALL_LOCATIONS, &r);
+
+    if (!st)
+        return r;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(st, 0) != XAP_MESSAGE_GUID_SIZE)

@@ -91,6 +91,11 @@ static struct sqldb *db;
 static pid_t db_pid;
 static struct xap_mboxlist_txn *cur_txn;
 static int forsaken;
+/* get_row's statement, prepared at its first use and kept with the
+ * connection: every mailbox open reads a record, and preparing it each
+ * time was a good part of a search's cost per mailbox of the user
+ * (docs/PERFORMANCE.md "Search: API vs raw Xapian"). */
+static sqlite3_stmt *row_st;
 static int fork_handlers;
 
 static const struct sqldb_spec spec = {
@@ -136,11 +141,14 @@ static void close_db(void)
          * lock registry may have been reset in the child already). */
         db->db = NULL;
         TALLOC_FREE(cur_txn);
+        row_st = NULL;            /* the parent's too */
     }
     if (cur_txn) {
         sqldb_exec(db, "ROLLBACK");
         end_txn();
     }
+    sqlite3_finalize(row_st);
+    row_st = NULL;
     TALLOC_FREE(db);
 }
 
@@ -232,6 +240,7 @@ static int open_db(int create)
      * the parent's connection is not ours to close. */
     db = NULL;
     cur_txn = NULL;
+    row_st = NULL;
 
     if (!(confdir = config_configdirectory(NULL))) {
         xlog(LOG_ERR, "mailboxes.db: no configuration (xap_init)");
@@ -309,8 +318,8 @@ static int row_to_entry(void *ctx, sqlite3_stmt *st, struct xap_mboxlist_entry *
 
 /* Runs ST (prepared with result RC; ?1 is KEY) for at most one record:
  * XAP_IMAP_MAILBOX_NONEXISTENT when there is none.  Finalizes ST. */
-static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const char *what,
-                   struct xap_mboxlist_entry **entry_r)
+static int one_row_run(void *ctx, sqlite3_stmt *st, int rc, const char *key,
+                       const char *what, struct xap_mboxlist_entry **entry_r)
 {
     int r;
 
@@ -324,6 +333,15 @@ static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const c
         r = XAP_IMAP_MAILBOX_NONEXISTENT;
     else
         r = sqldb_error(db, what, rc);
+    return r;
+}
+
+/* one_row_run, and ST finalized. */
+static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const char *what,
+                   struct xap_mboxlist_entry **entry_r)
+{
+    int r = one_row_run(ctx, st, rc, key, what, entry_r);
+
     sqlite3_finalize(st);
     return r;
 }
@@ -332,13 +350,21 @@ static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const c
  * XAP_IMAP_MAILBOX_NONEXISTENT. */
 static int get_row(void *ctx, const char *name, struct xap_mboxlist_entry **entry_r)
 {
-    sqlite3_stmt *st = NULL;
-    int rc;
+    int rc = SQLITE_OK, r;
 
     *entry_r = NULL;
-    rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1",
-                            -1, &st, NULL);
-    return one_row(ctx, st, rc, name, "read a record", entry_r);
+    if (!row_st)
+        rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1",
+                                -1, &row_st, NULL);
+    r = one_row_run(ctx, row_st, rc, name, "read a record", entry_r);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(row_st);
+        row_st = NULL;
+    } else {
+        sqlite3_reset(row_st);
+        sqlite3_clear_bindings(row_st);
+    }
+    return r;
 }
 
 /* The text of the extra column for E, written at MTIME. */

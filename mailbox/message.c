@@ -65,11 +65,25 @@ void message_guid_hex(const unsigned char guid[XAP_MESSAGE_GUID_SIZE], char hex[
     hex[2 * XAP_MESSAGE_GUID_SIZE] = '\0';
 }
 
+/* Each hex digit's value plus one; 0 for every other byte.  A table: a
+ * search parses the GUID of every document that matches. */
+static const unsigned char xdigit_plus1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+    ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+static inline int xdigit(unsigned char c)
+{
+    return xdigit_plus1[c] - 1;
+}
+
 int message_guid_from_hex(const char *hex, unsigned char guid[XAP_MESSAGE_GUID_SIZE])
 {
     for (int i = 0; i < XAP_MESSAGE_GUID_SIZE; i++) {
-        int hi = g_ascii_xdigit_value(hex[2 * i]);
-        int lo = hi < 0 ? -1 : g_ascii_xdigit_value(hex[2 * i + 1]);
+        int hi = xdigit((unsigned char)hex[2 * i]);
+        int lo = hi < 0 ? -1 : xdigit((unsigned char)hex[2 * i + 1]);
         if (lo < 0)
             return -1;
         guid[i] = (unsigned char)(hi << 4 | lo);

@@ -388,6 +388,64 @@ START_TEST(child_of_a_writer_keeps_off)
 }
 END_TEST
 
+/* A record is read through a statement kept with the process's
+ * connection (mboxlist.c, get_row): once the connection is closed and
+ * another mailboxes.db opened, a look-up must read the new file, not
+ * the statement of the old connection (which SQLite keeps working while
+ * a statement of it is left). */
+START_TEST(lookup_after_reopen_reads_the_new_file)
+{
+    struct xap_mboxlist_entry e = mk("user.r1", "A", 1, XAP_MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *got = NULL;
+
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.r1", &got), 0);
+    ck_assert_str_eq(got->uniqueid, "A");
+    TALLOC_FREE(got);
+
+    xap_done();
+    testenv_free(env);
+    env = testenv_new(NULL);
+    ck_assert_int_eq(xap_init(env->config), 0);
+    ck_assert_int_eq(lookup_rc("user.r1"), XAP_IMAP_MAILBOX_NONEXISTENT);
+    e = mk("user.r1", "B", 1, XAP_MBTYPE_NORMAL);
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.r1", &got), 0);
+    ck_assert_str_eq(got->uniqueid, "B");
+    TALLOC_FREE(got);
+}
+END_TEST
+
+/* A child forked between two look-ups of its parent reads records, and
+ * writes one that the parent's next look-up sees. */
+static int lookup_and_create(void *arg)
+{
+    struct xap_mboxlist_entry e = mk("user.f2", "C", 1, XAP_MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *got = NULL;
+    (void)arg;
+    if (xap_mboxlist_lookup(NULL, "user.f1", &got) || strcmp(got->uniqueid, "B"))
+        return 91;
+    talloc_free(got);
+    return CODE(xap_mboxlist_create_exclusive(NULL, &e));
+}
+
+START_TEST(lookups_across_fork)
+{
+    struct xap_mboxlist_entry e = mk("user.f1", "B", 1, XAP_MBTYPE_NORMAL);
+    struct xap_mboxlist_entry *got = NULL;
+
+    ck_assert_int_eq(xap_mboxlist_create_exclusive(NULL, &e), 0);
+    ck_assert_int_eq(lookup_rc("user.f2"), XAP_IMAP_MAILBOX_NONEXISTENT);
+    ck_assert_int_eq(exit_code(spawn(lookup_and_create, NULL)), 0);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.f2", &got), 0);
+    ck_assert_str_eq(got->uniqueid, "C");
+    TALLOC_FREE(got);
+    ck_assert_int_eq(xap_mboxlist_lookup(NULL, "user.f1", &got), 0);
+    ck_assert_str_eq(got->uniqueid, "B");
+    TALLOC_FREE(got);
+}
+END_TEST
+
 /* ------------------------------------------------------------ lock order */
 
 static int begin_after_statuscache(void *arg)
@@ -464,6 +522,8 @@ Suite *make_suite(void)
     tcase_add_test(tc, writer_waits_for_writer);
     tcase_add_test(tc, writer_gives_up_after_namelock_timeout);
     tcase_add_test(tc, child_of_a_writer_keeps_off);
+    tcase_add_test(tc, lookup_after_reopen_reads_the_new_file);
+    tcase_add_test(tc, lookups_across_fork);
     tcase_add_test(tc, transaction_is_a_lock_in_the_order);
 
     return s;

@@ -93,6 +93,38 @@ static size_t lines(const char *s)
 
 /* ------------------------------------------------------------ crafted */
 
+/* The GUID of a search document's data back to bytes: both cases of hex,
+ * and every other byte refused, in either digit of a pair, as is a
+ * string too short or too long (the search reports such data as
+ * corrupt). */
+START_TEST(guid_from_hex)
+{
+    unsigned char g[XAP_MESSAGE_GUID_SIZE], back[XAP_MESSAGE_GUID_SIZE];
+    char hex[41], bad[41];
+
+    for (int i = 0; i < XAP_MESSAGE_GUID_SIZE; i++)
+        g[i] = (unsigned char)(i * 13 + 7);
+    message_guid_hex(g, hex);
+    ck_assert_int_eq(message_guid_from_hex(hex, back), 0);
+    ck_assert_mem_eq(back, g, XAP_MESSAGE_GUID_SIZE);
+    ck_assert_int_eq(message_guid_from_hex("DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", back), 0);
+    message_guid("", 0, g);
+    ck_assert_mem_eq(back, g, XAP_MESSAGE_GUID_SIZE);
+    for (int c = 1; c < 256; c++) {
+        int ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        for (int pos = 6; pos <= 7; pos++) {
+            strcpy(bad, hex);
+            bad[pos] = (char)c;
+            ck_assert_int_eq(message_guid_from_hex(bad, back), ok ? 0 : -1);
+        }
+    }
+    strcpy(bad, hex);
+    bad[39] = 0;
+    ck_assert_int_eq(message_guid_from_hex(bad, back), -1);
+    ck_assert_int_eq(message_guid_from_hex("da39a3ee5e6b4b0d3255bfef95601890afd807090", back), -1);
+}
+END_TEST
+
 START_TEST(guid_is_sha1)
 {
     unsigned char g[XAP_MESSAGE_GUID_SIZE];
@@ -524,6 +556,7 @@ Suite *make_suite(void)
     message_init();
     tc = tcase_create("crafted");
     tcase_add_test(tc, guid_is_sha1);
+    tcase_add_test(tc, guid_from_hex);
     tcase_add_test(tc, encoded_words_and_8bit_headers);
     tcase_add_test(tc, alternative_plain_and_html);
     tcase_add_test(tc, attachment_and_rfc822);

@@ -36,10 +36,6 @@
 
 struct xap_search_session {
     char *userid;
-    /* uniqueid -> mailbox name (or "" when gone), for one run only: a
-     * rename between two runs must show (search.h promises names as they
-     * are now), and one run's lookups are many per mailbox */
-    GHashTable *names;
 };
 
 struct xap_search_query {
@@ -56,12 +52,6 @@ struct result_full {
 const struct xw_query *search_result_snippet_query(const struct xap_search_result *res)
 {
     return ((const struct result_full *)res)->snip;
-}
-
-static int session_destroy(struct xap_search_session *ss)
-{
-    g_hash_table_destroy(ss->names);
-    return 0;
 }
 
 int xap_search_open(void *ctx, const char *userid, struct xap_search_session **ss_r)
@@ -90,8 +80,6 @@ int xap_search_open(void *ctx, const char *userid, struct xap_search_session **s
         return r;
     ss = talloc_zero(ctx, struct xap_search_session);
     ss->userid = talloc_strdup(ss, userid);
-    ss->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    talloc_set_destructor(ss, session_destroy);
     *ss_r = ss;
     return 0;
 }
@@ -220,35 +208,58 @@ struct loc {
     uint32_t uid;
 };
 
+/* The strings of the documents are carved from blocks of this size (a
+ * talloc allocation per document was a tenth of the API's cost over raw
+ * Xapian in the searches with most hits). */
+#define STRBLOCK 65536
+
 struct collect {
     struct xap_search_session *ss;
     struct guiddb *gdb;
     struct xap_search_hit *hits;      /* every live location: NHITS used, the
                                    * talloc array grows by doubling */
     size_t nhits;
-    GHashTable *seen;             /* GUIDs already met */
+    char *block;                  /* the strings' block being filled, under hits */
+    size_t block_left;
     struct doc *docs;             /* NDOCS used, grows by doubling */
     size_t ndocs;
     struct loc *locs;             /* NLOCS used, grows by doubling */
     size_t nlocs;
-    size_t *order, next;          /* docs by GUID, the next to match */
+    size_t *order, norder, next;  /* docs by GUID, each GUID once; the next
+                                   * to match */
+    /* uniqueid -> the mailbox's name now (under hits, shared by its hits)
+     * or "" when it is gone; for one run only: a rename between two runs
+     * must show (search.h promises names as they are now), and one run's
+     * lookups are many per mailbox */
+    GHashTable *names;
+    const char *last_uniqueid, *last_name;   /* the last one asked */
     const struct doc *cur;        /* the document being expanded */
     int r;
 };
 
-/* The name of the mailbox UNIQUEID now, or NULL when it is gone. */
-static const char *mailbox_name_of(struct xap_search_session *ss, const char *uniqueid)
+/* The value in collect.names of a mailbox that is gone. */
+static char gone[] = "";
+
+/* The name of the mailbox UNIQUEID now, or NULL when it is gone.  The
+ * rows of one GUID db come mostly from one mailbox: the last answer is
+ * tried before the table. */
+static const char *mailbox_name_of(struct collect *c, const char *uniqueid)
 {
-    const char *name = g_hash_table_lookup(ss->names, uniqueid);
+    gpointer key, value;
     struct xap_mboxlist_entry *e = NULL;
 
-    if (!name) {
-        name = xap_mboxlist_lookup_by_uniqueid(NULL, uniqueid, &e) ? "" : e->name;
-        g_hash_table_insert(ss->names, g_strdup(uniqueid), g_strdup(name));
+    if (c->last_uniqueid && !strcmp(c->last_uniqueid, uniqueid))
+        return c->last_name;
+    if (!g_hash_table_lookup_extended(c->names, uniqueid, &key, &value)) {
+        key = g_strdup(uniqueid);
+        value = xap_mboxlist_lookup_by_uniqueid(NULL, uniqueid, &e)
+                    ? gone : talloc_strdup(c->hits, e->name);
+        g_hash_table_insert(c->names, key, value);
         talloc_free(e);
-        name = g_hash_table_lookup(ss->names, uniqueid);
     }
-    return *name ? name : NULL;
+    c->last_uniqueid = key;
+    c->last_name = value == gone ? NULL : value;
+    return c->last_name;
 }
 
 /* A hit of C->cur at NAME (NULL: a mailbox gone, no hit). */
@@ -263,7 +274,7 @@ static void add_hit(struct collect *c, const char *name, uint32_t uid)
         c->hits = talloc_realloc(c->ss, c->hits, struct xap_search_hit, n ? 2 * n : 64);
     c->nhits = n + 1;
     h = &c->hits[n];
-    h->mailbox = talloc_strdup(c->hits, name);
+    h->mailbox = name;
     h->uid = uid;
     h->guid = c->cur->guidhex;
     h->date = c->cur->date;
@@ -271,19 +282,42 @@ static void add_hit(struct collect *c, const char *name, uint32_t uid)
     h->subject = c->cur->subject;
 }
 
+/* LEN + 1 bytes that live as long as the hits; NULL when out of memory. */
+static char *str_alloc(struct collect *c, size_t len)
+{
+    char *p;
+
+    if (len + 1 > c->block_left) {
+        size_t size = len + 1 > STRBLOCK ? len + 1 : STRBLOCK;
+        if (!(c->block = talloc_size(c->hits, size))) {
+            c->block_left = 0;
+            return NULL;
+        }
+        c->block_left = size;
+    }
+    p = c->block;
+    c->block += len + 1;
+    c->block_left -= len + 1;
+    return p;
+}
+
 /* Document data: "1\0GUIDHEX\0DATE\0FROM\0SUBJECT" (docs/FORMAT.md).
- * Only noted here: the locations come once the search is over. */
+ * Only noted here: the locations come once the search is over, and a
+ * GUID met again (in another database) is dropped there. */
 static int on_hit(void *rock, const char *data, size_t len)
 {
     struct collect *c = rock;
     const char *f[5] = { 0 };
-    const char *p = data, *end = data + len;
+    const char *p, *end;
     char *copy;
     struct doc *d;
     int k = 0;
 
     /* The fields are NUL-separated; a copy NUL-terminates the last one. */
-    copy = talloc_array(c->hits, char, len + 1);
+    if (!(copy = str_alloc(c, len))) {
+        xlog(LOG_ERR, "user %s: out of memory for the search's hits", c->ss->userid);
+        return XAP_IMAP_INTERNAL;
+    }
     memcpy(copy, data, len);
     copy[len] = 0;
     for (p = copy, end = copy + len; k < 5 && p <= end; k++) {
@@ -296,14 +330,8 @@ static int on_hit(void *rock, const char *data, size_t len)
     if (k < 5 || strcmp(f[0], "1") || message_guid_from_hex(f[1], d->guid)) {
         xlog(LOG_ERR, "user %s: a search document has data of an unknown form",
              c->ss->userid);
-        talloc_free(copy);
         return XAP_IMAP_SEARCH_CORRUPT;
     }
-    if (g_hash_table_contains(c->seen, f[1])) {
-        talloc_free(copy);
-        return 0;
-    }
-    g_hash_table_add(c->seen, (gpointer)f[1]);   /* COPY lives as long as SEEN */
     d->guidhex = f[1];
     d->date = strtoll(f[2], NULL, 10);
     d->from = f[3];
@@ -313,13 +341,15 @@ static int on_hit(void *rock, const char *data, size_t len)
     return 0;
 }
 
-/* The scan's order of the documents: by GUID bytes. */
+/* The scan's order of the documents: by GUID bytes, and of one GUID the
+ * first found first (the one the search's order keeps). */
 static gint by_guid(gconstpointer a, gconstpointer b, gpointer rock)
 {
     const struct doc *docs = rock;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int cmp = memcmp(docs[i].guid, docs[j].guid, XAP_MESSAGE_GUID_SIZE);
 
-    return memcmp(docs[*(const size_t *)a].guid, docs[*(const size_t *)b].guid,
-                  XAP_MESSAGE_GUID_SIZE);
+    return cmp ? cmp : i < j ? -1 : i > j;
 }
 
 /* A location of the document being matched, C->order[C->next]. */
@@ -332,7 +362,7 @@ static void add_loc(struct collect *c, const char *uniqueid, uint32_t uid)
     d->n++;
     if (c->nlocs == talloc_array_length(c->locs))
         c->locs = talloc_realloc(c->ss, c->locs, struct loc, c->nlocs ? 2 * c->nlocs : 64);
-    c->locs[c->nlocs].name = mailbox_name_of(c->ss, uniqueid);
+    c->locs[c->nlocs].name = mailbox_name_of(c, uniqueid);
     c->locs[c->nlocs++].uid = uid;
 }
 
@@ -344,7 +374,7 @@ static int scan_row(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE], const
     struct collect *c = rock;
     int cmp = -1;
 
-    while (c->next < c->ndocs &&
+    while (c->next < c->norder &&
            (cmp = memcmp(c->docs[c->order[c->next]].guid, guid, XAP_MESSAGE_GUID_SIZE)) < 0)
         c->next++;
     if (!cmp)
@@ -360,14 +390,16 @@ static int lookup_row(void *rock, const char *uniqueid, uint32_t uid)
 }
 
 /* Every document becomes its live locations, in the search's order.
- * The documents are first sorted by GUID, the GUID db's order, then
- * either looked up one by one in that order, so that each page of the
- * GUID index is read at most once (at random they were read again and
- * again: SQLite's page cache is smaller than the index of a large
- * mailbox), or, when they are a good part of the DOCCOUNT documents of
- * the databases, matched against one scan of the whole GUID db.  The
- * two cost the same at about 18% of the documents, at 10,000 and at
- * 100,000 messages (docs/PERFORMANCE.md "Search: API vs raw Xapian"). */
+ * The documents are first sorted by GUID, the GUID db's order; of a GUID
+ * in several databases (until they are compacted together) the first
+ * the search met is kept, the others have no hits.  Then either looked
+ * up one by one in that order, so that each page of the GUID index is
+ * read at most once (at random they were read again and again: SQLite's
+ * page cache is smaller than the index of a large mailbox), or, when they
+ * are a good part of the DOCCOUNT documents of the databases, matched
+ * against one scan of the whole GUID db.  The two cost the same at about
+ * 18% of the documents, at 10,000 and at 100,000 messages
+ * (docs/PERFORMANCE.md "Search: API vs raw Xapian"). */
 static int expand(struct collect *c, unsigned long doccount)
 {
     int r = 0;
@@ -378,17 +410,25 @@ static int expand(struct collect *c, unsigned long doccount)
     for (size_t i = 0; i < c->ndocs; i++)
         c->order[i] = i;
     g_qsort_with_data(c->order, (gint)c->ndocs, sizeof *c->order, by_guid, c->docs);
+    c->norder = 1;
+    for (size_t i = 1; i < c->ndocs; i++)
+        if (memcmp(c->docs[c->order[i]].guid, c->docs[c->order[c->norder - 1]].guid,
+                   XAP_MESSAGE_GUID_SIZE))
+            c->order[c->norder++] = c->order[i];
+    c->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->next = 0;
-    if (c->ndocs * 5 >= doccount)
+    if (c->norder * 5 >= doccount)
         r = guiddb_foreach_location(c->gdb, scan_row, c);
     else
-        for (; !r && c->next < c->ndocs; c->next++)
+        for (; !r && c->next < c->norder; c->next++)
             r = guiddb_lookup(c->gdb, c->docs[c->order[c->next]].guid, lookup_row, c);
     for (size_t i = 0; !r && i < c->ndocs; i++) {
         c->cur = &c->docs[i];
         for (size_t k = 0; k < c->cur->n; k++)
             add_hit(c, c->locs[c->cur->first + k].name, c->locs[c->cur->first + k].uid);
     }
+    g_hash_table_destroy(c->names);
+    c->names = NULL;
     TALLOC_FREE(c->order);
     TALLOC_FREE(c->locs);
     return r;
@@ -417,7 +457,6 @@ static int run(struct xap_search_session *ss, const struct query *q,
     size_t page = 0;
     int r, sort;
 
-    g_hash_table_remove_all(ss->names);
     if (!opts)
         opts = &defaults;
     *res_r = NULL;
@@ -456,11 +495,9 @@ static int run(struct xap_search_session *ss, const struct query *q,
         sort = opts->sort == XAP_SEARCH_SORT_DATE_ASC ? XW_SORT_DATE_ASC :
                opts->sort == XAP_SEARCH_SORT_RELEVANCE ? XW_SORT_RELEVANCE : XW_SORT_DATE_DESC;
         c.gdb = gdb;
-        c.seen = g_hash_table_new(g_str_hash, g_str_equal);
         /* Every document: offset and limit count live locations, which
          * only the GUID db knows. */
         r = xw_dbr_search(dbr, xq, sort, 0, 0, on_hit, &c);
-        g_hash_table_destroy(c.seen);
         if (!r)
             r = expand(&c, xw_dbr_doccount(dbr));
         TALLOC_FREE(c.docs);
