@@ -4,7 +4,8 @@
 # a writer that runs ahead goes on with the chunk instead of waiting idle
 # for a slow one at its end.  Here the first writer is held inside its
 # first batch (XAPIARY_PAUSE at index.batch.1) while the side writer
-# writes every other batch of the chunk; with shares fixed in advance it
+# writes every other batch of the chunk but the one the first writer's
+# builder may have taken to build ahead; with shares fixed in advance it
 # stopped at half the chunk.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 U=q
@@ -23,22 +24,23 @@ rm -f "$T/pause"
 XAPIARY_PAUSE="index.batch.1:$T/pause" "$SQUATTER" -v -j 2 -u "$U" 2> "$T/run.err" &
 run=$!
 # The side database's indexed state, read from its .NEW while the run is
-# paused, until it holds every UID but the first writer's batch.
+# paused, until it holds every UID but the first writer's batch (and the
+# one its builder may have taken ahead).
 state=""
 i=0
 while [ $i -lt 1200 ]; do
     new=$(find "$T/search" -name 'xapian.*.NEW' -path "*/user/$U/*" | head -1)
     if [ -e "$T/pause" ] && [ -n "$new" ]; then
         state=$("$XMETA" "$new" "indexed.$uid" 2> /dev/null)
-        [ "$state" = "11-120" ] && break
+        [ "$state" = "11-120" ] || [ "$state" = "21-120" ] && break
     fi
     sleep 0.1
     i=$((i + 1))
 done
 [ -e "$T/pause" ] && pass "the first writer is held in its first batch" \
                   || fail "the first writer is held in its first batch" "$(cat "$T/run.err")"
-[ "$state" = "11-120" ] &&
-    pass "meanwhile the side writer writes the rest of the chunk (11-120)" ||
+[ "$state" = "11-120" ] || [ "$state" = "21-120" ] &&
+    pass "meanwhile the side writer writes the rest of the chunk ($state)" ||
     fail "meanwhile the side writer writes the rest of the chunk" "its state: '$state'"
 rm -f "$T/pause"
 wait $run; rc=$?
@@ -51,8 +53,9 @@ states=""
 for d in $dbs; do
     states="$states $("$XMETA" "$d" "indexed.$uid")"
 done
-[ "$states" = " 1-10 11-120" ] && pass "each database a contiguous part: 1:10 and 11-120" \
-                               || fail "each database a contiguous part" "states:$states"
+[ "$states" = " 1-10 11-120" ] || [ "$states" = " 1-20 21-120" ] &&
+    pass "each database a contiguous part:$states" ||
+    fail "each database a contiguous part" "states:$states"
 no_debris "no debris"
 expect_exit 0 "audit" "$SQUATTER" -A -u "$U"
 [ -s "$T/out" ] && fail "audit silent" "$(cat "$T/out")" || pass "audit silent"

@@ -110,21 +110,21 @@ static struct indexer_msg *gather(void *ctx, const struct indexer_msg *msgs,
     return part;
 }
 
-/* One side transaction: the N messages at POS into the side database. */
-static int side_batch(struct side *s, const size_t *pos, size_t n)
+/* One side transaction: the N messages MSGS, at OFF in ST's current
+ * unit and at POS in the chunk, into the side database. */
+static int side_batch(struct side *s, struct docstream *st, size_t off,
+                      const struct indexer_msg *msgs, const size_t *pos, size_t n)
 {
-    void *tmp = talloc_new(s->ctx);
-    struct indexer_msg *part = gather(tmp, s->msgs, pos, n);
-    uint8_t *pdone = talloc_zero_array(tmp, uint8_t, n);
+    uint8_t *pdone = talloc_zero_array(NULL, uint8_t, n);
     int r;
 
     if ((r = xw_dbw_begin(s->dbw))) {
-        talloc_free(tmp);
+        talloc_free(pdone);
         return r;
     }
-    r = indexer_write_docs(s->ix->userid, part, n, NULL, s->dbw, pdone, &s->stats);
+    r = docstream_write(s->ix->userid, st, off, msgs, n, NULL, s->dbw, pdone, &s->stats);
     if (!r)
-        r = indexer_write_state(NULL, s->ix->userid, part, n, s->dbw, pdone);
+        r = indexer_write_state(NULL, s->ix->userid, msgs, n, s->dbw, pdone);
     if (!r)
         r = xw_dbw_commit(s->dbw);
     else
@@ -138,25 +138,48 @@ static int side_batch(struct side *s, const size_t *pos, size_t n)
         s->published = s->stats.indexed + s->stats.copies;
         pthread_mutex_unlock(s->mu);
     }
-    talloc_free(tmp);
+    talloc_free(pdone);
     return r;
 }
 
-/* The side writer's thread: units from the back of the chunk until none
- * is left, a transaction per batch. */
+/* A side writer's source of units, in its builder's thread: its
+ * reserved unit, then units from the back of the chunk. */
+static size_t side_next(void *rock, struct indexer_msg **msgs_r, const void **tag_r)
+{
+    struct side *s = rock;
+    size_t u = s->reserved ? s->reserved : take_unit(s->q, 0), n;
+    const size_t *pos;
+
+    s->reserved = 0;
+    if (!u)
+        return 0;
+    pos = s->q->order + s->q->start[u - 1];
+    n = s->q->start[u] - s->q->start[u - 1];
+    *msgs_r = gather(NULL, s->msgs, pos, n);
+    *tag_r = pos;
+    return n;
+}
+
+/* The side writer's thread: units until none is left, a transaction per
+ * batch, the documents built ahead through the commits. */
 static void *side_run(void *arg)
 {
     struct side *s = arg;
-    size_t u = s->reserved, bs = s->ix->batchsize;
+    struct docstream *st = NULL;
+    const struct indexer_msg *msgs;
+    const void *tag;
+    size_t n, bs = s->ix->batchsize;
 
-    for (; u && !s->r; u = take_unit(s->q, 0)) {
-        const size_t *pos = s->q->order + s->q->start[u - 1];
-        size_t n = s->q->start[u] - s->q->start[u - 1];
+    if ((s->r = docstream_start(NULL, side_next, s, bs, &st)))
+        return NULL;
+    while (!s->r && (n = docstream_unit(st, &msgs, &tag))) {
+        const size_t *pos = tag;
         /* A unit is a batch, but for copies that joined their GUID's
          * first message: it may run over, and is then written as two. */
         for (size_t i = 0; i < n && !s->r; i += bs)
-            s->r = side_batch(s, pos + i, n - i < bs ? n - i : bs);
+            s->r = side_batch(s, st, i, msgs + i, pos + i, n - i < bs ? n - i : bs);
     }
+    docstream_stop(&st);
     return NULL;
 }
 
@@ -337,38 +360,72 @@ static unsigned long side_done(void *rock)
     return n;
 }
 
-/* One batch of the first writer: the N messages at POS. */
-static int first_batch(struct indexer *ix, const struct indexer_msg *msgs, const size_t *pos,
-                       size_t n, uint8_t *done, struct side *sides)
+/* One batch of the first writer: the N messages MSGS, at OFF in ST's
+ * current unit and at POS in the chunk. */
+static int first_batch(struct indexer *ix, struct docstream *st, size_t off,
+                       const struct indexer_msg *msgs, const size_t *pos, size_t n,
+                       uint8_t *done, struct side *sides)
 {
-    struct indexer_msg *part = gather(NULL, msgs, pos, n);
-    uint8_t *pdone = talloc_zero_array(part, uint8_t, n);
-    int r = indexer_flush_first(ix, part, n, pdone);
+    uint8_t *pdone = talloc_zero_array(NULL, uint8_t, n);
+    int r = indexer_flush_first_from(ix, st, off, msgs, n, pdone);
 
     for (size_t i = 0; i < n; i++)
         done[pos[i]] = pdone[i];
-    talloc_free(part);
+    talloc_free(pdone);
     indexer_report(ix, side_done(sides));
     return r;
 }
 
-/* Writer 0: the GUIDs some database has, then units from the front of
- * the chunk until none is left, a batch each into the first database. */
+/* The first writer's source of units, in its builder's thread. */
+struct first_src {
+    struct units *q;
+    const struct indexer_msg *msgs;
+    size_t nfirst, taken;         /* of q->first, given out so far */
+    size_t bs;
+};
+
+/* The GUIDs some database has, a batch at a time, then units from the
+ * front of the chunk. */
+static size_t first_next(void *rock, struct indexer_msg **msgs_r, const void **tag_r)
+{
+    struct first_src *f = rock;
+    const size_t *pos;
+    size_t n, u;
+
+    if (f->taken < f->nfirst) {
+        pos = f->q->first + f->taken;
+        n = f->nfirst - f->taken < f->bs ? f->nfirst - f->taken : f->bs;
+        f->taken += n;
+    } else if ((u = take_unit(f->q, 1))) {
+        pos = f->q->order + f->q->start[u - 1];
+        n = f->q->start[u] - f->q->start[u - 1];
+    } else {
+        return 0;
+    }
+    *msgs_r = gather(NULL, f->msgs, pos, n);
+    *tag_r = pos;
+    return n;
+}
+
+/* Writer 0: its units, a batch each into the first database. */
 static int write_first(struct indexer *ix, const struct indexer_msg *msgs, struct units *q,
                        uint8_t *done, struct side *sides)
 {
-    size_t bs = ix->batchsize, nfirst = talloc_array_length(q->first), u;
-    int r = 0;
+    struct first_src f = { q, msgs, talloc_array_length(q->first), 0, ix->batchsize };
+    struct docstream *st = NULL;
+    const struct indexer_msg *um;
+    const void *tag;
+    size_t bs = ix->batchsize, n;
+    int r;
 
-    for (size_t i = 0; i < nfirst && !r; i += bs)
-        r = first_batch(ix, msgs, q->first + i, nfirst - i < bs ? nfirst - i : bs, done,
-                        sides);
-    while (!r && (u = take_unit(q, 1))) {
-        const size_t *pos = q->order + q->start[u - 1];
-        size_t n = q->start[u] - q->start[u - 1];
+    if ((r = docstream_start(NULL, first_next, &f, bs, &st)))
+        return r;
+    while (!r && (n = docstream_unit(st, &um, &tag))) {
+        const size_t *pos = tag;
         for (size_t i = 0; i < n && !r; i += bs)
-            r = first_batch(ix, msgs, pos + i, n - i < bs ? n - i : bs, done, sides);
+            r = first_batch(ix, st, i, um + i, pos + i, n - i < bs ? n - i : bs, done, sides);
     }
+    docstream_stop(&st);
     return r;
 }
 
