@@ -18,6 +18,7 @@
 #include "cwrap/xapian_wrap.h"
 #include "mailbox/message.h"
 #include "xapianlock/index.h"
+#include "xapianlock/index-private.h"
 #include "xapianlock/schema.h"
 
 /* ------------------------------------------------------------ documents */
@@ -137,27 +138,18 @@ int indexer_build_doc(void *ctx, const struct indexer_msg *p, const char *buf, s
  * PIPE_WINDOW documents ahead. */
 #define PIPE_WINDOW 64
 
-#define COPY_IN_DB    1      /* its GUID has a document already */
-#define COPY_IN_BATCH 2      /* an earlier message of the batch has its GUID */
-
-struct built {
-    struct xw_doc *doc;
-    size_t len;
-    int r;
-    int vanished;            /* the file was gone: expunged meanwhile */
-};
 
 struct pipeline {
     const struct indexer_msg *msgs;
     const uint8_t *copy;     /* per message: 0, COPY_IN_DB or COPY_IN_BATCH */
-    struct built *out;       /* per message */
+    struct indexer_built *out;       /* per message */
     size_t n, ready, taken;
     int stop;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
 
-static void build_one(const struct indexer_msg *p, struct built *b)
+void indexer_build_one(const struct indexer_msg *p, struct indexer_built *b)
 {
     char *buf;
 
@@ -179,7 +171,7 @@ static void *worker(void *arg)
     struct pipeline *pl = arg;
 
     for (size_t i = 0; i < pl->n; i++) {
-        struct built b = { NULL, 0, 0, 0 };
+        struct indexer_built b = { NULL, 0, 0, 0 };
         pthread_mutex_lock(&pl->mu);
         while (!pl->stop && i >= pl->taken + PIPE_WINDOW)
             pthread_cond_wait(&pl->cv, &pl->mu);
@@ -188,7 +180,7 @@ static void *worker(void *arg)
         if (stop)
             break;
         if (pl->copy[i] != COPY_IN_DB)
-            build_one(&pl->msgs[i], &b);
+            indexer_build_one(&pl->msgs[i], &b);
         pthread_mutex_lock(&pl->mu);
         pl->out[i] = b;
         pl->ready = i + 1;
@@ -199,7 +191,7 @@ static void *worker(void *arg)
 }
 
 /* Waits for message I's document; the caller owns it afterwards. */
-static struct built *take(struct pipeline *pl, size_t i)
+static struct indexer_built *take(struct pipeline *pl, size_t i)
 {
     pthread_mutex_lock(&pl->mu);
     while (pl->ready <= i)
@@ -210,24 +202,17 @@ static struct built *take(struct pipeline *pl, size_t i)
     return &pl->out[i];
 }
 
-int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
-                       const uint8_t *have_elsewhere, struct xw_dbw *dbw, uint8_t *done,
-                       struct indexer_stats *stats)
+int indexer_find_copies(void *ctx, const struct indexer_msg *msgs, size_t n,
+                        const uint8_t *have_elsewhere, struct xw_dbw *dbw, uint8_t **copy_r,
+                        size_t **first_r)
 {
-    void *tmp = talloc_new(NULL);
-    struct pipeline pl = { msgs, NULL, NULL, n, 0, 0, 0,
-                           PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
-    uint8_t *copy = talloc_zero_array(tmp, uint8_t, n);
-    pthread_t th;
-    size_t i;
+    uint8_t *copy = talloc_zero_array(ctx, uint8_t, n);
+    /* first[i] is the first message of the batch with i's GUID */
+    size_t *first = talloc_array(ctx, size_t, n);
+    GHashTable *batch_guids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     int r = 0;
 
-    /* Copies of messages already indexed, or earlier in this batch, are
-     * only marked: one document per GUID.  first[i] is the first message
-     * of the batch with i's GUID. */
-    size_t *first = talloc_array(tmp, size_t, n);
-    GHashTable *batch_guids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (i = 0; i < n && !r; i++) {
+    for (size_t i = 0; i < n && !r; i++) {
         char hex[41];
         gpointer f;
         int have = 0;
@@ -244,44 +229,71 @@ int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_
         }
     }
     g_hash_table_destroy(batch_guids);
-    if (r) {
+    *copy_r = copy;
+    *first_r = first;
+    return r;
+}
+
+int indexer_put_one(const char *userid, const struct indexer_msg *msgs, size_t i,
+                    const uint8_t *copy, const size_t *first, struct xw_dbw *dbw,
+                    struct indexer_built *b, uint8_t *done, struct indexer_stats *stats)
+{
+    const struct indexer_msg *p = &msgs[i];
+    char hex[41];
+    int r = 0;
+
+    message_guid_hex(p->guid, hex);
+    /* A copy later in the batch stands in for a first one whose file
+     * vanished, so the worker built it too; it is put by GUID, as
+     * another stand-in may come later.  A GUID found nowhere is added
+     * without looking it up again. */
+    if (copy[i] == COPY_IN_DB || (copy[i] == COPY_IN_BATCH && done[first[i]])) {
+        stats->copies++;
+        done[i] = 1;
+    } else if (b->vanished) {
+        stats->skipped++;
+    } else if ((r = b->r) || (r = copy[i] ? xw_dbw_put(dbw, hex, b->doc)
+                                          : xw_dbw_add(dbw, hex, b->doc))) {
+        xlog(LOG_ERR, "user %s: %s UID %u: not indexed: %s", userid, p->mailbox, p->uid,
+             xap_error_message(r));
+    } else {
+        stats->indexed++;
+        stats->bytes += b->len;
+        done[i] = 1;
+    }
+    talloc_free(b->doc);
+    b->doc = NULL;
+    return r;
+}
+
+int indexer_write_docs(const char *userid, const struct indexer_msg *msgs, size_t n,
+                       const uint8_t *have_elsewhere, struct xw_dbw *dbw, uint8_t *done,
+                       struct indexer_stats *stats)
+{
+    void *tmp = talloc_new(NULL);
+    struct pipeline pl = { msgs, NULL, NULL, n, 0, 0, 0,
+                           PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+    uint8_t *copy;
+    size_t *first;
+    pthread_t th;
+    size_t i;
+    int r;
+
+    /* Copies of messages already indexed, or earlier in this batch, are
+     * only marked: one document per GUID. */
+    if ((r = indexer_find_copies(tmp, msgs, n, have_elsewhere, dbw, &copy, &first))) {
         talloc_free(tmp);
         return r;
     }
     pl.copy = copy;
-    pl.out = talloc_zero_array(tmp, struct built, n);
+    pl.out = talloc_zero_array(tmp, struct indexer_built, n);
     if (pthread_create(&th, NULL, worker, &pl)) {
         xlog(LOG_ERR, "user %s: cannot start the indexing thread", userid);
         talloc_free(tmp);
         return XAP_IMAP_IOERROR;
     }
-    for (i = 0; i < n && !r; i++) {
-        const struct indexer_msg *p = &msgs[i];
-        struct built *b = take(&pl, i);
-        char hex[41];
-
-        message_guid_hex(p->guid, hex);
-        /* A copy later in the batch stands in for a first one whose file
-         * vanished, so the worker built it too; it is put by GUID, as
-         * another stand-in may come later.  A GUID found nowhere is
-         * added without looking it up again. */
-        if (copy[i] == COPY_IN_DB || (copy[i] == COPY_IN_BATCH && done[first[i]])) {
-            stats->copies++;
-            done[i] = 1;
-        } else if (b->vanished) {
-            stats->skipped++;
-        } else if ((r = b->r) || (r = copy[i] ? xw_dbw_put(dbw, hex, b->doc)
-                                              : xw_dbw_add(dbw, hex, b->doc))) {
-            xlog(LOG_ERR, "user %s: %s UID %u: not indexed: %s", userid, p->mailbox,
-                 p->uid, xap_error_message(r));
-        } else {
-            stats->indexed++;
-            stats->bytes += b->len;
-            done[i] = 1;
-        }
-        talloc_free(b->doc);
-        b->doc = NULL;
-    }
+    for (i = 0; i < n && !r; i++)
+        r = indexer_put_one(userid, msgs, i, copy, first, dbw, take(&pl, i), done, stats);
     pthread_mutex_lock(&pl.mu);
     pl.stop = 1;
     pthread_cond_broadcast(&pl.cv);

@@ -8,6 +8,54 @@
  * before writing them (see batch_full in index.c). */
 #define INDEXER_CHUNK_BATCHES 16
 
+/* A message read and its document built (index-docs.c), ahead of the
+ * thread that adds it. */
+struct indexer_built {
+    struct xw_doc *doc;      /* no talloc parent: its own tree */
+    size_t len;
+    int r;
+    int vanished;            /* the file was gone: expunged meanwhile */
+};
+void indexer_build_one(const struct indexer_msg *p, struct indexer_built *b);
+
+/* COPY_R[i] for each of the N messages MSGS of one transaction into DBW:
+ * 0, COPY_IN_DB (some database has its GUID: HAVE, or DBW) or
+ * COPY_IN_BATCH (an earlier message of MSGS has it; FIRST_R[i] is that
+ * one).  Both arrays under CTX. */
+#define COPY_IN_DB    1
+#define COPY_IN_BATCH 2
+int indexer_find_copies(void *ctx, const struct indexer_msg *msgs, size_t n,
+                        const uint8_t *have, struct xw_dbw *dbw, uint8_t **copy_r,
+                        size_t **first_r);
+/* Message I of MSGS into DBW with its built document B (freed), or
+ * marked as a copy; DONE[i] and STATS updated.  An error is logged. */
+int indexer_put_one(const char *userid, const struct indexer_msg *msgs, size_t i,
+                    const uint8_t *copy, const size_t *first, struct xw_dbw *dbw,
+                    struct indexer_built *b, uint8_t *done, struct indexer_stats *stats);
+
+/* index-stream.c: one writer's documents built ahead across its batches
+ * by one thread.  NEXT, called in that thread, gives the next unit of
+ * messages (*MSGS_R a talloc array without a parent, which the stream
+ * then owns; *TAG_R the caller's, handed back with it) and returns its
+ * length, 0 at the end.  The builder runs at most WINDOW documents, and
+ * DOCSTREAM_WINDOW_BYTES bytes of mail, ahead of the writer. */
+#define DOCSTREAM_WINDOW_BYTES (32u << 20)
+struct docstream;
+typedef size_t docstream_next_fn(void *rock, struct indexer_msg **msgs_r, const void **tag_r);
+int docstream_start(void *ctx, docstream_next_fn *next, void *rock, size_t window,
+                    struct docstream **st_r);
+/* The writer's next unit (the one before is done with): its length, 0
+ * at the end. */
+size_t docstream_unit(struct docstream *st, const struct indexer_msg **msgs_r,
+                      const void **tag_r);
+/* The N messages MSGS, at OFF in the current unit, into DBW's open
+ * transaction with their documents from ST, as indexer_write_docs. */
+int docstream_write(const char *userid, struct docstream *st, size_t off,
+                    const struct indexer_msg *msgs, size_t n, const uint8_t *have,
+                    struct xw_dbw *dbw, uint8_t *done, struct indexer_stats *stats);
+/* Ends the builder and frees what it built ahead; NULL: nothing. */
+void docstream_stop(struct docstream **st);
+
 /* What one mailbox has indexed, as far as this run knows. */
 struct known {
     char *uniqueid;
@@ -36,6 +84,9 @@ struct indexer {
  * begin_mailbox_update.  DONE[i] becomes 1 for each message indexed. */
 int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
                         uint8_t *done);
+/* The same with the documents from ST, MSGS at OFF in its current unit. */
+int indexer_flush_first_from(struct indexer *ix, struct docstream *st, size_t off,
+                             const struct indexer_msg *msgs, size_t n, uint8_t *done);
 /* MSGS in batches into the first database, calling the progress hook
  * after each with OTHERS(ROCK) (NULL: 0) messages done elsewhere. */
 int indexer_flush_serial(struct indexer *ix, const struct indexer_msg *msgs, size_t n,

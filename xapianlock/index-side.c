@@ -28,14 +28,20 @@
  * debris.  No mailbox is opened meanwhile (mailbox locks come before the
  * Xapian locks): the chunk was collected before.
  *
- * Each writer takes a contiguous part of the chunk (share_out); the
- * messages of one GUID all go to one writer, so two writers never index
- * the same message; a GUID some database already has goes to the first,
- * which marks it as a copy, as a single writer would. */
+ * The chunk is cut into units of a batch each (share_out), which the
+ * writers take as they finish the one before (a queue, not shares fixed
+ * in advance: a writer that ran ahead used to wait idle for the slowest
+ * at the end of every chunk).  The first writer takes units from the
+ * front of the chunk and the side writers from the back, so each
+ * database still gets a contiguous part.  The messages of one GUID are
+ * all in one unit, so two writers never index the same message; a GUID
+ * some database already has goes to the first writer, which marks it as
+ * a copy, as a single writer would. */
 #include <config.h>
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +61,16 @@
 #include "xapianlock/tierlist.h"
 #include "xapianlock/xapianlock-private.h"
 
+/* The units of a chunk not yet taken: [lo, hi).  The first writer takes
+ * lo, a side writer hi - 1. */
+struct units {
+    pthread_mutex_t mu;
+    size_t lo, hi;
+    const size_t *start;          /* unit u: order[start[u] .. start[u + 1]) */
+    const size_t *order;          /* positions in the chunk, grouped by unit */
+    const size_t *first;          /* the first writer's own: GUIDs a database has */
+};
+
 struct side {
     struct indexer *ix;           /* read only here: userid, batchsize */
     pthread_mutex_t *mu;          /* guards PUBLISHED, shared by the writers */
@@ -62,40 +78,120 @@ struct side {
     void *ctx;                    /* this writer's own talloc tree */
     struct tiertarget *t;         /* this writer's target: reserved, built, published */
     struct xw_dbw *dbw;
-    struct indexer_msg *msgs;     /* this writer's share (shallow copies) */
-    size_t *pos;                  /* each one's index in the chunk */
-    uint8_t *done;
+    struct units *q;
+    size_t reserved;              /* its first unit + 1, taken before it starts; 0: none */
+    const struct indexer_msg *msgs;  /* the whole chunk (read only) */
+    uint8_t *done;                /* the chunk's: each writer sets its units' only */
     struct indexer_stats stats;
     int r;
 };
 
-/* The side writer's thread: its share, a transaction per batch. */
+/* How far a writer's builder runs ahead of it, in documents: far enough
+ * to go on through a good part of a commit.  A whole batch ahead (1,000)
+ * cost 40 MiB more peak RSS at 100,000 messages, and more CPU
+ * (docs/PERFORMANCE-SCALE.md "Side writers: a queue and builders that
+ * run ahead"). */
+#define STREAM_WINDOW 256
+
+static size_t stream_window(size_t bs)
+{
+    return bs < STREAM_WINDOW ? bs : STREAM_WINDOW;
+}
+
+/* The next unit for the first writer (FRONT) or a side writer; 0 when
+ * none is left, else the unit + 1. */
+static size_t take_unit(struct units *q, int front)
+{
+    size_t u = 0;
+
+    pthread_mutex_lock(&q->mu);
+    if (q->lo < q->hi)
+        u = front ? ++q->lo : q->hi--;
+    pthread_mutex_unlock(&q->mu);
+    return u;
+}
+
+/* Copies the messages at POS[0..N) of the chunk MSGS into a batch. */
+static struct indexer_msg *gather(void *ctx, const struct indexer_msg *msgs,
+                                  const size_t *pos, size_t n)
+{
+    struct indexer_msg *part = talloc_array(ctx, struct indexer_msg, n);
+
+    for (size_t i = 0; i < n; i++)
+        part[i] = msgs[pos[i]];
+    return part;
+}
+
+/* One side transaction: the N messages MSGS, at OFF in ST's current
+ * unit and at POS in the chunk, into the side database. */
+static int side_batch(struct side *s, struct docstream *st, size_t off,
+                      const struct indexer_msg *msgs, const size_t *pos, size_t n)
+{
+    uint8_t *pdone = talloc_zero_array(NULL, uint8_t, n);
+    int r;
+
+    if ((r = xw_dbw_begin(s->dbw))) {
+        talloc_free(pdone);
+        return r;
+    }
+    r = docstream_write(s->ix->userid, st, off, msgs, n, NULL, s->dbw, pdone, &s->stats);
+    if (!r)
+        r = indexer_write_state(NULL, s->ix->userid, msgs, n, s->dbw, pdone);
+    if (!r)
+        r = xw_dbw_commit(s->dbw);
+    else
+        xw_dbw_cancel(s->dbw);
+    if (!r) {
+        for (size_t i = 0; i < n; i++)
+            s->done[pos[i]] = pdone[i];
+        s->stats.batches++;
+        fault_point("index.side.4");
+        pthread_mutex_lock(s->mu);
+        s->published = s->stats.indexed + s->stats.copies;
+        pthread_mutex_unlock(s->mu);
+    }
+    talloc_free(pdone);
+    return r;
+}
+
+/* A side writer's source of units, in its builder's thread: its
+ * reserved unit, then units from the back of the chunk. */
+static size_t side_next(void *rock, struct indexer_msg **msgs_r, const void **tag_r)
+{
+    struct side *s = rock;
+    size_t u = s->reserved ? s->reserved : take_unit(s->q, 0), n;
+    const size_t *pos;
+
+    s->reserved = 0;
+    if (!u)
+        return 0;
+    pos = s->q->order + s->q->start[u - 1];
+    n = s->q->start[u] - s->q->start[u - 1];
+    *msgs_r = gather(NULL, s->msgs, pos, n);
+    *tag_r = pos;
+    return n;
+}
+
+/* The side writer's thread: units until none is left, a transaction per
+ * batch, the documents built ahead through the commits. */
 static void *side_run(void *arg)
 {
     struct side *s = arg;
-    size_t n = talloc_array_length(s->msgs), bs = s->ix->batchsize;
+    struct docstream *st = NULL;
+    const struct indexer_msg *msgs;
+    const void *tag;
+    size_t n, bs = s->ix->batchsize;
 
-    for (size_t i = 0; i < n && !s->r; i += bs) {
-        size_t k = n - i < bs ? n - i : bs;
-        if ((s->r = xw_dbw_begin(s->dbw)))
-            break;
-        s->r = indexer_write_docs(s->ix->userid, s->msgs + i, k, NULL, s->dbw, s->done + i,
-                                  &s->stats);
-        if (!s->r)
-            s->r = indexer_write_state(NULL, s->ix->userid, s->msgs + i, k, s->dbw,
-                                      s->done + i);
-        if (!s->r)
-            s->r = xw_dbw_commit(s->dbw);
-        else
-            xw_dbw_cancel(s->dbw);
-        if (!s->r) {
-            s->stats.batches++;
-            fault_point("index.side.4");
-            pthread_mutex_lock(s->mu);
-            s->published = s->stats.indexed + s->stats.copies;
-            pthread_mutex_unlock(s->mu);
-        }
+    if ((s->r = docstream_start(NULL, side_next, s, stream_window(bs), &st)))
+        return NULL;
+    while (!s->r && (n = docstream_unit(st, &msgs, &tag))) {
+        const size_t *pos = tag;
+        /* A unit is a batch, but for copies that joined their GUID's
+         * first message: it may run over, and is then written as two. */
+        for (size_t i = 0; i < n && !s->r; i += bs)
+            s->r = side_batch(s, st, i, msgs + i, pos + i, n - i < bs ? n - i : bs);
     }
+    docstream_stop(&st);
     return NULL;
 }
 
@@ -207,60 +303,60 @@ static int register_targets(struct indexer *ix, struct side *sides, unsigned nsi
     return ret;
 }
 
-/* Splits MSGS between writer 0 and the live side writers: each writer a
- * contiguous part of the chunk, which is in UID order per mailbox, so
- * that a database's indexed state gains a range or two per chunk.  (By a
- * hash of the GUID every writer had every other UID: a database's state
- * grew by a range per two messages and was parsed, updated and rewritten
- * at every commit, a cost that grew with the mailbox.)  A GUID some
- * database already has goes to writer 0, which marks it as a copy; a GUID
- * met earlier in the chunk goes where its first message went, so two
- * writers never index the same message. */
-static void share_out(const struct indexer_msg *msgs, size_t n, const uint8_t *have,
-                      struct side *sides, unsigned nside, size_t **mine_r)
+/* Cuts MSGS into units of a batch each, in chunk order (which is UID
+ * order per mailbox), for take_unit.  A GUID some database already has
+ * goes to the first writer's own list (FIRST), which marks it as a copy;
+ * a GUID met earlier in the chunk goes into the unit of its first
+ * message, so two writers never index the same message. */
+static void share_out(void *ctx, const struct indexer_msg *msgs, size_t n, const uint8_t *have,
+                      size_t bs, struct units *q)
 {
-    size_t *mine = talloc_array(NULL, size_t, 0);
-    unsigned live[INDEXER_MAX_WRITERS], nlive = 0;
-    /* GUID (its first 8 bytes: a collision only sends a message to
-     * another's writer) -> writer + 1 */
+    /* GUID (its first 8 bytes: a collision only puts a message in
+     * another unit, whose writer then indexes it too) -> unit + 1 */
     GHashTable *seen = g_hash_table_new(g_int64_hash, g_int64_equal);
     gint64 *keys = talloc_array(NULL, gint64, n);
+    size_t *unit = talloc_array(NULL, size_t, n), *start, *order, *first, nunits = 0,
+           fresh = 0, nfirst = 0;
 
-    for (unsigned w = 0; w < nside; w++) {
-        if (sides[w].dbw)
-            live[nlive++] = w;
-        sides[w].msgs = talloc_array(sides[w].ctx, struct indexer_msg, 0);
-        sides[w].pos = talloc_array(sides[w].ctx, size_t, 0);
-    }
     for (size_t i = 0; i < n; i++) {
-        unsigned w = (unsigned)(i * (nlive + 1) / n);
-        gpointer first;
+        gpointer f;
         memcpy(&keys[i], msgs[i].guid, sizeof keys[i]);
-        if (have[i])
-            w = 0;
-        else if ((first = g_hash_table_lookup(seen, &keys[i])))
-            w = GPOINTER_TO_UINT(first) - 1;
-        else
-            g_hash_table_insert(seen, &keys[i], GUINT_TO_POINTER(w + 1));
-        if (w == 0) {
-            size_t k = talloc_array_length(mine);
-            mine = talloc_realloc(NULL, mine, size_t, k + 1);
-            mine[k] = i;
-            continue;
+        if (have[i]) {
+            unit[i] = SIZE_MAX;
+            nfirst++;
+        } else if ((f = g_hash_table_lookup(seen, &keys[i]))) {
+            unit[i] = GPOINTER_TO_SIZE(f) - 1;
+        } else {
+            unit[i] = fresh++ / bs;
+            nunits = unit[i] + 1;
+            g_hash_table_insert(seen, &keys[i], GSIZE_TO_POINTER(unit[i] + 1));
         }
-        struct side *s = &sides[live[w - 1]];
-        size_t k = talloc_array_length(s->msgs);
-        s->msgs = talloc_realloc(s->ctx, s->msgs, struct indexer_msg, k + 1);
-        s->pos = talloc_realloc(s->ctx, s->pos, size_t, k + 1);
-        s->msgs[k] = msgs[i];
-        s->pos[k] = i;
     }
     g_hash_table_destroy(seen);
     talloc_free(keys);
-    for (unsigned w = 0; w < nside; w++)
-        sides[w].done = talloc_zero_array(sides[w].ctx, uint8_t,
-                                          talloc_array_length(sides[w].msgs));
-    *mine_r = mine;
+    /* counting sort by unit: each unit's messages stay in chunk order */
+    start = talloc_zero_array(ctx, size_t, nunits + 1);
+    order = talloc_array(ctx, size_t, n - nfirst);
+    first = talloc_array(ctx, size_t, nfirst);
+    for (size_t i = 0; i < n; i++)
+        if (unit[i] != SIZE_MAX)
+            start[unit[i] + 1]++;
+    for (size_t u = 0; u < nunits; u++)
+        start[u + 1] += start[u];
+    size_t *fill = talloc_memdup(unit, start, (nunits + 1) * sizeof *start);
+    nfirst = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (unit[i] == SIZE_MAX)
+            first[nfirst++] = i;
+        else
+            order[fill[unit[i]]++] = i;
+    }
+    talloc_free(unit);
+    q->lo = 0;
+    q->hi = nunits;
+    q->start = start;
+    q->order = order;
+    q->first = first;
 }
 
 /* What the side writers have done so far (for the progress line). */
@@ -276,21 +372,72 @@ static unsigned long side_done(void *rock)
     return n;
 }
 
-/* Writer 0: its share in batches into the first database. */
-static int write_first(struct indexer *ix, const struct indexer_msg *msgs,
-                       const size_t *mine, uint8_t *done, struct side *sides)
+/* One batch of the first writer: the N messages MSGS, at OFF in ST's
+ * current unit and at POS in the chunk. */
+static int first_batch(struct indexer *ix, struct docstream *st, size_t off,
+                       const struct indexer_msg *msgs, const size_t *pos, size_t n,
+                       uint8_t *done, struct side *sides)
 {
-    size_t n = talloc_array_length(mine);
-    struct indexer_msg *part = talloc_array(NULL, struct indexer_msg, n);
-    uint8_t *pdone = talloc_zero_array(part, uint8_t, n);
-    int r;
+    uint8_t *pdone = talloc_zero_array(NULL, uint8_t, n);
+    int r = indexer_flush_first_from(ix, st, off, msgs, n, pdone);
 
     for (size_t i = 0; i < n; i++)
-        part[i] = msgs[mine[i]];
-    r = indexer_flush_serial(ix, part, n, pdone, side_done, sides);
-    for (size_t i = 0; i < n; i++)
-        done[mine[i]] = pdone[i];
-    talloc_free(part);
+        done[pos[i]] = pdone[i];
+    talloc_free(pdone);
+    indexer_report(ix, side_done(sides));
+    return r;
+}
+
+/* The first writer's source of units, in its builder's thread. */
+struct first_src {
+    struct units *q;
+    const struct indexer_msg *msgs;
+    size_t nfirst, taken;         /* of q->first, given out so far */
+    size_t bs;
+};
+
+/* The GUIDs some database has, a batch at a time, then units from the
+ * front of the chunk. */
+static size_t first_next(void *rock, struct indexer_msg **msgs_r, const void **tag_r)
+{
+    struct first_src *f = rock;
+    const size_t *pos;
+    size_t n, u;
+
+    if (f->taken < f->nfirst) {
+        pos = f->q->first + f->taken;
+        n = f->nfirst - f->taken < f->bs ? f->nfirst - f->taken : f->bs;
+        f->taken += n;
+    } else if ((u = take_unit(f->q, 1))) {
+        pos = f->q->order + f->q->start[u - 1];
+        n = f->q->start[u] - f->q->start[u - 1];
+    } else {
+        return 0;
+    }
+    *msgs_r = gather(NULL, f->msgs, pos, n);
+    *tag_r = pos;
+    return n;
+}
+
+/* Writer 0: its units, a batch each into the first database. */
+static int write_first(struct indexer *ix, const struct indexer_msg *msgs, struct units *q,
+                       uint8_t *done, struct side *sides)
+{
+    struct first_src f = { q, msgs, talloc_array_length(q->first), 0, ix->batchsize };
+    struct docstream *st = NULL;
+    const struct indexer_msg *um;
+    const void *tag;
+    size_t bs = ix->batchsize, n;
+    int r;
+
+    if ((r = docstream_start(NULL, first_next, &f, stream_window(bs), &st)))
+        return r;
+    while (!r && (n = docstream_unit(st, &um, &tag))) {
+        const size_t *pos = tag;
+        for (size_t i = 0; i < n && !r; i += bs)
+            r = first_batch(ix, st, i, um + i, pos + i, n - i < bs ? n - i : bs, done, sides);
+    }
+    docstream_stop(&st);
     return r;
 }
 
@@ -306,7 +453,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     struct xap_xapianlock *xl = NULL;
     struct xw_dbw *dbw = NULL;
     char *partition = NULL, *inbox_id = NULL;
-    size_t *mine = NULL;
+    struct units q = { .mu = PTHREAD_MUTEX_INITIALIZER };
     int r, ret;
 
     for (unsigned w = 0; w < nside; w++) {
@@ -334,12 +481,19 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         r = 0;          /* deleted meanwhile: the first database decides */
     if (r || !live)
         goto out;
-    share_out(msgs, n, have, sides, nside, &mine);
-    xlog(LOG_INFO, "user %s: %zu messages: %zu to the first database, the rest to %u "
-         "side database(s)", ix->userid, n, talloc_array_length(mine), live);
+    share_out(sides, msgs, n, have, ix->batchsize, &q);
+    xlog(LOG_INFO, "user %s: %zu messages in %zu batches for the first database and %u "
+         "side database(s)", ix->userid, n, q.hi, live);
     for (unsigned w = 0; w < nside; w++) {
         if (!sides[w].dbw)
             continue;
+        sides[w].q = &q;
+        sides[w].msgs = msgs;
+        sides[w].done = done;
+        /* Each side writer's first unit is its own before any thread
+         * runs, so every live side database gets some of the chunk
+         * however fast the first writer goes. */
+        sides[w].reserved = take_unit(&q, 0);
         if (pthread_create(&th[w], NULL, side_run, &sides[w])) {
             xlog(LOG_ERR, "user %s: cannot start a side writer", ix->userid);
             sides[w].r = XAP_IMAP_IOERROR;
@@ -347,12 +501,10 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         }
         started |= 1u << w;
     }
-    r = write_first(ix, msgs, mine, done, sides);
+    r = write_first(ix, msgs, &q, done, sides);
     for (unsigned w = 0; w < nside; w++) {
         if (started & (1u << w))
             pthread_join(th[w], NULL);
-        for (size_t i = 0; i < talloc_array_length(sides[w].msgs); i++)
-            done[sides[w].pos[i]] = sides[w].done[i];
         indexer_stats_add(&ix->stats, &sides[w].stats);
         if (sides[w].r) {
             xlog(LOG_ERR, "user %s: side writer %s: %s", ix->userid, sides[w].t->newdir,
@@ -373,7 +525,6 @@ out:
         }
     }
     xap_mboxname_release(&lock);
-    talloc_free(mine);
     if (!live && !r) {
         /* No side writer could start: the first database takes it all. */
         r = indexer_flush_serial(ix, msgs, n, done, NULL, NULL);

@@ -531,6 +531,12 @@ void indexer_stats_add(struct indexer_stats *to, const struct indexer_stats *fro
 int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
                         uint8_t *done)
 {
+    return indexer_flush_first_from(ix, NULL, 0, msgs, n, done);
+}
+
+int indexer_flush_first_from(struct indexer *ix, struct docstream *st, size_t off,
+                             const struct indexer_msg *msgs, size_t n, uint8_t *done)
+{
     struct xap_xapianlock *xl = NULL;
     struct xw_dbw *dbw = NULL;
     uint8_t *have = NULL;
@@ -558,7 +564,8 @@ int indexer_flush_first(struct indexer *ix, const struct indexer_msg *msgs, size
      * the commit needs them out (docs/LOCKING.md "Searches while a batch
      * is written"). */
     xapianlock_write_pause(xl);
-    r = indexer_write_docs(ix->userid, msgs, n, have, dbw, done, &ix->stats);
+    r = st ? docstream_write(ix->userid, st, off, msgs, n, have, dbw, done, &ix->stats)
+           : indexer_write_docs(ix->userid, msgs, n, have, dbw, done, &ix->stats);
     if (!r)
         r = indexer_write_state(ix, ix->userid, msgs, n, dbw, done);
     if (!r)
