@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
@@ -236,6 +237,11 @@ static int open_dir_at(int dirfd, const char *name, int named)
                                (named || follow_links ? 0 : O_NOFOLLOW));
 }
 
+/* The paths of the links skipped (not followed), for their count at the
+ * end: an import that skipped every file still succeeds (skipping is the
+ * policy), but says how much it left out. */
+static GHashTable *links_skipped;
+
 /* lstat(2), or stat(2) with --follow-symlinks, of NAME in directory
  * DIRFD, an entry of the imported tree whose path is PATH: -1 (no
  * warning) when it cannot be read, 1 with a warning naming it when it is
@@ -245,8 +251,13 @@ static int entry_stat_at(int dirfd, const char *name, const char *path, struct s
     if (fstatat(dirfd, name, st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
     if (S_ISLNK(st->st_mode)) {
-        fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
-                "imports what it points to)\n", path);
+        if (!links_skipped)
+            links_skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        /* import -r looks at a loose file twice (as a folder, then as a
+         * message): it is named and counted once. */
+        if (g_hash_table_add(links_skipped, g_strdup(path)))
+            fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
+                    "imports what it points to)\n", path);
         return 1;
     }
     return 0;
@@ -784,6 +795,13 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     if (link_files && (ctx->verbose || total.failed))
         fprintf(stderr, "mbctl: %lu of the %lu messages stored as links to their files\n",
                 total.linked, total.count);
+    if (links_skipped) {
+        unsigned n = g_hash_table_size(links_skipped);
+        fprintf(stderr, "mbctl: %s: %u symbolic link%s skipped, not imported "
+                "(--follow-symlinks imports what they point to)\n", path, n, n == 1 ? "" : "s");
+        g_hash_table_destroy(links_skipped);
+        links_skipped = NULL;
+    }
     if (!r && total.failed)
         r = XAP_IMAP_MESSAGE_BADHEADER;
     return r ? cli_exit_code(r) : EX_OK;
