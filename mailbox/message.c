@@ -281,6 +281,7 @@ static GMimeMessage *parse(const char *buf, size_t len, GByteArray *wrap)
 
     message_header_fields(buf, len, config_max_header_fields(NULL), &len);
     message_init();
+    message_charsets_count();
     wrap->data = (guint8 *)buf;     /* only ever read */
     wrap->len = len > G_MAXUINT ? G_MAXUINT : (guint)len;
     stream = g_mime_stream_mem_new();

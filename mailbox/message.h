@@ -35,6 +35,11 @@ struct message_parsed {
  * not pay for it; message_parse() calls it. */
 void message_init(void);
 
+/* Counts one message parsed; after a few dozen in the process, keeps
+ * the common charsets' conversion modules loaded (message-charsets.c).
+ * Called by every parse of this file. */
+void message_charsets_count(void);
+
 /* Parses BUF (LEN bytes).  *PARSED_R is allocated under CTX. */
 int message_parse(void *ctx, const char *buf, size_t len,
                   struct message_parsed **parsed_r);

@@ -34,6 +34,17 @@ expect_exit 0 "import a Maildir with planted links" "$MBCTL" import user.u "$T/m
 expect_grep "$T/md/cur/2:2,S: a symbolic link: skipped" "$T/err" "the file link is named"
 expect_grep "$T/md/new: a symbolic link: skipped" "$T/err" "the directory link is named"
 expect_grep "$T/md/loose: a symbolic link: skipped" "$T/err" "the loose file link is named"
+expect_grep "$T/md: 3 symbolic links skipped, not imported" "$T/err" "and their count is given at the end"
+
+# Skipping is the policy, so an import of links only still succeeds; but
+# it says so, with the count, rather than silently storing nothing.
+mkdir -p "$T/onlylinks/cur"
+ln -s "$T/secret" "$T/onlylinks/cur/1:2,S"
+ln -s "$T/md/cur/1:2,S" "$T/onlylinks/cur/2:2,S"
+expect_exit 0 "import a Maildir of links only" "$MBCTL" import user.ol "$T/onlylinks"
+expect_grep "$T/onlylinks: 2 symbolic links skipped, not imported" "$T/err" "the count skipped is on stderr"
+[ "$("$MBCTL" status user.ol | sed -n 's/^messages: //p')" = 0 ] && pass "nothing was stored" ||
+    fail "user.ol" "$("$MBCTL" status user.ol)"
 
 expect_exit 0 "import -r a Maildir++ tree with a linked folder" "$MBCTL" import -r user.t "$T/tree"
 [ "$(stored othermdword):$(stored treeword)" = 0:1 ] && pass "the linked folder is not imported" ||
@@ -46,6 +57,9 @@ expect_exit 0 "import -r a directory of messages with a linked directory" "$MBCT
 [ "$(stored othermdword):$(stored plainword)" = 0:1 ] && pass "the linked directory is not imported" ||
     fail "linked directory followed" "$(stored othermdword) $(stored plainword)"
 expect_grep "$T/plain/sub: a symbolic link: skipped" "$T/err" "and is named"
+[ "$(grep -c 'plain/sub: a symbolic link' "$T/err")" = 1 ] && pass "once" ||
+    fail "named more than once" "$(cat "$T/err")"
+expect_grep "$T/plain: 1 symbolic link skipped," "$T/err" "and counted once"
 
 ln -s "$T/md" "$T/mdlink"
 expect_exit 0 "the PATH named on the command line may be a link" "$MBCTL" import user.w "$T/mdlink"

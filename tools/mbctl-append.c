@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
@@ -175,23 +176,43 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Every entry of D but dot files, sorted (so UIDs follow delivery
- * names); closes D. */
+ * names); closes D.  The names share one buffer and the array grows by
+ * doubling: a folder of a million messages is listed in two allocations
+ * of about 60 MB, not a million small ones that stay live all through the
+ * import and scatter the heap (every later malloc then searched longer). */
 static char **list_dir(void *ctx, DIR *d)
 {
-    char **names = talloc_array(ctx, char *, 0);
+    char *pool = NULL, **names;
+    size_t *offs = NULL, n = 0, cap = 0, used = 0, room = 0;
     struct dirent *de;
 
-    if (!d)
-        return names;
-    while ((de = readdir(d))) {
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name) + 1;
         if (de->d_name[0] == '.')
             continue;
-        size_t n = talloc_array_length(names);
-        names = talloc_realloc(ctx, names, char *, n + 1);
-        names[n] = talloc_strdup(names, de->d_name);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            offs = talloc_realloc(ctx, offs, size_t, cap);
+        }
+        if (used + len > room) {
+            room = room ? 2 * room : 16384;
+            while (room < used + len)
+                room *= 2;
+            pool = talloc_realloc(ctx, pool, char, room);
+        }
+        memcpy(pool + used, de->d_name, len);
+        offs[n++] = used;
+        used += len;
     }
-    closedir(d);
-    qsort(names, talloc_array_length(names), sizeof *names, cmp_str);
+    if (d)
+        closedir(d);
+    names = talloc_array(ctx, char *, n);
+    if (pool)
+        talloc_steal(names, pool);
+    for (size_t i = 0; i < n; i++)
+        names[i] = pool + offs[i];
+    talloc_free(offs);
+    qsort(names, n, sizeof *names, cmp_str);
     return names;
 }
 
@@ -216,6 +237,11 @@ static int open_dir_at(int dirfd, const char *name, int named)
                                (named || follow_links ? 0 : O_NOFOLLOW));
 }
 
+/* The paths of the links skipped (not followed), for their count at the
+ * end: an import that skipped every file still succeeds (skipping is the
+ * policy), but says how much it left out. */
+static GHashTable *links_skipped;
+
 /* lstat(2), or stat(2) with --follow-symlinks, of NAME in directory
  * DIRFD, an entry of the imported tree whose path is PATH: -1 (no
  * warning) when it cannot be read, 1 with a warning naming it when it is
@@ -225,8 +251,13 @@ static int entry_stat_at(int dirfd, const char *name, const char *path, struct s
     if (fstatat(dirfd, name, st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
     if (S_ISLNK(st->st_mode)) {
-        fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
-                "imports what it points to)\n", path);
+        if (!links_skipped)
+            links_skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        /* import -r looks at a loose file twice (as a folder, then as a
+         * message): it is named and counted once. */
+        if (g_hash_table_add(links_skipped, g_strdup(path)))
+            fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
+                    "imports what it points to)\n", path);
         return 1;
     }
     return 0;
@@ -318,6 +349,49 @@ static int is_maildir_sub(const char *name)
     return !strcmp(name, "cur") || !strcmp(name, "new") || !strcmp(name, "tmp");
 }
 
+/* Appends NAME, an entry of DIR (open as DFD); LOOSE as import_files().
+ * Whatever is allocated for it is under ONE, freed when it is done. */
+static int import_file(struct importer *im, void *one, const char *dir, int dfd,
+                       const char *name, int loose)
+{
+    char *path = talloc_asprintf(one, "%s/%s", dir, name);
+    struct stat st, readst;
+    struct append_source src = { dfd, name, follow_links, &readst };
+    size_t len, skip;
+    int64_t envdate;
+    char *buf;
+    int r;
+
+    if ((loose && is_maildir_sub(name)) ||
+        entry_stat_at(dfd, name, path, &st) || !S_ISREG(st.st_mode))
+        return 0;
+    /* --link needs what was read to be the file its name leads to:
+     * read relative to DFD, following a link only when
+     * --follow-symlinks (as read_at()). */
+    if ((link_files ? read_file_stat(one, dfd, name, follow_links, &buf, &len, &readst)
+                    : read_at(one, dfd, name, path, 0, &buf, &len)) < 0) {
+        fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
+        im->failed++;
+        return 0;
+    }
+    /* A Maildir's files are messages, but may keep the envelope line
+     * of the mbox they were copied from. */
+    skip = envelope_line(buf, len, &envdate);
+    if (loose && classify(buf, len, &skip, &envdate) != FILE_MESSAGE) {
+        /* mbox files become child mailboxes (import -r) */
+        if (im->verbose)
+            fprintf(stderr, "mbctl: %s: not a message file: skipped\n", path);
+        return 0;
+    }
+    /* Only a whole file can be linked: not one whose envelope line
+     * is not stored. */
+    r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime, envdate,
+                     maildir_flags(name), path, link_files && !skip ? &src : NULL);
+    if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
+        r = 0;     /* counted and reported; go on with the rest */
+    return r;
+}
+
 /* Appends the message files of DIR, open as DFD; LOOSE: DIR is a plain
  * directory of files, where only those that look like mail count (a
  * Maildir's cur/ and new/ hold nothing else, so there every file is a
@@ -331,41 +405,12 @@ static int import_files(struct importer *im, void *tmp, const char *dir, int dfd
      * point to swap DIR for a link (docs/FAULTS.md). */
     fault_point("import.listed");
     for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
-        char *path = talloc_asprintf(tmp, "%s/%s", dir, files[i]);
-        struct stat st, readst;
-        struct append_source src = { dfd, files[i], follow_links, &readst };
-        size_t len, skip;
-        int64_t envdate;
-        char *buf;
-        if ((loose && is_maildir_sub(files[i])) ||
-            entry_stat_at(dfd, files[i], path, &st) || !S_ISREG(st.st_mode))
-            continue;
-        /* --link needs what was read to be the file its name leads to:
-         * read relative to DFD, following a link only when
-         * --follow-symlinks (as read_at()). */
-        if ((link_files ? read_file_stat(tmp, dfd, files[i], follow_links, &buf, &len, &readst)
-                        : read_at(tmp, dfd, files[i], path, 0, &buf, &len)) < 0) {
-            fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
-            im->failed++;
-            continue;
-        }
-        /* A Maildir's files are messages, but may keep the envelope line
-         * of the mbox they were copied from. */
-        skip = envelope_line(buf, len, &envdate);
-        if (loose && classify(buf, len, &skip, &envdate) != FILE_MESSAGE) {
-            /* mbox files become child mailboxes (import -r) */
-            if (im->verbose)
-                fprintf(stderr, "mbctl: %s: not a message file: skipped\n", path);
-            talloc_free(buf);
-            continue;
-        }
-        /* Only a whole file can be linked: not one whose envelope line
-         * is not stored. */
-        r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime, envdate,
-                         maildir_flags(files[i]), path, link_files && !skip ? &src : NULL);
-        if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
-            r = 0;     /* counted and reported; go on with the rest */
-        talloc_free(buf);
+        /* Nothing of one file outlives its turn: small leftovers kept
+         * for the whole import would scatter the heap among the freed
+         * buffers of the files after it (list_dir). */
+        void *one = talloc_new(tmp);
+        r = import_file(im, one, dir, dfd, files[i], loose);
+        talloc_free(one);
     }
     return r;
 }
@@ -750,6 +795,13 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     if (link_files && (ctx->verbose || total.failed))
         fprintf(stderr, "mbctl: %lu of the %lu messages stored as links to their files\n",
                 total.linked, total.count);
+    if (links_skipped) {
+        unsigned n = g_hash_table_size(links_skipped);
+        fprintf(stderr, "mbctl: %s: %u symbolic link%s skipped, not imported "
+                "(--follow-symlinks imports what they point to)\n", path, n, n == 1 ? "" : "s");
+        g_hash_table_destroy(links_skipped);
+        links_skipped = NULL;
+    }
     if (!r && total.failed)
         r = XAP_IMAP_MESSAGE_BADHEADER;
     return r ? cli_exit_code(r) : EX_OK;
