@@ -62,8 +62,9 @@ static void *builder(void *arg)
         pthread_mutex_lock(&st->mu);
         while (!st->stop && (st->ahead >= st->window || st->ahead_bytes >= st->window_bytes))
             pthread_cond_wait(&st->cv, &st->mu);
+        int stop = st->stop;     /* read under the lock: the writer sets it */
         pthread_mutex_unlock(&st->mu);
-        n = st->stop ? 0 : st->next(st->rock, &msgs, &tag);
+        n = stop ? 0 : st->next(st->rock, &msgs, &tag);
         pthread_mutex_lock(&st->mu);
         if (!n || st->stop) {
             talloc_free(msgs);
@@ -92,7 +93,7 @@ static void *builder(void *arg)
             pthread_mutex_lock(&st->mu);
             while (!st->stop && (st->ahead >= st->window || st->ahead_bytes >= st->window_bytes))
                 pthread_cond_wait(&st->cv, &st->mu);
-            int stop = st->stop;
+            stop = st->stop;
             pthread_mutex_unlock(&st->mu);
             if (stop)
                 return NULL;
