@@ -188,7 +188,7 @@ int xw_compact_filter(const char *const *srcs, unsigned n, const char *dest,
         // flush, about 30 KB per document here, and its own threshold
         // (10,000 documents) let -F grow to 77 MB at 2,280 deletions and
         // would reach hundreds at 100,000 messages; smaller maps are also
-        // cheaper to build than the rewrites they save (docs/PERFORMANCE.md
+        // cheaper to build than the rewrites they save (docs/PERFORMANCE-COMPACT.md
         // "Filtering compaction").  Nothing is synced: the target is
         // private until the caller syncs and renames it.
         size_t since = 0;

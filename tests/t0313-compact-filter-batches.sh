@@ -1,7 +1,7 @@
 #!/bin/sh
 # squatter -z -F commits its deletions every 1,000 documents, so that
 # Xapian's in-memory changes stay bounded however many are dropped
-# (docs/PERFORMANCE.md "Filtering compaction").  2,500 messages, all but
+# (docs/PERFORMANCE-COMPACT.md "Filtering compaction").  2,500 messages, all but
 # one in six expunged (2,084 to drop, three commits): the counts, every
 # search, the target's revision (one commit per batch), and a kill
 # between two commits (compact.5b) that loses nothing and leaves no debris.
