@@ -317,7 +317,8 @@ static int row_to_entry(void *ctx, sqlite3_stmt *st, struct xap_mboxlist_entry *
 }
 
 /* Runs ST (prepared with result RC; ?1 is KEY) for at most one record:
- * XAP_IMAP_MAILBOX_NONEXISTENT when there is none.  Finalizes ST. */
+ * XAP_IMAP_MAILBOX_NONEXISTENT when there is none.  ST is left to the
+ * caller (get_row keeps it, one_row finalizes it). */
 static int one_row_run(void *ctx, sqlite3_stmt *st, int rc, const char *key,
                        const char *what, struct xap_mboxlist_entry **entry_r)
 {
