@@ -68,6 +68,16 @@ typedef int guiddb_row_fn(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                           const char *uniqueid, uint32_t uid);
 int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock);
 
+/* The calls of guiddb_lookup for each of the N distinct GUIDS in turn,
+ * which are in ascending order of their bytes: CB gets the GUID's index
+ * in GUIDS.  One walk along the GUID index that seeks a GUID only when it
+ * is expected further away than a seek costs, from ROWS, about how many
+ * rows the db holds (the documents searched): a wrong figure costs time,
+ * never a location.  Stops early as guiddb_lookup. */
+typedef int guiddb_match_fn(void *rock, size_t i, const char *uniqueid, uint32_t uid);
+int guiddb_lookup_sorted(struct guiddb *db, const uint8_t *const *guids, size_t n,
+                         uint64_t rows, guiddb_match_fn *cb, void *rock);
+
 /* The path of USERID's GUID db under CTX (NULL: bad userid). */
 char *guiddb_file(void *ctx, const char *userid);
 
