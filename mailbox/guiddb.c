@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "xapiary/xapiary.h"
 #include "common/config.h"
+#include "common/init.h"
 #include "common/lockorder.h"
 #include "common/mboxname.h"
 #include "common/sqldb.h"
@@ -43,7 +45,28 @@ struct guiddb {
     char *lockname;
     sqlite3_stmt *st[ST_COUNT];
     int in_txn;          /* 0, 1 read, 2 write */
+    int keep;            /* opened by guiddb_open_reader: its connection
+                          * is kept for the next one when closed */
 };
+
+/* The connection of the last GUID db a reader closed in this process, its
+ * statements prepared, for the next reader's open (guiddb_open_reader):
+ * opening the file (WAL and its index, the schema read) was half of what
+ * an empty search cost.  It holds no transaction, so no lock level and no
+ * snapshot: each search's guiddb_begin takes a new one.  A file renamed
+ * over it or removed since is noticed at the next open (SQLite's
+ * SQLITE_FCNTL_HAS_MOVED: the path no longer names the inode it has open)
+ * and that connection closed.  Closed before a fork (SQLite's POSIX locks
+ * are per process: a child would believe it holds the parent's), at
+ * guiddb_forget and at xap_done. */
+struct spare {
+    struct sqldb *sql;           /* NULL: none; sql->path is the file */
+    sqlite3_stmt *st[ST_COUNT];
+    pid_t pid;
+};
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct spare spare;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 
 char *user_config_dir(void *ctx, const char *userid)
 {
@@ -142,12 +165,60 @@ static int check_version(struct guiddb *db)
     return 0;
 }
 
+/* Closes S's connection (of this process: a child's copy is forgotten,
+ * never closed) and empties S. */
+static void spare_close(struct spare *s)
+{
+    if (s->sql && s->pid == getpid()) {
+        for (int i = 0; i < ST_COUNT; i++)
+            sqlite3_finalize(s->st[i]);
+        talloc_free(s->sql);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+/* The spare, taken out of the slot (empty when there was none). */
+static struct spare spare_take(void)
+{
+    struct spare s;
+
+    pthread_mutex_lock(&spare_lock);
+    s = spare;
+    memset(&spare, 0, sizeof spare);
+    pthread_mutex_unlock(&spare_lock);
+    return s;
+}
+
+static void spare_drop(void)
+{
+    struct spare s = spare_take();
+
+    spare_close(&s);
+}
+
+static void spare_init(void)
+{
+    pthread_atfork(spare_drop, NULL, NULL);
+    xapiary_atdone(spare_drop);
+}
+
 static int destroy(struct guiddb *db)
 {
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(db->st[i]);
     if (db->in_txn == 2)
         lockorder_released(LOCKLEVEL_GUIDDB, db->lockname);
+    if (db->keep && !db->in_txn) {
+        struct spare old, s = { db->sql, { 0 }, getpid() };
+        memcpy(s.st, db->st, sizeof s.st);
+        pthread_once(&spare_once, spare_init);
+        pthread_mutex_lock(&spare_lock);
+        old = spare;
+        spare = s;
+        pthread_mutex_unlock(&spare_lock);
+        spare_close(&old);
+        return 0;
+    }
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(db->st[i]);
     talloc_free(db->sql);       /* the statements first */
     return 0;
 }
@@ -216,6 +287,50 @@ int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r)
     }
     *db_r = db;
     return 0;
+}
+
+int guiddb_open_reader(void *ctx, const char *userid, struct guiddb **db_r)
+{
+    struct guiddb *db;
+    struct spare s = spare_take();
+    char *path;
+    int moved = 1, r;
+
+    *db_r = NULL;
+    if (s.sql && s.pid == getpid() && (path = guiddb_file(NULL, userid))) {
+        if (!strcmp(path, s.sql->path) && !(r = userdata_check(userid)) &&
+            sqlite3_file_control(s.sql->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) ==
+                SQLITE_OK && !moved) {
+            db = talloc_zero(ctx, struct guiddb);
+            db->path = talloc_steal(db, path);
+            db->lockname = talloc_asprintf(db, "GUID db of %s", userid);
+            db->sql = s.sql;
+            db->db = s.sql->db;
+            memcpy(db->st, s.st, sizeof db->st);
+            db->keep = 1;
+            talloc_set_destructor(db, destroy);
+            /* a newer xapiary may have raised it in place */
+            if ((r = check_version(db))) {
+                db->keep = 0;
+                talloc_free(db);
+                return r;
+            }
+            *db_r = db;
+            return 0;
+        }
+        talloc_free(path);
+    }
+    spare_close(&s);
+    if ((r = guiddb_open(ctx, userid, 0, &db)))
+        return r;
+    db->keep = 1;
+    *db_r = db;
+    return 0;
+}
+
+void guiddb_forget_reader(void)
+{
+    spare_drop();
 }
 
 /* Statement I, prepared now if it was not yet: NULL (and *R_OUT set,

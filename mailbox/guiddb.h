@@ -32,6 +32,16 @@ char *user_config_dir(void *ctx, const char *userid);
 int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r);
 void guiddb_close(struct guiddb **dbp);
 
+/* guiddb_open for a reader that opens it again and again (a search): the
+ * connection stays open when it is closed outside a transaction, and the
+ * next reader's open of the same file in this process takes it again
+ * (guiddb.c "spare").  Read through guiddb_begin's snapshots only. */
+int guiddb_open_reader(void *ctx, const char *userid, struct guiddb **db_r);
+
+/* Closes the connection a reader left open (its files are about to be
+ * removed). */
+void guiddb_forget_reader(void);
+
 /* Closes this process's cached GUID db of USERID (its files are about to
  * be removed: mailbox/userdata.c). */
 void guiddb_forget(const char *userid);

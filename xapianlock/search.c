@@ -450,7 +450,7 @@ static int run(struct xap_search_session *ss, const struct query *q,
     *res_r = NULL;
     if ((r = unindexed_list(tmp, ss->userid, &u)))
         goto out;
-    r = guiddb_open(tmp, ss->userid, 0, &gdb);
+    r = guiddb_open_reader(tmp, ss->userid, &gdb);
     if (r == XAP_IMAP_NOTFOUND) {
         /* No hits: nothing was ever appended, or the GUID db is lost,
          * which unindexed_count tells from the mailboxes. */
