@@ -32,6 +32,16 @@ char *user_config_dir(void *ctx, const char *userid);
 int guiddb_open(void *ctx, const char *userid, int create, struct guiddb **db_r);
 void guiddb_close(struct guiddb **dbp);
 
+/* guiddb_open for a reader that opens it again and again (a search): the
+ * connection stays open when it is closed outside a transaction, and the
+ * next reader's open of the same file in this process takes it again
+ * (guiddb.c "spare").  Read through guiddb_begin's snapshots only. */
+int guiddb_open_reader(void *ctx, const char *userid, struct guiddb **db_r);
+
+/* Closes the connection a reader left open (its files are about to be
+ * removed). */
+void guiddb_forget_reader(void);
+
 /* Closes this process's cached GUID db of USERID (its files are about to
  * be removed: mailbox/userdata.c). */
 void guiddb_forget(const char *userid);
@@ -67,6 +77,16 @@ int guiddb_foreach_guid(struct guiddb *db, const char *uniqueid,
 typedef int guiddb_row_fn(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                           const char *uniqueid, uint32_t uid);
 int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock);
+
+/* The calls of guiddb_lookup for each of the N distinct GUIDS in turn,
+ * which are in ascending order of their bytes: CB gets the GUID's index
+ * in GUIDS.  One walk along the GUID index that seeks a GUID only when it
+ * is expected further away than a seek costs, from ROWS, about how many
+ * rows the db holds (the documents searched): a wrong figure costs time,
+ * never a location.  Stops early as guiddb_lookup. */
+typedef int guiddb_match_fn(void *rock, size_t i, const char *uniqueid, uint32_t uid);
+int guiddb_lookup_sorted(struct guiddb *db, const uint8_t *const *guids, size_t n,
+                         uint64_t rows, guiddb_match_fn *cb, void *rock);
 
 /* The path of USERID's GUID db under CTX (NULL: bad userid). */
 char *guiddb_file(void *ctx, const char *userid);

@@ -58,6 +58,7 @@ static int cached_open(const char *userid, struct guiddb **db_r)
 
 void guiddb_forget(const char *userid)
 {
+    guiddb_forget_reader();
     for (struct cached **cp = &cache; *cp; cp = &(*cp)->next) {
         if (!strcmp((*cp)->userid, userid)) {
             struct cached *c = *cp;

@@ -96,6 +96,11 @@ static int forsaken;
  * time was a good part of a search's cost per mailbox of the user
  * (docs/PERFORMANCE.md "Search: API vs raw Xapian"). */
 static sqlite3_stmt *row_st;
+/* foreach's two statements (a tree, every name with a prefix), kept the
+ * same way: a search lists the user's mailboxes, and preparing the list's
+ * statement was an eighth of an empty search's CPU (docs/
+ * PERFORMANCE-SCALE.md "Search: the walk of the GUID index"). */
+static sqlite3_stmt *foreach_st[2];
 static int fork_handlers;
 
 static const struct sqldb_spec spec = {
@@ -142,6 +147,7 @@ static void close_db(void)
         db->db = NULL;
         TALLOC_FREE(cur_txn);
         row_st = NULL;            /* the parent's too */
+        foreach_st[0] = foreach_st[1] = NULL;
     }
     if (cur_txn) {
         sqldb_exec(db, "ROLLBACK");
@@ -149,6 +155,10 @@ static void close_db(void)
     }
     sqlite3_finalize(row_st);
     row_st = NULL;
+    for (int i = 0; i < 2; i++) {
+        sqlite3_finalize(foreach_st[i]);
+        foreach_st[i] = NULL;
+    }
     TALLOC_FREE(db);
 }
 
@@ -241,6 +251,7 @@ static int open_db(int create)
     db = NULL;
     cur_txn = NULL;
     row_st = NULL;
+    foreach_st[0] = foreach_st[1] = NULL;
 
     if (!(confdir = config_configdirectory(NULL))) {
         xlog(LOG_ERR, "mailboxes.db: no configuration (xap_init)");
@@ -524,11 +535,13 @@ static int foreach_batch(void *ctx, const char *prefix, int flags,
         ? talloc_asprintf(ctx, "%s%c", prefix, MBOXNAME_SEP) : prefix;
     char *end = talloc_asprintf(ctx, "%s\xff", start);
     struct xap_mboxlist_entry **v = talloc_array(ctx, struct xap_mboxlist_entry *, 0);
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt **stp = &foreach_st[!(flags & XAP_MBOXLIST_TREE)], *st;
     size_t n = 0;
-    int rc, r = 0;
+    int rc = SQLITE_OK, r = 0;
 
-    rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
+    if (!*stp)
+        rc = sqlite3_prepare_v2(db->db, sql, -1, stp, NULL);
+    st = *stp;
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, start, -1, SQLITE_STATIC);
@@ -548,7 +561,13 @@ static int foreach_batch(void *ctx, const char *prefix, int flags,
     }
     if (!r && rc != SQLITE_DONE)
         r = sqldb_error(db, "list records", rc);
-    sqlite3_finalize(st);
+    if (*stp && (rc == SQLITE_ROW || rc == SQLITE_DONE)) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        sqlite3_finalize(*stp);   /* failed: prepared again next time */
+        *stp = NULL;
+    }
     *v_r = talloc_realloc(ctx, v, struct xap_mboxlist_entry *, n);
     return r;
 }

@@ -5,6 +5,8 @@
  * indexer's batches. */
 #include <config.h>
 
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -348,6 +350,181 @@ START_TEST(second_guiddb_open_keeps_locks)
 }
 END_TEST
 
+/* guiddb_lookup_sorted makes the calls of guiddb_lookup for each GUID in
+ * turn, whether it walks or seeks: few GUIDs wanted or most, GUIDs with
+ * one location or several, GUIDs the db lacks, and a row estimate far
+ * too small (a walk everywhere) or far too large (a seek everywhere). */
+struct calls {
+    char *log;
+    size_t i;
+};
+
+static int log_sorted(void *rock, size_t i, const char *uniqueid, uint32_t uid)
+{
+    struct calls *c = rock;
+
+    c->log = talloc_asprintf_append(c->log, "%zu %s %u;", i, uniqueid, uid);
+    return 0;
+}
+
+static int log_lookup(void *rock, const char *uniqueid, uint32_t uid)
+{
+    return log_sorted(rock, ((struct calls *)rock)->i, uniqueid, uid);
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b,
+                  XAP_MESSAGE_GUID_SIZE);
+}
+
+START_TEST(lookup_sorted_is_lookups)
+{
+    enum { N = 3000 };
+    static const unsigned steps[] = { 1, 2, 5, 40, 997 };
+    static const uint64_t estimates[] = { 0, N, 1000000000000ULL };
+    enum { G = XAP_MESSAGE_GUID_SIZE };
+    uint8_t *guid = talloc_array(NULL, uint8_t, (N + N / 10) * G);
+    const uint8_t **want = talloc_array(guid, const uint8_t *, N + N / 10);
+    struct guiddb *db = NULL;
+    uint64_t x = 12345;
+
+    make("user.s", 1, 1);
+    /* SHA-1-like spread: the walk's distance estimate assumes it */
+    for (size_t i = 0; i < N + N / 10; i++)
+        for (int k = 0; k < G; k++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            guid[i * G + k] = (uint8_t)(x >> 56);
+        }
+    ck_assert_int_eq(guiddb_open(NULL, "s", 1, &db), 0);
+    ck_assert_int_eq(guiddb_begin(db, 1), 0);
+    for (size_t i = 0; i < N; i++) {   /* the last N / 10 stay out of the db */
+        ck_assert_int_eq(guiddb_add(db, guid + i * G, "mb-b", (uint32_t)i + 1), 0);
+        if (i % 3 == 0)
+            ck_assert_int_eq(guiddb_add(db, guid + i * G, "mb-a", (uint32_t)i + 7), 0);
+        if (i % 7 == 0)
+            ck_assert_int_eq(guiddb_add(db, guid + i * G, "mb-c", (uint32_t)i + 9), 0);
+    }
+    ck_assert_int_eq(guiddb_commit(db), 0);
+    ck_assert_int_eq(guiddb_begin(db, 0), 0);
+    for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
+        struct calls a = { talloc_strdup(want, ""), 0 };
+        size_t n = 0;
+        for (size_t i = 0; i < N + N / 10; i += steps[s])
+            want[n++] = guid + i * G;
+        qsort(want, n, sizeof *want, by_bytes);
+        for (a.i = 0; a.i < n; a.i++)
+            ck_assert_int_eq(guiddb_lookup(db, want[a.i], log_lookup, &a), 0);
+        ck_assert_msg(strlen(a.log) > 0, "no location at all");
+        for (size_t e = 0; e < sizeof estimates / sizeof *estimates; e++) {
+            struct calls b = { talloc_strdup(want, ""), 0 };
+            ck_assert_int_eq(guiddb_lookup_sorted(db, want, n, estimates[e], log_sorted, &b), 0);
+            ck_assert_msg(!strcmp(a.log, b.log), "every %u-th GUID, %llu rows estimated: "
+                          "the walk's calls differ from the look-ups'", steps[s],
+                          (unsigned long long)estimates[e]);
+        }
+    }
+    guiddb_abort(db);
+    guiddb_close(&db);
+    talloc_free(guid);
+}
+END_TEST
+
+/* mbctl_elsewhere without fork(): posix_spawn runs no fork handlers, so
+ * what this process keeps open across a fork stays open. */
+static void mbctl_spawned(const char *const *args)
+{
+    const char *top = getenv("top_builddir");
+    char *prog = talloc_asprintf(NULL, "%s/mbctl", top ? top : ".");
+    const char *argv[16] = { prog, "-C", env->config };
+    size_t n = 3;
+    int status;
+    pid_t pid;
+
+    while (*args && n < 15)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    ck_assert_int_eq(posix_spawn(&pid, prog, NULL, NULL, (char *const *)argv, environ), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "mbctl %s: status %d", argv[3], status);
+    talloc_free(prog);
+}
+
+/* Whether this process has FILE open (readlink of each /proc/self/fd). */
+static int have_open(const char *file)
+{
+    int found = 0;
+
+    for (int fd = 0; fd < 1024 && !found; fd++) {
+        char link[64], target[4096];
+        ssize_t n;
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        if ((n = readlink(link, target, sizeof target - 1)) < 0)
+            continue;
+        target[n] = 0;
+        found = !strcmp(target, file);
+    }
+    return found;
+}
+
+/* A search keeps its GUID db connection for the next one (guiddb.c
+ * "spare"), and the next one still reads the file as it is now: commits
+ * made since, and a file removed and made again by another process (the
+ * user deleted and created again) rather than the old one kept open. */
+START_TEST(search_keeps_guiddb_fresh)
+{
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res;
+    const char *del[] = { "delete", "user.s", NULL };
+    const char *create[] = { "create", "user.s", NULL };
+    const char *append[] = { "append", "user.s", NULL, NULL };
+    char *dir, *file, *msg;
+    FILE *f;
+
+    make("user.s", 1, 2);
+    index_user("s", 2);
+    guiddb_forget("s");            /* the writer's connection: only the search's is left */
+    dir = user_config_dir(NULL, "s");
+    file = talloc_asprintf(dir, "%s/guid.db", dir);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
+    res = run(ss, "quarterly", NULL);
+    ck_assert_uint_eq(res->total, 2);
+    ck_assert_msg(have_open(file), "the search did not keep %s open", file);
+
+    make("user.s", 3, 3);          /* a commit since: seen by the next search */
+    index_user("s", 1);
+    res = run(ss, "quarterly", NULL);
+    ck_assert_uint_eq(res->total, 3);
+    guiddb_forget("s");
+    res = run(ss, "quarterly", NULL);
+    ck_assert_uint_eq(res->total, 3);
+    ck_assert_msg(have_open(file), "the search did not keep %s open", file);
+
+    /* Another process removes the user and makes it again with one
+     * message: the kept connection names the removed file (spawned: a
+     * fork would close it, guiddb.c "spare"). */
+    mbctl_spawned(del);
+    mbctl_spawned(create);
+    msg = talloc_asprintf(dir, "%s/msg", env->dir);
+    ck_assert_ptr_nonnull(f = fopen(msg, "w"));
+    fputs("From: a@example.com\nSubject: new\nDate: 01 Apr 2022 12:00:00 +0000\n\n"
+          "quarterly again\n", f);
+    fclose(f);
+    append[2] = msg;
+    mbctl_spawned(append);
+    index_user("s", 1);
+    xap_search_close(&ss);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
+    res = run(ss, "quarterly", NULL);
+    ck_assert_uint_eq(res->total, 1);
+    ck_assert_str_eq(res->hits[0].subject, "new");
+    ck_assert_uint_eq(res->hits[0].uid, 1);
+    xap_search_close(&ss);
+    talloc_free(dir);
+}
+END_TEST
+
 /* The turnstile (docs/LOCKING.md "Search tiers"): a search waiting for
  * the READ lock while an indexer holds WRITE gets it when that batch
  * ends, even though the indexer asks for WRITE again at once for its
@@ -421,6 +598,8 @@ Suite *make_suite(void)
     tcase_add_test(tc, session_sees_renames);
     tcase_add_test(tc, list_files_is_one_tree);
     tcase_add_test(tc, second_guiddb_open_keeps_locks);
+    tcase_add_test(tc, lookup_sorted_is_lookups);
+    tcase_add_test(tc, search_keeps_guiddb_fresh);
     tcase_add_test(tc, search_not_starved_between_batches);
     tcase_add_test(tc, search_while_batch_is_added);
     suite_add_tcase(s, tc);

@@ -366,42 +366,31 @@ static void add_loc(struct collect *c, const char *uniqueid, uint32_t uid)
     c->locs[c->nlocs++].uid = uid;
 }
 
-/* A row of the scan: the locations of a document come together, rows
- * and documents both in GUID order. */
-static int scan_row(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE], const char *uniqueid,
-                    uint32_t uid)
+/* A location of the I-th document in GUID order. */
+static int match_row(void *rock, size_t i, const char *uniqueid, uint32_t uid)
 {
     struct collect *c = rock;
-    int cmp = -1;
 
-    while (c->next < c->norder &&
-           (cmp = memcmp(c->docs[c->order[c->next]].guid, guid, XAP_MESSAGE_GUID_SIZE)) < 0)
-        c->next++;
-    if (!cmp)
-        add_loc(c, uniqueid, uid);
-    return 0;
-}
-
-/* A location found by a look-up of the document C->order[C->next]. */
-static int lookup_row(void *rock, const char *uniqueid, uint32_t uid)
-{
-    add_loc(rock, uniqueid, uid);
+    c->next = i;
+    add_loc(c, uniqueid, uid);
     return 0;
 }
 
 /* Every document becomes its live locations, in the search's order.
  * The documents are first sorted by GUID, the GUID db's order; of a GUID
  * in several databases (until they are compacted together) the first
- * the search met is kept, the others have no hits.  Then either looked
- * up one by one in that order, so that each page of the GUID index is
- * read at most once (at random they were read again and again: SQLite's
- * page cache is smaller than the index of a large mailbox), or, when they
- * are a good part of the DOCCOUNT documents of the databases, matched
- * against one scan of the whole GUID db.  The two cost the same at about
- * 18% of the documents, at 10,000 and at 100,000 messages
- * (docs/PERFORMANCE.md "Search: API vs raw Xapian"). */
+ * the search met is kept, the others have no hits.  Then they are found
+ * in one walk along the GUID index in that order, which seeks a GUID
+ * only when it is further away than a seek costs: each page of the index
+ * is read at most once (at random they were read again and again:
+ * SQLite's page cache is smaller than the index of a large mailbox), and
+ * the walk is a scan when the hits are a good part of the DOCCOUNT
+ * documents, a look-up per GUID when they are few, and cheaper than
+ * either in between (docs/PERFORMANCE-SCALE.md "Search: the walk of the
+ * GUID index"). */
 static int expand(struct collect *c, unsigned long doccount)
 {
+    const uint8_t **guids;
     int r = 0;
 
     if (!c->ndocs)
@@ -415,13 +404,12 @@ static int expand(struct collect *c, unsigned long doccount)
         if (memcmp(c->docs[c->order[i]].guid, c->docs[c->order[c->norder - 1]].guid,
                    XAP_MESSAGE_GUID_SIZE))
             c->order[c->norder++] = c->order[i];
+    guids = talloc_array(c->order, const uint8_t *, c->norder);
+    for (size_t i = 0; i < c->norder; i++)
+        guids[i] = c->docs[c->order[i]].guid;
     c->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->next = 0;
-    if (c->norder * 5 >= doccount)
-        r = guiddb_foreach_location(c->gdb, scan_row, c);
-    else
-        for (; !r && c->next < c->norder; c->next++)
-            r = guiddb_lookup(c->gdb, c->docs[c->order[c->next]].guid, lookup_row, c);
+    r = guiddb_lookup_sorted(c->gdb, guids, c->norder, doccount, match_row, c);
     for (size_t i = 0; !r && i < c->ndocs; i++) {
         c->cur = &c->docs[i];
         for (size_t k = 0; k < c->cur->n; k++)
@@ -462,7 +450,7 @@ static int run(struct xap_search_session *ss, const struct query *q,
     *res_r = NULL;
     if ((r = unindexed_list(tmp, ss->userid, &u)))
         goto out;
-    r = guiddb_open(tmp, ss->userid, 0, &gdb);
+    r = guiddb_open_reader(tmp, ss->userid, &gdb);
     if (r == XAP_IMAP_NOTFOUND) {
         /* No hits: nothing was ever appended, or the GUID db is lost,
          * which unindexed_count tells from the mailboxes. */
