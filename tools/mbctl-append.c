@@ -56,6 +56,9 @@ static int keep_duplicates;
 /* --link: a message file is hard-linked into the spool when it can be
  * (mailbox/append.h). */
 static int link_files;
+/* --jobs: worker threads that read and parse ahead of the appends
+ * (mbctl-import-pipe.c); 0: the appending thread does it all. */
+static int import_jobs = -1;
 
 struct importer {
     const char *name;          /* the mailbox */
@@ -105,22 +108,49 @@ static int importer_commit(struct importer *im)
     return xap_mailbox_lock_index(im->mailbox, XAP_LOCK_EXCLUSIVE);
 }
 
-/* SRC: the file BUF is the whole of, for --link (else NULL). */
+/* What a worker thread made of one file ahead of its append
+ * (read_ahead). */
+struct ahead {
+    const char *name;          /* the entry, in the directory's listing */
+    int ignore;                /* not a file of ours, said nothing of */
+    struct stat st;            /* its fstatat(2) */
+    int read;                  /* its bytes are BUF (else READ_ERRNO says why not) */
+    int read_errno;
+    char *buf;
+    size_t len;
+    struct stat readst;        /* fstat(2) of what was read (--link) */
+    size_t skip;               /* a leading envelope line's length */
+    int64_t envdate;
+    int kind;                  /* enum filekind, for a loose file */
+    int dup;                   /* already in the mailbox: not parsed */
+    int prep_r;                /* mailbox_append_prepare()'s result */
+    struct message_parsed *parsed;
+};
+
+/* SRC: the file BUF is the whole of, for --link (else NULL).  A: what a
+ * worker made of it ahead (the GUID looked up, the bytes checked and
+ * parsed), or NULL to do it all here. */
 static int importer_add(struct importer *im, const char *buf, size_t len,
                         int64_t internaldate, int64_t envdate, uint32_t flags,
-                        const char *source, const struct append_source *src)
+                        const char *source, const struct append_source *src,
+                        const struct ahead *a)
 {
     int r, linked = 0;
 
-    if (import_guids_has(im->guids, buf, len)) {
+    if (a ? a->dup : import_guids_has(im->guids, buf, len)) {
         /* Stored by an earlier run of the same import. */
         im->skipped++;
         return 0;
     }
-    r = src ? mailbox_append_linked(im->mailbox, buf, len, internaldate, envdate, flags,
-                                    src, &linked, NULL)
-            : xap_mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
-                                               flags, NULL);
+    if (a)
+        r = a->prep_r ? a->prep_r
+                      : mailbox_append_prepared(im->mailbox, buf, len, a->parsed, internaldate,
+                                                envdate, flags, src, &linked, NULL);
+    else
+        r = src ? mailbox_append_linked(im->mailbox, buf, len, internaldate, envdate, flags,
+                                        src, &linked, NULL)
+                : xap_mailbox_append_message_dated(im->mailbox, buf, len, internaldate,
+                                                   envdate, flags, NULL);
     if (r) {
         char *what = talloc_asprintf(NULL, "%s: %s", im->name, source);
         cli_error(what, r, NULL);
@@ -242,6 +272,18 @@ static int open_dir_at(int dirfd, const char *name, int named)
  * policy), but says how much it left out. */
 static GHashTable *links_skipped;
 
+/* Says that the link PATH is skipped (only in the appending thread). */
+static void link_skipped(const char *path)
+{
+    if (!links_skipped)
+        links_skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* import -r looks at a loose file twice (as a folder, then as a
+     * message): it is named and counted once. */
+    if (g_hash_table_add(links_skipped, g_strdup(path)))
+        fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
+                "imports what it points to)\n", path);
+}
+
 /* lstat(2), or stat(2) with --follow-symlinks, of NAME in directory
  * DIRFD, an entry of the imported tree whose path is PATH: -1 (no
  * warning) when it cannot be read, 1 with a warning naming it when it is
@@ -251,13 +293,7 @@ static int entry_stat_at(int dirfd, const char *name, const char *path, struct s
     if (fstatat(dirfd, name, st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
     if (S_ISLNK(st->st_mode)) {
-        if (!links_skipped)
-            links_skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        /* import -r looks at a loose file twice (as a folder, then as a
-         * message): it is named and counted once. */
-        if (g_hash_table_add(links_skipped, g_strdup(path)))
-            fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
-                    "imports what it points to)\n", path);
+        link_skipped(path);
         return 1;
     }
     return 0;
@@ -349,35 +385,84 @@ static int is_maildir_sub(const char *name)
     return !strcmp(name, "cur") || !strcmp(name, "new") || !strcmp(name, "tmp");
 }
 
-/* Appends NAME, an entry of DIR (open as DFD); LOOSE as import_files().
- * Whatever is allocated for it is under ONE, freed when it is done. */
-static int import_file(struct importer *im, void *one, const char *dir, int dfd,
-                       const char *name, int loose)
-{
-    char *path = talloc_asprintf(one, "%s/%s", dir, name);
-    struct stat st, readst;
-    struct append_source src = { dfd, name, follow_links, &readst };
-    size_t len, skip;
-    int64_t envdate;
-    char *buf;
-    int r;
+/* The files of one directory, for read_ahead(). */
+struct ahead_dir {
+    struct importer *im;
+    const char *dir;
+    int dfd;
+    char **files;
+    int loose;
+};
 
-    if ((loose && is_maildir_sub(name)) ||
-        entry_stat_at(dfd, name, path, &st) || !S_ISREG(st.st_mode))
-        return 0;
+/* Looks at, reads and parses file I of the directory ROCK, in a worker
+ * thread (mbctl-import-pipe.c): nothing here touches the mailbox or
+ * anything else shared but read-only (the GUIDs already there, the
+ * options).  What the appending thread must say or count (links skipped,
+ * read errors) is left for it in the result. */
+static void *read_ahead(size_t i, void *rock)
+{
+    struct ahead_dir *d = rock;
+    struct ahead *a = talloc_zero(NULL, struct ahead);
+    const char *msg;
+    int rc;
+
+    if (!a)
+        return NULL;
+    a->name = d->files[i];
+    if ((d->loose && is_maildir_sub(a->name)) ||
+        fstatat(d->dfd, a->name, &a->st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+        a->ignore = 1;
+        return a;
+    }
+    if (!S_ISREG(a->st.st_mode))
+        return a;
     /* --link needs what was read to be the file its name leads to:
      * read relative to DFD, following a link only when
      * --follow-symlinks (as read_at()). */
-    if ((link_files ? read_file_stat(one, dfd, name, follow_links, &buf, &len, &readst)
-                    : read_at(one, dfd, name, path, 0, &buf, &len)) < 0) {
-        fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
+    rc = link_files ? read_file_stat(a, d->dfd, a->name, follow_links, &a->buf, &a->len,
+                                     &a->readst)
+                    : read_at(a, d->dfd, a->name,
+                              talloc_asprintf(a, "%s/%s", d->dir, a->name), 0, &a->buf,
+                              &a->len);
+    if (rc < 0) {
+        a->read_errno = errno;
+        return a;
+    }
+    a->read = 1;
+    /* A Maildir's files are messages, but may keep the envelope line
+     * of the mbox they were copied from. */
+    a->skip = envelope_line(a->buf, a->len, &a->envdate);
+    if (d->loose && (a->kind = (int)classify(a->buf, a->len, &a->skip, &a->envdate)) !=
+                    FILE_MESSAGE)
+        return a;
+    msg = a->buf + a->skip;
+    if ((a->dup = import_guids_has(d->im->guids, msg, a->len - a->skip)))
+        return a;
+    a->prep_r = mailbox_append_prepare(a, d->im->name, msg, a->len - a->skip, &a->parsed);
+    return a;
+}
+
+/* Appends the file A, an entry of DIR (open as DFD), as read_ahead() left
+ * it; LOOSE as import_files(). */
+static int import_file(struct importer *im, const char *dir, int dfd, struct ahead *a,
+                       int loose)
+{
+    char *path = talloc_asprintf(a, "%s/%s", dir, a->name);
+    struct append_source src = { dfd, a->name, follow_links, &a->readst };
+    int r;
+
+    if (a->ignore || !(S_ISLNK(a->st.st_mode) || S_ISREG(a->st.st_mode)))
+        return 0;
+    if (S_ISLNK(a->st.st_mode)) {
+        link_skipped(path);
+        return 0;
+    }
+    if (!a->read) {
+        fprintf(stderr, "mbctl: %s: %s\n", path, strerror(a->read_errno));
         im->failed++;
         return 0;
     }
-    /* A Maildir's files are messages, but may keep the envelope line
-     * of the mbox they were copied from. */
-    skip = envelope_line(buf, len, &envdate);
-    if (loose && classify(buf, len, &skip, &envdate) != FILE_MESSAGE) {
+    if (loose && a->kind != FILE_MESSAGE) {
         /* mbox files become child mailboxes (import -r) */
         if (im->verbose)
             fprintf(stderr, "mbctl: %s: not a message file: skipped\n", path);
@@ -385,8 +470,9 @@ static int import_file(struct importer *im, void *one, const char *dir, int dfd,
     }
     /* Only a whole file can be linked: not one whose envelope line
      * is not stored. */
-    r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime, envdate,
-                     maildir_flags(name), path, link_files && !skip ? &src : NULL);
+    r = importer_add(im, a->buf + a->skip, a->len - a->skip, (int64_t)a->st.st_mtime,
+                     a->envdate, maildir_flags(a->name), path,
+                     link_files && !a->skip ? &src : NULL, a);
     if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
         r = 0;     /* counted and reported; go on with the rest */
     return r;
@@ -395,23 +481,34 @@ static int import_file(struct importer *im, void *one, const char *dir, int dfd,
 /* Appends the message files of DIR, open as DFD; LOOSE: DIR is a plain
  * directory of files, where only those that look like mail count (a
  * Maildir's cur/ and new/ hold nothing else, so there every file is a
- * message).  The files are looked at and read relative to DFD. */
+ * message).  The files are looked at and read relative to DFD, by
+ * import_jobs worker threads ahead of the appends, which stay in this
+ * thread and in the order of the names. */
 static int import_files(struct importer *im, void *tmp, const char *dir, int dfd, int loose)
 {
-    char **files = list_at(tmp, dfd);
+    struct ahead_dir d = { im, dir, dfd, list_at(tmp, dfd), loose };
+    size_t n = talloc_array_length(d.files);
+    struct import_pipe *pipe;
     int r = 0;
 
     /* Nothing on disk changes here: a test pauses the import at this
      * point to swap DIR for a link (docs/FAULTS.md). */
     fault_point("import.listed");
-    for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
+    pipe = import_pipe_start(tmp, n, import_jobs, read_ahead, &d);
+    for (size_t i = 0; i < n && !r; i++) {
         /* Nothing of one file outlives its turn: small leftovers kept
          * for the whole import would scatter the heap among the freed
          * buffers of the files after it (list_dir). */
-        void *one = talloc_new(tmp);
-        r = import_file(im, one, dir, dfd, files[i], loose);
-        talloc_free(one);
+        struct ahead *a = import_pipe_take(pipe);
+        if (!a) {
+            cli_error(im->name, XAP_IMAP_IOERROR, "out of memory");
+            r = XAP_IMAP_IOERROR;
+            break;
+        }
+        r = import_file(im, dir, dfd, a, loose);
+        talloc_free(a);
     }
+    import_pipe_finish(pipe);
     return r;
 }
 
@@ -517,7 +614,7 @@ static int import_mbox(struct importer *im, const char *path, int dirfd, const c
             out += n;
             line += n;
         }
-        r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path, NULL);
+        r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path, NULL, NULL);
         if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
             r = 0;
         talloc_free(msg);
@@ -691,7 +788,7 @@ static int import_maildirpp(void *ctx, const char *name, const char *path, int d
 int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
-        "Usage: mbctl import [-v] [-r] [-L] [-d] [-l] MAILBOX PATH\n"
+        "Usage: mbctl import [-v] [-r] [-L] [-d] [-l] [-j N] MAILBOX PATH\n"
         "Import a Maildir folder, a directory of message files or an mbox\n"
         "file into MAILBOX (created if missing).\n\n"
         "  -r, --recursive   PATH is a Maildir++ tree or a directory of\n"
@@ -718,6 +815,10 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         "                    (Maildir programs never do; mbctl verify reports\n"
         "                    one that was); deleting either name leaves the\n"
         "                    other\n"
+        "  -j, --jobs N      N threads read and parse files ahead of the\n"
+        "                    appends (default: one per CPU, at most 8; 0:\n"
+        "                    none); messages get their UIDs in the order of\n"
+        "                    their file names whatever N is\n"
         "  -v, --verbose     progress: each batch and folder, then the totals\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
@@ -731,6 +832,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         { "follow-symlinks", no_argument, NULL, 'L' },
         { "duplicates", no_argument, NULL, 'd' },
         { "link", no_argument, NULL, 'l' },
+        { "jobs", required_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -739,18 +841,30 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     void *tmp;
     int recursive = 0, c, r, rfd;
 
-    while ((c = mbctl_getopt(argc, argv, "rLdlh", opts)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "rLdlj:h", opts)) != -1) {
         switch (c) {
         case 'r': recursive = 1; break;
         case 'L': follow_links = 1; break;
         case 'd': keep_duplicates = 1; break;
         case 'l': link_files = 1; break;
+        case 'j': {
+            char *end;
+            long j = strtol(optarg, &end, 10);
+            if (end == optarg || *end || j < 0 || j > 64)
+                cli_usage_error("import: --jobs takes a number from 0 to 64");
+            import_jobs = (int)j;
+            break;
+        }
         case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("import", argv);
         }
     }
     if (argc - optind != 2)
         cli_usage_error("import: MAILBOX and PATH are required");
+    if (import_jobs < 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        import_jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+    }
     if (mboxname_validate(argv[optind]))
         return cli_error(argv[optind], XAP_IMAP_MAILBOX_BADNAME, NULL);
     path = argv[optind + 1];

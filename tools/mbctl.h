@@ -50,6 +50,19 @@ struct xap_mailbox;
 struct import_guids;
 int import_guids_load(void *ctx, struct xap_mailbox *mailbox, struct import_guids **guids_r);
 int import_guids_has(const struct import_guids *guids, const char *buf, size_t len);
+
+/* mbctl import: items 0..N-1 computed by FN in up to NTHREADS worker
+ * threads (mbctl-import-pipe.c), taken by one consumer in order.  FN
+ * returns a talloc context with no parent (or NULL), which the consumer
+ * frees; it must be thread-safe.  import_pipe_take() returns item after
+ * item (NULL past the last: an item's NULL result is not told apart);
+ * import_pipe_finish() stops the workers and frees what was not taken. */
+struct import_pipe;
+typedef void *import_pipe_fn(size_t i, void *rock);
+struct import_pipe *import_pipe_start(void *ctx, size_t n, int nthreads, import_pipe_fn *fn,
+                                      void *rock);
+void *import_pipe_take(struct import_pipe *p);
+void import_pipe_finish(struct import_pipe *p);
 mbctl_fn mbctl_verify, mbctl_reconstruct;
 mbctl_fn mbctl_watch, mbctl_cat;
 mbctl_fn mbctl_lock;
