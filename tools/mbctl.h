@@ -41,8 +41,19 @@ mbctl_fn mbctl_create, mbctl_delete, mbctl_list, mbctl_status, mbctl_expunge;
 mbctl_fn mbctl_append, mbctl_import;
 
 /* The length of BUF's leading mbox envelope line ("From SENDER DATE\n"),
- * 0 when there is none; *DATE_R its date, or 0 (mbctl-append.c). */
+ * 0 when there is none; *DATE_R its date, or 0 (mbctl-import-files.c). */
 size_t envelope_line(const char *buf, size_t len, int64_t *date_r);
+
+/* mbctl import (mbctl-import-files.c): what a loose file in a mail
+ * directory is; a file's kind from its bytes (*SKIP_R: a leading envelope
+ * line's length, *DATE_R its date); the Maildir flags of a file name; the
+ * entries of the directory open as DFD but dot files, sorted, under CTX;
+ * whether NAME is cur, new or tmp. */
+enum filekind { FILE_OTHER, FILE_MESSAGE, FILE_MBOX };
+enum filekind classify(const char *buf, size_t len, size_t *skip_r, int64_t *date_r);
+uint32_t maildir_flags(const char *fname);
+char **list_at(void *ctx, int dfd);
+int is_maildir_sub(const char *name);
 
 /* mbctl import: the GUIDs MAILBOX holds now (expunged ones aside), under
  * CTX; then whether the message BUF/LEN is one of them. */
