@@ -679,9 +679,9 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         "                    one that was); deleting either name leaves the\n"
         "                    other\n"
         "  -j, --jobs N      N threads read and parse files ahead of the\n"
-        "                    appends (default: one per CPU, at most 8; 0:\n"
-        "                    none); messages get their UIDs in the order of\n"
-        "                    their file names whatever N is\n"
+        "                    appends (default: one fewer than the CPUs, at\n"
+        "                    most 8; 0: none); messages get their UIDs in\n"
+        "                    the order of their file names whatever N is\n"
         "  -v, --verbose     progress: each batch and folder, then the totals\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
@@ -725,8 +725,10 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     if (argc - optind != 2)
         cli_usage_error("import: MAILBOX and PATH are required");
     if (import_jobs < 0) {
+        /* The appending thread parses too while it waits: one thread
+         * fewer than the CPUs keeps them all busy. */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        import_jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+        import_jobs = cpus < 2 ? 0 : cpus > 9 ? 8 : (int)cpus - 1;
     }
     if (mboxname_validate(argv[optind]))
         return cli_error(argv[optind], XAP_IMAP_MAILBOX_BADNAME, NULL);

@@ -6,9 +6,10 @@
  * spool file, the record) must stay in one thread and in the order of
  * the files, so that UIDs are those of a sequential import.  Workers
  * take items in order from a window of a few per thread ahead of the
- * consumer: memory stays bounded by the window, not by the folder.  With
- * no threads the consumer runs each item itself when it takes it, so
- * there is one code path either way. */
+ * consumer: memory stays bounded by the window, not by the folder.  The
+ * consumer, while the item it needs is not done, does the next one no
+ * worker has taken; with no threads it runs each item itself when it
+ * takes it. */
 #include <config.h>
 
 #include <pthread.h>
@@ -18,7 +19,7 @@
 
 #include "tools/mbctl.h"
 
-/* Items in flight per worker: enough that a worker rarely waits for the
+/* Items in flight per thread (the consumer counted): enough that a worker rarely waits for the
  * consumer's slower appends (a link's directory search, a batch's
  * sync), few enough that the window of messages held stays small. */
 #define PER_THREAD 8
@@ -71,7 +72,7 @@ struct import_pipe *import_pipe_start(void *ctx, size_t n, int nthreads, import_
     p->fn = fn;
     p->rock = rock;
     p->n = n;
-    p->window = nthreads > 0 ? (size_t)nthreads * PER_THREAD : 1;
+    p->window = nthreads > 0 ? (size_t)(nthreads + 1) * PER_THREAD : 1;
     p->slots = talloc_zero_array(p, void *, p->window);
     p->done = talloc_zero_array(p, unsigned char, p->window);
     p->threads = talloc_zero_array(p, pthread_t, nthreads > 0 ? nthreads : 1);
@@ -101,8 +102,22 @@ void *import_pipe_take(struct import_pipe *p)
     i = p->taken;
     s = i % p->window;
     pthread_mutex_lock(&p->mu);
-    while (!p->done[s])
+    while (!p->done[s]) {
+        /* Rather than sleep until a worker is done with item I (a
+         * sleep and a wake-up per item, and a core left idle), do the
+         * next item no worker has taken yet: with one worker, two
+         * cores are busy. */
+        if (p->next < p->n && p->next < p->taken + p->window) {
+            size_t j = p->next++;
+            pthread_mutex_unlock(&p->mu);
+            void *r = p->fn(j, p->rock);
+            pthread_mutex_lock(&p->mu);
+            p->slots[j % p->window] = r;
+            p->done[j % p->window] = 1;
+            continue;
+        }
         pthread_cond_wait(&p->ready, &p->mu);
+    }
     res = p->slots[s];
     p->slots[s] = NULL;
     p->done[s] = 0;
