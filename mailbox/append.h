@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 struct xap_mailbox;
+struct message_parsed;
 
 /* The file whose whole content is the message: NAME in the directory
  * DIRFD (FOLLOW: a symbolic link in NAME is followed, else a link there
@@ -39,5 +40,20 @@ struct append_source {
 int mailbox_append_linked(struct xap_mailbox *mailbox, const char *msg, size_t len,
                           int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
                           const struct append_source *src, int *linked_r, uint32_t *uid_r);
+
+/* What an append does with MSG before it touches the mailbox: refuses it
+ * past max_message_size or max_header_fields (logged for the mailbox
+ * NAME) and parses it (*PARSED_R under CTX).  Thread-safe, so that an
+ * import parses ahead in other threads while one thread appends in
+ * order (mbctl import). */
+int mailbox_append_prepare(void *ctx, const char *name, const char *msg, size_t len,
+                           struct message_parsed **parsed_r);
+
+/* mailbox_append_linked() of MSG as mailbox_append_prepare() left it
+ * (PARSED); SRC may be NULL (a copy). */
+int mailbox_append_prepared(struct xap_mailbox *mailbox, const char *msg, size_t len,
+                            const struct message_parsed *parsed, int64_t internaldate,
+                            int64_t fallbackdate, uint32_t system_flags,
+                            const struct append_source *src, int *linked_r, uint32_t *uid_r);
 
 #endif

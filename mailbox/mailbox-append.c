@@ -108,13 +108,25 @@ int xap_mailbox_append_message(struct xap_mailbox *mailbox, const char *msg, siz
                                         uid_r);
 }
 
+int mailbox_append_prepare(void *ctx, const char *name, const char *msg, size_t len,
+                           struct message_parsed **parsed_r)
+{
+    int r = check_limits(name, msg, len);
+
+    *parsed_r = NULL;
+    return r ? r : message_parse(ctx, msg, len, parsed_r);
+}
+
 /* Appends MSG, whose file is a link to SRC's when SRC is given and
- * mailbox_link_file() can make one (*LINKED_R then set). */
+ * mailbox_link_file() can make one (*LINKED_R then set).  PRE: MSG as
+ * mailbox_append_prepare() left it, or NULL to check and parse it here. */
 static int append(struct xap_mailbox *mailbox, const char *msg, size_t len,
+                  const struct message_parsed *pre,
                   int64_t internaldate, int64_t fallbackdate, uint32_t system_flags,
                   const struct append_source *src, int *linked_r, uint32_t *uid_r)
 {
-    struct message_parsed *parsed = NULL;
+    const struct message_parsed *parsed = pre;
+    struct message_parsed *own = NULL;
     struct xap_index_record record;
     const char *fields[XAP_NUM_CACHE_FIELDS];
     const char *name = NULL;
@@ -127,7 +139,7 @@ static int append(struct xap_mailbox *mailbox, const char *msg, size_t len,
         xlog(LOG_ERR, "mailbox %s: append without the exclusive index lock", mailbox->name);
         return XAP_IMAP_INTERNAL;
     }
-    if ((r = check_limits(mailbox->name, msg, len)))
+    if (!pre && (r = check_limits(mailbox->name, msg, len)))
         return r;
     memset(&record, 0, sizeof record);
     record.uid = mailbox->i.last_uid + 1;
@@ -155,8 +167,10 @@ static int append(struct xap_mailbox *mailbox, const char *msg, size_t len,
     written = 1;
     fault_point("mailbox.append.1");
 
-    if ((r = message_parse(path, msg, len, &parsed)))
+    if (!pre && (r = message_parse(path, msg, len, &own)))
         goto done;
+    if (!pre)
+        parsed = own;
     for (int f = 0; f < XAP_NUM_CACHE_FIELDS; f++)
         fields[f] = parsed->cache[f];
     if (!mailbox->cache_pending)
@@ -205,8 +219,8 @@ int xap_mailbox_append_message_dated(struct xap_mailbox *mailbox, const char *ms
                                  int64_t internaldate, int64_t fallbackdate,
                                  uint32_t system_flags, uint32_t *uid_r)
 {
-    return append(mailbox, msg, len, internaldate, fallbackdate, system_flags, NULL, NULL,
-                  uid_r);
+    return append(mailbox, msg, len, NULL, internaldate, fallbackdate, system_flags, NULL,
+                  NULL, uid_r);
 }
 
 int mailbox_append_linked(struct xap_mailbox *mailbox, const char *msg, size_t len,
@@ -214,7 +228,17 @@ int mailbox_append_linked(struct xap_mailbox *mailbox, const char *msg, size_t l
                           const struct append_source *src, int *linked_r, uint32_t *uid_r)
 {
     *linked_r = 0;
-    return append(mailbox, msg, len, internaldate, fallbackdate, system_flags, src,
+    return append(mailbox, msg, len, NULL, internaldate, fallbackdate, system_flags, src,
+                  linked_r, uid_r);
+}
+
+int mailbox_append_prepared(struct xap_mailbox *mailbox, const char *msg, size_t len,
+                            const struct message_parsed *parsed, int64_t internaldate,
+                            int64_t fallbackdate, uint32_t system_flags,
+                            const struct append_source *src, int *linked_r, uint32_t *uid_r)
+{
+    *linked_r = 0;
+    return append(mailbox, msg, len, parsed, internaldate, fallbackdate, system_flags, src,
                   linked_r, uid_r);
 }
 

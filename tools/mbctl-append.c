@@ -10,7 +10,10 @@
  * batch instead of a synchronous write per message.  With --link a
  * Maildir's file is hard-linked instead of copied (mailbox/append.h):
  * the file is read once, for its GUID and its parse, and the link is
- * checked to lead to the file read.
+ * checked to lead to the file read.  A folder's files are read, hashed
+ * and parsed by worker threads (-j) a few files ahead of the one thread
+ * that appends them in name order (mbctl-import-pipe.c): the parse was
+ * most of an import's CPU time, and UIDs stay the sequential import's.
  *
  * Symbolic links inside the imported tree are skipped with a warning (a
  * user's Maildir imported by root must not turn `cur/x -> /etc/shadow`
@@ -56,6 +59,9 @@ static int keep_duplicates;
 /* --link: a message file is hard-linked into the spool when it can be
  * (mailbox/append.h). */
 static int link_files;
+/* --jobs: worker threads that read and parse ahead of the appends
+ * (mbctl-import-pipe.c); 0: the appending thread does it all. */
+static int import_jobs = -1;
 
 struct importer {
     const char *name;          /* the mailbox */
@@ -105,22 +111,49 @@ static int importer_commit(struct importer *im)
     return xap_mailbox_lock_index(im->mailbox, XAP_LOCK_EXCLUSIVE);
 }
 
-/* SRC: the file BUF is the whole of, for --link (else NULL). */
+/* What a worker thread made of one file ahead of its append
+ * (read_ahead). */
+struct ahead {
+    const char *name;          /* the entry, in the directory's listing */
+    int ignore;                /* not a file of ours, said nothing of */
+    struct stat st;            /* its fstatat(2) */
+    int read;                  /* its bytes are BUF (else READ_ERRNO says why not) */
+    int read_errno;
+    char *buf;
+    size_t len;
+    struct stat readst;        /* fstat(2) of what was read (--link) */
+    size_t skip;               /* a leading envelope line's length */
+    int64_t envdate;
+    int kind;                  /* enum filekind, for a loose file */
+    int dup;                   /* already in the mailbox: not parsed */
+    int prep_r;                /* mailbox_append_prepare()'s result */
+    struct message_parsed *parsed;
+};
+
+/* SRC: the file BUF is the whole of, for --link (else NULL).  A: what a
+ * worker made of it ahead (the GUID looked up, the bytes checked and
+ * parsed), or NULL to do it all here. */
 static int importer_add(struct importer *im, const char *buf, size_t len,
                         int64_t internaldate, int64_t envdate, uint32_t flags,
-                        const char *source, const struct append_source *src)
+                        const char *source, const struct append_source *src,
+                        const struct ahead *a)
 {
     int r, linked = 0;
 
-    if (import_guids_has(im->guids, buf, len)) {
+    if (a ? a->dup : import_guids_has(im->guids, buf, len)) {
         /* Stored by an earlier run of the same import. */
         im->skipped++;
         return 0;
     }
-    r = src ? mailbox_append_linked(im->mailbox, buf, len, internaldate, envdate, flags,
-                                    src, &linked, NULL)
-            : xap_mailbox_append_message_dated(im->mailbox, buf, len, internaldate, envdate,
-                                               flags, NULL);
+    if (a)
+        r = a->prep_r ? a->prep_r
+                      : mailbox_append_prepared(im->mailbox, buf, len, a->parsed, internaldate,
+                                                envdate, flags, src, &linked, NULL);
+    else
+        r = src ? mailbox_append_linked(im->mailbox, buf, len, internaldate, envdate, flags,
+                                        src, &linked, NULL)
+                : xap_mailbox_append_message_dated(im->mailbox, buf, len, internaldate,
+                                                   envdate, flags, NULL);
     if (r) {
         char *what = talloc_asprintf(NULL, "%s: %s", im->name, source);
         cli_error(what, r, NULL);
@@ -150,85 +183,6 @@ static int importer_close(struct importer *im)
     return r;
 }
 
-/* Maildir flags from the ":2,FLAGS" suffix of a file name. */
-static uint32_t maildir_flags(const char *fname)
-{
-    const char *info = strstr(fname, ":2,");
-    uint32_t flags = 0;
-
-    if (!info)
-        return 0;
-    for (const char *p = info + 3; *p; p++) {
-        switch (*p) {
-        case 'S': flags |= XAP_FLAG_SEEN; break;
-        case 'R': flags |= XAP_FLAG_ANSWERED; break;
-        case 'F': flags |= XAP_FLAG_FLAGGED; break;
-        case 'T': flags |= XAP_FLAG_DELETED; break;
-        case 'D': flags |= XAP_FLAG_DRAFT; break;
-        }
-    }
-    return flags;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every entry of D but dot files, sorted (so UIDs follow delivery
- * names); closes D.  The names share one buffer and the array grows by
- * doubling: a folder of a million messages is listed in two allocations
- * of about 60 MB, not a million small ones that stay live all through the
- * import and scatter the heap (every later malloc then searched longer). */
-static char **list_dir(void *ctx, DIR *d)
-{
-    char *pool = NULL, **names;
-    size_t *offs = NULL, n = 0, cap = 0, used = 0, room = 0;
-    struct dirent *de;
-
-    while (d && (de = readdir(d))) {
-        size_t len = strlen(de->d_name) + 1;
-        if (de->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            offs = talloc_realloc(ctx, offs, size_t, cap);
-        }
-        if (used + len > room) {
-            room = room ? 2 * room : 16384;
-            while (room < used + len)
-                room *= 2;
-            pool = talloc_realloc(ctx, pool, char, room);
-        }
-        memcpy(pool + used, de->d_name, len);
-        offs[n++] = used;
-        used += len;
-    }
-    if (d)
-        closedir(d);
-    names = talloc_array(ctx, char *, n);
-    if (pool)
-        talloc_steal(names, pool);
-    for (size_t i = 0; i < n; i++)
-        names[i] = pool + offs[i];
-    talloc_free(offs);
-    qsort(names, n, sizeof *names, cmp_str);
-    return names;
-}
-
-/* The entries of the directory open as DFD (read from its start). */
-static char **list_at(void *ctx, int dfd)
-{
-    int fd = dup(dfd);
-    DIR *d = fd < 0 ? NULL : fdopendir(fd);
-
-    if (!d && fd >= 0)
-        close(fd);
-    if (d)
-        rewinddir(d);       /* the duplicate shares DFD's position */
-    return list_dir(ctx, d);
-}
-
 /* Opens NAME in the directory DIRFD as a directory: never through a link
  * in NAME unless NAMED (the operator named it) or --follow-symlinks. */
 static int open_dir_at(int dirfd, const char *name, int named)
@@ -242,6 +196,18 @@ static int open_dir_at(int dirfd, const char *name, int named)
  * policy), but says how much it left out. */
 static GHashTable *links_skipped;
 
+/* Says that the link PATH is skipped (only in the appending thread). */
+static void link_skipped(const char *path)
+{
+    if (!links_skipped)
+        links_skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* import -r looks at a loose file twice (as a folder, then as a
+     * message): it is named and counted once. */
+    if (g_hash_table_add(links_skipped, g_strdup(path)))
+        fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
+                "imports what it points to)\n", path);
+}
+
 /* lstat(2), or stat(2) with --follow-symlinks, of NAME in directory
  * DIRFD, an entry of the imported tree whose path is PATH: -1 (no
  * warning) when it cannot be read, 1 with a warning naming it when it is
@@ -251,13 +217,7 @@ static int entry_stat_at(int dirfd, const char *name, const char *path, struct s
     if (fstatat(dirfd, name, st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
     if (S_ISLNK(st->st_mode)) {
-        if (!links_skipped)
-            links_skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        /* import -r looks at a loose file twice (as a folder, then as a
-         * message): it is named and counted once. */
-        if (g_hash_table_add(links_skipped, g_strdup(path)))
-            fprintf(stderr, "mbctl: %s: a symbolic link: skipped (--follow-symlinks "
-                    "imports what it points to)\n", path);
+        link_skipped(path);
         return 1;
     }
     return 0;
@@ -274,62 +234,6 @@ static int read_at(void *ctx, int dirfd, const char *name, const char *path, int
                                  : read_file_at(ctx, dirfd, name, buf_r, len_r);
 }
 
-/* Whether BUF starts like a header ("Name:" with no space in the name),
- * which is how a loose file in a mail directory is told from a README. */
-static int looks_like_message(const char *buf, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && buf[i] > 32 && buf[i] < 127 && buf[i] != ':')
-        i++;
-    return i > 0 && i < len && buf[i] == ':';
-}
-
-/* The length of BUF's leading mbox envelope line ("From SENDER DATE\n",
- * which mail copied out of an mbox keeps, and which no message header
- * can be), 0 when there is none.  *DATE_R: its asctime(3) date, read as
- * UTC (the line says nothing of the zone), or 0 when it has none. */
-size_t envelope_line(const char *buf, size_t len, int64_t *date_r)
-{
-    const char *nl, *sp;
-    char line[128], *end;
-    struct tm tm;
-    size_t n;
-
-    *date_r = 0;
-    if (len < 5 || memcmp(buf, "From ", 5) || !(nl = memchr(buf, '\n', len)))
-        return 0;
-    if ((sp = memchr(buf + 5, ' ', (size_t)(nl - buf - 5)))) {
-        n = (size_t)(nl - sp - 1);
-        if (n >= sizeof line)
-            n = sizeof line - 1;
-        memcpy(line, sp + 1, n);
-        line[n] = '\0';
-        memset(&tm, 0, sizeof tm);
-        end = strptime(line, "%a %b %e %H:%M:%S %Y", &tm);
-        if (end && strspn(end, " \r") == strlen(end))
-            *date_r = (int64_t)timegm(&tm);
-    }
-    return (size_t)(nl + 1 - buf);
-}
-
-/* What a loose file in a mail directory is. */
-enum filekind { FILE_OTHER, FILE_MESSAGE, FILE_MBOX };
-
-/* A message, possibly behind one mbox envelope line (skipped: *SKIP_R is
- * its length, *DATE_R its date), or an mbox of several messages, or
- * something else. */
-static enum filekind classify(const char *buf, size_t len, size_t *skip_r,
-                              int64_t *date_r)
-{
-    *skip_r = envelope_line(buf, len, date_r);
-    if (*skip_r && memmem(buf, len, "\nFrom ", 6))
-        return FILE_MBOX;
-    if (len >= 5 && !memcmp(buf, "From ", 5) && !*skip_r)
-        return FILE_OTHER;      /* a "From " line and nothing else */
-    return looks_like_message(buf + *skip_r, len - *skip_r) ? FILE_MESSAGE : FILE_OTHER;
-}
-
 static enum filekind classify_at(int dirfd, const char *name, const char *path)
 {
     enum filekind k = FILE_OTHER;
@@ -344,40 +248,84 @@ static enum filekind classify_at(int dirfd, const char *name, const char *path)
     return k;
 }
 
-static int is_maildir_sub(const char *name)
-{
-    return !strcmp(name, "cur") || !strcmp(name, "new") || !strcmp(name, "tmp");
-}
+/* The files of one directory, for read_ahead(). */
+struct ahead_dir {
+    struct importer *im;
+    const char *dir;
+    int dfd;
+    char **files;
+    int loose;
+};
 
-/* Appends NAME, an entry of DIR (open as DFD); LOOSE as import_files().
- * Whatever is allocated for it is under ONE, freed when it is done. */
-static int import_file(struct importer *im, void *one, const char *dir, int dfd,
-                       const char *name, int loose)
+/* Looks at, reads and parses file I of the directory ROCK, in a worker
+ * thread (mbctl-import-pipe.c): nothing here touches the mailbox or
+ * anything else shared but read-only (the GUIDs already there, the
+ * options).  What the appending thread must say or count (links skipped,
+ * read errors) is left for it in the result. */
+static void *read_ahead(size_t i, void *rock)
 {
-    char *path = talloc_asprintf(one, "%s/%s", dir, name);
-    struct stat st, readst;
-    struct append_source src = { dfd, name, follow_links, &readst };
-    size_t len, skip;
-    int64_t envdate;
-    char *buf;
-    int r;
+    struct ahead_dir *d = rock;
+    struct ahead *a = talloc_zero(NULL, struct ahead);
+    const char *msg;
+    int rc;
 
-    if ((loose && is_maildir_sub(name)) ||
-        entry_stat_at(dfd, name, path, &st) || !S_ISREG(st.st_mode))
-        return 0;
+    if (!a)
+        return NULL;
+    a->name = d->files[i];
+    if ((d->loose && is_maildir_sub(a->name)) ||
+        fstatat(d->dfd, a->name, &a->st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+        a->ignore = 1;
+        return a;
+    }
+    if (!S_ISREG(a->st.st_mode))
+        return a;
     /* --link needs what was read to be the file its name leads to:
      * read relative to DFD, following a link only when
      * --follow-symlinks (as read_at()). */
-    if ((link_files ? read_file_stat(one, dfd, name, follow_links, &buf, &len, &readst)
-                    : read_at(one, dfd, name, path, 0, &buf, &len)) < 0) {
-        fprintf(stderr, "mbctl: %s: %s\n", path, strerror(errno));
+    rc = link_files ? read_file_stat(a, d->dfd, a->name, follow_links, &a->buf, &a->len,
+                                     &a->readst)
+                    : read_at(a, d->dfd, a->name,
+                              talloc_asprintf(a, "%s/%s", d->dir, a->name), 0, &a->buf,
+                              &a->len);
+    if (rc < 0) {
+        a->read_errno = errno;
+        return a;
+    }
+    a->read = 1;
+    /* A Maildir's files are messages, but may keep the envelope line
+     * of the mbox they were copied from. */
+    a->skip = envelope_line(a->buf, a->len, &a->envdate);
+    if (d->loose && (a->kind = (int)classify(a->buf, a->len, &a->skip, &a->envdate)) !=
+                    FILE_MESSAGE)
+        return a;
+    msg = a->buf + a->skip;
+    if ((a->dup = import_guids_has(d->im->guids, msg, a->len - a->skip)))
+        return a;
+    a->prep_r = mailbox_append_prepare(a, d->im->name, msg, a->len - a->skip, &a->parsed);
+    return a;
+}
+
+/* Appends the file A, an entry of DIR (open as DFD), as read_ahead() left
+ * it; LOOSE as import_files(). */
+static int import_file(struct importer *im, const char *dir, int dfd, struct ahead *a,
+                       int loose)
+{
+    char *path = talloc_asprintf(a, "%s/%s", dir, a->name);
+    struct append_source src = { dfd, a->name, follow_links, &a->readst };
+    int r;
+
+    if (a->ignore || !(S_ISLNK(a->st.st_mode) || S_ISREG(a->st.st_mode)))
+        return 0;
+    if (S_ISLNK(a->st.st_mode)) {
+        link_skipped(path);
+        return 0;
+    }
+    if (!a->read) {
+        fprintf(stderr, "mbctl: %s: %s\n", path, strerror(a->read_errno));
         im->failed++;
         return 0;
     }
-    /* A Maildir's files are messages, but may keep the envelope line
-     * of the mbox they were copied from. */
-    skip = envelope_line(buf, len, &envdate);
-    if (loose && classify(buf, len, &skip, &envdate) != FILE_MESSAGE) {
+    if (loose && a->kind != FILE_MESSAGE) {
         /* mbox files become child mailboxes (import -r) */
         if (im->verbose)
             fprintf(stderr, "mbctl: %s: not a message file: skipped\n", path);
@@ -385,8 +333,9 @@ static int import_file(struct importer *im, void *one, const char *dir, int dfd,
     }
     /* Only a whole file can be linked: not one whose envelope line
      * is not stored. */
-    r = importer_add(im, buf + skip, len - skip, (int64_t)st.st_mtime, envdate,
-                     maildir_flags(name), path, link_files && !skip ? &src : NULL);
+    r = importer_add(im, a->buf + a->skip, a->len - a->skip, (int64_t)a->st.st_mtime,
+                     a->envdate, maildir_flags(a->name), path,
+                     link_files && !a->skip ? &src : NULL, a);
     if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
         r = 0;     /* counted and reported; go on with the rest */
     return r;
@@ -395,23 +344,34 @@ static int import_file(struct importer *im, void *one, const char *dir, int dfd,
 /* Appends the message files of DIR, open as DFD; LOOSE: DIR is a plain
  * directory of files, where only those that look like mail count (a
  * Maildir's cur/ and new/ hold nothing else, so there every file is a
- * message).  The files are looked at and read relative to DFD. */
+ * message).  The files are looked at and read relative to DFD, by
+ * import_jobs worker threads ahead of the appends, which stay in this
+ * thread and in the order of the names. */
 static int import_files(struct importer *im, void *tmp, const char *dir, int dfd, int loose)
 {
-    char **files = list_at(tmp, dfd);
+    struct ahead_dir d = { im, dir, dfd, list_at(tmp, dfd), loose };
+    size_t n = talloc_array_length(d.files);
+    struct import_pipe *pipe;
     int r = 0;
 
     /* Nothing on disk changes here: a test pauses the import at this
      * point to swap DIR for a link (docs/FAULTS.md). */
     fault_point("import.listed");
-    for (size_t i = 0; i < talloc_array_length(files) && !r; i++) {
+    pipe = import_pipe_start(tmp, n, import_jobs, read_ahead, &d);
+    for (size_t i = 0; i < n && !r; i++) {
         /* Nothing of one file outlives its turn: small leftovers kept
          * for the whole import would scatter the heap among the freed
          * buffers of the files after it (list_dir). */
-        void *one = talloc_new(tmp);
-        r = import_file(im, one, dir, dfd, files[i], loose);
-        talloc_free(one);
+        struct ahead *a = import_pipe_take(pipe);
+        if (!a) {
+            cli_error(im->name, XAP_IMAP_IOERROR, "out of memory");
+            r = XAP_IMAP_IOERROR;
+            break;
+        }
+        r = import_file(im, dir, dfd, a, loose);
+        talloc_free(a);
     }
+    import_pipe_finish(pipe);
     return r;
 }
 
@@ -517,7 +477,7 @@ static int import_mbox(struct importer *im, const char *path, int dirfd, const c
             out += n;
             line += n;
         }
-        r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path, NULL);
+        r = importer_add(im, msg, (size_t)(out - msg), 0, envdate, 0, path, NULL, NULL);
         if (r == XAP_IMAP_MESSAGE_BADHEADER || r == XAP_IMAP_MESSAGE_TOOLARGE)
             r = 0;
         talloc_free(msg);
@@ -691,7 +651,7 @@ static int import_maildirpp(void *ctx, const char *name, const char *path, int d
 int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
 {
     static const char usage[] =
-        "Usage: mbctl import [-v] [-r] [-L] [-d] [-l] MAILBOX PATH\n"
+        "Usage: mbctl import [-v] [-r] [-L] [-d] [-l] [-j N] MAILBOX PATH\n"
         "Import a Maildir folder, a directory of message files or an mbox\n"
         "file into MAILBOX (created if missing).\n\n"
         "  -r, --recursive   PATH is a Maildir++ tree or a directory of\n"
@@ -718,6 +678,10 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         "                    (Maildir programs never do; mbctl verify reports\n"
         "                    one that was); deleting either name leaves the\n"
         "                    other\n"
+        "  -j, --jobs N      N threads read and parse files ahead of the\n"
+        "                    appends (default: one fewer than the CPUs, at\n"
+        "                    most 8; 0: none); messages get their UIDs in\n"
+        "                    the order of their file names whatever N is\n"
         "  -v, --verbose     progress: each batch and folder, then the totals\n"
         "  -h, --help        show this help\n\n"
         "Maildir flags (S R F T D) become \\Seen \\Answered \\Flagged\n"
@@ -731,6 +695,7 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
         { "follow-symlinks", no_argument, NULL, 'L' },
         { "duplicates", no_argument, NULL, 'd' },
         { "link", no_argument, NULL, 'l' },
+        { "jobs", required_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -739,18 +704,32 @@ int mbctl_import(const struct mbctl_ctx *ctx, int argc, char **argv)
     void *tmp;
     int recursive = 0, c, r, rfd;
 
-    while ((c = mbctl_getopt(argc, argv, "rLdlh", opts)) != -1) {
+    while ((c = mbctl_getopt(argc, argv, "rLdlj:h", opts)) != -1) {
         switch (c) {
         case 'r': recursive = 1; break;
         case 'L': follow_links = 1; break;
         case 'd': keep_duplicates = 1; break;
         case 'l': link_files = 1; break;
+        case 'j': {
+            char *end;
+            long j = strtol(optarg, &end, 10);
+            if (end == optarg || *end || j < 0 || j > 64)
+                cli_usage_error("import: --jobs takes a number from 0 to 64");
+            import_jobs = (int)j;
+            break;
+        }
         case 'h': mbctl_help(usage); return EX_OK;
         default: cli_bad_option("import", argv);
         }
     }
     if (argc - optind != 2)
         cli_usage_error("import: MAILBOX and PATH are required");
+    if (import_jobs < 0) {
+        /* The appending thread parses too while it waits: one thread
+         * fewer than the CPUs keeps them all busy. */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        import_jobs = cpus < 2 ? 0 : cpus > 9 ? 8 : (int)cpus - 1;
+    }
     if (mboxname_validate(argv[optind]))
         return cli_error(argv[optind], XAP_IMAP_MAILBOX_BADNAME, NULL);
     path = argv[optind + 1];
