@@ -1,6 +1,6 @@
 #!/bin/sh
 # squatter and mbctl run on jemalloc when configure found it (the default
-# build; docs/PERFORMANCE-SCALE.md "The allocator"), and on glibc's
+# build; docs/PERFORMANCE-CPU.md "The allocator"), and on glibc's
 # malloc in a sanitizer build, whose ASan must keep its own.  Which malloc
 # a program really has is asked of the program: jemalloc reads
 # MALLOC_CONF and names itself when an option is unknown; glibc ignores
