@@ -40,6 +40,11 @@ Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
                          const std::vector<std::string> &words,
                          const std::vector<std::string> &extra, int flags, bool stem);
 
+// ---- xapian_guidset.cc
+// The documents of TERMS (SCHEMA_GUID + hex, sorted ascending, unique) as
+// one leaf of no weight, whatever their number (xw_query_guids).
+Xapian::Query guid_set_query(std::vector<std::string> &&terms);
+
 // ---- the rest of cwrap
 
 // A query tree and what a body snippet of its hits marks: the same text

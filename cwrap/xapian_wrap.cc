@@ -521,6 +521,17 @@ struct xw_query *xw_query_term(void *ctx, struct xw_dbr *dbr, const char *prefix
     });
 }
 
+struct xw_query *xw_query_guids(void *ctx, const char *hexes, size_t n)
+{
+    return guard_ptr(__func__, "query", [&] {
+        std::vector<std::string> terms;
+        terms.reserve(n);
+        for (size_t i = 0; i < n; i++)
+            terms.push_back(std::string(SCHEMA_GUID) + std::string(hexes + 40 * i, 40));
+        return new_query(ctx, guid_set_query(std::move(terms)));
+    });
+}
+
 struct xw_query *xw_query_range(void *ctx, unsigned slot, double lo, double hi)
 {
     using Q = Xapian::Query;

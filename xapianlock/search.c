@@ -100,20 +100,57 @@ struct mailbox_rock {
     struct guiddb *gdb;
     struct xw_dbr *dbr;
     char *err;                    /* why a mailbox: failed, under ss */
-    struct xw_query **terms;      /* the GUID terms being collected */
+    uint8_t *guids;               /* the GUIDs being collected: NGUIDS used, */
+    size_t nguids;                /* the talloc array grows by doubling */
     char **uniqueids;             /* the mailboxes of one mailbox: */
 };
 
-static int add_guid_term(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE])
+static int add_guid(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE])
 {
     struct mailbox_rock *mr = rock;
-    size_t n = talloc_array_length(mr->terms);
-    char hex[41];
+    size_t cap = talloc_array_length(mr->guids) / XAP_MESSAGE_GUID_SIZE;
 
-    message_guid_hex(guid, hex);
-    mr->terms = talloc_realloc(NULL, mr->terms, struct xw_query *, n + 1);
-    mr->terms[n] = xw_query_term(mr->terms, mr->dbr, SCHEMA_GUID, hex);
-    return mr->terms[n] ? 0 : XAP_IMAP_IOERROR;
+    if (mr->nguids == cap) {
+        uint8_t *g = talloc_realloc(NULL, mr->guids, uint8_t,
+                                    (cap ? 2 * cap : 1024) * XAP_MESSAGE_GUID_SIZE);
+        if (!g) {
+            xlog(LOG_ERR, "user %s: out of memory for a mailbox: query", mr->ss->userid);
+            return XAP_IMAP_INTERNAL;
+        }
+        mr->guids = g;
+    }
+    memcpy(mr->guids + mr->nguids++ * XAP_MESSAGE_GUID_SIZE, guid, XAP_MESSAGE_GUID_SIZE);
+    return 0;
+}
+
+static int cmp_guid(const void *a, const void *b)
+{
+    return memcmp(a, b, XAP_MESSAGE_GUID_SIZE);
+}
+
+/* The collected GUIDs as one filter: sorted, each once (a message copied
+ * into two mailboxes of a mailbox:NAME* has one GUID). */
+static struct xw_query *guids_query(struct mailbox_rock *mr, void *ctx)
+{
+    const size_t sz = XAP_MESSAGE_GUID_SIZE;
+    size_t n = 0;
+    char *hexes;
+    struct xw_query *q;
+
+    qsort(mr->guids, mr->nguids, sz, cmp_guid);
+    for (size_t i = 0; i < mr->nguids; i++)
+        if (!n || memcmp(mr->guids + (n - 1) * sz, mr->guids + i * sz, sz))
+            memmove(mr->guids + n++ * sz, mr->guids + i * sz, sz);
+    hexes = talloc_array(NULL, char, 40 * n + 1);
+    if (!hexes) {
+        xlog(LOG_ERR, "user %s: out of memory for a mailbox: query", mr->ss->userid);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        message_guid_hex(mr->guids + i * sz, hexes + 40 * i);   /* writes 41: NUL after */
+    q = xw_query_guids(ctx, hexes, n);
+    talloc_free(hexes);
+    return q;
 }
 
 static int add_uniqueid(const struct xap_mboxlist_entry *e, void *rock)
@@ -163,7 +200,8 @@ static struct xw_query *mailbox_query(void *rock, void *ctx, const char *name, i
     struct xap_mboxlist_entry *e = NULL;
     int r = 0;
 
-    mr->terms = talloc_array(NULL, struct xw_query *, 0);
+    mr->guids = NULL;
+    mr->nguids = 0;
     mr->uniqueids = talloc_array(NULL, char *, 0);
     if (mboxname_validate(full))
         r = XAP_IMAP_MAILBOX_NONEXISTENT;
@@ -177,14 +215,12 @@ static struct xw_query *mailbox_query(void *rock, void *ctx, const char *name, i
         r = XAP_IMAP_MAILBOX_NONEXISTENT;
     }
     for (size_t i = 0; !r && i < talloc_array_length(mr->uniqueids); i++)
-        r = guiddb_foreach_guid(mr->gdb, mr->uniqueids[i], add_guid_term, mr);
+        r = guiddb_foreach_guid(mr->gdb, mr->uniqueids[i], add_guid, mr);
     if (r)
         *r_out = r;
-    else if (talloc_array_length(mr->terms))
-        q = xw_query_combine(ctx, XW_OR, mr->terms, (unsigned)talloc_array_length(mr->terms));
-    else
-        q = xw_query_none(ctx);
-    TALLOC_FREE(mr->terms);
+    else if (!(q = guids_query(mr, ctx)))
+        *r_out = XAP_IMAP_INTERNAL;      /* logged by cwrap or here */
+    TALLOC_FREE(mr->guids);
     TALLOC_FREE(mr->uniqueids);
     talloc_free(base);
     return q;
@@ -437,7 +473,7 @@ static int run(struct xap_search_session *ss, const struct query *q,
     struct xap_search_result *res = NULL;
     struct result_full *full = talloc_zero(ss, struct result_full);
     struct unindexed *u = NULL;
-    struct mailbox_rock mr = { ss, NULL, NULL, NULL, NULL, NULL };
+    struct mailbox_rock mr = { .ss = ss };
     struct xw_query *xq = NULL;
     const char *const *paths;
     unsigned n = 0;

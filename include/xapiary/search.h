@@ -51,7 +51,8 @@
  *                         an impossible date (2002-02-30) is a syntax error
  *   mailbox:INBOX mailbox:lkml mailbox:Archive/2019 mailbox:Archive.2019
  *   mailbox:user.alice.lkml  the name as the user sees it, or in full;
- *   mailbox:lkml*         with the mailboxes below it
+ *   mailbox:lkml*         with the mailboxes below it; mailbox: filters,
+ *                         it adds nothing to relevance
  * Bounds: 65536 bytes, 16384 terms of which 100 word*, 100 levels of
  * groups; past them XAP_IMAP_SEARCH_SYNTAX.  English stemming on body and
  * subject; CJK text searchable.
