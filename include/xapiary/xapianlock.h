@@ -69,7 +69,7 @@ int xap_xapianlock_begin_search(void *ctx, const char *userid, struct xap_xapian
  * WRITE lock on xapianactive (new searches wait) and both revision locks
  * EXCLUSIVE (waiting for the searches already running), held until
  * xap_xapianlock_end(): commit as often as you like.  (The indexer holds
- * WRITE for less: docs/LOCKING.md.)  CTX, USERID, *XL_R and
+ * WRITE for less: LOCKING.md.)  CTX, USERID, *XL_R and
  * returns as xap_xapianlock_begin_search().  For a user without
  * xapianactive, first creates it and its first item under the EXCLUSIVE
  * namelock, released before the locks above are taken. */
