@@ -65,4 +65,18 @@ got=$("$XSEARCH" -u rl --count yakseconds 2> "$T/search.err")
 [ "$got" = 1 ] && pass "the batch is found once committed" \
     || fail "the batch is found once committed" "got '$got' $(cat "$T/search.err")"
 
+# Killed while it holds WRITE to open the database (index.batch.0):
+# nothing was written; the next run indexes the message, and a search
+# then takes its revision lock as usual.
+expect_exit 0 "append a third" "$MBCTL" append user.rl "$T/m3"
+XAPIARY_FAULT=index.batch.0 "$SQUATTER" -j 1 -u rl 2> "$T/err"; rc=$?
+[ $rc -eq 137 ] && pass "killed at index.batch.0" || fail "killed at index.batch.0: exit $rc" "$(cat "$T/err")"
+got=$("$XSEARCH" -u rl --count walrusthird 2> "$T/search.err")
+[ "$got" = 0 ] && pass "not indexed by the killed run" \
+    || fail "not indexed by the killed run" "got '$got' $(cat "$T/search.err")"
+expect_exit 0 "the next run" "$SQUATTER" -j 1 -u rl
+got=$("$XSEARCH" -u rl --count walrusthird 2> "$T/search.err")
+[ "$got" = 1 ] && pass "the next run indexed it" \
+    || fail "the next run indexed it" "got '$got' $(cat "$T/search.err")"
+
 done_testing
