@@ -36,6 +36,15 @@ expect_exit 0 "create user.rl" "$MBCTL" create user.rl
 msg zebrafirst > "$T/m1"; msg yakseconds > "$T/m2"; msg walrusthird > "$T/m3"
 expect_exit 0 "append one" "$MBCTL" append user.rl "$T/m1"
 expect_exit 0 "index it" "$SQUATTER" -j 1 -u rl
+n=$(find "$T/conf/user" -name 'xapianrev.[01]' | wc -l)
+[ "$n" -eq 2 ] && pass "the first batch made both revision lock files" \
+    || fail "the first batch made both revision lock files" "$(find "$T/conf/user")"
+# A tree from before the revision locks (no files): a search keeps READ
+# to its end and finds the same; the next batch makes them again.
+find "$T/conf/user" -name 'xapianrev.[01]' -exec rm {} +
+got=$("$XSEARCH" -u rl --count zebrafirst 2> "$T/search.err")
+[ "$got" = 1 ] && pass "a search without the revision lock files" \
+    || fail "a search without the revision lock files" "got '$got' $(cat "$T/search.err")"
 expect_exit 0 "append another" "$MBCTL" append user.rl "$T/m2"
 
 # Paused before its commit: a search completes while it waits there.
@@ -64,6 +73,9 @@ wait $paused; s=$?
 got=$("$XSEARCH" -u rl --count yakseconds 2> "$T/search.err")
 [ "$got" = 1 ] && pass "the batch is found once committed" \
     || fail "the batch is found once committed" "got '$got' $(cat "$T/search.err")"
+n=$(find "$T/conf/user" -name 'xapianrev.[01]' | wc -l)
+[ "$n" -eq 2 ] && pass "that batch made the revision lock files again" \
+    || fail "that batch made the revision lock files again" "$(find "$T/conf/user")"
 
 # Killed while it holds WRITE to open the database (index.batch.0):
 # nothing was written; the next run indexes the message, and a search
