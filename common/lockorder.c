@@ -33,6 +33,8 @@ const char *lockorder_level_name(enum lock_level level)
     case LOCKLEVEL_XAPIAN_WRITER: return "xapian writer lock";
     case LOCKLEVEL_XAPIAN_TURNSTILE: return "xapianactive turnstile";
     case LOCKLEVEL_XAPIANACTIVE: return "xapianactive lock";
+    case LOCKLEVEL_XAPIAN_REV_EVEN: return "even revision lock";
+    case LOCKLEVEL_XAPIAN_REV_ODD: return "odd revision lock";
     case LOCKLEVEL_STATUSCACHE: return "statuscache lock";
     case LOCKLEVEL_SYNCLOG: return "sync log lock";
     }

@@ -24,6 +24,8 @@ enum lock_level {
     LOCKLEVEL_XAPIAN_TURNSTILE = 46, /* the user's config directory, only
                                       * while waiting for xapianactive */
     LOCKLEVEL_XAPIANACTIVE = 50,    /* lock on the xapianactive file */
+    LOCKLEVEL_XAPIAN_REV_EVEN = 55, /* the revision locks: of even revisions, */
+    LOCKLEVEL_XAPIAN_REV_ODD = 56,  /* then of odd ones (an updater takes both) */
     LOCKLEVEL_STATUSCACHE = 60,     /* statuscache.db write (leaf) */
     LOCKLEVEL_SYNCLOG = 65,         /* a sync log file while appending (leaf) */
 };

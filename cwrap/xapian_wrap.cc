@@ -254,6 +254,15 @@ int xw_dbw_close(struct xw_dbw **dbw_p)
     return r ? r : r2;
 }
 
+int xw_dbw_revision(struct xw_dbw *dbw, unsigned long *rev_r)
+{
+    *rev_r = 0;
+    return guard(__func__, dbw->path, [&] {
+        *rev_r = (unsigned long)dbw->impl->get_revision();
+        return 0;
+    });
+}
+
 int xw_dbw_begin(struct xw_dbw *dbw)
 {
     return guard(__func__, dbw->path, [&] {
@@ -451,6 +460,15 @@ int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr *
             throw std::bad_alloc();
         }
         *dbr_r = dbr;
+        return 0;
+    });
+}
+
+int xw_db_revision(const char *path, unsigned long *rev_r)
+{
+    *rev_r = 0;
+    return guard(__func__, path, [&] {
+        *rev_r = (unsigned long)Xapian::Database(path).get_revision();
         return 0;
     });
 }

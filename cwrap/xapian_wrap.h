@@ -51,6 +51,9 @@ struct xw_query;   /* a query tree */
 int xw_dbw_open(void *ctx, const char *path, int flags, struct xw_dbw **dbw_r);
 /* Commits (if anything pending) and closes; *DBW_P becomes NULL. */
 int xw_dbw_close(struct xw_dbw **dbw_p);
+/* *REV_R: the revision of the last commit the writer stands on (its next
+ * commit makes *REV_R + 1).  0 for a database never committed. */
+int xw_dbw_revision(struct xw_dbw *dbw, unsigned long *rev_r);
 /* A transaction: documents and metadata become visible together. */
 int xw_dbw_begin(struct xw_dbw *dbw);
 int xw_dbw_commit(struct xw_dbw *dbw);
@@ -114,6 +117,9 @@ int xw_doc_set_data(struct xw_doc *doc, const char *data, size_t len);
 /* Opens the N databases PATHS as one.  A missing one is an error here: the
  * caller decides what may be skipped. */
 int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr **dbr_r);
+/* *REV_R: the revision of the database PATH as a reader opening it now
+ * sees it (the last commit). */
+int xw_db_revision(const char *path, unsigned long *rev_r);
 /* Metadata KEY of database I (0-based, in PATHS order); "" when unset. */
 int xw_dbr_get_metadata(struct xw_dbr *dbr, unsigned i, void *ctx, const char *key,
                         char **val_r);

@@ -23,8 +23,11 @@
  *   xl-update USERID   begin_mailbox_update    -> "ok" | "err MESSAGE"
  *   xl-again USERID    ends the update held and begins the next one at
  *                      once, as the indexer does between batches -> "ok"
- *   xl-pause, xl-resume   an update lets go of WRITE / takes it again
- *                      (the indexer while it adds a batch) -> "ok"
+ *   xl-batch USERID    begins a batch as the indexer does (the first
+ *                      database opened under WRITE, WRITE let go, the
+ *                      revision lock of the next revision held) -> "ok"
+ *   xl-commit          commits a metadata change into the batch's
+ *                      database, closes it and ends the batch -> "ok"
  *   xl-end             -> "ok"
  * SIGUSR1 is caught, without SA_RESTART, so that a test can interrupt a
  * blocking wait.
@@ -46,6 +49,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/namelock.h"
 #include "common/lockfile.h"
+#include "cwrap/xapian_wrap.h"
 #include "mailbox/guiddb.h"
 #include "xapianlock/xapianlock-private.h"
 
@@ -55,6 +59,8 @@ static struct { char name[512]; struct xap_mboxlock *lock; } locks[MAXLOCKS];
 static struct lockfile *files[MAXLOCKS];
 static struct guiddb *gdb;
 static struct xap_xapianlock *xl;
+static struct xw_dbw *dbw;       /* xl-batch: the first database */
+static unsigned commits;
 
 static void reply(int r)
 {
@@ -216,13 +222,19 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "xl-again")) {
             xap_xapianlock_end(&xl);
             reply(xap_xapianlock_begin_mailbox_update(NULL, name, &xl));
-        } else if (!strcmp(cmd, "xl-pause")) {
-            if (xl)
-                xapianlock_write_pause(xl);
-            reply(xl ? 0 : XAP_IMAP_INTERNAL);
-        } else if (!strcmp(cmd, "xl-resume")) {
-            reply(xl ? xapianlock_write_resume(xl) : XAP_IMAP_INTERNAL);
+        } else if (!strcmp(cmd, "xl-batch")) {
+            reply(xl ? XAP_IMAP_INTERNAL : xapianlock_begin_batch(NULL, name, NULL, &xl, &dbw));
+        } else if (!strcmp(cmd, "xl-commit")) {
+            char val[32];
+            snprintf(val, sizeof val, "%u", ++commits);
+            r = dbw ? xw_dbw_set_metadata(dbw, "lockhelper.commit", val) : XAP_IMAP_INTERNAL;
+            if (dbw && !r)
+                r = xw_dbw_close(&dbw);
+            xw_dbw_close(&dbw);
+            xap_xapianlock_end(&xl);
+            reply(r);
         } else if (!strcmp(cmd, "xl-end")) {
+            xw_dbw_close(&dbw);
             xap_xapianlock_end(&xl);
             printf("ok\n");
         } else if (!strcmp(cmd, "gdb-end")) {

@@ -551,9 +551,10 @@ START_TEST(search_not_starved_between_batches)
 }
 END_TEST
 
-/* An indexer adding a batch's documents holds no WRITE lock: searches
- * run meanwhile; a second writer waits for the writer lock until the
- * first one has committed. */
+/* A batch holds no WRITE lock once its database is open: searches run
+ * while its documents are added and while it commits (the commit used to
+ * wait for every search holding READ); a second writer waits for the
+ * writer lock until the first one has ended. */
 START_TEST(search_while_batch_is_added)
 {
     struct helper *w, *w2, *r;
@@ -563,25 +564,50 @@ START_TEST(search_while_batch_is_added)
     w = helper_start(env);
     w2 = helper_start(env);
     r = helper_start(env);
-    ck_helper_reply(w, "xl-update s", "ok", 5000);
-    ck_helper_reply(w, "xl-pause", "ok", 5000);
+    ck_helper_reply(w, "xl-batch s", "ok", 5000);
     ck_helper_reply(r, "xl-search s", "ok", 10000);
     ck_helper_reply(r, "xl-end", "ok", 5000);
-    helper_send_async(w2, "xl-update s");
+    helper_send_async(w2, "xl-batch s");
     ck_assert_msg(!helper_reply(w2, 300), "two writers of the first database at once");
-    /* The commit waits for searches, as before. */
     ck_helper_reply(r, "xl-search s", "ok", 10000);
-    helper_send_async(w, "xl-resume");
-    ck_assert_msg(!helper_reply(w, 300), "WRITE beside a search");
+    ck_helper_reply(w, "xl-commit", "ok", 10000);
     ck_helper_reply(r, "xl-end", "ok", 5000);
-    ck_helper_replied(w, "ok", 10000, "resume");
-    ck_assert_msg(!helper_reply(w2, 300), "the second writer before the first ended");
-    ck_helper_reply(w, "xl-end", "ok", 5000);
     ck_helper_replied(w2, "ok", 10000, "second writer");
-    ck_helper_reply(w2, "xl-end", "ok", 5000);
+    ck_helper_reply(w2, "xl-commit", "ok", 10000);
     helper_stop(w, 0);
     helper_stop(w2, 0);
     helper_stop(r, 0);
+}
+END_TEST
+
+/* Glass keeps a revision's blocks until the one after the next is
+ * written: a search that opened revision R lets the batch writing R + 1
+ * begin and commit, and keeps the batch that would write R + 2 waiting
+ * until it ends; a search that comes meanwhile reads R + 1 and waits for
+ * nobody. */
+START_TEST(reader_holds_off_the_revision_after_next)
+{
+    struct helper *w, *r, *r2;
+
+    make("user.s", 1, 2);
+    index_user("s", 2);
+    w = helper_start(env);
+    r = helper_start(env);
+    r2 = helper_start(env);
+    ck_helper_reply(r, "xl-search s", "ok", 10000);
+    ck_helper_reply(w, "xl-batch s", "ok", 10000);
+    ck_helper_reply(w, "xl-commit", "ok", 10000);
+    helper_send_async(w, "xl-batch s");
+    ck_assert_msg(!helper_reply(w, 300), "R + 2 written beside a reader of R");
+    ck_helper_reply(r2, "xl-search s", "ok", 10000);
+    ck_helper_reply(r2, "xl-end", "ok", 5000);
+    ck_assert_msg(!helper_reply(w, 300), "R + 2 written beside a reader of R");
+    ck_helper_reply(r, "xl-end", "ok", 5000);
+    ck_helper_replied(w, "ok", 10000, "the batch writing R + 2 once the reader of R ended");
+    ck_helper_reply(w, "xl-commit", "ok", 10000);
+    helper_stop(w, 0);
+    helper_stop(r, 0);
+    helper_stop(r2, 0);
 }
 END_TEST
 
@@ -602,6 +628,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, search_keeps_guiddb_fresh);
     tcase_add_test(tc, search_not_starved_between_batches);
     tcase_add_test(tc, search_while_batch_is_added);
+    tcase_add_test(tc, reader_holds_off_the_revision_after_next);
     suite_add_tcase(s, tc);
     return s;
 }

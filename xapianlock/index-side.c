@@ -463,12 +463,11 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     }
     /* The user's xapianactive and first database exist from here on
      * (created if missing), so they can be read below. */
-    if ((r = xap_xapianlock_begin_mailbox_update(sides, ix->userid, &xl)))
+    if ((r = xapianlock_begin_batch(sides, ix->userid, sides, &xl, &dbw)))
         goto out;
     partition = talloc_strdup(sides, xap_xapianlock_partition(xl));
     inbox_id = xapianlock_inbox_uniqueid(sides, ix->userid);
-    if (!(r = xw_dbw_open(xl, xap_xapianlock_write_path(xl), 1, &dbw)))
-        r = xw_dbw_close(&dbw);
+    r = xw_dbw_close(&dbw);
     xap_xapianlock_end(&xl);
     if (r)
         goto out;

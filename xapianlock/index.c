@@ -554,22 +554,17 @@ int indexer_flush_first_from(struct indexer *ix, struct docstream *st, size_t of
         if ((r = indexer_known_guids(ix->userid, msgs, n, have)))
             goto out;
     }
-    if ((r = xap_xapianlock_begin_mailbox_update(tmp, ix->userid, &xl)))
-        goto out;
-    if ((r = xw_dbw_open(tmp, xap_xapianlock_write_path(xl), 1, &dbw)) ||
+    /* Searches go on while the documents are made, added and committed:
+     * they see the last commit, whose blocks this batch does not reuse;
+     * the writer lock keeps the database ours (docs/LOCKING.md "Searches
+     * while a batch is written"). */
+    if ((r = xapianlock_begin_batch(tmp, ix->userid, tmp, &xl, &dbw)) ||
         (r = xw_dbw_begin(dbw)))
         goto out;
-    /* Searches go on while the documents are made and added (they see
-     * the last commit; the writer lock keeps the database ours); only
-     * the commit needs them out (docs/LOCKING.md "Searches while a batch
-     * is written"). */
-    xapianlock_write_pause(xl);
     r = st ? docstream_write(ix->userid, st, off, msgs, n, have, dbw, done, &ix->stats)
            : indexer_write_docs(ix->userid, msgs, n, have, dbw, done, &ix->stats);
     if (!r)
         r = indexer_write_state(ix, ix->userid, msgs, n, dbw, done);
-    if (!r)
-        r = xapianlock_write_resume(xl);
     fault_point("index.batch.1");
     if (!r)
         r = xw_dbw_commit(dbw);

@@ -16,6 +16,8 @@ struct xap_xapianlock {
     char *write_path;               /* update */
     struct lockfile *writer;        /* update: the writer lock */
     struct activeitem first;        /* update: the item write_path is of */
+    struct lockfile *rev[2];        /* the revision locks held, by parity */
+    int first_read;                 /* search: paths[0] is the first item's */
 };
 
 /* The partition of user.USERID under CTX. */
@@ -41,14 +43,15 @@ int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
                                     struct xap_xapianlock **xl_r);
 const char *const *xapianlock_lost(const struct xap_xapianlock *xl);
 
-/* An update lets go of the WRITE lock while it adds a batch's documents
- * (searches go on: they see the last commit) and takes it again for the
- * commit, keeping the SHARED namelock and the writer lock throughout,
- * so the first database keeps its one writer and cannot change from
- * under it.  Resume fails (nothing held but what was) with
- * XAP_IMAP_INTERNAL, logged, if the first item is not the one the update
- * began with, which the SHARED namelock rules out. */
-void xapianlock_write_pause(struct xap_xapianlock *xl);
-int xapianlock_write_resume(struct xap_xapianlock *xl);
+struct xw_dbw;
+/* What the indexer writes a batch under (docs/LOCKING.md "Searches while a
+ * batch is written"): the SHARED namelock, the writer lock and WRITE; the
+ * first database opened (created if missing) into *DBW_R under DBW_CTX;
+ * its revision R read; WRITE let go and the revision lock of R + 1 taken
+ * EXCLUSIVE.  The caller adds the batch and commits holding no WRITE,
+ * closes *DBW_R, then ends XL.  Searches run meanwhile, the commit
+ * included.  On failure nothing is held and *DBW_R is NULL. */
+int xapianlock_begin_batch(void *ctx, const char *userid, void *dbw_ctx,
+                           struct xap_xapianlock **xl_r, struct xw_dbw **dbw_r);
 
 #endif

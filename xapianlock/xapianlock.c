@@ -2,10 +2,15 @@
  * <xapiary/xapianlock.h> and docs/LOCKING.md.
  *
  * States of a struct xap_xapianlock
- *   search   SHARED namelock + READ lock; paths[] resolved.
- *   update   SHARED namelock + writer lock + WRITE lock; write_path
- *            exists on disk.
- *   paused   an update without its WRITE lock (xapianlock_write_pause).
+ *   search   SHARED namelock + the revision lock of the first database's
+ *            revision, SHARED (READ until it was had; READ throughout
+ *            when the first database is not built, or no writer ever
+ *            made the revision locks); paths[] resolved.
+ *   update   SHARED namelock + writer lock + WRITE lock + both revision
+ *            locks EXCLUSIVE; write_path exists on disk.
+ *   batch    SHARED namelock + writer lock + the revision lock of the
+ *            revision the batch will write, EXCLUSIVE; no WRITE: the
+ *            first database was opened under it (xapianlock_begin_batch).
  *   (freed)  locks released in reverse order by the talloc destructor.
  */
 #include <config.h>
@@ -32,13 +37,17 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/userdata.h"
+#include "cwrap/xapian_wrap.h"
 #include "xapianlock/activefile.h"
+#include "xapianlock/revlock.h"
 #include "xapianlock/tierlist.h"
 #include "xapianlock/xapianlock-private.h"
 
 static int destroy(struct xap_xapianlock *xl)
 {
-    activefile_unlock(&xl->af);            /* the file lock first */
+    TALLOC_FREE(xl->rev[1]);               /* the highest first */
+    TALLOC_FREE(xl->rev[0]);
+    activefile_unlock(&xl->af);
     TALLOC_FREE(xl->writer);
     xap_mboxname_release(&xl->namelock);
     return 0;
@@ -128,6 +137,8 @@ static int resolve_paths(struct xap_xapianlock *xl, int partial, int quiet)
             xl->lost[nlost++] = dir;
         else if (state == TIERLIST_PUBLISHED)
             xl->paths[k++] = dir;
+        if (i == 0)
+            xl->first_read = state == TIERLIST_PUBLISHED;
     }
     return 0;
 }
@@ -187,6 +198,38 @@ static int create_activefile(const char *userid, const char *partition)
     return r;
 }
 
+/* Under READ: trades it for the revision lock of the revision a reader
+ * opening the first database sees now (docs/LOCKING.md "Searches while a
+ * batch is written").  The caller opens the databases after this; it
+ * sees that revision or the next, whose blocks both stay as they are
+ * while the lock is held: writing the one after the next needs it
+ * EXCLUSIVE.  The revision is read through a handle of its own, as the
+ * callers open the databases themselves (one Xapian open, far less than
+ * a search).  READ is kept when the first database is not built (nobody
+ * reads it: the other items are never written) or when the revision
+ * locks were never made (every writer makes them under WRITE before it
+ * opens the database, so none can be writing; READ keeps the next one
+ * out). */
+static int pin_revision(struct xap_xapianlock *xl)
+{
+    unsigned long rev;
+    struct lockfile *lf = NULL;
+    int r;
+
+    if (!xl->first_read)
+        return 0;
+    if ((r = xw_db_revision(xl->paths[0], &rev)))
+        return r;
+    r = revlock_take(xl, xl->userid, rev, 0, 0, &lf);
+    if (r == XAP_IMAP_NOTFOUND)
+        return 0;
+    if (r)
+        return r;
+    xl->rev[rev % 2] = lf;
+    activefile_unlock(&xl->af);
+    return 0;
+}
+
 #define BEGIN_WRITE   1
 #define BEGIN_PARTIAL 2
 #define BEGIN_QUIET   4
@@ -235,8 +278,8 @@ static int begin(void *ctx, const char *userid, int flags, struct xap_xapianlock
                                     &xl->write_path, &state);
             if (!r && state == TIERLIST_LOST)
                 r = tierlist_lost(userid, xl->partition, &xl->af->items[0]);
-        } else {
-            r = resolve_paths(xl, flags & BEGIN_PARTIAL, flags & BEGIN_QUIET);
+        } else if (!(r = resolve_paths(xl, flags & BEGIN_PARTIAL, flags & BEGIN_QUIET))) {
+            r = pin_revision(xl);
         }
         break;
     }
@@ -254,42 +297,10 @@ int xap_xapianlock_begin_search(void *ctx, const char *userid, struct xap_xapian
     return begin(ctx, userid, 0, xl_r);
 }
 
-/* The writer lock is on the first database's directory, which the
- * WRITE lock names; it comes before WRITE in the lock order, so WRITE is
- * let go, the writer lock waited for (another writer's whole batch), and
- * WRITE taken again.  The directory stays the first item's while the
- * SHARED namelock is held: only an EXCLUSIVE holder changes the first
- * item, and nothing replaces a listed item's directory. */
-int xap_xapianlock_begin_mailbox_update(void *ctx, const char *userid,
-                                    struct xap_xapianlock **xl_r)
-{
-    struct xap_xapianlock *xl;
-    int r = begin(ctx, userid, BEGIN_WRITE, &xl);
-
-    *xl_r = NULL;
-    if (r)
-        return r;
-    xl->first.tier = talloc_strdup(xl, xl->af->items[0].tier);
-    xl->first.gen = xl->af->items[0].gen;
-    xl->writer = lockfile_new(xl, xl->write_path, NULL, LOCKLEVEL_XAPIAN_WRITER,
-                              O_RDONLY | O_DIRECTORY, LOCKFILE_NEVER_REPLACED);
-    xapianlock_write_pause(xl);
-    if ((r = lockfile_lock(xl->writer, LOCK_EX, 0, talloc_asprintf(xl, "the writer "
-                           "lock of %s", xl->write_path))) ||
-        (r = xapianlock_write_resume(xl))) {
-        talloc_free(xl);
-        return r;
-    }
-    *xl_r = xl;
-    return 0;
-}
-
-void xapianlock_write_pause(struct xap_xapianlock *xl)
-{
-    activefile_unlock(&xl->af);
-}
-
-int xapianlock_write_resume(struct xap_xapianlock *xl)
+/* Takes WRITE again, checking that the first item is still the one the
+ * update began with (the SHARED namelock rules out a change: a change is
+ * XAP_IMAP_INTERNAL, logged, holding nothing more than before). */
+static int write_resume(struct xap_xapianlock *xl)
 {
     int r = activefile_lock(xl, xl->userid, 1, &xl->af);
 
@@ -304,6 +315,95 @@ int xapianlock_write_resume(struct xap_xapianlock *xl)
     }
     return 0;
 }
+
+/* The writer lock is on the first database's directory, which the
+ * WRITE lock names; it comes before WRITE in the lock order, so WRITE is
+ * let go, the writer lock waited for (another writer's whole batch), and
+ * WRITE taken again.  The directory stays the first item's while the
+ * SHARED namelock is held: only an EXCLUSIVE holder changes the first
+ * item, and nothing replaces a listed item's directory. */
+static int begin_update(void *ctx, const char *userid, struct xap_xapianlock **xl_r)
+{
+    struct xap_xapianlock *xl;
+    int r = begin(ctx, userid, BEGIN_WRITE, &xl);
+
+    *xl_r = NULL;
+    if (r)
+        return r;
+    xl->first.tier = talloc_strdup(xl, xl->af->items[0].tier);
+    xl->first.gen = xl->af->items[0].gen;
+    xl->writer = lockfile_new(xl, xl->write_path, NULL, LOCKLEVEL_XAPIAN_WRITER,
+                              O_RDONLY | O_DIRECTORY, LOCKFILE_NEVER_REPLACED);
+    activefile_unlock(&xl->af);
+    if ((r = lockfile_lock(xl->writer, LOCK_EX, 0, talloc_asprintf(xl, "the writer "
+                           "lock of %s", xl->write_path))) ||
+        (r = write_resume(xl))) {
+        talloc_free(xl);
+        return r;
+    }
+    *xl_r = xl;
+    return 0;
+}
+
+/* An update holds both revision locks: a caller that commits, as often
+ * as it likes, under WRITE overwrites no revision a search still reads.
+ * The locks wait for the searches that let READ go before WRITE was
+ * had; new ones wait for WRITE. */
+int xap_xapianlock_begin_mailbox_update(void *ctx, const char *userid,
+                                    struct xap_xapianlock **xl_r)
+{
+    struct xap_xapianlock *xl;
+    int r = begin_update(ctx, userid, &xl);
+
+    *xl_r = NULL;
+    if (r)
+        return r;
+    if ((r = revlock_take(xl, userid, 0, 1, 1, &xl->rev[0])) ||
+        (r = revlock_take(xl, userid, 1, 1, 1, &xl->rev[1]))) {
+        talloc_free(xl);
+        return r;
+    }
+    *xl_r = xl;
+    return 0;
+}
+
+int xapianlock_begin_batch(void *ctx, const char *userid, void *dbw_ctx,
+                           struct xap_xapianlock **xl_r, struct xw_dbw **dbw_r)
+{
+    struct xap_xapianlock *xl;
+    unsigned long rev;
+    int r = begin_update(ctx, userid, &xl);
+
+    *xl_r = NULL;
+    *dbw_r = NULL;
+    if (r)
+        return r;
+    /* Both files exist before any writer opens the database, under WRITE:
+     * a reader that finds none (under READ) knows no batch is past this
+     * point, and keeps READ (pin_revision). */
+    if (!(r = revlock_make(userid)))
+        r = xw_dbw_open(dbw_ctx, xl->write_path, XW_CREATE, dbw_r);
+    if (!r)
+        r = xw_dbw_revision(*dbw_r, &rev);
+    if (r)
+        goto fail;
+    fault_point("index.batch.0");
+    /* Opened: it stands on REV, and its next commit writes REV + 1,
+     * which may reuse the blocks of REV - 1 (not of REV): the readers of
+     * REV - 1, who let READ go before this batch's WRITE, are waited
+     * for; the readers of REV go on, and so do those who come while the
+     * batch is added and committed. */
+    activefile_unlock(&xl->af);
+    if ((r = revlock_take(xl, userid, rev + 1, 1, 1, &xl->rev[(rev + 1) % 2])))
+        goto fail;
+    *xl_r = xl;
+    return 0;
+fail:
+    xw_dbw_close(dbw_r);
+    talloc_free(xl);
+    return r;
+}
+
 
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
                                     struct xap_xapianlock **xl_r)

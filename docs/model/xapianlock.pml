@@ -46,6 +46,8 @@
 
 #ifdef REINDEX
 #include "xapianlock-reindex.pml"       /* the -X plan: all of it is there */
+#elif defined(REVISION)
+#include "xapianlock-revision.pml"      /* searches beside commits: all there */
 #else
 
 #ifndef MAXG
@@ -479,4 +481,4 @@ init
     }
 }
 
-#endif /* REINDEX */
+#endif /* REINDEX, REVISION */

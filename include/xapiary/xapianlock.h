@@ -10,8 +10,13 @@
  *                will be deleted, while you hold it
  *     EXCLUSIVE  you may change xapianactive and delete directories
  *   the lock on the xapianactive file
- *     READ       every listed database can be read consistently
- *     WRITE      you may write the first listed database
+ *     READ       the list and the first database's revision are read
+ *                consistently (begin_search trades it for a revision
+ *                lock before it returns)
+ *     WRITE      you may open the first listed database for writing
+ *   two revision locks (one per parity of the first database's revision)
+ *     SHARED     the revision you opened stays readable, commits go on
+ *     EXCLUSIVE  (both, with WRITE) you may commit
  *
  * taken in that order and released in reverse.
  *
@@ -49,7 +54,10 @@ extern "C" {
 struct xap_xapianlock;
 
 /* xap_xapianlock_begin_search - lock USERID's tiers for reading: SHARED
- * namelock, then READ lock on xapianactive, held until xap_xapianlock_end().
+ * namelock, READ lock on xapianactive, the revision lock of the first
+ * database's revision SHARED, READ let go; held until
+ * xap_xapianlock_end().  Open the paths after this and before the end:
+ * what you open stays readable, while commits of the indexer go on.
  * CTX: talloc parent of *XL_R.  USERID: alice for user.alice.
  * Returns 0 and *XL_R, or an error of the list above with *XL_R NULL.
  * A user with nothing indexed yet gets an empty xap_xapianlock_paths(). */
@@ -58,16 +66,19 @@ int xap_xapianlock_begin_search(void *ctx, const char *userid, struct xap_xapian
 /* xap_xapianlock_begin_mailbox_update - lock USERID's tiers for indexing:
  * SHARED namelock, the writer lock (an EXCLUSIVE flock on the first
  * database's directory: one writer per user, a second one waits), then
- * WRITE lock on xapianactive (searches wait), held until
- * xap_xapianlock_end().  CTX, USERID, *XL_R and
+ * WRITE lock on xapianactive (new searches wait) and both revision locks
+ * EXCLUSIVE (waiting for the searches already running), held until
+ * xap_xapianlock_end(): commit as often as you like.  (The indexer holds
+ * WRITE for less: LOCKING.md.)  CTX, USERID, *XL_R and
  * returns as xap_xapianlock_begin_search().  For a user without
  * xapianactive, first creates it and its first item under the EXCLUSIVE
  * namelock, released before the locks above are taken. */
 int xap_xapianlock_begin_mailbox_update(void *ctx, const char *userid,
                                     struct xap_xapianlock **xl_r);
 
-/* xap_xapianlock_end - release the xapianactive lock, then the namelock,
- * free *XLP and set it to NULL.  XLP or *XLP NULL is a no-op. */
+/* xap_xapianlock_end - release the revision locks, the xapianactive lock,
+ * then the namelock, free *XLP and set it to NULL.  XLP or *XLP NULL is a
+ * no-op. */
 void xap_xapianlock_end(struct xap_xapianlock **xlp);
 
 /* xap_xapianlock_paths - for a search: the database directories to open, in
