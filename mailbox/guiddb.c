@@ -552,7 +552,7 @@ int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock)
 /* A seek in the GUID index costs about as much as this many steps of a
  * walk along it: the walk of a search's hits took least CPU with 3 to 6
  * at 10,000 and at 100,000 messages, 15% less than a look-up per GUID
- * (docs/PERFORMANCE-SCALE.md "Search: the walk of the GUID index"). */
+ * (docs/PERFORMANCE-SEARCH.md "Search: the walk of the GUID index"). */
 #define SEEK_STEPS 4.0
 
 /* The first 8 bytes of GUID as a number: GUIDs are SHA-1 digests, spread

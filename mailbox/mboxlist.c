@@ -99,7 +99,7 @@ static sqlite3_stmt *row_st;
 /* foreach's two statements (a tree, every name with a prefix), kept the
  * same way: a search lists the user's mailboxes, and preparing the list's
  * statement was an eighth of an empty search's CPU (docs/
- * PERFORMANCE-SCALE.md "Search: the walk of the GUID index"). */
+ * PERFORMANCE-SEARCH.md "Search: the walk of the GUID index"). */
 static sqlite3_stmt *foreach_st[2];
 static int fork_handlers;
 

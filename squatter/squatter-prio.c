@@ -2,7 +2,7 @@
  * searches.  Searches are interactive and short; an index run is long and
  * nobody waits for a given second of it.  On a busy machine the run
  * queue, not the locks, was what a search waited for while squatter's
- * writers used every core (docs/PERFORMANCE-SCALE.md "Search while indexing").
+ * writers used every core (docs/PERFORMANCE-SEARCH.md "Search while indexing").
  *
  * Set once, in the main thread, before any thread or child process is
  * made: both inherit the nice value and the I/O priority, so the side

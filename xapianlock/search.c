@@ -422,7 +422,7 @@ static int match_row(void *rock, size_t i, const char *uniqueid, uint32_t uid)
  * SQLite's page cache is smaller than the index of a large mailbox), and
  * the walk is a scan when the hits are a good part of the DOCCOUNT
  * documents, a look-up per GUID when they are few, and cheaper than
- * either in between (docs/PERFORMANCE-SCALE.md "Search: the walk of the
+ * either in between (docs/PERFORMANCE-SEARCH.md "Search: the walk of the
  * GUID index"). */
 static int expand(struct collect *c, unsigned long doccount)
 {
