@@ -239,8 +239,10 @@ START_TEST(errors)
 END_TEST
 
 /* Runs mbctl with ARGS (NULL-terminated, after -C CONFIG) as a separate
- * process, as another client of the server would, and requires exit 0. */
-static void mbctl_elsewhere(const char *const *args)
+ * process, as another client of the server would, and requires exit 0.
+ * SPAWN: through posix_spawn, which runs no fork handlers, so that what
+ * this process keeps open across a fork stays open; else fork and exec. */
+static void mbctl_run(const char *const *args, int spawn)
 {
     const char *top = getenv("top_builddir");
     char *prog = talloc_asprintf(NULL, "%s/mbctl", top ? top : ".");
@@ -252,16 +254,25 @@ static void mbctl_elsewhere(const char *const *args)
     while (*args && n < 15)
         argv[n++] = *args++;
     argv[n] = NULL;
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        execv(prog, (char *const *)argv);
-        _exit(127);
+    if (spawn) {
+        ck_assert_int_eq(posix_spawn(&pid, prog, NULL, NULL, (char *const *)argv, environ), 0);
+    } else {
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            execv(prog, (char *const *)argv);
+            _exit(127);
+        }
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "mbctl %s: status %d", argv[3], status);
     talloc_free(prog);
+}
+
+static void mbctl_elsewhere(const char *const *args)
+{
+    mbctl_run(args, 0);
 }
 
 static void rename_elsewhere(const char *from, const char *to)
@@ -430,27 +441,6 @@ START_TEST(lookup_sorted_is_lookups)
 }
 END_TEST
 
-/* mbctl_elsewhere without fork(): posix_spawn runs no fork handlers, so
- * what this process keeps open across a fork stays open. */
-static void mbctl_spawned(const char *const *args)
-{
-    const char *top = getenv("top_builddir");
-    char *prog = talloc_asprintf(NULL, "%s/mbctl", top ? top : ".");
-    const char *argv[16] = { prog, "-C", env->config };
-    size_t n = 3;
-    int status;
-    pid_t pid;
-
-    while (*args && n < 15)
-        argv[n++] = *args++;
-    argv[n] = NULL;
-    ck_assert_int_eq(posix_spawn(&pid, prog, NULL, NULL, (char *const *)argv, environ), 0);
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "mbctl %s: status %d", argv[3], status);
-    talloc_free(prog);
-}
-
 /* Whether this process has FILE open (readlink of each /proc/self/fd). */
 static int have_open(const char *file)
 {
@@ -504,15 +494,15 @@ START_TEST(search_keeps_guiddb_fresh)
     /* Another process removes the user and makes it again with one
      * message: the kept connection names the removed file (spawned: a
      * fork would close it, guiddb.c "spare"). */
-    mbctl_spawned(del);
-    mbctl_spawned(create);
+    mbctl_run(del, 1);
+    mbctl_run(create, 1);
     msg = talloc_asprintf(dir, "%s/msg", env->dir);
     ck_assert_ptr_nonnull(f = fopen(msg, "w"));
     fputs("From: a@example.com\nSubject: new\nDate: 01 Apr 2022 12:00:00 +0000\n\n"
           "quarterly again\n", f);
     fclose(f);
     append[2] = msg;
-    mbctl_spawned(append);
+    mbctl_run(append, 1);
     index_user("s", 1);
     xap_search_close(&ss);
     ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
