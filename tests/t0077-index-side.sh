@@ -116,6 +116,23 @@ for k in 1 2 3 4 5; do
         || fail "index.side.$k: one document per GUID" "kept/dropped '$got', want '$ref_indexed 0'"
 done
 
+# A side run killed while building leaves .NEW directories and listed,
+# unbuilt targets; a next run with one writer (a backlog of one batch
+# does the same) removes them when the EXCLUSIVE namelock is free at
+# once, instead of leaving them for the next compaction or side run.
+U=k1w
+expect_exit 0 "fill user.$U" fill "$U"
+XAPIARY_FAULT=index.side.4 "$SQUATTER" -j 3 -u "$U" 2> "$T/kill.err"; rc=$?
+[ $rc -eq 137 ] && pass "killed at index.side.4" || fail "killed at index.side.4: exit $rc" "$(cat "$T/kill.err")"
+find "$T/search" -path "*/user/$U/*.NEW" -prune | grep -q . && pass "a .NEW is left" \
+    || fail "no .NEW left by the kill"
+expect_exit 0 "the next run, one writer" "$SQUATTER" -j 1 -u "$U"
+no_debris "one writer: no debris after the next run"
+answers "$T/k.raw"
+norm "$T/k.raw" "$U" > "$T/k"
+cmp -s "$T/ref" "$T/k" && pass "one writer after the kill: the same answers" \
+    || fail "one writer after the kill: the same answers" "$(diff "$T/ref" "$T/k" | head -20)"
+
 # Compactions and searches while three writers index a backlog, in
 # separate processes: no search fails, nothing is lost.  A compaction may
 # lose its race to side.1 (exit 75, nothing changed), never fail otherwise.

@@ -91,6 +91,9 @@ int indexer_flush_first_from(struct indexer *ix, struct docstream *st, size_t of
  * after each with OTHERS(ROCK) (NULL: 0) messages done elsewhere. */
 int indexer_flush_serial(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
                          uint8_t *done, unsigned long (*others)(void *rock), void *rock);
+/* index-side.c: removes a killed side run's .NEW directories and listed,
+ * unbuilt targets when the EXCLUSIVE namelock is free at once. */
+int indexer_clean_side_debris(struct indexer *ix);
 /* index-side.c: MSGS (more than a batch) split between the first
  * database and side writers; falls back to indexer_flush_first. */
 int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, size_t n,

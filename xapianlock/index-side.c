@@ -39,6 +39,7 @@
  * a copy, as a single writer would. */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -54,6 +55,7 @@
 #include "common/atomicfile.h"
 #include "common/config.h"
 #include "common/fault.h"
+#include "common/tierpath.h"
 #include "common/util.h"
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
@@ -196,7 +198,9 @@ static void *side_run(void *arg)
 }
 
 /* side.1: under the EXCLUSIVE namelock, removes dead runs' debris and
- * reserves NSIDE new items of the default tier at the tail. */
+ * reserves NSIDE new items of the default tier at the tail.  NSIDE 0
+ * only removes the debris, and only if the namelock is free at once
+ * (indexer_clean_side_debris). */
 static int list_targets(struct indexer *ix, const char *partition, struct side *sides,
                         unsigned nside)
 {
@@ -206,7 +210,8 @@ static int list_targets(struct indexer *ix, const char *partition, struct side *
     unsigned gen;
     int r, changed;
 
-    if ((r = xapianlock_namelock(ix->userid, XAP_LOCK_EXCLUSIVE, &lock)))
+    if ((r = xapianlock_namelock(ix->userid, nside ? XAP_LOCK_EXCLUSIVE : XAP_LOCK_NONBLOCKING,
+                                 &lock)))
         return r;
     if ((r = activefile_read(NULL, ix->userid, &items)))
         goto out;
@@ -215,6 +220,11 @@ static int list_targets(struct indexer *ix, const char *partition, struct side *
     gen = tierlist_next_gen(ix->userid, partition, items);
     if ((r = tierlist_clean(ix->userid, partition, &items, &changed)))
         goto out;
+    if (!nside) {
+        if (changed)
+            r = activefile_write(ix->userid, items, NULL);
+        goto out;
+    }
     tail = talloc_array(items, struct activeitem, nside);
     for (unsigned w = 0; w < nside; w++) {
         if ((r = tierlist_target(sides[w].ctx, ix->userid, partition, tier, gen + w,
@@ -228,6 +238,54 @@ static int list_targets(struct indexer *ix, const char *partition, struct side *
 out:
     talloc_free(items);
     xap_mboxname_release(&lock);
+    return r;
+}
+
+/* Whether a tier directory of USERID holds a .NEW database. */
+static int has_new_dir(const char *userid, const char *partition)
+{
+    const char *const *tiers = config_tiers(NULL);
+    int found = 0, r;
+
+    for (size_t t = 0; tiers && tiers[t] && !found; t++) {
+        char *dir = tierpath_user_dir(NULL, userid, partition, tiers[t], &r);
+        DIR *d = dir ? opendir(dir) : NULL;
+        struct dirent *de;
+        while (d && !found && (de = readdir(d))) {
+            unsigned gen;
+            int is_new;
+            found = !tierpath_parse(de->d_name, &gen, &is_new) && is_new;
+        }
+        if (d)
+            closedir(d);
+        talloc_free(dir);
+    }
+    return found;
+}
+
+/* A side run killed while building (index.side.3 to .5) leaves .NEW
+ * directories, and their unbuilt targets listed, for the next EXCLUSIVE
+ * holder: a compaction or a run with side writers.  A run that writes
+ * with one writer (what is left is one batch) removes them too, or they
+ * would stay until then (readers skip them; nothing is lost either
+ * way).  It only tries the EXCLUSIVE namelock: a live side run or
+ * compaction builds its .NEW under the SHARED one, and waiting for it
+ * would stall this run behind theirs; the debris then waits for a later
+ * run.  (A side run killed before building, side.1 and .2, left its
+ * whole backlog, which the next run gives to side writers.) */
+int indexer_clean_side_debris(struct indexer *ix)
+{
+    char *partition = NULL;
+    int r;
+
+    if ((r = xapianlock_user_partition(NULL, ix->userid, &partition)))
+        return r;
+    if (has_new_dir(ix->userid, partition)) {
+        r = list_targets(ix, partition, NULL, 0);
+        if (r == XAP_IMAP_MAILBOX_LOCKED)
+            r = 0;
+    }
+    talloc_free(partition);
     return r;
 }
 

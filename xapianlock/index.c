@@ -609,7 +609,7 @@ int indexer_flush(struct indexer *ix)
     done = talloc_zero_array(NULL, uint8_t, n);
     if (ix->writers > 1 && n > ix->batchsize)
         r = indexer_flush_parallel(ix, ix->batch, n, done);
-    else
+    else if (!(r = indexer_clean_side_debris(ix)))
         r = indexer_flush_serial(ix, ix->batch, n, done, NULL, NULL);
     indexer_note_done(ix, ix->batch, n, done);
     talloc_free(done);
