@@ -241,26 +241,35 @@ out:
     return r;
 }
 
-/* Whether a tier directory of USERID holds a .NEW database. */
-static int has_new_dir(const char *userid, const char *partition)
+/* Whether USERID has a .NEW database in the default tier, where side
+ * writers build, and none in another tier: a compaction into another
+ * tier lets go of every namelock between its steps 6 and 7, its finished
+ * .NEW waiting for the rename, and a cleanup then would make it abandon. */
+static int has_side_new_dir(const char *userid, const char *partition)
 {
     const char *const *tiers = config_tiers(NULL);
-    int found = 0, r;
+    const char *side = config_defaultsearchtier(NULL);
+    int in_side = 0, elsewhere = 0, r;
 
-    for (size_t t = 0; tiers && tiers[t] && !found; t++) {
+    for (size_t t = 0; tiers && tiers[t] && !elsewhere; t++) {
         char *dir = tierpath_user_dir(NULL, userid, partition, tiers[t], &r);
         DIR *d = dir ? opendir(dir) : NULL;
         struct dirent *de;
+        int found = 0;
         while (d && !found && (de = readdir(d))) {
             unsigned gen;
             int is_new;
             found = !tierpath_parse(de->d_name, &gen, &is_new) && is_new;
         }
+        if (found && side && !strcmp(tiers[t], side))
+            in_side = 1;
+        else if (found)
+            elsewhere = 1;
         if (d)
             closedir(d);
         talloc_free(dir);
     }
-    return found;
+    return in_side && !elsewhere;
 }
 
 /* A side run killed while building (index.side.3 to .5) leaves .NEW
@@ -271,8 +280,10 @@ static int has_new_dir(const char *userid, const char *partition)
  * way).  It only tries the EXCLUSIVE namelock: a live side run or
  * compaction builds its .NEW under the SHARED one, and waiting for it
  * would stall this run behind theirs; the debris then waits for a later
- * run.  (A side run killed before building, side.1 and .2, left its
- * whole backlog, which the next run gives to side writers.) */
+ * run.  Only .NEW directories of the default tier count (side writers
+ * build there), and none may stand in another (has_side_new_dir).  (A
+ * side run killed before building, side.1 and .2, left its whole
+ * backlog, which the next run gives to side writers.) */
 int indexer_clean_side_debris(struct indexer *ix)
 {
     char *partition = NULL;
@@ -280,7 +291,7 @@ int indexer_clean_side_debris(struct indexer *ix)
 
     if ((r = xapianlock_user_partition(NULL, ix->userid, &partition)))
         return r;
-    if (has_new_dir(ix->userid, partition)) {
+    if (has_side_new_dir(ix->userid, partition)) {
         r = list_targets(ix, partition, NULL, 0);
         if (r == XAP_IMAP_MAILBOX_LOCKED)
             r = 0;
