@@ -44,6 +44,7 @@
 #include "common/xlog.h"
 #include "mailbox/guiddb.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/snapshot.h"
 
 static off_t record_offset(uint32_t recno)
 {
@@ -117,22 +118,37 @@ void mailbox_allow_short_index(int allow)
     short_index_ok = allow;
 }
 
+/* A snapshot reader (MAILBOX_INDEX_SNAPSHOT) holds no lock: a bad CRC may
+ * be a commit's header write seen half done (read again), a DIRTY header a
+ * commit in flight.  Whatever it cannot believe it answers with
+ * XAP_IMAP_AGAIN and logs nothing: the caller's locked read reports real
+ * damage. */
 int mailbox_read_header_locked(struct xap_mailbox *mailbox)
 {
+    int snapshot = mailbox->index_locktype == MAILBOX_INDEX_SNAPSHOT;
     unsigned char buf[INDEX_HEADER_SIZE];
     struct index_header h;
     int r;
 
-    if (pread_all(mailbox->index_lock->fd, buf, sizeof buf, 0) < 0) {
-        char *path = mailbox_file(NULL, mailbox, FNAME_INDEX);
-        if (errno)
-            xlog_syserr("read", path);
-        else
-            xlog(LOG_ERR, "mailbox %s: %s: truncated header", mailbox->name, path);
-        talloc_free(path);
-        return errno ? XAP_IMAP_IOERROR : XAP_IMAP_MAILBOX_BADFORMAT;
+    for (int tries = 0;; tries++) {
+        if (pread_all(mailbox->index_lock->fd, buf, sizeof buf, 0) < 0) {
+            char *path;
+            if (snapshot)
+                return XAP_IMAP_AGAIN;
+            path = mailbox_file(NULL, mailbox, FNAME_INDEX);
+            if (errno)
+                xlog_syserr("read", path);
+            else
+                xlog(LOG_ERR, "mailbox %s: %s: truncated header", mailbox->name, path);
+            talloc_free(path);
+            return errno ? XAP_IMAP_IOERROR : XAP_IMAP_MAILBOX_BADFORMAT;
+        }
+        r = index_header_decode(buf, sizeof buf, &h);
+        if (!r || !snapshot || tries == 2)
+            break;
     }
-    r = index_header_decode(buf, sizeof buf, &h);
+    if (snapshot && (r || (h.options & OPT_MAILBOX_DIRTY)))
+        return XAP_IMAP_AGAIN;
     if (r) {
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": header: %s", mailbox->name,
              mailbox->path, xap_error_message(r));
@@ -148,6 +164,8 @@ int mailbox_read_header_locked(struct xap_mailbox *mailbox)
     }
     if (!short_index_ok && h.num_records &&
         (uint64_t)ist.st_size < (uint64_t)record_offset(h.num_records + 1)) {
+        if (snapshot)
+            return XAP_IMAP_AGAIN;
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX ": truncated: the header counts %u "
              "records, the file holds %llu (mbctl reconstruct rebuilds it)", mailbox->name,
              mailbox->path, h.num_records,
@@ -220,6 +238,12 @@ static int decode_record(struct xap_mailbox *mailbox, const unsigned char *buf,
 {
     int r = index_record_decode(buf, record);
 
+    /* A snapshot's record must be as its header counts it: a torn one, or
+     * one a commit has rewritten since (a higher modseq), makes the
+     * caller read again under the lock. */
+    if (mailbox->index_locktype == MAILBOX_INDEX_SNAPSHOT &&
+        (r || record->modseq > mailbox->committed.highestmodseq))
+        return XAP_IMAP_AGAIN;
     if (r) {
         xlog(LOG_ERR, "mailbox %s: %s/" FNAME_INDEX " record %u: %s",
              mailbox->name, mailbox->path, recno, xap_error_message(r));
@@ -712,6 +736,25 @@ const struct xap_index_record *xap_mailbox_iter_step(struct xap_mailbox_iter *it
         return &iter->record;
     }
     return NULL;
+}
+
+int mailbox_iter_seek_uid(struct xap_mailbox_iter *iter, uint32_t uid)
+{
+    struct xap_index_record rec;
+    uint32_t lo = 1, hi = iter->mailbox->i.num_records + 1;  /* answer in [lo, hi] */
+
+    while (!iter->error && lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((iter->error = xap_mailbox_read_index_record(iter->mailbox, mid, &rec)))
+            break;
+        if (rec.uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!iter->error)
+        iter->recno = lo - 1;
+    return iter->error;
 }
 
 int xap_mailbox_iter_error(const struct xap_mailbox_iter *iter)

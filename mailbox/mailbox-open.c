@@ -24,6 +24,7 @@
 #include "common/mboxname.h"
 #include "common/xlog.h"
 #include "mailbox/mailbox-private.h"
+#include "mailbox/snapshot.h"
 #include "mailbox/usermove.h"
 #include "mailbox/statuscache.h"
 #include "mailbox/synclog.h"
@@ -140,6 +141,12 @@ int xap_mailbox_lock_index(struct xap_mailbox *mailbox, int locktype)
         xlog(LOG_ERR, "mailbox %s: index is already locked", mailbox->name);
         return XAP_IMAP_MAILBOX_LOCKED;
     }
+    if (locktype == MAILBOX_INDEX_SNAPSHOT) {
+        mailbox->index_locktype = locktype;
+        if ((r = mailbox_read_header_locked(mailbox)))
+            mailbox->index_locktype = 0;
+        return r;
+    }
     if (op == LOCK_EX && mailbox->index_lock->readonly) {
         /* Not EX_TEMPFAIL: retrying will not make the spool writable. */
         xlog(LOG_ERR, "mailbox %s: index file is read-only (read-only spool?): "
@@ -186,7 +193,8 @@ int xap_mailbox_unlock_index(struct xap_mailbox *mailbox, const struct xap_statu
         mailbox->has_changed = 0;
     }
     mailbox_release_lock_state(mailbox);
-    lockfile_unlock(mailbox->index_lock);
+    if (mailbox->index_locktype != MAILBOX_INDEX_SNAPSHOT)
+        lockfile_unlock(mailbox->index_lock);
     mailbox->index_locktype = 0;
     return 0;
 }
@@ -262,7 +270,7 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
     /* A user on its way to another back end is read-only; one being
      * received is nobody's yet (mailbox/usermove.c). */
     if (usermove_marked(entry) == USERMOVE_IN ||
-        (usermove_marked(entry) == USERMOVE_OUT && indexlocktype != XAP_LOCK_SHARED)) {
+        (usermove_marked(entry) == USERMOVE_OUT && indexlocktype == XAP_LOCK_EXCLUSIVE)) {
         talloc_free(entry);
         xap_mboxname_release(&mailbox->namelock);
         talloc_free(mailbox);
@@ -290,6 +298,11 @@ int xap_mailbox_open_iwl(const char *name, struct xap_mailbox **mailboxp)
 int xap_mailbox_open_irl(const char *name, struct xap_mailbox **mailboxp)
 {
     return open_locked(name, XAP_LOCK_SHARED, XAP_LOCK_SHARED, mailboxp);
+}
+
+int mailbox_open_snapshot(const char *name, struct xap_mailbox **mailboxp)
+{
+    return open_locked(name, XAP_LOCK_SHARED, MAILBOX_INDEX_SNAPSHOT, mailboxp);
 }
 
 int xap_mailbox_open_exclusive(const char *name, struct xap_mailbox **mailboxp)

@@ -6,6 +6,10 @@
  *                    header as of the last lock.  Records may be read only
  *                    after locking again.
  *   locked           index flocked (SHARED or EXCLUSIVE), header fresh.
+ *   snapshot         no index lock: the committed header as read at
+ *                    xap_mailbox_open_snapshot(); records read are checked
+ *                    against it (a commit rewriting them fails the read
+ *                    with XAP_IMAP_AGAIN).  Reads only.
  *   dirty            EXCLUSIVE, with changes not yet committed (pending
  *                    records and cache bytes in memory, header in memory).
  *                    Unlock or close in this state aborts the process.
@@ -21,6 +25,10 @@
 #include "xapiary/namelock.h"
 #include "common/lockfile.h"
 #include "common/syncbatch.h"
+
+/* index_locktype of a snapshot read: no lock held (after the XAP_LOCK_*
+ * values). */
+#define MAILBOX_INDEX_SNAPSHOT 4
 
 #define INDEX_MAGIC "\x89XPYIDX\n"
 #define INDEX_VERSION 1
@@ -79,7 +87,8 @@ struct xap_mailbox {
     struct xap_mboxlock *namelock;
     struct lockfile *index_lock;   /* the index file: its fd, and the lock;
                                     * readonly: a read-only spool */
-    int index_locktype;            /* 0, XAP_LOCK_SHARED or XAP_LOCK_EXCLUSIVE */
+    int index_locktype;            /* 0, XAP_LOCK_SHARED, XAP_LOCK_EXCLUSIVE
+                                    * or MAILBOX_INDEX_SNAPSHOT */
     struct index_header i;         /* as of now, with pending changes */
     struct index_header committed; /* as on disk */
     int cache_fd;

@@ -4,7 +4,8 @@
  * once however many of its messages are on the page, and the search's
  * own locks are gone by then (mailbox locks come before the Xapian ones,
  * docs/LOCKING.md).  What is read is the committed state at that moment,
- * which is what a client asking for flags wants. */
+ * which is what a client asking for flags wants, read without the
+ * mailbox's index lock when it can be (mailbox/snapshot.h). */
 #include <config.h>
 
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "xapiary/xapiary.h"
 #include "xapiary/mailbox.h"
 #include "mailbox/message.h"
+#include "mailbox/snapshot.h"
 #include "xapianlock/hitinfo.h"
 
 static const char *const no_keywords[] = { NULL };
@@ -77,36 +79,61 @@ static gint by_mailbox(gconstpointer a, gconstpointer b, gpointer rock)
     return c ? c : (i > j) - (i < j);
 }
 
-int hitinfo_visit(const struct xap_search_hit *hits, size_t n, hitinfo_fn *fn, void *rock)
+/* Opens NAME and reads the records of the hits ORDER[I..J) into RECS
+ * (FOUND: still the hit's message).  SNAPSHOT: the mailbox's last commit,
+ * read without its index lock (mailbox/snapshot.h), so that a page of
+ * hits never waits for a writer holding it over a batch of appends;
+ * XAP_IMAP_AGAIN when that cannot be believed.  *MAILBOX_R: NULL for a
+ * mailbox deleted since. */
+static int read_group(const struct xap_search_hit *hits, const size_t *order, size_t i,
+                      size_t j, int snapshot, struct xap_index_record *recs, char *found,
+                      struct xap_mailbox **mailbox_r)
 {
-    size_t *order = talloc_array(NULL, size_t, n);
+    const char *name = hits[order[i]].mailbox;
+    int r = snapshot ? mailbox_open_snapshot(name, mailbox_r)
+                     : xap_mailbox_open_irl(name, mailbox_r);
+
+    memset(found, 0, j - i);
+    if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
+        return 0;
+    for (size_t k = i; k < j && !r; k++) {
+        const struct xap_search_hit *h = &hits[order[k]];
+        if (!(r = xap_mailbox_find_uid(*mailbox_r, h->uid, &recs[k - i])))
+            found[k - i] = same_message(h, &recs[k - i]);
+        else if (r == XAP_IMAP_NOTFOUND)
+            r = 0;
+    }
+    if (r)
+        xap_mailbox_close(mailbox_r);
+    return r;
+}
+
+int hitinfo_visit(const struct xap_search_hit *hits, size_t n, unsigned flags,
+                  hitinfo_fn *fn, void *rock)
+{
+    int snapshot = !!(flags & HITINFO_RECORDS_ONLY);
+    void *ctx = talloc_new(NULL);
+    size_t *order = talloc_array(ctx, size_t, n);
+    struct xap_index_record *recs = talloc_array(ctx, struct xap_index_record, n);
+    char *found = talloc_array(ctx, char, n);
     int r = 0;
 
     for (size_t i = 0; i < n; i++)
         order[i] = i;
     g_qsort_with_data(order, (gint)n, sizeof *order, by_mailbox, (gpointer)hits);
-    for (size_t i = 0; i < n && !r;) {
-        const char *name = hits[order[i]].mailbox;
+    for (size_t i = 0, j; i < n && !r; i = j) {
         struct xap_mailbox *mailbox = NULL;
-        int gone = 0;
-        if ((r = xap_mailbox_open_irl(name, &mailbox)) == XAP_IMAP_MAILBOX_NONEXISTENT) {
-            gone = 1;
-            r = 0;
-        }
-        for (; i < n && !r && !strcmp(hits[order[i]].mailbox, name); i++) {
-            const struct xap_search_hit *h = &hits[order[i]];
-            struct xap_index_record rec;
-            int found = 0;
-            if (!gone && !(r = xap_mailbox_find_uid(mailbox, h->uid, &rec)))
-                found = same_message(h, &rec);
-            else if (r == XAP_IMAP_NOTFOUND)
-                r = 0;
-            if (!r)
-                r = found ? fn(rock, mailbox, &rec, order[i]) : fn(rock, NULL, NULL, order[i]);
-        }
+        for (j = i + 1; j < n && !strcmp(hits[order[j]].mailbox, hits[order[i]].mailbox); j++)
+            ;
+        r = read_group(hits, order, i, j, snapshot, recs, found, &mailbox);
+        if (r == XAP_IMAP_AGAIN && snapshot)
+            r = read_group(hits, order, i, j, 0, recs, found, &mailbox);
+        for (size_t k = i; k < j && !r; k++)
+            r = found[k - i] ? fn(rock, mailbox, &recs[k - i], order[k])
+                             : fn(rock, NULL, NULL, order[k]);
         xap_mailbox_close(&mailbox);
     }
-    talloc_free(order);
+    talloc_free(ctx);
     return r;
 }
 
@@ -155,7 +182,7 @@ int hitinfo_fill(void *ctx, struct xap_search_hit *hits, size_t *n_r)
 {
     struct fill f = { ctx, hits, talloc_zero_array(NULL, char, *n_r ? *n_r : 1) };
     size_t k = 0;
-    int r = hitinfo_visit(hits, *n_r, fill_one, &f);
+    int r = hitinfo_visit(hits, *n_r, HITINFO_RECORDS_ONLY, fill_one, &f);
 
     for (size_t i = 0; i < *n_r; i++)
         if (!f.gone[i])
@@ -178,5 +205,5 @@ int xap_search_hit_open(struct xap_search_session *ss, const struct xap_search_h
     *fd_r = -1;
     if (!hit || !hit->mailbox || !hit->guid)
         return XAP_IMAP_INVALID_ARGUMENT;
-    return hitinfo_visit(hit, 1, open_one, fd_r);
+    return hitinfo_visit(hit, 1, 0, open_one, fd_r);
 }

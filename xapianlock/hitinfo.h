@@ -9,19 +9,27 @@
 #include "xapiary/mailbox.h"
 #include "xapiary/search.h"
 
-/* Called for hit I with its mailbox open (SHARED namelock and index lock)
- * and REC its live record (the cache not loaded), or with MAILBOX and REC
- * NULL when the location is gone: the UID is expunged or holds another
- * message now, or the mailbox was deleted or renamed.  Non-zero stops the
- * visit with that result. */
+/* Called for hit I with its mailbox open (SHARED namelock, and the SHARED
+ * index lock unless HITINFO_RECORDS_ONLY) and REC its live record (the
+ * cache not loaded), or with MAILBOX and REC NULL when the location is
+ * gone: the UID is expunged or holds another message now, or the mailbox
+ * was deleted or renamed.  Non-zero stops the visit with that result. */
 typedef int hitinfo_fn(void *rock, struct xap_mailbox *mailbox, struct xap_index_record *rec,
                        size_t i);
 
-/* Visits HITS[0 .. N), opening each mailbox that has some once
- * (xap_mailbox_open_irl), in name order.  Call it holding no lock.  Returns
- * 0, FN's result, or the error of a mailbox that could not be read
- * (logged). */
-int hitinfo_visit(const struct xap_search_hit *hits, size_t n, hitinfo_fn *fn, void *rock);
+/* FN reads records and their cache only, never a message file: each
+ * mailbox's last commit is read without its index lock when it can be
+ * (mailbox/snapshot.h), so a writer holding the lock over a batch of
+ * appends does not hold the page up.  Without it FN runs under the lock,
+ * for message files: an expunge's files are unlinked after its commit,
+ * which the lock keeps out. */
+#define HITINFO_RECORDS_ONLY 1
+
+/* Visits HITS[0 .. N), opening each mailbox that has some once, in name
+ * order.  Call it holding no lock.  Returns 0, FN's result, or the error
+ * of a mailbox that could not be read (logged). */
+int hitinfo_visit(const struct xap_search_hit *hits, size_t n, unsigned flags,
+                  hitinfo_fn *fn, void *rock);
 
 /* Fills TO .. PATH of HITS[0 .. *N_R), strings under CTX.  A hit whose
  * location is gone is removed, the rest moving down in order, and *N_R

@@ -122,7 +122,7 @@ int xap_search_snippets(struct xap_search_session *ss, const struct xap_search_r
     }
     r = xw_snipper_new(tmp, q, &s.sn);
     if (!r)
-        r = hitinfo_visit(hits, n, snip_one, &s);
+        r = hitinfo_visit(hits, n, 0, snip_one, &s);
     talloc_free(tmp);
     if (r) {
         talloc_free(s.out);

@@ -147,6 +147,11 @@ size_t uidset_count(const struct uidset *set)
     return n;
 }
 
+uint32_t uidset_first_missing(const struct uidset *set)
+{
+    return nranges(set) && set->r[0].first == 1 ? set->r[0].last + 1 : 1;
+}
+
 uint32_t uidset_max(const struct uidset *set)
 {
     size_t n = nranges(set);

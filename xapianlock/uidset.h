@@ -31,5 +31,8 @@ int uidset_contains(const struct uidset *set, uint32_t uid);
 int uidset_covers(const struct uidset *set, uint32_t first, uint32_t last);
 size_t uidset_count(const struct uidset *set);
 uint32_t uidset_max(const struct uidset *set);
+/* The smallest UID not in SET (1 for an empty set): every UID below it is
+ * in SET.  0 for a set of every UID up to UINT32_MAX. */
+uint32_t uidset_first_missing(const struct uidset *set);
 
 #endif

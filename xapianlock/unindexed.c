@@ -4,7 +4,9 @@
  *   listed   the user's mailboxes (name, uniqueid) from mailboxes.db
  *   read     + each one's indexed state and GUID db row, under the
  *            search's locks
- *   counted  each mailbox opened in turn, no other lock held */
+ *   counted  each mailbox read in turn, no other lock held: its last
+ *            commit read without the index lock, or under it SHARED
+ *            when that read cannot be believed */
 #include <config.h>
 
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "xapiary/mboxlist.h"
 #include "common/mboxname.h"
 #include "mailbox/guiddb.h"
+#include "mailbox/snapshot.h"
 #include "xapianlock/index.h"
 #include "xapianlock/uidset.h"
 #include "xapianlock/unindexed.h"
@@ -81,18 +84,24 @@ int unindexed_read(struct unindexed *u, struct guiddb *gdb, struct xw_dbr *dbr,
     return r;
 }
 
-/* The live records of MAILBOX whose UID is not in SET. */
+/* The live records of MAILBOX whose UID is not in SET, added to *N_R.
+ * Those below SET's first gap are all in it, and need not be read: the
+ * search reads only the records squatter has not reached. */
 static int count_backlog(struct xap_mailbox *mailbox, const struct uidset *set, uint64_t *n_r)
 {
     struct xap_mailbox_iter *iter = xap_mailbox_iter_init(mailbox, 0, XAP_ITER_SKIP_EXPUNGED);
     const struct xap_index_record *rec;
+    uint64_t n = 0;
     int r;
 
-    while ((rec = xap_mailbox_iter_step(iter)))
-        if (!uidset_contains(set, rec->uid))
-            (*n_r)++;
+    if (!mailbox_iter_seek_uid(iter, uidset_first_missing(set)))
+        while ((rec = xap_mailbox_iter_step(iter)))
+            if (!uidset_contains(set, rec->uid))
+                n++;
     r = xap_mailbox_iter_error(iter);
     xap_mailbox_iter_done(&iter);
+    if (!r)
+        *n_r += n;
     return r;
 }
 
@@ -114,28 +123,38 @@ static int recheck_guiddb(const char *userid, struct xap_mailbox *mailbox)
     return r;
 }
 
+/* Adds M's unindexed mail to *N_R.  SNAPSHOT: read the mailbox's last
+ * commit without its index lock (mailbox/snapshot.h), so that a search
+ * never waits for a writer holding it over a long batch of appends;
+ * XAP_IMAP_AGAIN when that cannot be believed, or when a missing GUID db
+ * row must be asked again under the lock. */
+static int count_one(struct unindexed *u, const struct one *m, int snapshot, uint64_t *n_r)
+{
+    struct xap_mailbox *mailbox = NULL;
+    int r = snapshot ? mailbox_open_snapshot(m->name, &mailbox)
+                     : xap_mailbox_open_irl(m->name, &mailbox);
+
+    if (r)
+        return r == XAP_IMAP_MAILBOX_NONEXISTENT ? 0 : r;  /* deleted since it was listed */
+    if (strcmp(xap_mailbox_uniqueid(mailbox), m->uniqueid)) {
+        xap_mailbox_close(&mailbox);  /* another mailbox under the name now */
+        return 0;
+    }
+    if (xap_mailbox_last_uid(mailbox) && !m->synced)
+        r = snapshot ? XAP_IMAP_AGAIN : recheck_guiddb(u->userid, mailbox);
+    if (!r && !uidset_covers(m->set, 1, xap_mailbox_last_uid(mailbox)))
+        r = count_backlog(mailbox, m->set, n_r);
+    xap_mailbox_close(&mailbox);
+    return r;
+}
+
 int unindexed_count(struct unindexed *u, uint64_t *n_r)
 {
     int r = 0;
 
     *n_r = 0;
-    for (size_t i = 0; i < talloc_array_length(u->mb) && !r; i++) {
-        struct one *m = &u->mb[i];
-        struct xap_mailbox *mailbox = NULL;
-        if ((r = xap_mailbox_open_irl(m->name, &mailbox))) {
-            if (r == XAP_IMAP_MAILBOX_NONEXISTENT)
-                r = 0;            /* deleted since it was listed */
-            continue;
-        }
-        if (strcmp(xap_mailbox_uniqueid(mailbox), m->uniqueid)) {
-            xap_mailbox_close(&mailbox);  /* another mailbox under the name now */
-            continue;
-        }
-        if (xap_mailbox_last_uid(mailbox) && !m->synced)
-            r = recheck_guiddb(u->userid, mailbox);
-        if (!r && !uidset_covers(m->set, 1, xap_mailbox_last_uid(mailbox)))
-            r = count_backlog(mailbox, m->set, n_r);
-        xap_mailbox_close(&mailbox);
-    }
+    for (size_t i = 0; i < talloc_array_length(u->mb) && !r; i++)
+        if ((r = count_one(u, &u->mb[i], 1, n_r)) == XAP_IMAP_AGAIN)
+            r = count_one(u, &u->mb[i], 0, n_r);
     return r;
 }
