@@ -97,7 +97,7 @@ int schema_check(const Xapian::Database &db, const char *path);
 long schema_version(const Xapian::Database &db);
 // Schema 3: drops from DOC the stem terms that its words stand for
 // (docs/FORMAT.md "Stems"), stemming with STEM.
-void prune_stems(Xapian::Document &doc, const Xapian::Stem &stem);
+void add_stems(Xapian::Document &doc, const Xapian::Stem &stem, bool prune);
 // The version a merge of databases declares: the highest of VALS (the
 // sources' versions, all checked), so that a reader of the target needs
 // what a reader of every source needed.

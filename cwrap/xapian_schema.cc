@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,31 +41,46 @@ long xwp::schema_version(const Xapian::Database &db)
     return v.empty() ? 0 : version_of(v);
 }
 
-// STEM_SOME gives every word W of a stemmed field P the term Z+P+stem(W)
-// besides P+W.  When stem(W) == W (most words: "the", "plot"), a query
-// can learn from P+W all that Z+P+W says of the document, since
-// text_query also looks up P+s for a stem s that is its own stem.  So
-// Z+P+s is dropped whenever P+s is in the document and stem(s) == s:
-// nine stem postings in ten of mail, an eighth of a compacted index, and
-// the same hits for every query.
-void xwp::prune_stems(Xapian::Document &doc, const Xapian::Stem &stem)
+// The stem terms of a document's stemmed fields (docs/FORMAT.md "Stems"),
+// added once its text is in: every word W of a stemmed field P gives
+// Z+P+stem(W), without positions, its wdf the sum of its words' (what
+// Xapian's STEM_SOME adds one occurrence at a time), for a W that starts
+// with a letter (STEM_SOME's rule).  PRUNE (schema 3): not when P+s is in
+// the document and stem(s) == s (most words: "the", "plot"): a query
+// learns from P+W all that Z+P+W says of the document, since text_query
+// also looks up P+s for a stem s that is its own stem: nine stem postings
+// in ten of mail, an eighth of a compacted index, and the same hits for
+// every query.  Stemming each distinct word once, after the text, instead
+// of each occurrence through the term generator, also spares the
+// document's term map one insertion per occurrence.
+void xwp::add_stems(Xapian::Document &doc, const Xapian::Stem &stem, bool prune)
 {
-    std::vector<std::string> plain, drop;
-    // Terms come sorted: every P+word before "Z"+P+stem.
+    const unsigned letters = (1u << Xapian::Unicode::LOWERCASE_LETTER) |
+                             (1u << Xapian::Unicode::TITLECASE_LETTER) |
+                             (1u << Xapian::Unicode::MODIFIER_LETTER) |
+                             (1u << Xapian::Unicode::OTHER_LETTER);
+    std::vector<std::string> plain;
+    std::map<std::string, Xapian::termcount> stems;
+    // Terms come sorted, so PLAIN is.
     for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
         std::string term = *t;
-        if (term.size() > 1 && strchr(SCHEMA_STEMMED, term[0])) {
-            plain.push_back(std::move(term));
-        } else if (term.size() > 2 && term.compare(0, 1, SCHEMA_STEM) == 0 &&
-                   strchr(SCHEMA_STEMMED, term[1])) {
-            std::string word = term.substr(1);   // P+s
-            if (std::binary_search(plain.begin(), plain.end(), word) &&
-                stem(word.substr(1)) == word.substr(1))
-                drop.push_back(std::move(term));
+        if (term.size() < 2 || !strchr(SCHEMA_STEMMED, term[0]))
+            continue;
+        Xapian::Utf8Iterator u(term.data() + 1, term.size() - 1);
+        if ((letters >> Xapian::Unicode::get_category(*u)) & 1) {
+            std::string s = stem(term.substr(1));
+            if (!s.empty())
+                stems[std::string(SCHEMA_STEM) + term[0] + s] += t.get_wdf();
         }
+        plain.push_back(std::move(term));
     }
-    for (auto &term : drop)
-        doc.remove_term(term);
+    for (auto &st : stems) {
+        std::string word = st.first.substr(1);   // P+s
+        if (prune && std::binary_search(plain.begin(), plain.end(), word) &&
+            stem(word.substr(1)) == word.substr(1))
+            continue;
+        doc.add_term(st.first, st.second);
+    }
 }
 
 int xwp::schema_check(const Xapian::Database &db, const char *path)

@@ -98,10 +98,10 @@ Xapian::TermGenerator &xwp::termgen(const std::string &prefix)
         t.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
         return t;
     }();
-    // STEM_SOME writes the stems as SCHEMA_STEM+prefix+stem, without positions,
-    // next to the unstemmed terms (which carry the positions).
-    tg.set_stemming_strategy(stemmed_prefix(prefix) ? Xapian::TermGenerator::STEM_SOME
-                                                    : Xapian::TermGenerator::STEM_NONE);
+    // Words only: the stems of the stemmed fields are added once the
+    // whole text is in (add_stems).
+    (void)prefix;
+    tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
     return tg;
 }
 

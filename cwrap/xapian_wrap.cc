@@ -194,7 +194,17 @@ struct xw_dbr {
 struct xw_doc {
     Xapian::Document *impl;
     Xapian::termpos termpos;   // where the next field starts
+    bool stems_due;            // stemmed text added, its stems not yet
 };
+
+// A document given to a writer with its stems not added (no
+// xw_doc_prune_stems) gets every one, as schema 2 had them.
+static void finish_stems(struct xw_doc *doc)
+{
+    if (doc->stems_due)
+        add_stems(*doc->impl, memo_stemmer(), false);
+    doc->stems_due = false;
+}
 
 static struct xw_query *new_query(void *ctx, Xapian::Query q,
                                   Xapian::Query snip = Xapian::Query())
@@ -338,6 +348,7 @@ int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
 {
     return guard(__func__, dbw->path, [&] {
         std::string q = std::string(SCHEMA_GUID) + guidhex;
+        finish_stems(doc);
         doc->impl->add_boolean_term(q);
         raise_schema(dbw);
         // Replacing by unique term adds when the term is new.
@@ -349,6 +360,7 @@ int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
 int xw_dbw_add(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
 {
     return guard(__func__, dbw->path, [&] {
+        finish_stems(doc);
         doc->impl->add_boolean_term(std::string(SCHEMA_GUID) + guidhex);
         raise_schema(dbw);
         // No look-up of the unique term, which replace_document pays for
@@ -389,6 +401,7 @@ int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, si
         tg.set_document(*doc->impl);
         tg.set_termpos(doc->termpos);
         tg.index_text(Xapian::Utf8Iterator(text, len), 1, pfx);
+        doc->stems_due = doc->stems_due || stemmed_prefix(pfx);
         // A gap, so that a phrase cannot match across two fields (or two
         // body parts added by separate calls).
         tg.increase_termpos();
@@ -405,7 +418,9 @@ int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, si
 int xw_doc_prune_stems(struct xw_doc *doc)
 {
     return guard(__func__, "document", [&] {
-        prune_stems(*doc->impl, memo_stemmer());
+        if (doc->stems_due)
+            add_stems(*doc->impl, memo_stemmer(), true);
+        doc->stems_due = false;
         return 0;
     });
 }
