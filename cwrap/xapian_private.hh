@@ -20,7 +20,7 @@ namespace xwp {
 // The English stemmer that indexing and querying use.
 const Xapian::Stem &stemmer_english();
 // The same with a memo of the words it stemmed, one per thread: the
-// stemmer of the term generator and of prune_stems.
+// stemmer of add_stems.
 const Xapian::Stem &memo_stemmer();
 // TERM cut to Xapian's limit on a UTF-8 boundary.
 std::string truncate_utf8(std::string s);
@@ -95,8 +95,9 @@ int schema_check(const Xapian::Database &db, const char *path);
 // The schema version DB says: 0 without SCHEMA_VERSION_KEY, -1 when it
 // is not a number.
 long schema_version(const Xapian::Database &db);
-// Schema 3: drops from DOC the stem terms that its words stand for
-// (docs/FORMAT.md "Stems"), stemming with STEM.
+// Adds to DOC the stem terms of its stemmed fields' words, stemming with
+// STEM; PRUNE (schema 3): not those its words stand for (docs/FORMAT.md
+// "Stems").
 void add_stems(Xapian::Document &doc, const Xapian::Stem &stem, bool prune);
 // The version a merge of databases declares: the highest of VALS (the
 // sources' versions, all checked), so that a reader of the target needs

@@ -78,7 +78,7 @@ bool xwp::stemmed_prefix(const std::string &prefix)
 }
 
 
-// The thread's memo stemmer: its term generator's, and xw_doc_prune_stems's.
+// The thread's memo stemmer: add_stems's (the term generator stems nothing).
 const Xapian::Stem &xwp::memo_stemmer()
 {
     thread_local const Xapian::Stem stem(new MemoStem);
@@ -171,7 +171,7 @@ Xapian::Query xwp::text_query(const Xapian::Database *db, const std::string &pre
     }
 
     // A word matches itself or, in stemmed fields, any word of its stem:
-    // the stem term, and (schema 3, prune_stems) the stem as a word when it
+    // the stem term, and (schema 3, add_stems) the stem as a word when it
     // is its own stem, which stands for the stem term it made.
     auto word = [&](const std::string &w) {
         Xapian::Query plain = leaf(db, prefix + w);

@@ -100,11 +100,14 @@ int xw_compact_filter(const char *const *srcs, unsigned n, const char *dest,
 
 struct xw_doc *xw_doc_new(void *ctx);
 /* Free text: words of TEXT (UTF-8, LEN bytes) with positions under
- * PREFIX, stemmed for SCHEMA_STEMMED, CJK as n-grams. */
+ * PREFIX, CJK as n-grams; for SCHEMA_STEMMED, their stems are added by
+ * xw_doc_prune_stems or, without it, when the document is written. */
 int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, size_t len);
-/* Once every text of DOC is added: drops the stem terms that its words
- * stand for (schema 3, docs/FORMAT.md "Stems").  A document not pruned is
- * found by the same queries; it is only larger. */
+/* Once every text of DOC is added: adds the stem terms of its stemmed
+ * fields but those its words stand for (schema 3, docs/FORMAT.md
+ * "Stems"), each stem once with its words' summed wdf.  A document not
+ * pruned gets every stem term when it is written (xw_dbw_add, xw_dbw_put),
+ * as schema 2 had them: found by the same queries, only larger. */
 int xw_doc_prune_stems(struct xw_doc *doc);
 /* One boolean term, PREFIX + TERM, as is (truncated to Xapian's limit). */
 int xw_doc_add_term(struct xw_doc *doc, const char *prefix, const char *term);
