@@ -26,8 +26,8 @@ const Xapian::Stem &memo_stemmer();
 std::string truncate_utf8(std::string s);
 // Whether the field PREFIX is stemmed (SCHEMA_STEMMED).
 bool stemmed_prefix(const std::string &prefix);
-// The thread's term generator, set for the field PREFIX.
-Xapian::TermGenerator &termgen(const std::string &prefix);
+// The thread's term generator (words only, no stems).
+Xapian::TermGenerator &termgen();
 // TEXT split into terms as xw_doc_add_text would: WORDS the positional
 // ones in text order, EXTRA the rest (CJK bigrams).
 void tokenise(const char *text, std::vector<std::string> &words,

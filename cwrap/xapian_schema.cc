@@ -61,7 +61,7 @@ void xwp::add_stems(Xapian::Document &doc, const Xapian::Stem &stem, bool prune)
                              (1u << Xapian::Unicode::OTHER_LETTER);
     std::vector<std::string> plain;
     std::map<std::string, Xapian::termcount> stems;
-    // Terms come sorted, so PLAIN is.
+    // Terms come sorted, so PLAIN (the field's words, for PRUNE) is.
     for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
         std::string term = *t;
         if (term.size() < 2 || !strchr(SCHEMA_STEMMED, term[0]))
@@ -72,7 +72,8 @@ void xwp::add_stems(Xapian::Document &doc, const Xapian::Stem &stem, bool prune)
             if (!s.empty())
                 stems[std::string(SCHEMA_STEM) + term[0] + s] += t.get_wdf();
         }
-        plain.push_back(std::move(term));
+        if (prune)
+            plain.push_back(std::move(term));
     }
     for (auto &st : stems) {
         std::string word = st.first.substr(1);   // P+s

@@ -87,21 +87,19 @@ const Xapian::Stem &xwp::memo_stemmer()
 
 // One TermGenerator per thread: the indexer builds documents in a worker
 // thread while the main thread writes (xapianlock/index.c), and building
-// one per document costs an allocation plus stemmer set-up per message.
+// one per document costs an allocation and its set-up per message.
 // The per-document state (the document and the term position) is set on
 // it before every use.
-Xapian::TermGenerator &xwp::termgen(const std::string &prefix)
+Xapian::TermGenerator &xwp::termgen()
 {
     thread_local Xapian::TermGenerator tg = [] {
         Xapian::TermGenerator t;
-        t.set_stemmer(memo_stemmer());
         t.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+        // Words only: the stems of the stemmed fields are added once
+        // the whole text is in (add_stems).
+        t.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
         return t;
     }();
-    // Words only: the stems of the stemmed fields are added once the
-    // whole text is in (add_stems).
-    (void)prefix;
-    tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
     return tg;
 }
 

@@ -397,7 +397,7 @@ int xw_doc_add_text(struct xw_doc *doc, const char *prefix, const char *text, si
 {
     return guard(__func__, prefix, [&] {
         std::string pfx(prefix);
-        Xapian::TermGenerator &tg = termgen(pfx);
+        Xapian::TermGenerator &tg = termgen();
         tg.set_document(*doc->impl);
         tg.set_termpos(doc->termpos);
         tg.index_text(Xapian::Utf8Iterator(text, len), 1, pfx);

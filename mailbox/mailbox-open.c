@@ -90,11 +90,13 @@ struct xap_mailbox *mailbox_new(const char *name, const char *partition)
     return mailbox;
 }
 
+static int lock_index(struct xap_mailbox *mailbox, int locktype);
+
 int mailbox_finish_open(struct xap_mailbox *mailbox, int indexlocktype, int r,
                         struct xap_mailbox **mailboxp)
 {
     if (!r && !(r = mailbox_open_index_file(mailbox)) &&
-        !(r = xap_mailbox_lock_index(mailbox, indexlocktype))) {
+        !(r = lock_index(mailbox, indexlocktype))) {
         mailbox->refcount = 1;
         mailbox->next = open_mailboxes;
         open_mailboxes = mailbox;
@@ -131,7 +133,10 @@ int mailbox_open_index_file(struct xap_mailbox *mailbox)
     return r == XAP_IMAP_NOTFOUND ? XAP_IMAP_MAILBOX_BADFORMAT : r;
 }
 
-int xap_mailbox_lock_index(struct xap_mailbox *mailbox, int locktype)
+/* The index lock LOCKTYPE (XAP_LOCK_SHARED, XAP_LOCK_EXCLUSIVE or, for the
+ * library's own opens only, MAILBOX_INDEX_SNAPSHOT: no lock), then the
+ * header read under it. */
+static int lock_index(struct xap_mailbox *mailbox, int locktype)
 {
     int op = locktype == XAP_LOCK_SHARED ? LOCK_SH : LOCK_EX;
     char *what;
@@ -170,6 +175,12 @@ int xap_mailbox_lock_index(struct xap_mailbox *mailbox, int locktype)
         mailbox->index_locktype = 0;
     }
     return r;
+}
+
+int xap_mailbox_lock_index(struct xap_mailbox *mailbox, int locktype)
+{
+    /* As it always was: anything but SHARED is EXCLUSIVE. */
+    return lock_index(mailbox, locktype == XAP_LOCK_SHARED ? XAP_LOCK_SHARED : XAP_LOCK_EXCLUSIVE);
 }
 
 int xap_mailbox_unlock_index(struct xap_mailbox *mailbox, const struct xap_statusdata *sdata)
@@ -232,7 +243,7 @@ static int open_locked(const char *name, int namelocktype, int indexlocktype,
             return XAP_IMAP_MAILBOX_LOCKED;
         if (namelocktype == XAP_LOCK_EXCLUSIVE && xap_mboxname_islocked(name) != XAP_LOCK_EXCLUSIVE)
             return XAP_IMAP_MAILBOX_LOCKED;
-        if ((r = xap_mailbox_lock_index(mailbox, indexlocktype)))
+        if ((r = lock_index(mailbox, indexlocktype)))
             return r;
         mailbox->refcount++;
         *mailboxp = mailbox;
