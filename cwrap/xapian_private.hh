@@ -5,6 +5,7 @@
 
 #include <new>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <xapian.h>
@@ -19,9 +20,24 @@ namespace xwp {
 
 // The English stemmer that indexing and querying use.
 const Xapian::Stem &stemmer_english();
-// The same with a memo of the words it stemmed, one per thread: the
-// stemmer of add_stems.
-const Xapian::Stem &memo_stemmer();
+// A word's stem term (SCHEMA_STEM + prefix + stem; empty when it has
+// none) and whether the word is its own stem.
+struct StemOf {
+    std::string term;
+    bool self = false;
+};
+// The thread's memo of the stem terms of terms (prefix + word of a
+// stemmed field); what of() returns stays valid until the next start().
+class StemMemo {
+  public:
+    const StemOf &of(const std::string &term);
+    void start();   // before each document: empties the memo when full
+
+  private:
+    static const size_t MAX_WORDS = 50000;
+    std::unordered_map<std::string, StemOf> memo_;
+};
+StemMemo &stem_memo();
 // TERM cut to Xapian's limit on a UTF-8 boundary.
 std::string truncate_utf8(std::string s);
 // Whether the field PREFIX is stemmed (SCHEMA_STEMMED).
@@ -95,10 +111,10 @@ int schema_check(const Xapian::Database &db, const char *path);
 // The schema version DB says: 0 without SCHEMA_VERSION_KEY, -1 when it
 // is not a number.
 long schema_version(const Xapian::Database &db);
-// Adds to DOC the stem terms of its stemmed fields' words, stemming with
-// STEM; PRUNE (schema 3): not those its words stand for (docs/FORMAT.md
+// Adds to DOC the stem terms of its stemmed fields' words (English);
+// PRUNE (schema 3): not those its words stand for (docs/FORMAT.md
 // "Stems").
-void add_stems(Xapian::Document &doc, const Xapian::Stem &stem, bool prune);
+void add_stems(Xapian::Document &doc, bool prune);
 // The version a merge of databases declares: the highest of VALS (the
 // sources' versions, all checked), so that a reader of the target needs
 // what a reader of every source needed.

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <algorithm>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -53,34 +52,40 @@ long xwp::schema_version(const Xapian::Database &db)
 // every query.  Stemming each distinct word once, after the text, instead
 // of each occurrence through the term generator, also spares the
 // document's term map one insertion per occurrence.
-void xwp::add_stems(Xapian::Document &doc, const Xapian::Stem &stem, bool prune)
+void xwp::add_stems(Xapian::Document &doc, bool prune)
 {
-    const unsigned letters = (1u << Xapian::Unicode::LOWERCASE_LETTER) |
-                             (1u << Xapian::Unicode::TITLECASE_LETTER) |
-                             (1u << Xapian::Unicode::MODIFIER_LETTER) |
-                             (1u << Xapian::Unicode::OTHER_LETTER);
-    std::vector<std::string> plain;
-    std::map<std::string, Xapian::termcount> stems;
-    // Terms come sorted, so PLAIN (the field's words, for PRUNE) is.
+    struct Word {
+        const StemOf *stem;
+        Xapian::termcount wdf;
+    };
+    StemMemo &memo = stem_memo();
+    std::vector<Word> words;
+    memo.start();
     for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-        std::string term = *t;
+        const std::string &term = *t;
         if (term.size() < 2 || !strchr(SCHEMA_STEMMED, term[0]))
             continue;
-        Xapian::Utf8Iterator u(term.data() + 1, term.size() - 1);
-        if ((letters >> Xapian::Unicode::get_category(*u)) & 1) {
-            std::string s = stem(term.substr(1));
-            if (!s.empty())
-                stems[std::string(SCHEMA_STEM) + term[0] + s] += t.get_wdf();
-        }
-        if (prune)
-            plain.push_back(std::move(term));
+        const StemOf &s = memo.of(term);
+        if (!s.term.empty())
+            words.push_back({&s, t.get_wdf()});
     }
-    for (auto &st : stems) {
-        std::string word = st.first.substr(1);   // P+s
-        if (prune && std::binary_search(plain.begin(), plain.end(), word) &&
-            stem(word.substr(1)) == word.substr(1))
-            continue;
-        doc.add_term(st.first, st.second);
+    // Words with one stem become neighbours; the terms came sorted and a
+    // stem mostly keeps its word's order, so this sort has little to do.
+    std::sort(words.begin(), words.end(), [](const Word &a, const Word &b) {
+        return a.stem != b.stem && a.stem->term < b.stem->term;
+    });
+    for (size_t i = 0, j; i < words.size(); i = j) {
+        Xapian::termcount wdf = 0;
+        bool self = false;   // P+s is a word here and s its own stem
+        for (j = i; j < words.size() && words[j].stem->term == words[i].stem->term; j++) {
+            wdf += words[j].wdf;
+            self = self || words[j].stem->self;
+        }
+        // A stem starts with its word's first letter (Snowball only ever
+        // changes a word's end), so the word P+s that makes Z+P+s
+        // redundant is one of this group: no search of the document.
+        if (!(prune && self))
+            doc.add_term(words[i].stem->term, wdf);
     }
 }
 

@@ -25,39 +25,14 @@ namespace {
 // a UTF-8 sequence in half, so that the term stays valid text.
 const size_t MAX_TERM = 240;
 
-// The English stemmer with a memo of the words it has stemmed: mail says
-// the same words over and over, and the Snowball algorithm costs several
-// times a hash look-up (about a sixth of building a document).  The result
-// is the stemmer's, so indexing and querying still agree.  One per thread,
-// unlocked; emptied when it reaches MAX_WORDS, so its memory stays flat.
-class MemoStem : public Xapian::StemImplementation {
-  public:
-    std::string operator()(const std::string &word) override
-    {
-        auto it = memo_.find(word);
-        if (it != memo_.end())
-            return it->second;
-        if (memo_.size() >= MAX_WORDS)
-            memo_.clear();
-        std::string stem = stem_(word);
-        memo_.emplace(word, stem);
-        return stem;
-    }
-    std::string get_description() const override { return "memo " + stem_.get_description(); }
-
-  private:
-    static const size_t MAX_WORDS = 50000;
-    Xapian::Stem stem_{"english"};
-    std::unordered_map<std::string, std::string> memo_;
-};
-
 }  // namespace
 
-// The stemmer of the "S" and "B" fields; one for the process (Stem is
-// reference-counted and its stemming is const).
+// The stemmer of the "S" and "B" fields; one per thread: a Snowball
+// stemmer works in state that it keeps in the object, and the indexer
+// stems in several threads at once.
 const Xapian::Stem &xwp::stemmer_english()
 {
-    static const Xapian::Stem stem("english");
+    thread_local const Xapian::Stem stem("english");
     return stem;
 }
 
@@ -78,11 +53,45 @@ bool xwp::stemmed_prefix(const std::string &prefix)
 }
 
 
-// The thread's memo stemmer: add_stems's (the term generator stems nothing).
-const Xapian::Stem &xwp::memo_stemmer()
+// What add_stems learns of a word, kept per thread: mail says the same
+// words over and over, and the Snowball algorithm costs several times a
+// hash look-up.  Keyed by the whole term (field prefix and word), so that
+// a word costs one look-up and no copy.  Emptied, between documents, when
+// it reaches MAX_WORDS, so its memory stays flat; the result is the
+// stemmer's, so indexing and querying still agree.
+const xwp::StemOf &xwp::StemMemo::of(const std::string &term)
 {
-    thread_local const Xapian::Stem stem(new MemoStem);
-    return stem;
+    auto it = memo_.find(term);
+    if (it != memo_.end())
+        return it->second;
+    // STEM_SOME's rule: only a word that starts with a letter is stemmed.
+    const unsigned letters = (1u << Xapian::Unicode::LOWERCASE_LETTER) |
+                             (1u << Xapian::Unicode::TITLECASE_LETTER) |
+                             (1u << Xapian::Unicode::MODIFIER_LETTER) |
+                             (1u << Xapian::Unicode::OTHER_LETTER);
+    StemOf s;
+    Xapian::Utf8Iterator u(term.data() + 1, term.size() - 1);
+    if ((letters >> Xapian::Unicode::get_category(*u)) & 1) {
+        std::string word = term.substr(1);
+        std::string st = stemmer_english()(word);
+        if (!st.empty()) {
+            s.self = st == word;
+            s.term = std::string(SCHEMA_STEM) + term[0] + st;
+        }
+    }
+    return memo_.emplace(term, std::move(s)).first->second;
+}
+
+void xwp::StemMemo::start()
+{
+    if (memo_.size() >= MAX_WORDS)
+        memo_.clear();
+}
+
+xwp::StemMemo &xwp::stem_memo()
+{
+    thread_local StemMemo memo;
+    return memo;
 }
 
 // One TermGenerator per thread: the indexer builds documents in a worker

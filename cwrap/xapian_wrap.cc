@@ -202,7 +202,7 @@ struct xw_doc {
 static void finish_stems(struct xw_doc *doc)
 {
     if (doc->stems_due)
-        add_stems(*doc->impl, memo_stemmer(), false);
+        add_stems(*doc->impl, false);
     doc->stems_due = false;
 }
 
@@ -419,7 +419,7 @@ int xw_doc_prune_stems(struct xw_doc *doc)
 {
     return guard(__func__, "document", [&] {
         if (doc->stems_due)
-            add_stems(*doc->impl, memo_stemmer(), true);
+            add_stems(*doc->impl, true);
         doc->stems_due = false;
         return 0;
     });
