@@ -90,7 +90,9 @@ int xw_compact(const char *const *srcs, unsigned n, const char *dest, xw_merge_f
  * *DROPPED_R (may be NULL) count documents.  The deletions are written
  * without fsync, as XW_NO_SYNC: DEST is a private target that the
  * caller syncs (sync_tree) before renaming it.  Fault point compact.5a:
- * between the compaction and the deletions. */
+ * between the compaction and the deletions.  The sources' GUID terms are
+ * read in a second thread while Xapian compacts; KEEP and MERGE are
+ * called from the calling thread only. */
 typedef int xw_keep_fn(void *rock, const char *guidhex);
 int xw_compact_filter(const char *const *srcs, unsigned n, const char *dest,
                       xw_keep_fn *keep, void *rock, xw_merge_fn *merge,

@@ -24,7 +24,7 @@ docs() { "$XMETA" -d $(dbs "$1") | sort; }
 
 expect_exit 0 "create user.f" "$MBCTL" create user.f
 expect_exit 0 "create user.f.copy" "$MBCTL" create user.f.copy
-messages 14
+messages 16
 i=1
 while [ $i -le 12 ]; do "$MBCTL" append user.f "$T/g$i" > /dev/null; i=$((i + 1)); done
 expect_exit 0 "index 12 messages" "$SQUATTER" -u f
@@ -65,6 +65,25 @@ answers "$T/after"
 cmp -s "$T/before" "$T/after" && pass "the answers are those before -F" \
     || fail "answers changed by -F" "$(diff "$T/before" "$T/after" | head -10)"
 no_debris "no debris after -F"
+
+# A second -F whose sources include the first's target, whose first
+# documents were dropped (its ids start at 3) and which ends with the
+# spacer: the GUIDs read from the sources while Xapian compacts them still
+# land on the right documents of the new target, without the fall-back
+# that reads the target's GUIDs instead (it logs a warning).
+"$MBCTL" append user.f "$T/g15" "$T/g16" > /dev/null
+expect_exit 0 "index two more" "$SQUATTER" -u f
+expect_exit 0 "expunge one in each tier" "$MBCTL" expunge user.f 5 15
+expect_exit 0 "a second -F" "$SQUATTER" -v -F -z t2 -t t1,t2 -u f
+# 11 live GUIDs; dropped: 5, 15 and the first -F's spacer
+expect_grep "11 documents kept, 3 dropped" "$T/err" "the second -F keeps 11 and drops 3"
+grep -q "could not be mapped" "$T/err" && fail "the sources' GUIDs were not mapped" "$(cat "$T/err")" \
+    || pass "the sources' GUIDs were mapped onto the target"
+live=$(find "$T/spool" -path '*/user/f/*' -type f -name '[0-9]*.')
+sha1sum $live | cut -d' ' -f1 | sort -u > "$T/sums"
+docs f > "$T/filtered"
+cmp -s "$T/filtered" "$T/sums" && pass "after the second -F: exactly the GUIDs of the live message files" \
+    || fail "after the second -F: the GUIDs differ from the live files'" "$(diff "$T/filtered" "$T/sums")"
 
 # killed once the target is built: nothing lost (t0060 kills plain
 # compactions at every step)
