@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -83,23 +83,38 @@ class MergeCompactor : public Xapian::Compactor {
 // "Filtering compaction"): one look-up per GUID term, a B-tree descent
 // each, was an eighth of -F at 100,000 messages when it read the target
 // after the compaction, on one core while the other idled.
+// A GUID term's copy in a source, 28 bytes: at a million messages the
+// scan holds one per document.
+struct GuidDoc {
+    unsigned char guid[20];   // SCHEMA_GUID's 40 lower-case hex digits
+    unsigned src;
+    Xapian::docid did;        // its first document in source SRC
+};
+
 struct SourceScan {
     // Per source: its first and last used document ids, from which
     // Xapian's compaction numbers the target (it keeps a source's gaps
     // but not those before its first document).
     std::vector<Xapian::docid> first, last;
-    // Per source: (document id, GUID hex) of each GUID's copy that stays,
-    // the lowest id in the first source that has the GUID.
-    std::vector<std::vector<std::pair<Xapian::docid, std::string>>> firsts;
+    // Each GUID's copy that stays, the lowest id in the first source that
+    // has the GUID, in GUID order.
+    std::vector<GuidDoc> firsts;
     std::exception_ptr error;
 };
 
+int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 // Reads no state of the caller's and calls none of its functions: it runs
-// beside the compaction, whose merge callback is the caller's.
+// beside the compaction, whose merge callback is the caller's.  A GUID
+// term that is not 40 lower-case hex digits throws: the caller then reads
+// the target's terms, which handles any term.
 void scan_sources(const char *const *srcs, unsigned n, SourceScan &scan)
 {
-    std::unordered_set<std::string> seen;   // GUIDs of the sources before
     const size_t plen = strlen(SCHEMA_GUID);
+    std::vector<GuidDoc> all;
     for (unsigned i = 0; i < n; i++) {
         Xapian::Database src(srcs[i]);
         Xapian::docid first = 0, last = 0;
@@ -114,17 +129,36 @@ void scan_sources(const char *const *srcs, unsigned n, SourceScan &scan)
         }
         scan.first.push_back(first);
         scan.last.push_back(last);
-        auto &out = scan.firsts[i];
         for (auto t = src.allterms_begin(SCHEMA_GUID); t != src.allterms_end(SCHEMA_GUID);
              ++t) {
-            std::string term = *t;
-            if (n > 1 && !seen.insert(term).second)
-                continue;
+            const std::string term = *t;
+            GuidDoc g;
+            if (term.size() != plen + 40)
+                throw Xapian::DatabaseError("GUID term of " + std::to_string(term.size()) +
+                                            " bytes");
+            for (size_t k = 0; k < 20; k++) {
+                int hi = hexval(term[plen + 2 * k]), lo = hexval(term[plen + 2 * k + 1]);
+                if (hi < 0 || lo < 0)
+                    throw Xapian::DatabaseError("GUID term not in lower-case hex");
+                g.guid[k] = static_cast<unsigned char>(hi << 4 | lo);
+            }
             auto p = src.postlist_begin(term);
-            if (p != src.postlist_end(term))
-                out.emplace_back(*p, term.substr(plen));
+            if (p == src.postlist_end(term))
+                continue;
+            g.src = i;
+            g.did = *p;
+            all.push_back(g);
         }
     }
+    // A GUID's copies side by side, the first source's first; sorted here,
+    // beside the compaction, not after it.
+    std::sort(all.begin(), all.end(), [](const GuidDoc &x, const GuidDoc &y) {
+        int c = memcmp(x.guid, y.guid, sizeof x.guid);
+        return c ? c < 0 : x.src < y.src;
+    });
+    for (size_t k = 0; k < all.size(); k++)
+        if (k == 0 || memcmp(all[k].guid, all[k - 1].guid, sizeof all[k].guid))
+            scan.firsts.push_back(all[k]);
 }
 
 // KEEPDOC from SCAN, if the target is numbered as SCAN expects: the same
@@ -136,6 +170,7 @@ bool keep_from_sources(const char *const *srcs, unsigned n, const SourceScan &sc
                        Xapian::Database &out, xw_keep_fn *keep, void *rock,
                        std::vector<bool> &keepdoc)
 {
+    static const char digits[] = "0123456789abcdef";
     std::vector<Xapian::docid> offset;
     Xapian::docid tot = 0;
     Xapian::doccount docs = 0;
@@ -157,10 +192,16 @@ bool keep_from_sources(const char *const *srcs, unsigned n, const SourceScan &sc
     }
     if (out.get_doccount() != docs)
         return false;
-    for (unsigned i = 0; i < n; i++)
-        for (auto &f : scan.firsts[i])
-            if (!keep || keep(rock, f.second.c_str()))
-                keepdoc[f.first + offset[i]] = true;
+    for (const GuidDoc &g : scan.firsts) {
+        char hex[41];
+        for (size_t k = 0; k < 20; k++) {
+            hex[2 * k] = digits[g.guid[k] >> 4];
+            hex[2 * k + 1] = digits[g.guid[k] & 15];
+        }
+        hex[40] = 0;
+        if (!keep || keep(rock, hex))
+            keepdoc[g.did + offset[g.src]] = true;
+    }
     return true;
 }
 
@@ -257,7 +298,6 @@ int xw_compact_filter(const char *const *srcs, unsigned n, const char *dest,
     unsigned long kept = 0, dropped = 0;
     SourceScan scan;
     std::thread scanner;
-    scan.firsts.resize(n);
     try {
         scanner = std::thread([&] {
             try {
