@@ -5,6 +5,7 @@
  * disk, through cwrap/xapian_wrap.h. */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,85 @@ START_TEST(an_older_database_says_the_new_schema_with_its_first_new_document)
 }
 END_TEST
 
+/* Word I of 56,000 made of syllables and an English suffix: most are new
+ * to a thread's memo of stems, so each costs a call of the stemmer. */
+static char *tword(void *ctx, unsigned i)
+{
+    static const char *const syl[] = { "ba", "cor", "dun", "fel", "gri", "hol", "jam",
+                                       "kin", "lor", "mas", "nev", "pol", "quar", "ros",
+                                       "sil", "tam", "ven", "wor", "yel", "zan" };
+    static const char *const suffix[] = { "ing", "ed", "ness", "ly", "ation", "s", "er" };
+
+    return talloc_asprintf(ctx, "%s%s%s%s", syl[i % 20], syl[i / 20 % 20], syl[i / 400 % 20],
+                           suffix[i / 8000 % 7]);
+}
+
+#define TDOCS 1500
+#define TDOC_WORDS 60
+
+struct build_job {
+    const char *path;
+    int r;
+};
+
+/* Builds TDOCS documents of stemmed text into JOB->path; no check
+ * assertion here (it may run in another thread). */
+static void *build_words(void *arg)
+{
+    struct build_job *job = arg;
+    void *ctx = talloc_new(NULL);
+    struct xw_dbw *dbw;
+
+    job->r = xw_dbw_open(ctx, job->path, XW_CREATE, &dbw);
+    for (unsigned d = 0; d < TDOCS && !job->r; d++) {
+        struct xw_doc *doc = xw_doc_new(ctx);
+        char *body = talloc_strdup(doc, ""), *g = talloc_asprintf(doc, "%040x", d + 1);
+        for (unsigned k = 0; k < TDOC_WORDS; k++)
+            body = talloc_asprintf_append(body, " %s",
+                                          tword(doc, (d * TDOC_WORDS + k) * 7919 % 56000));
+        if ((job->r = xw_doc_add_text(doc, SCHEMA_BODY, body, strlen(body))) ||
+            (job->r = xw_doc_prune_stems(doc)) || (job->r = xw_doc_set_data(doc, g, 40)))
+            break;
+        job->r = xw_dbw_add(dbw, g, doc);
+        talloc_free(doc);
+    }
+    if (!job->r)
+        job->r = xw_dbw_close(&dbw);
+    talloc_free(ctx);
+    return NULL;
+}
+
+/* The indexer builds documents in several threads at once: what one
+ * builds must not depend on what the others stem meanwhile (a stemmer
+ * shared between threads crashed, or stemmed wrong).  Two databases built
+ * at the same time answer every sampled word as one built alone. */
+START_TEST(documents_built_in_two_threads_at_once_are_those_built_alone)
+{
+    struct testenv *env = testenv_new(NULL);
+    struct build_job jobs[3];
+    pthread_t t[2];
+
+    for (int i = 0; i < 3; i++) {
+        jobs[i].path = talloc_asprintf(env, "%s/db%d", env->dir, i);
+        jobs[i].r = -1;
+    }
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, build_words, &jobs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    build_words(&jobs[2]);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(jobs[i].r, 0);
+    for (unsigned i = 0; i < 56000; i += 997) {
+        char *w = tword(env, i), *alone = word(env, jobs[2].path, w);
+        ck_assert_str_ne(alone, "");
+        ck_assert_str_eq(word(env, jobs[0].path, w), alone);
+        ck_assert_str_eq(word(env, jobs[1].path, w), alone);
+    }
+    testenv_free(env);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("stems");
@@ -207,6 +287,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, a_word_that_is_its_own_stem_stands_for_the_stem_term);
     tcase_add_test(tc, queries_find_the_same_in_either_schema);
     tcase_add_test(tc, an_older_database_says_the_new_schema_with_its_first_new_document);
+    tcase_add_test(tc, documents_built_in_two_threads_at_once_are_those_built_alone);
     suite_add_tcase(s, tc);
     return s;
 }
