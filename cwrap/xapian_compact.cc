@@ -78,11 +78,6 @@ class MergeCompactor : public Xapian::Compactor {
     xw_merge_fn *merge_;
 };
 
-// What a filtering compaction learns from its sources while Xapian
-// compacts them, in another thread (docs/PERFORMANCE-COMPACT.md
-// "Filtering compaction"): one look-up per GUID term, a B-tree descent
-// each, was an eighth of -F at 100,000 messages when it read the target
-// after the compaction, on one core while the other idled.
 // A GUID term's copy in a source, 28 bytes: at a million messages the
 // scan holds one per document.
 struct GuidDoc {
@@ -91,6 +86,11 @@ struct GuidDoc {
     Xapian::docid did;        // its first document in source SRC
 };
 
+// What a filtering compaction learns from its sources while Xapian
+// compacts them, in another thread (docs/PERFORMANCE-COMPACT.md "The
+// GUIDs read beside the compaction"): one look-up per GUID term, a B-tree
+// descent each, was an eighth of -F at 100,000 messages when it read the
+// target after the compaction, on one core while the other idled.
 struct SourceScan {
     // Per source: its first and last used document ids, from which
     // Xapian's compaction numbers the target (it keeps a source's gaps
