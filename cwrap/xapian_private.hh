@@ -61,6 +61,17 @@ Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
 // one leaf of no weight, whatever their number (xw_query_guids).
 Xapian::Query guid_set_query(std::vector<std::string> &&terms);
 
+// ---- xapian_rawtags.cc
+// While one lives on this thread, the termlist and document-data tags
+// that Xapian writes are stored without zlib (see the file).
+class RawTags {
+  public:
+    RawTags();
+    ~RawTags();
+    RawTags(const RawTags &) = delete;
+    RawTags &operator=(const RawTags &) = delete;
+};
+
 // ---- the rest of cwrap
 
 // A query tree and what a body snippet of its hits marks: the same text

@@ -352,6 +352,7 @@ int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
         doc->impl->add_boolean_term(q);
         raise_schema(dbw);
         // Replacing by unique term adds when the term is new.
+        RawTags raw;
         dbw->impl->replace_document(q, *doc->impl);
         return 0;
     });
@@ -365,6 +366,7 @@ int xw_dbw_add(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
         raise_schema(dbw);
         // No look-up of the unique term, which replace_document pays for
         // every document: the caller knows the GUID is not there.
+        RawTags raw;
         dbw->impl->add_document(*doc->impl);
         return 0;
     });

@@ -1,0 +1,115 @@
+/* rawtags_test - the indexer's documents are stored without zlib and a
+ * compaction deflates them (cwrap/xapian_rawtags.cc): the sizes of real
+ * Glass tables on disk show which, and every document reads back the same
+ * from both. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <talloc.h>
+
+#include "xapiary/xapiary.h"
+#include "common/schema.h"
+#include "cwrap/xapian_wrap.h"
+#include "tests/testutil.h"
+
+#define NDOCS 200
+#define DATALEN 2000   /* deflates to a few dozen bytes */
+
+static char *data_of(void *ctx, unsigned i)
+{
+    char *d = talloc_size(ctx, DATALEN + 1);
+
+    memset(d, 'a' + i % 26, DATALEN);
+    d[DATALEN] = '\0';
+    memcpy(d, talloc_asprintf(ctx, "%08u", i), 8);
+    return d;
+}
+
+static off_t size_of(void *ctx, const char *db, const char *table)
+{
+    struct stat st;
+
+    ck_assert_int_eq(stat(talloc_asprintf(ctx, "%s/%s.glass", db, table), &st), 0);
+    return st.st_size;
+}
+
+struct seen {
+    void *ctx;
+    unsigned long n, same;
+};
+
+static int check_hit(void *rock, const char *data, size_t len)
+{
+    struct seen *s = rock;
+    unsigned i = (unsigned)strtoul(talloc_strndup(s->ctx, data, 8), NULL, 10);
+
+    s->n++;
+    if (len == DATALEN && memcmp(data, data_of(s->ctx, i), DATALEN) == 0)
+        s->same++;
+    return 0;
+}
+
+static void check_docs(struct testenv *env, const char *db)
+{
+    struct xw_dbr *dbr;
+    struct seen s = { env, 0, 0 };
+
+    ck_assert_int_eq(xw_dbr_open(env, &db, 1, &dbr), 0);
+    ck_assert_int_eq(xw_dbr_search(dbr, xw_query_term(env, dbr, SCHEMA_BODY, "word"),
+                                   XW_SORT_DATE_ASC, 0, 0, check_hit, &s), 0);
+    ck_assert_uint_eq(s.n, NDOCS);
+    ck_assert_uint_eq(s.same, NDOCS);
+}
+
+START_TEST(indexed_tags_are_raw_and_compaction_deflates_them)
+{
+    struct testenv *env = testenv_new(NULL);
+    const char *src = talloc_asprintf(env, "%s/src", env->dir);
+    const char *dest = talloc_asprintf(env, "%s/dest", env->dir);
+    const char *body = "word another word and some more words to index";
+    struct xw_dbw *dbw;
+    unsigned long before = xw_raw_tags(), after;
+
+    ck_assert_int_eq(xw_dbw_open(env, src, XW_CREATE, &dbw), 0);
+    ck_assert_int_eq(xw_dbw_begin(dbw), 0);
+    for (unsigned i = 1; i <= NDOCS; i++) {
+        void *tmp = talloc_new(NULL);
+        struct xw_doc *doc = xw_doc_new(tmp);
+        const char *g = talloc_asprintf(tmp, "%040x", i);
+
+        ck_assert_int_eq(xw_doc_add_text(doc, SCHEMA_BODY, body, strlen(body)), 0);
+        ck_assert_int_eq(xw_doc_set_number(doc, SCHEMA_SLOT_DATE, i), 0);
+        ck_assert_int_eq(xw_doc_set_data(doc, data_of(tmp, i), DATALEN), 0);
+        /* Both ways a document goes in. */
+        ck_assert_int_eq(i % 2 ? xw_dbw_add(dbw, g, doc) : xw_dbw_put(dbw, g, doc), 0);
+        talloc_free(tmp);
+    }
+    ck_assert_int_eq(xw_dbw_commit(dbw), 0);
+    ck_assert_int_eq(xw_dbw_close(&dbw), 0);
+    after = xw_raw_tags();
+    /* A document-data tag and a termlist tag each. */
+    ck_assert_uint_ge(after - before, 2 * NDOCS);
+    ck_assert_int_ge(size_of(env, src, "docdata"), NDOCS * DATALEN);
+
+    ck_assert_int_eq(xw_compact(&src, 1, dest, NULL), 0);
+    ck_assert_uint_eq(xw_raw_tags(), after);
+    ck_assert_int_lt(size_of(env, dest, "docdata"), NDOCS * DATALEN / 10);
+
+    check_docs(env, src);
+    check_docs(env, dest);
+    testenv_free(env);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("rawtags");
+    TCase *tc = tcase_create("rawtags");
+
+    tcase_add_test(tc, indexed_tags_are_raw_and_compaction_deflates_them);
+    suite_add_tcase(s, tc);
+    return s;
+}
