@@ -3,6 +3,7 @@
 #ifndef XAPIARY_XAPIAN_PRIVATE_HH
 #define XAPIARY_XAPIAN_PRIVATE_HH
 
+#include <cstdint>
 #include <new>
 #include <string>
 #include <unordered_map>
@@ -62,14 +63,20 @@ Xapian::Query text_query(const Xapian::Database *db, const std::string &prefix,
 Xapian::Query guid_set_query(std::vector<std::string> &&terms);
 
 // ---- xapian_rawtags.cc
+// Tags shorter than this gain little from zlib (docdata about 3%).
+const size_t RAW_TAG_MAX = 256;
 // While one lives on this thread, the termlist and document-data tags
-// that Xapian writes are stored without zlib (see the file).
+// shorter than BELOW bytes that Xapian writes are stored without zlib
+// (see the file).
 class RawTags {
   public:
-    RawTags();
+    explicit RawTags(size_t below = SIZE_MAX);
     ~RawTags();
     RawTags(const RawTags &) = delete;
     RawTags &operator=(const RawTags &) = delete;
+
+  private:
+    size_t outer_;
 };
 
 // ---- the rest of cwrap

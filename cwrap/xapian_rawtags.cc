@@ -1,21 +1,24 @@
-// xapian_rawtags.cc - the indexer's documents go into Xapian without zlib.
+// xapian_rawtags.cc - which tags Xapian writes without zlib.
 //
 // Glass deflates every termlist and document-data tag it writes (any over
 // 4 bytes), one zlib stream per tag.  An indexed message makes two such
-// tags of a few hundred bytes each, which deflate to about 78% of their
-// size (the termlist is already prefix-coded) and cost a tenth of
-// squatter's CPU: zlib's fixed cost per stream (a block's Huffman trees),
-// not its matching, is most of it.  Xapian offers no switch for this, but
-// it stores a tag as it is whenever deflate() does not report
-// Z_STREAM_END (it takes that for an incompressible tag), and a reader
-// follows each item's own "compressed" bit.  So while a document is added
-// (RawTags below, in xw_dbw_add and xw_dbw_put) this file's deflate()
-// declines at once, and Xapian stores the tags raw: the same database
-// format, about 4% more bytes in the writable tier.  A compaction runs
-// without RawTags, and Glass's compaction deflates every raw tag it copies,
-// so a compacted tier is what it was before.
+// tags: its document data, about 115 bytes, which deflates to 97% of its
+// size, and its termlist, a few hundred bytes (already prefix-coded),
+// which deflates to about 75%.  Deflating them was a tenth of squatter's
+// CPU, and inflating the document data of each hit about half of a
+// search's (docs/PERFORMANCE-CPU.md "Tags stored raw").  Xapian offers no
+// switch for this, but it stores a tag as it is whenever deflate() does
+// not report Z_STREAM_END (it takes that for an incompressible tag), and
+// a reader follows each item's own "compressed" bit, so this file's
+// deflate() declines, at once, the tags that RawTags asks for:
 //
-// This works where the executable links cwrap: its deflate() then comes
+// - while the indexer adds a document (xw_dbw_add, xw_dbw_put): every
+//   tag, so the writable tier is about 4% larger;
+// - while a compaction runs (xw_compact): the tags under RAW_TAG_MAX
+//   bytes, which zlib barely shrinks; the termlists are deflated into the
+//   target then, so a compacted tier is no larger than before.
+//
+// It works where the executable links cwrap: its deflate() then comes
 // before zlib's for libxapian.  libxapiary.so keeps the symbol local (its
 // version script), so a program using the library gets plain zlib.
 #include <dlfcn.h>
@@ -28,7 +31,8 @@
 
 namespace {
 
-thread_local unsigned raw_depth;
+// A tag shorter than this is declined; 0 outside any RawTags.
+thread_local size_t raw_below;
 std::atomic<unsigned long> raw_count;
 
 using deflate_fn = int (*)(z_streamp, int);
@@ -44,8 +48,8 @@ deflate_fn zlib_deflate()
 
 namespace xwp {
 
-RawTags::RawTags() { raw_depth++; }
-RawTags::~RawTags() { raw_depth--; }
+RawTags::RawTags(size_t below) : outer_(raw_below) { raw_below = below; }
+RawTags::~RawTags() { raw_below = outer_; }
 
 }  // namespace xwp
 
@@ -55,7 +59,7 @@ extern "C" int deflate(z_streamp strm, int flush)
     // stream fed in pieces is someone else's.  Without zlib's own deflate
     // (never expected) every tag is declined: stored raw, still correct.
     deflate_fn real = zlib_deflate();
-    if ((raw_depth && flush == Z_FINISH) || !real) {
+    if ((flush == Z_FINISH && strm->avail_in < raw_below) || !real) {
         raw_count.fetch_add(1, std::memory_order_relaxed);
         return Z_BUF_ERROR;
     }
