@@ -19,10 +19,12 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "mailbox/guiddb.h"
+#include "mailbox/loccache.h"
 #include "mailbox/userdata.h"
 
 enum { ST_ADD, ST_REMOVE, ST_REMOVE_MAILBOX, ST_GET_SYNCED, ST_SET_SYNCED,
-       ST_LOOKUP, ST_MAILBOX_GUIDS, ST_ALL_LOCATIONS, ST_FROM_GUID, ST_COUNT };
+       ST_LOOKUP, ST_MAILBOX_GUIDS, ST_ALL_LOCATIONS, ST_FROM_GUID, ST_DATA_VERSION,
+       ST_COUNT };
 
 static const char *const sql[ST_COUNT] = {
     "INSERT OR REPLACE INTO locations (guid, uniqueid, uid) VALUES (?1, ?2, ?3)",
@@ -36,6 +38,8 @@ static const char *const sql[ST_COUNT] = {
     "SELECT guid, uniqueid, uid FROM locations ORDER BY guid, uniqueid, uid",
     /* the same order from a GUID on: a seek, then a walk */
     "SELECT guid, uniqueid, uid FROM locations WHERE guid >= ?1 ORDER BY guid, uniqueid, uid",
+    /* changes when another connection, of any process, has committed */
+    "PRAGMA data_version",
 };
 
 struct guiddb {
@@ -47,6 +51,8 @@ struct guiddb {
     int in_txn;          /* 0, 1 read, 2 write */
     int keep;            /* opened by guiddb_open_reader: its connection
                           * is kept for the next one when closed */
+    struct loccache *cache;      /* under sql, or NULL */
+    int64_t cache_version;       /* the data_version it is true for */
 };
 
 /* The connection of the last GUID db a reader closed in this process, its
@@ -63,6 +69,8 @@ struct spare {
     struct sqldb *sql;           /* NULL: none; sql->path is the file */
     sqlite3_stmt *st[ST_COUNT];
     pid_t pid;
+    struct loccache *cache;      /* the connection's, see guiddb_lookup_sorted */
+    int64_t cache_version;
 };
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct spare spare;
@@ -207,7 +215,7 @@ static int destroy(struct guiddb *db)
     if (db->in_txn == 2)
         lockorder_released(LOCKLEVEL_GUIDDB, db->lockname);
     if (db->keep && !db->in_txn) {
-        struct spare old, s = { db->sql, { 0 }, getpid() };
+        struct spare old, s = { db->sql, { 0 }, getpid(), db->cache, db->cache_version };
         memcpy(s.st, db->st, sizeof s.st);
         pthread_once(&spare_once, spare_init);
         pthread_mutex_lock(&spare_lock);
@@ -307,6 +315,8 @@ int guiddb_open_reader(void *ctx, const char *userid, struct guiddb **db_r)
             db->sql = s.sql;
             db->db = s.sql->db;
             memcpy(db->st, s.st, sizeof db->st);
+            db->cache = s.cache;
+            db->cache_version = s.cache_version;
             db->keep = 1;
             talloc_set_destructor(db, destroy);
             /* a newer xapiary may have raised it in place */
@@ -358,8 +368,11 @@ void guiddb_close(struct guiddb **dbp)
 
 int guiddb_begin(struct guiddb *db, int write)
 {
-    if (write)
+    if (write) {
         lockorder_check(LOCKLEVEL_GUIDDB, db->lockname, 0);
+        /* this connection's own commits leave data_version alone */
+        TALLOC_FREE(db->cache);
+    }
     int rc = sqldb_exec(db->sql, write ? "BEGIN IMMEDIATE" : "BEGIN");
 
     if (rc != SQLITE_OK)
@@ -573,18 +586,77 @@ static int far_ahead(const uint8_t *row, const uint8_t *want, double rows_per_un
     return (double)(guid_prefix(want) - guid_prefix(row)) * rows_per_unit > SEEK_STEPS;
 }
 
+/* The locations held in memory (loccache.h): built for a search with
+ * hits for at least one row in CACHE_DENSITY, whose walk steps along
+ * most of the index anyway, and at most CACHE_MAX_ROWS rows (28 bytes
+ * each); used by every search of the connection until another
+ * connection commits. */
+#define CACHE_DENSITY 8
+#define CACHE_MAX_ROWS 300000
+/* cache_row's "no more": not an XAP_IMAP_* code */
+#define CACHE_FULL (-1)
+
+static int cache_row(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
+                     const char *uniqueid, uint32_t uid)
+{
+    struct loccache *c = rock;
+
+    /* past the bound: stop, and leave the db to the walk */
+    if (loccache_rows(c) == CACHE_MAX_ROWS)
+        return CACHE_FULL;
+    return loccache_add(c, guid, uniqueid, uid);
+}
+
+/* DB's cache, true for the snapshot of the search's read transaction: a
+ * cache built at the same data_version saw the same rows (SQLite moves a
+ * connection's data_version on at the first read after any other
+ * connection's commit).  NULL when there is none to use (and *R_OUT set
+ * when the version cannot be read). */
+static struct loccache *true_cache(struct guiddb *db, size_t n, uint64_t rows, int *r_out)
+{
+    sqlite3_stmt *st;
+    int64_t version;
+    int rc, r;
+
+    if (!db->keep || !db->in_txn || !(st = stmt(db, ST_DATA_VERSION, r_out)))
+        return NULL;
+    rc = sqlite3_step(st);
+    version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
+        *r_out = fail(db, "data_version", rc);
+        return NULL;
+    }
+    if (db->cache && db->cache_version == version)
+        return db->cache;
+    TALLOC_FREE(db->cache);
+    if (n < rows / CACHE_DENSITY || rows > CACHE_MAX_ROWS ||
+        !(db->cache = loccache_new(db->sql)))
+        return NULL;
+    db->cache_version = version;
+    if ((r = guiddb_foreach_location(db, cache_row, db->cache))) {
+        TALLOC_FREE(db->cache);
+        if (r != CACHE_FULL)
+            *r_out = r;
+    }
+    return db->cache;
+}
+
 int guiddb_lookup_sorted(struct guiddb *db, const uint8_t *const *guids, size_t n,
                          uint64_t rows, guiddb_match_fn *cb, void *rock)
 {
     int rc, r = 0;
     size_t i = 0;
     sqlite3_stmt *st;
+    struct loccache *cache;
     /* 2^-64: rows between two GUIDs per unit of their prefixes' difference */
     double rows_per_unit = (double)rows / 18446744073709551616.0;
 
     if (!n)
         return 0;
-    if (!(st = stmt(db, ST_FROM_GUID, &r)))
+    if ((cache = true_cache(db, n, rows, &r)))
+        return loccache_lookup(cache, guids, n, cb, rock);
+    if (r || !(st = stmt(db, ST_FROM_GUID, &r)))
         return r;
     sqlite3_bind_blob(st, 1, guids[0], XAP_MESSAGE_GUID_SIZE, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

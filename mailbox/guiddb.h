@@ -83,7 +83,11 @@ int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock);
  * in GUIDS.  One walk along the GUID index that seeks a GUID only when it
  * is expected further away than a seek costs, from ROWS, about how many
  * rows the db holds (the documents searched): a wrong figure costs time,
- * never a location.  Stops early as guiddb_lookup. */
+ * never a location.  In a read transaction of a connection of
+ * guiddb_open_reader, the rows may come from memory instead (loccache.h):
+ * all of them, read by a search with hits for an eighth of ROWS or more,
+ * and kept with the connection for its later searches until another
+ * connection commits.  Stops early as guiddb_lookup. */
 typedef int guiddb_match_fn(void *rock, size_t i, const char *uniqueid, uint32_t uid);
 int guiddb_lookup_sorted(struct guiddb *db, const uint8_t *const *guids, size_t n,
                          uint64_t rows, guiddb_match_fn *cb, void *rock);

@@ -515,6 +515,54 @@ START_TEST(search_keeps_guiddb_fresh)
 }
 END_TEST
 
+/* A session's searches answer from the locations held in memory once a
+ * dense search has read them (mailbox/loccache.h); commits of other
+ * processes between its searches are seen all the same: an expunge, a
+ * copy (an append of the same bytes, no new document), and the message
+ * added and indexed again. */
+START_TEST(search_memory_sees_other_processes)
+{
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res;
+    const char *expunge[] = { "expunge", "user.s", "2", NULL };
+    const char *create[] = { "create", "user.s.Archive", NULL };
+    const char *append[] = { "append", "user.s.Archive", NULL, NULL };
+    char *msg = talloc_asprintf(env, "%s/copy", env->dir);
+    FILE *f;
+
+    make("user.s", 1, 6);
+    index_user("s", 6);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
+    for (int k = 0; k < 2; k++)
+        ck_assert_uint_eq(run(ss, "quarterly", NULL)->total, 6);
+
+    mbctl_run(expunge, 1);
+    res = run(ss, "quarterly", NULL);
+    ck_assert_uint_eq(res->total, 5);
+    for (size_t i = 0; i < res->nhits; i++)
+        ck_assert_uint_ne(res->hits[i].uid, 2);
+
+    mbctl_run(create, 1);
+    ck_assert_ptr_nonnull(f = fopen(msg, "w"));
+    fprintf(f, "From: sender0@example.com\nSubject: report number 3\n"
+               "Date: 03 Mar 2022 12:00:00 +0000\nMessage-ID: <n3@example.com>\n\n"
+               "quarterly figures odd\n");
+    fclose(f);
+    append[2] = msg;
+    mbctl_run(append, 1);
+    res = run(ss, "quarterly", NULL);
+    ck_assert_uint_eq(res->total, 6);
+    res = run(ss, "id:n3@example.com", NULL);
+    ck_assert_uint_eq(res->total, 2);
+    ck_assert_str_eq(res->hits[0].guid, res->hits[1].guid);
+
+    make("user.s", 7, 7);
+    index_user("s", 1);
+    ck_assert_uint_eq(run(ss, "quarterly", NULL)->total, 7);
+    xap_search_close(&ss);
+}
+END_TEST
+
 /* The turnstile (docs/LOCKING.md "Search tiers"): a search waiting for
  * the READ lock while an indexer holds WRITE gets it when that batch
  * ends, even though the indexer asks for WRITE again at once for its
@@ -616,6 +664,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, second_guiddb_open_keeps_locks);
     tcase_add_test(tc, lookup_sorted_is_lookups);
     tcase_add_test(tc, search_keeps_guiddb_fresh);
+    tcase_add_test(tc, search_memory_sees_other_processes);
     tcase_add_test(tc, search_not_starved_between_batches);
     tcase_add_test(tc, search_while_batch_is_added);
     tcase_add_test(tc, reader_holds_off_the_revision_after_next);

@@ -1,0 +1,123 @@
+/* loccache.c - see loccache.h. */
+#include <config.h>
+
+#include <string.h>
+
+#include <glib.h>
+#include <talloc.h>
+
+#include "mailbox/loccache.h"
+
+/* 28 bytes a location: the mailbox as an index into the names. */
+struct row {
+    uint8_t guid[XAP_MESSAGE_GUID_SIZE];
+    uint32_t mailbox;
+    uint32_t uid;
+};
+
+struct loccache {
+    struct row *rows;           /* talloc array, used up to nrows */
+    size_t nrows;
+    char **names;               /* the uniqueids, talloc array */
+    GHashTable *ids;            /* uniqueid -> its index + 1 */
+};
+
+static int destroy(struct loccache *c)
+{
+    g_hash_table_destroy(c->ids);
+    return 0;
+}
+
+struct loccache *loccache_new(void *ctx)
+{
+    struct loccache *c = talloc_zero(ctx, struct loccache);
+
+    if (!c)
+        return NULL;
+    c->rows = talloc_array(c, struct row, 0);
+    c->names = talloc_array(c, char *, 0);
+    c->ids = g_hash_table_new(g_str_hash, g_str_equal);
+    talloc_set_destructor(c, destroy);
+    if (!c->rows || !c->names) {
+        talloc_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The index of UNIQUEID among C's names, added when new; -1 when out of
+ * memory. */
+static long name_index(struct loccache *c, const char *uniqueid)
+{
+    size_t n = talloc_array_length(c->names);
+    void *v = g_hash_table_lookup(c->ids, uniqueid);
+    char **names;
+
+    if (v)
+        return (long)GPOINTER_TO_SIZE(v) - 1;
+    if (!(names = talloc_realloc(c, c->names, char *, n + 1)))
+        return -1;
+    c->names = names;
+    if (!(names[n] = talloc_strdup(c->names, uniqueid)))
+        return -1;
+    g_hash_table_insert(c->ids, names[n], GSIZE_TO_POINTER(n + 1));
+    return (long)n;
+}
+
+int loccache_add(struct loccache *c, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
+                 const char *uniqueid, uint32_t uid)
+{
+    long m = name_index(c, uniqueid);
+    size_t cap = talloc_array_length(c->rows);
+
+    if (m < 0)
+        return XAP_IMAP_INTERNAL;
+    if (c->nrows == cap) {
+        struct row *rows = talloc_realloc(c, c->rows, struct row, cap ? 2 * cap : 1024);
+        if (!rows)
+            return XAP_IMAP_INTERNAL;
+        c->rows = rows;
+    }
+    memcpy(c->rows[c->nrows].guid, guid, XAP_MESSAGE_GUID_SIZE);
+    c->rows[c->nrows].mailbox = (uint32_t)m;
+    c->rows[c->nrows++].uid = uid;
+    return 0;
+}
+
+size_t loccache_rows(const struct loccache *c)
+{
+    return c->nrows;
+}
+
+/* The first row at or after FROM whose GUID is not below GUID. */
+static size_t lower_bound(const struct loccache *c, size_t from, const uint8_t *guid)
+{
+    size_t lo = from, hi = c->nrows;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(c->rows[mid].guid, guid, XAP_MESSAGE_GUID_SIZE) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int loccache_lookup(const struct loccache *c, const uint8_t *const *guids, size_t n,
+                    int (*cb)(void *rock, size_t i, const char *uniqueid, uint32_t uid),
+                    void *rock)
+{
+    size_t at = 0;
+    int r;
+
+    for (size_t i = 0; i < n && at < c->nrows; i++) {
+        /* the GUIDs ascend: each search starts where the last ended */
+        at = lower_bound(c, at, guids[i]);
+        for (; at < c->nrows && !memcmp(c->rows[at].guid, guids[i], XAP_MESSAGE_GUID_SIZE);
+             at++)
+            if ((r = cb(rock, i, c->names[c->rows[at].mailbox], c->rows[at].uid)))
+                return r;
+    }
+    return 0;
+}
