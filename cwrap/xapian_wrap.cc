@@ -150,6 +150,7 @@ struct xw_dbw {
     int stamp;      // SCHEMA_VERSION_KEY is yet to be written
     int older;      // it says an older schema: the first document added raises it
     int raised;     // raise_schema() wrote the version into what is pending
+    size_t raw_below;   // RawTags for the documents put in (XW_DEFLATE)
 };
 
 // Writes the schema version of a database xw_dbw_open created, in the
@@ -226,6 +227,7 @@ int xw_dbw_open(void *ctx, const char *path, int flags, struct xw_dbw **dbw_r)
             xflags |= Xapian::DB_NO_SYNC;
         struct xw_dbw *dbw = wrap<xw_dbw>(ctx, new Xapian::WritableDatabase(path, xflags));
         dbw->path = talloc_strdup(dbw, path);
+        dbw->raw_below = (flags & XW_DEFLATE) ? RAW_TAG_MAX : SIZE_MAX;
         if (!dbw->path) {
             talloc_free(dbw);
             throw std::bad_alloc();
@@ -352,7 +354,7 @@ int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
         doc->impl->add_boolean_term(q);
         raise_schema(dbw);
         // Replacing by unique term adds when the term is new.
-        RawTags raw;
+        RawTags raw(dbw->raw_below);
         dbw->impl->replace_document(q, *doc->impl);
         return 0;
     });
@@ -366,7 +368,7 @@ int xw_dbw_add(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc)
         raise_schema(dbw);
         // No look-up of the unique term, which replace_document pays for
         // every document: the caller knows the GUID is not there.
-        RawTags raw;
+        RawTags raw(dbw->raw_below);
         dbw->impl->add_document(*doc->impl);
         return 0;
     });

@@ -48,6 +48,10 @@ struct xw_query;   /* a query tree */
  * (docs/LOCKING.md "Private databases are synced once"). */
 #define XW_CREATE  1
 #define XW_NO_SYNC 2
+/* XW_DEFLATE: the documents put in are stored as a compaction stores
+ * them (long tags deflated, short ones raw), not all raw as the
+ * indexer's (cwrap/xapian_rawtags.cc): for a compaction's own target. */
+#define XW_DEFLATE 4
 int xw_dbw_open(void *ctx, const char *path, int flags, struct xw_dbw **dbw_r);
 /* Commits (if anything pending) and closes; *DBW_P becomes NULL. */
 int xw_dbw_close(struct xw_dbw **dbw_p);

@@ -68,16 +68,15 @@ static void check_docs(struct testenv *env, const char *db)
     ck_assert_uint_eq(s.same, NDOCS);
 }
 
-START_TEST(indexed_tags_are_raw_and_compaction_deflates_the_long_ones)
+/* A database at PATH (opened with FLAGS) of the NDOCS documents, half
+ * added and half put: the two ways a document goes in. */
+static void fill(const char *path, int flags)
 {
-    struct testenv *env = testenv_new(NULL);
-    const char *src = talloc_asprintf(env, "%s/src", env->dir);
-    const char *dest = talloc_asprintf(env, "%s/dest", env->dir);
     const char *body = "word another word and some more words to index";
+    void *ctx = talloc_new(NULL);
     struct xw_dbw *dbw;
-    unsigned long before = xw_raw_tags(), after;
 
-    ck_assert_int_eq(xw_dbw_open(env, src, XW_CREATE, &dbw), 0);
+    ck_assert_int_eq(xw_dbw_open(ctx, path, XW_CREATE | flags, &dbw), 0);
     ck_assert_int_eq(xw_dbw_begin(dbw), 0);
     for (unsigned i = 1; i <= NDOCS; i++) {
         void *tmp = talloc_new(NULL);
@@ -87,27 +86,57 @@ START_TEST(indexed_tags_are_raw_and_compaction_deflates_the_long_ones)
         ck_assert_int_eq(xw_doc_add_text(doc, SCHEMA_BODY, body, strlen(body)), 0);
         ck_assert_int_eq(xw_doc_set_number(doc, SCHEMA_SLOT_DATE, i), 0);
         ck_assert_int_eq(xw_doc_set_data(doc, data_of(tmp, i), LEN(i)), 0);
-        /* Both ways a document goes in. */
         ck_assert_int_eq(i % 2 ? xw_dbw_add(dbw, g, doc) : xw_dbw_put(dbw, g, doc), 0);
         talloc_free(tmp);
     }
     ck_assert_int_eq(xw_dbw_commit(dbw), 0);
     ck_assert_int_eq(xw_dbw_close(&dbw), 0);
+    talloc_free(ctx);
+}
+
+/* DB's document data as a compaction stores it: the short data raw, the
+ * long data deflated (a tenth of the long data would not hold it raw,
+ * and the short data alone deflated fits in one block). */
+static void check_compaction_sizes(struct testenv *env, const char *db)
+{
+    ck_assert_int_ge(size_of(env, db, "docdata"), NDOCS / 2 * SHORTLEN);
+    ck_assert_int_lt(size_of(env, db, "docdata"), NDOCS / 2 * (LONGLEN / 10 + SHORTLEN));
+}
+
+START_TEST(indexed_tags_are_raw_and_compaction_deflates_the_long_ones)
+{
+    struct testenv *env = testenv_new(NULL);
+    const char *src = talloc_asprintf(env, "%s/src", env->dir);
+    const char *dest = talloc_asprintf(env, "%s/dest", env->dir);
+    unsigned long before = xw_raw_tags(), after;
+
+    fill(src, 0);
     after = xw_raw_tags();
     /* A document-data tag and a termlist tag each. */
     ck_assert_uint_ge(after - before, 2 * NDOCS);
     ck_assert_int_ge(size_of(env, src, "docdata"), NDOCS / 2 * (LONGLEN + SHORTLEN));
 
-    /* The short data raw (and these documents' short termlists), the
-     * long data deflated: a tenth of the long data would not hold it
-     * raw, and the short data alone deflated fits in one block. */
+    /* The short data raw (and these documents' short termlists). */
     ck_assert_int_eq(xw_compact(&src, 1, dest, NULL), 0);
     ck_assert_uint_ge(xw_raw_tags() - after, NDOCS / 2);
-    ck_assert_int_ge(size_of(env, dest, "docdata"), NDOCS / 2 * SHORTLEN);
-    ck_assert_int_lt(size_of(env, dest, "docdata"), NDOCS / 2 * (LONGLEN / 10 + SHORTLEN));
+    check_compaction_sizes(env, dest);
 
     check_docs(env, src);
     check_docs(env, dest);
+    testenv_free(env);
+}
+END_TEST
+
+/* A compaction's reindexed target (squatter -z -X, -T) is written as a
+ * compaction writes. */
+START_TEST(deflate_flag_stores_as_a_compaction)
+{
+    struct testenv *env = testenv_new(NULL);
+    const char *db = talloc_asprintf(env, "%s/db", env->dir);
+
+    fill(db, XW_DEFLATE);
+    check_compaction_sizes(env, db);
+    check_docs(env, db);
     testenv_free(env);
 }
 END_TEST
@@ -118,6 +147,7 @@ Suite *make_suite(void)
     TCase *tc = tcase_create("rawtags");
 
     tcase_add_test(tc, indexed_tags_are_raw_and_compaction_deflates_the_long_ones);
+    tcase_add_test(tc, deflate_flag_stores_as_a_compaction);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -217,7 +217,8 @@ int compact_reindex_into(const char *userid, const char *newdir, struct plan *pl
     if (!batch)
         batch = 1000;
     /* Private until step 8; build_target syncs it once. */
-    r = xw_dbw_open(tmp, newdir, XW_CREATE | XW_NO_SYNC, &dbw);
+    /* the compaction's target: its tags as a compaction stores them */
+    r = xw_dbw_open(tmp, newdir, XW_CREATE | XW_NO_SYNC | XW_DEFLATE, &dbw);
     for (size_t off = 0; !r && off < n; off += batch) {
         size_t k = n - off < batch ? n - off : batch;
         if (!(r = indexer_write_docs(userid, pl->msgs + off, k, NULL, dbw, done + off, &ixst)))
