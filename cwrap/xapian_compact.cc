@@ -23,6 +23,7 @@
 extern "C" {
 #include "common/fault.h"  // C headers without their own extern "C"
 #include "common/xlog.h"
+#include "mailbox/message.h"
 }
 
 using namespace xwp;
@@ -81,7 +82,7 @@ class MergeCompactor : public Xapian::Compactor {
 // A GUID term's copy in a source, 28 bytes: at a million messages the
 // scan holds one per document.
 struct GuidDoc {
-    unsigned char guid[20];   // SCHEMA_GUID's 40 lower-case hex digits
+    unsigned char guid[XAP_MESSAGE_GUID_SIZE];   // SCHEMA_GUID's 40 hex digits
     unsigned src;
     Xapian::docid did;        // its first document in source SRC
 };
@@ -101,11 +102,6 @@ struct SourceScan {
     std::vector<GuidDoc> firsts;
     std::exception_ptr error;
 };
-
-int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 // Reads no state of the caller's and calls none of its functions: it runs
 // beside the compaction, whose merge callback is the caller's.  A GUID
@@ -133,15 +129,12 @@ void scan_sources(const char *const *srcs, unsigned n, SourceScan &scan)
              ++t) {
             const std::string term = *t;
             GuidDoc g;
-            if (term.size() != plen + 40)
-                throw Xapian::DatabaseError("GUID term of " + std::to_string(term.size()) +
-                                            " bytes");
-            for (size_t k = 0; k < 20; k++) {
-                int hi = hexval(term[plen + 2 * k]), lo = hexval(term[plen + 2 * k + 1]);
-                if (hi < 0 || lo < 0)
-                    throw Xapian::DatabaseError("GUID term not in lower-case hex");
-                g.guid[k] = static_cast<unsigned char>(hi << 4 | lo);
-            }
+            char back[41];
+            // Written back as the term it came from: 40 lower-case hex
+            // digits, which is how keep_from_sources names it again.
+            if (message_guid_from_hex(term.c_str() + plen, g.guid) ||
+                (message_guid_hex(g.guid, back), term.compare(plen, std::string::npos, back)))
+                throw Xapian::DatabaseError("GUID term not 40 lower-case hex digits");
             auto p = src.postlist_begin(term);
             if (p == src.postlist_end(term))
                 continue;
@@ -170,7 +163,6 @@ bool keep_from_sources(const char *const *srcs, unsigned n, const SourceScan &sc
                        Xapian::Database &out, xw_keep_fn *keep, void *rock,
                        std::vector<bool> &keepdoc)
 {
-    static const char digits[] = "0123456789abcdef";
     std::vector<Xapian::docid> offset;
     Xapian::docid tot = 0;
     Xapian::doccount docs = 0;
@@ -194,11 +186,7 @@ bool keep_from_sources(const char *const *srcs, unsigned n, const SourceScan &sc
         return false;
     for (const GuidDoc &g : scan.firsts) {
         char hex[41];
-        for (size_t k = 0; k < 20; k++) {
-            hex[2 * k] = digits[g.guid[k] >> 4];
-            hex[2 * k + 1] = digits[g.guid[k] & 15];
-        }
-        hex[40] = 0;
+        message_guid_hex(g.guid, hex);
         if (!keep || keep(rock, hex))
             keepdoc[g.did + offset[g.src]] = true;
     }

@@ -73,9 +73,10 @@ int xw_dbw_put(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc);
  * (xw_dbw_has_guid under the same write lock, nothing added since): a
  * second document with the same GUID would otherwise be created. */
 int xw_dbw_add(struct xw_dbw *dbw, const char *guidhex, struct xw_doc *doc);
-/* How many tags xw_dbw_put and xw_dbw_add have had Xapian store without
- * zlib in this process (cwrap/xapian_rawtags.cc): 0 where the executable
- * does not link cwrap's deflate (libxapiary.so's users). */
+/* How many tags Xapian has stored without zlib in this process because
+ * cwrap declined to deflate them (cwrap/xapian_rawtags.cc: the documents
+ * of xw_dbw_put and xw_dbw_add, the short tags of a compaction): 0 where
+ * the executable does not link cwrap's deflate (libxapiary.so's users). */
 unsigned long xw_raw_tags(void);
 int xw_dbw_delete_guid(struct xw_dbw *dbw, const char *guidhex);
 unsigned long xw_dbw_doccount(struct xw_dbw *dbw);
