@@ -20,6 +20,7 @@
 #include "common/xlog.h"
 #include "mailbox/guiddb.h"
 #include "mailbox/loccache.h"
+#include "mailbox/message.h"
 #include "mailbox/userdata.h"
 
 enum { ST_ADD, ST_REMOVE, ST_REMOVE_MAILBOX, ST_GET_SYNCED, ST_SET_SYNCED,
@@ -589,22 +590,11 @@ int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock)
  * (docs/PERFORMANCE-SEARCH.md "Search: the walk of the GUID index"). */
 #define SEEK_STEPS 4.0
 
-/* The first 8 bytes of GUID as a number: GUIDs are SHA-1 digests, spread
- * evenly, so the difference of two of them, over 2^64, is about the
- * share of the rows that lie between them. */
-static uint64_t guid_prefix(const uint8_t *guid)
-{
-    uint64_t v = 0;
-
-    for (int k = 0; k < 8; k++)
-        v = v << 8 | guid[k];
-    return v;
-}
-
 /* Is WANT, after ROW in the index, expected further away than a seek? */
 static int far_ahead(const uint8_t *row, const uint8_t *want, double rows_per_unit)
 {
-    return (double)(guid_prefix(want) - guid_prefix(row)) * rows_per_unit > SEEK_STEPS;
+    return (double)(message_guid_prefix(want) - message_guid_prefix(row)) * rows_per_unit >
+           SEEK_STEPS;
 }
 
 /* The locations held in memory (loccache.h): built for a search with

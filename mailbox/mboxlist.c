@@ -101,6 +101,9 @@ static sqlite3_stmt *row_st;
  * statement was an eighth of an empty search's CPU (docs/
  * PERFORMANCE-SEARCH.md "Search: the walk of the GUID index"). */
 static sqlite3_stmt *foreach_st[2];
+/* xap_mboxlist_lookup_by_uniqueid's, kept the same way: every search
+ * names the mailboxes of its hits through it. */
+static sqlite3_stmt *uniqueid_st;
 static int fork_handlers;
 
 static const struct sqldb_spec spec = {
@@ -146,7 +149,7 @@ static void close_db(void)
          * lock registry may have been reset in the child already). */
         db->db = NULL;
         TALLOC_FREE(cur_txn);
-        row_st = NULL;            /* the parent's too */
+        row_st = uniqueid_st = NULL;   /* the parent's too */
         foreach_st[0] = foreach_st[1] = NULL;
     }
     if (cur_txn) {
@@ -154,7 +157,8 @@ static void close_db(void)
         end_txn();
     }
     sqlite3_finalize(row_st);
-    row_st = NULL;
+    sqlite3_finalize(uniqueid_st);
+    row_st = uniqueid_st = NULL;
     for (int i = 0; i < 2; i++) {
         sqlite3_finalize(foreach_st[i]);
         foreach_st[i] = NULL;
@@ -250,7 +254,7 @@ static int open_db(int create)
      * the parent's connection is not ours to close. */
     db = NULL;
     cur_txn = NULL;
-    row_st = NULL;
+    row_st = uniqueid_st = NULL;
     foreach_st[0] = foreach_st[1] = NULL;
 
     if (!(confdir = config_configdirectory(NULL))) {
@@ -329,7 +333,7 @@ static int row_to_entry(void *ctx, sqlite3_stmt *st, struct xap_mboxlist_entry *
 
 /* Runs ST (prepared with result RC; ?1 is KEY) for at most one record:
  * XAP_IMAP_MAILBOX_NONEXISTENT when there is none.  ST is left to the
- * caller (get_row keeps it, one_row finalizes it). */
+ * caller (kept_row keeps it). */
 static int one_row_run(void *ctx, sqlite3_stmt *st, int rc, const char *key,
                        const char *what, struct xap_mboxlist_entry **entry_r)
 {
@@ -348,13 +352,24 @@ static int one_row_run(void *ctx, sqlite3_stmt *st, int rc, const char *key,
     return r;
 }
 
-/* one_row_run, and ST finalized. */
-static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const char *what,
-                   struct xap_mboxlist_entry **entry_r)
+/* one_row_run with the kept statement *STP, prepared from SQL at its
+ * first use; after a failed prepare the next call prepares again. */
+static int kept_row(void *ctx, sqlite3_stmt **stp, const char *sql, const char *key,
+                    const char *what, struct xap_mboxlist_entry **entry_r)
 {
-    int r = one_row_run(ctx, st, rc, key, what, entry_r);
+    int rc = SQLITE_OK, r;
 
-    sqlite3_finalize(st);
+    *entry_r = NULL;
+    if (!*stp)
+        rc = sqlite3_prepare_v2(db->db, sql, -1, stp, NULL);
+    r = one_row_run(ctx, *stp, rc, key, what, entry_r);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(*stp);
+        *stp = NULL;
+    } else {
+        sqlite3_reset(*stp);
+        sqlite3_clear_bindings(*stp);
+    }
     return r;
 }
 
@@ -362,21 +377,8 @@ static int one_row(void *ctx, sqlite3_stmt *st, int rc, const char *key, const c
  * XAP_IMAP_MAILBOX_NONEXISTENT. */
 static int get_row(void *ctx, const char *name, struct xap_mboxlist_entry **entry_r)
 {
-    int rc = SQLITE_OK, r;
-
-    *entry_r = NULL;
-    if (!row_st)
-        rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1",
-                                -1, &row_st, NULL);
-    r = one_row_run(ctx, row_st, rc, name, "read a record", entry_r);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(row_st);
-        row_st = NULL;
-    } else {
-        sqlite3_reset(row_st);
-        sqlite3_clear_bindings(row_st);
-    }
-    return r;
+    return kept_row(ctx, &row_st, "SELECT " COLUMNS " FROM mailboxes WHERE name = ?1", name,
+                    "read a record", entry_r);
 }
 
 /* The text of the extra column for E, written at MTIME. */
@@ -477,20 +479,19 @@ int xap_mboxlist_lookup_any(void *ctx, const char *name, struct xap_mboxlist_ent
 int xap_mboxlist_lookup_by_uniqueid(void *ctx, const char *uniqueid,
                                 struct xap_mboxlist_entry **entry_r)
 {
-    sqlite3_stmt *st = NULL;
-    int rc, r;
+    int r;
 
     *entry_r = NULL;
     if (!uniqueid || !*uniqueid)
         return XAP_IMAP_INVALID_ARGUMENT;
     if ((r = open_db(0)))
         return r == XAP_IMAP_NOTFOUND ? XAP_IMAP_MAILBOX_NONEXISTENT : r;
-    rc = sqlite3_prepare_v2(db->db, "SELECT " COLUMNS " FROM mailboxes"
-                            " WHERE uniqueid = ?1 AND type NOT IN ('DELETED', 'RESERVED')"
-                            " ORDER BY CASE type WHEN '' THEN 0"
-                            " WHEN 'RENAMELOCKED' THEN 1 ELSE 2 END, name LIMIT 1",
-                            -1, &st, NULL);
-    return one_row(ctx, st, rc, uniqueid, "look up a uniqueid", entry_r);
+    return kept_row(ctx, &uniqueid_st,
+                    "SELECT " COLUMNS " FROM mailboxes"
+                    " WHERE uniqueid = ?1 AND type NOT IN ('DELETED', 'RESERVED')"
+                    " ORDER BY CASE type WHEN '' THEN 0"
+                    " WHEN 'RENAMELOCKED' THEN 1 ELSE 2 END, name LIMIT 1",
+                    uniqueid, "look up a uniqueid", entry_r);
 }
 
 int xap_mboxlist_next_uidvalidity(const char *name, uint32_t *uv_r)

@@ -65,6 +65,19 @@ void message_guid_hex(const unsigned char guid[XAP_MESSAGE_GUID_SIZE], char hex[
 /* The reverse: 0, or -1 unless HEX is exactly 40 hex digits. */
 int message_guid_from_hex(const char *hex, unsigned char guid[XAP_MESSAGE_GUID_SIZE]);
 
+/* The first 8 bytes of GUID as a number, most significant first: GUIDs
+ * are SHA-1 digests, spread evenly, so two GUIDs' prefixes order them as
+ * their bytes do (up to a tie) and their difference over 2^64 is about
+ * the share of a sorted list that lies between them. */
+static inline uint64_t message_guid_prefix(const unsigned char *guid)
+{
+    uint64_t v = 0;
+
+    for (int k = 0; k < 8; k++)
+        v = v << 8 | guid[k];
+    return v;
+}
+
 /* What a piece of indexable text is. */
 enum message_text_kind {
     MESSAGE_TEXT_FROM,

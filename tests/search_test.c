@@ -112,6 +112,10 @@ START_TEST(words_dates_and_sorting)
     ck_assert_str_eq(res->hits[0].mailbox, "user.s");
     ck_assert_uint_eq(res->hits[0].uid, 10);
     ck_assert_uint_eq(strlen(res->hits[0].guid), 40);
+    /* the fields of the document data (docs/FORMAT.md), as on_hit reads them */
+    ck_assert_int_eq(res->hits[0].date, 1646913600);
+    ck_assert_int_eq(res->hits[9].date, 1646136000);
+    ck_assert_str_eq(res->hits[0].from, "sender1@example.com");
 
     res = run(ss, "quarterly", &asc);
     ck_assert_str_eq(res->hits[0].subject, "report number 1");
