@@ -37,7 +37,7 @@ struct searchpartition {
     int line;
 };
 
-enum { K_CONFIGDIR, K_DEFTIER, K_BATCH, K_TIMEOUT, K_SYSLOG,
+enum { K_CONFIGDIR, K_DEFTIER, K_BATCH, K_CACHE_MIB, K_TIMEOUT, K_SYSLOG,
        K_LMTP_DOMAINS, K_LMTP_SIZE, K_LMTP_CONNS, K_LMTP_TIMEOUT,
        K_MAX_SIZE, K_MAX_FIELDS, K_REGISTRY, K_ETCD, K_SERVERNAME, K_BACKEND_SHELL,
        K_SQ_NICE, K_SQ_IOPRIO, K_NKEYS };
@@ -48,6 +48,7 @@ struct xconfig {
     char *defaultsearchtier;
     int defaultsearchtier_line;
     unsigned search_batchsize;
+    unsigned search_cache_mib;
     unsigned namelock_timeout;
     int syslog;
     char **lmtp_domains;                /* NULL-terminated; NULL: any */
@@ -70,7 +71,7 @@ struct xconfig {
 };
 
 static const char *const fixed_keys[K_NKEYS] = {
-    "configdirectory", "defaultsearchtier", "search_batchsize",
+    "configdirectory", "defaultsearchtier", "search_batchsize", "search_cache_mib",
     "namelock_timeout", "syslog",
     "lmtp_domains", "lmtp_max_message_size", "lmtp_max_connections", "lmtp_timeout",
     "max_message_size", "max_header_fields",
@@ -238,6 +239,8 @@ static int set_fixed(struct parser *p, struct xconfig *cfg, int k,
         return 0;
     case K_BATCH:
         return bounded(p, "search_batchsize", v, 1, 1000000, "", &cfg->search_batchsize);
+    case K_CACHE_MIB:
+        return bounded(p, "search_cache_mib", v, 0, 4096, "of MiB ", &cfg->search_cache_mib);
     case K_TIMEOUT:
         return bounded(p, "namelock_timeout", v, 0, 86400, "of seconds ",
                        &cfg->namelock_timeout);
@@ -401,6 +404,7 @@ int config_parse(void *ctx, const char *name, const char *buf, size_t len,
 
     cfg->path = talloc_strdup(cfg, name);
     cfg->search_batchsize = 1000;
+    cfg->search_cache_mib = CONFIG_SEARCH_CACHE_MIB_DEFAULT;
     cfg->squatter_nice = CONFIG_SQUATTER_NICE_DEFAULT;
     cfg->squatter_ioprio = CONFIG_SQUATTER_IOPRIO_DEFAULT;
     cfg->lmtp_max_message_size = LMTP_MAX_MESSAGE_SIZE_DEFAULT;
@@ -585,6 +589,11 @@ const char *config_defaultsearchtier(const struct xconfig *cfg)
 unsigned config_search_batchsize(const struct xconfig *cfg)
 {
     return CFG(cfg) ? CFG(cfg)->search_batchsize : 1000;
+}
+
+unsigned config_search_cache_mib(const struct xconfig *cfg)
+{
+    return CFG(cfg) ? CFG(cfg)->search_cache_mib : CONFIG_SEARCH_CACHE_MIB_DEFAULT;
 }
 
 unsigned config_namelock_timeout(const struct xconfig *cfg)

@@ -11,6 +11,10 @@
  *                                  may be left out when one tier exists
  *   search_batchsize               messages per Xapian commit (1..1000000,
  *                                  default 1000)
+ *   search_cache_mib               MiB a process may hold of one user's
+ *                                  message locations for its searches
+ *                                  (0..4096, 0 = never; default
+ *                                  CONFIG_SEARCH_CACHE_MIB_DEFAULT)
  *   namelock_timeout               seconds to wait for a namelock or
  *                                  a SQLite database's lock
  *                                  (0..86400, 0 = forever; default
@@ -70,6 +74,11 @@
  * docs/LOCKING.md "Namelocks". */
 #define CONFIG_NAMELOCK_TIMEOUT_DEFAULT 60
 
+/* 28 bytes a location (mailbox/loccache.c): 32 MiB hold 1.2 million, a
+ * user with a million messages; the memory is taken only by a process
+ * whose search had hits for an eighth of that user's messages or more. */
+#define CONFIG_SEARCH_CACHE_MIB_DEFAULT 32
+
 /* Indexing yields the processors to searches (and to mail delivery):
  * measured in docs/PERFORMANCE.md "Search while indexing".  The I/O
  * level is the lowest of the best-effort class, not the idle class: an
@@ -115,6 +124,7 @@ const char *const *config_tiers(const struct xconfig *cfg);
 /* NULL when no tier is configured. */
 const char *config_defaultsearchtier(const struct xconfig *cfg);
 unsigned config_search_batchsize(const struct xconfig *cfg);
+unsigned config_search_cache_mib(const struct xconfig *cfg);
 unsigned config_namelock_timeout(const struct xconfig *cfg);
 int config_syslog(const struct xconfig *cfg);
 unsigned config_squatter_nice(const struct xconfig *cfg);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -599,23 +600,35 @@ static int far_ahead(const uint8_t *row, const uint8_t *want, double rows_per_un
 
 /* The locations held in memory (loccache.h): built for a search with
  * hits for at least one row in CACHE_DENSITY, whose walk steps along
- * most of the index anyway, and at most CACHE_MAX_ROWS rows (28 bytes
- * each); used by every search of the connection until another
- * connection commits. */
+ * most of the index anyway, and only when the rows fit in the memory
+ * search_cache_mib allows; used by every search of the connection until
+ * another connection commits. */
 #define CACHE_DENSITY 8
-#define CACHE_MAX_ROWS 300000
 /* cache_row's "no more": not an XAP_IMAP_* code */
 #define CACHE_FULL (-1)
+
+static atomic_ulong cache_builds;
+
+unsigned long guiddb_cache_builds(void)
+{
+    return atomic_load(&cache_builds);
+}
+
+struct cache_fill {
+    struct loccache *cache;
+    size_t max;
+};
 
 static int cache_row(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                      const char *uniqueid, uint32_t uid)
 {
-    struct loccache *c = rock;
+    struct cache_fill *f = rock;
 
-    /* past the bound: stop, and leave the db to the walk */
-    if (loccache_rows(c) == CACHE_MAX_ROWS)
+    /* past the bound (more rows than the search counted): stop, and
+     * leave the db to the walk */
+    if (loccache_rows(f->cache) == f->max)
         return CACHE_FULL;
-    return loccache_add(c, guid, uniqueid, uid);
+    return loccache_add(f->cache, guid, uniqueid, uid);
 }
 
 /* DB's cache, true for the snapshot of the search's read transaction: a
@@ -625,6 +638,8 @@ static int cache_row(void *rock, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
  * when the version cannot be read). */
 static struct loccache *true_cache(struct guiddb *db, size_t n, uint64_t rows, int *r_out)
 {
+    struct cache_fill fill;
+    size_t max;
     sqlite3_stmt *st;
     int64_t version;
     int rc, r;
@@ -641,15 +656,20 @@ static struct loccache *true_cache(struct guiddb *db, size_t n, uint64_t rows, i
     if (db->cache && db->cache_version == version)
         return db->cache;
     TALLOC_FREE(db->cache);
-    if (n < rows / CACHE_DENSITY || rows > CACHE_MAX_ROWS ||
-        !(db->cache = loccache_new(db->sql)))
+    max = (size_t)config_search_cache_mib(NULL) * 1048576 / LOCCACHE_ROW_BYTES;
+    if (n < rows / CACHE_DENSITY || rows > max || !(db->cache = loccache_new(db->sql, rows)))
         return NULL;
     db->cache_version = version;
-    if ((r = guiddb_foreach_location(db, cache_row, db->cache))) {
+    fill.cache = db->cache;
+    fill.max = max;
+    if ((r = guiddb_foreach_location(db, cache_row, &fill))) {
         TALLOC_FREE(db->cache);
         if (r != CACHE_FULL)
             *r_out = r;
+        return NULL;
     }
+    loccache_trim(db->cache);
+    atomic_fetch_add(&cache_builds, 1);
     return db->cache;
 }
 

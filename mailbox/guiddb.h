@@ -85,12 +85,16 @@ int guiddb_foreach_location(struct guiddb *db, guiddb_row_fn *cb, void *rock);
  * rows the db holds (the documents searched): a wrong figure costs time,
  * never a location.  In a read transaction of a connection of
  * guiddb_open_reader, the rows may come from memory instead (loccache.h):
- * all of them, read by a search with hits for an eighth of ROWS or more,
- * and kept with the connection for its later searches until another
- * connection commits.  Stops early as guiddb_lookup. */
+ * all of them, read by a search with hits for an eighth of ROWS or more
+ * when they fit in search_cache_mib, and kept with the connection for its
+ * later searches until another connection commits.  Stops early as
+ * guiddb_lookup. */
 typedef int guiddb_match_fn(void *rock, size_t i, const char *uniqueid, uint32_t uid);
 int guiddb_lookup_sorted(struct guiddb *db, const uint8_t *const *guids, size_t n,
                          uint64_t rows, guiddb_match_fn *cb, void *rock);
+/* How many times this process has read a GUID db's rows into memory
+ * (for tests: whether searches use the memory at all). */
+unsigned long guiddb_cache_builds(void);
 
 /* The path of USERID's GUID db under CTX (NULL: bad userid). */
 char *guiddb_file(void *ctx, const char *userid);

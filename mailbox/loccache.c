@@ -14,6 +14,7 @@ struct row {
     uint32_t mailbox;
     uint32_t uid;
 };
+_Static_assert(sizeof(struct row) == LOCCACHE_ROW_BYTES, "a row is LOCCACHE_ROW_BYTES");
 
 struct loccache {
     struct row *rows;           /* talloc array, used up to nrows */
@@ -29,13 +30,13 @@ static int destroy(struct loccache *c)
     return 0;
 }
 
-struct loccache *loccache_new(void *ctx)
+struct loccache *loccache_new(void *ctx, size_t hint)
 {
     struct loccache *c = talloc_zero(ctx, struct loccache);
 
     if (!c)
         return NULL;
-    c->rows = talloc_array(c, struct row, 0);
+    c->rows = talloc_array(c, struct row, hint ? hint : 1);
     c->names = talloc_array(c, char *, 0);
     c->ids = g_hash_table_new(g_str_hash, g_str_equal);
     talloc_set_destructor(c, destroy);
@@ -79,7 +80,8 @@ int loccache_add(struct loccache *c, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
     if (m < 0)
         return XAP_IMAP_INTERNAL;
     if (c->nrows == cap) {
-        struct row *rows = talloc_realloc(c, c->rows, struct row, cap ? 2 * cap : 1024);
+        /* by half: the rows are many, and the bound is on their memory */
+        struct row *rows = talloc_realloc(c, c->rows, struct row, cap + cap / 2 + 1024);
         if (!rows)
             return XAP_IMAP_INTERNAL;
         c->rows = rows;
@@ -93,6 +95,15 @@ int loccache_add(struct loccache *c, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
 size_t loccache_rows(const struct loccache *c)
 {
     return c->nrows;
+}
+
+void loccache_trim(struct loccache *c)
+{
+    struct row *rows;
+
+    if (c->nrows < talloc_array_length(c->rows) &&
+        (rows = talloc_realloc(c, c->rows, struct row, c->nrows ? c->nrows : 1)))
+        c->rows = rows;
 }
 
 static int below(const struct loccache *c, size_t at, const uint8_t *guid)

@@ -15,14 +15,19 @@
 
 struct loccache;
 
-/* Empty, under CTX. */
-struct loccache *loccache_new(void *ctx);
+/* The memory of a row. */
+#define LOCCACHE_ROW_BYTES 28
+
+/* Empty, under CTX, with room for HINT rows before it grows. */
+struct loccache *loccache_new(void *ctx, size_t hint);
 /* Appends a row; the rows come in ascending order of (GUID, UNIQUEID,
  * UID), as the GUID index has them.  XAP_IMAP_INTERNAL when out of
  * memory. */
 int loccache_add(struct loccache *c, const uint8_t guid[XAP_MESSAGE_GUID_SIZE],
                  const char *uniqueid, uint32_t uid);
 size_t loccache_rows(const struct loccache *c);
+/* Gives back the room past the last row (after the last add). */
+void loccache_trim(struct loccache *c);
 /* What guiddb_lookup_sorted calls for GUIDS (N distinct, ascending):
  * CB (I, UNIQUEID, UID) for each row of GUIDS[I], in the rows' order.
  * Stops at CB's first non-zero return and returns it. */

@@ -42,6 +42,7 @@ START_TEST(config_every_key)
         "t2searchpartition-big_2: /srv/search/t2\n"
         "defaultsearchtier: t1\n"
         "search_batchsize: 20\n"
+        "search_cache_mib: 0\n"
         "namelock_timeout:   30  \n"
         "syslog: yes\n";
     struct xconfig *cfg;
@@ -58,6 +59,7 @@ START_TEST(config_every_key)
     ck_assert_int_eq(config_tier_exists(cfg, "t3"), 0);
     ck_assert_str_eq(config_defaultsearchtier(cfg), "t1");
     ck_assert_uint_eq(config_search_batchsize(cfg), 20);
+    ck_assert_uint_eq(config_search_cache_mib(cfg), 0);
     ck_assert_uint_eq(config_namelock_timeout(cfg), 30);
     ck_assert_int_eq(config_syslog(cfg), 1);
     ck_assert_uint_eq(config_npartitions(cfg), 2);
@@ -77,6 +79,7 @@ START_TEST(config_defaults)
     ck_assert_int_eq(parse("configdirectory: /c\npartition-default: /s\n"
                            "t9searchpartition-default: /x", &cfg, &err), 0);
     ck_assert_uint_eq(config_search_batchsize(cfg), 1000);
+    ck_assert_uint_eq(config_search_cache_mib(cfg), 32);
     /* finite: nothing waits silently for ever (issue 16) */
     ck_assert_uint_eq(config_namelock_timeout(cfg), 60);
     ck_assert_int_eq(config_syslog(cfg), 0);
@@ -92,6 +95,7 @@ static const struct { const char *text; const char *want; } bad_configs[] = {
     { "configdirectory: /c\nsearch_batchsize: 0\n", "test.conf:2: search_batchsize" },
     { "configdirectory: /c\nsearch_batchsize: 12x\n", "test.conf:2: search_batchsize" },
     { "configdirectory: /c\nsearch_batchsize: -5\n", "test.conf:2: search_batchsize" },
+    { "configdirectory: /c\nsearch_cache_mib: 4097\n", "test.conf:2: search_cache_mib" },
     { "configdirectory: /c\nnamelock_timeout: soon\n", "test.conf:2: namelock_timeout" },
     { "configdirectory: /c\nnamelock_timeout: 99999999999999999999\n",
       "test.conf:2: namelock_timeout" },

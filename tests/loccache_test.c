@@ -55,7 +55,7 @@ static int on_loc(void *rock, size_t i, const char *uniqueid, uint32_t uid)
 
 static struct loccache *filled(void *ctx)
 {
-    struct loccache *c = loccache_new(ctx);
+    struct loccache *c = loccache_new(ctx, 16);   /* grows past it */
     uint8_t guid[XAP_MESSAGE_GUID_SIZE];
     char box[32];
 

@@ -534,11 +534,15 @@ START_TEST(search_memory_sees_other_processes)
     char *msg = talloc_asprintf(env, "%s/copy", env->dir);
     FILE *f;
 
+    unsigned long builds = guiddb_cache_builds();
+
     make("user.s", 1, 6);
     index_user("s", 6);
     ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
     for (int k = 0; k < 2; k++)
         ck_assert_uint_eq(run(ss, "quarterly", NULL)->total, 6);
+    /* read once, then used */
+    ck_assert_uint_eq(guiddb_cache_builds(), builds + 1);
 
     mbctl_run(expunge, 1);
     res = run(ss, "quarterly", NULL);
@@ -563,6 +567,31 @@ START_TEST(search_memory_sees_other_processes)
     make("user.s", 7, 7);
     index_user("s", 1);
     ck_assert_uint_eq(run(ss, "quarterly", NULL)->total, 7);
+    xap_search_close(&ss);
+}
+END_TEST
+
+/* search_cache_mib bounds the memory: 0 keeps the rows out of it, and
+ * the dense searches walk the GUID index with the same answers. */
+START_TEST(search_memory_off)
+{
+    struct xap_search_session *ss = NULL;
+    unsigned long builds;
+    FILE *f;
+
+    xap_done();
+    ck_assert_ptr_nonnull(f = fopen(env->config, "a"));
+    fputs("search_cache_mib: 0\n", f);
+    fclose(f);
+    ck_assert_int_eq(xap_init(env->config), 0);
+    builds = guiddb_cache_builds();
+    make("user.s", 1, 6);
+    index_user("s", 6);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
+    for (int k = 0; k < 3; k++)
+        ck_assert_uint_eq(run(ss, "quarterly", NULL)->total, 6);
+    ck_assert_uint_eq(run(ss, "body:odd", NULL)->total, 3);
+    ck_assert_uint_eq(guiddb_cache_builds(), builds);
     xap_search_close(&ss);
 }
 END_TEST
@@ -668,6 +697,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, second_guiddb_open_keeps_locks);
     tcase_add_test(tc, lookup_sorted_is_lookups);
     tcase_add_test(tc, search_keeps_guiddb_fresh);
+    tcase_add_test(tc, search_memory_off);
     tcase_add_test(tc, search_memory_sees_other_processes);
     tcase_add_test(tc, search_not_starved_between_batches);
     tcase_add_test(tc, search_while_batch_is_added);
