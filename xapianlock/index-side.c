@@ -463,8 +463,6 @@ struct first_src {
     const struct indexer_msg *msgs;
     size_t nfirst, taken;         /* of q->first, given out so far */
     size_t bs;
-    int units;                    /* takes units too (the first database
-                                   * is not full) */
 };
 
 /* The GUIDs some database has, a batch at a time, then units from the
@@ -479,7 +477,7 @@ static size_t first_next(void *rock, struct indexer_msg **msgs_r, const void **t
         pos = f->q->first + f->taken;
         n = f->nfirst - f->taken < f->bs ? f->nfirst - f->taken : f->bs;
         f->taken += n;
-    } else if (f->units && (u = take_unit(f->q, 1))) {
+    } else if ((u = take_unit(f->q, 1))) {
         pos = f->q->order + f->q->start[u - 1];
         n = f->q->start[u] - f->q->start[u - 1];
     } else {
@@ -490,12 +488,11 @@ static size_t first_next(void *rock, struct indexer_msg **msgs_r, const void **t
     return n;
 }
 
-/* Writer 0: its units (none when FULL), a batch each into the first
- * database, after the copies. */
+/* Writer 0: its units, a batch each into the first database. */
 static int write_first(struct indexer *ix, const struct indexer_msg *msgs, struct units *q,
-                       int full, uint8_t *done, struct side *sides)
+                       uint8_t *done, struct side *sides)
 {
-    struct first_src f = { q, msgs, talloc_array_length(q->first), 0, ix->batchsize, !full };
+    struct first_src f = { q, msgs, talloc_array_length(q->first), 0, ix->batchsize };
     struct docstream *st = NULL;
     const struct indexer_msg *um;
     const void *tag;
@@ -513,23 +510,11 @@ static int write_first(struct indexer *ix, const struct indexer_msg *msgs, struc
     return r;
 }
 
-/* A backlog stops going into the first database once it holds this
- * many batches of documents (200,000 at the default batch): from there
- * every writer writes a side database of its own, and the first one
- * takes only the copies.  A commit into a large database reads and
- * writes more B-tree blocks per document than one into a small database
- * (docs/PERFORMANCE-SCALE.md "The first database capped"): the first
- * writer had slowed a million-message backlog to 0.77x the speed of
- * 10,000 messages, the side writers, whose databases hold one chunk
- * each, had not.  Below the cap nothing changes: new mail keeps going
- * into the first database, where one run's small batches cost least. */
-#define FIRST_MAX_BATCHES 200
-
 int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, size_t n,
                            uint8_t *done)
 {
     unsigned nside = ix->writers - 1, live = 0, started = 0;
-    struct side *sides = talloc_zero_array(NULL, struct side, ix->writers);
+    struct side *sides = talloc_zero_array(NULL, struct side, nside);
     struct xap_mboxlock *lock = NULL;
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_t th[INDEXER_MAX_WRITERS];
@@ -538,9 +523,9 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     struct xw_dbw *dbw = NULL;
     char *partition = NULL, *inbox_id = NULL;
     struct units q = { .mu = PTHREAD_MUTEX_INITIALIZER };
-    int r, ret, full = 0;
+    int r, ret;
 
-    for (unsigned w = 0; w < ix->writers; w++) {
+    for (unsigned w = 0; w < nside; w++) {
         sides[w].ix = ix;
         sides[w].mu = &mu;
         sides[w].ctx = talloc_new(NULL);
@@ -551,10 +536,6 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         goto out;
     partition = talloc_strdup(sides, xap_xapianlock_partition(xl));
     inbox_id = xapianlock_inbox_uniqueid(sides, ix->userid);
-    if (xw_dbw_doccount(dbw) >= (unsigned long)ix->batchsize * FIRST_MAX_BATCHES) {
-        full = 1;
-        nside = ix->writers;
-    }
     r = xw_dbw_close(&dbw);
     xap_xapianlock_end(&xl);
     if (r)
@@ -569,8 +550,8 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
     if (r || !live)
         goto out;
     share_out(sides, msgs, n, have, ix->batchsize, &q);
-    xlog(LOG_INFO, "user %s: %zu messages in %zu batches for %s%u side database(s)",
-         ix->userid, n, q.hi, full ? "" : "the first database and ", live);
+    xlog(LOG_INFO, "user %s: %zu messages in %zu batches for the first database and %u "
+         "side database(s)", ix->userid, n, q.hi, live);
     for (unsigned w = 0; w < nside; w++) {
         if (!sides[w].dbw)
             continue;
@@ -588,7 +569,7 @@ int indexer_flush_parallel(struct indexer *ix, const struct indexer_msg *msgs, s
         }
         started |= 1u << w;
     }
-    r = write_first(ix, msgs, &q, full, done, sides);
+    r = write_first(ix, msgs, &q, done, sides);
     for (unsigned w = 0; w < nside; w++) {
         if (started & (1u << w))
             pthread_join(th[w], NULL);
@@ -616,7 +597,7 @@ out:
         /* No side writer could start: the first database takes it all. */
         r = indexer_flush_serial(ix, msgs, n, done, NULL, NULL);
     }
-    for (unsigned w = 0; w < ix->writers; w++)
+    for (unsigned w = 0; w < nside; w++)
         talloc_free(sides[w].ctx);
     talloc_free(sides);
     return r;
