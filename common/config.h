@@ -74,10 +74,12 @@
  * docs/LOCKING.md "Namelocks". */
 #define CONFIG_NAMELOCK_TIMEOUT_DEFAULT 60
 
-/* 28 bytes a location (mailbox/loccache.c): 32 MiB hold 1.2 million, a
- * user with a million messages; the memory is taken only by a process
- * whose search had hits for an eighth of that user's messages or more. */
-#define CONFIG_SEARCH_CACHE_MIB_DEFAULT 32
+/* 28 bytes a location (mailbox/loccache.c): 8 MiB hold 299,593, as the
+ * bound of 300,000 rows before it could be set.  Reading a million rows
+ * cost the search that read them 40 ms more than its walk of the GUID
+ * index (docs/PERFORMANCE-SEARCH.md "Search: cheaper hits"), which only
+ * later searches before the user's next change of mail pay back. */
+#define CONFIG_SEARCH_CACHE_MIB_DEFAULT 8
 
 /* Indexing yields the processors to searches (and to mail delivery):
  * measured in docs/PERFORMANCE.md "Search while indexing".  The I/O

@@ -266,7 +266,9 @@ int sqldb_open(void *ctx, const char *path, const struct sqldb_spec *spec,
     db->spec = spec;
     db->waiting = talloc_strdup(db, waiting);
     talloc_set_destructor(db, destroy_sqldb);
-    rc = sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE, NULL);
+    rc = sqlite3_open_v2(path, &db->db,
+                         SQLITE_OPEN_READWRITE | (spec->one_thread ? SQLITE_OPEN_NOMUTEX : 0),
+                         NULL);
     if (rc) {
         r = sqldb_error(db, "open", rc);
         talloc_free(db);

@@ -22,6 +22,9 @@ struct sqldb_spec {
     const char *label;        /* before the path in messages: "GUID db ", "" */
     const char *kind;         /* "not a valid KIND" */
     const char *synchronous;  /* PRAGMA synchronous: "FULL" or "NORMAL" */
+    int one_thread;           /* never used by two threads at once: opened
+                               * without SQLite's own mutex, which each
+                               * call (every step, every column) takes */
 };
 
 struct sqldb {
