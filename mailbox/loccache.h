@@ -1,9 +1,10 @@
 /* loccache.h - a GUID db's locations held in memory, in the GUID index's
  * order, for the searches of a process that come while the db does not
  * change (guiddb_lookup_sorted decides when it is built and when it is
- * still true: mailbox/guiddb.c).  A search's hits then find their
- * locations by binary search instead of a walk along the SQLite index,
- * which was most of what the API added to a dense search. */
+ * still true: mailbox/guiddb.c).  A search's hits, in GUID order, then
+ * find their locations by a search onward from the previous hit's row
+ * instead of a walk along the SQLite index, which was most of what the
+ * API added to a dense search. */
 #ifndef XAPIARY_LOCCACHE_H
 #define XAPIARY_LOCCACHE_H
 
