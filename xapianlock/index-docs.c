@@ -7,9 +7,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <glib.h>
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
@@ -202,6 +202,41 @@ static struct indexer_built *take(struct pipeline *pl, size_t i)
     return &pl->out[i];
 }
 
+struct guid_key {
+    uint64_t prefix;
+    const unsigned char *guid;
+    size_t i;
+};
+
+static int by_guid(const void *a, const void *b)
+{
+    const struct guid_key *x = a, *y = b;
+    int cmp;
+
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    if ((cmp = memcmp(x->guid, y->guid, XAP_MESSAGE_GUID_SIZE)))
+        return cmp;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+size_t *indexer_guid_order(void *ctx, const struct indexer_msg *msgs, size_t n)
+{
+    size_t *order = talloc_array(ctx, size_t, n);
+    struct guid_key *keys = talloc_array(order, struct guid_key, n);
+
+    for (size_t i = 0; i < n; i++) {
+        keys[i].prefix = message_guid_prefix(msgs[i].guid);
+        keys[i].guid = msgs[i].guid;
+        keys[i].i = i;
+    }
+    qsort(keys, n, sizeof *keys, by_guid);
+    for (size_t i = 0; i < n; i++)
+        order[i] = keys[i].i;
+    talloc_free(keys);
+    return order;
+}
+
 int indexer_find_copies(void *ctx, const struct indexer_msg *msgs, size_t n,
                         const uint8_t *have_elsewhere, struct xw_dbw *dbw, uint8_t **copy_r,
                         size_t **first_r)
@@ -209,26 +244,28 @@ int indexer_find_copies(void *ctx, const struct indexer_msg *msgs, size_t n,
     uint8_t *copy = talloc_zero_array(ctx, uint8_t, n);
     /* first[i] is the first message of the batch with i's GUID */
     size_t *first = talloc_array(ctx, size_t, n);
-    GHashTable *batch_guids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* In GUID order, the messages of one GUID are side by side, the
+     * first of them first; and DBW's look-ups go in key order. */
+    size_t *order = indexer_guid_order(ctx, msgs, n);
     int r = 0;
 
-    for (size_t i = 0; i < n && !r; i++) {
+    for (size_t k = 0; k < n && !r; k++) {
+        size_t i = order[k], prev = k ? order[k - 1] : 0;
         char hex[41];
-        gpointer f;
         int have = 0;
-        message_guid_hex(msgs[i].guid, hex);
         first[i] = i;
-        if (g_hash_table_lookup_extended(batch_guids, hex, NULL, &f)) {
-            first[i] = GPOINTER_TO_SIZE(f);
-            copy[i] = COPY_IN_BATCH;
-        } else if (have_elsewhere && have_elsewhere[i]) {
+        if (have_elsewhere && have_elsewhere[i]) {
             copy[i] = COPY_IN_DB;
-        } else if (!(r = xw_dbw_has_guid(dbw, hex, &have))) {
-            g_hash_table_insert(batch_guids, g_strdup(hex), GSIZE_TO_POINTER(i));
+        } else if (k && !memcmp(msgs[i].guid, msgs[prev].guid, XAP_MESSAGE_GUID_SIZE)) {
+            first[i] = first[prev];
+            copy[i] = COPY_IN_BATCH;
+        } else {
+            message_guid_hex(msgs[i].guid, hex);
+            r = xw_dbw_has_guid(dbw, hex, &have);
             copy[i] = have ? COPY_IN_DB : 0;
         }
     }
-    g_hash_table_destroy(batch_guids);
+    talloc_free(order);
     *copy_r = copy;
     *first_r = first;
     return r;

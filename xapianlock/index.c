@@ -506,13 +506,19 @@ int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size
     while (paths[np])
         np++;
     if (np && !(r = xw_dbr_open(xl, paths, np, &dbr))) {
-        for (size_t i = 0; i < n && !r; i++) {
+        /* In GUID order: a chunk's GUIDs looked up in UID order, each in
+         * a random block of every database, took 3 s of a 128,000-message
+         * chunk once the databases held 900,000 (one core idle). */
+        size_t *order = indexer_guid_order(NULL, msgs, n);
+        for (size_t k = 0; k < n && !r; k++) {
+            size_t i = order[k];
             char hex[41];
             int yes = 0;
             message_guid_hex(msgs[i].guid, hex);
             r = xw_dbr_has_guid(dbr, hex, &yes);
             have[i] = (uint8_t)yes;
         }
+        talloc_free(order);
     }
     xap_xapianlock_end(&xl);
     return r;
