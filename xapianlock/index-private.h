@@ -23,17 +23,17 @@ struct indexer_built {
 };
 void indexer_build_one(const struct indexer_msg *p, struct indexer_built *b);
 
+/* The positions 0..N-1 of MSGS in the order of their GUIDs, those of
+ * one GUID by position, a talloc array under CTX: the order to look
+ * GUIDs up in, since a Xapian table's cursor keeps the blocks of its
+ * last look-up, and in key order the next GUID is often in a block
+ * already read. */
+size_t *indexer_guid_order(void *ctx, const struct indexer_msg *msgs, size_t n);
+
 /* COPY_R[i] for each of the N messages MSGS of one transaction into DBW:
  * 0, COPY_IN_DB (some database has its GUID: HAVE, or DBW) or
  * COPY_IN_BATCH (an earlier message of MSGS has it; FIRST_R[i] is that
  * one).  Both arrays under CTX. */
-/* The positions 0..N-1 of MSGS in the order of their GUIDs (up to ties
- * of the first 8 bytes, broken by position), a talloc array under CTX:
- * the order to look GUIDs up in, since a Xapian table's cursor keeps
- * the blocks of its last look-up, and looked up in key order the next
- * GUID is often in a block already read. */
-size_t *indexer_guid_order(void *ctx, const struct indexer_msg *msgs, size_t n);
-
 #define COPY_IN_DB    1
 #define COPY_IN_BATCH 2
 int indexer_find_copies(void *ctx, const struct indexer_msg *msgs, size_t n,

@@ -508,7 +508,7 @@ int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size
     if (np && !(r = xw_dbr_open(xl, paths, np, &dbr))) {
         /* In GUID order: a chunk's 128,000 GUIDs looked up in UID order,
          * each in a random block of every database, took 3 s once the
-         * databases held 770,000 (a core idle meanwhile); 0.13 s so. */
+         * databases held 770,000 (a core idle meanwhile); now 0.13 s. */
         size_t *order = indexer_guid_order(NULL, msgs, n);
         for (size_t k = 0; k < n && !r; k++) {
             size_t i = order[k];
