@@ -3,7 +3,8 @@
 # cursor keeps the blocks of its last look-up).  Copies in one batch, met
 # in any order, are still one document each: the lowest UID of a GUID is
 # indexed and the others marked; and when that first one's file is gone,
-# a later copy stands in for it.  With one writer and with two.
+# a later copy stands in for it, and the copies after the stand-in are
+# marked, not indexed again.  With one writer and with two.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 echo "search_batchsize: 4" >> "$XAPIARY_CONFIG"
@@ -51,5 +52,17 @@ for j in 1 2; do
         "-j $j: a later copy of alpha indexed in place of the vanished first"
     "$XSEARCH" -u "$U" alpha > "$T/hits" 2> "$T/xs.err"
     [ -s "$T/hits" ] && pass "-j $j: alpha is found" || fail "-j $j: alpha is found" "$(cat "$T/xs.err")"
+
+    # One batch of alpha, bravo, alpha, alpha with UID 1's file gone: UID 3
+    # stands in, and UID 4 is a copy of it (put once, counted once).
+    U=r$j
+    expect_exit 0 "create user.$U" "$MBCTL" create "user.$U"
+    (cd "$T" && "$MBCTL" append "user.$U" alpha bravo alpha alpha > /dev/null)
+    f=$(find "$T/spool" -path "*/user/$U/1.")
+    [ -n "$f" ] && rm "$f"
+    expect_exit 0 "-j $j indexes one batch with UID 1's file gone" "$SQUATTER" -v -j $j -u "$U"
+    expect_grep ": 2 indexed (.*), 1 already indexed (copies), 1 vanished" "$T/err" \
+        "-j $j: one stand-in indexed, the copy after it only marked"
+    count "$U" bravo 1
 done
 done_testing

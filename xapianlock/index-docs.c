@@ -272,19 +272,22 @@ int indexer_find_copies(void *ctx, const struct indexer_msg *msgs, size_t n,
 }
 
 int indexer_put_one(const char *userid, const struct indexer_msg *msgs, size_t i,
-                    const uint8_t *copy, const size_t *first, struct xw_dbw *dbw,
+                    const uint8_t *copy, size_t *first, struct xw_dbw *dbw,
                     struct indexer_built *b, uint8_t *done, struct indexer_stats *stats)
 {
     const struct indexer_msg *p = &msgs[i];
+    size_t f = first[i];
     char hex[41];
     int r = 0;
 
     message_guid_hex(p->guid, hex);
     /* A copy later in the batch stands in for a first one whose file
      * vanished, so the worker built it too; it is put by GUID, as
-     * another stand-in may come later.  A GUID found nowhere is added
-     * without looking it up again. */
-    if (copy[i] == COPY_IN_DB || (copy[i] == COPY_IN_BATCH && done[first[i]])) {
+     * another stand-in may come later if this one's file is gone too.
+     * Once one is in, first[f] names it, and the copies after it are
+     * copies of it (not put again, not counted as indexed).  A GUID
+     * found nowhere is added without looking it up again. */
+    if (copy[i] == COPY_IN_DB || (copy[i] == COPY_IN_BATCH && done[first[f]])) {
         stats->copies++;
         done[i] = 1;
     } else if (b->vanished) {
@@ -297,6 +300,8 @@ int indexer_put_one(const char *userid, const struct indexer_msg *msgs, size_t i
         stats->indexed++;
         stats->bytes += b->len;
         done[i] = 1;
+        if (copy[i] == COPY_IN_BATCH)
+            first[f] = i;
     }
     talloc_free(b->doc);
     b->doc = NULL;

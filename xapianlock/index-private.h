@@ -40,9 +40,11 @@ int indexer_find_copies(void *ctx, const struct indexer_msg *msgs, size_t n,
                         const uint8_t *have, struct xw_dbw *dbw, uint8_t **copy_r,
                         size_t **first_r);
 /* Message I of MSGS into DBW with its built document B (freed), or
- * marked as a copy; DONE[i] and STATS updated.  An error is logged. */
+ * marked as a copy; DONE[i] and STATS updated, and FIRST (from
+ * indexer_find_copies) when I stands in for a first message whose file
+ * was gone.  Called for I = 0, 1, ... in turn.  An error is logged. */
 int indexer_put_one(const char *userid, const struct indexer_msg *msgs, size_t i,
-                    const uint8_t *copy, const size_t *first, struct xw_dbw *dbw,
+                    const uint8_t *copy, size_t *first, struct xw_dbw *dbw,
                     struct indexer_built *b, uint8_t *done, struct indexer_stats *stats);
 
 /* index-stream.c: one writer's documents built ahead across its batches
