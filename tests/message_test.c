@@ -15,6 +15,7 @@
 #include <talloc.h>
 
 #include "xapiary/xapiary.h"
+#include "mailbox/guidorder.h"
 #include "mailbox/message.h"
 #include "tests/testutil.h"
 
@@ -142,6 +143,72 @@ START_TEST(guid_is_sha1)
     message_guid_hex(g, hex);
     ck_assert_str_eq(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
     talloc_free(ctx);
+}
+END_TEST
+
+/* An element with its GUID inside, as the callers' arrays have it. */
+struct guid_elem {
+    int before;
+    uint8_t guid[XAP_MESSAGE_GUID_SIZE];
+    int after;
+};
+
+static const struct guid_elem *ref_elems;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int cmp = memcmp(ref_elems[x].guid, ref_elems[y].guid, XAP_MESSAGE_GUID_SIZE);
+
+    return cmp ? cmp : x < y ? -1 : x > y;
+}
+
+/* message_guid_order against a comparison sort, on N elements made with
+ * SEED: SHA-1 GUIDs, some copies of an earlier one, some sharing an
+ * earlier one's 8-byte prefix only (the tie the radix passes leave),
+ * and with SAME_TOP, a first 4 bytes common to all (passes skipped). */
+static void check_guid_order(size_t n, unsigned seed, int same_top)
+{
+    void *tmp = talloc_new(NULL);
+    struct guid_elem *e = talloc_zero_array(tmp, struct guid_elem, n ? n : 1);
+    size_t *want = talloc_array(tmp, size_t, n ? n : 1), *got;
+
+    srandom(seed);
+    for (size_t i = 0; i < n; i++) {
+        char buf[32];
+        long kind = random() % 8;
+        snprintf(buf, sizeof buf, "%u.%zu", seed, i);
+        message_guid(buf, strlen(buf), e[i].guid);
+        if (i && kind == 0) {
+            memcpy(e[i].guid, e[random() % i].guid, XAP_MESSAGE_GUID_SIZE);
+        } else if (i && kind == 1) {
+            memcpy(e[i].guid, e[random() % i].guid, 8);
+        }
+        if (same_top)
+            memset(e[i].guid, 0x5a, 4);
+        e[i].before = e[i].after = -1;
+        want[i] = i;
+    }
+    ref_elems = e;
+    qsort(want, n, sizeof *want, ref_cmp);
+    got = message_guid_order(tmp, n ? e[0].guid : NULL, sizeof *e, n);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_uint_eq(talloc_array_length(got), n);
+    for (size_t k = 0; k < n; k++)
+        ck_assert_msg(got[k] == want[k], "n %zu seed %u: position %zu is %zu, not %zu",
+                      n, seed, k, got[k], want[k]);
+    talloc_free(tmp);
+}
+
+START_TEST(guid_order)
+{
+    static const size_t sizes[] = { 0, 1, 2, 3, 31, 32, 33, 100, 1000, 20000 };
+
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (unsigned seed = 1; seed <= 3; seed++) {
+            check_guid_order(sizes[s], seed, 0);
+            check_guid_order(sizes[s], seed, 1);
+        }
 }
 END_TEST
 
@@ -609,6 +676,7 @@ Suite *make_suite(void)
     tc = tcase_create("crafted");
     tcase_add_test(tc, guid_is_sha1);
     tcase_add_test(tc, guid_from_hex);
+    tcase_add_test(tc, guid_order);
     tcase_add_test(tc, encoded_words_and_8bit_headers);
     tcase_add_test(tc, alternative_plain_and_html);
     tcase_add_test(tc, attachment_and_rfc822);

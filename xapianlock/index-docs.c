@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
+#include "mailbox/guidorder.h"
 #include "mailbox/message.h"
 #include "xapianlock/index.h"
 #include "xapianlock/index-private.h"
@@ -202,39 +203,9 @@ static struct indexer_built *take(struct pipeline *pl, size_t i)
     return &pl->out[i];
 }
 
-struct guid_key {
-    uint64_t prefix;
-    const unsigned char *guid;
-    size_t i;
-};
-
-static int by_guid(const void *a, const void *b)
-{
-    const struct guid_key *x = a, *y = b;
-    int cmp;
-
-    if (x->prefix != y->prefix)
-        return x->prefix < y->prefix ? -1 : 1;
-    if ((cmp = memcmp(x->guid, y->guid, XAP_MESSAGE_GUID_SIZE)))
-        return cmp;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
 size_t *indexer_guid_order(void *ctx, const struct indexer_msg *msgs, size_t n)
 {
-    size_t *order = talloc_array(ctx, size_t, n);
-    struct guid_key *keys = talloc_array(order, struct guid_key, n);
-
-    for (size_t i = 0; i < n; i++) {
-        keys[i].prefix = message_guid_prefix(msgs[i].guid);
-        keys[i].guid = msgs[i].guid;
-        keys[i].i = i;
-    }
-    qsort(keys, n, sizeof *keys, by_guid);
-    for (size_t i = 0; i < n; i++)
-        order[i] = keys[i].i;
-    talloc_free(keys);
-    return order;
+    return message_guid_order(ctx, n ? msgs[0].guid : NULL, sizeof *msgs, n);
 }
 
 int indexer_find_copies(void *ctx, const struct indexer_msg *msgs, size_t n,

@@ -27,6 +27,7 @@
 #include "common/xlog.h"
 #include "cwrap/xapian_wrap.h"
 #include "mailbox/guiddb.h"
+#include "mailbox/guidorder.h"
 #include "mailbox/message.h"
 #include "xapianlock/hitinfo.h"
 #include "xapianlock/query.h"
@@ -394,29 +395,6 @@ static int on_hit(void *rock, const char *data, size_t len)
     return 0;
 }
 
-/* A document in the scan's order: its GUID's first 8 bytes inline, so
- * that the sort compares numbers and seldom reaches the documents
- * (sorting an array of indexes with memcmp was a tenth of a large
- * search's cost beyond raw Xapian). */
-struct order_key {
-    uint64_t prefix;
-    size_t i;
-};
-
-/* The scan's order of the documents: by GUID bytes, and of one GUID the
- * first found first (the one the search's order keeps). */
-static gint by_guid(gconstpointer a, gconstpointer b, gpointer rock)
-{
-    const struct doc *docs = rock;
-    const struct order_key *x = a, *y = b;
-    int cmp;
-
-    if (x->prefix != y->prefix)
-        return x->prefix < y->prefix ? -1 : 1;
-    cmp = memcmp(docs[x->i].guid, docs[y->i].guid, XAP_MESSAGE_GUID_SIZE);
-    return cmp ? cmp : x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* A location of the document being matched, C->order[C->next]. */
 static void add_loc(struct collect *c, const char *uniqueid, uint32_t uid)
 {
@@ -456,21 +434,12 @@ static int match_row(void *rock, size_t i, const char *uniqueid, uint32_t uid)
 static int expand(struct collect *c, unsigned long doccount)
 {
     const uint8_t **guids;
-    struct order_key *keys;
     int r = 0;
 
     if (!c->ndocs)
         return 0;
-    c->order = talloc_array(NULL, size_t, c->ndocs);
-    keys = talloc_array(c->order, struct order_key, c->ndocs);
-    for (size_t i = 0; i < c->ndocs; i++) {
-        keys[i].prefix = message_guid_prefix(c->docs[i].guid);
-        keys[i].i = i;
-    }
-    g_qsort_with_data(keys, (gint)c->ndocs, sizeof *keys, by_guid, c->docs);
-    for (size_t i = 0; i < c->ndocs; i++)
-        c->order[i] = keys[i].i;
-    TALLOC_FREE(keys);
+    /* Of one GUID, the first found first: the one the search's order keeps. */
+    c->order = message_guid_order(NULL, c->docs[0].guid, sizeof *c->docs, c->ndocs);
     c->norder = 1;
     for (size_t i = 1; i < c->ndocs; i++)
         if (memcmp(c->docs[c->order[i]].guid, c->docs[c->order[c->norder - 1]].guid,
