@@ -492,6 +492,19 @@ int xw_db_revision(const char *path, unsigned long *rev_r)
     });
 }
 
+int xw_dbr_revision(struct xw_dbr *dbr, unsigned i, unsigned long *rev_r)
+{
+    *rev_r = 0;
+    return guard(__func__, dbr->path, [&] {
+        if (i >= dbr->impl->subs.size()) {
+            xlog(LOG_ERR, "xw_dbr_revision: %s: no database %u", dbr->path, i);
+            return (int)XAP_IMAP_INVALID_ARGUMENT;
+        }
+        *rev_r = (unsigned long)dbr->impl->subs[i].get_revision();
+        return 0;
+    });
+}
+
 int xw_dbr_get_metadata(struct xw_dbr *dbr, unsigned i, void *ctx, const char *key,
                         char **val_r)
 {

@@ -134,6 +134,9 @@ int xw_dbr_open(void *ctx, const char *const *paths, unsigned n, struct xw_dbr *
 /* *REV_R: the revision of the database PATH as a reader opening it now
  * sees it (the last commit). */
 int xw_db_revision(const char *path, unsigned long *rev_r);
+/* *REV_R: the revision database I (0-based, in PATHS order) of DBR was
+ * opened at. */
+int xw_dbr_revision(struct xw_dbr *dbr, unsigned i, unsigned long *rev_r);
 /* Metadata KEY of database I (0-based, in PATHS order); "" when unset. */
 int xw_dbr_get_metadata(struct xw_dbr *dbr, unsigned i, void *ctx, const char *key,
                         char **val_r);

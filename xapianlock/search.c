@@ -500,16 +500,14 @@ static int run(struct xap_search_session *ss, const struct query *q,
     }
     if (r || (r = guiddb_begin(gdb, 0)))
         goto out;
-    if ((r = xap_xapianlock_begin_search(tmp, ss->userid, &xl)))
+    /* Opened first, so that terms it lacks stay out of the query; the
+     * query is made even without a tier, so that an unknown mailbox is
+     * an error all the same. */
+    if ((r = xapianlock_begin_search_open(tmp, ss->userid, &xl, &dbr)))
         goto out;
     paths = xap_xapianlock_paths(xl);
     while (paths[n])
         n++;
-    /* Opened first, so that terms it lacks stay out of the query; the
-     * query is made even without a tier, so that an unknown mailbox is
-     * an error all the same. */
-    if (n && (r = xw_dbr_open(tmp, paths, n, &dbr)))
-        goto out;
     if ((r = unindexed_read(u, gdb, dbr, paths, n)))
         goto out;
     mr.gdb = gdb;

@@ -18,6 +18,7 @@ struct xap_xapianlock {
     struct activeitem first;        /* update: the item write_path is of */
     struct lockfile *rev[2];        /* the revision locks held, by parity */
     int first_read;                 /* search: paths[0] is the first item's */
+    struct xw_dbr *dbr;             /* search_open: PATHS opened, or NULL */
 };
 
 /* The partition of user.USERID under CTX. */
@@ -42,6 +43,14 @@ const char *xapianlock_userid(const struct xap_xapianlock *xl);
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
                                     struct xap_xapianlock **xl_r);
 const char *const *xapianlock_lost(const struct xap_xapianlock *xl);
+struct xw_dbr;
+/* As xap_xapianlock_begin_search, and the databases of
+ * xap_xapianlock_paths() opened as one into *DBR_R (owned by XL; NULL
+ * when there are none).  They are opened before WRITE is let go, and the
+ * first one's revision lock is taken for the revision that reader sees:
+ * the database is not opened a second time to read it. */
+int xapianlock_begin_search_open(void *ctx, const char *userid, struct xap_xapianlock **xl_r,
+                                 struct xw_dbr **dbr_r);
 
 struct xw_dbw;
 /* What the indexer writes a batch under (docs/LOCKING.md "Searches while a

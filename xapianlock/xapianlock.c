@@ -218,7 +218,7 @@ static int pin_revision(struct xap_xapianlock *xl)
 
     if (!xl->first_read)
         return 0;
-    if ((r = xw_db_revision(xl->paths[0], &rev)))
+    if ((r = xl->dbr ? xw_dbr_revision(xl->dbr, 0, &rev) : xw_db_revision(xl->paths[0], &rev)))
         return r;
     r = revlock_take(xl, xl->userid, rev, 0, 0, &lf);
     if (r == XAP_IMAP_NOTFOUND)
@@ -233,6 +233,17 @@ static int pin_revision(struct xap_xapianlock *xl)
 #define BEGIN_WRITE   1
 #define BEGIN_PARTIAL 2
 #define BEGIN_QUIET   4
+#define BEGIN_OPEN    8
+
+/* BEGIN_OPEN: the search's databases opened as one, under WRITE. */
+static int open_paths(struct xap_xapianlock *xl)
+{
+    unsigned n = 0;
+
+    while (xl->paths[n])
+        n++;
+    return n ? xw_dbr_open(xl, xl->paths, n, &xl->dbr) : 0;
+}
 
 static int begin(void *ctx, const char *userid, int flags, struct xap_xapianlock **xl_r)
 {
@@ -278,7 +289,8 @@ static int begin(void *ctx, const char *userid, int flags, struct xap_xapianlock
                                     &xl->write_path, &state);
             if (!r && state == TIERLIST_LOST)
                 r = tierlist_lost(userid, xl->partition, &xl->af->items[0]);
-        } else if (!(r = resolve_paths(xl, flags & BEGIN_PARTIAL, flags & BEGIN_QUIET))) {
+        } else if (!(r = resolve_paths(xl, flags & BEGIN_PARTIAL, flags & BEGIN_QUIET)) &&
+                   !(r = (flags & BEGIN_OPEN) ? open_paths(xl) : 0)) {
             r = pin_revision(xl);
         }
         break;
@@ -295,6 +307,15 @@ static int begin(void *ctx, const char *userid, int flags, struct xap_xapianlock
 int xap_xapianlock_begin_search(void *ctx, const char *userid, struct xap_xapianlock **xl_r)
 {
     return begin(ctx, userid, 0, xl_r);
+}
+
+int xapianlock_begin_search_open(void *ctx, const char *userid, struct xap_xapianlock **xl_r,
+                                 struct xw_dbr **dbr_r)
+{
+    int r = begin(ctx, userid, BEGIN_OPEN, xl_r);
+
+    *dbr_r = r ? NULL : (*xl_r)->dbr;
+    return r;
 }
 
 /* Takes WRITE again, checking that the first item is still the one the
