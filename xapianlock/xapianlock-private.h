@@ -46,7 +46,7 @@ const char *const *xapianlock_lost(const struct xap_xapianlock *xl);
 struct xw_dbr;
 /* As xap_xapianlock_begin_search, and the databases of
  * xap_xapianlock_paths() opened as one into *DBR_R (owned by XL; NULL
- * when there are none).  They are opened before WRITE is let go, and the
+ * when there are none).  They are opened before READ is let go, and the
  * first one's revision lock is taken for the revision that reader sees:
  * the database is not opened a second time to read it. */
 int xapianlock_begin_search_open(void *ctx, const char *userid, struct xap_xapianlock **xl_r,

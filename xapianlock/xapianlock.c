@@ -235,7 +235,7 @@ static int pin_revision(struct xap_xapianlock *xl)
 #define BEGIN_QUIET   4
 #define BEGIN_OPEN    8
 
-/* BEGIN_OPEN: the search's databases opened as one, under WRITE. */
+/* BEGIN_OPEN: the search's databases opened as one, under READ. */
 static int open_paths(struct xap_xapianlock *xl)
 {
     unsigned n = 0;
