@@ -20,6 +20,9 @@
  *   gdb-end            rolls it back and closes it -> "ok"
  * and, for a user's two Xapian locks (xapianlock/), one at a time:
  *   xl-search USERID   begin_search            -> "ok" | "err MESSAGE"
+ *   xl-search-open USERID  the search API's begin: the databases opened
+ *                      under READ, the revision read from that open
+ *                      -> "ok" | "err MESSAGE"
  *   xl-update USERID   begin_mailbox_update    -> "ok" | "err MESSAGE"
  *   xl-again USERID    ends the update held and begins the next one at
  *                      once, as the indexer does between batches -> "ok"
@@ -217,6 +220,9 @@ int main(int argc, char **argv)
                 printf("ok\n");
         } else if (!strcmp(cmd, "xl-search")) {
             reply(xl ? XAP_IMAP_INTERNAL : xap_xapianlock_begin_search(NULL, name, &xl));
+        } else if (!strcmp(cmd, "xl-search-open")) {
+            struct xw_dbr *dbr;
+            reply(xl ? XAP_IMAP_INTERNAL : xapianlock_begin_search_open(NULL, name, &xl, &dbr));
         } else if (!strcmp(cmd, "xl-update")) {
             reply(xl ? XAP_IMAP_INTERNAL : xap_xapianlock_begin_mailbox_update(NULL, name, &xl));
         } else if (!strcmp(cmd, "xl-again")) {

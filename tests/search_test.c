@@ -656,7 +656,7 @@ END_TEST
  * begin and commit, and keeps the batch that would write R + 2 waiting
  * until it ends; a search that comes meanwhile reads R + 1 and waits for
  * nobody. */
-START_TEST(reader_holds_off_the_revision_after_next)
+static void holds_off_the_revision_after_next(const char *begin)
 {
     struct helper *w, *r, *r2;
 
@@ -665,20 +665,33 @@ START_TEST(reader_holds_off_the_revision_after_next)
     w = helper_start(env);
     r = helper_start(env);
     r2 = helper_start(env);
-    ck_helper_reply(r, "xl-search s", "ok", 10000);
+    ck_helper_reply(r, begin, "ok", 10000);
     ck_helper_reply(w, "xl-batch s", "ok", 10000);
     ck_helper_reply(w, "xl-commit", "ok", 10000);
     helper_send_async(w, "xl-batch s");
-    ck_assert_msg(!helper_reply(w, 300), "R + 2 written beside a reader of R");
-    ck_helper_reply(r2, "xl-search s", "ok", 10000);
+    ck_assert_msg(!helper_reply(w, 300), "R + 2 written beside a reader of R (%s)", begin);
+    ck_helper_reply(r2, begin, "ok", 10000);
     ck_helper_reply(r2, "xl-end", "ok", 5000);
-    ck_assert_msg(!helper_reply(w, 300), "R + 2 written beside a reader of R");
+    ck_assert_msg(!helper_reply(w, 300), "R + 2 written beside a reader of R (%s)", begin);
     ck_helper_reply(r, "xl-end", "ok", 5000);
     ck_helper_replied(w, "ok", 10000, "the batch writing R + 2 once the reader of R ended");
     ck_helper_reply(w, "xl-commit", "ok", 10000);
     helper_stop(w, 0);
     helper_stop(r, 0);
     helper_stop(r2, 0);
+}
+
+START_TEST(reader_holds_off_the_revision_after_next)
+{
+    holds_off_the_revision_after_next("xl-search s");
+}
+END_TEST
+
+/* The same with the search API's begin, which reads the revision from
+ * the databases it opened for the search. */
+START_TEST(api_reader_holds_off_the_revision_after_next)
+{
+    holds_off_the_revision_after_next("xl-search-open s");
 }
 END_TEST
 
@@ -702,6 +715,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, search_not_starved_between_batches);
     tcase_add_test(tc, search_while_batch_is_added);
     tcase_add_test(tc, reader_holds_off_the_revision_after_next);
+    tcase_add_test(tc, api_reader_holds_off_the_revision_after_next);
     suite_add_tcase(s, tc);
     return s;
 }
