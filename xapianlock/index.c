@@ -37,11 +37,15 @@
 
 static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset **set_r);
 
-/* QUIET: a lost database was reported by indexer_begin already. */
-static int begin_search(const struct indexer *ix, int quiet, struct xap_xapianlock **xl_r)
+/* QUIET: a lost database was reported by indexer_begin already.  DBR_R:
+ * the databases opened too (NULL: not). */
+static int begin_search(const struct indexer *ix, int quiet, struct xap_xapianlock **xl_r,
+                        struct xw_dbr **dbr_r)
 {
     if (ix->flags & INDEXER_AUDIT)
-        return xapianlock_begin_search_partial(NULL, ix->userid, quiet, xl_r);
+        return xapianlock_begin_search_partial(NULL, ix->userid, quiet, xl_r, dbr_r);
+    if (dbr_r)
+        return xapianlock_begin_search_open(NULL, ix->userid, xl_r, dbr_r);
     return xap_xapianlock_begin_search(NULL, ix->userid, xl_r);
 }
 
@@ -62,7 +66,7 @@ int indexer_begin(void *ctx, const char *userid, int flags, struct indexer **ix_
     /* Fail early, naming the cause, on a user without a mailbox, a bad
      * xapianactive or an unreadable or lost tier.  An audit goes on
      * without a lost one, and reports its mail as unindexed. */
-    if ((r = begin_search(ix, 0, &xl))) {
+    if ((r = begin_search(ix, 0, &xl, NULL))) {
         talloc_free(ix);
         return r;
     }
@@ -173,13 +177,13 @@ static int read_indexed(struct indexer *ix, const char *uniqueid, struct uidset 
         *set_r = k->set;
         return 0;
     }
-    if ((r = begin_search(ix, 1, &xl)))
+    if ((r = begin_search(ix, 1, &xl, &dbr)))
         return r;
     set = uidset_new(ix);
     paths = xap_xapianlock_paths(xl);
     while (paths[n])
         n++;
-    if (n && !(r = xw_dbr_open(xl, paths, n, &dbr)))
+    if (n)
         r = indexer_read_state(dbr, paths, n, ix->userid, uniqueid, set);
     xap_xapianlock_end(&xl);
     if (r) {
@@ -496,16 +500,11 @@ int indexer_known_guids(const char *userid, const struct indexer_msg *msgs, size
 {
     struct xap_xapianlock *xl = NULL;
     struct xw_dbr *dbr = NULL;
-    const char *const *paths;
-    unsigned np = 0;
     int r;
 
-    if ((r = xap_xapianlock_begin_search(NULL, userid, &xl)))
+    if ((r = xapianlock_begin_search_open(NULL, userid, &xl, &dbr)))
         return r;
-    paths = xap_xapianlock_paths(xl);
-    while (paths[np])
-        np++;
-    if (np && !(r = xw_dbr_open(xl, paths, np, &dbr))) {
+    if (dbr) {
         /* In GUID order: a chunk's 128,000 GUIDs looked up in UID order,
          * each in a random block of every database, took 3 s once the
          * databases held 770,000 (a core idle meanwhile); now 0.13 s. */

@@ -35,22 +35,24 @@ int xapianlock_same_user(const char *userid, const char *id);
 /* The Xapian namelock of USERID. */
 int xapianlock_namelock(const char *userid, int type, struct xap_mboxlock **lock_r);
 const char *xapianlock_userid(const struct xap_xapianlock *xl);
-/* As xap_xapianlock_begin_search, but a listed database that is missing (lost,
- * or its search partition is away) is logged (unless QUIET: the caller
- * said so once already) and left out instead of failing: what an audit
- * needs to report the mail it held as unindexed.  xapianlock_lost() names
- * them (NULL-terminated, owned by XL). */
-int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
-                                    struct xap_xapianlock **xl_r);
-const char *const *xapianlock_lost(const struct xap_xapianlock *xl);
 struct xw_dbr;
 /* As xap_xapianlock_begin_search, and the databases of
  * xap_xapianlock_paths() opened as one into *DBR_R (owned by XL; NULL
- * when there are none).  They are opened before READ is let go, and the
- * first one's revision lock is taken for the revision that reader sees:
- * the database is not opened a second time to read it. */
+ * when there are none): what every reader of ours does next.  They are
+ * opened before READ is let go, and the first one's revision lock is
+ * taken for the revision that reader sees: the database is not opened a
+ * second time to read it. */
 int xapianlock_begin_search_open(void *ctx, const char *userid, struct xap_xapianlock **xl_r,
                                  struct xw_dbr **dbr_r);
+/* As xapianlock_begin_search_open (DBR_R NULL: nothing opened), but a
+ * listed database that is missing (lost, or its search partition is
+ * away) is logged (unless QUIET: the caller said so once already) and
+ * left out instead of failing: what an audit needs to report the mail
+ * it held as unindexed.  xapianlock_lost() names them (NULL-terminated,
+ * owned by XL). */
+int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
+                                    struct xap_xapianlock **xl_r, struct xw_dbr **dbr_r);
+const char *const *xapianlock_lost(const struct xap_xapianlock *xl);
 
 struct xw_dbw;
 /* What the indexer writes a batch under (docs/LOCKING.md "Searches while a

@@ -427,9 +427,14 @@ fail:
 
 
 int xapianlock_begin_search_partial(void *ctx, const char *userid, int quiet,
-                                    struct xap_xapianlock **xl_r)
+                                    struct xap_xapianlock **xl_r, struct xw_dbr **dbr_r)
 {
-    return begin(ctx, userid, BEGIN_PARTIAL | (quiet ? BEGIN_QUIET : 0), xl_r);
+    int r = begin(ctx, userid, BEGIN_PARTIAL | (quiet ? BEGIN_QUIET : 0) |
+                               (dbr_r ? BEGIN_OPEN : 0), xl_r);
+
+    if (dbr_r)
+        *dbr_r = r ? NULL : (*xl_r)->dbr;
+    return r;
 }
 
 const char *const *xapianlock_lost(const struct xap_xapianlock *xl)
