@@ -20,7 +20,9 @@
 #include "xapiary/search.h"
 #include "xapianlock/index.h"
 #include "xapiary/xapianlock.h"
+#include "cwrap/xapian_wrap.h"
 #include "mailbox/guiddb.h"
+#include "mailbox/message.h"
 
 static struct testenv *env;
 
@@ -695,6 +697,73 @@ START_TEST(api_reader_holds_off_the_revision_after_next)
 }
 END_TEST
 
+/* Puts a document with the word "zzform" and DATA (LEN bytes) in the
+ * first database of user s, replacing the last one put (same GUID), and
+ * searches for it: the search's return. */
+static int search_document_data(const char *data, size_t len)
+{
+    static const char guidhex[] = "00112233445566778899aabbccddeeff00112233";
+    struct xap_xapianlock *xl = NULL;
+    struct xap_search_session *ss = NULL;
+    struct xap_search_result *res = NULL;
+    struct xw_dbw *dbw = NULL;
+    struct xw_doc *doc;
+    void *ctx = talloc_new(NULL);
+    char *path;
+    int r;
+
+    ck_assert_int_eq(xap_xapianlock_begin_search(NULL, "s", &xl), 0);
+    path = talloc_strdup(ctx, xap_xapianlock_paths(xl)[0]);
+    xap_xapianlock_end(&xl);
+    doc = xw_doc_new(ctx);
+    ck_assert_int_eq(xw_doc_add_text(doc, indexer_text_prefix(MESSAGE_TEXT_BODY), "zzform", 6),
+                     0);
+    ck_assert_int_eq(xw_doc_set_data(doc, data, len), 0);
+    ck_assert_int_eq(xw_dbw_open(ctx, path, 0, &dbw), 0);
+    ck_assert_int_eq(xw_dbw_begin(dbw), 0);
+    ck_assert_int_eq(xw_dbw_put(dbw, guidhex, doc), 0);
+    ck_assert_int_eq(xw_dbw_commit(dbw), 0);
+    ck_assert_int_eq(xw_dbw_close(&dbw), 0);
+    ck_assert_int_eq(xap_search_open(NULL, "s", &ss), 0);
+    r = xap_search_run(ss, "zzform", NULL, &res, NULL);
+    xap_search_close(&ss);
+    talloc_free(ctx);
+    return r;
+}
+
+#define DATA(s) s, sizeof s - 1
+#define GUIDHEX "00112233445566778899aabbccddeeff00112233"
+
+/* A document whose data is not of the form on_hit reads (docs/FORMAT.md)
+ * is an error of the search, never a hit with wrong fields or none. */
+START_TEST(document_data_of_unknown_form)
+{
+    make("user.s", 1, 2);
+    index_user("s", 2);
+    /* the form itself: no error (the GUID is in no mailbox: no hit) */
+    ck_assert_int_eq(search_document_data(DATA("1\0" GUIDHEX "\0" "1646913600\0a@b\0subj")), 0);
+    ck_assert_int_eq(search_document_data(DATA("1\0" GUIDHEX "\0\0\0")), 0);
+    /* another version (also "10", whose GUID would be in place), a GUID
+     * too short or too long, not hex, fields missing, data cut short */
+    ck_assert_int_eq(search_document_data(DATA("2\0" GUIDHEX "\0" "1646913600\0a@b\0subj")),
+                     XAP_IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(search_document_data(DATA("1" "0" GUIDHEX "\0" "1\0a@b\0subj")),
+                     XAP_IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(search_document_data(DATA("1\0" GUIDHEX "4\0" "1\0a@b\0subj")),
+                     XAP_IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(search_document_data(DATA("1\0" "0011223344556677889\0" "1\0a@b\0s")),
+                     XAP_IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(search_document_data(DATA("1\0" "0011223344556677889g"
+                                               "aabbccddeeff00112233\0" "1\0a@b\0s")),
+                     XAP_IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(search_document_data(DATA("1\0" GUIDHEX "\0" "1646913600\0a@b")),
+                     XAP_IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(search_document_data(DATA("1\0" GUIDHEX)), XAP_IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(search_document_data(DATA("1")), XAP_IMAP_SEARCH_CORRUPT);
+    ck_assert_int_eq(search_document_data(DATA("")), XAP_IMAP_SEARCH_CORRUPT);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("search");
@@ -716,6 +785,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, search_while_batch_is_added);
     tcase_add_test(tc, reader_holds_off_the_revision_after_next);
     tcase_add_test(tc, api_reader_holds_off_the_revision_after_next);
+    tcase_add_test(tc, document_data_of_unknown_form);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -355,6 +355,8 @@ static int64_t parse_date(const char *s)
 /* Document data: "1\0GUIDHEX\0DATE\0FROM\0SUBJECT" (docs/FORMAT.md).
  * Only noted here: the locations come once the search is over, and a
  * GUID met again (in another database) is dropped there. */
+#define DATA_GUIDHEX 2                                   /* after "1\0" */
+#define DATA_DATE (DATA_GUIDHEX + 2 * XAP_MESSAGE_GUID_SIZE + 1)
 static int on_hit(void *rock, const char *data, size_t len)
 {
     struct collect *c = rock;
@@ -362,26 +364,33 @@ static int on_hit(void *rock, const char *data, size_t len)
     const char *p, *end, *nul;
     char *copy;
     struct doc *d;
-    int k = 0;
+    int k = 2;
 
     /* The fields are NUL-separated; a copy NUL-terminates the last one,
-     * which is therefore not scanned (the subject, the longest). */
+     * which is therefore not scanned (the subject, the longest).  The
+     * first two have fixed lengths: only their ends are checked. */
     if (!(copy = str_alloc(c, len))) {
         xlog(LOG_ERR, "user %s: out of memory for the search's hits", c->ss->userid);
         return XAP_IMAP_INTERNAL;
     }
     memcpy(copy, data, len);
     copy[len] = 0;
-    for (p = copy, end = copy + len; k < 4 && (nul = memchr(p, 0, (size_t)(end - p))); k++) {
-        f[k] = p;
-        p = nul + 1;
+    if (len >= DATA_DATE && copy[0] == '1' && !copy[1]) {
+        f[0] = copy;
+        f[1] = copy + DATA_GUIDHEX;
+        for (p = copy + DATA_DATE, end = copy + len;
+             k < 4 && (nul = memchr(p, 0, (size_t)(end - p))); k++) {
+            f[k] = p;
+            p = nul + 1;
+        }
+        if (k == 4)
+            f[k++] = p;
     }
-    if (k == 4)
-        f[k++] = p;
     if (c->ndocs == talloc_array_length(c->docs))
         c->docs = talloc_realloc(c->ss, c->docs, struct doc, c->ndocs ? 2 * c->ndocs : 64);
     d = &c->docs[c->ndocs];
-    if (k < 5 || strcmp(f[0], "1") || message_guid_from_hex(f[1], d->guid)) {
+    /* message_guid_from_hex also wants the NUL at the GUID's end */
+    if (k < 5 || message_guid_from_hex(f[1], d->guid)) {
         xlog(LOG_ERR, "user %s: a search document has data of an unknown form",
              c->ss->userid);
         return XAP_IMAP_SEARCH_CORRUPT;
@@ -541,12 +550,19 @@ done:
         size_t count = res->total - from;
         if (opts->limit && opts->limit < count)
             count = opts->limit;
-        res->hits = talloc_array(res, struct xap_search_hit, count);
-        for (size_t i = 0; i < count; i++)
-            res->hits[i] = c.hits[from + i];
+        /* Every hit: the array itself (a copy of each hit of a dense
+         * search was 2% of it), which may be longer than NHITS.  A page
+         * is a copy, so that the others' memory goes.  The strings were
+         * allocated under c.hits: they stay with the result either way. */
+        if (count < res->total) {
+            res->hits = talloc_array(res, struct xap_search_hit, count);
+            for (size_t i = 0; i < count; i++)
+                res->hits[i] = c.hits[from + i];
+        } else {
+            res->hits = c.hits;
+        }
         res->nhits = page = count;
     }
-    /* The strings were allocated under c.hits; keep them with the result. */
     talloc_steal(res, c.hits);
     c.hits = NULL;
 out:
