@@ -352,7 +352,8 @@ static int cleanup_if_alone(struct xap_mailbox *mailbox)
         return mailbox_delete_cleanup(mailbox);
     }
     if (mailbox->i.options & OPT_MAILBOX_NEEDS_REPACK)
-        r = mailbox_index_repack(mailbox);
+        r = mailbox_repack_due(mailbox) ? mailbox_index_repack(mailbox)
+                                        : mailbox_unlink_expunged(mailbox);
     else if (mailbox->i.options & OPT_MAILBOX_NEEDS_CLEANUP)
         r = mailbox_finish_cleanup(mailbox);
     xap_mailbox_unlock_index(mailbox, NULL);

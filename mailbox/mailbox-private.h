@@ -193,6 +193,15 @@ int mailbox_remove_files(const char *dir);
 
 /* mailbox-repack.c */
 int mailbox_index_repack(struct xap_mailbox *mailbox);
+/* Whether the last close after an expunge repacks (the unlinked records
+ * are a good part of the index, or the index is small), or only
+ * mailbox_unlink_expunged.  Both need the EXCLUSIVE namelock and index
+ * lock. */
+int mailbox_repack_due(const struct xap_mailbox *mailbox);
+/* Unlinks the message files of the unlinked records still in the index
+ * (those of a close that died), then clears OPT_MAILBOX_NEEDS_REPACK
+ * and OPT_MAILBOX_NEEDS_CLEANUP (committed). */
+int mailbox_unlink_expunged(struct xap_mailbox *mailbox);
 int mailbox_delete_cleanup(struct xap_mailbox *mailbox);
 /* Removes files of a crashed run: stale .NEW files and cache generations
  * the index does not name.  Needs the EXCLUSIVE namelock. */

@@ -57,7 +57,8 @@ static void append_n(const char *name, int n)
 }
 
 /* The operations that cross the fault points, run in the child. */
-enum op { OP_APPEND_AND_FLAG, OP_CREATE, OP_DELETE, OP_EXPUNGE_REPACK };
+enum op { OP_APPEND_AND_FLAG, OP_CREATE, OP_DELETE, OP_EXPUNGE_REPACK, OP_EXPUNGE_TWO,
+          OP_OPEN_CLOSE };
 
 static void child_op(enum op op)
 {
@@ -92,6 +93,17 @@ static void child_op(enum op op)
             xap_mailbox_commit(mb))
             _exit(3);
         xap_mailbox_close(&mb);     /* repack happens here */
+        break;
+    case OP_EXPUNGE_TWO:
+        if (xap_mailbox_open_iwl("user.crash", &mb) || xap_mailbox_expunge_uid(mb, 2) ||
+            xap_mailbox_expunge_uid(mb, 3) || xap_mailbox_commit(mb))
+            _exit(3);
+        xap_mailbox_close(&mb);
+        break;
+    case OP_OPEN_CLOSE:
+        if (xap_mailbox_open_irl("user.crash", &mb))
+            _exit(3);
+        xap_mailbox_close(&mb);     /* the last close's delayed work */
         break;
     }
     _exit(0);
@@ -285,6 +297,29 @@ START_TEST(crash_in_repack)
 }
 END_TEST
 
+/* In a mailbox too large to repack for two expunges (mailbox-repack.c:
+ * 4,096 records), the last close only unlinks the files of the unlinked
+ * records.  Killed after the expunge's commit (its own unlinks not run),
+ * then while a later close's pass has unlinked one of the two files: the
+ * next close unlinks the other, and the records stay until a repack is
+ * due. */
+START_TEST(crash_before_deferred_unlinks)
+{
+    struct xap_mailbox *mb = NULL;
+
+    append_n("user.crash", 4096);
+    crash_at("mailbox.commit.5", OP_EXPUNGE_TWO);
+    crash_at("mailbox.unlinked.1", OP_OPEN_CLOSE);
+    ck_assert_int_eq(xap_mailbox_open_irl("user.crash", &mb), 0);
+    ck_assert_uint_eq(xap_mailbox_exists(mb), 4094);
+    xap_mailbox_close(&mb);
+    check_clean("user.crash", 4094);
+    ck_assert_int_eq(xap_mailbox_open_irl("user.crash", &mb), 0);
+    ck_assert_uint_eq(xap_mailbox_num_records(mb), 4096);
+    xap_mailbox_close(&mb);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("mailbox_crash");
@@ -297,6 +332,7 @@ Suite *make_suite(void)
     tcase_add_loop_test(tc, crash_in_create, 0, 2);
     tcase_add_loop_test(tc, crash_in_delete, 0, 2);
     tcase_add_loop_test(tc, crash_in_repack, 0, 3);
+    tcase_add_test(tc, crash_before_deferred_unlinks);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -253,6 +253,68 @@ START_TEST(expunge_unlinks_and_repacks)
 }
 END_TEST
 
+/* Expunges UIDs FIRST..LAST of NAME in one commit and closes it. */
+static void expunge_range(const char *name, uint32_t first, uint32_t last)
+{
+    struct xap_mailbox *mb = NULL;
+
+    ck_assert_int_eq(xap_mailbox_open_iwl(name, &mb), 0);
+    for (uint32_t uid = first; uid <= last; uid++)
+        ck_assert_int_eq(xap_mailbox_expunge_uid(mb, uid), 0);
+    ck_assert_int_eq(xap_mailbox_commit(mb), 0);
+    xap_mailbox_close(&mb);
+}
+
+static void any_problem(void *rock, const char *name, const char *problem)
+{
+    fprintf(stderr, "# %s: %s\n", name, problem);
+    ++*(int *)rock;
+}
+
+/* A large mailbox is not rewritten for every expunge: the close unlinks
+ * the files, the records stay until they are a sixteenth of the index
+ * (mailbox-repack.c), and then one repack drops them all. */
+START_TEST(large_mailbox_repacks_when_due)
+{
+    struct xap_mailbox *mb = NULL;
+    struct stat st;
+    char *path, *cache1, *cache2;
+    int problems = 0, seen = 0;
+
+    make_mailbox("user.dave", 4096);
+    ck_assert_int_eq(xap_mailbox_open_irl("user.dave", &mb), 0);
+    path = xap_mailbox_message_path(env, mb, 7);
+    cache1 = spool_file(env, mb, "xapiary.cache.1");
+    cache2 = spool_file(env, mb, "xapiary.cache.2");
+    xap_mailbox_close(&mb);
+    expunge_range("user.dave", 7, 7);
+    ck_assert_int_eq(stat(path, &st), -1);
+    ck_assert_int_eq(stat(cache1, &st), 0);
+    ck_assert_int_eq(xap_mailbox_open_irl("user.dave", &mb), 0);
+    ck_assert_uint_eq(xap_mailbox_num_records(mb), 4096);
+    ck_assert_uint_eq(xap_mailbox_exists(mb), 4095);
+    xap_mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_verify("user.dave", any_problem, &seen, &problems), 0);
+    ck_assert_int_eq(problems + seen, 0);
+    /* 255 unlinked records: not yet due */
+    expunge_range("user.dave", 100, 353);
+    ck_assert_int_eq(stat(cache1, &st), 0);
+    ck_assert_int_eq(xap_mailbox_open_irl("user.dave", &mb), 0);
+    ck_assert_uint_eq(xap_mailbox_num_records(mb), 4096);
+    xap_mailbox_close(&mb);
+    /* 256: due */
+    expunge_range("user.dave", 354, 354);
+    ck_assert_int_eq(stat(cache1, &st), -1);
+    ck_assert_int_eq(stat(cache2, &st), 0);
+    ck_assert_int_eq(xap_mailbox_open_irl("user.dave", &mb), 0);
+    ck_assert_uint_eq(xap_mailbox_num_records(mb), 4096 - 256);
+    ck_assert_uint_eq(xap_mailbox_exists(mb), 4096 - 256);
+    xap_mailbox_close(&mb);
+    ck_assert_int_eq(xap_mailbox_verify("user.dave", any_problem, &seen, &problems), 0);
+    ck_assert_int_eq(problems + seen, 0);
+}
+END_TEST
+
 START_TEST(refcounted_opens)
 {
     struct xap_mailbox *a = NULL, *b = NULL;
@@ -519,6 +581,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, create_errors);
     tcase_add_test(tc, consistency_rules);
     tcase_add_test(tc, expunge_unlinks_and_repacks);
+    tcase_add_test(tc, large_mailbox_repacks_when_due);
     tcase_add_test(tc, refcounted_opens);
     tcase_add_test(tc, unlock_with_uncommitted_changes_is_fatal);
     tcase_add_test(tc, checksums_detect_corruption);
