@@ -51,6 +51,16 @@ static const char *const sql[ST_COUNT] = {
     "ROLLBACK",
 };
 
+/* A connection's locations in memory (guiddb_lookup_sorted). */
+struct rows_mem {
+    struct loccache *cache;      /* under the connection's sql, or NULL */
+    int64_t version;             /* the data_version it is true for */
+    /* The data_version of the last dense search that found no cache:
+     * the rows are read at the second dense search of a version */
+    int64_t dense_version;
+    int dense_seen;
+};
+
 struct guiddb {
     struct sqldb *sql;
     sqlite3 *db;                 /* sql's */
@@ -60,8 +70,7 @@ struct guiddb {
     int in_txn;          /* 0, 1 read, 2 write */
     int keep;            /* opened by guiddb_open_reader: its connection
                           * is kept for the next one when closed */
-    struct loccache *cache;      /* under sql, or NULL */
-    int64_t cache_version;       /* the data_version it is true for */
+    struct rows_mem mem;
 };
 
 /* The connection of the last GUID db a reader closed in this process, its
@@ -78,8 +87,7 @@ struct spare {
     struct sqldb *sql;           /* NULL: none; sql->path is the file */
     sqlite3_stmt *st[ST_COUNT];
     pid_t pid;
-    struct loccache *cache;      /* the connection's, see guiddb_lookup_sorted */
-    int64_t cache_version;
+    struct rows_mem mem;         /* the connection's */
 };
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct spare spare;
@@ -236,7 +244,7 @@ static int destroy(struct guiddb *db)
     if (db->in_txn == 2)
         lockorder_released(LOCKLEVEL_GUIDDB, db->lockname);
     if (db->keep && !db->in_txn) {
-        struct spare old, s = { db->sql, { 0 }, getpid(), db->cache, db->cache_version };
+        struct spare old, s = { db->sql, { 0 }, getpid(), db->mem };
         memcpy(s.st, db->st, sizeof s.st);
         pthread_once(&spare_once, spare_init);
         pthread_mutex_lock(&spare_lock);
@@ -342,8 +350,7 @@ int guiddb_open_reader(void *ctx, const char *userid, struct guiddb **db_r)
             db->sql = s.sql;
             db->db = s.sql->db;
             memcpy(db->st, s.st, sizeof db->st);
-            db->cache = s.cache;
-            db->cache_version = s.cache_version;
+            db->mem = s.mem;
             db->keep = 1;
             talloc_set_destructor(db, destroy);
             /* a newer xapiary may have raised it in place */
@@ -412,7 +419,8 @@ int guiddb_begin(struct guiddb *db, int write)
     if (write) {
         lockorder_check(LOCKLEVEL_GUIDDB, db->lockname, 0);
         /* this connection's own commits leave data_version alone */
-        TALLOC_FREE(db->cache);
+        TALLOC_FREE(db->mem.cache);
+        db->mem.dense_seen = 0;
     }
     int rc = txn_step(db, write ? ST_BEGIN_WRITE : ST_BEGIN);
 
@@ -620,7 +628,12 @@ static int far_ahead(const uint8_t *row, const uint8_t *want, double rows_per_un
  * hits for at least one row in CACHE_DENSITY, whose walk steps along
  * most of the index anyway, and only when the rows fit in the memory
  * search_cache_mib allows; used by every search of the connection until
- * another connection commits. */
+ * another connection commits.  Built at the second dense search that
+ * sees the same data_version, not the first: while an indexer or a
+ * delivery commits between two dense searches, each build (every row
+ * read, about 1.5 ms at 10,000 messages) served one search, which the
+ * walk answers for about half of it (docs/PERFORMANCE-SEARCH.md "The
+ * rows in memory while the mail changes"). */
 #define CACHE_DENSITY 8
 /* cache_row's "no more": not an XAP_IMAP_* code */
 #define CACHE_FULL (-1)
@@ -671,24 +684,31 @@ static struct loccache *true_cache(struct guiddb *db, size_t n, uint64_t rows, i
         *r_out = fail(db, "data_version", rc);
         return NULL;
     }
-    if (db->cache && db->cache_version == version)
-        return db->cache;
-    TALLOC_FREE(db->cache);
+    if (db->mem.cache && db->mem.version == version)
+        return db->mem.cache;
+    TALLOC_FREE(db->mem.cache);
     max = (size_t)config_search_cache_mib(NULL) * 1048576 / LOCCACHE_ROW_BYTES;
-    if (n < rows / CACHE_DENSITY || rows > max || !(db->cache = loccache_new(db->sql, rows)))
+    if (n < rows / CACHE_DENSITY || rows > max)
         return NULL;
-    db->cache_version = version;
-    fill.cache = db->cache;
+    if (!db->mem.dense_seen || db->mem.dense_version != version) {
+        db->mem.dense_seen = 1;
+        db->mem.dense_version = version;
+        return NULL;
+    }
+    if (!(db->mem.cache = loccache_new(db->sql, rows)))
+        return NULL;
+    db->mem.version = version;
+    fill.cache = db->mem.cache;
     fill.max = max;
     if ((r = guiddb_foreach_location(db, cache_row, &fill))) {
-        TALLOC_FREE(db->cache);
+        TALLOC_FREE(db->mem.cache);
         if (r != CACHE_FULL)
             *r_out = r;
         return NULL;
     }
-    loccache_trim(db->cache);
+    loccache_trim(db->mem.cache);
     atomic_fetch_add(&cache_builds, 1);
-    return db->cache;
+    return db->mem.cache;
 }
 
 int guiddb_lookup_sorted(struct guiddb *db, const uint8_t *const *guids, size_t n,
