@@ -74,12 +74,15 @@
  * docs/LOCKING.md "Namelocks". */
 #define CONFIG_NAMELOCK_TIMEOUT_DEFAULT 60
 
-/* 28 bytes a location (mailbox/loccache.c): 8 MiB hold 299,593, as the
- * bound of 300,000 rows before it could be set.  Reading a million rows
- * cost the search that read them 40 ms more than its walk of the GUID
- * index (docs/PERFORMANCE-SEARCH.md "Search: cheaper hits"), which only
- * later searches before the user's next change of mail pay back. */
-#define CONFIG_SEARCH_CACHE_MIB_DEFAULT 8
+/* 28 bytes a location (mailbox/loccache.c): 32 MiB hold 1,198,372, a
+ * user of a million messages.  Reading a million rows costs the search
+ * that reads them about 40 ms more than its walk of the GUID index
+ * (docs/PERFORMANCE-SEARCH.md "Search: cheaper hits"); they are read
+ * only at the second dense search that finds the user's mail unchanged
+ * (mailbox/guiddb.c), so a later search has come, and will likely come
+ * again, before a change of mail throws them away.  It was 8 MiB while
+ * the first dense search read them. */
+#define CONFIG_SEARCH_CACHE_MIB_DEFAULT 32
 
 /* Indexing yields the processors to searches (and to mail delivery):
  * measured in docs/PERFORMANCE.md "Search while indexing".  The I/O

@@ -79,7 +79,7 @@ START_TEST(config_defaults)
     ck_assert_int_eq(parse("configdirectory: /c\npartition-default: /s\n"
                            "t9searchpartition-default: /x", &cfg, &err), 0);
     ck_assert_uint_eq(config_search_batchsize(cfg), 1000);
-    ck_assert_uint_eq(config_search_cache_mib(cfg), 8);
+    ck_assert_uint_eq(config_search_cache_mib(cfg), 32);
     /* finite: nothing waits silently for ever (issue 16) */
     ck_assert_uint_eq(config_namelock_timeout(cfg), 60);
     ck_assert_int_eq(config_syslog(cfg), 0);
