@@ -632,8 +632,8 @@ static int far_ahead(const uint8_t *row, const uint8_t *want, double rows_per_un
  * sees the same data_version, not the first: while an indexer or a
  * delivery commits between two dense searches, each build (every row
  * read, about 1.5 ms at 10,000 messages) served one search, which the
- * walk answers for about half of it (docs/PERFORMANCE-SEARCH.md "The
- * rows in memory while the mail changes"). */
+ * walk answers for less (docs/PERFORMANCE-SEARCH.md "The rows in memory
+ * while the mail changes"). */
 #define CACHE_DENSITY 8
 /* cache_row's "no more": not an XAP_IMAP_* code */
 #define CACHE_FULL (-1)
