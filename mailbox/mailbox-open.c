@@ -321,14 +321,21 @@ int xap_mailbox_open_exclusive(const char *name, struct xap_mailbox **mailboxp)
     return open_locked(name, XAP_LOCK_EXCLUSIVE, XAP_LOCK_EXCLUSIVE, mailboxp);
 }
 
+int mailbox_unlink_message(struct xap_mailbox *mailbox, uint32_t uid)
+{
+    char *path = xap_mailbox_message_path(NULL, mailbox, uid);
+    int gone = unlink(path) == 0;
+
+    if (!gone && errno != ENOENT)
+        xlog_syserr("unlink", path);
+    talloc_free(path);
+    return gone;
+}
+
 static void run_unlinks(struct xap_mailbox *mailbox)
 {
-    for (size_t i = 0; i < talloc_array_length(mailbox->unlinks); i++) {
-        char *path = xap_mailbox_message_path(NULL, mailbox, mailbox->unlinks[i]);
-        if (unlink(path) < 0 && errno != ENOENT)
-            xlog_syserr("unlink", path);
-        talloc_free(path);
-    }
+    for (size_t i = 0; i < talloc_array_length(mailbox->unlinks); i++)
+        mailbox_unlink_message(mailbox, mailbox->unlinks[i]);
     TALLOC_FREE(mailbox->unlinks);
 }
 

@@ -191,6 +191,10 @@ int mailbox_open_index_file(struct xap_mailbox *mailbox);
  * mailboxes' directories). */
 int mailbox_remove_files(const char *dir);
 
+/* mailbox-open.c: unlinks the message file of UID; 1 when it was there,
+ * 0 when it was not or could not be (logged). */
+int mailbox_unlink_message(struct xap_mailbox *mailbox, uint32_t uid);
+
 /* mailbox-repack.c */
 int mailbox_index_repack(struct xap_mailbox *mailbox);
 /* Whether the last close after an expunge repacks (the unlinked records

@@ -108,20 +108,12 @@ int mailbox_unlink_expunged(struct xap_mailbox *mailbox)
      * them may have died first.  The records stay (unlinked, skipped by
      * every reader) until a repack is due. */
     iter = xap_mailbox_iter_init(mailbox, 0, 0);
-    while ((rec = xap_mailbox_iter_step(iter))) {
-        char *path;
-        if (!(rec->internal_flags & XAP_FLAG_INTERNAL_UNLINKED))
-            continue;
-        path = xap_mailbox_message_path(NULL, mailbox, rec->uid);
-        if (unlink(path) < 0) {
-            if (errno != ENOENT)
-                xlog_syserr("unlink", path);
-        } else if (first) {
+    while ((rec = xap_mailbox_iter_step(iter)))
+        if ((rec->internal_flags & XAP_FLAG_INTERNAL_UNLINKED) &&
+            mailbox_unlink_message(mailbox, rec->uid) && first) {
             first = 0;
             fault_point("mailbox.unlinked.1");
         }
-        talloc_free(path);
-    }
     r = xap_mailbox_iter_error(iter);
     xap_mailbox_iter_done(&iter);
     if (r)
@@ -178,9 +170,7 @@ int mailbox_index_repack(struct xap_mailbox *mailbox)
 
         if (copy.internal_flags & XAP_FLAG_INTERNAL_UNLINKED) {
             /* The close that scheduled it may have died before unlinking. */
-            char *mpath = xap_mailbox_message_path(tmp, mailbox, copy.uid);
-            if (unlink(mpath) < 0 && errno != ENOENT)
-                xlog_syserr("unlink", mpath);
+            mailbox_unlink_message(mailbox, copy.uid);
             continue;
         }
         if ((r = xap_mailbox_cacherecord(mailbox, &copy)))
